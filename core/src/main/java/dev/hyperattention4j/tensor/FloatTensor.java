@@ -1,0 +1,207 @@
+package dev.hyperattention4j.tensor;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+import java.util.Objects;
+
+/**
+ * A four-dimensional float32 view {@code [batch][heads][length][dim]} over a {@code float[]} or a
+ * {@link MemorySegment}, with an offset and explicit strides (in elements). Views never copy: kernels read whole rows
+ * ({@link #readRow}) into their own packed scratch and write results back with {@link #writeRow}.
+ *
+ * <p>Indices are {@code long} internally, so a segment larger than 2^31 elements can be addressed.
+ */
+public final class FloatTensor {
+    private static final ValueLayout.OfFloat LE_FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED
+            .withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
+
+    private final float[] array;          // exactly one of array / segment is non-null
+    private final MemorySegment segment;
+    private final long offset;
+    private final int batch, heads, length, dim;
+    private final long batchStride, headStride, rowStride, colStride;
+
+    private FloatTensor(float[] array, MemorySegment segment, long offset, int[] shape, long[] strides) {
+        this.array = array;
+        this.segment = segment;
+        this.offset = offset;
+        this.batch = shape[0];
+        this.heads = shape[1];
+        this.length = shape[2];
+        this.dim = shape[3];
+        this.batchStride = strides[0];
+        this.headStride = strides[1];
+        this.rowStride = strides[2];
+        this.colStride = strides[3];
+    }
+
+    /** A new zero-filled contiguous tensor. */
+    public static FloatTensor zeros(int batch, int heads, int length, int dim) {
+        long size = (long) batch * heads * length * dim;
+        if (batch <= 0 || heads <= 0 || length <= 0 || dim <= 0 || size > Integer.MAX_VALUE - 16) {
+            throw new IllegalArgumentException("tensor shape [" + batch + "][" + heads + "][" + length + "][" + dim
+                    + "] must be positive and hold at most 2^31-17 elements in a float[]");
+        }
+        return of(new float[(int) size], batch, heads, length, dim);
+    }
+
+    /** A contiguous row-major view {@code [batch][heads][length][dim]} of {@code data} starting at index 0. */
+    public static FloatTensor of(float[] data, int batch, int heads, int length, int dim) {
+        return strided(data, 0, new int[] {batch, heads, length, dim}, contiguousStrides(heads, length, dim));
+    }
+
+    /** A view of {@code data} with explicit offset and strides (elements). */
+    public static FloatTensor strided(float[] data, long offset, int[] shape, long[] strides) {
+        Objects.requireNonNull(data, "data");
+        checkShape(shape, strides);
+        checkBounds("float[]", data.length, offset, shape, strides);
+        return new FloatTensor(data, null, offset, shape.clone(), strides.clone());
+    }
+
+    /** A contiguous little-endian float32 view of a memory segment (e.g. a memory-mapped weight file). */
+    public static FloatTensor of(MemorySegment segment, long byteOffset, int batch, int heads, int length, int dim) {
+        Objects.requireNonNull(segment, "segment");
+        if (byteOffset % 4 != 0) {
+            throw new IllegalArgumentException("segment byte offset " + byteOffset + " is not a multiple of 4");
+        }
+        return strided(segment, byteOffset / 4, new int[] {batch, heads, length, dim},
+                contiguousStrides(heads, length, dim));
+    }
+
+    /** A view of a segment with explicit offset and strides, both in float elements. */
+    public static FloatTensor strided(MemorySegment segment, long offset, int[] shape, long[] strides) {
+        Objects.requireNonNull(segment, "segment");
+        checkShape(shape, strides);
+        checkBounds("segment", segment.byteSize() / 4, offset, shape, strides);
+        return new FloatTensor(null, segment, offset, shape.clone(), strides.clone());
+    }
+
+    private static long[] contiguousStrides(int heads, int length, int dim) {
+        return new long[] {(long) heads * length * dim, (long) length * dim, dim, 1};
+    }
+
+    private static void checkShape(int[] shape, long[] strides) {
+        if (shape == null || shape.length != 4 || strides == null || strides.length != 4) {
+            throw new IllegalArgumentException("shape and strides must both have 4 entries [batch, heads, length, dim]");
+        }
+        for (int i = 0; i < 4; i++) {
+            if (shape[i] <= 0) {
+                throw new IllegalArgumentException("shape " + Arrays.toString(shape) + " must be positive in every dimension");
+            }
+            if (strides[i] < 0) {
+                throw new IllegalArgumentException("strides " + Arrays.toString(strides) + " must not be negative");
+            }
+        }
+    }
+
+    private static void checkBounds(String what, long capacity, long offset, int[] shape, long[] strides) {
+        long last = offset;
+        for (int i = 0; i < 4; i++) {
+            last += (shape[i] - 1L) * strides[i];
+        }
+        if (offset < 0 || last >= capacity) {
+            throw new IllegalArgumentException("view with offset " + offset + ", shape " + Arrays.toString(shape)
+                    + " and strides " + Arrays.toString(strides) + " reaches element " + last + " but the " + what
+                    + " holds " + capacity);
+        }
+    }
+
+    public int batch() { return batch; }
+    public int heads() { return heads; }
+    public int length() { return length; }
+    public int dim() { return dim; }
+
+    /** "[B][H][N][D]" for messages. */
+    public String shapeString() {
+        return "[" + batch + "][" + heads + "][" + length + "][" + dim + "]";
+    }
+
+    private long index(int b, int h, int i, int j) {
+        return offset + b * batchStride + h * headStride + i * rowStride + j * colStride;
+    }
+
+    public float get(int b, int h, int i, int j) {
+        long idx = index(b, h, i, j);
+        return array != null ? array[(int) idx] : segment.getAtIndex(LE_FLOAT, idx);
+    }
+
+    public void set(int b, int h, int i, int j, float value) {
+        long idx = index(b, h, i, j);
+        if (array != null) {
+            array[(int) idx] = value;
+        } else {
+            segment.setAtIndex(LE_FLOAT, idx, value);
+        }
+    }
+
+    /** Copies row {@code [b][h][i][0..dim)} into {@code dst[dstOffset..dstOffset+dim)}. */
+    public void readRow(int b, int h, int i, float[] dst, int dstOffset) {
+        long base = index(b, h, i, 0);
+        if (colStride == 1) {
+            if (array != null) {
+                System.arraycopy(array, (int) base, dst, dstOffset, dim);
+            } else {
+                MemorySegment.copy(segment, LE_FLOAT, base * 4, dst, dstOffset, dim);
+            }
+            return;
+        }
+        for (int j = 0; j < dim; j++) {
+            long idx = base + j * colStride;
+            dst[dstOffset + j] = array != null ? array[(int) idx] : segment.getAtIndex(LE_FLOAT, idx);
+        }
+    }
+
+    /** Copies {@code src[srcOffset..srcOffset+dim)} into row {@code [b][h][i]}. */
+    public void writeRow(int b, int h, int i, float[] src, int srcOffset) {
+        long base = index(b, h, i, 0);
+        if (colStride == 1) {
+            if (array != null) {
+                System.arraycopy(src, srcOffset, array, (int) base, dim);
+            } else {
+                MemorySegment.copy(src, srcOffset, segment, LE_FLOAT, base * 4, dim);
+            }
+            return;
+        }
+        for (int j = 0; j < dim; j++) {
+            set(b, h, i, j, src[srcOffset + j]);
+        }
+    }
+
+    /** The first non-finite element as {@code [b, h, i, j]}, or {@code null} when every element is finite. */
+    public int[] firstNonFinite() {
+        float[] row = new float[dim];
+        for (int b = 0; b < batch; b++) {
+            for (int h = 0; h < heads; h++) {
+                for (int i = 0; i < length; i++) {
+                    readRow(b, h, i, row, 0);
+                    for (int j = 0; j < dim; j++) {
+                        if (!Float.isFinite(row[j])) {
+                            return new int[] {b, h, i, j};
+                        }
+                    }
+                }
+            }
+        }
+        return null;
+    }
+
+    /** A contiguous float[] copy (tests and small tensors). */
+    public float[] toArray() {
+        long size = (long) batch * heads * length * dim;
+        if (size > Integer.MAX_VALUE - 16) {
+            throw new IllegalStateException("tensor " + shapeString() + " is too large for one float[]");
+        }
+        float[] out = new float[(int) size];
+        int p = 0;
+        for (int b = 0; b < batch; b++) {
+            for (int h = 0; h < heads; h++) {
+                for (int i = 0; i < length; i++) {
+                    readRow(b, h, i, out, p);
+                    p += dim;
+                }
+            }
+        }
+        return out;
+    }
+}

@@ -1,0 +1,25 @@
+package dev.hyperattention4j.llm.model;
+
+/**
+ * The weights the Llama forward pass needs, by role, whatever the file named them. Matrices are {@code [out][in]}.
+ * {@code output()} is the token embedding itself when embeddings are tied. Bias accessors return null when the
+ * model has none.
+ */
+public interface LlamaWeights {
+    WeightTensor tokenEmbedding();   // [vocab][dim]
+    WeightTensor attentionNorm(int layer);   // [dim]
+    WeightTensor wq(int layer);      // [heads*headDim][dim]
+    WeightTensor wk(int layer);      // [kvHeads*headDim][dim]
+    WeightTensor wv(int layer);      // [kvHeads*headDim][dim]
+    WeightTensor wo(int layer);      // [dim][heads*headDim]
+    WeightTensor ffnNorm(int layer); // [dim]
+    WeightTensor ffnGate(int layer); // w1: [hidden][dim]
+    WeightTensor ffnDown(int layer); // w2: [dim][hidden]
+    WeightTensor ffnUp(int layer);   // w3: [hidden][dim]
+    WeightTensor finalNorm();        // [dim]
+    WeightTensor output();           // [vocab][dim]
+
+    default WeightTensor bq(int layer) { return null; }
+    default WeightTensor bk(int layer) { return null; }
+    default WeightTensor bv(int layer) { return null; }
+}
