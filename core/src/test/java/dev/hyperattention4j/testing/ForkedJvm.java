@@ -27,14 +27,18 @@ public final class ForkedJvm {
                 "--add-modules", "jdk.incubator.vector", "-cp", System.getProperty("java.class.path"),
                 mainClass.getName()));
         cmd.addAll(List.of(args));
-        Process process = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        byte[] out;
-        if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
-            process.destroyForcibly();
-            throw new AssertionError("forked JVM " + mainClass.getSimpleName() + " did not finish in "
-                    + timeoutSeconds + " s");
+        // Output goes to a file, not a pipe, so a chatty child can never block on a full pipe buffer.
+        Path log = java.nio.file.Files.createTempFile("ha4j-fork", ".log");
+        try {
+            Process process = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                throw new AssertionError("forked JVM " + mainClass.getSimpleName() + " did not finish in "
+                        + timeoutSeconds + " s");
+            }
+            return new Result(process.exitValue(), java.nio.file.Files.readString(log, StandardCharsets.UTF_8));
+        } finally {
+            java.nio.file.Files.deleteIfExists(log);
         }
-        out = process.getInputStream().readAllBytes();
-        return new Result(process.exitValue(), new String(out, StandardCharsets.UTF_8));
     }
 }
