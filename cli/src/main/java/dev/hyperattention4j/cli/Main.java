@@ -8,6 +8,9 @@ import picocli.CommandLine.Command;
         description = "HyperAttention and exact attention on CPUs: benchmarks, model tools, paper experiments.",
         subcommands = {
                 CommandLine.HelpCommand.class,
+                PplCommand.class,
+                GenerateCommand.class,
+                BenchModelCommand.class,
         })
 public final class Main implements Runnable {
 
