@@ -198,16 +198,19 @@ final class HyperPass {
         if (keys == null) {
             java.util.Arrays.fill(s.sortKeys, 0, total, 0);
         } else {
-            System.arraycopy(keys, keyBase + start, s.sortKeys, 0, real);
+            if (real > 0) {
+                System.arraycopy(keys, keyBase + start, s.sortKeys, 0, real);
+            }
             java.util.Arrays.fill(s.sortKeys, real, total, 0);
         }
         SortLsh.stableSort(s.sortKeys, 0, total, keyCount, rows, offset, s.counts);
+        int stand = real > 0 ? start : 0;           // a segment of zero rows only may start past the end
         for (int p = offset; p < offset + total; p++) {
             int l = rows[p];
             if (local != null) {
                 local[p] = l;
             }
-            rows[p] = l < real ? start + l : start; // any valid row stands in for a zero row
+            rows[p] = l < real ? start + l : stand; // any valid row stands in for a zero row
         }
     }
 
