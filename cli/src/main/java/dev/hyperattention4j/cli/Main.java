@@ -10,6 +10,9 @@ import picocli.CommandLine.Command;
                 CommandLine.HelpCommand.class,
                 InspectCommand.class,
                 BenchHyperCommand.class,
+                PplCommand.class,
+                GenerateCommand.class,
+                BenchModelCommand.class,
         })
 public final class Main implements Runnable {
 
