@@ -22,8 +22,8 @@ public final class ForkedJvm {
      */
     public static Result run(Class<?> mainClass, String maxHeap, long timeoutSeconds, String... args)
             throws IOException, InterruptedException {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> cmd = new ArrayList<>(List.of(java, "-Xmx" + maxHeap, "-XX:+UseSerialGC",
+        String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> cmd = new ArrayList<>(List.of(javaBin, "-Xmx" + maxHeap, "-XX:+UseSerialGC",
                 "--add-modules", "jdk.incubator.vector", "-cp", System.getProperty("java.class.path"),
                 mainClass.getName()));
         cmd.addAll(List.of(args));
