@@ -8,24 +8,34 @@ import dev.hyperattention4j.tensor.FloatTensor;
 /**
  * Exact tiled attention backward (FlashAttention-2's algorithm): gradients of {@code softmax(s·Q·Kᵀ + mask)·V}
  * with respect to Q, K and V from Q, K, V, the output O, the saved log-sum-exp L and dO, never holding an nq×nk
- * buffer. Per (batch, KV head) it packs the inputs once ({@link BackwardInputs}), then runs two parallel passes on
- * the {@link WorkerPool}:
+ * buffer: tile probabilities are recomputed from L, with {@code Δ = rowsum(dO ∘ O)}.
  *
- * <ol>
- *   <li>over key tiles: dK and dV of a tile, summed over every query head of the GQA group and every query tile
- *       that sees it;</li>
- *   <li>over (query head, query tile): dQ.</li>
- * </ol>
- *
- * No two units write the same gradient row and each row is summed in a fixed order, so there are no races and the
- * result is bit-identical for any number of threads. The probabilities are recomputed in both passes: about
- * 7·nq·nk·d multiply-adds per head against 5 for a backward that adds dQ atomically, the price of determinism.
+ * <p>Per (batch, KV head) it packs K and V once ({@link BackwardInputs}); per query head of the GQA group and per
+ * block of at most {@link BackwardInputs#ROW_BLOCK} query rows it runs {@code chunks} parallel units. Unit c owns
+ * the key tiles {@code t ≡ c (mod chunks)}: it alone accumulates their dK and dV (over every query head of the group,
+ * so shared KV heads get the sum), and it writes its share of dQ to its own partial buffer. The partials are then
+ * summed in chunk order. No two units write the same memory, each sum has a fixed order, and the number of chunks
+ * is fixed per instance, so results are bit-identical for any number of threads. Interleaving the key tiles keeps
+ * the chunks balanced under the causal mask; more threads than chunks leave threads idle.
  */
 public final class FlashBackward {
+    /** Default number of key-tile chunks: enough parallelism for 8 threads. */
+    public static final int DEFAULT_CHUNKS = 8;
+
     private final WorkerPool pool;
+    private final int chunks;
 
     public FlashBackward(WorkerPool pool) {
+        this(pool, DEFAULT_CHUNKS);
+    }
+
+    /** {@code chunks} fixes the work split (and so the summation order); use at least the pool's thread count. */
+    public FlashBackward(WorkerPool pool, int chunks) {
         this.pool = java.util.Objects.requireNonNull(pool, "pool");
+        if (chunks < 1 || chunks > 1024) {
+            throw new IllegalArgumentException("chunks must be in [1, 1024], got " + chunks);
+        }
+        this.chunks = chunks;
     }
 
     /**
@@ -37,25 +47,31 @@ public final class FlashBackward {
     public Gradients backward(AttentionProblem p, FloatTensor outputGrad, float[] lseGrad) {
         checkArguments(p, outputGrad, lseGrad);
         Gradients grads = Gradients.zerosLike(p);
-        int d = p.headDim(), g = p.groupSize();
-        BackwardInputs in = new BackwardInputs(d, p.queryLength(), p.keyLength(), g);
+        int d = p.headDim(), g = p.groupSize(), nq = p.queryLength();
+        BackwardInputs in = new BackwardInputs(d, nq, p.keyLength(), chunks);
         BackwardKernel[] kernels = new BackwardKernel[pool.threads()];
-        int qTiles = in.queryTiles(), kTiles = in.keyTiles(), nq = p.queryLength();
+        int qTiles = in.queryTiles(), kTiles = in.keyTiles();
+        int blockTiles = BackwardInputs.ROW_BLOCK / BackwardKernel.QUERY_TILE;
         for (int b = 0; b < p.batch(); b++) {
             for (int kvh = 0; kvh < p.kvHeads(); kvh++) {
                 final int bb = b, hk = kvh;
                 pool.run(kTiles, (w, t) -> in.packKeyTile(p.key(), p.value(), bb, hk, t, kernel(kernels, w, d).rowScratch()));
-                pool.run(g * qTiles, (w, u) -> {
-                    int gi = u / qTiles, q0 = (u % qTiles) * BackwardKernel.QUERY_TILE;
-                    int h = hk * g + gi;
-                    in.packQueries(p.query(), p.output(), outputGrad, p.logSumExp(), lseGrad, p.lseIndex(bb, h, 0),
-                            bb, h, gi, q0, Math.min(nq, q0 + BackwardKernel.QUERY_TILE), p.scale(),
-                            kernel(kernels, w, d).rowScratch());
-                });
-                pool.run(kTiles, (w, t) -> kernel(kernels, w, d).keyTile(in, t, p.causal(), grads.key(), grads.value(),
-                        bb, hk));
-                pool.run(g * qTiles, (w, u) -> kernel(kernels, w, d).queryTile(in, u / qTiles, u % qTiles, p.causal(),
-                        p.scale(), grads.query(), bb, hk * g + u / qTiles));
+                for (int h = kvh * g; h < (kvh + 1) * g; h++) {
+                    final int hh = h;
+                    pool.run(qTiles, (w, t) -> {
+                        int q0 = t * BackwardKernel.QUERY_TILE;
+                        in.packQueries(p.query(), p.output(), outputGrad, p.logSumExp(), lseGrad, p.lseIndex(bb, hh, 0),
+                                bb, hh, q0, Math.min(nq, q0 + BackwardKernel.QUERY_TILE), p.scale(),
+                                kernel(kernels, w, d).rowScratch());
+                    });
+                    for (int t0 = 0; t0 < qTiles; t0 += blockTiles) {
+                        final int from = t0, to = Math.min(qTiles, t0 + blockTiles);
+                        pool.run(chunks, (w, c) -> in.runChunk(kernel(kernels, w, d), c, from, to, p.causal()));
+                        pool.run(to - from, (w, u) -> in.reduceQueryTile(from, from + u, p.scale(), grads.query(), bb, hh,
+                                kernel(kernels, w, d).rowScratch()));
+                    }
+                }
+                pool.run(kTiles, (w, t) -> in.writeKeyTile(t, grads.key(), grads.value(), bb, hk));
             }
         }
         return grads;

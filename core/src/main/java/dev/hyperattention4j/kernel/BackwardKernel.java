@@ -8,17 +8,17 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The exact attention backward kernel for one worker (FlashAttention-2 style, two passes, no atomics). For a query
- * tile (Br rows) and a key tile (Bc keys) it recomputes the probabilities from the saved log-sum-exp,
+ * The exact attention backward kernel for one worker. For a query tile (Br rows) and a key tile (Bc keys) it
+ * recomputes the probabilities from the saved log-sum-exp (FlashAttention-2's backward),
  *
  * <pre>
  *   S = (s·Q)·Kᵀ;  P = exp(S − L)  (masked);  dP = dO·Vᵀ;  dS = P ∘ (dP − Δ)       with Δ = rowsum(dO ∘ O) − dL
  * </pre>
  *
- * and then either accumulates {@code dV += Pᵀ·dO} and {@code dK += dSᵀ·(s·Q)} into the key tile's accumulators
- * ({@link #keyTile}, pass 1: the unit owns a key tile, so no two workers write the same dK/dV rows) or
- * {@code dQ += dS·K} into the query tile's accumulator ({@link #queryTile}, pass 2: the unit owns a query tile).
- * Each gradient row is summed by one unit in a fixed order, so results are identical for any thread count.
+ * and accumulates {@code dV += Pᵀ·dO}, {@code dK += dSᵀ·(s·Q)} and {@code dQ += dS·K}: five products of
+ * Br×Bc×d multiply-adds per tile pair. Work is split by key-tile <em>chunk</em> (tile index mod the number of
+ * chunks, see {@link #queryTile}), so dK and dV of a tile have one writer, and each chunk's dQ contribution goes to
+ * its own partial buffer, reduced in chunk order afterwards: race-free and independent of the thread count.
  *
  * <p>Every product is a 4×4 register-blocked micro-kernel (4 rows × 4 vectors: 16 accumulators, 4 loads and a
  * broadcast, 21 of 32 registers): for S and dP the key index is the lane dimension (keys transposed per tile), for
@@ -46,16 +46,12 @@ public final class BackwardKernel {
     private final int paddedDim;
     private final float[] probs = new float[QUERY_TILE * KEY_TILE];     // S, then P
     private final float[] scoreGrads = new float[QUERY_TILE * KEY_TILE]; // dP, then dS
-    private final float[] keyGradAcc;    // [Bc][dp]
-    private final float[] valueGradAcc;  // [Bc][dp]
     private final float[] queryGradAcc;  // [Br][dp]
     private final int[] visible = new int[QUERY_TILE];
     private final float[] row;
 
     public BackwardKernel(int dim) {
         this.paddedDim = (dim + LANES - 1) / LANES * LANES;
-        this.keyGradAcc = new float[KEY_TILE * paddedDim];
-        this.valueGradAcc = new float[KEY_TILE * paddedDim];
         this.queryGradAcc = new float[QUERY_TILE * paddedDim];
         this.row = new float[paddedDim];
     }
@@ -66,44 +62,17 @@ public final class BackwardKernel {
     }
 
     /**
-     * Pass 1: dK and dV of key tile {@code tile}, summed over every query head of the group and every query row that
-     * sees the tile, written to rows of {@code [b][kvHead]}. {@code offset} is {@code nk − nq} for the end-aligned
-     * causal mask (query i sees key j iff {@code j <= i + offset}); {@code causal == false} masks only padding.
+     * The work of key-tile chunk {@code chunk} (of {@code chunks}) for one query tile of the packed query head: for
+     * every key tile {@code t ≡ chunk (mod chunks)} that the tile's rows see, in ascending order, accumulates
+     * {@code dV_t += Pᵀ·dO} and {@code dK_t += dSᵀ·(s·Q)} into {@link BackwardInputs}' accumulators and
+     * {@code dQ += dS·K} into a tile-local accumulator, which is then stored (unscaled) at
+     * {@code partial[partialOffset ..]}, {@code rows × paddedDim} floats, zero when no tile was visible.
+     *
+     * <p>Only the unit of chunk {@code chunk} touches those key tiles' accumulators, so units of different chunks
+     * never write the same memory. The causal mask is end-aligned: query i sees key j iff {@code j <= i + nk − nq}.
      */
-    public void keyTile(BackwardInputs in, int tile, boolean causal, FloatTensor keyGrad, FloatTensor valueGrad,
-                        int b, int kvHead) {
-        int dp = paddedDim, br = QUERY_TILE;
-        java.util.Arrays.fill(keyGradAcc, 0f);
-        java.util.Arrays.fill(valueGradAcc, 0f);
-        int k0 = tile * KEY_TILE;
-        int offset = in.keyLength - in.queryLength;
-        int firstRow = causal ? Math.max(0, k0 - offset) : 0;
-        for (int gi = 0; gi < in.groupSize; gi++) {
-            for (int q0 = firstRow / br * br; q0 < in.queryLength; q0 += br) {
-                int rows = Math.min(br, in.queryLength - q0);
-                int rows4 = (rows + 3) & ~3;
-                int qBase = (gi * in.paddedQueryLength + q0) * dp;
-                int lseBase = gi * in.paddedQueryLength + q0;
-                scoreTile(in.queries, qBase, in.keysT, tile * dp * KEY_TILE, probs, rows4);
-                scoreTile(in.outputGrads, qBase, in.valuesT, tile * dp * KEY_TILE, scoreGrads, rows4);
-                softmaxGrad(in, lseBase, q0, rows4, k0, causal, offset);
-                accumulateTransposed(probs, in.outputGrads, qBase, rows4, valueGradAcc);
-                accumulateTransposed(scoreGrads, in.queries, qBase, rows4, keyGradAcc);
-            }
-        }
-        int keys = Math.min(KEY_TILE, in.keyLength - k0);
-        for (int j = 0; j < keys; j++) {
-            keyGrad.writeRow(b, kvHead, k0 + j, keyGradAcc, j * dp);
-            valueGrad.writeRow(b, kvHead, k0 + j, valueGradAcc, j * dp);
-        }
-    }
-
-    /**
-     * Pass 2: dQ of query tile {@code queryTile} of the {@code groupIndex}-th head of the group, written to rows of
-     * {@code [b][head]} after multiplying by {@code scale}.
-     */
-    public void queryTile(BackwardInputs in, int groupIndex, int queryTile, boolean causal, float scale,
-                          FloatTensor queryGrad, int b, int head) {
+    public void queryTile(BackwardInputs in, int queryTile, int chunk, int chunks, boolean causal,
+                          float[] partial, int partialOffset) {
         int dp = paddedDim;
         java.util.Arrays.fill(queryGradAcc, 0f);
         int q0 = queryTile * QUERY_TILE;
@@ -111,22 +80,19 @@ public final class BackwardKernel {
         int rows4 = (rows + 3) & ~3;
         int offset = in.keyLength - in.queryLength;
         int lastKey = causal ? Math.min(in.keyLength - 1, q0 + rows - 1 + offset) : in.keyLength - 1;
-        int qBase = (groupIndex * in.paddedQueryLength + q0) * dp;
-        int lseBase = groupIndex * in.paddedQueryLength + q0;
-        for (int tile = 0; lastKey >= 0 && tile <= lastKey / KEY_TILE; tile++) {
+        int qBase = q0 * dp;
+        for (int tile = chunk; lastKey >= 0 && tile <= lastKey / KEY_TILE; tile += chunks) {
             int k0 = tile * KEY_TILE;
-            scoreTile(in.queries, qBase, in.keysT, tile * dp * KEY_TILE, probs, rows4);
-            scoreTile(in.outputGrads, qBase, in.valuesT, tile * dp * KEY_TILE, scoreGrads, rows4);
-            softmaxGrad(in, lseBase, q0, rows4, k0, causal, offset);
+            int tileBase = tile * dp * KEY_TILE;
+            scoreTile(in.queries, qBase, in.keysT, tileBase, probs, rows4);
+            scoreTile(in.outputGrads, qBase, in.valuesT, tileBase, scoreGrads, rows4);
+            softmaxGrad(in, q0, q0, rows4, k0, causal, offset);
+            accumulateTransposed(probs, in.outputGrads, qBase, rows4, in.valueGrads, tileBase);
+            accumulateTransposed(scoreGrads, in.queries, qBase, rows4, in.keyGrads, tileBase);
             accumulateRows(scoreGrads, rows4, in.keyRows, k0 * dp, Math.min(KEY_TILE, in.keyLength - k0),
                     queryGradAcc);
         }
-        for (int r = 0; r < rows; r++) {
-            for (int c = 0; c < dp; c++) {
-                queryGradAcc[r * dp + c] *= scale;
-            }
-            queryGrad.writeRow(b, head, q0 + r, queryGradAcc, r * dp);
-        }
+        System.arraycopy(queryGradAcc, 0, partial, partialOffset, rows * dp);
     }
 
     /** out[r][0..Bc) = Σ_c a[aBase + r·dp + c] · bT[bBase + c·Bc + (0..Bc)] for r < rows (a multiple of 4). */
@@ -207,13 +173,16 @@ public final class BackwardKernel {
         }
     }
 
-    /** acc[j][c] += Σ_r w[r·Bc + j] · x[xBase + r·dp + c] for j < Bc, r < rows: dV += Pᵀ·dO and dK += dSᵀ·Q. */
-    private void accumulateTransposed(float[] w, float[] x, int xBase, int rows, float[] acc) {
+    /**
+     * acc[accBase + j·dp + c] += Σ_r w[r·Bc + j] · x[xBase + r·dp + c] for j < Bc, r < rows: dV += Pᵀ·dO and
+     * dK += dSᵀ·Q.
+     */
+    private void accumulateTransposed(float[] w, float[] x, int xBase, int rows, float[] acc, int accBase) {
         final int dp = paddedDim, bc = KEY_TILE, l = LANES;
         final int wide = dp / (4 * l) * (4 * l);
         for (int j = 0; j < bc; j += 4) {
             for (int c = 0; c < wide; c += 4 * l) {
-                int a0 = j * dp + c, a1 = a0 + dp, a2 = a1 + dp, a3 = a2 + dp;
+                int a0 = accBase + j * dp + c, a1 = a0 + dp, a2 = a1 + dp, a3 = a2 + dp;
                 FloatVector c00 = FloatVector.fromArray(SPECIES, acc, a0);
                 FloatVector c01 = FloatVector.fromArray(SPECIES, acc, a0 + l);
                 FloatVector c02 = FloatVector.fromArray(SPECIES, acc, a0 + 2 * l);
@@ -252,7 +221,7 @@ public final class BackwardKernel {
                 c30.intoArray(acc, a3); c31.intoArray(acc, a3 + l); c32.intoArray(acc, a3 + 2 * l); c33.intoArray(acc, a3 + 3 * l);
             }
             for (int c = wide; c < dp; c += l) {   // head dims that are not a multiple of 4 vectors: 4×1 blocks
-                int a0 = j * dp + c;
+                int a0 = accBase + j * dp + c;
                 FloatVector c0 = FloatVector.fromArray(SPECIES, acc, a0);
                 FloatVector c1 = FloatVector.fromArray(SPECIES, acc, a0 + dp);
                 FloatVector c2 = FloatVector.fromArray(SPECIES, acc, a0 + 2 * dp);

@@ -45,6 +45,8 @@ class FlashBackwardTest {
             "1, 2, 2,  70,  70, 80, true,  true",
             "1, 1, 1,  17, 300,  8, true,  false",
             "1, 2, 1,  96,  33, 24, true,  false",
+            "1, 2, 1, 8250, 70, 16, false, true",    // more than one block of dQ partials (8192 rows)
+            "1, 1, 1, 8250, 8250, 8, true, false",
     })
     void matchesDoublePrecisionOracle(int b, int hq, int hkv, int nq, int nk, int d, boolean causal, boolean withLseGrad) {
         Random r = new Random(31L * nq + nk + d);
