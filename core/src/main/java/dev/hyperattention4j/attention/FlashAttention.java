@@ -3,18 +3,25 @@ package dev.hyperattention4j.attention;
 import dev.hyperattention4j.kernel.FlashKernel;
 import dev.hyperattention4j.kernel.PackedKeyValues;
 import dev.hyperattention4j.runtime.WorkerPool;
+import java.util.ArrayDeque;
 
 /**
  * Exact attention with the tiled online-softmax {@link FlashKernel}, parallel over (query head of a KV group,
- * query tile) on a {@link WorkerPool}. Keys and values are packed once per (batch, KV head) and shared by every
- * query head of the group. Every output row comes from one unit with a fixed key order, so results are
- * bit-identical for any thread count.
+ * query tile) on a {@link WorkerPool} (threads: the pool's, by default {@code -Dha4j.threads} or all cores). Keys
+ * and values are packed once per (batch, KV head) and shared by every query head of the group. Every output row
+ * comes from one unit with a fixed key order, so results are bit-identical for any thread count.
+ *
+ * <p>Causal units are claimed largest first (the last query tiles see the most keys), so the threads finish
+ * together. Scratch (packed keys, one kernel and one output tile per worker) is kept in a small free list and reused,
+ * so a warm call allocates only a few hundred bytes of job bookkeeping; concurrent calls take separate scratch.
+ * Memory is O((nq + nk)·d) plus O(tile²) per worker: never an nq×nk buffer.
  */
 public final class FlashAttention implements Attention {
     /** Query rows per work unit (Br). */
-    public static final int QUERY_TILE = 128;
+    public static final int QUERY_TILE = FlashKernel.ROW_TILE;
 
     private final WorkerPool pool;
+    private final ArrayDeque<Workspace> free = new ArrayDeque<>();   // guarded by itself
 
     public FlashAttention() {
         this(WorkerPool.shared());
@@ -33,42 +40,86 @@ public final class FlashAttention implements Attention {
         return pool;
     }
 
+    /** Per-call scratch: packed K/V and, per worker, a kernel with its output and LSE tile. */
+    private static final class Workspace {
+        final int dim;
+        final PackedKeyValues kv = new PackedKeyValues();
+        final FlashKernel[] kernels;
+        final float[][] outs;
+        final float[][] lses;
+
+        Workspace(int dim, int workers) {
+            this.dim = dim;
+            this.kernels = new FlashKernel[workers];
+            this.outs = new float[workers][];
+            this.lses = new float[workers][];
+            for (int w = 0; w < workers; w++) {
+                kernels[w] = new FlashKernel(dim);
+                outs[w] = new float[QUERY_TILE * dim];
+                lses[w] = new float[QUERY_TILE];
+            }
+        }
+    }
+
+    private Workspace acquire(int dim) {
+        synchronized (free) {
+            for (int i = free.size(); i > 0; i--) {
+                Workspace w = free.pollFirst();
+                if (w.dim == dim) {
+                    return w;
+                }
+                free.addLast(w);
+            }
+        }
+        return new Workspace(dim, pool.threads());
+    }
+
+    private void release(Workspace w) {
+        synchronized (free) {
+            if (free.size() < 4) {
+                free.addFirst(w);
+            }
+        }
+    }
+
     @Override
     public void forward(AttentionProblem p) {
         p.checkFinite();
-        int d = p.headDim(), nq = p.queryLength(), nk = p.keyLength(), g = p.groupSize();
-        int tiles = (nq + QUERY_TILE - 1) / QUERY_TILE;
-        FlashKernel[] kernels = new FlashKernel[pool.threads()];
-        float[][] outs = new float[pool.threads()][];
-        float[][] lses = new float[pool.threads()][];
-        PackedKeyValues kv = new PackedKeyValues();
-        int offset = p.causal() ? nk - nq : 0;
-        for (int b = 0; b < p.batch(); b++) {
-            for (int kvh = 0; kvh < p.kvHeads(); kvh++) {
-                kv.pack(p.key(), p.value(), b, kvh, null, 0, nk);
-                final int bb = b, hk = kvh;
-                pool.run(g * tiles, (worker, unit) -> {
-                    if (kernels[worker] == null) {
-                        kernels[worker] = new FlashKernel(d);
-                        outs[worker] = new float[QUERY_TILE * d];
-                        lses[worker] = new float[QUERY_TILE];
-                    }
-                    FlashKernel kernel = kernels[worker];
-                    int h = hk * g + unit / tiles;
-                    int q0 = (unit % tiles) * QUERY_TILE;
-                    int q1 = Math.min(nq, q0 + QUERY_TILE);
-                    kernel.packQueries(p.query(), bb, h, null, q0, q1, p.scale());
-                    int diagonal = p.causal() ? q0 + offset : FlashKernel.NO_MASK;
-                    int keyEnd = p.causal() ? Math.max(0, Math.min(nk, q1 + offset)) : nk;
-                    kernel.attend(kv, 0, keyEnd, diagonal, outs[worker], 0, lses[worker], 0);
-                    for (int i = q0; i < q1; i++) {
-                        p.output().writeRow(bb, h, i, outs[worker], (i - q0) * d);
-                        if (p.logSumExp() != null) {
-                            p.logSumExp()[p.lseIndex(bb, h, i)] = lses[worker][i - q0];
+        final int d = p.headDim(), nq = p.queryLength(), nk = p.keyLength(), g = p.groupSize();
+        final int tiles = (nq + QUERY_TILE - 1) / QUERY_TILE;
+        final boolean causal = p.causal();
+        final int offset = causal ? nk - nq : 0;     // causal mask aligned to the end: row i sees keys j <= i + offset
+        final Workspace ws = acquire(d);
+        try {
+            for (int b = 0; b < p.batch(); b++) {
+                for (int kvh = 0; kvh < p.kvHeads(); kvh++) {
+                    ws.kv.pack(p.key(), p.value(), b, kvh, null, 0, nk);
+                    final int bb = b, hk = kvh;
+                    pool.run(g * tiles, (worker, unit) -> {
+                        int tile = unit / g;
+                        if (causal) {
+                            tile = tiles - 1 - tile;          // largest first
                         }
-                    }
-                });
+                        final int h = hk * g + unit % g;
+                        final int q0 = tile * QUERY_TILE, q1 = Math.min(nq, q0 + QUERY_TILE);
+                        final FlashKernel kernel = ws.kernels[worker];
+                        final float[] out = ws.outs[worker], lse = ws.lses[worker];
+                        kernel.packQueries(p.query(), bb, h, null, q0, q1, p.scale());
+                        final int diagonal = causal ? q0 + offset : FlashKernel.NO_MASK;
+                        final int keyEnd = causal ? Math.max(0, Math.min(nk, q1 + offset)) : nk;
+                        kernel.attend(ws.kv, 0, keyEnd, diagonal, out, 0, lse, 0);
+                        final float[] lseOut = p.logSumExp();
+                        for (int i = q0; i < q1; i++) {
+                            p.output().writeRow(bb, h, i, out, (i - q0) * d);
+                            if (lseOut != null) {
+                                lseOut[p.lseIndex(bb, h, i)] = lse[i - q0];
+                            }
+                        }
+                    });
+                }
             }
+        } finally {
+            release(ws);
         }
     }
 }

@@ -1,33 +1,51 @@
 package dev.hyperattention4j.kernel;
 
 import dev.hyperattention4j.tensor.FloatTensor;
+import java.util.Arrays;
 
 /**
  * The exact tiled attention kernel for one (batch, head) problem on one thread: online softmax over key tiles
- * (running max and sum per query row, never an nq×nk buffer). One instance per worker: it owns its scratch.
+ * (running max and sum per query row, never an nq×nk buffer). One instance per worker: it owns its scratch, which
+ * grows on demand and is then reused, so a warm kernel allocates nothing.
  *
  * <p>Protocol: {@link #packQueries} gathers and pre-scales query rows (by {@code scale·log2(e)}, so the softmax
  * uses exp2), then {@link #attend} runs them against a {@link PackedKeyValues}. Masking: packed key j is visible to
  * packed query row r iff {@code j <= r + diagonal}; {@link #NO_MASK} disables it. Output rows are normalised; the
  * log-sum-exp is the natural log of the row normaliser. A row that sees no key gets a zero output and
  * {@code -Infinity}.
+ *
+ * <p>Per chunk of {@link #ROW_TILE} query rows and per key tile of {@link PackedKeyValues#KEY_TILE} keys, the work
+ * is {@link FlashTiles#scoreTile} (Q·Kᵀ with fused row maxima), {@link FlashTiles#softmaxTile} (mask, running max,
+ * exp2, row sums) and {@link FlashTiles#valueTile} (P·V into the rescaled output accumulator). Key tiles entirely
+ * above the causal diagonal are skipped; only tiles the diagonal crosses are masked. Scratch: scores
+ * {@code ROW_TILE × KEY_TILE} floats (64 KiB) and the output accumulator {@code ROW_TILE × dp}, both O(tile²).
  */
 public final class FlashKernel {
     /** {@code diagonal} value meaning "no causal mask". */
     public static final int NO_MASK = Integer.MAX_VALUE / 2;
+    /** Query rows processed together against each key tile (Br). */
+    public static final int ROW_TILE = 128;
     static final float LOG2E = 1.4426950408889634f;
-    static final float LN2 = 0.6931471805599453f;
+    static final double LN2 = 0.6931471805599453;
 
     private final int dim;
+    private final int valueStride;
     private float[] queries = new float[0];
     private int queryRows;
-    private final float[] scores = new float[PackedKeyValues.KEY_TILE];
+    private final float[] scores = new float[ROW_TILE * PackedKeyValues.KEY_TILE];
+    private final float[] laneMax = new float[ROW_TILE * VectorWidth.LANES];
+    private final float[] acc;
+    private final float[] rowMax = new float[ROW_TILE];
+    private final double[] rowSum = new double[ROW_TILE];
+    private final float[] corr = new float[ROW_TILE];
 
     public FlashKernel(int dim) {
         if (dim <= 0) {
             throw new IllegalArgumentException("head dim must be > 0, got " + dim);
         }
         this.dim = dim;
+        this.valueStride = PackedKeyValues.valueStride(dim);
+        this.acc = new float[ROW_TILE * valueStride];
     }
 
     public int dim() {
@@ -36,17 +54,26 @@ public final class FlashKernel {
 
     /** Gathers query rows {@code rows[from..to)} (or {@code [from, to)} when rows is null) of head {@code [b][h]}. */
     public void packQueries(FloatTensor query, int b, int h, int[] rows, int from, int to, float scale) {
+        if (query.dim() != dim) {
+            throw new IllegalArgumentException("query " + query.shapeString() + " must have head dim " + dim);
+        }
+        if (from < 0 || to < from) {
+            throw new IllegalArgumentException("query row range [" + from + ", " + to + ") is invalid");
+        }
         int n = to - from;
-        if (queries.length < n * dim) {
-            queries = new float[n * dim];
+        int padded = roundUp(n, FlashTiles.ROW_BLOCK);
+        if (queries.length < padded * dim) {
+            queries = new float[padded * dim];
         }
         float s = scale * LOG2E;
         for (int i = 0; i < n; i++) {
             query.readRow(b, h, rows == null ? from + i : rows[from + i], queries, i * dim);
-            for (int c = 0; c < dim; c++) {
-                queries[i * dim + c] *= s;
+            for (int c = i * dim, end = c + dim; c < end; c++) {
+                queries[c] *= s;
             }
         }
+        // zero rows pad the last register block; their results are computed and dropped
+        Arrays.fill(queries, n * dim, padded * dim, 0f);
         queryRows = n;
     }
 
@@ -60,57 +87,46 @@ public final class FlashKernel {
      */
     public void attend(PackedKeyValues kv, int keyFrom, int keyTo, int diagonal,
                        float[] out, int outOffset, float[] lse, int lseOffset) {
-        final int d = dim;
-        final int tile = PackedKeyValues.KEY_TILE;
-        float[] kT = kv.keysTransposed();
-        float[] v = kv.values();
-        for (int r = 0; r < queryRows; r++) {
-            int rowEnd = Math.min(keyTo, r + diagonal + 1);   // exclusive end of visible keys
-            int o = outOffset + r * d;
-            java.util.Arrays.fill(out, o, o + d, 0f);
-            float max = Float.NEGATIVE_INFINITY;
-            float sum = 0f;
-            for (int j0 = keyFrom; j0 < rowEnd; ) {
-                int t = j0 / tile;
-                int lane0 = j0 % tile;
-                int lanes = Math.min(tile - lane0, rowEnd - j0);
-                int base = t * d * tile;
-                float tileMax = Float.NEGATIVE_INFINITY;
-                for (int l = 0; l < lanes; l++) {
-                    float s = 0f;
-                    for (int c = 0; c < d; c++) {
-                        s += queries[r * d + c] * kT[base + c * tile + lane0 + l];
-                    }
-                    scores[l] = s;
-                    tileMax = Math.max(tileMax, s);
-                }
-                if (tileMax > max) {
-                    float correction = (float) Math.exp((max - tileMax) * LN2);
-                    sum *= correction;
-                    for (int c = 0; c < d; c++) {
-                        out[o + c] *= correction;
-                    }
-                    max = tileMax;
-                }
-                for (int l = 0; l < lanes; l++) {
-                    float p = (float) Math.exp((scores[l] - max) * LN2);
-                    sum += p;
-                    int vRow = (j0 + l) * d;
-                    for (int c = 0; c < d; c++) {
-                        out[o + c] += p * v[vRow + c];
-                    }
-                }
-                j0 += lanes;
+        if (kv.dim() != dim) {
+            throw new IllegalArgumentException("packed keys have head dim " + kv.dim() + ", kernel has " + dim);
+        }
+        if (keyFrom < 0 || keyTo < keyFrom || keyTo > kv.length()) {
+            throw new IllegalArgumentException("key range [" + keyFrom + ", " + keyTo + ") is outside the "
+                    + kv.length() + " packed keys");
+        }
+        final int d = dim, dp = valueStride, tile = PackedKeyValues.KEY_TILE;
+        final float[] kT = kv.keysTransposed(), v = kv.values();
+        for (int c0 = 0; c0 < queryRows; c0 += ROW_TILE) {
+            final int rows = Math.min(ROW_TILE, queryRows - c0);
+            final int padded = roundUp(rows, FlashTiles.ROW_BLOCK);
+            Arrays.fill(rowMax, 0, padded, Float.NEGATIVE_INFINITY);
+            Arrays.fill(rowSum, 0, padded, 0.0);
+            Arrays.fill(acc, 0, padded * dp, 0f);
+            final long rowLimit = (long) c0 + diagonal;           // row r of the chunk sees keys j <= rowLimit + r
+            final long end = Math.min(keyTo, rowLimit + rows);     // exclusive end of the keys any row sees
+            for (int t = keyFrom / tile; (long) t * tile < end; t++) {
+                final int t0 = t * tile;
+                FlashTiles.scoreTile(queries, c0 * d, padded, d, kT, t0 * d, scores, laneMax);
+                FlashTiles.softmaxTile(scores, laneMax, padded, t0, keyFrom, keyTo, rowLimit, rowMax, rowSum, corr);
+                FlashTiles.valueTile(scores, padded, v, t0 * dp, dp, acc, corr);
             }
-            if (sum > 0f) {
-                float inv = 1f / sum;
+            for (int r = 0; r < rows; r++) {
+                final double sum = rowSum[r];
+                // sum is 0 only for a row that saw no key; a NaN sum (NonFinitePolicy.PROPAGATE) stays NaN
+                final float inv = sum == 0 ? 0f : (float) (1.0 / sum);
+                final int o = outOffset + (c0 + r) * d, a = r * dp;
                 for (int c = 0; c < d; c++) {
-                    out[o + c] *= inv;
+                    out[o + c] = acc[a + c] * inv;
                 }
-            }
-            if (lse != null) {
-                lse[lseOffset + r] = sum > 0f ? (max + (float) (Math.log(sum) / LN2)) * LN2 : Float.NEGATIVE_INFINITY;
+                if (lse != null) {
+                    lse[lseOffset + c0 + r] = sum == 0
+                            ? Float.NEGATIVE_INFINITY : (float) (rowMax[r] * LN2 + Math.log(sum));
+                }
             }
         }
+    }
+
+    static int roundUp(int n, int multiple) {
+        return (n + multiple - 1) / multiple * multiple;
     }
 }

@@ -1,12 +1,15 @@
 package dev.hyperattention4j.kernel;
 
 import dev.hyperattention4j.tensor.FloatTensor;
+import java.util.Arrays;
 
 /**
  * Keys and values of one attention call, gathered from their tensors and packed once into the kernel's layout:
  * keys transposed per tile as {@code [tile][d][KEY_TILE]} (the key index is the SIMD lane dimension), values
- * row-major {@code [row][d]}. Both are zero-padded to a whole tile. Packing costs O(nk·d), against O(nq·nk·d) for
- * the attention that reads it, and lets HyperAttention read permuted rows without a separate copy of K or V.
+ * row-major {@code [row][valueStride]} with {@code valueStride = d} rounded up to whole vectors (so the P·V kernel
+ * needs no column tail; the extra columns are zero). Both are zero-padded to a whole tile. Packing costs O(nk·d),
+ * against O(nq·nk·d) for the attention that reads it, and lets HyperAttention read permuted rows without a separate
+ * copy of K or V.
  *
  * <p>Buffers grow on demand and are reused, so a per-worker instance allocates nothing once warm.
  */
@@ -18,20 +21,34 @@ public final class PackedKeyValues {
     private float[] values = new float[0];
     private int length;
     private int dim;
+    private int valueStride;
     private float[] row = new float[0];
+
+    /** The packed value row stride for head dim d: d rounded up to a multiple of the vector lane count. */
+    public static int valueStride(int d) {
+        return FlashKernel.roundUp(d, VectorWidth.LANES);
+    }
 
     /**
      * Packs rows of key/value head {@code [b][h]}: positions {@code rows[from..to)} of the tensors, or the
      * contiguous range {@code [from, to)} when {@code rows} is null. Packed key i is the i-th of those rows.
      */
     public void pack(FloatTensor key, FloatTensor value, int b, int h, int[] rows, int from, int to) {
+        if (key.dim() != value.dim()) {
+            throw new IllegalArgumentException("key " + key.shapeString() + " and value " + value.shapeString()
+                    + " must have the same head dim");
+        }
+        if (from < 0 || to < from) {
+            throw new IllegalArgumentException("key row range [" + from + ", " + to + ") is invalid");
+        }
         int n = to - from;
         int d = key.dim();
-        int tiles = (n + KEY_TILE - 1) / KEY_TILE;
-        int padded = tiles * KEY_TILE;
-        ensure(padded, d);
+        int dp = valueStride(d);
+        int padded = FlashKernel.roundUp(n, KEY_TILE);
+        ensure(padded, d, dp);
         this.length = n;
         this.dim = d;
+        this.valueStride = dp;
         for (int i = 0; i < n; i++) {
             int src = rows == null ? from + i : rows[from + i];
             key.readRow(b, h, src, row, 0);
@@ -39,23 +56,27 @@ public final class PackedKeyValues {
             for (int c = 0; c < d; c++) {
                 keysT[base + c * KEY_TILE] = row[c];
             }
-            value.readRow(b, h, src, values, i * d);
+            value.readRow(b, h, src, values, i * dp);
+            if (dp > d) {
+                Arrays.fill(values, i * dp + d, (i + 1) * dp, 0f);
+            }
         }
-        // zero the padding so padded lanes produce finite scores (they are masked anyway)
+        // zero the padding so padded lanes produce finite scores (they are masked anyway) and zero P·V terms
         for (int i = n; i < padded; i++) {
             int base = (i / KEY_TILE) * d * KEY_TILE + (i % KEY_TILE);
             for (int c = 0; c < d; c++) {
                 keysT[base + c * KEY_TILE] = 0f;
             }
-            java.util.Arrays.fill(values, i * d, (i + 1) * d, 0f);
         }
+        Arrays.fill(values, n * dp, padded * dp, 0f);
     }
 
-    private void ensure(int padded, int d) {
-        int need = padded * d;
-        if (keysT.length < need) {
-            keysT = new float[need];
-            values = new float[need];
+    private void ensure(int padded, int d, int dp) {
+        if (keysT.length < padded * d) {
+            keysT = new float[padded * d];
+        }
+        if (values.length < padded * dp) {
+            values = new float[padded * dp];
         }
         if (row.length < d) {
             row = new float[d];
@@ -67,9 +88,12 @@ public final class PackedKeyValues {
 
     public int dim() { return dim; }
 
+    /** Floats per packed value row: {@link #dim()} rounded up to whole vectors. */
+    public int valueStride() { return valueStride; }
+
     /** Transposed key tiles {@code [tile][d][KEY_TILE]}. */
     public float[] keysTransposed() { return keysT; }
 
-    /** Values {@code [row][d]}, zero-padded to a whole tile. */
+    /** Values {@code [row][valueStride()]}, zero-padded to a whole tile and to whole vectors per row. */
     public float[] values() { return values; }
 }
