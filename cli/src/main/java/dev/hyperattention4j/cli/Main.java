@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
                 PplCommand.class,
                 GenerateCommand.class,
                 BenchModelCommand.class,
+                BenchBackwardCommand.class,
         })
 public final class Main implements Runnable {
 
