@@ -8,6 +8,12 @@ import picocli.CommandLine.Command;
         description = "HyperAttention and exact attention on CPUs: benchmarks, model tools, paper experiments.",
         subcommands = {
                 CommandLine.HelpCommand.class,
+                InspectCommand.class,
+                BenchHyperCommand.class,
+                PplCommand.class,
+                GenerateCommand.class,
+                BenchModelCommand.class,
+                BenchBackwardCommand.class,
         })
 public final class Main implements Runnable {
 

@@ -2,6 +2,7 @@ package dev.hyperattention4j.testing;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,7 +29,7 @@ public final class ForkedJvm {
                 mainClass.getName()));
         cmd.addAll(List.of(args));
         // Output goes to a file, not a pipe, so a chatty child can never block on a full pipe buffer.
-        Path log = java.nio.file.Files.createTempFile("ha4j-fork", ".log");
+        Path log = Files.createTempFile("ha4j-fork", ".log");
         try {
             Process process = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
             if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
@@ -36,9 +37,9 @@ public final class ForkedJvm {
                 throw new AssertionError("forked JVM " + mainClass.getSimpleName() + " did not finish in "
                         + timeoutSeconds + " s");
             }
-            return new Result(process.exitValue(), java.nio.file.Files.readString(log, StandardCharsets.UTF_8));
+            return new Result(process.exitValue(), Files.readString(log, StandardCharsets.UTF_8));
         } finally {
-            java.nio.file.Files.deleteIfExists(log);
+            Files.deleteIfExists(log);
         }
     }
 }
