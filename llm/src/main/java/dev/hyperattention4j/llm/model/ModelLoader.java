@@ -88,6 +88,11 @@ public final class ModelLoader {
         if (b.length >= 4 && b[0] == 'G' && b[1] == 'G' && b[2] == 'U' && b[3] == 'F') {
             return Format.GGUF;
         }
+        if (b.length >= 8 && b[0] == '2' && b[1] == '4' && b[2] == 'k' && b[3] == 'a') { // uint32 0x616b3432 LE
+            throw new ModelFormatException(file, "magic", "is a llama2.c export.py version-"
+                    + MemorySegment.ofArray(b).get(BinaryReader.INT, 4) + " file (\"ak42\" header); only the legacy "
+                    + "run.c format (export --version 0) is supported", 0);
+        }
         int first = 0;
         while (first < b.length && Character.isWhitespace(b[first])) {
             first++;
