@@ -339,6 +339,12 @@ public final class BpeTokenizer implements Tokenizer {
         return true;
     }
 
+    /** The SentencePiece byte-fallback piece of byte b, e.g. {@code <0x0A>}. */
+    public static String bytePiece(int b) {
+        String hex = "0123456789ABCDEF";
+        return "<0x" + hex.charAt((b >> 4) & 15) + hex.charAt(b & 15) + ">";
+    }
+
     /** Id of a piece, or -1. */
     public int idOf(String piece) { return pieceToId.getOrDefault(piece, -1); }
 
@@ -446,7 +452,7 @@ public final class BpeTokenizer implements Tokenizer {
                 }
                 if (byteFallback) {
                     for (int b = 0; b < 256; b++) {
-                        byteIds[b] = pieceToId.getOrDefault("<0x%02X>".formatted(b), -1);
+                        byteIds[b] = pieceToId.getOrDefault(bytePiece(b), -1);
                     }
                 }
             }
