@@ -9,6 +9,11 @@ import picocli.CommandLine.Command;
         subcommands = {
                 CommandLine.HelpCommand.class,
                 InspectCommand.class,
+                BenchHyperCommand.class,
+                PplCommand.class,
+                GenerateCommand.class,
+                BenchModelCommand.class,
+                BenchBackwardCommand.class,
         })
 public final class Main implements Runnable {
 
