@@ -74,7 +74,8 @@ public final class GgufTokenizers {
                     b.scores(scores);
                 }
                 b.kind("gguf-llama").mode(BpeTokenizer.Mode.SENTENCEPIECE).spaceSymbol('\u2581')
-                        .addPrefix(md.bool("tokenizer.ggml.add_space_prefix", true)).byteFallback(true);
+                        .addPrefix(md.bool("tokenizer.ggml.add_space_prefix", true)).byteFallback(true)
+                        .fuseUnknown(true); // as SentencePiece: a run of unknown characters is one <unk>
             }
             case "gpt2" -> {
                 if (merges == null) {

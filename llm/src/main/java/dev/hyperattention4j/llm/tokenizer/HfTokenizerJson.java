@@ -114,6 +114,7 @@ public final class HfTokenizerJson {
                 .pieces(pieces).types(types).merges(merges(file, model.path("merges")))
                 .byteFallback(model.path("byte_fallback").asBoolean(false))
                 .ignoreMerges(model.path("ignore_merges").asBoolean(false))
+                .fuseUnknown(model.path("fuse_unk").asBoolean(false))
                 .unkId(unkId).bosId(bosId).eosId(eosId).splitSpecials(true).addPrefix(false)
                 .prefixEverySegment(true);
         normalizer(file, root.path("normalizer"), b);
