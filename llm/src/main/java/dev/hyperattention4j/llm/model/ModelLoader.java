@@ -119,14 +119,23 @@ public final class ModelLoader {
             }
         }
         if (b.length >= Llama2cLoader.HEADER_BYTES) {
+            Llama2cLoader.Header h = null;
             try {
-                Llama2cLoader.Header h = Llama2cLoader.readHeader(MemorySegment.ofArray(b),
+                h = Llama2cLoader.readHeader(MemorySegment.ofArray(b),
                         (field, problem, offset) -> new ModelFormatException(file, field, problem, offset));
-                if (h.expectedBytes() == size) {
-                    return Format.LLAMA2C;
-                }
             } catch (ModelFormatException notLlama2c) {
-                // fall through to the generic message
+                // not a plausible llama2.c header: fall through to the generic message
+            }
+            if (h != null && h.expectedBytes() == size) {
+                return Format.LLAMA2C;
+            }
+            if (h != null) {
+                // a plausible llama2.c header (seven sane, mutually consistent ints) with the wrong size is far
+                // more likely a truncated checkpoint than a coincidence: say so precisely
+                throw new dev.hyperattention4j.llm.format.llama2c.Llama2cFormatException(file, "file size", "is "
+                        + size + " bytes but the llama2.c header (dim " + h.dim() + ", layers " + h.layers()
+                        + ", vocab " + h.vocabSize() + ") implies " + h.expectedBytes() + " (truncated or padded "
+                        + "checkpoint?)", size);
             }
         }
         throw new ModelFormatException(file, "format", "is not a GGUF, safetensors or llama2.c model (unrecognised "

@@ -244,6 +244,12 @@ class MalformedInputsTest {
                     byte[] b = Files.readAllBytes(bin);
                     return Files.write(bin, Arrays.copyOf(b, b.length - 4));
                 }),
+                new Case("llama2c truncated, detected by content", Llama2cFormatException.class,
+                        "the llama2.c header (dim 32, layers 2, vocab 262) implies", true, false, d -> {
+                    Path bin = TinyModels.llama2c(d, true);
+                    byte[] b = Files.readAllBytes(bin);
+                    return Files.write(bin, Arrays.copyOf(b, b.length / 2));
+                }),
                 l2c("llama2c negative dim", "dim", true, d -> llama2cHeader(d, 0, -32)),
                 l2c("llama2c 2^30 layers", "n_layers", true, d -> llama2cHeader(d, 2, 1 << 30)),
                 l2c("llama2c heads not dividing dim", "n_heads", true, d -> llama2cHeader(d, 3, 5)),
