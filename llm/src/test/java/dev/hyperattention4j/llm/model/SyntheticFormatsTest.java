@@ -89,6 +89,19 @@ class SyntheticFormatsTest {
     }
 
     @Test
+    void ggufQwen2HasBiasesAndRotateHalf() throws Exception {
+        Path file = TinyModels.gguf(DType.F16, 3, "qwen2").write(tmp.resolve("qwen2.gguf"));
+        try (Model m = ModelLoader.open(file)) {
+            assertThat(m.config().architecture()).isEqualTo("qwen2");
+            // llama.cpp does not permute Qwen2's Q/K and runs NEOX (rotate-half) RoPE for it
+            assertThat(m.config().ropeStyle()).isEqualTo(RopeStyle.ROTATE_HALF);
+            assertThat(m.config().attentionBias()).isTrue();
+            assertValues(m.weights().bq(1), DType.F32, TinyModels.values("blk.1.attn_q.bias",
+                    TinyModels.HEADS * TinyModels.HEAD_DIM));
+        }
+    }
+
+    @Test
     void directoryWithOneGgufOpens() throws Exception {
         TinyModels.gguf(DType.F32, 3).write(tmp.resolve("only.gguf"));
         try (Model m = ModelLoader.open(tmp)) {

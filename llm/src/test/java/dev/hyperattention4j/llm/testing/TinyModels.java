@@ -85,16 +85,19 @@ public final class TinyModels {
     // ------------------------------------------------------------------ GGUF
 
     /** A complete tiny GGUF llama model (matrices in {@code type}, norms F32, untied output). */
-    public static GgufWriter gguf(DType type, int version) {
+    public static GgufWriter gguf(DType type, int version) { return gguf(type, version, "llama"); }
+
+    /** As {@link #gguf(DType, int)} for architecture {@code arch} (qwen2 adds q/k/v biases). */
+    public static GgufWriter gguf(DType type, int version, String arch) {
         GgufWriter w = new GgufWriter(version);
-        w.putString("general.architecture", "llama").putUInt32("llama.context_length", 128)
-                .putUInt32("llama.embedding_length", DIM).putUInt32("llama.block_count", LAYERS)
-                .putUInt32("llama.feed_forward_length", HIDDEN).putUInt32("llama.attention.head_count", HEADS)
-                .putUInt32("llama.attention.head_count_kv", KV_HEADS)
-                .putFloat32("llama.attention.layer_norm_rms_epsilon", 1e-5f)
-                .putFloat32("llama.rope.freq_base", 10000f);
+        w.putString("general.architecture", arch).putUInt32(arch + ".context_length", 128)
+                .putUInt32(arch + ".embedding_length", DIM).putUInt32(arch + ".block_count", LAYERS)
+                .putUInt32(arch + ".feed_forward_length", HIDDEN).putUInt32(arch + ".attention.head_count", HEADS)
+                .putUInt32(arch + ".attention.head_count_kv", KV_HEADS)
+                .putFloat32(arch + ".attention.layer_norm_rms_epsilon", 1e-5f)
+                .putFloat32(arch + ".rope.freq_base", 10000f);
         ggufTokenizer(w);
-        for (Object[] t : tensorShapes(WeightNames.GGUF, false, false)) {
+        for (Object[] t : tensorShapes(WeightNames.GGUF, false, arch.equals("qwen2"))) {
             long[] shape = (long[]) t[1];
             w.addTensor((String) t[0], shape.length == 1 ? DType.F32 : type, shape, values((String) t[0], shape));
         }
