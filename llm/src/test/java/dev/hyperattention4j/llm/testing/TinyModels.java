@@ -206,26 +206,56 @@ public final class TinyModels {
 
     /** Writes {@code model.bin} (legacy llama2.c layout) and {@code tokenizer.bin} into dir; returns the model. */
     public static Path llama2c(Path dir, boolean sharedClassifier) throws IOException {
+        return llama2c(dir, sharedClassifier, 0);
+    }
+
+    /**
+     * Writes {@code model.bin} in llama2.c export version 0 (legacy run.c layout) or 1 ("ak42" header, norms first,
+     * no freq_cis) and {@code tokenizer.bin}; returns the model path.
+     */
+    public static Path llama2c(Path dir, boolean sharedClassifier, int version) throws IOException {
         Files.createDirectories(dir);
         int seq = 16;
         ByteBuffer b = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
-        for (int v : new int[] {DIM, HIDDEN, LAYERS, HEADS, KV_HEADS, sharedClassifier ? VOCAB : -VOCAB, seq}) {
+        if (version == 1) {
+            b.putInt(0x616b3432).putInt(1);
+        }
+        for (int v : new int[] {DIM, HIDDEN, LAYERS, HEADS, KV_HEADS,
+                sharedClassifier || version == 1 ? VOCAB : -VOCAB, seq}) {
             b.putInt(v);
+        }
+        if (version == 1) {
+            b.put((byte) (sharedClassifier ? 1 : 0));
+            b.position(256);
         }
         WeightNames n = WeightNames.LLAMA2C;
         int kv = KV_HEADS * HEAD_DIM;
+        String[] norms = {n.attentionNorm(), n.ffnNorm()};
+        if (version == 1) {
+            for (String norm : norms) {
+                for (int l = 0; l < LAYERS; l++) {
+                    put(b, values(WeightNames.layer(norm, l), DIM));
+                }
+            }
+            put(b, values(n.finalNorm(), DIM));
+        }
         put(b, values(n.tokenEmbedding(), VOCAB, DIM));
-        String[][] order = {{n.attentionNorm()}, {n.wq()}, {n.wk()}, {n.wv()}, {n.wo()}, {n.ffnNorm()},
-                {n.ffnGate()}, {n.ffnDown()}, {n.ffnUp()}};
+        String[] order = {n.attentionNorm(), n.wq(), n.wk(), n.wv(), n.wo(), n.ffnNorm(), n.ffnGate(), n.ffnDown(),
+                n.ffnUp()};
         long[][] shapes = {{DIM}, {DIM, DIM}, {kv, DIM}, {kv, DIM}, {DIM, DIM}, {DIM}, {HIDDEN, DIM}, {DIM, HIDDEN},
                 {HIDDEN, DIM}};
         for (int role = 0; role < order.length; role++) {
+            if (version == 1 && shapes[role].length == 1) {
+                continue; // norms already written
+            }
             for (int l = 0; l < LAYERS; l++) {
-                put(b, values(WeightNames.layer(order[role][0], l), shapes[role]));
+                put(b, values(WeightNames.layer(order[role], l), shapes[role]));
             }
         }
-        put(b, values(n.finalNorm(), DIM));
-        put(b, new float[seq * HEAD_DIM]); // freq_cis_real and _imag
+        if (version == 0) {
+            put(b, values(n.finalNorm(), DIM));
+            put(b, new float[seq * HEAD_DIM]); // freq_cis_real and _imag
+        }
         if (!sharedClassifier) {
             put(b, values(n.output(), VOCAB, DIM));
         }
