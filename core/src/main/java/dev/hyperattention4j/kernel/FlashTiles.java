@@ -104,13 +104,14 @@ public final class FlashTiles {
      * The online-softmax update for one key tile starting at key {@code tileStart}: for each row, masks the keys it
      * may not see to -inf, takes the new running max {@code m}, turns the scores into {@code p = 2^(s - m)} in place,
      * sets {@code corr[r] = 2^(m_old - m_new)} (exactly 1 when the max did not grow, so {@link #valueTile} need not
-     * rescale anything) and updates the row sum {@code l = l·corr + Σp} (in double: it is added once per tile).
+     * rescale anything) and updates the row sum {@code l = l·corr + Σp}, kept as L lane partial sums
+     * ({@code laneSum [rows][L]}) that the caller reduces once at the end.
      *
      * <p>Row r sees key j iff {@code keyFrom <= j < keyTo} and {@code j <= rowLimit + r}. A row that has seen no key
      * yet keeps {@code m = -inf}, {@code l = 0} and gets p = 0, so -inf - (-inf) never makes a NaN.
      */
     public static void softmaxTile(float[] s, float[] laneMax, int rows, int tileStart, int keyFrom, int keyTo,
-                                   long rowLimit, float[] m, double[] l, float[] corr, float[] laneSum) {
+                                   long rowLimit, float[] m, float[] laneSum, float[] corr) {
         final int lanes = SPECIES.length();
         final int t = KEY_TILE;
         final FloatVector c0 = FloatVector.broadcast(SPECIES, FastExp2.C0), c1 = FloatVector.broadcast(SPECIES, FastExp2.C1);
@@ -160,14 +161,12 @@ public final class FlashTiles {
             }
             m[r] = mNew;
             corr[r] = c;
-            // Reduce in a fixed scalar order: reduceLanes(ADD) sums in a different order when C2 intrinsifies it
-            // than in the interpreter, which would make results depend on JIT timing (and so on thread count).
-            sum.intoArray(laneSum, 0);
-            double total = 0;
-            for (int i = 0; i < lanes; i++) {
-                total += laneSum[i];
-            }
-            l[r] = l[r] * c + total;
+            // The row sum stays in vector lanes across tiles (l = l·c + Σp lane by lane) and is reduced once per
+            // row at the end in a fixed order: reduceLanes(ADD) per tile would cost a shuffle tree per row, and it
+            // sums in a different order when C2 intrinsifies it than in the interpreter (results would depend on
+            // JIT timing, and so on thread count).
+            FloatVector.fromArray(SPECIES, laneSum, r * lanes).fma(FloatVector.broadcast(SPECIES, c), sum)
+                    .intoArray(laneSum, r * lanes);
         }
     }
 
