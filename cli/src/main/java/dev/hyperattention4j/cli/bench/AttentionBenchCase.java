@@ -3,6 +3,8 @@ package dev.hyperattention4j.cli.bench;
 import dev.hyperattention4j.attention.Attention;
 import dev.hyperattention4j.attention.FlashAttention;
 import dev.hyperattention4j.attention.NaiveAttention;
+import dev.hyperattention4j.attention.hyper.HyperAttention;
+import dev.hyperattention4j.attention.hyper.HyperConfig;
 import dev.hyperattention4j.runtime.WorkerPool;
 
 /**
@@ -21,6 +23,11 @@ public interface AttentionBenchCase {
         return false;
     }
 
+    /** Whether this case computes less than exact attention (then GFLOP/s and % of peak are not reported). */
+    default boolean approximate() {
+        return false;
+    }
+
     /** Whether to time this case at sequence length n with this many threads. */
     boolean runs(int n, int threads);
 
@@ -34,6 +41,19 @@ public interface AttentionBenchCase {
             public boolean reference() { return true; }
             public boolean runs(int n, int threads) { return true; }
             public Attention create(WorkerPool pool) { return new FlashAttention(pool); }
+        };
+    }
+
+    /**
+     * HyperAttention with the paper's defaults (b = m = 256, r = 7, exact below n = 4096): an approximation, so
+     * only its speedup over the exact kernel and its error are meaningful, not its GFLOP/s.
+     */
+    static AttentionBenchCase hyper() {
+        return new AttentionBenchCase() {
+            public String name() { return "hyper"; }
+            public boolean approximate() { return true; }
+            public boolean runs(int n, int threads) { return n >= HyperConfig.defaults().minSeqLen(); }
+            public Attention create(WorkerPool pool) { return new HyperAttention(HyperConfig.defaults(), pool); }
         };
     }
 
