@@ -59,6 +59,10 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--json", description = "print one JSON document instead of the table")
     boolean json;
 
+    @Option(names = "--backward", description = {"time forward + backward of exact and HyperAttention instead "
+            + "(the first --dims entry, the largest --threads; see bench-backward), e.g. --backward --n 131072 -r 1"})
+    boolean backward;
+
     @Option(names = "--cpu-time", description = {"time with the threads' CPU time (divided by the thread count) "
             + "instead of elapsed time, for a machine shared with other jobs; see BenchClock"})
     boolean cpuTime;
@@ -66,18 +70,29 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--no-hyper", description = "leave out the HyperAttention rows")
     boolean noHyper;
 
-    /** The implementations in the table, the exact reference first (the others are compared with it). */
+    /**
+     * The implementations in the table, the exact reference first (the others are compared with it).
+     * HyperAttention's own sweep with more detail: {@code bench-hyper}.
+     */
     List<AttentionBenchCase> cases(int baselineMax) {
-        List<AttentionBenchCase> cases = new ArrayList<>(List.of(AttentionBenchCase.flash(),
-                AttentionBenchCase.matmulSoftmax(baselineMax), AttentionBenchCase.naive(baselineMax)));
+        List<AttentionBenchCase> cases = new ArrayList<>(List.of(AttentionBenchCase.flash()));
         if (!noHyper) {
             cases.add(AttentionBenchCase.hyper());
         }
+        cases.add(AttentionBenchCase.matmulSoftmax(baselineMax));
+        cases.add(AttentionBenchCase.naive(baselineMax));
         return cases;
     }
 
     @Override
     public Integer call() throws Exception {
+        if (backward) {
+            Integer t = null;
+            if (threadCounts != null) {
+                t = java.util.Arrays.stream(threadCounts).max().orElse(1);
+            }
+            return dev.hyperattention4j.cli.BenchBackwardCommand.of(sizes, dims[0], mask, t, reps, seed, json).call();
+        }
         int all = Runtime.getRuntime().availableProcessors();
         int[] threads = threadCounts != null ? threadCounts : all == 1 ? new int[] {1} : new int[] {1, all};
         int maxThreads = 1;
@@ -167,6 +182,9 @@ public final class BenchCommand implements Callable<Integer> {
     private static void warmUpCompiler(WorkerPool pool, int d, boolean[] masks) {
         FloatTensor[] qkv = inputs(1024, d, 0);
         Attention flash = AttentionBenchCase.flash().create(pool);
+        // HyperAttention's own code paths (hashing, sorting, block and sample packing, merges) at a short length
+        Attention hyper = new dev.hyperattention4j.attention.hyper.HyperAttention(
+                dev.hyperattention4j.attention.hyper.HyperConfig.defaults().withMinSeqLen(256), pool);
         com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         long start = System.nanoTime();
         System.err.printf("bench: compiler warm-up (d=%d)%n", d);
@@ -177,11 +195,13 @@ public final class BenchCommand implements Callable<Integer> {
         }
         while (true) {
             BenchClock.refreshThreads();
-            long before = sum(mx.getThreadAllocatedBytes(BenchClock.threadIds()));
+            long allocated = 0;
             for (AttentionProblem p : problems) {
+                long before = sum(mx.getThreadAllocatedBytes(BenchClock.threadIds()));
                 flash.forward(p);
+                allocated += sum(mx.getThreadAllocatedBytes(BenchClock.threadIds())) - before;
+                hyper.forward(p);      // allocates by design: not part of the "C2 is done" test
             }
-            long allocated = sum(mx.getThreadAllocatedBytes(BenchClock.threadIds())) - before;
             double seconds = (System.nanoTime() - start) / 1e9;
             if (seconds > 30 || (seconds > 2 && allocated < 64 * 1024)) {
                 return;

@@ -18,11 +18,13 @@ import java.util.stream.Stream;
 /**
  * The one entry point for model files. The format is detected from the content, never from the file name:
  * <ol>
- *   <li>a directory: its {@code model.safetensors.index.json}, {@code model.safetensors}, or single {@code .gguf};</li>
+ *   <li>a directory: its {@code model.safetensors.index.json}, {@code model.safetensors}, single {@code .gguf}, or
+ *       single {@code .bin} other than {@code tok*.bin} (then detected by content like any file);</li>
  *   <li>bytes "GGUF" at offset 0: GGUF;</li>
  *   <li>a JSON object: a safetensors shard index;</li>
  *   <li>a plausible uint64 header length followed by '{': safetensors (config.json and tokenizer.json beside it);</li>
- *   <li>a 28-byte llama2.c header whose implied size equals the file size: llama2.c (tokenizer beside it).</li>
+ *   <li>llama2.c's "ak42" magic (export version 1), or a 28-byte legacy llama2.c header whose implied size equals
+ *       the file size: llama2.c (tokenizer beside it).</li>
  * </ol>
  * Anything else is a {@link ModelFormatException}.
  */
@@ -69,8 +71,18 @@ public final class ModelLoader {
         if (ggufs.size() == 1) {
             return ggufs.getFirst();
         }
-        throw new ModelFormatException(path, "directory", "holds no model.safetensors, shard index or single .gguf",
-                -1);
+        List<Path> checkpoints;
+        try (Stream<Path> files = Files.list(path)) { // llama2.c: the one .bin that is not a tokenizer
+            checkpoints = files.filter(p -> {
+                String name = p.getFileName().toString();
+                return name.endsWith(".bin") && !name.startsWith("tok") && Files.isRegularFile(p);
+            }).toList();
+        }
+        if (ggufs.isEmpty() && checkpoints.size() == 1) {
+            return checkpoints.getFirst();
+        }
+        throw new ModelFormatException(path, "directory", "holds no model.safetensors, shard index, single .gguf "
+                + "or single llama2.c .bin", -1);
     }
 
     /** Detects the format of a regular file from its first bytes and size. */
@@ -88,6 +100,16 @@ public final class ModelLoader {
         if (b.length >= 4 && b[0] == 'G' && b[1] == 'G' && b[2] == 'U' && b[3] == 'F') {
             return Format.GGUF;
         }
+        if (Llama2cLoader.hasMagic(MemorySegment.ofArray(b))) { // versioned llama2.c export: errors are final
+            Llama2cLoader.Header h = Llama2cLoader.readHeader(MemorySegment.ofArray(b), (field, problem, offset) ->
+                    new dev.hyperattention4j.llm.format.llama2c.Llama2cFormatException(file, field, problem, offset));
+            if (h.expectedBytes() != size) {
+                throw new dev.hyperattention4j.llm.format.llama2c.Llama2cFormatException(file, "file size", "is "
+                        + size + " bytes but the llama2.c version-" + h.version() + " header implies "
+                        + h.expectedBytes() + " (truncated?)", size);
+            }
+            return Format.LLAMA2C;
+        }
         int first = 0;
         while (first < b.length && Character.isWhitespace(b[first])) {
             first++;
@@ -103,14 +125,23 @@ public final class ModelLoader {
             }
         }
         if (b.length >= Llama2cLoader.HEADER_BYTES) {
+            Llama2cLoader.Header h = null;
             try {
-                Llama2cLoader.Header h = Llama2cLoader.readHeader(MemorySegment.ofArray(b),
+                h = Llama2cLoader.readHeader(MemorySegment.ofArray(b),
                         (field, problem, offset) -> new ModelFormatException(file, field, problem, offset));
-                if (h.expectedBytes() == size) {
-                    return Format.LLAMA2C;
-                }
             } catch (ModelFormatException notLlama2c) {
-                // fall through to the generic message
+                // not a plausible llama2.c header: fall through to the generic message
+            }
+            if (h != null && h.expectedBytes() == size) {
+                return Format.LLAMA2C;
+            }
+            if (h != null) {
+                // a plausible llama2.c header (seven sane, mutually consistent ints) with the wrong size is far
+                // more likely a truncated checkpoint than a coincidence: say so precisely
+                throw new dev.hyperattention4j.llm.format.llama2c.Llama2cFormatException(file, "file size", "is "
+                        + size + " bytes but the llama2.c header (dim " + h.dim() + ", layers " + h.layers()
+                        + ", vocab " + h.vocabSize() + ") implies " + h.expectedBytes() + " (truncated or padded "
+                        + "checkpoint?)", size);
             }
         }
         throw new ModelFormatException(file, "format", "is not a GGUF, safetensors or llama2.c model (unrecognised "

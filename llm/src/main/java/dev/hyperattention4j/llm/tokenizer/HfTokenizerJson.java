@@ -2,6 +2,7 @@ package dev.hyperattention4j.llm.tokenizer;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.hyperattention4j.llm.format.io.Json;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,7 +29,7 @@ public final class HfTokenizerJson {
     /** GPT-2's pre-tokenizer regex, applied by ByteLevel when {@code use_regex} is true. */
     public static final String GPT2_PATTERN =
             "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = Json.MAPPER;
     private static final int MAX_VOCAB = 1 << 22;
 
     private HfTokenizerJson() {}
@@ -42,7 +43,7 @@ public final class HfTokenizerJson {
         if (!Files.isRegularFile(file)) {
             throw new TokenizerFormatException(file, "tokenizer.json", "is missing (needed next to the weights)");
         }
-        if (Files.size(file) > 256L << 20) {
+        if (Files.size(file) > 128L << 20) { // real files are < 40 MB; bounds the JSON tree
             throw new TokenizerFormatException(file, "tokenizer.json", "is implausibly large");
         }
         JsonNode root;
@@ -114,6 +115,7 @@ public final class HfTokenizerJson {
                 .pieces(pieces).types(types).merges(merges(file, model.path("merges")))
                 .byteFallback(model.path("byte_fallback").asBoolean(false))
                 .ignoreMerges(model.path("ignore_merges").asBoolean(false))
+                .fuseUnknown(model.path("fuse_unk").asBoolean(false))
                 .unkId(unkId).bosId(bosId).eosId(eosId).splitSpecials(true).addPrefix(false)
                 .prefixEverySegment(true);
         normalizer(file, root.path("normalizer"), b);
