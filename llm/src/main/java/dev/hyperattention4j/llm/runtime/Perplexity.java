@@ -118,15 +118,7 @@ public final class Perplexity {
 
     /** Negative natural-log probability of {@code target} under {@code softmax(logits[off, off + vocab))}. */
     public static double nll(float[] logits, int off, int vocab, int target) {
-        double max = Double.NEGATIVE_INFINITY;
-        for (int i = 0; i < vocab; i++) {
-            max = Math.max(max, logits[off + i]);
-        }
-        double sum = 0;
-        for (int i = 0; i < vocab; i++) {
-            sum += Math.exp(logits[off + i] - max);
-        }
-        return max + Math.log(sum) - logits[off + target];
+        return Vectors.logSumExp(logits, off, vocab) - logits[off + target];
     }
 
     /** Running sums of NLL and NLL². */
