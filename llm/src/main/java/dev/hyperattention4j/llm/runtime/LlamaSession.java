@@ -22,7 +22,7 @@ public final class LlamaSession {
     /** Tokens per work unit in prefill. */
     public static final int TILE = 32;
     /** Multiply-adds below which a single-token matrix product stays on one thread. */
-    static final long SPLIT_ROWS_MACS = 1L << 18;
+    static final long SPLIT_ROWS_MACS = 1L << 20;
     /** Prompts up to this length use scalar exact attention until the vector kernels are compiled. */
     static final int COLD_PROMPT = 256;
 
