@@ -8,6 +8,7 @@ import picocli.CommandLine.Command;
         description = "HyperAttention and exact attention on CPUs: benchmarks, model tools, paper experiments.",
         subcommands = {
                 CommandLine.HelpCommand.class,
+                BenchHyperCommand.class,
         })
 public final class Main implements Runnable {
 

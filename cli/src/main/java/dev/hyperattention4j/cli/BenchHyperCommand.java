@@ -1,0 +1,270 @@
+package dev.hyperattention4j.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.hyperattention4j.attention.AttentionProblem;
+import dev.hyperattention4j.attention.FlashAttention;
+import dev.hyperattention4j.attention.hyper.HyperAttention;
+import dev.hyperattention4j.attention.hyper.HyperConfig;
+import dev.hyperattention4j.attention.hyper.HyperProfile;
+import dev.hyperattention4j.attention.hyper.SampleSource;
+import dev.hyperattention4j.runtime.WorkerPool;
+import dev.hyperattention4j.tensor.FloatTensor;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.style.Styler;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code ha4j bench-hyper}: HyperAttention against the project's exact tiled kernel in the same run, on the same
+ * inputs and threads. For each (n, d, causal, input) it reports the time of each, the speedup, and the relative
+ * Frobenius error of HyperAttention's output against the exact output. Exact runs once when it takes more than
+ * two seconds (the 131k points), else the median of {@code --reps}; HyperAttention always runs a warm-up first.
+ */
+@Command(name = "bench-hyper", mixinStandardHelpOptions = true,
+        description = {"HyperAttention vs the exact kernel: time, speedup and error over sequence lengths.",
+                "Default sweep n = 4096..32768 (about two minutes); --full goes to 131072."})
+public final class BenchHyperCommand implements Callable<Integer> {
+
+    @Option(names = "--sizes", split = ",", description = "sequence lengths (default 4096,8192,16384,32768)")
+    int[] sizes;
+
+    @Option(names = "--full", description = "sweep n = 4096..131072")
+    boolean full;
+
+    @Option(names = "--dims", split = ",", description = "head dims (default ${DEFAULT-VALUE})", defaultValue = "64,128")
+    int[] dims;
+
+    @Option(names = "--heads", description = "heads per call (paper: 12; default ${DEFAULT-VALUE})", defaultValue = "1")
+    int heads;
+
+    @Option(names = "--mask", description = "noncausal, causal or both (default ${DEFAULT-VALUE})", defaultValue = "both")
+    String mask;
+
+    @Option(names = "--inputs", split = ",", description = "random, clustered (default ${DEFAULT-VALUE})",
+            defaultValue = "random,clustered")
+    String[] inputs;
+
+    @Option(names = "--threads", description = "worker threads (default: all processors)")
+    Integer threads;
+
+    @Option(names = {"-r", "--reps"}, description = "timed repetitions (median; default ${DEFAULT-VALUE})",
+            defaultValue = "3")
+    int reps;
+
+    @Option(names = "--block", defaultValue = "256", description = "HyperAttention block size b")
+    int block;
+
+    @Option(names = "--samples", defaultValue = "256", description = "HyperAttention sample count m")
+    int samples;
+
+    @Option(names = "--projections", defaultValue = "7", description = "LSH projections r")
+    int projections;
+
+    @Option(names = "--min-seq-len", defaultValue = "4096", description = "exact below this length")
+    int minSeqLen;
+
+    @Option(names = "--seed", defaultValue = "1", description = "input and HyperAttention seed")
+    long seed;
+
+    @Option(names = "--profile", description = "print HyperAttention's breakdown: hash, sort, gather, blocks, samples, "
+            + "merge, exact")
+    boolean profile;
+
+    @Option(names = "--no-exact", description = "skip the exact kernel (no speedup or error)")
+    boolean noExact;
+
+    @Option(names = "--json", description = "print one JSON document instead of the table")
+    boolean json;
+
+    @Option(names = "--plot", description = "write a PNG plot of speedup vs n")
+    Path plot;
+
+    /** One measured configuration. */
+    public record Row(int n, int d, int heads, boolean causal, String input, double exactSeconds, double hyperSeconds,
+                      double speedup, double relError, double exactGflops, Map<String, Double> profileMs,
+                      double blockGflopsPerThread) {}
+
+    @Override
+    public Integer call() throws Exception {
+        int[] ns = sizes != null ? sizes : full ? new int[] {4096, 8192, 16384, 32768, 65536, 131072}
+                : new int[] {4096, 8192, 16384, 32768};
+        boolean[] masks = switch (mask) {
+            case "noncausal" -> new boolean[] {false};
+            case "causal" -> new boolean[] {true};
+            case "both" -> new boolean[] {false, true};
+            default -> throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+                    "--mask must be noncausal, causal or both, got " + mask);
+        };
+        int t = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+        HyperConfig cfg = new HyperConfig(block, samples, projections, minSeqLen, seed, 0, HyperConfig.Compat.OFF);
+        List<Row> rows = new ArrayList<>();
+        System.err.printf("bench-hyper: %s, %s, %d threads, species %s, b=%d m=%d r=%d minSeqLen=%d%n",
+                System.getProperty("java.vm.name") + " " + Runtime.version(), System.getProperty("os.arch"), t,
+                jdk.incubator.vector.FloatVector.SPECIES_PREFERRED, block, samples, projections, minSeqLen);
+        try (WorkerPool pool = new WorkerPool(t)) {
+            FlashAttention exact = new FlashAttention(pool);
+            HyperAttention hyper = new HyperAttention(cfg, pool);
+            if (!json) {
+                System.out.println(header());
+            }
+            for (String inputName : inputs) {
+                BenchInputs kind = BenchInputs.valueOf(inputName.trim().toUpperCase(Locale.ROOT));
+                for (int d : dims) {
+                    for (int n : ns) {
+                        FloatTensor[] x = kind.make(heads, n, d, seed + n + d);
+                        for (boolean causal : masks) {
+                            Row row = measure(exact, hyper, x, causal, kind.label(), t);
+                            rows.add(row);
+                            if (!json) {
+                                System.out.println(format(row));
+                                if (profile) {
+                                    System.out.println("    profile (ms, summed over threads): " + row.profileMs()
+                                            + String.format(Locale.ROOT, "; block part %.0f GFLOP/s per thread",
+                                            row.blockGflopsPerThread()));
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        if (json) {
+            Map<String, Object> doc = new LinkedHashMap<>();
+            doc.put("jvm", System.getProperty("java.vm.name") + " " + Runtime.version());
+            doc.put("threads", t);
+            doc.put("species", jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.toString());
+            doc.put("config", cfg);
+            doc.put("rows", rows);
+            System.out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(doc));
+        }
+        if (plot != null) {
+            writePlot(rows, plot);
+            System.err.println("bench-hyper: wrote " + plot);
+        }
+        return 0;
+    }
+
+    private Row measure(FlashAttention exact, HyperAttention hyper, FloatTensor[] x, boolean causal, String input,
+                        int threads) {
+        FloatTensor q = x[0], k = x[1], v = x[2];
+        int n = q.length(), d = q.dim();
+        AttentionProblem hp = AttentionProblem.of(q, k, v).withCausal(causal);
+        hyper.forward(hp);                                  // warm-up (and JIT) on the same shape
+        double[] ht = new double[reps];
+        HyperProfile prof = new HyperProfile();
+        for (int i = 0; i < reps; i++) {
+            prof.reset();
+            long t0 = System.nanoTime();
+            hyper.forward(hp, SampleSource.seeded(seed, 0, i), prof);
+            ht[i] = (System.nanoTime() - t0) / 1e9;
+        }
+        double hyperSec = median(ht);
+        double exactSec = Double.NaN, err = Double.NaN, gflops = Double.NaN;
+        if (!noExact) {
+            AttentionProblem ep = AttentionProblem.of(q, k, v).withCausal(causal);
+            List<Double> et = new ArrayList<>();
+            long budget = System.nanoTime();
+            do {
+                long t0 = System.nanoTime();
+                exact.forward(ep);
+                et.add((System.nanoTime() - t0) / 1e9);
+            } while (et.size() < reps && et.get(0) < 2.0 && System.nanoTime() - budget < 10e9);
+            exactSec = median(et.stream().mapToDouble(Double::doubleValue).toArray());
+            err = relErr(hp.output(), ep.output());
+            gflops = ep.flops() / exactSec / 1e9;
+        }
+        Map<String, Double> ms = new LinkedHashMap<>();
+        for (HyperProfile.Phase phase : HyperProfile.Phase.values()) {
+            ms.put(phase.name().toLowerCase(Locale.ROOT), Math.round(prof.nanos(phase) / 1e4) / 100.0);
+        }
+        // block-diagonal flops of the last repetition: 4·nq·b·d per head and call (all causal levels included)
+        double blockFlops = blockFlops(n, d, causal) * q.heads();
+        double blockGf = prof.nanos(HyperProfile.Phase.BLOCKS) > 0
+                ? blockFlops / prof.nanos(HyperProfile.Phase.BLOCKS) : Double.NaN;
+        return new Row(n, d, q.heads(), causal, input, exactSec, hyperSec, exactSec / hyperSec, err, gflops, ms,
+                blockGf);
+    }
+
+    private double blockFlops(int n, int d, boolean causal) {
+        if (!causal) {
+            return n < minSeqLen ? 0 : 4.0 * n * Math.min(block, n) * d;
+        }
+        double flops = 0;
+        int segs = 1;
+        for (int t = n; t > minSeqLen; t = (t + 1) / 2, segs *= 2) {
+            int half = (t + 1) / 2;
+            if (half >= minSeqLen) {
+                flops += segs * 4.0 * half * Math.min(block, half) * d;
+            }
+        }
+        return flops;
+    }
+
+    static double median(double[] x) {
+        double[] s = x.clone();
+        Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+
+    static double relErr(FloatTensor a, FloatTensor b) {
+        double num = 0, den = 0;
+        float[] ra = new float[a.dim()], rb = new float[b.dim()];
+        for (int h = 0; h < a.heads(); h++) {
+            for (int i = 0; i < a.length(); i++) {
+                a.readRow(0, h, i, ra, 0);
+                b.readRow(0, h, i, rb, 0);
+                for (int c = 0; c < ra.length; c++) {
+                    double e = ra[c] - (double) rb[c];
+                    num += e * e;
+                    den += rb[c] * (double) rb[c];
+                }
+            }
+        }
+        return Math.sqrt(num / den);
+    }
+
+    private static String header() {
+        return String.format(Locale.ROOT, "| %7s | %4s | %5s | %-9s | %-9s | %10s | %9s | %9s | %10s | %8s |",
+                "n", "d", "heads", "mask", "input", "exact s", "exact GF", "hyper s", "speedup", "rel err")
+                + "\n|---------|------|-------|-----------|-----------|------------|-----------|-----------|------------|----------|";
+    }
+
+    private static String format(Row r) {
+        return String.format(Locale.ROOT, "| %7d | %4d | %5d | %-9s | %-9s | %10.4f | %9.1f | %9.4f | %9.1fx | %8.4f |",
+                r.n(), r.d(), r.heads(), r.causal() ? "causal" : "noncausal", r.input(), r.exactSeconds(),
+                r.exactGflops(), r.hyperSeconds(), r.speedup(), r.relError());
+    }
+
+    private static void writePlot(List<Row> rows, Path file) throws java.io.IOException {
+        XYChart chart = new XYChartBuilder().width(900).height(600).title("HyperAttention speedup over exact")
+                .xAxisTitle("sequence length n").yAxisTitle("speedup (exact time / hyper time)").build();
+        chart.getStyler().setXAxisLogarithmic(true).setYAxisLogarithmic(true)
+                .setLegendPosition(Styler.LegendPosition.InsideNW);
+        Map<String, List<Row>> series = new LinkedHashMap<>();
+        for (Row r : rows) {
+            if (!Double.isNaN(r.speedup())) {
+                series.computeIfAbsent((r.causal() ? "causal" : "non-causal") + ", d=" + r.d() + ", " + r.input(),
+                        key -> new ArrayList<>()).add(r);
+            }
+        }
+        for (Map.Entry<String, List<Row>> e : series.entrySet()) {
+            double[] xs = e.getValue().stream().mapToDouble(Row::n).toArray();
+            double[] ys = e.getValue().stream().mapToDouble(Row::speedup).toArray();
+            chart.addSeries(e.getKey(), xs, ys);
+        }
+        String name = file.toString();
+        BitmapEncoder.saveBitmap(chart, name.endsWith(".png") ? name.substring(0, name.length() - 4) : name,
+                BitmapEncoder.BitmapFormat.PNG);
+    }
+}

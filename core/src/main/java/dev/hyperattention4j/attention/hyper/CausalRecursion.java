@@ -1,0 +1,117 @@
+package dev.hyperattention4j.attention.hyper;
+
+import dev.hyperattention4j.attention.AttentionProblem;
+import dev.hyperattention4j.attention.hyper.HyperProfile.Phase;
+import dev.hyperattention4j.kernel.FlashKernel;
+import dev.hyperattention4j.kernel.PackedKeyValues;
+
+/**
+ * Causal HyperAttention by recursive halving (paper Algorithm 4, ALGORITHM.md §2.5), run level by level.
+ *
+ * <p>Level ℓ splits every head into 2^ℓ segments of equal total length T_ℓ: T_0 = n and, while T_ℓ &gt; minSeqLen,
+ * an odd T_ℓ gets one appended zero row and T_{ℓ+1} = ⌈T_ℓ/2⌉. A segment is a run of original rows followed by the
+ * zero rows appended at higher levels (zeros only ever accumulate at the end), so it is described by its start row
+ * and its count of real rows. The deepest level's segments are exact causal leaves. Going back up, level ℓ's
+ * lower-left blocks (queries: second half, keys: first half of each segment) of all heads form one non-causal
+ * {@link HyperPass} over H·2^ℓ call-heads — call-head j is head j &gt;&gt; ℓ, segment j &amp; (2^ℓ−1), as in the
+ * reference's batched recursion — whose rows are merged into the second halves' results. Processing the deepest
+ * level first gives the post-order draw sequence (§3). A lower-left block shorter than minSeqLen is exact (the
+ * non-causal rule), and draws nothing.
+ */
+final class CausalRecursion {
+    private CausalRecursion() {}
+
+    /** Segment totals per level: {@code totals[ℓ]} for ℓ = 0..depth; the last one is the leaf length. */
+    static int[] levelTotals(int n, int minSeqLen) {
+        int depth = 0;
+        for (int t = n; t > minSeqLen; t = (t + 1) / 2) {
+            depth++;
+        }
+        int[] totals = new int[depth + 1];
+        totals[0] = n;
+        for (int l = 1; l <= depth; l++) {
+            totals[l] = (totals[l - 1] + 1) / 2;
+        }
+        return totals;
+    }
+
+    static void run(HyperPass.Context cx, SampleSource samples, HyperPass.Scratch[] scratch) {
+        AttentionProblem p = cx.problem();
+        int n = p.queryLength();
+        int minSeqLen = cx.config().minSeqLen();
+        int[] totals = levelTotals(n, minSeqLen);
+        int depth = totals.length - 1;
+        // start[ℓ][s], real[ℓ][s] for the 2^ℓ segments of level ℓ
+        int[][] start = new int[depth + 1][];
+        int[][] real = new int[depth + 1][];
+        start[0] = new int[] {0};
+        real[0] = new int[] {n};
+        for (int l = 0; l < depth; l++) {
+            int half = totals[l + 1];
+            int segs = 1 << l;
+            start[l + 1] = new int[2 * segs];
+            real[l + 1] = new int[2 * segs];
+            for (int s = 0; s < segs; s++) {
+                start[l + 1][2 * s] = start[l][s];
+                real[l + 1][2 * s] = Math.min(real[l][s], half);
+                start[l + 1][2 * s + 1] = start[l][s] + half;
+                real[l + 1][2 * s + 1] = Math.max(0, real[l][s] - half);
+            }
+        }
+        leaves(cx, start[depth], real[depth], scratch);
+        int hq = p.queryHeads();
+        for (int l = depth - 1; l >= 0; l--) {
+            int segs = 1 << l;
+            int callHeads = hq * segs;
+            int[] head = new int[callHeads], qs = new int[callHeads], qr = new int[callHeads];
+            int[] ks = new int[callHeads], kr = new int[callHeads];
+            for (int j = 0; j < callHeads; j++) {
+                int s = j & (segs - 1);
+                head[j] = j >> l;
+                ks[j] = start[l + 1][2 * s];
+                kr[j] = real[l + 1][2 * s];
+                qs[j] = start[l + 1][2 * s + 1];
+                qr[j] = real[l + 1][2 * s + 1];
+            }
+            int half = totals[l + 1];
+            HyperPass.Geometry g = new HyperPass.Geometry(callHeads, head, qs, qr, half, ks, kr, half);
+            HyperPass.run(cx, g, samples, true, scratch, half < minSeqLen);
+        }
+    }
+
+    /** Exact causal attention of every leaf segment's real rows (zero rows come last, so no real row sees them). */
+    private static void leaves(HyperPass.Context cx, int[] start, int[] real, HyperPass.Scratch[] scratch) {
+        AttentionProblem p = cx.problem();
+        int d = p.headDim(), group = p.groupSize();
+        PackedKeyValues kv = new PackedKeyValues();
+        for (int b = 0; b < p.batch(); b++) {
+            for (int kvh = 0; kvh < p.kvHeads(); kvh++) {
+                for (int s = 0; s < start.length; s++) {
+                    int n = real[s], from = start[s];
+                    if (n == 0) {
+                        continue;
+                    }
+                    long t0 = System.nanoTime();
+                    kv.pack(p.key(), p.value(), b, kvh, null, from, from + n);
+                    HyperPass.profile(cx, Phase.GATHER, t0);
+                    int tiles = (n + HyperPass.QUERY_CHUNK - 1) / HyperPass.QUERY_CHUNK;
+                    final int bb = b, hk = kvh;
+                    cx.pool().run(group * tiles, (worker, unit) -> {
+                        long a = System.nanoTime();
+                        HyperPass.Scratch sc = HyperPass.scratch(scratch, worker, d);
+                        int h = hk * group + unit / tiles;
+                        int q0 = (unit % tiles) * HyperPass.QUERY_CHUNK;
+                        int q1 = Math.min(n, q0 + HyperPass.QUERY_CHUNK);
+                        sc.kernel.packQueries(p.query(), bb, h, null, from + q0, from + q1, p.scale());
+                        sc.kernel.attend(kv, 0, q1, q0, sc.out1, 0, sc.lse1, 0);
+                        for (int i = q0; i < q1; i++) {
+                            p.output().writeRow(bb, h, from + i, sc.out1, (i - q0) * d);
+                            cx.lse()[p.lseIndex(bb, h, from + i)] = sc.lse1[i - q0];
+                        }
+                        HyperPass.profile(cx, Phase.EXACT, a);
+                    });
+                }
+            }
+        }
+    }
+}

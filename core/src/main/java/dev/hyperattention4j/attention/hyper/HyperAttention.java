@@ -1,0 +1,195 @@
+package dev.hyperattention4j.attention.hyper;
+
+import dev.hyperattention4j.attention.Attention;
+import dev.hyperattention4j.attention.AttentionProblem;
+import dev.hyperattention4j.attention.FlashAttention;
+import dev.hyperattention4j.attention.hyper.HyperProfile.Phase;
+import dev.hyperattention4j.runtime.WorkerPool;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * HyperAttention (Han et al., arXiv 2310.05869; ALGORITHM.md is the specification): sortLSH, exact attention in
+ * aligned blocks of the sorted order plus a uniformly sampled residual, merged by log-sum-exp; causal calls by
+ * recursive halving. Same layout, GQA support and optional log-sum-exp output as the exact kernels, so it plugs in
+ * wherever an {@link Attention} is expected. Every exact piece runs on the project's {@code FlashKernel}.
+ *
+ * <p><b>Exact cases.</b> A non-causal call with nq &lt; minSeqLen, a causal call with n &lt;= minSeqLen, and a causal
+ * call with nq != nk (decoding, chunked prefill; §5) return exactly the {@link FlashAttention} result.
+ *
+ * <p><b>Reproducibility (§3).</b> One instance is one layer: W = {@link SortLsh#gaussianProjection} with seed
+ * {@code mix(seed, layer)} for each head dim it meets, unless a projection is injected. Forward call c of the
+ * instance (counting every {@code forward} that does not pass its own source) samples from
+ * {@link SampleSource#seeded}(seed, layer, c). Draws happen on the calling thread, in post-order for the causal
+ * recursion, so results are identical for any thread count.
+ */
+public final class HyperAttention implements Attention {
+    private static final int HASH_CHUNK = 4096;
+
+    private final HyperConfig config;
+    private final WorkerPool pool;
+    private final FlashAttention exact;
+    private final float[][] injectedProjection;
+    private final Map<Integer, SortLsh> lshByDim = new ConcurrentHashMap<>();
+    private final AtomicLong calls = new AtomicLong();
+
+    /** Per-(batch, head) sort keys to use instead of hashing (replay; §3 "bucket keys may be injected too"). */
+    public record SortKeys(int[] query, int[] key) {
+        public SortKeys {
+            if (query == null || key == null) {
+                throw new IllegalArgumentException("injected sort keys need both query [B][Hq][nq] and key [B][Hkv][nk]");
+            }
+        }
+    }
+
+    public HyperAttention(HyperConfig config) {
+        this(config, WorkerPool.shared(), null);
+    }
+
+    public HyperAttention(HyperConfig config, WorkerPool pool) {
+        this(config, pool, null);
+    }
+
+    /**
+     * @param projection an injected W as {@code float[d][r]} (r must equal the config's), or null to derive it
+     *                   from the seed
+     */
+    public HyperAttention(HyperConfig config, WorkerPool pool, float[][] projection) {
+        if (config == null) {
+            throw new IllegalArgumentException("config must not be null; see HyperConfig.defaults()");
+        }
+        this.config = config;
+        this.pool = java.util.Objects.requireNonNull(pool, "pool");
+        this.exact = new FlashAttention(pool);
+        if (projection != null) {
+            SortLsh lsh = new SortLsh(projection, config.compat().grayEncoding());
+            if (lsh.projections() != config.numProjections()) {
+                throw new IllegalArgumentException("injected projection has r = " + lsh.projections()
+                        + " columns but numProjections is " + config.numProjections());
+            }
+            this.injectedProjection = projection;
+            lshByDim.put(lsh.dim(), lsh);
+        } else {
+            this.injectedProjection = null;
+        }
+    }
+
+    public HyperConfig config() {
+        return config;
+    }
+
+    @Override
+    public String name() {
+        return "hyper";
+    }
+
+    /** The sortLSH of this layer for head dim d (W seeded from (seed, layer), or the injected one). */
+    public SortLsh lsh(int d) {
+        if (injectedProjection != null) {
+            SortLsh lsh = lshByDim.get(d);
+            if (lsh == null) {
+                throw new IllegalArgumentException("the injected projection has d = " + injectedProjection.length
+                        + " rows but the problem's head dim is " + d);
+            }
+            return lsh;
+        }
+        return lshByDim.computeIfAbsent(d, dim -> new SortLsh(SortLsh.gaussianProjection(dim,
+                config.numProjections(), SampleSource.SplitMix64.mix(config.seed() + 31L * config.layer())),
+                config.compat().grayEncoding()));
+    }
+
+    /** Whether this call is answered by the exact kernel (ALGORITHM.md §2.3, §2.5, §5). */
+    public boolean isExact(AttentionProblem p) {
+        if (p.causal()) {
+            return p.queryLength() != p.keyLength() || p.queryLength() <= config.minSeqLen();
+        }
+        return p.queryLength() < config.minSeqLen();
+    }
+
+    @Override
+    public void forward(AttentionProblem p) {
+        forward(p, SampleSource.seeded(config.seed(), config.layer(), calls.getAndIncrement()), null, null);
+    }
+
+    /** A call with its own sample source (e.g. a replay queue) and an optional time breakdown. */
+    public void forward(AttentionProblem p, SampleSource samples, HyperProfile profile) {
+        forward(p, samples, profile, null);
+    }
+
+    /** As {@link #forward(AttentionProblem, SampleSource, HyperProfile)}, with injected sort keys when non-null. */
+    public void forward(AttentionProblem p, SampleSource samples, HyperProfile profile, SortKeys sortKeys) {
+        if (samples == null) {
+            throw new IllegalArgumentException("samples must not be null; use SampleSource.seeded(...)");
+        }
+        if (isExact(p)) {
+            long t0 = System.nanoTime();
+            exact.forward(p);
+            if (profile != null) {
+                profile.add(Phase.EXACT, System.nanoTime() - t0);
+            }
+            samples.finish();
+            return;
+        }
+        p.checkFinite();
+        int batch = p.batch(), nq = p.queryLength(), nk = p.keyLength();
+        float[] lse = p.logSumExp() != null ? p.logSumExp()
+                : new float[Math.toIntExact((long) batch * p.queryHeads() * nq)];
+        SortLsh lsh = lsh(p.headDim());
+        int[] qKeys, kKeys;
+        long t0 = System.nanoTime();
+        if (sortKeys != null) {
+            qKeys = checkKeys(sortKeys.query(), (long) batch * p.queryHeads() * nq, lsh.keyCount(), "query");
+            kKeys = checkKeys(sortKeys.key(), (long) batch * p.kvHeads() * nk, lsh.keyCount(), "key");
+        } else {
+            qKeys = new int[Math.toIntExact((long) batch * p.queryHeads() * nq)];
+            kKeys = new int[Math.toIntExact((long) batch * p.kvHeads() * nk)];
+            hash(lsh, p.query(), qKeys);
+            hash(lsh, p.key(), kKeys);
+        }
+        if (profile != null) {
+            profile.add(Phase.HASH, System.nanoTime() - t0);
+        }
+        HyperPass.Context cx = new HyperPass.Context(p, lse, qKeys, kKeys, lsh.keyCount(), config, pool, profile);
+        HyperPass.Scratch[] scratch = new HyperPass.Scratch[pool.threads()];
+        if (p.causal()) {
+            CausalRecursion.run(cx, samples, scratch);
+        } else {
+            int h = p.queryHeads();
+            int[] head = new int[h];
+            for (int j = 0; j < h; j++) {
+                head[j] = j;
+            }
+            int[] zeros = new int[h];
+            int[] qReal = new int[h], kReal = new int[h];
+            java.util.Arrays.fill(qReal, nq);
+            java.util.Arrays.fill(kReal, nk);
+            HyperPass.Geometry g = new HyperPass.Geometry(h, head, zeros, qReal, nq, zeros, kReal, nk);
+            HyperPass.run(cx, g, samples, false, scratch);
+        }
+        samples.finish();
+    }
+
+    private void hash(SortLsh lsh, dev.hyperattention4j.tensor.FloatTensor x, int[] keys) {
+        int n = x.length(), heads = x.heads();
+        int chunks = (n + HASH_CHUNK - 1) / HASH_CHUNK;
+        pool.run(x.batch() * heads * chunks, (worker, unit) -> {
+            int bh = unit / chunks, from = (unit % chunks) * HASH_CHUNK, to = Math.min(n, from + HASH_CHUNK);
+            lsh.hashRows(x, bh / heads, bh % heads, from, to, keys, bh * n + from, new float[x.dim()]);
+        });
+    }
+
+    private static int[] checkKeys(int[] keys, long expected, int keyCount, String what) {
+        if (keys.length != expected) {
+            throw new IllegalArgumentException("injected " + what + " sort keys have " + keys.length
+                    + " entries; expected " + expected);
+        }
+        for (int k : keys) {
+            if (k < 0 || k >= keyCount) {
+                throw new IllegalArgumentException("injected " + what + " sort key " + k + " is outside [0, "
+                        + keyCount + ")");
+            }
+        }
+        return keys;
+    }
+}

@@ -1,0 +1,263 @@
+package dev.hyperattention4j.attention.hyper;
+
+import dev.hyperattention4j.attention.AttentionProblem;
+import dev.hyperattention4j.attention.PartialSoftmax;
+import dev.hyperattention4j.attention.hyper.HyperProfile.Phase;
+import dev.hyperattention4j.kernel.FlashKernel;
+import dev.hyperattention4j.kernel.PackedKeyValues;
+import dev.hyperattention4j.runtime.WorkerPool;
+
+/**
+ * One non-causal HyperAttention call (ALGORITHM.md §2.3) over a batch of "call-heads": the whole sequence of every
+ * head for a plain non-causal call, or the lower-left blocks of every segment of one causal recursion level.
+ *
+ * <p>A call-head j (of {@code callHeads} per batch entry) reads query head {@code queryHead[j]}; its queries are
+ * {@code qReal[j]} original rows starting at {@code qStart[j]}, followed by zero rows up to {@code qTotal} (the
+ * causal recursion's odd-length padding), and likewise for its keys. Zero rows sort under key 0; a zero query's
+ * output is never written, and a zero key can only be seen by zero queries (it is the last row of its segment), so
+ * both are gathered from any valid row and their results are discarded.
+ *
+ * <p>Phases: (1) per call-head, stable counting sorts of the precomputed sort keys; (2) one sample draw
+ * {@code [B][callHeads][m]} on the calling thread; (3) parallel units (call-head, query block): the exact block part
+ * and the exact part over the block's unmasked samples, both through {@link FlashKernel}, merged by log-sum-exp and
+ * written (or merged into the rows already there, for the causal recursion) in original row order.
+ * Memory: O(B·callHeads·(qTotal + kTotal)) ints of permutations plus per-worker tile scratch.
+ */
+final class HyperPass {
+    /** Query rows per kernel call. */
+    static final int QUERY_CHUNK = 128;
+    private static final double MERGE_EPS = 1.1920929e-7;
+
+    private HyperPass() {}
+
+    /** Where the call-heads' rows live. Arrays are indexed by call-head j in {@code [0, callHeads)}. */
+    record Geometry(int callHeads, int[] queryHead, int[] qStart, int[] qReal, int qTotal,
+                    int[] kStart, int[] kReal, int kTotal) {}
+
+    /** Everything a pass reads and writes. {@code lse} is indexed like {@link AttentionProblem#lseIndex}. */
+    record Context(AttentionProblem problem, float[] lse, int[] queryKeys, int[] keyKeys, int keyCount,
+                   HyperConfig config, WorkerPool pool, HyperProfile profile) {}
+
+    /** Per-worker scratch: the kernel, two packed key sets and the two parts' rows. */
+    static final class Scratch {
+        final FlashKernel kernel;
+        final PackedKeyValues blockKeys = new PackedKeyValues();
+        final PackedKeyValues sampleKeys = new PackedKeyValues();
+        final float[] out1, out2, row;
+        final float[] lse1 = new float[QUERY_CHUNK], lse2 = new float[QUERY_CHUNK];
+        int[] sampleRows = new int[0];
+        int[] sortKeys = new int[0];
+        int[] counts = new int[0];
+
+        Scratch(int d) {
+            kernel = new FlashKernel(d);
+            out1 = new float[QUERY_CHUNK * d];
+            out2 = new float[QUERY_CHUNK * d];
+            row = new float[d];
+        }
+    }
+
+    /**
+     * Runs the pass. With {@code mergeIntoOutput}, each written row is log-sum-exp merged into the output and lse
+     * already there (which come first in the compatibility merge), else it overwrites them.
+     */
+    static void run(Context cx, Geometry g, SampleSource samples, boolean mergeIntoOutput, Scratch[] scratch) {
+        run(cx, g, samples, mergeIntoOutput, scratch, false);
+    }
+
+    /**
+     * With {@code exact}, every call-head is one exact block over all its keys in original order (no sort, no
+     * draw): the reference's exact fallback of a non-causal call with nq &lt; minSeqLen inside the recursion.
+     */
+    static void run(Context cx, Geometry g, SampleSource samples, boolean mergeIntoOutput, Scratch[] scratch,
+                    boolean exact) {
+        AttentionProblem p = cx.problem();
+        HyperConfig cfg = cx.config();
+        int batch = p.batch(), heads = g.callHeads();
+        int qTotal = g.qTotal(), kTotal = g.kTotal();
+        int bk = exact ? kTotal : cfg.blockSize();
+        int blocks = (kTotal + bk - 1) / bk;
+        int bq = (int) ((((long) qTotal + bk - 1) / bk * bk + blocks - 1) / blocks);
+        int m = cfg.sampleSize();
+        boolean residual = !exact && m > 0 && qTotal > bq && kTotal > bk;
+
+        // (1) sorted order of every call-head: qRows/kRows = original row to gather, qLocal = row within the segment
+        long t0 = System.nanoTime();
+        int[] qRows = new int[Math.multiplyExact(batch * heads, qTotal)];
+        int[] qLocal = new int[qRows.length];
+        int[] kRows = new int[Math.multiplyExact(batch * heads, kTotal)];
+        int nq = p.queryLength(), nk = p.keyLength(), hq = p.queryHeads(), hkv = p.kvHeads(), group = p.groupSize();
+        cx.pool().run(batch * heads, (worker, c) -> {
+            Scratch s = scratch(scratch, worker, p.headDim());
+            int b = c / heads, j = c % heads, h = g.queryHead()[j];
+            int keyCount = exact ? 1 : cx.keyCount();   // exact: every row under key 0 keeps the original order
+            sortSegment(s, exact ? null : cx.queryKeys(), (b * hq + h) * nq, g.qStart()[j], g.qReal()[j], qTotal,
+                    keyCount, qRows, qLocal, c * qTotal);
+            sortSegment(s, exact ? null : cx.keyKeys(), (b * hkv + h / group) * nk, g.kStart()[j], g.kReal()[j],
+                    kTotal, keyCount, kRows, null, c * kTotal);
+        });
+        profile(cx, Phase.SORT, t0);
+
+        // (2) one draw for the whole call, before forking, so the thread count cannot change it
+        int[] idx = residual ? samples.draw(batch, heads, m, kTotal) : null;
+        float logWeight = (float) Math.log((double) kTotal / m);
+
+        // (3) blocks
+        int units = batch * heads * blocks;
+        cx.pool().run(units, (worker, unit) -> {
+            Scratch s = scratch(scratch, worker, p.headDim());
+            int c = unit / blocks, t = unit % blocks;
+            int b = c / heads, j = c % heads, h = g.queryHead()[j], kvh = h / group;
+            int p0 = t * bq, p1 = Math.min(qTotal, p0 + bq);
+            if (p0 >= p1) {
+                return;
+            }
+            long a = System.nanoTime();
+            int k0 = t * bk, k1 = Math.min(kTotal, k0 + bk);
+            s.blockKeys.pack(p.key(), p.value(), b, kvh, kRows, c * kTotal + k0, c * kTotal + k1);
+            int sampled = 0;
+            if (residual) {
+                if (s.sampleRows.length < m) {
+                    s.sampleRows = new int[m];
+                }
+                for (int i = 0; i < m; i++) {
+                    int pos = idx[c * m + i];
+                    if (cfg.compat().countOwnBlock() || pos / bk != t) {
+                        s.sampleRows[sampled++] = kRows[c * kTotal + pos];
+                    }
+                }
+                s.sampleKeys.pack(p.key(), p.value(), b, kvh, s.sampleRows, 0, sampled);
+            }
+            profile(cx, Phase.GATHER, a);
+            int padKeys = cfg.compat().padKeys() && !exact ? blocks * bk - kTotal : 0;
+            float logPad = (t == blocks - 1 && padKeys > 0) ? (float) Math.log(padKeys) : Float.NEGATIVE_INFINITY;
+            for (int c0 = p0; c0 < p1; c0 += QUERY_CHUNK) {
+                int c1 = Math.min(p1, c0 + QUERY_CHUNK), rows = c1 - c0;
+                a = System.nanoTime();
+                s.kernel.packQueries(p.query(), b, h, qRows, c * qTotal + c0, c * qTotal + c1, p.scale());
+                long a2 = System.nanoTime();
+                profile(cx, Phase.GATHER, a, a2);
+                s.kernel.attend(s.blockKeys, 0, k1 - k0, FlashKernel.NO_MASK, s.out1, 0, s.lse1, 0);
+                long a3 = System.nanoTime();
+                profile(cx, Phase.BLOCKS, a2, a3);
+                if (residual && sampled == 0) {
+                    java.util.Arrays.fill(s.lse2, 0, rows, Float.NEGATIVE_INFINITY);
+                    a = a3;
+                } else if (residual) {
+                    s.kernel.attend(s.sampleKeys, 0, sampled, FlashKernel.NO_MASK, s.out2, 0, s.lse2, 0);
+                    a = System.nanoTime();
+                    profile(cx, Phase.SAMPLES, a3, a);
+                } else {
+                    a = a3;
+                }
+                int d = p.headDim();
+                for (int r = 0; r < rows; r++) {
+                    if (logPad != Float.NEGATIVE_INFINITY) {
+                        // zero padding keys of the reference: logit 0, value 0 (compatibility row 3)
+                        float l = PartialSoftmax.logAddExp(s.lse1[r], logPad);
+                        scaleRow(s.out1, r * d, d, (float) Math.exp(s.lse1[r] - l));
+                        s.lse1[r] = l;
+                    }
+                    if (residual) {
+                        float l2 = s.lse2[r] + logWeight;     // -inf stays -inf: no unmasked sample
+                        s.lse1[r] = merge(cfg, s.out1, r * d, s.lse1[r], s.out2, r * d, l2, d);
+                    }
+                    int local = qLocal[c * qTotal + c0 + r];
+                    if (local >= g.qReal()[j]) {
+                        continue;                       // an appended zero row: its result is dropped
+                    }
+                    int i = g.qStart()[j] + local;
+                    int li = p.lseIndex(b, h, i);
+                    if (mergeIntoOutput) {
+                        p.output().readRow(b, h, i, s.row, 0);
+                        cx.lse()[li] = merge(cfg, s.row, 0, cx.lse()[li], s.out1, r * d, s.lse1[r], d);
+                        p.output().writeRow(b, h, i, s.row, 0);
+                    } else {
+                        p.output().writeRow(b, h, i, s.out1, r * d);
+                        cx.lse()[li] = s.lse1[r];
+                    }
+                }
+                profile(cx, Phase.MERGE, a);
+            }
+        });
+    }
+
+    /**
+     * Stable sort of one segment: {@code real} rows from {@code start} (sort keys at {@code keys[keyBase + row]}),
+     * then {@code total - real} zero rows (key 0). Writes the gather row (a valid row for zero rows) and, when
+     * {@code local} is non-null, the index within the segment.
+     */
+    private static void sortSegment(Scratch s, int[] keys, int keyBase, int start, int real, int total, int keyCount,
+                                    int[] rows, int[] local, int offset) {
+        if (s.sortKeys.length < total) {
+            s.sortKeys = new int[total];
+        }
+        if (s.counts.length < keyCount + 1) {
+            s.counts = new int[keyCount + 1];
+        }
+        if (keys == null) {
+            java.util.Arrays.fill(s.sortKeys, 0, total, 0);
+        } else {
+            if (real > 0) {
+                System.arraycopy(keys, keyBase + start, s.sortKeys, 0, real);
+            }
+            java.util.Arrays.fill(s.sortKeys, real, total, 0);
+        }
+        SortLsh.stableSort(s.sortKeys, 0, total, keyCount, rows, offset, s.counts);
+        int stand = real > 0 ? start : 0;           // a segment of zero rows only may start past the end
+        for (int p = offset; p < offset + total; p++) {
+            int l = rows[p];
+            if (local != null) {
+                local[p] = l;
+            }
+            rows[p] = l < real ? start + l : stand; // any valid row stands in for a zero row
+        }
+    }
+
+    /**
+     * Merges part 2 into part 1 in place and returns the union's L: the exact log-add-exp, or with
+     * {@link HyperConfig.Compat#epsMerge()} the reference's {@code c = 1/(1+exp(L2-L1))}, {@code L = L1 - log(c+eps)}.
+     */
+    static float merge(HyperConfig cfg, float[] o1, int off1, float l1, float[] o2, int off2, float l2, int d) {
+        if (!cfg.compat().epsMerge()) {
+            return PartialSoftmax.mergeInto(o1, off1, l1, o2, off2, l2, d);
+        }
+        double c = 1.0 / (1.0 + Math.exp((double) l2 - l1));
+        if (l2 == Float.NEGATIVE_INFINITY) {
+            c = 1.0;
+        } else if (l1 == Float.NEGATIVE_INFINITY) {
+            c = 0.0;
+        }
+        float c1 = (float) c, c2 = (float) (1.0 - c);
+        for (int k = 0; k < d; k++) {
+            o1[off1 + k] = c1 * o1[off1 + k] + c2 * o2[off2 + k];
+        }
+        return (float) (l1 - Math.log(c + MERGE_EPS));
+    }
+
+    private static void scaleRow(float[] x, int off, int d, float f) {
+        for (int k = 0; k < d; k++) {
+            x[off + k] *= f;
+        }
+    }
+
+    static Scratch scratch(Scratch[] scratch, int worker, int d) {
+        Scratch s = scratch[worker];
+        if (s == null) {
+            s = scratch[worker] = new Scratch(d);
+        }
+        return s;
+    }
+
+    static void profile(Context cx, Phase phase, long start) {
+        if (cx.profile() != null) {
+            cx.profile().add(phase, System.nanoTime() - start);
+        }
+    }
+
+    private static void profile(Context cx, Phase phase, long start, long end) {
+        if (cx.profile() != null) {
+            cx.profile().add(phase, end - start);
+        }
+    }
+}

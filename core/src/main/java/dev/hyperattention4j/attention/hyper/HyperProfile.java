@@ -1,0 +1,65 @@
+package dev.hyperattention4j.attention.hyper;
+
+import java.util.concurrent.atomic.AtomicLongArray;
+
+/**
+ * Optional time breakdown of HyperAttention calls, summed over worker threads (so on T threads the phases add up
+ * to about T times the wall time). Pass one to {@link HyperAttention#forward(dev.hyperattention4j.attention.AttentionProblem,
+ * SampleSource, HyperProfile)}; timing costs two {@code nanoTime} calls per phase of a 128-row query chunk.
+ */
+public final class HyperProfile {
+    /** The phases of a call. */
+    public enum Phase {
+        /** LSH projections and sort keys of Q and K. */
+        HASH,
+        /** Stable counting sorts of every (batch, head, segment). */
+        SORT,
+        /** Gathering and packing permuted query, key, value and sample rows for the kernel. */
+        GATHER,
+        /** The exact block-diagonal part. */
+        BLOCKS,
+        /** The exact attention over the sampled residual keys. */
+        SAMPLES,
+        /** Log-sum-exp merges and writing rows back in original order. */
+        MERGE,
+        /** Exact causal leaves of the recursion and exact fallbacks. */
+        EXACT
+    }
+
+    private final AtomicLongArray nanos = new AtomicLongArray(Phase.values().length);
+
+    void add(Phase phase, long deltaNanos) {
+        nanos.addAndGet(phase.ordinal(), deltaNanos);
+    }
+
+    /** Accumulated nanoseconds of a phase. */
+    public long nanos(Phase phase) {
+        return nanos.get(phase.ordinal());
+    }
+
+    /** Sum over all phases. */
+    public long totalNanos() {
+        long t = 0;
+        for (Phase p : Phase.values()) {
+            t += nanos(p);
+        }
+        return t;
+    }
+
+    public void reset() {
+        for (int i = 0; i < nanos.length(); i++) {
+            nanos.set(i, 0);
+        }
+    }
+
+    @Override
+    public String toString() {
+        StringBuilder sb = new StringBuilder();
+        long total = Math.max(1, totalNanos());
+        for (Phase p : Phase.values()) {
+            sb.append(String.format("%s %.1f ms (%.0f%%)  ", p.name().toLowerCase(java.util.Locale.ROOT),
+                    nanos(p) / 1e6, 100.0 * nanos(p) / total));
+        }
+        return sb.toString().trim();
+    }
+}
