@@ -218,11 +218,11 @@ class MalformedModelFilesTest {
         t.add(c("huge shape with small data", header(h -> ((ObjectNode) h.get(EMB)).putArray("shape").add(1L << 31).add(1L << 31)), o, ST, ms, EMB, "holds 8480 bytes but shape [2147483648, 2147483648]", null));
         t.add(c("data_offsets missing", header(h -> ((ObjectNode) h.get(EMB)).remove("data_offsets")), o, ST, ms, EMB + ".data_offsets", "must be two integers", 8L));
         t.add(c("data_offsets with three entries", header(h -> ((ObjectNode) h.get(EMB)).putArray("data_offsets").add(0).add(4).add(8)), o, ST, ms, EMB + ".data_offsets", "must be two integers", 8L));
-        t.add(c("data_offsets past the end", header(h -> ((ObjectNode) h.get("model.norm.weight")).putArray("data_offsets").add(0).add(1L << 40)), o, ST, ms, "model.norm.weight.data_offsets", "lies outside the", null));
-        t.add(c("data_offsets begin after end", header(h -> ((ObjectNode) h.get(EMB)).putArray("data_offsets").add(64).add(32)), o, ST, ms, EMB + ".data_offsets", "[64, 32] lies outside", null));
-        t.add(c("data_offsets negative", header(h -> ((ObjectNode) h.get(EMB)).putArray("data_offsets").add(-8).add(0)), o, ST, ms, EMB + ".data_offsets", "[-8, 0] lies outside", null));
+        t.add(c("data_offsets past the end", header(h -> ((ObjectNode) h.get("model.norm.weight")).putArray("data_offsets").add(0).add(1L << 40)), o, ST, ms, "model.norm.weight.data_offsets", "lies outside the", 8L));
+        t.add(c("data_offsets begin after end", header(h -> ((ObjectNode) h.get(EMB)).putArray("data_offsets").add(64).add(32)), o, ST, ms, EMB + ".data_offsets", "[64, 32] lies outside", 8L));
+        t.add(c("data_offsets negative", header(h -> ((ObjectNode) h.get(EMB)).putArray("data_offsets").add(-8).add(0)), o, ST, ms, EMB + ".data_offsets", "[-8, 0] lies outside", 8L));
         t.add(c("byte length disagrees with shape", header(h -> ((ObjectNode) h.get(EMB)).putArray("shape").add(VOCAB).add(4)), o, ST, ms, EMB, "holds 8480 bytes but shape [265, 4] of F32 needs 4240", null));
-        t.add(c("truncated data section", weights(cut(goodSt, 16)), o, ST, ms, "model.norm.weight.data_offsets", "lies outside the", null));
+        t.add(c("truncated data section", weights(cut(goodSt, 16)), o, ST, ms, "model.norm.weight.data_offsets", "lies outside the", 8L));
         // ---- tensors against config.json
         t.add(c("missing final norm tensor", shapes(m -> m.remove("model.norm.weight")), o, ST, ms, "model.norm.weight", "required tensor is missing", -1L));
         t.add(c("missing embedding (tied)", shapes(m -> m.remove(EMB)), o, ST, ms, EMB, "required tensor is missing", -1L));

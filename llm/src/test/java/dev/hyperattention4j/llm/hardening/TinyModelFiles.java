@@ -27,7 +27,7 @@ public final class TinyModelFiles {
     /** unk, BOS, EOS, &lt;0x00&gt;..&lt;0xFF&gt;, then {@link #EXTRA}. */
     public static final String[] EXTRA = {"\u2581", "a", "b", "\u2581a", "ab", "\u2581ab"};
     public static final int VOCAB = 3 + 256 + EXTRA.length;
-    static final ObjectMapper JSON = new ObjectMapper();
+    public static final ObjectMapper JSON = new ObjectMapper();
 
     private TinyModelFiles() {}
 

@@ -137,7 +137,7 @@ public final class SafetensorsFile {
         long end = offsets.get(1).asLong();
         if (begin < 0 || end < begin || end > dataSize) {
             throw new SafetensorsFormatException(file, name + ".data_offsets", "[" + begin + ", " + end
-                    + "] lies outside the " + dataSize + " data bytes (truncated file or bad header)", dataStart + begin);
+                    + "] lies outside the " + dataSize + " data bytes (truncated file or bad header)", 8);
         }
         if (elements > Long.MAX_VALUE / 4 || end - begin != elements * (type == DType.F32 ? 4 : 2)) {
             throw new SafetensorsFormatException(file, name, "holds " + (end - begin) + " bytes but shape "
