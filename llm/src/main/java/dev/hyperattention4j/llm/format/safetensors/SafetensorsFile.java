@@ -84,6 +84,9 @@ public final class SafetensorsFile {
                 }
                 continue;
             }
+            if (name.isBlank()) { // an error about it could not name the field
+                throw new SafetensorsFormatException(file, "header", "has a tensor with a blank name", 8);
+            }
             WeightTensor t = tensor(file, name, node, data, dataStart, dataSize);
             list.add(t);
             begins.put(t, t.data().address() - data.address());
