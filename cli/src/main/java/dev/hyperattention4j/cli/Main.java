@@ -9,6 +9,7 @@ import picocli.CommandLine.Command;
         subcommands = {
                 CommandLine.HelpCommand.class,
                 BenchHyperCommand.class,
+                InspectCommand.class,
         })
 public final class Main implements Runnable {
 
