@@ -28,7 +28,9 @@ public final class HfTokenizerJson {
     /** GPT-2's pre-tokenizer regex, applied by ByteLevel when {@code use_regex} is true. */
     public static final String GPT2_PATTERN =
             "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
-    private static final ObjectMapper JSON = new ObjectMapper();
+    // trailing content after the JSON value is an error, not silently ignored (fuzz finding)
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
     private static final int MAX_VOCAB = 1 << 22;
 
     private HfTokenizerJson() {}

@@ -65,9 +65,18 @@ public final class FuzzSeeds {
         seed(root, "TokenizerJsonFuzzTest", "tokenizerJson", "split-digits-nfc", split.toString());
         seed(root, "ModelLoaderFuzzTest", "open", "safetensors", st);
         seed(root, "ModelLoaderFuzzTest", "open", "llama2c", l2c);
-        seed(root, "ModelLoaderFuzzTest", "open", "gguf-magic", "GGUF\u0003\u0000\u0000\u0000");
         seed(root, "ModelLoaderFuzzTest", "open", "shard-index",
                 "{\"weight_map\": {\"model.norm.weight\": \"model.bin\"}}");
+        for (var type : new dev.hyperattention4j.llm.model.DType[] {dev.hyperattention4j.llm.model.DType.F32,
+                dev.hyperattention4j.llm.model.DType.Q8_0, dev.hyperattention4j.llm.model.DType.Q4_0}) {
+            byte[] gguf = dev.hyperattention4j.llm.testing.TinyModels.gguf(type, 3).toBytes();
+            seed(root, "GgufFuzzTest", "container", "tiny-" + type, gguf);
+            seed(root, "GgufFuzzTest", "model", "tiny-" + type, gguf);
+        }
+        byte[] v2 = dev.hyperattention4j.llm.testing.TinyModels.gguf(dev.hyperattention4j.llm.model.DType.F16, 2)
+                .toBytes();
+        seed(root, "GgufFuzzTest", "container", "tiny-v2-F16", v2);
+        seed(root, "ModelLoaderFuzzTest", "open", "gguf-F16", v2);
         String[] texts = {"Once upon a time, there was a little girl named Lily.", "  leading spaces\n\nand\ttabs ",
                 "\u00e9t\u00e9 \u4e2d\u6587 \ud83d\ude00\ud83c\udf89 ab ab a b", "", " ", "ab", "<s> </s> <unk>",
                 "12345 67 8", "a\u0301 \u00e1 \u212b"};

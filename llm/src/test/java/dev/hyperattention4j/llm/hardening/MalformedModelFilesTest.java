@@ -201,6 +201,8 @@ class MalformedModelFilesTest {
         t.add(c("safetensors header is a JSON array", rawHeader("[1, 2]"), s, ST, ms, "header", "is not a JSON object", 8L));
         t.add(c("safetensors header nested 100000 deep", rawHeader(nested(100_000)), o, ST, ms, "header", "is not valid JSON", 8L));
         t.add(c("safetensors header truncated mid-string", rawHeader("{\"model.norm.weight\": {\"dtype\": \"F3"), o, ST, ms, "header", "is not valid JSON", 8L));
+        t.add(c("safetensors header with trailing garbage", rawHeader("{\"__metadata__\": {}}, \"x\": 1"), o, ST, ms, "header", "is not valid JSON", 8L));
+        t.add(c("blank tensor name", rawHeader("{\" \": [16, 20]}"), o, ST, ms, "header", "has a tensor with a blank name", 8L));
         t.add(c("tensor entry is a number", header(h -> h.put(EMB, 5)), o, ST, ms, EMB, "tensor entry is not an object", 8L));
         t.add(c("unknown dtype", header(h -> ((ObjectNode) h.get(EMB)).put("dtype", "Q7")), o, ST, ms, EMB + ".dtype", "unsupported or unknown dtype 'Q7'", 8L));
         t.add(c("missing dtype", header(h -> ((ObjectNode) h.get(EMB)).remove("dtype")), o, ST, ms, EMB + ".dtype", "unknown dtype ''", 8L));
@@ -231,6 +233,7 @@ class MalformedModelFilesTest {
         // ---- config.json
         t.add(c("config.json missing", hf(goodSt, null, tokenizerJson().toString()), o, ST, cj, "config.json", "is missing", -1L));
         t.add(c("config.json is not JSON", configText("{\"hidden_size\": 8,"), o, ST, cj, "config.json", "is not valid JSON", -1L));
+        t.add(c("config.json with trailing garbage", configText(configJson().toString() + "}"), o, ST, cj, "config.json", "is not valid JSON", -1L));
         t.add(c("config.json is an array", configText("[]"), o, ST, cj, "config.json", "is not a JSON object", -1L));
         t.add(c("config.json nested 100000 deep", configText(nested(100_000)), o, ST, cj, "config.json", "is not valid JSON", -1L));
         t.add(c("unsupported model_type", config(c -> c.put("model_type", "gpt2")), o, ST, cj, "model_type", "'gpt2' is not supported", -1L));
@@ -246,6 +249,7 @@ class MalformedModelFilesTest {
         // ---- tokenizer.json
         t.add(c("tokenizer.json missing", hf(goodSt, configJson().toString(), null), o, TOK, tj, "tokenizer.json", "is missing", -1L));
         t.add(c("tokenizer.json is not JSON", tokenizerText("{\"model\": "), o, TOK, tj, "tokenizer.json", "is not valid JSON", -1L));
+        t.add(c("tokenizer.json with trailing garbage", tokenizerText(tokenizerJson().toString() + " x"), o, TOK, tj, "tokenizer.json", "is not valid JSON", -1L));
         t.add(c("tokenizer.json is a string", tokenizerText("\"BPE\""), o, TOK, tj, "tokenizer.json", "is not a JSON object", -1L));
         t.add(c("tokenizer.json nested 100000 deep", tokenizerText(nested(100_000)), o, TOK, tj, "tokenizer.json", "is not valid JSON", -1L));
         t.add(c("WordPiece model", tokenizer(j -> model(j).put("type", "WordPiece")), o, TOK, tj, "model.type", "'WordPiece' is not supported", -1L));

@@ -17,7 +17,9 @@ import java.util.Set;
  */
 public final class HfConfig {
     private static final Set<String> SUPPORTED = Set.of("llama", "mistral", "qwen2");
-    private static final ObjectMapper JSON = new ObjectMapper();
+    // trailing content after the JSON value is an error, not silently ignored (fuzz finding)
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private HfConfig() {}
 

@@ -27,7 +27,9 @@ import java.util.Map;
 public final class SafetensorsFile {
     /** The safetensors specification caps the header at 100 MB. */
     public static final long MAX_HEADER = 100_000_000L;
-    private static final ObjectMapper JSON = new ObjectMapper();
+    // trailing content after the JSON value is an error, not silently ignored (fuzz finding)
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private final Map<String, WeightTensor> tensors;
     private final Map<String, String> metadata;

@@ -28,7 +28,9 @@ import java.util.Map;
  * {@code tokenizer.json} from the same directory. All shards are mapped into the model's one arena.
  */
 public final class SafetensorsLoader {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    // trailing content after the JSON value is an error, not silently ignored (fuzz finding)
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private SafetensorsLoader() {}
 
