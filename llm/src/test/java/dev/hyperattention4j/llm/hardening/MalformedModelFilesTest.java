@@ -5,13 +5,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.hyperattention4j.llm.format.gguf.GgufFormatException;
+import dev.hyperattention4j.llm.format.gguf.GgufValueType;
 import dev.hyperattention4j.llm.format.llama2c.Llama2cFormatException;
 import dev.hyperattention4j.llm.format.llama2c.Llama2cLoader;
 import dev.hyperattention4j.llm.format.safetensors.SafetensorsFormatException;
 import dev.hyperattention4j.llm.format.safetensors.SafetensorsLoader;
+import dev.hyperattention4j.llm.model.DType;
 import dev.hyperattention4j.llm.model.Model;
 import dev.hyperattention4j.llm.model.ModelFormatException;
 import dev.hyperattention4j.llm.model.ModelLoader;
+import dev.hyperattention4j.llm.testing.GgufWriter;
+import dev.hyperattention4j.llm.testing.TinyModels;
 import dev.hyperattention4j.llm.tokenizer.TokenizerFormatException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -57,6 +62,7 @@ class MalformedModelFilesTest {
     private static final Class<SafetensorsFormatException> ST = SafetensorsFormatException.class;
     private static final Class<Llama2cFormatException> L2C = Llama2cFormatException.class;
     private static final Class<TokenizerFormatException> TOK = TokenizerFormatException.class;
+    private static final Class<GgufFormatException> GG = GgufFormatException.class;
     private static final Class<ModelFormatException> ANY = ModelFormatException.class;
     private static final String EMB = "model.embed_tokens.weight";
     private static final String WQ = "model.layers.0.self_attn.q_proj.weight";
@@ -139,6 +145,30 @@ class MalformedModelFilesTest {
         TokenEntry[] v = llama2cVocab();
         edit.accept(v);
         return tokenizerBinBytes(tokenizerBin(8, v));
+    }
+
+    /** The llm tests' tiny F32 GGUF model, edited by {@code edit}. */
+    private static Function<Path, Path> gguf(Consumer<GgufWriter> edit) {
+        GgufWriter w = TinyModels.gguf(DType.F32, 3);
+        edit.accept(w);
+        return ggufBytes(w.toBytes());
+    }
+
+    private static Function<Path, Path> ggufBytes(byte[] bytes) {
+        return dir -> {
+            write(dir.resolve("model.gguf"), bytes);
+            return dir.resolve("model.gguf");
+        };
+    }
+
+    private static byte[] ggufKv(String key, GgufValueType type, java.util.function.UnaryOperator<GgufWriter.Buf> v) {
+        return v.apply(new GgufWriter.Buf().string(key).i32(type.id())).bytes();
+    }
+
+    private static byte[] withLong(byte[] bytes, int at, long value) {
+        byte[] copy = bytes.clone();
+        ByteBuffer.wrap(copy).order(ByteOrder.LITTLE_ENDIAN).putLong(at, value);
+        return copy;
     }
 
     private static byte[] withInt(byte[] bytes, int at, int value) {
@@ -309,6 +339,30 @@ class MalformedModelFilesTest {
         t.add(c("tokenizer.bin with trailing bytes", tokenizerBinBytes(append(goodTok, 5)), o, TOK, tb, "vocabulary", "5 bytes follow the 265 tokens", (long) goodTok.length));
         t.add(c("tokenizer for a smaller vocabulary", tokenizerBinBytes(tokenizerBin(8, Arrays.copyOf(llama2cVocab(), 20))), o, TOK, tb, "vocabulary", "vocab_size 265 does not fit", 4L));
         t.add(c("NaN token score", vocab(v -> v[262] = new TokenEntry(Float.NaN, "b")), o, TOK, tb, "scores[262]", "is NaN", -1L));
+        // ---- GGUF (the tiny model of the llm tests, one thing broken)
+        String gf = "model.gguf";
+        byte[] goodGguf = TinyModels.gguf(DType.F32, 3).toBytes();
+        t.add(c("GGUF version 1", ggufBytes(withInt(goodGguf, 4, 1)), o, GG, gf, "version", "GGUF v1 (32-bit counts) is not supported", 4L));
+        t.add(c("GGUF big-endian", ggufBytes(withInt(goodGguf, 4, Integer.reverseBytes(3))), o, GG, gf, "version", "big-endian GGUF", 4L));
+        t.add(c("GGUF version 7", ggufBytes(withInt(goodGguf, 4, 7)), o, GG, gf, "version", "unknown version 7 (supported: 2, 3)", 4L));
+        t.add(c("GGUF truncated to 20 bytes", ggufBytes(Arrays.copyOf(goodGguf, 20)), o, GG, gf, "metadata_kv_count", "needs 8 bytes but only 4 remain", 16L));
+        t.add(c("GGUF tensor_count 2^40", ggufBytes(withLong(goodGguf, 8, 1L << 40)), o, GG, gf, "tensor_count", "implausible count 1099511627776", 8L));
+        t.add(c("GGUF metadata_kv_count 2^64-1", ggufBytes(withLong(goodGguf, 16, -1L)), o, GG, gf, "metadata_kv_count", "implausible count 18446744073709551615", null));
+        t.add(c("GGUF alignment 3", gguf(w -> w.put("general.alignment", GgufValueType.UINT32, 3L)), o, GG, gf, "general.alignment", "must be a power of two, got 3", -1L));
+        t.add(c("GGUF unknown value type", gguf(w -> w.rawMetadata(new GgufWriter.Buf().string("x.y").i32(99).bytes())), o, GG, gf, "x.y", "unknown metadata value type 99", null));
+        t.add(c("GGUF string length 2^40", gguf(w -> w.rawMetadata(ggufKv("x.s", GgufValueType.STRING, b -> b.i64(1L << 40)))), o, GG, gf, "x.s", "string length 1099511627776", null));
+        t.add(c("GGUF arrays nested 6 deep", gguf(w -> w.rawMetadata(ggufKv("x.a", GgufValueType.ARRAY, b -> {
+            for (int i = 0; i < 6; i++) {
+                b.i32(GgufValueType.ARRAY.id()).i64(1);
+            }
+            return b;
+        }))), o, GG, gf, "x.a[0][0][0]", "arrays nested deeper than 4", null));
+        t.add(c("GGUF array length 2^40", gguf(w -> w.rawMetadata(ggufKv("x.n", GgufValueType.ARRAY, b -> b.i32(GgufValueType.UINT8.id()).i64(1L << 40)))), o, GG, gf, "x.n", "array length 1099511627776", null));
+        t.add(c("GGUF bool 2", gguf(w -> w.rawMetadata(ggufKv("x.b", GgufValueType.BOOL, b -> b.u8(2)))), o, GG, gf, "x.b", "bool value 2 is neither 0 nor 1", null));
+        t.add(c("GGUF n_dims 5", gguf(w -> w.rawTensorInfo(new GgufWriter.Buf().string("t5").i32(5).bytes())), o, GG, gf, "t5", "n_dims 5 is outside 1..4", null));
+        t.add(c("GGUF unknown ggml type", gguf(w -> w.rawTensorInfo(new GgufWriter.Buf().string("tq").i32(1).i64(32).i32(99).i64(0).bytes())), o, GG, gf, "tq", "unsupported or unknown ggml tensor type 99", null));
+        t.add(c("GGUF tensor data past the end", gguf(w -> w.rawTensorInfo(new GgufWriter.Buf().string("tx").i32(1).i64(32).i32(0).i64(1L << 40).bytes())), o, GG, gf, "tx", "data [1099511627776, +128) lies past the end of the file", null));
+        t.add(c("GGUF unsupported architecture", gguf(w -> w.putString("general.architecture", "gpt2")), o, GG, gf, "general.architecture", "'gpt2' is not supported", null));
         return t.stream();
     }
 
@@ -354,7 +408,7 @@ class MalformedModelFilesTest {
         assertThat(all).hasSizeGreaterThanOrEqualTo(50);
         assertThat(names).hasSize(all.size());
         // every format is covered
-        assertThat(all.stream().map(Case::type).distinct()).contains(ST, L2C, TOK, ANY);
+        assertThat(all.stream().map(Case::type).distinct()).contains(ST, L2C, TOK, GG, ANY);
     }
 
     @Test

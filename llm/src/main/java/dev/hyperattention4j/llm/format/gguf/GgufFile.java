@@ -172,7 +172,7 @@ public final class GgufFile {
             if (info.offset() > dataSize || info.bytes() > dataSize - info.offset()) {
                 throw in.errors().error(info.name(), "data [" + info.offset() + ", +" + info.bytes()
                         + ") lies past the end of the file (data section holds " + Math.max(0, dataSize)
-                        + " bytes; truncated?)", dataStart + info.offset());
+                        + " bytes; truncated?)", info.at()); // the info record: dataStart + offset may lie past the file
             }
             tensors.put(info.name(), new WeightTensor(info.name(), info.type(), info.shape(),
                     data.asSlice(dataStart + info.offset(), info.bytes())));
