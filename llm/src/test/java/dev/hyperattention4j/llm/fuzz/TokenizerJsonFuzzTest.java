@@ -1,5 +1,7 @@
 package dev.hyperattention4j.llm.fuzz;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.hyperattention4j.llm.model.ModelFormatException;
 import dev.hyperattention4j.llm.tokenizer.BpeTokenizer;
@@ -21,6 +23,11 @@ class TokenizerJsonFuzzTest {
             FuzzSupport.checkFormatError(e, TokenizerFormatException.class, data.length);
             return;
         }
-        FuzzSupport.exercise(tok, "Once upon a time, ab \u00e9\u4e2d\ud83d\ude00 <s> 12345\n\n  x");
+        try {
+            FuzzSupport.exercise(tok, "Once upon a time, ab \u00e9\u4e2d\ud83d\ude00 <s> 12345\n\n  x");
+        } catch (IllegalArgumentException e) {
+            // the documented failure of a file-supplied regex that runs away (BoundedText); nothing else
+            assertThat(e.getMessage()).startsWith("the tokenizer's pre-tokenizer pattern");
+        }
     }
 }
