@@ -117,7 +117,9 @@ class TokenizerFuzzTest {
             }
             sb.append(stream.flush());
             assertThat(sb.toString()).as("streaming decode of %s", tok.kind()).isEqualTo(decoded);
-            if (wellFormed(text) && !text.contains("<")) {
+            // SentencePiece vocabularies write spaces as "▁", so a literal "▁" in the text decodes as a space (as
+            // in HF tokenizers): the round trip is only an identity for texts without it
+            if (wellFormed(text) && !text.contains("<") && text.indexOf('\u2581') < 0) {
                 // every code point is representable (byte fallback / byte level) except in the 656k vocabulary,
                 // which has no byte tokens: compare with what it can represent
                 StringBuilder expected = new StringBuilder();
