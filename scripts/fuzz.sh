@@ -11,12 +11,14 @@ targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
   targets=(SafetensorsFuzzTest#container SafetensorsFuzzTest#configJson Llama2cFuzzTest#checkpoint
            Llama2cFuzzTest#tokenizer TokenizerJsonFuzzTest#tokenizerJson ModelLoaderFuzzTest#open
-           TokenizerFuzzTest#encodeDecode TokenizerFuzzTest#decodeIds)
+           TokenizerFuzzTest#encodeDecode TokenizerFuzzTest#decodeIds GgufFuzzTest#container GgufFuzzTest#model)
 fi
 mkdir -p target-fuzz
 for t in "${targets[@]}"; do
   log="target-fuzz/fuzz-${t/\#/-}.log"
-  JAZZER_FUZZ=1 mvn -B -ntp -o -Pfuzz -pl llm -am test -Dtest="$t" -Dsurefire.failIfNoSpecifiedTests=false >"$log" 2>&1
+  # shellcheck disable=SC2086  # HA4J_MVN_ARGS: extra Maven arguments, e.g. -Dha4j.shared=/path/to/shared
+  JAZZER_FUZZ=1 mvn -B -ntp -o -Pfuzz -pl llm -am test -Dtest="$t" -Dsurefire.failIfNoSpecifiedTests=false \
+      ${HA4J_MVN_ARGS:-} >"$log" 2>&1
   rc=$?
   status=$(grep -E '^#[0-9]+' "$log" | tail -1)
   finding=$(grep -m1 -E 'FuzzTestFinding|== Java Exception' "$log")
