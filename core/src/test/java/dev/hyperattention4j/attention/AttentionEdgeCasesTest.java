@@ -323,6 +323,40 @@ class AttentionEdgeCasesTest {
         }
     }
 
+    /**
+     * With logits up to ±1e30 the block part and the sampled part have normalisers hundreds of orders of magnitude
+     * apart; the merge must still weight them into a convex combination (never NaN, never outside the values).
+     */
+    @ParameterizedTest
+    @MethodSource("hyperSettings")
+    void hyperAttentionStaysConvexAtExtremeLogits(int[] s) {
+        int n = s[0], d = 4;
+        Random r = new Random(30 + n);
+        FloatTensor v = random(r, 1, 1, n, d, 1);
+        for (float magnitude : new float[] {1e2f, 1e4f, 1e15f}) {
+            FloatTensor q = random(r, 1, 1, n, d, magnitude), k = random(r, 1, 1, n, d, 1);
+            AttentionProblem out = run(approximate(s[1], s[2]), problem(q, k, v, s[3] == 1).withScale(1f));
+            float[] lo = new float[d], hi = new float[d];
+            java.util.Arrays.fill(lo, Float.POSITIVE_INFINITY);
+            java.util.Arrays.fill(hi, Float.NEGATIVE_INFINITY);
+            for (int i = 0; i < n; i++) {
+                widen(v, i, lo, hi);
+                for (int c = 0; c < d; c++) {
+                    float x = out.output().get(0, 0, i, c);
+                    assertThat(x).as("row %d at logit magnitude %g", i, magnitude)
+                            .isBetween(s[3] == 1 ? lo[c] - 1e-5f : -1e9f, s[3] == 1 ? hi[c] + 1e-5f : 1e9f);
+                }
+            }
+            if (s[3] == 0) {   // non-causal: compare with the full value range
+                for (int i = 0; i < n; i++) {
+                    for (int c = 0; c < d; c++) {
+                        assertThat(out.output().get(0, 0, i, c)).isBetween(lo[c] - 1e-5f, hi[c] + 1e-5f);
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void hyperAttentionWithTheWholeSequenceInOneBlockIsExact() {
         Random r = new Random(11);
