@@ -126,7 +126,12 @@ public final class Perplexity {
         for (int i = 0; i < vocab; i++) {
             sum += Math.exp(logits[off + i] - max);
         }
-        return max + Math.log(sum) - logits[off + target];
+        double nll = max + Math.log(sum) - logits[off + target];
+        if (!Double.isFinite(nll)) { // a NaN perplexity after hours of scoring helps nobody: fail at the first one
+            throw new ArithmeticException("non-finite logits (max " + max + ", target " + logits[off + target]
+                    + "): the model produced NaN or infinity (corrupt weights, or overflow in the forward pass)");
+        }
+        return nll;
     }
 
     /** Running sums of NLL and NLL². */

@@ -398,6 +398,24 @@ class MalformedModelFilesTest {
         if (tc.offset() != null) {
             assertThat(e.offset()).isEqualTo(tc.offset());
         }
+        String message = e.getMessage().substring(e.file().toString().length() + 2);
+        TABLE.put(tc.name(), "| " + tc.name() + " | " + tc.entry().name().toLowerCase(java.util.Locale.ROOT) + " | "
+                + e.getClass().getSimpleName() + " | " + e.file().getFileName() + " | "
+                + message.replace("|", "\\|") + " |");
+    }
+
+    /** Actual rows, written to target/malformed-files.md for docs/RELIABILITY.md. */
+    private static final Map<String, String> TABLE = new java.util.concurrent.ConcurrentHashMap<>();
+
+    @org.junit.jupiter.api.AfterAll
+    static void writeTable() throws IOException {
+        StringBuilder md = new StringBuilder("| malformed input | opened with | exception | file | message (after the "
+                + "path) |\n|---|---|---|---|---|\n");
+        cases().map(Case::name).filter(TABLE::containsKey).forEach(n -> md.append(TABLE.get(n)).append('\n'));
+        Path target = Path.of("target");
+        if (Files.isDirectory(target)) {
+            Files.writeString(target.resolve("malformed-files.md"), md);
+        }
     }
 
     @Test
