@@ -398,9 +398,9 @@ class MalformedModelFilesTest {
         if (tc.offset() != null) {
             assertThat(e.offset()).isEqualTo(tc.offset());
         }
-        String message = e.getMessage().substring(e.file().toString().length() + 2);
+        String message = e.getMessage().substring(e.file().toString().length() + 2).replace(dir.toString(), "<dir>");
         TABLE.put(tc.name(), "| " + tc.name() + " | " + tc.entry().name().toLowerCase(java.util.Locale.ROOT) + " | "
-                + e.getClass().getSimpleName() + " | " + e.file().getFileName() + " | "
+                + e.getClass().getSimpleName() + " | " + (tc.file() == null ? "(directory)" : tc.file()) + " | "
                 + message.replace("|", "\\|") + " |");
     }
 
