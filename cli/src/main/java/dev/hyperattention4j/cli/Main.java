@@ -8,11 +8,13 @@ import picocli.CommandLine.Command;
         description = "HyperAttention and exact attention on CPUs: benchmarks, model tools, paper experiments.",
         subcommands = {
                 CommandLine.HelpCommand.class,
-                BenchHyperCommand.class,
                 InspectCommand.class,
+                dev.hyperattention4j.cli.bench.BenchCommand.class,
+                BenchHyperCommand.class,
                 PplCommand.class,
                 GenerateCommand.class,
                 BenchModelCommand.class,
+                BenchBackwardCommand.class,
         })
 public final class Main implements Runnable {
 

@@ -27,8 +27,12 @@ import java.util.Map;
 public final class SafetensorsFile {
     /** The safetensors specification caps the header at 100 MB. */
     public static final long MAX_HEADER = 100_000_000L;
-    // trailing content after the JSON value is an error, not silently ignored (fuzz finding)
+    /**
+     * Duplicate tensor names would make which entry wins an accident of the parser: reject them. Trailing content
+     * after the JSON value is an error too, not silently ignored (fuzz finding, docs/RELIABILITY.md).
+     */
     private static final ObjectMapper JSON = new ObjectMapper()
+            .enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
             .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private final Map<String, WeightTensor> tensors;
