@@ -362,6 +362,8 @@ class MalformedModelFilesTest {
         t.add(c("GGUF n_dims 5", gguf(w -> w.rawTensorInfo(new GgufWriter.Buf().string("t5").i32(5).bytes())), o, GG, gf, "t5", "n_dims 5 is outside 1..4", null));
         t.add(c("GGUF unknown ggml type", gguf(w -> w.rawTensorInfo(new GgufWriter.Buf().string("tq").i32(1).i64(32).i32(99).i64(0).bytes())), o, GG, gf, "tq", "unsupported or unknown ggml tensor type 99", null));
         t.add(c("GGUF tensor data past the end", gguf(w -> w.rawTensorInfo(new GgufWriter.Buf().string("tx").i32(1).i64(32).i32(0).i64(1L << 40).bytes())), o, GG, gf, "tx", "data [1099511627776, +128) lies past the end of the file", null));
+        t.add(c("GGUF blank metadata key", gguf(w -> w.rawMetadata(ggufKv(" ", GgufValueType.BOOL, b -> b.u8(1)))), o, GG, gf, "metadata key #16", "is blank", null));
+        t.add(c("GGUF blank tensor name", gguf(w -> w.rawTensorInfo(new GgufWriter.Buf().string("").i32(1).i64(32).i32(0).i64(0).bytes())), o, GG, gf, "tensor #21 name", "is blank", null));
         t.add(c("GGUF unsupported architecture", gguf(w -> w.putString("general.architecture", "gpt2")), o, GG, gf, "general.architecture", "'gpt2' is not supported", null));
         return t.stream();
     }
