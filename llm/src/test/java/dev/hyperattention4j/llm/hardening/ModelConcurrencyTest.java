@@ -94,7 +94,7 @@ class ModelConcurrencyTest {
     void threadsSharingOneModelGetTheSequentialLogits() throws Exception {
         List<float[]> sequential = new ArrayList<>();
         for (int w = 0; w < THREADS; w++) {
-            for (int warm = 0; warm < WARM_UP; warm++) {   // last-bit JIT effects settle first (RELIABILITY.md F6)
+            for (int warm = 0; warm < WARM_UP; warm++) {   // the runtime's last bits settle with the JIT (F6)
                 run(w);
             }
             sequential.add(run(w));
