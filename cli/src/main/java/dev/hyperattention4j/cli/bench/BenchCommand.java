@@ -59,14 +59,25 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--json", description = "print one JSON document instead of the table")
     boolean json;
 
-    /** The implementations in the table. HyperAttention adds itself here when its branch is merged. */
+    @Option(names = "--backward", description = {"time forward + backward of exact and HyperAttention instead "
+            + "(the first --dims entry, the largest --threads; see bench-backward), e.g. --backward --n 131072 -r 1"})
+    boolean backward;
+
+    /** The implementations in the table (HyperAttention's own sweep with more detail: {@code bench-hyper}). */
     static List<AttentionBenchCase> cases(int baselineMax) {
-        return List.of(AttentionBenchCase.flash(), AttentionBenchCase.matmulSoftmax(baselineMax),
+        return List.of(AttentionBenchCase.flash(), AttentionBenchCase.hyper(), AttentionBenchCase.matmulSoftmax(baselineMax),
                 AttentionBenchCase.naive(baselineMax));
     }
 
     @Override
     public Integer call() throws Exception {
+        if (backward) {
+            Integer t = null;
+            if (threadCounts != null) {
+                t = java.util.Arrays.stream(threadCounts).max().orElse(1);
+            }
+            return dev.hyperattention4j.cli.BenchBackwardCommand.of(sizes, dims[0], mask, t, reps, seed, json).call();
+        }
         int all = Runtime.getRuntime().availableProcessors();
         int[] threads = threadCounts != null ? threadCounts : all == 1 ? new int[] {1} : new int[] {1, all};
         int maxThreads = 1;
@@ -155,11 +166,15 @@ public final class BenchCommand implements Callable<Integer> {
     private static void warmUpCompiler(WorkerPool pool, int d, boolean[] masks) {
         FloatTensor[] qkv = inputs(1024, d, 0);
         Attention flash = AttentionBenchCase.flash().create(pool);
+        // HyperAttention's own code paths (hashing, sorting, block and sample packing, merges) at a short length
+        Attention hyper = new dev.hyperattention4j.attention.hyper.HyperAttention(
+                dev.hyperattention4j.attention.hyper.HyperConfig.defaults().withMinSeqLen(256), pool);
         long end = System.nanoTime() + 2_000_000_000L;
         System.err.printf("bench: compiler warm-up (d=%d, 2 s)%n", d);
         while (System.nanoTime() < end) {
             for (boolean causal : masks) {
                 flash.forward(AttentionProblem.of(qkv[0], qkv[1], qkv[2]).withCausal(causal));
+                hyper.forward(AttentionProblem.of(qkv[0], qkv[1], qkv[2]).withCausal(causal));
             }
         }
     }

@@ -3,6 +3,7 @@ package dev.hyperattention4j.llm.format.safetensors;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.hyperattention4j.llm.format.io.Json;
 import dev.hyperattention4j.llm.format.io.BinaryReader;
 import dev.hyperattention4j.llm.model.DType;
 import dev.hyperattention4j.llm.model.ModelFormatException;
@@ -27,13 +28,7 @@ import java.util.Map;
 public final class SafetensorsFile {
     /** The safetensors specification caps the header at 100 MB. */
     public static final long MAX_HEADER = 100_000_000L;
-    /**
-     * Duplicate tensor names would make which entry wins an accident of the parser: reject them. Trailing content
-     * after the JSON value is an error too, not silently ignored (fuzz finding, docs/RELIABILITY.md).
-     */
-    private static final ObjectMapper JSON = new ObjectMapper()
-            .enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
-            .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+    private static final ObjectMapper JSON = Json.MAPPER;
 
     private final Map<String, WeightTensor> tensors;
     private final Map<String, String> metadata;
