@@ -216,7 +216,7 @@ class MalformedModelFilesTest {
         t.add(c("empty model.safetensors", weights(new byte[0]), o, ANY, ms, "format", "is not a GGUF, safetensors or llama2.c model", 0L));
         t.add(c("5 random bytes", weights(new byte[] {1, 2, 3, 4, 5}), o, ANY, ms, "format", "unrecognised first bytes", 0L));
         t.add(c("safetensors header length past the end", weights(withInt(goodSt, 0, 1 << 30)), o, ANY, ms, "format", "is not a GGUF", 0L));
-        t.add(c("llama2.c checkpoint 4 bytes short", llama2cBytes(cut(goodL2c, 4)), o, ANY, mb, "format", "does not match the file size", 0L));
+        t.add(c("llama2.c checkpoint 4 bytes short", llama2cBytes(cut(goodL2c, 4)), o, L2C, mb, "file size", "but the llama2.c header (dim 8, layers 1, vocab 265) implies " + goodL2c.length, (long) goodL2c.length - 4));
         t.add(c("directory without a model", dir -> dir, o, ANY, null, "directory", "holds no model.safetensors", -1L));
         t.add(c("directory with two .gguf files", dir -> {
             write(dir.resolve("a.gguf"), new byte[4]);
