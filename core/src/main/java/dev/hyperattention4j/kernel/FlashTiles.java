@@ -26,6 +26,14 @@ public final class FlashTiles {
     public static final int KEY_TILE = PackedKeyValues.KEY_TILE;
     /** Rows per register block of both micro-kernels. */
     public static final int ROW_BLOCK = 6;
+    /** 0, 1, ..., KEY_TILE - 1: lane positions for the mask compare in tiles the causal diagonal crosses. */
+    private static final float[] LANE_INDEX = new float[KEY_TILE];
+
+    static {
+        for (int i = 0; i < KEY_TILE; i++) {
+            LANE_INDEX[i] = i;
+        }
+    }
 
     private FlashTiles() {}
 
@@ -162,15 +170,22 @@ public final class FlashTiles {
             float tileMax;
             if (lo == 0 && hi == t) {
                 tileMax = FloatVector.fromArray(SPECIES, laneMax, r * lanes).reduceLanes(VectorOperators.MAX);
-            } else {
+            } else if (hi <= lo) {
                 tileMax = Float.NEGATIVE_INFINITY;
-                for (int j = 0; j < t; j++) {
-                    if (j < lo || j >= hi) {
-                        s[row + j] = Float.NEGATIVE_INFINITY;
-                    } else if (!(s[row + j] <= tileMax)) {
-                        tileMax = s[row + j];   // also takes a NaN, which then poisons the row as it should
-                    }
+                java.util.Arrays.fill(s, row, row + t, Float.NEGATIVE_INFINITY);
+            } else {
+                // a tile the mask crosses: hidden keys become -inf (so p = 0), and the max covers visible keys only
+                final float loF = lo, hiF = hi;
+                FloatVector mx = FloatVector.broadcast(SPECIES, Float.NEGATIVE_INFINITY);
+                for (int j = 0; j < t; j += lanes) {
+                    FloatVector index = FloatVector.fromArray(SPECIES, LANE_INDEX, j);
+                    VectorMask<Float> hidden = index.compare(VectorOperators.LT, loF)
+                            .or(index.compare(VectorOperators.GE, hiF));
+                    FloatVector x = FloatVector.fromArray(SPECIES, s, row + j).blend(Float.NEGATIVE_INFINITY, hidden);
+                    x.intoArray(s, row + j);
+                    mx = mx.blend(x, mx.compare(VectorOperators.LT, x).or(x.compare(VectorOperators.NE, x)));
                 }
+                tileMax = mx.reduceLanes(VectorOperators.MAX);
             }
             final float mOld = m[r];
             final float mNew = tileMax > mOld || tileMax != tileMax ? tileMax : mOld;

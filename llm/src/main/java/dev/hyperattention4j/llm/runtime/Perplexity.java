@@ -118,7 +118,12 @@ public final class Perplexity {
 
     /** Negative natural-log probability of {@code target} under {@code softmax(logits[off, off + vocab))}. */
     public static double nll(float[] logits, int off, int vocab, int target) {
-        return Vectors.logSumExp(logits, off, vocab) - logits[off + target];
+        double nll = Vectors.logSumExp(logits, off, vocab) - logits[off + target];
+        if (!Double.isFinite(nll)) { // a NaN perplexity after hours of scoring helps nobody: fail at the first one
+            throw new ArithmeticException("non-finite logits (target " + logits[off + target] + ", nll " + nll
+                    + "): the model produced NaN or infinity (corrupt weights, or overflow in the forward pass)");
+        }
+        return nll;
     }
 
     /** Running sums of NLL and NLL². */

@@ -9,7 +9,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * Thread-safe once configured.
  */
 public final class Json {
-    public static final ObjectMapper MAPPER = new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+    /** Also: content after the JSON value is an error, not silently ignored (fuzz finding, docs/RELIABILITY.md). */
+    public static final ObjectMapper MAPPER = new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+            .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private Json() {}
 }

@@ -85,6 +85,9 @@ public final class SafetensorsFile {
                 }
                 continue;
             }
+            if (name.isBlank()) { // an error about it could not name the field
+                throw new SafetensorsFormatException(file, "header", "has a tensor with a blank name", 8);
+            }
             WeightTensor t = tensor(file, name, node, data, dataStart, dataSize);
             list.add(t);
             begins.put(t, t.data().address() - data.address());
@@ -138,7 +141,7 @@ public final class SafetensorsFile {
         long end = offsets.get(1).asLong();
         if (begin < 0 || end < begin || end > dataSize) {
             throw new SafetensorsFormatException(file, name + ".data_offsets", "[" + begin + ", " + end
-                    + "] lies outside the " + dataSize + " data bytes (truncated file or bad header)", dataStart + begin);
+                    + "] lies outside the " + dataSize + " data bytes (truncated file or bad header)", 8);
         }
         if (elements > Long.MAX_VALUE / 4 || end - begin != elements * (type == DType.F32 ? 4 : 2)) {
             throw new SafetensorsFormatException(file, name, "holds " + (end - begin) + " bytes but shape "
