@@ -29,8 +29,10 @@ import picocli.CommandLine.Option;
                 "Default protocol (llama.cpp's): the text is tokenised with BOS first and cut into non-overlapping "
                         + "windows of --context tokens; each window starts from an empty cache with BOS in front, "
                         + "and only its second half is scored.",
-                "--stories: the per-story protocol of the shared models' golden values (split on <|endoftext|>, "
-                        + "every predicted token of each story scored).",
+                "--stories: the per-story protocol of the shared models' golden values: split on <|endoftext|>, "
+                        + "strip, curly quotes to ASCII; each story is BOS, the tokenizer's dummy prefix as its own "
+                        + "token, then each line encoded on its own (no merge across a newline, no dummy prefix), "
+                        + "the lines joined by the newline token; capped at --context; every predicted token scored.",
                 "With --patch-last L the last L layers use HyperAttention during prefill; --compare also runs exact "
                         + "attention and reports the difference."})
 public final class PplCommand implements Callable<Integer> {

@@ -89,6 +89,21 @@ public final class BpeTokenizer implements Tokenizer {
 
     @Override
     public int[] encode(String text, boolean addBos) {
+        return encode(text, addBos, true);
+    }
+
+    @Override
+    public int[] encodeContinuation(String text) {
+        return encode(text, false, false);
+    }
+
+    @Override
+    public int[] dummyPrefix() {
+        return addPrefix ? encodeContinuation(" ") : new int[0];
+    }
+
+    /** {@code prefix}: whether the first text segment may get the dummy prefix. */
+    private int[] encode(String text, boolean addBos, boolean prefix) {
         if (nfc && !Normalizer.isNormalized(text, Normalizer.Form.NFC)) {
             text = Normalizer.normalize(text, Normalizer.Form.NFC);
         }
@@ -96,15 +111,16 @@ public final class BpeTokenizer implements Tokenizer {
         if (addBos && bosId >= 0) {
             out.add(bosId);
         }
-        boolean firstText = true;
         if (specials.isEmpty()) {
-            encodeText(text, firstText, out);
+            encodeText(text, prefix, out);
         } else {
+            boolean firstText = true;
             for (SpecialTokenSplitter.Piece piece : specials.split(text)) {
                 if (piece.isSpecial()) {
                     out.add(piece.specialId());
                 } else {
-                    encodeText(text.substring(piece.start(), piece.end()), firstText, out);
+                    encodeText(text.substring(piece.start(), piece.end()), firstText ? prefix : prefixEverySegment,
+                            out);
                     firstText = false;
                 }
             }
@@ -112,12 +128,13 @@ public final class BpeTokenizer implements Tokenizer {
         return out.toArray();
     }
 
-    private void encodeText(String text, boolean firstText, IntList out) {
+    /** {@code prefix}: whether this segment gets the dummy prefix (when the tokenizer adds one). */
+    private void encodeText(String text, boolean prefix, IntList out) {
         if (text.isEmpty()) {
             return;
         }
         if (mode == Mode.BYTE_LEVEL) {
-            if (addPrefix && (firstText || prefixEverySegment) && text.charAt(0) != ' ') {
+            if (addPrefix && prefix && text.charAt(0) != ' ') {
                 text = " " + text;
             }
             for (String chunk : preTokenize(text)) {
@@ -126,7 +143,7 @@ public final class BpeTokenizer implements Tokenizer {
             return;
         }
         String normalized = spaceSymbol == ' ' ? text : text.replace(' ', spaceSymbol);
-        if (addPrefix && (firstText || prefixEverySegment)) {
+        if (addPrefix && prefix) {
             normalized = spaceSymbol + normalized;
         }
         if (preTokenizer.isEmpty()) {

@@ -5,6 +5,24 @@ public interface Tokenizer {
     /** Token ids of {@code text}, with the BOS id first when {@code addBos}. */
     int[] encode(String text, boolean addBos);
 
+    /**
+     * Token ids of {@code text} as the continuation of earlier text: no BOS and no dummy prefix, so the first word
+     * is tokenised as it is written (a line after a newline, for example). The default suits tokenizers that add
+     * no dummy prefix.
+     */
+    default int[] encodeContinuation(String text) {
+        return encode(text, false);
+    }
+
+    /**
+     * The dummy-prefix token(s) that {@link #encode} puts in front of non-empty text (SentencePiece's
+     * {@code add_dummy_prefix}, llama2.c's {@code " "}, HF's {@code Prepend("▁")}), encoded on their own; empty
+     * when the tokenizer adds none.
+     */
+    default int[] dummyPrefix() {
+        return new int[0];
+    }
+
     /** The text of a sequence of ids (special tokens such as BOS/EOS decode to nothing). */
     String decode(int[] ids);
 
