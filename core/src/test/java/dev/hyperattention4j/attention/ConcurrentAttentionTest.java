@@ -98,6 +98,12 @@ class ConcurrentAttentionTest {
         }
     }
 
+    private static void repeat(int times, Runnable call) {
+        for (int i = 0; i < times; i++) {
+            call.run();
+        }
+    }
+
     /** Starts {@code body} on a new thread, interrupts it after 300 ms and returns what it threw. */
     private static Throwable interruptAfterStart(Consumer<WorkerPool> body, WorkerPool pool, long[] stopMillis)
             throws InterruptedException {
@@ -134,8 +140,11 @@ class ConcurrentAttentionTest {
         List<Consumer<WorkerPool>> longCalls = List.of(
                 pool -> new FlashAttention(pool).forward(AttentionProblem.of(q, k, v)),
                 pool -> new FlashAttention(pool).forward(AttentionProblem.of(q, k, v).withCausal(true)),
-                pool -> new HyperAttention(paper, pool).forward(AttentionProblem.of(qh, kh, vh)),
-                pool -> new HyperAttention(paper, pool).forward(AttentionProblem.of(qh, kh, vh).withCausal(true)));
+                // one hyper call takes well under a second on an idle machine, so repeat it: the interrupt must
+                // land inside some call (or between two, where the next call's first pool job sees the flag)
+                pool -> repeat(50, () -> new HyperAttention(paper, pool).forward(AttentionProblem.of(qh, kh, vh))),
+                pool -> repeat(50, () -> new HyperAttention(paper, pool)
+                        .forward(AttentionProblem.of(qh, kh, vh).withCausal(true))));
         Call check = new Call("flash", random(r, 2, 300, 16), random(r, 1, 300, 16), random(r, 1, 300, 16), true);
         WorkerPool pool = WorkerPool.shared();
         float[] before = check.run(pool);
