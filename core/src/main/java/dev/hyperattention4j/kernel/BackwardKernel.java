@@ -1,0 +1,303 @@
+package dev.hyperattention4j.kernel;
+
+import dev.hyperattention4j.tensor.FloatTensor;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The exact attention backward kernel for one worker. For a query tile (Br rows) and a key tile (Bc keys) it
+ * recomputes the probabilities from the saved log-sum-exp (FlashAttention-2's backward),
+ *
+ * <pre>
+ *   S = (s·Q)·Kᵀ;  P = exp(S − L)  (masked);  dP = dO·Vᵀ;  dS = P ∘ (dP − Δ)       with Δ = rowsum(dO ∘ O) − dL
+ * </pre>
+ *
+ * and accumulates {@code dV += Pᵀ·dO}, {@code dK += dSᵀ·(s·Q)} and {@code dQ += dS·K}: five products of
+ * Br×Bc×d multiply-adds per tile pair. Work is split by key-tile <em>chunk</em> (tile index mod the number of
+ * chunks, see {@link #queryTile}), so dK and dV of a tile have one writer, and each chunk's dQ contribution goes to
+ * its own partial buffer, reduced in chunk order afterwards: race-free and independent of the thread count.
+ *
+ * <p>Every product is a 4×4 register-blocked micro-kernel (4 rows × 4 vectors: 16 accumulators, 4 loads and a
+ * broadcast, 21 of 32 registers): for S and dP the key index is the lane dimension (keys transposed per tile), for
+ * the three gradient products the head dimension is. Vectors never cross a method boundary (PERFORMANCE.md §3).
+ * Scratch is O(tile²) and allocated once per worker.
+ */
+public final class BackwardKernel {
+    static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
+    static final int LANES = SPECIES.length();
+    /** Keys per tile (Bc): one micro-kernel row of four vectors spans the tile. */
+    public static final int KEY_TILE = 4 * LANES;
+    /** Query rows per tile (Br), a multiple of the micro-kernel's 4 rows. */
+    public static final int QUERY_TILE = 64;
+
+    private static final float LOG2E = 1.4426950408889634f;
+    /** 1.5·2²³: adding it rounds a float in (−2²², 2²²) to an integer and leaves that integer in the low bits. */
+    private static final float ROUND_MAGIC = 12582912f;
+    /** exp2 argument clamp: 2^−126 is the smallest normal float, so the exponent arithmetic cannot wrap. */
+    private static final float EXP2_MIN = -126f, EXP2_MAX = 126f;
+    // 2^f = e^(f·ln 2) on [−½, ½]: Taylor to degree 7, truncation error < 6e-9 relative
+    private static final float C1 = 0.6931471805599453f, C2 = 0.2402265069591007f, C3 = 0.05550410866482158f,
+            C4 = 0.009618129107628477f, C5 = 0.0013333558146428443f, C6 = 1.5403530393381606e-4f,
+            C7 = 1.525273380405984e-5f;
+
+    private final int paddedDim;
+    private final float[] probs = new float[QUERY_TILE * KEY_TILE];     // S, then P
+    private final float[] scoreGrads = new float[QUERY_TILE * KEY_TILE]; // dP, then dS
+    private final float[] queryGradAcc;  // [Br][dp]
+    private final int[] visible = new int[QUERY_TILE];
+    private final float[] row;
+
+    public BackwardKernel(int dim) {
+        this.paddedDim = (dim + LANES - 1) / LANES * LANES;
+        this.queryGradAcc = new float[QUERY_TILE * paddedDim];
+        this.row = new float[paddedDim];
+    }
+
+    /** d floats of scratch for packing. */
+    public float[] rowScratch() {
+        return row;
+    }
+
+    /**
+     * The work of key-tile chunk {@code chunk} (of {@code chunks}) for one query tile of the packed query head: for
+     * every key tile {@code t ≡ chunk (mod chunks)} that the tile's rows see, in ascending order, accumulates
+     * {@code dV_t += Pᵀ·dO} and {@code dK_t += dSᵀ·(s·Q)} into {@link BackwardInputs}' accumulators and
+     * {@code dQ += dS·K} into a tile-local accumulator, which is then stored (unscaled) at
+     * {@code partial[partialOffset ..]}, {@code rows × paddedDim} floats, zero when no tile was visible.
+     *
+     * <p>Only the unit of chunk {@code chunk} touches those key tiles' accumulators, so units of different chunks
+     * never write the same memory. The causal mask is end-aligned: query i sees key j iff {@code j <= i + nk − nq}.
+     */
+    public void queryTile(BackwardInputs in, int queryTile, int chunk, int chunks, boolean causal,
+                          float[] partial, int partialOffset) {
+        int dp = paddedDim;
+        java.util.Arrays.fill(queryGradAcc, 0f);
+        int q0 = queryTile * QUERY_TILE;
+        int rows = Math.min(QUERY_TILE, in.queryLength - q0);
+        int rows4 = (rows + 3) & ~3;
+        int offset = in.keyLength - in.queryLength;
+        int lastKey = causal ? Math.min(in.keyLength - 1, q0 + rows - 1 + offset) : in.keyLength - 1;
+        int qBase = q0 * dp;
+        for (int tile = chunk; lastKey >= 0 && tile <= lastKey / KEY_TILE; tile += chunks) {
+            int k0 = tile * KEY_TILE;
+            int tileBase = tile * dp * KEY_TILE;
+            scoreTile(in.queries, qBase, in.keysT, tileBase, probs, rows4);
+            scoreTile(in.outputGrads, qBase, in.valuesT, tileBase, scoreGrads, rows4);
+            softmaxGrad(in, q0, q0, rows4, k0, causal, offset);
+            accumulateTransposed(probs, in.outputGrads, qBase, rows4, in.valueGrads, tileBase);
+            accumulateTransposed(scoreGrads, in.queries, qBase, rows4, in.keyGrads, tileBase);
+            accumulateRows(scoreGrads, rows4, in.keyRows, k0 * dp, Math.min(KEY_TILE, in.keyLength - k0),
+                    queryGradAcc);
+        }
+        System.arraycopy(queryGradAcc, 0, partial, partialOffset, rows * dp);
+    }
+
+    /** out[r][0..Bc) = Σ_c a[aBase + r·dp + c] · bT[bBase + c·Bc + (0..Bc)] for r < rows (a multiple of 4). */
+    private void scoreTile(float[] a, int aBase, float[] bT, int bBase, float[] out, int rows) {
+        final int dp = paddedDim, bc = KEY_TILE, l = LANES;
+        for (int r = 0; r < rows; r += 4) {
+            FloatVector c00 = FloatVector.zero(SPECIES), c01 = c00, c02 = c00, c03 = c00;
+            FloatVector c10 = c00, c11 = c00, c12 = c00, c13 = c00;
+            FloatVector c20 = c00, c21 = c00, c22 = c00, c23 = c00;
+            FloatVector c30 = c00, c31 = c00, c32 = c00, c33 = c00;
+            int a0 = aBase + r * dp;
+            for (int c = 0; c < dp; c++) {
+                int kb = bBase + c * bc;
+                FloatVector k0 = FloatVector.fromArray(SPECIES, bT, kb);
+                FloatVector k1 = FloatVector.fromArray(SPECIES, bT, kb + l);
+                FloatVector k2 = FloatVector.fromArray(SPECIES, bT, kb + 2 * l);
+                FloatVector k3 = FloatVector.fromArray(SPECIES, bT, kb + 3 * l);
+                FloatVector x = FloatVector.broadcast(SPECIES, a[a0 + c]);
+                c00 = k0.fma(x, c00); c01 = k1.fma(x, c01); c02 = k2.fma(x, c02); c03 = k3.fma(x, c03);
+                x = FloatVector.broadcast(SPECIES, a[a0 + dp + c]);
+                c10 = k0.fma(x, c10); c11 = k1.fma(x, c11); c12 = k2.fma(x, c12); c13 = k3.fma(x, c13);
+                x = FloatVector.broadcast(SPECIES, a[a0 + 2 * dp + c]);
+                c20 = k0.fma(x, c20); c21 = k1.fma(x, c21); c22 = k2.fma(x, c22); c23 = k3.fma(x, c23);
+                x = FloatVector.broadcast(SPECIES, a[a0 + 3 * dp + c]);
+                c30 = k0.fma(x, c30); c31 = k1.fma(x, c31); c32 = k2.fma(x, c32); c33 = k3.fma(x, c33);
+            }
+            int o = r * bc;
+            c00.intoArray(out, o); c01.intoArray(out, o + l); c02.intoArray(out, o + 2 * l); c03.intoArray(out, o + 3 * l);
+            o += bc;
+            c10.intoArray(out, o); c11.intoArray(out, o + l); c12.intoArray(out, o + 2 * l); c13.intoArray(out, o + 3 * l);
+            o += bc;
+            c20.intoArray(out, o); c21.intoArray(out, o + l); c22.intoArray(out, o + 2 * l); c23.intoArray(out, o + 3 * l);
+            o += bc;
+            c30.intoArray(out, o); c31.intoArray(out, o + l); c32.intoArray(out, o + 2 * l); c33.intoArray(out, o + 3 * l);
+        }
+    }
+
+    /**
+     * probs ← P = exp(S − L) with the mask applied; scoreGrads ← dS = P ∘ (dP − Δ). Query row {@code q0 + r} sees
+     * the first {@code min(nk, q0 + r + offset + 1) − k0} keys of the tile (all {@code nk − k0} when not causal).
+     */
+    private void softmaxGrad(BackwardInputs in, int lseBase, int q0, int rows, int k0, boolean causal, int offset) {
+        final int bc = KEY_TILE, l = LANES;
+        for (int r = 0; r < rows; r++) {
+            int end = causal ? Math.min(in.keyLength, q0 + r + offset + 1) : in.keyLength;
+            visible[r] = Math.max(0, Math.min(bc, end - k0));
+        }
+        for (int r = 0; r < rows; r++) {
+            FloatVector lse = FloatVector.broadcast(SPECIES, in.lse[lseBase + r]);
+            FloatVector delta = FloatVector.broadcast(SPECIES, in.delta[lseBase + r]);
+            int limit = visible[r];
+            int o = r * bc;
+            for (int v = 0; v < bc; v += l) {
+                // p = exp(S − L) = 2^y, by hand (inlined) rather than lanewise(EXP): only IEEE add/mul/fma, so the
+                // interpreter, C1 and C2 give bit-identical results, and it is faster (PERFORMANCE.md §2).
+                FloatVector y = FloatVector.fromArray(SPECIES, probs, o + v).sub(lse).mul(LOG2E);
+                y = y.blend(EXP2_MIN, y.compare(VectorOperators.LT, EXP2_MIN));
+                y = y.blend(EXP2_MAX, y.compare(VectorOperators.GT, EXP2_MAX));
+                FloatVector t = y.add(ROUND_MAGIC);
+                FloatVector f = y.sub(t.sub(ROUND_MAGIC));
+                FloatVector poly = f.fma(C7, C6);
+                poly = poly.fma(f, FloatVector.broadcast(SPECIES, C5));
+                poly = poly.fma(f, FloatVector.broadcast(SPECIES, C4));
+                poly = poly.fma(f, FloatVector.broadcast(SPECIES, C3));
+                poly = poly.fma(f, FloatVector.broadcast(SPECIES, C2));
+                poly = poly.fma(f, FloatVector.broadcast(SPECIES, C1));
+                poly = poly.fma(f, FloatVector.broadcast(SPECIES, 1f));
+                IntVector exponent = t.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23);
+                FloatVector p = poly.reinterpretAsInts().add(exponent).reinterpretAsFloats();
+                if (limit < bc) {
+                    VectorMask<Float> m = SPECIES.indexInRange(v, limit);
+                    p = FloatVector.zero(SPECIES).blend(p, m);
+                }
+                FloatVector dp = FloatVector.fromArray(SPECIES, scoreGrads, o + v);
+                p.intoArray(probs, o + v);
+                p.mul(dp.sub(delta)).intoArray(scoreGrads, o + v);
+            }
+        }
+    }
+
+    /**
+     * acc[accBase + j·dp + c] += Σ_r w[r·Bc + j] · x[xBase + r·dp + c] for j < Bc, r < rows: dV += Pᵀ·dO and
+     * dK += dSᵀ·Q.
+     */
+    private void accumulateTransposed(float[] w, float[] x, int xBase, int rows, float[] acc, int accBase) {
+        final int dp = paddedDim, bc = KEY_TILE, l = LANES;
+        final int wide = dp / (4 * l) * (4 * l);
+        for (int j = 0; j < bc; j += 4) {
+            for (int c = 0; c < wide; c += 4 * l) {
+                int a0 = accBase + j * dp + c, a1 = a0 + dp, a2 = a1 + dp, a3 = a2 + dp;
+                FloatVector c00 = FloatVector.fromArray(SPECIES, acc, a0);
+                FloatVector c01 = FloatVector.fromArray(SPECIES, acc, a0 + l);
+                FloatVector c02 = FloatVector.fromArray(SPECIES, acc, a0 + 2 * l);
+                FloatVector c03 = FloatVector.fromArray(SPECIES, acc, a0 + 3 * l);
+                FloatVector c10 = FloatVector.fromArray(SPECIES, acc, a1);
+                FloatVector c11 = FloatVector.fromArray(SPECIES, acc, a1 + l);
+                FloatVector c12 = FloatVector.fromArray(SPECIES, acc, a1 + 2 * l);
+                FloatVector c13 = FloatVector.fromArray(SPECIES, acc, a1 + 3 * l);
+                FloatVector c20 = FloatVector.fromArray(SPECIES, acc, a2);
+                FloatVector c21 = FloatVector.fromArray(SPECIES, acc, a2 + l);
+                FloatVector c22 = FloatVector.fromArray(SPECIES, acc, a2 + 2 * l);
+                FloatVector c23 = FloatVector.fromArray(SPECIES, acc, a2 + 3 * l);
+                FloatVector c30 = FloatVector.fromArray(SPECIES, acc, a3);
+                FloatVector c31 = FloatVector.fromArray(SPECIES, acc, a3 + l);
+                FloatVector c32 = FloatVector.fromArray(SPECIES, acc, a3 + 2 * l);
+                FloatVector c33 = FloatVector.fromArray(SPECIES, acc, a3 + 3 * l);
+                for (int r = 0; r < rows; r++) {
+                    int xb = xBase + r * dp + c;
+                    FloatVector x0 = FloatVector.fromArray(SPECIES, x, xb);
+                    FloatVector x1 = FloatVector.fromArray(SPECIES, x, xb + l);
+                    FloatVector x2 = FloatVector.fromArray(SPECIES, x, xb + 2 * l);
+                    FloatVector x3 = FloatVector.fromArray(SPECIES, x, xb + 3 * l);
+                    int wb = r * bc + j;
+                    FloatVector y = FloatVector.broadcast(SPECIES, w[wb]);
+                    c00 = x0.fma(y, c00); c01 = x1.fma(y, c01); c02 = x2.fma(y, c02); c03 = x3.fma(y, c03);
+                    y = FloatVector.broadcast(SPECIES, w[wb + 1]);
+                    c10 = x0.fma(y, c10); c11 = x1.fma(y, c11); c12 = x2.fma(y, c12); c13 = x3.fma(y, c13);
+                    y = FloatVector.broadcast(SPECIES, w[wb + 2]);
+                    c20 = x0.fma(y, c20); c21 = x1.fma(y, c21); c22 = x2.fma(y, c22); c23 = x3.fma(y, c23);
+                    y = FloatVector.broadcast(SPECIES, w[wb + 3]);
+                    c30 = x0.fma(y, c30); c31 = x1.fma(y, c31); c32 = x2.fma(y, c32); c33 = x3.fma(y, c33);
+                }
+                c00.intoArray(acc, a0); c01.intoArray(acc, a0 + l); c02.intoArray(acc, a0 + 2 * l); c03.intoArray(acc, a0 + 3 * l);
+                c10.intoArray(acc, a1); c11.intoArray(acc, a1 + l); c12.intoArray(acc, a1 + 2 * l); c13.intoArray(acc, a1 + 3 * l);
+                c20.intoArray(acc, a2); c21.intoArray(acc, a2 + l); c22.intoArray(acc, a2 + 2 * l); c23.intoArray(acc, a2 + 3 * l);
+                c30.intoArray(acc, a3); c31.intoArray(acc, a3 + l); c32.intoArray(acc, a3 + 2 * l); c33.intoArray(acc, a3 + 3 * l);
+            }
+            for (int c = wide; c < dp; c += l) {   // head dims that are not a multiple of 4 vectors: 4×1 blocks
+                int a0 = accBase + j * dp + c;
+                FloatVector c0 = FloatVector.fromArray(SPECIES, acc, a0);
+                FloatVector c1 = FloatVector.fromArray(SPECIES, acc, a0 + dp);
+                FloatVector c2 = FloatVector.fromArray(SPECIES, acc, a0 + 2 * dp);
+                FloatVector c3 = FloatVector.fromArray(SPECIES, acc, a0 + 3 * dp);
+                for (int r = 0; r < rows; r++) {
+                    FloatVector x0 = FloatVector.fromArray(SPECIES, x, xBase + r * dp + c);
+                    int wb = r * bc + j;
+                    c0 = x0.fma(FloatVector.broadcast(SPECIES, w[wb]), c0);
+                    c1 = x0.fma(FloatVector.broadcast(SPECIES, w[wb + 1]), c1);
+                    c2 = x0.fma(FloatVector.broadcast(SPECIES, w[wb + 2]), c2);
+                    c3 = x0.fma(FloatVector.broadcast(SPECIES, w[wb + 3]), c3);
+                }
+                c0.intoArray(acc, a0); c1.intoArray(acc, a0 + dp); c2.intoArray(acc, a0 + 2 * dp); c3.intoArray(acc, a0 + 3 * dp);
+            }
+        }
+    }
+
+    /** acc[r][c] += Σ_j w[r·Bc + j] · k[kBase + j·dp + c] for r < rows, j < keys: dQ += dS·K. */
+    private void accumulateRows(float[] w, int rows, float[] k, int kBase, int keys, float[] acc) {
+        final int dp = paddedDim, bc = KEY_TILE, l = LANES;
+        final int wide = dp / (4 * l) * (4 * l);
+        for (int r = 0; r < rows; r += 4) {
+            int w0 = r * bc, w1 = w0 + bc, w2 = w1 + bc, w3 = w2 + bc;
+            for (int c = 0; c < wide; c += 4 * l) {
+                int a0 = r * dp + c, a1 = a0 + dp, a2 = a1 + dp, a3 = a2 + dp;
+                FloatVector c00 = FloatVector.fromArray(SPECIES, acc, a0);
+                FloatVector c01 = FloatVector.fromArray(SPECIES, acc, a0 + l);
+                FloatVector c02 = FloatVector.fromArray(SPECIES, acc, a0 + 2 * l);
+                FloatVector c03 = FloatVector.fromArray(SPECIES, acc, a0 + 3 * l);
+                FloatVector c10 = FloatVector.fromArray(SPECIES, acc, a1);
+                FloatVector c11 = FloatVector.fromArray(SPECIES, acc, a1 + l);
+                FloatVector c12 = FloatVector.fromArray(SPECIES, acc, a1 + 2 * l);
+                FloatVector c13 = FloatVector.fromArray(SPECIES, acc, a1 + 3 * l);
+                FloatVector c20 = FloatVector.fromArray(SPECIES, acc, a2);
+                FloatVector c21 = FloatVector.fromArray(SPECIES, acc, a2 + l);
+                FloatVector c22 = FloatVector.fromArray(SPECIES, acc, a2 + 2 * l);
+                FloatVector c23 = FloatVector.fromArray(SPECIES, acc, a2 + 3 * l);
+                FloatVector c30 = FloatVector.fromArray(SPECIES, acc, a3);
+                FloatVector c31 = FloatVector.fromArray(SPECIES, acc, a3 + l);
+                FloatVector c32 = FloatVector.fromArray(SPECIES, acc, a3 + 2 * l);
+                FloatVector c33 = FloatVector.fromArray(SPECIES, acc, a3 + 3 * l);
+                for (int j = 0; j < keys; j++) {
+                    int kb = kBase + j * dp + c;
+                    FloatVector x0 = FloatVector.fromArray(SPECIES, k, kb);
+                    FloatVector x1 = FloatVector.fromArray(SPECIES, k, kb + l);
+                    FloatVector x2 = FloatVector.fromArray(SPECIES, k, kb + 2 * l);
+                    FloatVector x3 = FloatVector.fromArray(SPECIES, k, kb + 3 * l);
+                    FloatVector y = FloatVector.broadcast(SPECIES, w[w0 + j]);
+                    c00 = x0.fma(y, c00); c01 = x1.fma(y, c01); c02 = x2.fma(y, c02); c03 = x3.fma(y, c03);
+                    y = FloatVector.broadcast(SPECIES, w[w1 + j]);
+                    c10 = x0.fma(y, c10); c11 = x1.fma(y, c11); c12 = x2.fma(y, c12); c13 = x3.fma(y, c13);
+                    y = FloatVector.broadcast(SPECIES, w[w2 + j]);
+                    c20 = x0.fma(y, c20); c21 = x1.fma(y, c21); c22 = x2.fma(y, c22); c23 = x3.fma(y, c23);
+                    y = FloatVector.broadcast(SPECIES, w[w3 + j]);
+                    c30 = x0.fma(y, c30); c31 = x1.fma(y, c31); c32 = x2.fma(y, c32); c33 = x3.fma(y, c33);
+                }
+                c00.intoArray(acc, a0); c01.intoArray(acc, a0 + l); c02.intoArray(acc, a0 + 2 * l); c03.intoArray(acc, a0 + 3 * l);
+                c10.intoArray(acc, a1); c11.intoArray(acc, a1 + l); c12.intoArray(acc, a1 + 2 * l); c13.intoArray(acc, a1 + 3 * l);
+                c20.intoArray(acc, a2); c21.intoArray(acc, a2 + l); c22.intoArray(acc, a2 + 2 * l); c23.intoArray(acc, a2 + 3 * l);
+                c30.intoArray(acc, a3); c31.intoArray(acc, a3 + l); c32.intoArray(acc, a3 + 2 * l); c33.intoArray(acc, a3 + 3 * l);
+            }
+            for (int c = wide; c < dp; c += l) {
+                int a0 = r * dp + c;
+                FloatVector c0 = FloatVector.fromArray(SPECIES, acc, a0);
+                FloatVector c1 = FloatVector.fromArray(SPECIES, acc, a0 + dp);
+                FloatVector c2 = FloatVector.fromArray(SPECIES, acc, a0 + 2 * dp);
+                FloatVector c3 = FloatVector.fromArray(SPECIES, acc, a0 + 3 * dp);
+                for (int j = 0; j < keys; j++) {
+                    FloatVector x0 = FloatVector.fromArray(SPECIES, k, kBase + j * dp + c);
+                    c0 = x0.fma(FloatVector.broadcast(SPECIES, w[w0 + j]), c0);
+                    c1 = x0.fma(FloatVector.broadcast(SPECIES, w[w1 + j]), c1);
+                    c2 = x0.fma(FloatVector.broadcast(SPECIES, w[w2 + j]), c2);
+                    c3 = x0.fma(FloatVector.broadcast(SPECIES, w[w3 + j]), c3);
+                }
+                c0.intoArray(acc, a0); c1.intoArray(acc, a0 + dp); c2.intoArray(acc, a0 + 2 * dp); c3.intoArray(acc, a0 + 3 * dp);
+            }
+        }
+    }
+}
