@@ -23,4 +23,24 @@ public interface Tokenizer {
 
     /** "hf-bpe", "llama2c", "gguf-llama", "gguf-gpt2", ... */
     String kind();
+
+    /**
+     * A stateful decoder for one generated stream that buffers incomplete UTF-8 across tokens. The default relies
+     * on {@link #decodeToken}; byte-level tokenizers override it.
+     */
+    default StreamingDecoder streamingDecoder() {
+        return new StreamingDecoder() {
+            private int previous = -1;
+
+            @Override
+            public String next(int token) {
+                String text = decodeToken(previous, token);
+                previous = token;
+                return text;
+            }
+
+            @Override
+            public String flush() { return ""; }
+        };
+    }
 }

@@ -1,0 +1,114 @@
+package dev.hyperattention4j.llm.format.io;
+
+import dev.hyperattention4j.llm.model.ModelFormatException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * A cursor over a (usually memory-mapped) segment that reads little-endian values and checks every read against
+ * the end of the segment first, so a truncated or lying file becomes a {@link ModelFormatException} naming the
+ * field and byte offset instead of an {@link IndexOutOfBoundsException} or a huge allocation.
+ */
+public final class BinaryReader {
+    public static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    public static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    public static final ValueLayout.OfShort SHORT =
+            ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    public static final ValueLayout.OfFloat FLOAT =
+            ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    public static final ValueLayout.OfDouble DOUBLE =
+            ValueLayout.JAVA_DOUBLE_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    private final MemorySegment segment;
+    private final FormatErrors errors;
+    private long position;
+
+    public BinaryReader(MemorySegment segment, long position, FormatErrors errors) {
+        this.segment = segment;
+        this.position = position;
+        this.errors = errors;
+    }
+
+    public long position() { return position; }
+
+    public void seek(long newPosition) { this.position = newPosition; }
+
+    public long size() { return segment.byteSize(); }
+
+    public long remaining() { return segment.byteSize() - position; }
+
+    public FormatErrors errors() { return errors; }
+
+    /** Fails unless {@code bytes} more bytes are available for {@code field}. */
+    public void require(long bytes, String field) throws ModelFormatException {
+        if (bytes < 0 || bytes > remaining()) {
+            throw errors.error(field, "needs " + bytes + " bytes but only " + Math.max(0, remaining())
+                    + " remain before the end of the file (truncated or corrupt)", position);
+        }
+    }
+
+    public byte readByte(String field) throws ModelFormatException {
+        require(1, field);
+        return segment.get(ValueLayout.JAVA_BYTE, position++);
+    }
+
+    public short readShort(String field) throws ModelFormatException {
+        require(2, field);
+        short v = segment.get(SHORT, position);
+        position += 2;
+        return v;
+    }
+
+    public int readInt(String field) throws ModelFormatException {
+        require(4, field);
+        int v = segment.get(INT, position);
+        position += 4;
+        return v;
+    }
+
+    public long readLong(String field) throws ModelFormatException {
+        require(8, field);
+        long v = segment.get(LONG, position);
+        position += 8;
+        return v;
+    }
+
+    public float readFloat(String field) throws ModelFormatException {
+        require(4, field);
+        float v = segment.get(FLOAT, position);
+        position += 4;
+        return v;
+    }
+
+    public double readDouble(String field) throws ModelFormatException {
+        require(8, field);
+        double v = segment.get(DOUBLE, position);
+        position += 8;
+        return v;
+    }
+
+    /** Reads {@code length} bytes; the length was checked against the remaining bytes first. */
+    public byte[] readBytes(long length, String field) throws ModelFormatException {
+        require(length, field);
+        byte[] bytes = segment.asSlice(position, length).toArray(ValueLayout.JAVA_BYTE);
+        position += length;
+        return bytes;
+    }
+
+    /** Reads strictly valid UTF-8 of {@code length} bytes. */
+    public String readUtf8(long length, String field) throws ModelFormatException {
+        long at = position;
+        byte[] bytes = readBytes(length, field);
+        try {
+            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(java.nio.ByteBuffer.wrap(bytes))
+                    .toString();
+        } catch (CharacterCodingException e) {
+            throw errors.error(field, "is not valid UTF-8", at);
+        }
+    }
+}

@@ -1,0 +1,280 @@
+package dev.hyperattention4j.llm.runtime;
+
+import dev.hyperattention4j.attention.AttentionProblem;
+import dev.hyperattention4j.attention.NonFinitePolicy;
+import dev.hyperattention4j.llm.model.ModelConfig;
+import dev.hyperattention4j.runtime.WorkerPool;
+import dev.hyperattention4j.tensor.FloatTensor;
+import java.util.Objects;
+
+/**
+ * One inference run of a {@link LlamaModel}: the KV cache (sized to the requested context), the current position
+ * and every activation buffer, allocated once and reused. Not thread-safe; use one session per conversation.
+ *
+ * <p>Forward pass per layer (pre-norm Llama block): {@code h = x + Wo·attn(rope(Wq·n(x)), rope(Wk·n(x)),
+ * Wv·n(x))}, {@code x' = h + Wd·(silu(Wg·n(h)) ⊙ Wu·n(h))} with RMSNorm n. A multi-token call (prefill) runs each
+ * layer as two pool jobs over tiles of {@link #TILE} tokens (norm + QKV + RoPE + cache write; output projection +
+ * MLP), with the layer's {@link AttentionPlan} attention in between over the whole prompt. A single-token call
+ * (decode) attends exactly over the cache; large matrices are then split by output rows across the pool, small
+ * ones stay on the calling thread because a thread handoff costs more than the work.
+ */
+public final class LlamaSession {
+    /** Tokens per work unit in prefill. */
+    public static final int TILE = 32;
+    /** Multiply-adds below which a single-token matrix product stays on one thread. */
+    static final long SPLIT_ROWS_MACS = 1L << 18;
+
+    private final LlamaModel model;
+    private final ModelConfig c;
+    private final KvCache cache;
+    private final Rope rope;
+    private final AttentionPlan plan;
+    private final WorkerPool pool;
+    private final int dimP, qDim, qP, kvDim, kvP, hidP, vocabP;
+    private final float scale;
+    private final Scratch[] scratch;
+    private final float[] decodeLogits;
+    private int position;
+    private int batchCapacity;
+    private float[] x = new float[0], q = new float[0], att = new float[0];
+
+    /** Per-worker buffers for one token tile. */
+    private static final class Scratch {
+        final float[] xb, tmp, k, v, h1, h3, row, scores;
+
+        Scratch(int dimP, int kvP, int hidP, int rowCols, int capacity) {
+            xb = new float[TILE * dimP];
+            tmp = new float[TILE * dimP];
+            k = new float[TILE * kvP];
+            v = new float[TILE * kvP];
+            h1 = new float[TILE * hidP];
+            h3 = new float[TILE * hidP];
+            row = new float[rowCols];
+            scores = new float[capacity];
+        }
+    }
+
+    LlamaSession(LlamaModel model, int contextLength, AttentionPlan plan, WorkerPool pool) {
+        this.model = Objects.requireNonNull(model, "model");
+        this.plan = Objects.requireNonNull(plan, "attention plan");
+        this.pool = Objects.requireNonNull(pool, "pool");
+        this.c = model.config();
+        if (contextLength <= 0) {
+            throw new IllegalArgumentException("context length must be > 0, got " + contextLength);
+        }
+        this.cache = new KvCache(c.layers(), c.kvHeads(), c.headDim(), contextLength);
+        this.rope = new Rope(c.ropeStyle(), c.headDim(), c.ropeTheta(), contextLength);
+        int b = Linear.BLOCK;
+        this.dimP = Linear.roundUp(c.dim(), b);
+        this.qDim = c.heads() * c.headDim();
+        this.qP = Linear.roundUp(qDim, b);
+        this.kvDim = c.kvHeads() * c.headDim();
+        this.kvP = Linear.roundUp(kvDim, b);
+        this.hidP = Linear.roundUp(c.hiddenDim(), b);
+        this.vocabP = Linear.roundUp(c.vocabSize(), b);
+        this.scale = AttentionProblem.defaultScale(c.headDim());
+        int rowCols = Math.max(Math.max(c.dim(), c.hiddenDim()), qDim) + Linear.BLOCK;
+        this.scratch = new Scratch[pool.threads()];
+        for (int i = 0; i < scratch.length; i++) {
+            scratch[i] = new Scratch(dimP, kvP, hidP, rowCols, contextLength);
+        }
+        this.decodeLogits = new float[vocabP];
+    }
+
+    public ModelConfig config() { return c; }
+
+    public int capacity() { return cache.capacity(); }
+
+    public int position() { return position; }
+
+    public AttentionPlan plan() { return plan; }
+
+    public KvCache cache() { return cache; }
+
+    /** Forgets the cached positions (the buffers are kept). */
+    public void reset() { position = 0; }
+
+    /** Row stride of the logits arrays this session writes (the vocabulary rounded up to a SIMD block). */
+    public int logitStride() { return vocabP; }
+
+    /**
+     * Runs {@code tokens[from .. from+n)} at positions {@code position() ..} and appends them to the cache. When
+     * {@code logits} is not null, row {@code i - logitsFrom} of it (stride {@link #logitStride()}) receives the
+     * logits after token {@code i}, for {@code i} in {@code [logitsFrom, n)}.
+     */
+    public void forward(int[] tokens, int from, int n, float[] logits, int logitsFrom) {
+        if (n <= 0 || position + n > cache.capacity()) {
+            throw new IllegalArgumentException("cannot run " + n + " tokens at position " + position
+                    + ": the context holds " + cache.capacity());
+        }
+        if (logits != null && (logitsFrom < 0 || logitsFrom >= n
+                || logits.length < (long) (n - logitsFrom) * vocabP)) {
+            throw new IllegalArgumentException("logits array of " + logits.length + " floats cannot hold rows "
+                    + logitsFrom + ".." + n + " at stride " + vocabP);
+        }
+        ensureBatch(n);
+        int p0 = position;
+        for (int t = 0; t < n; t++) {
+            int tok = tokens[from + t];
+            if (tok < 0 || tok >= c.vocabSize()) {
+                throw new IllegalArgumentException("token id " + tok + " at index " + (from + t)
+                        + " is outside the vocabulary [0, " + c.vocabSize() + ")");
+            }
+            Dequant.row(model.embedding(), tok, x, t * dimP);
+        }
+        int units = (n + TILE - 1) / TILE;
+        boolean splitRows = units == 1 && pool.threads() > 1;
+        for (int l = 0; l < c.layers(); l++) {
+            LlamaModel.Layer layer = model.layer(l);
+            final int li = l;
+            if (units == 1) {
+                attentionInput(li, layer, 0, 0, n, p0, splitRows);
+            } else {
+                pool.run(units, (w, u) -> attentionInput(li, layer, w, u * TILE, Math.min(n, u * TILE + TILE), p0,
+                        false));
+            }
+            if (n == 1) {
+                decodeAttention(l, p0);
+            } else {
+                FloatTensor qv = FloatTensor.strided(q, 0, new int[] {1, c.heads(), n, c.headDim()},
+                        new long[] {0, c.headDim(), qP, 1});
+                FloatTensor ov = FloatTensor.strided(att, 0, new int[] {1, c.heads(), n, c.headDim()},
+                        new long[] {0, c.headDim(), qP, 1});
+                plan.forLayer(l, c.layers()).forward(new AttentionProblem(qv, cache.keys(l, p0 + n),
+                        cache.values(l, p0 + n), ov, null, scale, true, NonFinitePolicy.PROPAGATE));
+            }
+            if (units == 1) {
+                feedForward(layer, 0, 0, n, splitRows);
+            } else {
+                pool.run(units, (w, u) -> feedForward(layer, w, u * TILE, Math.min(n, u * TILE + TILE), false));
+            }
+        }
+        position += n;
+        if (logits != null) {
+            int rows = n - logitsFrom;
+            int lu = (rows + TILE - 1) / TILE;
+            if (lu == 1) {
+                head(0, logitsFrom, n, logits, logitsFrom, splitRows || pool.threads() > 1);
+            } else {
+                pool.run(lu, (w, u) -> head(w, logitsFrom + u * TILE, Math.min(n, logitsFrom + u * TILE + TILE),
+                        logits, logitsFrom, false));
+            }
+        }
+    }
+
+    /** Runs all of {@code tokens} and returns the logits after the last one (valid in {@code [0, vocab)}). */
+    public float[] forwardLast(int[] tokens) {
+        forward(tokens, 0, tokens.length, decodeLogits, tokens.length - 1);
+        return decodeLogits;
+    }
+
+    /** Runs one token and returns its logits (the same array each call; valid in {@code [0, vocab)}). */
+    public float[] decode(int token) {
+        forward(new int[] {token}, 0, 1, decodeLogits, 0);
+        return decodeLogits;
+    }
+
+    private void ensureBatch(int n) {
+        if (n > batchCapacity) {
+            int cap = Math.min(cache.capacity(), Math.max(n, Math.min(2 * batchCapacity, cache.capacity())));
+            x = new float[cap * dimP];
+            q = new float[cap * qP];
+            att = new float[cap * qP];
+            batchCapacity = cap;
+        }
+    }
+
+    /** RMSNorm, Q/K/V projections, biases, RoPE, cache write, for tokens [t0, t1) of the batch. */
+    private void attentionInput(int l, LlamaModel.Layer layer, int worker, int t0, int t1, int p0, boolean split) {
+        Scratch s = scratch[worker];
+        int n = t1 - t0;
+        for (int t = 0; t < n; t++) {
+            rmsNorm(x, (t0 + t) * dimP, layer.attentionNorm(), s.xb, t * dimP);
+        }
+        mm(layer.wq(), s.xb, 0, dimP, n, q, t0 * qP, qP, s, split);
+        mm(layer.wk(), s.xb, 0, dimP, n, s.k, 0, kvP, s, split);
+        mm(layer.wv(), s.xb, 0, dimP, n, s.v, 0, kvP, s, split);
+        for (int t = 0; t < n; t++) {
+            int pos = p0 + t0 + t;
+            addBias(q, (t0 + t) * qP, layer.bq());
+            addBias(s.k, t * kvP, layer.bk());
+            addBias(s.v, t * kvP, layer.bv());
+            rope.apply(q, (t0 + t) * qP, c.heads(), pos);
+            rope.apply(s.k, t * kvP, c.kvHeads(), pos);
+            cache.put(l, pos, s.k, t * kvP, s.v, t * kvP);
+        }
+    }
+
+    private void decodeAttention(int l, int p0) {
+        int length = p0 + 1;
+        int g = c.groupSize();
+        float[] kt = cache.keysTransposed(l), vv = cache.valueRows(l);
+        int hd = c.headDim();
+        if ((long) length * qDim >= SPLIT_ROWS_MACS && pool.threads() > 1) {
+            pool.run(c.heads(), (w, h) -> DecodeAttention.head(q, h * hd, kt, vv, h / g, hd, cache.capacity(), length,
+                    scale, scratch[w].scores, att, h * hd));
+        } else {
+            float[] scores = scratch[0].scores;
+            for (int h = 0; h < c.heads(); h++) {
+                DecodeAttention.head(q, h * hd, kt, vv, h / g, hd, cache.capacity(), length, scale, scores, att,
+                        h * hd);
+            }
+        }
+    }
+
+    /** Output projection + residual, RMSNorm, SwiGLU MLP + residual, for tokens [t0, t1). */
+    private void feedForward(LlamaModel.Layer layer, int worker, int t0, int t1, boolean split) {
+        Scratch s = scratch[worker];
+        int n = t1 - t0;
+        mm(layer.wo(), att, t0 * qP, qP, n, s.tmp, 0, dimP, s, split);
+        for (int t = 0; t < n; t++) {
+            Vectors.add(x, (t0 + t) * dimP, s.tmp, t * dimP, c.dim());
+            rmsNorm(x, (t0 + t) * dimP, layer.ffnNorm(), s.xb, t * dimP);
+        }
+        mm(layer.gate(), s.xb, 0, dimP, n, s.h1, 0, hidP, s, split);
+        mm(layer.up(), s.xb, 0, dimP, n, s.h3, 0, hidP, s, split);
+        for (int t = 0; t < n; t++) {
+            Vectors.siluMul(s.h1, t * hidP, s.h3, t * hidP, c.hiddenDim());
+        }
+        mm(layer.down(), s.h1, 0, hidP, n, s.tmp, 0, dimP, s, split);
+        for (int t = 0; t < n; t++) {
+            Vectors.add(x, (t0 + t) * dimP, s.tmp, t * dimP, c.dim());
+        }
+    }
+
+    /** Final norm and output head for tokens [t0, t1), written to logits rows t - logitsFrom. */
+    private void head(int worker, int t0, int t1, float[] logits, int logitsFrom, boolean split) {
+        Scratch s = scratch[worker];
+        int n = t1 - t0;
+        for (int t = 0; t < n; t++) {
+            rmsNorm(x, (t0 + t) * dimP, model.finalNorm(), s.xb, t * dimP);
+        }
+        mm(model.output(), s.xb, 0, dimP, n, logits, (t0 - logitsFrom) * vocabP, vocabP, s, split);
+    }
+
+    private void mm(Linear m, float[] in, int inOff, int inStride, int n, float[] out, int outOff, int outStride,
+                    Scratch s, boolean split) {
+        long macs = (long) m.rows() * m.cols() * n;
+        if (!split || macs < SPLIT_ROWS_MACS) {
+            m.apply(in, inOff, inStride, n, out, outOff, outStride, s.row);
+            return;
+        }
+        int blocks = (m.rows() + Linear.BLOCK - 1) / Linear.BLOCK;
+        int chunks = Math.min(blocks, 4 * pool.threads());
+        pool.run(chunks, (w, u) -> {
+            int r0 = (int) ((long) blocks * u / chunks) * Linear.BLOCK;
+            int r1 = Math.min(m.rows(), (int) ((long) blocks * (u + 1) / chunks) * Linear.BLOCK);
+            m.apply(in, inOff, inStride, n, out, outOff, outStride, r0, r1, scratch[w].row);
+        });
+    }
+
+    private void rmsNorm(float[] in, int inOff, float[] weight, float[] out, int outOff) {
+        Vectors.rmsNorm(in, inOff, weight, c.normEps(), out, outOff, c.dim());
+    }
+
+    private static void addBias(float[] a, int off, float[] bias) {
+        if (bias != null) {
+            Vectors.add(a, off, bias, 0, bias.length);
+        }
+    }
+}

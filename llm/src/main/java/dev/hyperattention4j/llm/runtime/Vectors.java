@@ -1,0 +1,66 @@
+package dev.hyperattention4j.llm.runtime;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/** Element-wise kernels of the forward pass: residual add, RMSNorm, SwiGLU gate. */
+final class Vectors {
+    private static final VectorSpecies<Float> S = Linear.SPECIES;
+    private static final int W = S.length();
+
+    private Vectors() {
+    }
+
+    /** a[aOff + i] += b[bOff + i] for i in [0, n). */
+    static void add(float[] a, int aOff, float[] b, int bOff, int n) {
+        int bound = S.loopBound(n);
+        int i = 0;
+        for (; i < bound; i += W) {
+            FloatVector.fromArray(S, a, aOff + i).add(FloatVector.fromArray(S, b, bOff + i)).intoArray(a, aOff + i);
+        }
+        for (; i < n; i++) {
+            a[aOff + i] += b[bOff + i];
+        }
+    }
+
+    /** out = x / sqrt(mean(x²) + eps) ⊙ weight, over n values. */
+    static void rmsNorm(float[] x, int xOff, float[] weight, float eps, float[] out, int outOff, int n) {
+        int bound = S.loopBound(n);
+        FloatVector acc = FloatVector.zero(S);
+        int i = 0;
+        for (; i < bound; i += W) {
+            FloatVector v = FloatVector.fromArray(S, x, xOff + i);
+            acc = v.fma(v, acc);
+        }
+        float ss = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            ss += x[xOff + i] * x[xOff + i];
+        }
+        float inv = (float) (1.0 / Math.sqrt(ss / n + eps));
+        FloatVector invV = FloatVector.broadcast(S, inv);
+        for (i = 0; i < bound; i += W) {
+            FloatVector.fromArray(S, x, xOff + i).mul(invV).mul(FloatVector.fromArray(S, weight, i))
+                    .intoArray(out, outOff + i);
+        }
+        for (; i < n; i++) {
+            out[outOff + i] = x[xOff + i] * inv * weight[i];
+        }
+    }
+
+    /** gate[i] = silu(gate[i]) · up[i], silu(z) = z / (1 + e^-z). */
+    static void siluMul(float[] gate, int gOff, float[] up, int uOff, int n) {
+        int bound = S.loopBound(n);
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        int i = 0;
+        for (; i < bound; i += W) {
+            FloatVector z = FloatVector.fromArray(S, gate, gOff + i);
+            FloatVector sig = one.div(one.add(z.neg().lanewise(VectorOperators.EXP)));
+            z.mul(sig).mul(FloatVector.fromArray(S, up, uOff + i)).intoArray(gate, gOff + i);
+        }
+        for (; i < n; i++) {
+            float z = gate[gOff + i];
+            gate[gOff + i] = (float) (z / (1.0 + Math.exp(-z))) * up[uOff + i];
+        }
+    }
+}

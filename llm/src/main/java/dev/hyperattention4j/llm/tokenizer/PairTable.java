@@ -1,0 +1,63 @@
+package dev.hyperattention4j.llm.tokenizer;
+
+/**
+ * BPE merge table: (left id, right id) → (rank, merged id), an open-addressing hash map of primitive longs, because
+ * it is probed once per adjacent pair and boxing would dominate tokenisation time. Immutable once built.
+ * Lower rank merges first.
+ */
+final class PairTable {
+    private static final long EMPTY = -1L;
+    private final long[] keys;
+    private final long[] values;
+    private final int mask;
+    private int size;
+
+    PairTable(int expectedEntries) {
+        int capacity = Integer.highestOneBit(Math.max(16, expectedEntries * 2 + 1)) << 1;
+        keys = new long[capacity];
+        values = new long[capacity];
+        java.util.Arrays.fill(keys, EMPTY);
+        mask = capacity - 1;
+    }
+
+    private static long key(int left, int right) { return ((long) left << 32) | (right & 0xFFFFFFFFL); }
+
+    private int slot(long key) {
+        long h = key * 0x9E3779B97F4A7C15L;
+        return (int) (h ^ (h >>> 29)) & mask;
+    }
+
+    /** Adds a merge unless the pair already has one (the first, lowest-rank entry wins, as in HF tokenizers). */
+    void putIfAbsent(int left, int right, int rank, int merged) {
+        long k = key(left, right);
+        int i = slot(k);
+        while (keys[i] != EMPTY) {
+            if (keys[i] == k) {
+                return;
+            }
+            i = (i + 1) & mask;
+        }
+        if (size + 1 > (mask + 1) * 3 / 4) {
+            throw new IllegalStateException("pair table over capacity");
+        }
+        keys[i] = k;
+        values[i] = ((long) rank << 32) | (merged & 0xFFFFFFFFL);
+        size++;
+    }
+
+    /** {@code rank << 32 | mergedId}, or -1 when the pair does not merge. */
+    long get(int left, int right) {
+        long k = key(left, right);
+        int i = slot(k);
+        long stored;
+        while ((stored = keys[i]) != EMPTY) {
+            if (stored == k) {
+                return values[i];
+            }
+            i = (i + 1) & mask;
+        }
+        return -1L;
+    }
+
+    int size() { return size; }
+}
