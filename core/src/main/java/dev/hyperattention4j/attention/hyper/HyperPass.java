@@ -24,8 +24,8 @@ import dev.hyperattention4j.runtime.WorkerPool;
  * Memory: O(B·callHeads·(qTotal + kTotal)) ints of permutations plus per-worker tile scratch.
  */
 final class HyperPass {
-    /** Query rows per kernel call. */
-    static final int QUERY_CHUNK = 128;
+    /** Query rows per kernel call (the kernel walks them in its own row tiles). */
+    static final int QUERY_CHUNK = 256;
     private static final double MERGE_EPS = 1.1920929e-7;
 
     private HyperPass() {}
@@ -43,6 +43,9 @@ final class HyperPass {
         final FlashKernel kernel;
         final PackedKeyValues blockKeys = new PackedKeyValues();
         final PackedKeyValues sampleKeys = new PackedKeyValues();
+        final PackedKeyValues allSamples = new PackedKeyValues();
+        Object samplePass;
+        int sampleHead = -1;
         final float[] out1, out2, row;
         final float[] lse1 = new float[QUERY_CHUNK], lse2 = new float[QUERY_CHUNK];
         int[] sampleRows = new int[0];
@@ -104,6 +107,8 @@ final class HyperPass {
 
         // (3) blocks
         int units = batch * heads * blocks;
+        Object pass = new Object();                 // identifies this pass in the per-worker sample cache
+        int padKeys = cfg.compat().padKeys() && !exact ? blocks * bk - kTotal : 0;
         cx.pool().run(units, (worker, unit) -> {
             Scratch s = scratch(scratch, worker, p.headDim());
             int c = unit / blocks, t = unit % blocks;
@@ -115,22 +120,13 @@ final class HyperPass {
             long a = System.nanoTime();
             int k0 = t * bk, k1 = Math.min(kTotal, k0 + bk);
             s.blockKeys.pack(p.key(), p.value(), b, kvh, kRows, c * kTotal + k0, c * kTotal + k1);
-            int sampled = 0;
+            PackedKeyValues sampleKeys = null;
             if (residual) {
-                if (s.sampleRows.length < m) {
-                    s.sampleRows = new int[m];
-                }
-                for (int i = 0; i < m; i++) {
-                    int pos = idx[c * m + i];
-                    if (cfg.compat().countOwnBlock() || pos / bk != t) {
-                        s.sampleRows[sampled++] = kRows[c * kTotal + pos];
-                    }
-                }
-                s.sampleKeys.pack(p.key(), p.value(), b, kvh, s.sampleRows, 0, sampled);
+                sampleKeys = sampleKeys(s, pass, c, t, idx, m, bk, kRows, kTotal, b, kvh, cfg, p);
             }
             profile(cx, Phase.GATHER, a);
-            int padKeys = cfg.compat().padKeys() && !exact ? blocks * bk - kTotal : 0;
             float logPad = (t == blocks - 1 && padKeys > 0) ? (float) Math.log(padKeys) : Float.NEGATIVE_INFINITY;
+            int d = p.headDim();
             for (int c0 = p0; c0 < p1; c0 += QUERY_CHUNK) {
                 int c1 = Math.min(p1, c0 + QUERY_CHUNK), rows = c1 - c0;
                 a = System.nanoTime();
@@ -140,17 +136,13 @@ final class HyperPass {
                 s.kernel.attend(s.blockKeys, 0, k1 - k0, FlashKernel.NO_MASK, s.out1, 0, s.lse1, 0);
                 long a3 = System.nanoTime();
                 profile(cx, Phase.BLOCKS, a2, a3);
-                if (residual && sampled == 0) {
-                    java.util.Arrays.fill(s.lse2, 0, rows, Float.NEGATIVE_INFINITY);
-                    a = a3;
-                } else if (residual) {
-                    s.kernel.attend(s.sampleKeys, 0, sampled, FlashKernel.NO_MASK, s.out2, 0, s.lse2, 0);
+                a = a3;
+                if (sampleKeys != null && sampleKeys.length() > 0) {
+                    s.kernel.attend(sampleKeys, 0, sampleKeys.length(), FlashKernel.NO_MASK, s.out2, 0, s.lse2, 0);
                     a = System.nanoTime();
                     profile(cx, Phase.SAMPLES, a3, a);
-                } else {
-                    a = a3;
                 }
-                int d = p.headDim();
+                boolean merge2 = sampleKeys != null && sampleKeys.length() > 0;
                 for (int r = 0; r < rows; r++) {
                     if (logPad != Float.NEGATIVE_INFINITY) {
                         // zero padding keys of the reference: logit 0, value 0 (compatibility row 3)
@@ -158,9 +150,11 @@ final class HyperPass {
                         scaleRow(s.out1, r * d, d, (float) Math.exp(s.lse1[r] - l));
                         s.lse1[r] = l;
                     }
-                    if (residual) {
-                        float l2 = s.lse2[r] + logWeight;     // -inf stays -inf: no unmasked sample
-                        s.lse1[r] = merge(cfg, s.out1, r * d, s.lse1[r], s.out2, r * d, l2, d);
+                    if (merge2) {
+                        s.lse1[r] = merge(cfg, s.out1, r * d, s.lse1[r], s.out2, r * d, s.lse2[r] + logWeight, d);
+                    } else if (residual && cfg.compat().epsMerge()) {
+                        // the reference merges even an empty residual: L1 - log(1 + eps)
+                        s.lse1[r] = merge(cfg, s.out1, r * d, s.lse1[r], s.out2, r * d, Float.NEGATIVE_INFINITY, d);
                     }
                     int local = qLocal[c * qTotal + c0 + r];
                     if (local >= g.qReal()[j]) {
@@ -180,6 +174,43 @@ final class HyperPass {
                 profile(cx, Phase.MERGE, a);
             }
         });
+    }
+
+    /**
+     * The packed sample keys visible to query block t of call-head c. All m samples of the call-head are packed
+     * once per worker and reused by its following blocks; only a block that owns some of the samples (expected
+     * m·b/n_k of them) gets its own pack without them.
+     */
+    private static PackedKeyValues sampleKeys(Scratch s, Object pass, int c, int t, int[] idx, int m, int bk,
+                                              int[] kRows, int kTotal, int b, int kvh, HyperConfig cfg,
+                                              AttentionProblem p) {
+        if (s.samplePass != pass || s.sampleHead != c) {
+            if (s.sampleRows.length < m) {
+                s.sampleRows = new int[m];
+            }
+            for (int i = 0; i < m; i++) {
+                s.sampleRows[i] = kRows[c * kTotal + idx[c * m + i]];
+            }
+            s.allSamples.pack(p.key(), p.value(), b, kvh, s.sampleRows, 0, m);
+            s.samplePass = pass;
+            s.sampleHead = c;
+        }
+        if (cfg.compat().countOwnBlock()) {
+            return s.allSamples;
+        }
+        int kept = 0;
+        for (int i = 0; i < m; i++) {
+            int pos = idx[c * m + i];
+            if (pos / bk != t) {
+                s.sampleRows[kept++] = kRows[c * kTotal + pos];
+            }
+        }
+        if (kept == m) {
+            return s.allSamples;
+        }
+        s.sampleKeys.pack(p.key(), p.value(), b, kvh, s.sampleRows, 0, kept);
+        s.samplePass = null;                       // sampleRows now holds the subset: repack the full set next time
+        return s.sampleKeys;
     }
 
     /**
@@ -220,7 +251,22 @@ final class HyperPass {
      */
     static float merge(HyperConfig cfg, float[] o1, int off1, float l1, float[] o2, int off2, float l2, int d) {
         if (!cfg.compat().epsMerge()) {
-            return PartialSoftmax.mergeInto(o1, off1, l1, o2, off2, l2, d);
+            if (l2 == Float.NEGATIVE_INFINITY) {
+                return l1;
+            }
+            if (l1 == Float.NEGATIVE_INFINITY) {
+                System.arraycopy(o2, off2, o1, off1, d);
+                return l2;
+            }
+            // one exp and one log1p: e = exp(-|l1 - l2|), L = max + log1p(e), weights 1/(1+e) and e/(1+e)
+            double diff = (double) l1 - l2;
+            double e = Math.exp(-Math.abs(diff));
+            double big = 1.0 / (1.0 + e), small = e * big;
+            float c1 = (float) (diff >= 0 ? big : small), c2 = (float) (diff >= 0 ? small : big);
+            for (int k = 0; k < d; k++) {
+                o1[off1 + k] = c1 * o1[off1 + k] + c2 * o2[off2 + k];
+            }
+            return (float) (Math.max(l1, l2) + Math.log1p(e));
         }
         double c = 1.0 / (1.0 + Math.exp((double) l2 - l1));
         if (l2 == Float.NEGATIVE_INFINITY) {

@@ -21,6 +21,7 @@ public final class SortLsh {
     private final int dim;
     private final int projections;
     private final float[] wT;        // [r][dim] transposed hyperplanes: wT[j·dim + c] = W[c][j]
+    private final float[] wLanes;    // [dim][lanes] W with one hyperplane per lane (zero past r), when r <= lanes
     private final int[] sortKeyOfBucket;
 
     /**
@@ -50,6 +51,14 @@ public final class SortLsh {
                 }
                 wT[j * dim + c] = w;
             }
+        }
+        if (projections <= SPECIES.length()) {
+            wLanes = new float[dim * SPECIES.length()];
+            for (int c = 0; c < dim; c++) {
+                System.arraycopy(projection[c], 0, wLanes, c * SPECIES.length(), projections);
+            }
+        } else {
+            wLanes = null;
         }
         this.sortKeyOfBucket = new int[1 << projections];
         for (int bucket = 0; bucket < sortKeyOfBucket.length; bucket++) {
@@ -102,6 +111,9 @@ public final class SortLsh {
 
     /** The bucket id {@code Σ_j [x·W[:,j] > 0]·2^j} of {@code x[offset .. offset+d)}. */
     public int bucket(float[] x, int offset) {
+        if (wLanes != null) {
+            return bucketByLanes(x, offset);
+        }
         int bucket = 0;
         int bound = SPECIES.loopBound(dim);
         for (int j = 0; j < projections; j++) {
@@ -121,6 +133,30 @@ public final class SortLsh {
             }
         }
         return bucket;
+    }
+
+    /**
+     * All r projections at once, one per vector lane: {@code Σ_c x[c]·W[c][:]} as d broadcast-FMAs on four
+     * accumulators (no horizontal reductions); lane j's sign is bit j, read straight from the comparison mask.
+     */
+    private int bucketByLanes(float[] x, int offset) {
+        final int lanes = SPECIES.length();
+        FloatVector a0 = FloatVector.zero(SPECIES), a1 = a0, a2 = a0, a3 = a0;
+        int c = 0;
+        for (; c + 3 < dim; c += 4) {
+            int w = c * lanes;
+            a0 = FloatVector.fromArray(SPECIES, wLanes, w).fma(FloatVector.broadcast(SPECIES, x[offset + c]), a0);
+            a1 = FloatVector.fromArray(SPECIES, wLanes, w + lanes)
+                    .fma(FloatVector.broadcast(SPECIES, x[offset + c + 1]), a1);
+            a2 = FloatVector.fromArray(SPECIES, wLanes, w + 2 * lanes)
+                    .fma(FloatVector.broadcast(SPECIES, x[offset + c + 2]), a2);
+            a3 = FloatVector.fromArray(SPECIES, wLanes, w + 3 * lanes)
+                    .fma(FloatVector.broadcast(SPECIES, x[offset + c + 3]), a3);
+        }
+        for (; c < dim; c++) {
+            a0 = FloatVector.fromArray(SPECIES, wLanes, c * lanes).fma(FloatVector.broadcast(SPECIES, x[offset + c]), a0);
+        }
+        return (int) a0.add(a1).add(a2.add(a3)).compare(VectorOperators.GT, 0f).toLong();
     }
 
     /**
