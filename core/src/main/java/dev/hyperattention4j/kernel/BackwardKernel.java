@@ -26,7 +26,7 @@ import jdk.incubator.vector.VectorSpecies;
  * Scratch is O(tile²) and allocated once per worker.
  */
 public final class BackwardKernel {
-    static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Float> SPECIES = VectorWidth.FLOAT;
     static final int LANES = SPECIES.length();
     /** Keys per tile (Bc): one micro-kernel row of four vectors spans the tile. */
     public static final int KEY_TILE = 4 * LANES;
@@ -34,14 +34,8 @@ public final class BackwardKernel {
     public static final int QUERY_TILE = 64;
 
     private static final float LOG2E = 1.4426950408889634f;
-    /** 1.5·2²³: adding it rounds a float in (−2²², 2²²) to an integer and leaves that integer in the low bits. */
-    private static final float ROUND_MAGIC = 12582912f;
-    /** exp2 argument clamp: 2^−126 is the smallest normal float, so the exponent arithmetic cannot wrap. */
-    private static final float EXP2_MIN = -126f, EXP2_MAX = 126f;
-    // 2^f = e^(f·ln 2) on [−½, ½]: Taylor to degree 7, truncation error < 6e-9 relative
-    private static final float C1 = 0.6931471805599453f, C2 = 0.2402265069591007f, C3 = 0.05550410866482158f,
-            C4 = 0.009618129107628477f, C5 = 0.0013333558146428443f, C6 = 1.5403530393381606e-4f,
-            C7 = 1.525273380405984e-5f;
+    /** Upper clamp of the exp2 argument (only masked lanes exceed 0): keeps the exponent arithmetic in range. */
+    private static final float EXP2_MAX = 126f;
 
     private final int paddedDim;
     private final float[] probs = new float[QUERY_TILE * KEY_TILE];     // S, then P
@@ -146,22 +140,21 @@ public final class BackwardKernel {
             int limit = visible[r];
             int o = r * bc;
             for (int v = 0; v < bc; v += l) {
-                // p = exp(S − L) = 2^y, by hand (inlined) rather than lanewise(EXP): only IEEE add/mul/fma, so the
-                // interpreter, C1 and C2 give bit-identical results, and it is faster (PERFORMANCE.md §2).
+                // p = exp(S − L) = 2^y with FastExp2's polynomial, inlined by hand (a vector helper would box): only
+                // IEEE add/mul/fma, so the interpreter, C1 and C2 agree bit for bit, and faster than lanewise(EXP).
                 FloatVector y = FloatVector.fromArray(SPECIES, probs, o + v).sub(lse).mul(LOG2E);
-                y = y.blend(EXP2_MIN, y.compare(VectorOperators.LT, EXP2_MIN));
+                VectorMask<Float> under = y.compare(VectorOperators.LT, FastExp2.MIN_ARG);
                 y = y.blend(EXP2_MAX, y.compare(VectorOperators.GT, EXP2_MAX));
-                FloatVector t = y.add(ROUND_MAGIC);
-                FloatVector f = y.sub(t.sub(ROUND_MAGIC));
-                FloatVector poly = f.fma(C7, C6);
-                poly = poly.fma(f, FloatVector.broadcast(SPECIES, C5));
-                poly = poly.fma(f, FloatVector.broadcast(SPECIES, C4));
-                poly = poly.fma(f, FloatVector.broadcast(SPECIES, C3));
-                poly = poly.fma(f, FloatVector.broadcast(SPECIES, C2));
-                poly = poly.fma(f, FloatVector.broadcast(SPECIES, C1));
-                poly = poly.fma(f, FloatVector.broadcast(SPECIES, 1f));
+                FloatVector t = y.add(FastExp2.ROUND);
+                FloatVector f = y.sub(t.sub(FastExp2.ROUND));
+                FloatVector poly = f.fma(FastExp2.C6, FastExp2.C5);
+                poly = poly.fma(f, FloatVector.broadcast(SPECIES, FastExp2.C4));
+                poly = poly.fma(f, FloatVector.broadcast(SPECIES, FastExp2.C3));
+                poly = poly.fma(f, FloatVector.broadcast(SPECIES, FastExp2.C2));
+                poly = poly.fma(f, FloatVector.broadcast(SPECIES, FastExp2.C1));
+                poly = poly.fma(f, FloatVector.broadcast(SPECIES, FastExp2.C0));
                 IntVector exponent = t.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23);
-                FloatVector p = poly.reinterpretAsInts().add(exponent).reinterpretAsFloats();
+                FloatVector p = ((FloatVector) poly.reinterpretAsInts().add(exponent).reinterpretAsFloats()).blend(0f, under);
                 if (limit < bc) {
                     VectorMask<Float> m = SPECIES.indexInRange(v, limit);
                     p = FloatVector.zero(SPECIES).blend(p, m);
