@@ -1,0 +1,85 @@
+package dev.hyperattention4j.llm.runtime;
+
+import dev.hyperattention4j.llm.tokenizer.StreamingDecoder;
+import dev.hyperattention4j.llm.tokenizer.Tokenizer;
+import java.util.Arrays;
+import java.util.function.Consumer;
+
+/**
+ * Text generation: one batched prefill of the prompt (with the session's attention plan), then KV-cached exact
+ * decode steps, each token's text streamed to a consumer as soon as it is complete UTF-8. Stops at EOS, at the
+ * token limit, or when the context is full.
+ */
+public final class Generator {
+    /** What a generation produced and how long its two phases took. */
+    public record Result(int[] promptTokens, int[] newTokens, String text, double prefillSeconds,
+                         double decodeSeconds, String stopReason) {
+        /** Time to first token: the prefill plus the first sampling. */
+        public double promptTokensPerSecond() {
+            return promptTokens.length / prefillSeconds;
+        }
+
+        /** Decode speed over the tokens after the first. */
+        public double generatedTokensPerSecond() {
+            return newTokens.length <= 1 ? Double.NaN : (newTokens.length - 1) / decodeSeconds;
+        }
+    }
+
+    private Generator() {
+    }
+
+    /**
+     * Generates up to {@code maxNewTokens} tokens after {@code prompt} (which includes BOS if wanted) from an empty
+     * session. {@code onText} receives the text of each token as it completes; may be null.
+     */
+    public static Result generate(LlamaSession session, Tokenizer tokenizer, int[] prompt, int maxNewTokens,
+                                  Sampler sampler, Consumer<String> onText) {
+        if (prompt.length == 0) {
+            throw new IllegalArgumentException("the prompt must hold at least one token (e.g. BOS)");
+        }
+        if (prompt.length >= session.capacity()) {
+            throw new IllegalArgumentException("the prompt has " + prompt.length + " tokens but the context holds "
+                    + session.capacity() + "; raise --context");
+        }
+        session.reset();
+        int vocab = session.config().vocabSize();
+        int eos = tokenizer.eosId() >= 0 ? tokenizer.eosId() : session.config().eosId();
+        StreamingDecoder decoder = tokenizer.streamingDecoder();
+        StringBuilder text = new StringBuilder();
+        int[] out = new int[Math.max(0, maxNewTokens)];
+        int count = 0;
+        String stop = "token limit";
+        long t0 = System.nanoTime();
+        float[] logits = session.forwardLast(prompt);
+        long t1 = System.nanoTime();
+        while (count < maxNewTokens) {
+            int next = sampler.sample(logits, vocab);
+            if (next == eos) {
+                stop = "end of sequence";
+                break;
+            }
+            out[count++] = next;
+            String piece = decoder.next(next);
+            text.append(piece);
+            if (onText != null && !piece.isEmpty()) {
+                onText.accept(piece);
+            }
+            if (count == maxNewTokens) {
+                break;
+            }
+            if (session.position() >= session.capacity()) {
+                stop = "context full";
+                break;
+            }
+            logits = session.decode(next);
+        }
+        String tail = decoder.flush();
+        text.append(tail);
+        if (onText != null && !tail.isEmpty()) {
+            onText.accept(tail);
+        }
+        long t2 = System.nanoTime();
+        return new Result(prompt.clone(), Arrays.copyOf(out, count), text.toString(), (t1 - t0) / 1e9,
+                (t2 - t1) / 1e9, stop);
+    }
+}

@@ -1,0 +1,155 @@
+package dev.hyperattention4j.llm.runtime;
+
+import java.util.List;
+
+/**
+ * Perplexity of a model over a token stream, under one of two protocols (perplexities are only comparable under
+ * the same protocol, so the result names its own):
+ * <ul>
+ *   <li>{@link #windows}: llama.cpp's {@code perplexity} tool. The tokens (BOS first) are cut into
+ *       non-overlapping windows of {@code context} tokens; each window starts from an empty cache with its first
+ *       token replaced by BOS, and only its second half is scored: logits at positions
+ *       {@code [context/2, context-1)} predict the next token.</li>
+ *   <li>{@link #sequences}: every predicted token of each sequence is scored (the per-story protocol of the shared
+ *       models' golden values).</li>
+ * </ul>
+ * Perplexity is {@code exp(mean NLL)}; its standard error comes from the NLL's sample variance through the delta
+ * method, {@code ppl · sqrt(var / (N - 1))}, as llama.cpp prints it.
+ */
+public final class Perplexity {
+    /** Receives progress: windows or sequences done, their total, and the running perplexity. */
+    @FunctionalInterface
+    public interface Progress {
+        void update(int done, int total, double runningPerplexity);
+    }
+
+    /** One perplexity measurement. */
+    public record Result(String protocol, double perplexity, double standardError, long tokensScored,
+                         long tokensProcessed, double seconds, double meanNll) {
+        /** Tokens run through the model per second (prompt processing speed of the whole measurement). */
+        public double tokensPerSecond() {
+            return tokensProcessed / seconds;
+        }
+    }
+
+    private Perplexity() {
+    }
+
+    public static String windowsProtocol(int context) {
+        return "llama.cpp: non-overlapping windows of " + context + " tokens, BOS first, second half scored ("
+                + (context - 1 - context / 2) + " tokens per window)";
+    }
+
+    /** Number of whole windows of {@code context} tokens in {@code tokens}. */
+    public static int windowCount(int tokens, int context) {
+        return tokens / context;
+    }
+
+    /** llama.cpp's protocol over {@code tokens} (which should start with BOS); the session holds {@code context}. */
+    public static Result windows(LlamaSession session, int[] tokens, int context, int bos, int maxWindows,
+                                 Progress progress) {
+        if (context < 4 || context > session.capacity()) {
+            throw new IllegalArgumentException("context " + context + " must be in [4, " + session.capacity() + "]");
+        }
+        int windows = windowCount(tokens.length, context);
+        if (maxWindows > 0) {
+            windows = Math.min(windows, maxWindows);
+        }
+        if (windows == 0) {
+            throw new IllegalArgumentException("the text has " + tokens.length + " tokens, fewer than one window of "
+                    + context);
+        }
+        int first = context / 2;
+        int stride = session.logitStride();
+        float[] logits = new float[(context - first) * stride];
+        int[] window = new int[context];
+        Accumulator acc = new Accumulator();
+        long start = System.nanoTime();
+        for (int w = 0; w < windows; w++) {
+            System.arraycopy(tokens, w * context, window, 0, context);
+            if (bos >= 0) {
+                window[0] = bos;
+            }
+            session.reset();
+            session.forward(window, 0, context, logits, first);
+            for (int j = first; j < context - 1; j++) {
+                acc.add(nll(logits, (j - first) * stride, session.config().vocabSize(), tokens[w * context + j + 1]));
+            }
+            if (progress != null) {
+                progress.update(w + 1, windows, Math.exp(acc.mean()));
+            }
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        return acc.result(windowsProtocol(context), (long) windows * context, seconds);
+    }
+
+    /** Scores every predicted token of each sequence (each from an empty cache). */
+    public static Result sequences(LlamaSession session, List<int[]> sequences, String protocol, Progress progress) {
+        int stride = session.logitStride();
+        Accumulator acc = new Accumulator();
+        long processed = 0;
+        long start = System.nanoTime();
+        float[] logits = new float[0];
+        for (int s = 0; s < sequences.size(); s++) {
+            int[] seq = sequences.get(s);
+            if (seq.length < 2) {
+                continue;
+            }
+            if (seq.length > session.capacity()) {
+                throw new IllegalArgumentException("sequence " + s + " has " + seq.length
+                        + " tokens, more than the context " + session.capacity());
+            }
+            int n = seq.length - 1;   // the last token predicts nothing
+            if (logits.length < n * stride) {
+                logits = new float[n * stride];
+            }
+            session.reset();
+            session.forward(seq, 0, n, logits, 0);
+            for (int j = 0; j < n; j++) {
+                acc.add(nll(logits, j * stride, session.config().vocabSize(), seq[j + 1]));
+            }
+            processed += n;
+            if (progress != null) {
+                progress.update(s + 1, sequences.size(), Math.exp(acc.mean()));
+            }
+        }
+        return acc.result(protocol, processed, (System.nanoTime() - start) / 1e9);
+    }
+
+    /** Negative natural-log probability of {@code target} under {@code softmax(logits[off, off + vocab))}. */
+    public static double nll(float[] logits, int off, int vocab, int target) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (int i = 0; i < vocab; i++) {
+            max = Math.max(max, logits[off + i]);
+        }
+        double sum = 0;
+        for (int i = 0; i < vocab; i++) {
+            sum += Math.exp(logits[off + i] - max);
+        }
+        return max + Math.log(sum) - logits[off + target];
+    }
+
+    /** Running sums of NLL and NLL². */
+    private static final class Accumulator {
+        double sum, sumSq;
+        long count;
+
+        void add(double nll) {
+            sum += nll;
+            sumSq += nll * nll;
+            count++;
+        }
+
+        double mean() {
+            return count == 0 ? Double.NaN : sum / count;
+        }
+
+        Result result(String protocol, long processed, double seconds) {
+            double mean = mean();
+            double ppl = Math.exp(mean);
+            double var = count > 1 ? Math.max(0, sumSq / count - mean * mean) : Double.NaN;
+            double err = ppl * Math.sqrt(var / (count - 1));
+            return new Result(protocol, ppl, err, count, processed, seconds, mean);
+        }
+    }
+}
