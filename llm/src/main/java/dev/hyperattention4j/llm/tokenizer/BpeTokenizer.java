@@ -36,6 +36,8 @@ public final class BpeTokenizer implements Tokenizer {
     private final Mode mode;
     private final String[] pieces;
     private final TokenType[] types;
+    private final float[] scores;
+    private final List<String[]> mergeList;
     private final byte[][] tokenBytes;
     private final PairTable merges;
     private final Map<String, Integer> pieceToId;
@@ -61,6 +63,8 @@ public final class BpeTokenizer implements Tokenizer {
         this.mode = b.mode;
         this.pieces = b.pieces;
         this.types = b.types;
+        this.scores = b.mergeList == null ? b.scores : null;
+        this.mergeList = b.mergeList == null ? null : List.copyOf(b.mergeList);
         this.pieceToId = pieceToId;
         this.merges = merges;
         this.bmpToId = bmpToId;
@@ -300,6 +304,20 @@ public final class BpeTokenizer implements Tokenizer {
     public TokenType type(int id) { return types[id]; }
 
     public int unknownId() { return unkId; }
+
+    /** Token scores when merges are score-driven, else null. */
+    public float[] scores() { return scores == null ? null : scores.clone(); }
+
+    /** Ranked merges ({left, right}) when merges come from a merge list, else null. */
+    public List<String[]> merges() { return mergeList; }
+
+    public Mode mode() { return mode; }
+
+    /** Whether a dummy space prefix is added to the text (and stripped again on decode). */
+    public boolean addsPrefix() { return addPrefix; }
+
+    /** The character that stands for a space in pieces ("▁", or ' ' for llama2.c). */
+    public char spaceSymbol() { return spaceSymbol; }
 
     /** Number of merge rules (ranked merges, or score-derived splits). */
     public int mergeCount() { return merges.size(); }

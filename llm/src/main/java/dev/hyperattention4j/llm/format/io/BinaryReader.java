@@ -26,6 +26,7 @@ public final class BinaryReader {
     private final MemorySegment segment;
     private final FormatErrors errors;
     private long position;
+    private java.nio.charset.CharsetDecoder utf8;
 
     public BinaryReader(MemorySegment segment, long position, FormatErrors errors) {
         this.segment = segment;
@@ -104,9 +105,11 @@ public final class BinaryReader {
         long at = position;
         byte[] bytes = readBytes(length, field);
         try {
-            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(java.nio.ByteBuffer.wrap(bytes))
-                    .toString();
+            if (utf8 == null) { // one strict decoder per reader: GGUF vocabularies hold 100k+ strings
+                utf8 = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                        .onUnmappableCharacter(CodingErrorAction.REPORT);
+            }
+            return utf8.decode(java.nio.ByteBuffer.wrap(bytes)).toString();
         } catch (CharacterCodingException e) {
             throw errors.error(field, "is not valid UTF-8", at);
         }
