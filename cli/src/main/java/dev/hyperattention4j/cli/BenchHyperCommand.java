@@ -211,13 +211,13 @@ public final class BenchHyperCommand implements Callable<Integer> {
         return flops;
     }
 
-    static double median(double[] x) {
+    public static double median(double[] x) {
         double[] s = x.clone();
         Arrays.sort(s);
         return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
     }
 
-    static double relErr(FloatTensor a, FloatTensor b) {
+    public static double relErr(FloatTensor a, FloatTensor b) {
         double num = 0, den = 0;
         float[] ra = new float[a.dim()], rb = new float[b.dim()];
         for (int h = 0; h < a.heads(); h++) {

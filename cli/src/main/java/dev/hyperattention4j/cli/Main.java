@@ -9,6 +9,8 @@ import picocli.CommandLine.Command;
         subcommands = {
                 CommandLine.HelpCommand.class,
                 BenchHyperCommand.class,
+                dev.hyperattention4j.cli.experiment.ExperimentCommand.class,
+                dev.hyperattention4j.cli.experiment.ReportCommand.class,
         })
 public final class Main implements Runnable {
 
