@@ -33,9 +33,10 @@ record MachineInfo(String cpu, int processors, String os, String jvm, String spe
     }
 
     String summary() {
-        return String.format(Locale.ROOT, "%s, %d processors (%d threads used), %s, %s; FMA peak %.0f GFLOP/s "
-                        + "(1 thread) / %.0f GFLOP/s (%d threads); load average %.2f at start",
-                cpu, processors, threads, jvm, species, peakGflops1, peakGflopsAll, threads, loadAverage);
+        String peak = Double.isNaN(peakGflops1) ? "" : String.format(Locale.ROOT,
+                "; FMA peak %.0f GFLOP/s (1 thread) / %.0f GFLOP/s (%d threads)", peakGflops1, peakGflopsAll, threads);
+        return String.format(Locale.ROOT, "%s, %d processors (%d threads used), %s, %s%s; load average %.2f at start",
+                cpu, processors, threads, jvm, species, peak, loadAverage);
     }
 
     private static String cpuName() {

@@ -129,7 +129,7 @@ public final class PatchedLayersExperiment implements Callable<Integer> {
                             }
                             Row row = run(llama, m, pool, tokens, c, w, l, cfg,
                                     (i, n, ppl) -> bar.step(c, "n=" + c + " L=" + key(c, l)));
-                            store.add(withBaseline(row, store.get(key(c, 0)), name, trained));
+                            store.add(withBaseline(row, store.get(key(c, 0)), displayName(model), trained));
                         }
                     }
                 }
@@ -151,9 +151,14 @@ public final class PatchedLayersExperiment implements Callable<Integer> {
     }
 
     static String fileName(Path model) {
+        return NAME + "-" + displayName(model);
+    }
+
+    /** The model's file or directory name without its extension ("stories260K", "tinystories-656k"). */
+    static String displayName(Path model) {
         String n = ModelText.modelName(model);
         int dot = n.lastIndexOf('.');
-        return NAME + "-" + (dot > 0 ? n.substring(0, dot) : n);
+        return dot > 0 ? n.substring(0, dot) : n;
     }
 
     /** One perplexity measurement with the last {@code l} layers patched. */

@@ -59,7 +59,7 @@ final class ResultStore<R> implements AutoCloseable {
             rows.put(key.apply(r), r);
         }
         this.resumed = rows.size();
-        this.hook = new Thread(this::interrupted, "ha4j-results-" + experiment);
+        this.hook = new Thread(this::markInterrupted, "ha4j-results-" + experiment);
     }
 
     /**
@@ -141,7 +141,8 @@ final class ResultStore<R> implements AutoCloseable {
         }
     }
 
-    private void interrupted() {
+    /** Marks an unfinished run interrupted and runs {@code onInterrupt}: the shutdown hook (Ctrl-C). */
+    void markInterrupted() {
         Runnable action;
         synchronized (this) {
             if (!"running".equals(status)) {
