@@ -10,6 +10,7 @@ import dev.hyperattention4j.attention.hyper.HyperProfile;
 import dev.hyperattention4j.attention.hyper.SampleSource;
 import dev.hyperattention4j.runtime.WorkerPool;
 import dev.hyperattention4j.tensor.FloatTensor;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -90,6 +91,13 @@ public final class BenchHyperCommand implements Callable<Integer> {
     @Option(names = "--plot", description = "write a PNG plot of speedup vs n")
     Path plot;
 
+    @Option(names = "--in-process", description = "run every configuration in this JVM instead of a fresh JVM each "
+            + "(faster, but one configuration's JIT state can slow the next)")
+    boolean inProcess;
+
+    @Option(names = "--one", hidden = true, description = "internal: measure one n:d:causal:input, print a JSON row")
+    String one;
+
     /** One measured configuration. */
     public record Row(int n, int d, int heads, boolean causal, String input, double exactSeconds, double hyperSeconds,
                       double speedup, double relError, double exactGflops, Map<String, Double> profileMs,
@@ -107,6 +115,18 @@ public final class BenchHyperCommand implements Callable<Integer> {
                     "--mask must be noncausal, causal or both, got " + mask);
         };
         int t = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+        if (one != null) {
+            String[] f = one.split(":");
+            BenchInputs kind = BenchInputs.valueOf(f[3].toUpperCase(Locale.ROOT));
+            int n = Integer.parseInt(f[0]), d = Integer.parseInt(f[1]);
+            HyperConfig c = new HyperConfig(block, samples, projections, minSeqLen, seed, 0, HyperConfig.Compat.OFF);
+            try (WorkerPool pool = new WorkerPool(t)) {
+                Row row = measure(new FlashAttention(pool), new HyperAttention(c, pool),
+                        kind.make(heads, n, d, seed + n + d), Boolean.parseBoolean(f[2]), kind.label(), t);
+                System.out.println(new ObjectMapper().writeValueAsString(row));
+            }
+            return 0;
+        }
         HyperConfig cfg = new HyperConfig(block, samples, projections, minSeqLen, seed, 0, HyperConfig.Compat.OFF);
         List<Row> rows = new ArrayList<>();
         System.err.printf("bench-hyper: %s, %s, %d threads, species %s, b=%d m=%d r=%d minSeqLen=%d%n",
@@ -122,9 +142,10 @@ public final class BenchHyperCommand implements Callable<Integer> {
                 BenchInputs kind = BenchInputs.valueOf(inputName.trim().toUpperCase(Locale.ROOT));
                 for (int d : dims) {
                     for (int n : ns) {
-                        FloatTensor[] x = kind.make(heads, n, d, seed + n + d);
+                        FloatTensor[] x = inProcess ? kind.make(heads, n, d, seed + n + d) : null;
                         for (boolean causal : masks) {
-                            Row row = measure(exact, hyper, x, causal, kind.label(), t);
+                            Row row = inProcess ? measure(exact, hyper, x, causal, kind.label(), t)
+                                    : fork(n, d, causal, kind, t);
                             rows.add(row);
                             if (!json) {
                                 System.out.println(format(row));
@@ -155,12 +176,44 @@ public final class BenchHyperCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** Measures one configuration in a fresh JVM (same class path, same options) and parses its JSON row. */
+    private Row fork(int n, int d, boolean causal, BenchInputs kind, int t) throws Exception {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> cmd = new ArrayList<>(List.of(java, "--add-modules", "jdk.incubator.vector", "-XX:+UseParallelGC",
+                "-cp", System.getProperty("java.class.path"), Main.class.getName(), "bench-hyper",
+                "--one", n + ":" + d + ":" + causal + ":" + kind.label(), "--heads", "" + heads, "--threads", "" + t,
+                "--reps", "" + reps, "--block", "" + block, "--samples", "" + samples, "--projections",
+                "" + projections, "--min-seq-len", "" + minSeqLen, "--seed", "" + seed));
+        if (noExact) {
+            cmd.add("--no-exact");
+        }
+        Process process = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        int code = process.waitFor();
+        String last = out.strip().lines().reduce((a, b) -> b).orElse("");
+        if (code != 0 || !last.startsWith("{")) {
+            throw new IllegalStateException("benchmark JVM for n=" + n + " d=" + d + " causal=" + causal + " "
+                    + kind.label() + " failed (exit " + code + "): " + out);
+        }
+        return new ObjectMapper().readValue(last, Row.class);
+    }
+
+    /** Runs {@code task} until at least {@code seconds} have passed (and at least twice): JIT warm-up by time. */
+    private static void warmUp(Runnable task, double seconds) {
+        long start = System.nanoTime();
+        int runs = 0;
+        while (runs < 2 || System.nanoTime() - start < seconds * 1e9) {
+            task.run();
+            runs++;
+        }
+    }
+
     private Row measure(FlashAttention exact, HyperAttention hyper, FloatTensor[] x, boolean causal, String input,
                         int threads) {
         FloatTensor q = x[0], k = x[1], v = x[2];
         int n = q.length(), d = q.dim();
         AttentionProblem hp = AttentionProblem.of(q, k, v).withCausal(causal);
-        hyper.forward(hp);                                  // warm-up (and JIT) on the same shape
+        warmUp(() -> hyper.forward(hp), 1.5);               // JIT warm-up on the same shape
         double[] ht = new double[reps];
         HyperProfile prof = new HyperProfile();
         for (int i = 0; i < reps; i++) {
@@ -173,6 +226,10 @@ public final class BenchHyperCommand implements Callable<Integer> {
         double exactSec = Double.NaN, err = Double.NaN, gflops = Double.NaN;
         if (!noExact) {
             AttentionProblem ep = AttentionProblem.of(q, k, v).withCausal(causal);
+            // warm the exact kernel on a short prefix of the same inputs (the full size can take half a minute)
+            int wn = Math.min(n, 4096);
+            FloatTensor wq = prefix(q, wn), wk = prefix(k, wn), wv = prefix(v, wn);
+            warmUp(() -> exact.forward(AttentionProblem.of(wq, wk, wv).withCausal(causal)), 1.0);
             List<Double> et = new ArrayList<>();
             long budget = System.nanoTime();
             do {
@@ -209,6 +266,18 @@ public final class BenchHyperCommand implements Callable<Integer> {
             }
         }
         return flops;
+    }
+
+    private static FloatTensor prefix(FloatTensor x, int n) {
+        FloatTensor out = FloatTensor.zeros(x.batch(), x.heads(), n, x.dim());
+        float[] row = new float[x.dim()];
+        for (int h = 0; h < x.heads(); h++) {
+            for (int i = 0; i < n; i++) {
+                x.readRow(0, h, i, row, 0);
+                out.writeRow(0, h, i, row, 0);
+            }
+        }
+        return out;
     }
 
     public static double median(double[] x) {

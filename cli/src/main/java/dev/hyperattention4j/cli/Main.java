@@ -8,7 +8,12 @@ import picocli.CommandLine.Command;
         description = "HyperAttention and exact attention on CPUs: benchmarks, model tools, paper experiments.",
         subcommands = {
                 CommandLine.HelpCommand.class,
+                InspectCommand.class,
                 BenchHyperCommand.class,
+                PplCommand.class,
+                GenerateCommand.class,
+                BenchModelCommand.class,
+                BenchBackwardCommand.class,
                 dev.hyperattention4j.cli.experiment.ExperimentCommand.class,
                 dev.hyperattention4j.cli.experiment.ReportCommand.class,
         })

@@ -43,16 +43,23 @@ public final class BackwardKernel {
     private final float[] queryGradAcc;  // [Br][dp]
     private final int[] visible = new int[QUERY_TILE];
     private final float[] row;
+    private final float[] add;
 
     public BackwardKernel(int dim) {
         this.paddedDim = (dim + LANES - 1) / LANES * LANES;
         this.queryGradAcc = new float[QUERY_TILE * paddedDim];
         this.row = new float[paddedDim];
+        this.add = new float[paddedDim];
     }
 
-    /** d floats of scratch for packing. */
+    /** paddedDim floats of scratch for packing and reductions. */
     public float[] rowScratch() {
         return row;
+    }
+
+    /** A second paddedDim floats of scratch, for read-add-write of gradient rows. */
+    public float[] addScratch() {
+        return add;
     }
 
     /**

@@ -38,6 +38,7 @@ public final class FlashKernel {
     private final float[] rowMax = new float[ROW_TILE];
     private final double[] rowSum = new double[ROW_TILE];
     private final float[] corr = new float[ROW_TILE];
+    private final float[] laneSum = new float[VectorWidth.LANES];
 
     public FlashKernel(int dim) {
         if (dim <= 0) {
@@ -107,7 +108,7 @@ public final class FlashKernel {
             for (int t = keyFrom / tile; (long) t * tile < end; t++) {
                 final int t0 = t * tile;
                 FlashTiles.scoreTile(queries, c0 * d, padded, d, kT, t0 * d, scores, laneMax);
-                FlashTiles.softmaxTile(scores, laneMax, padded, t0, keyFrom, keyTo, rowLimit, rowMax, rowSum, corr);
+                FlashTiles.softmaxTile(scores, laneMax, padded, t0, keyFrom, keyTo, rowLimit, rowMax, rowSum, corr, laneSum);
                 FlashTiles.valueTile(scores, padded, v, t0 * dp, dp, acc, corr);
             }
             for (int r = 0; r < rows; r++) {

@@ -110,7 +110,7 @@ public final class FlashTiles {
      * yet keeps {@code m = -inf}, {@code l = 0} and gets p = 0, so -inf - (-inf) never makes a NaN.
      */
     public static void softmaxTile(float[] s, float[] laneMax, int rows, int tileStart, int keyFrom, int keyTo,
-                                   long rowLimit, float[] m, double[] l, float[] corr) {
+                                   long rowLimit, float[] m, double[] l, float[] corr, float[] laneSum) {
         final int lanes = SPECIES.length();
         final int t = KEY_TILE;
         final FloatVector c0 = FloatVector.broadcast(SPECIES, FastExp2.C0), c1 = FloatVector.broadcast(SPECIES, FastExp2.C1);
@@ -160,7 +160,14 @@ public final class FlashTiles {
             }
             m[r] = mNew;
             corr[r] = c;
-            l[r] = l[r] * c + sum.reduceLanes(VectorOperators.ADD);
+            // Reduce in a fixed scalar order: reduceLanes(ADD) sums in a different order when C2 intrinsifies it
+            // than in the interpreter, which would make results depend on JIT timing (and so on thread count).
+            sum.intoArray(laneSum, 0);
+            double total = 0;
+            for (int i = 0; i < lanes; i++) {
+                total += laneSum[i];
+            }
+            l[r] = l[r] * c + total;
         }
     }
 

@@ -35,7 +35,7 @@ public final class VectorWidth {
             throw new IllegalArgumentException("-D" + PROPERTY + "=" + bits + " exceeds this CPU's preferred vector width "
                     + preferred + " bits");
         }
-        return FloatVector.SPECIES_PREFERRED.withShape(VectorShape.forBitSize(bits)).check(Float.class);
+        return VectorSpecies.of(float.class, VectorShape.forBitSize(bits));
     }
 
     /** A one-line description for benchmark headers, e.g. "512-bit (16 float lanes), forced" . */

@@ -258,7 +258,8 @@ final class HyperPass {
                 System.arraycopy(o2, off2, o1, off1, d);
                 return l2;
             }
-            // one exp and one log1p: e = exp(-|l1 - l2|), L = max + log1p(e), weights 1/(1+e) and e/(1+e)
+            // one exp and one log: e = exp(-|l1 - l2|), L = max + log(1+e), weights 1/(1+e) and e/(1+e)
+            // (Math.log is an intrinsic, log1p is not; 1+e loses nothing a float result keeps)
             double diff = (double) l1 - l2;
             double e = Math.exp(-Math.abs(diff));
             double big = 1.0 / (1.0 + e), small = e * big;
@@ -266,7 +267,7 @@ final class HyperPass {
             for (int k = 0; k < d; k++) {
                 o1[off1 + k] = c1 * o1[off1 + k] + c2 * o2[off2 + k];
             }
-            return (float) (Math.max(l1, l2) + Math.log1p(e));
+            return (float) (Math.max(l1, l2) + Math.log(1.0 + e));
         }
         double c = 1.0 / (1.0 + Math.exp((double) l2 - l1));
         if (l2 == Float.NEGATIVE_INFINITY) {

@@ -140,7 +140,7 @@ public final class LlamaSession {
                         new long[] {0, c.headDim(), qP, 1});
                 FloatTensor ov = FloatTensor.strided(att, 0, new int[] {1, c.heads(), n, c.headDim()},
                         new long[] {0, c.headDim(), qP, 1});
-                plan.forLayer(l, c.layers()).forward(new AttentionProblem(qv, cache.keys(l, p0 + n),
+                plan.forLayer(l).forward(new AttentionProblem(qv, cache.keys(l, p0 + n),
                         cache.values(l, p0 + n), ov, null, scale, true, NonFinitePolicy.PROPAGATE));
             }
             if (units == 1) {

@@ -22,9 +22,15 @@ final class PairTable {
 
     private static long key(int left, int right) { return ((long) left << 32) | (right & 0xFFFFFFFFL); }
 
+    /** MurmurHash3's 64-bit finaliser: both ids affect every bit, so linear probing stays short. */
     private int slot(long key) {
-        long h = key * 0x9E3779B97F4A7C15L;
-        return (int) (h ^ (h >>> 29)) & mask;
+        long h = key;
+        h ^= h >>> 33;
+        h *= 0xFF51AFD7ED558CCDL;
+        h ^= h >>> 33;
+        h *= 0xC4CEB9FE1A85EC53L;
+        h ^= h >>> 33;
+        return (int) h & mask;
     }
 
     /** Adds a merge unless the pair already has one (the first, lowest-rank entry wins, as in HF tokenizers). */

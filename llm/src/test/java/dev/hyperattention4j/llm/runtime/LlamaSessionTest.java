@@ -129,7 +129,7 @@ class LlamaSessionTest {
         s2.forward(toks, 0, 200, b, 0);
         assertThat(b).containsExactly(a);
         // the last layer through the float64 oracle instead: same logits to float rounding
-        LlamaSession s3 = model.newSession(256, new AttentionPlan(new FlashAttention(pool), new NaiveAttention(), 1),
+        LlamaSession s3 = model.newSession(256, AttentionPlan.patchLast(new FlashAttention(pool), 1, c.layers(), l -> new NaiveAttention()),
                 pool);
         d = new float[200 * s3.logitStride()];
         s3.forward(toks, 0, 200, d, 0);

@@ -60,6 +60,7 @@ public final class GgufWriter {
         b.string(key);
         b.i32(type.id());
         b.value(type, value);
+        metadata.removeIf(kv -> kv.key().equals(key)); // setting a key again replaces it
         metadata.add(new Kv(key, b.bytes()));
         return this;
     }
@@ -70,6 +71,7 @@ public final class GgufWriter {
         b.string(key);
         b.i32(GgufValueType.ARRAY.id());
         b.array(elementType, values);
+        metadata.removeIf(kv -> kv.key().equals(key));
         metadata.add(new Kv(key, b.bytes()));
         return this;
     }

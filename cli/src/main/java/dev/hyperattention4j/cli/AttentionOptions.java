@@ -1,0 +1,57 @@
+package dev.hyperattention4j.cli;
+
+import dev.hyperattention4j.attention.Attention;
+import dev.hyperattention4j.attention.FlashAttention;
+import dev.hyperattention4j.llm.runtime.AttentionPlan;
+import dev.hyperattention4j.llm.runtime.RowwiseAttention;
+import dev.hyperattention4j.runtime.WorkerPool;
+import picocli.CommandLine.Option;
+
+/** Per-layer attention choice: exact everywhere, or HyperAttention in the last L layers with its settings. */
+final class AttentionOptions {
+    enum Exact { flash, rowwise }
+
+    @Option(names = "--exact-kernel", paramLabel = "KIND",
+            description = "Exact attention kernel for prefill: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+    Exact exactKernel = Exact.flash;
+
+    @Option(names = "--patch-last", paramLabel = "L",
+            description = "Use HyperAttention in the last L layers during prefill (0 = exact everywhere; decode "
+                    + "steps always stay exact over the KV cache).")
+    int patchLast = 0;
+
+    @Option(names = "--hyper-b", paramLabel = "B", description = "HyperAttention block size b (default: ${DEFAULT-VALUE}).")
+    int blockSize = 256;
+
+    @Option(names = "--hyper-m", paramLabel = "M",
+            description = "HyperAttention sampled columns m (default: ${DEFAULT-VALUE}).")
+    int sampleSize = 256;
+
+    @Option(names = "--hyper-r", paramLabel = "R",
+            description = "HyperAttention LSH hyperplanes r (default: ${DEFAULT-VALUE}).")
+    int projections = 7;
+
+    @Option(names = "--hyper-min-seq-len", paramLabel = "N",
+            description = "Sequences of at most N tokens stay exact (default: ${DEFAULT-VALUE}).")
+    int minSeqLen = 4096;
+
+    @Option(names = "--hyper-seed", paramLabel = "S", description = "HyperAttention seed (default: ${DEFAULT-VALUE}).")
+    long seed = 0x5EED_4A77_E117L;
+
+    Attention exact(WorkerPool pool) {
+        return exactKernel == Exact.flash ? new FlashAttention(pool) : new RowwiseAttention(pool);
+    }
+
+    AttentionPlan plan(WorkerPool pool, int layers) {
+        return AttentionPlan.patchLast(exact(pool), patchLast, layers, layer -> HyperFactory.create(this, layer, pool));
+    }
+
+    AttentionPlan exactPlan(WorkerPool pool) {
+        return AttentionPlan.exact(exact(pool));
+    }
+
+    String hyperSettings() {
+        return "b=" + blockSize + " m=" + sampleSize + " r=" + projections + " min_seq_len=" + minSeqLen + " seed="
+                + seed;
+    }
+}

@@ -1,0 +1,246 @@
+package dev.hyperattention4j.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.hyperattention4j.attention.AttentionProblem;
+import dev.hyperattention4j.attention.BackwardContext;
+import dev.hyperattention4j.attention.TrainableAttention;
+import dev.hyperattention4j.attention.TrainableFlashAttention;
+import dev.hyperattention4j.kernel.FmaPeakProbe;
+import dev.hyperattention4j.kernel.VectorWidth;
+import dev.hyperattention4j.runtime.WorkerPool;
+import dev.hyperattention4j.tensor.FloatTensor;
+import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code ha4j bench-backward}: forward + backward (training step) time of exact tiled attention and of the
+ * approximate attentions available, in the same run, on the same inputs and threads. Reports the measured FMA
+ * peak, each method's forward, backward and total time, the exact backward's GFLOP/s and % of the peak (counting
+ * 2.5 × the forward's 4·n²·d flops, half when causal), and every method's total-time speedup over exact.
+ * Absolute times depend on the machine's load; the ratios measured in one run are the result.
+ */
+@Command(name = "bench-backward", mixinStandardHelpOptions = true,
+        description = {"Forward + backward time of exact and HyperAttention, speedup, and the exact backward's "
+                + "% of FMA peak.", "Default: n = 131072, d = 64, one head, non-causal and causal, 1 repetition."})
+public final class BenchBackwardCommand implements Callable<Integer> {
+
+    @Option(names = "--sizes", split = ",", defaultValue = "131072", description = "sequence lengths (default ${DEFAULT-VALUE})")
+    int[] sizes;
+
+    @Option(names = "--dim", defaultValue = "64", description = "head dim (default ${DEFAULT-VALUE})")
+    int dim;
+
+    @Option(names = "--heads", defaultValue = "1", description = "heads per call (default ${DEFAULT-VALUE})")
+    int heads;
+
+    @Option(names = "--mask", defaultValue = "both", description = "noncausal, causal or both (default ${DEFAULT-VALUE})")
+    String mask;
+
+    @Option(names = "--threads", description = "worker threads (default: all processors)")
+    Integer threads;
+
+    @Option(names = {"-r", "--reps"}, defaultValue = "1", description = "timed repetitions, median (default ${DEFAULT-VALUE})")
+    int reps;
+
+    @Option(names = "--warmup-seconds", defaultValue = "3", description = "JIT warm-up per method at n = 4096 (default ${DEFAULT-VALUE})")
+    double warmupSeconds;
+
+    @Option(names = "--exact-only", description = "skip the approximate methods")
+    boolean exactOnly;
+
+    @Option(names = "--seed", defaultValue = "1", description = "input seed (default ${DEFAULT-VALUE})")
+    long seed;
+
+    @Option(names = "--json", description = "print the results as one JSON document")
+    boolean json;
+
+    /** One method's measurements at one configuration. */
+    record Timing(String method, double forwardSeconds, double backwardSeconds, double allocatedMiB) {
+        double total() {
+            return forwardSeconds + backwardSeconds;
+        }
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        int t = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+        List<Boolean> masks = switch (mask) {
+            case "noncausal" -> List.of(false);
+            case "causal" -> List.of(true);
+            case "both" -> List.of(false, true);
+            default -> throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+                    "--mask must be noncausal, causal or both, got " + mask);
+        };
+        List<Map<String, Object>> rows = new ArrayList<>();
+        Map<String, Object> header = new LinkedHashMap<>();
+        try (WorkerPool pool = new WorkerPool(t)) {
+            List<TrainableAttention> methods = methods(pool);
+            double peak1 = peakGflops(1), peakT = peakGflops(t);
+            header.put("jvm", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
+            header.put("cpu", Runtime.getRuntime().availableProcessors() + " processors");
+            header.put("species", VectorWidth.describe());
+            header.put("threads", t);
+            header.put("fmaPeakGflops1", peak1);
+            header.put("fmaPeakGflopsT", peakT);
+            if (!json) {
+                System.out.printf(Locale.ROOT, "%s; %s; %d threads; FMA peak %.0f GFLOP/s (1 thread), %.0f (%d threads)%n",
+                        header.get("jvm"), header.get("species"), t, peak1, peakT, t);
+                System.out.println("flops: forward 4·n²·d per head (half when causal); backward counted as 2.5 × forward");
+                System.out.printf(Locale.ROOT, "%-7s %-6s %-8s %9s %9s %9s %8s %7s %9s %8s%n", "n", "mask", "method",
+                        "fwd s", "bwd s", "total s", "bwd GF/s", "% peak", "speedup", "MiB/call");
+            }
+            for (TrainableAttention m : methods) {
+                warmUp(m, masks);
+            }
+            for (int n : sizes) {
+                for (boolean causal : masks) {
+                    Random r = new Random(seed + n);
+                    FloatTensor q = gaussian(r, n), k = gaussian(r, n), v = gaussian(r, n), dO = gaussian(r, n);
+                    Timing exact = null;
+                    for (TrainableAttention m : methods) {
+                        Timing tm = measure(m, q, k, v, dO, causal);
+                        if (exact == null) {
+                            exact = tm;
+                        }
+                        double forwardFlops = AttentionProblem.of(q, k, v).withCausal(causal).flops();
+                        Map<String, Object> row = new LinkedHashMap<>();
+                        row.put("n", n);
+                        row.put("causal", causal);
+                        row.put("method", tm.method());
+                        row.put("forwardSeconds", tm.forwardSeconds());
+                        row.put("backwardSeconds", tm.backwardSeconds());
+                        row.put("totalSeconds", tm.total());
+                        row.put("allocatedMiBPerCall", tm.allocatedMiB());
+                        double gf = Double.NaN, pct = Double.NaN;
+                        if (tm == exact) {
+                            gf = 2.5 * forwardFlops / tm.backwardSeconds() / 1e9;
+                            pct = 100 * gf / peakT;
+                            row.put("backwardGflops", gf);
+                            row.put("backwardPercentOfPeak", pct);
+                        }
+                        double speedup = exact.total() / tm.total();
+                        row.put("speedupOverExact", speedup);
+                        rows.add(row);
+                        if (!json) {
+                            System.out.printf(Locale.ROOT, "%-7d %-6s %-8s %9.3f %9.3f %9.3f %8s %7s %8.1fx %8.0f%n", n,
+                                    causal ? "causal" : "full", tm.method(), tm.forwardSeconds(), tm.backwardSeconds(),
+                                    tm.total(), Double.isNaN(gf) ? "-" : String.format(Locale.ROOT, "%.0f", gf),
+                                    Double.isNaN(pct) ? "-" : String.format(Locale.ROOT, "%.1f", pct), speedup,
+                                    tm.allocatedMiB());
+                        }
+                    }
+                }
+            }
+        }
+        if (json) {
+            Map<String, Object> doc = new LinkedHashMap<>(header);
+            doc.put("results", rows);
+            System.out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(doc));
+        }
+        return 0;
+    }
+
+    /** Exact first (the baseline), then the approximate methods. */
+    private List<TrainableAttention> methods(WorkerPool pool) {
+        List<TrainableAttention> list = new ArrayList<>();
+        list.add(new TrainableFlashAttention(pool));
+        if (!exactOnly) {
+            list.addAll(ApproximateMethods.create(pool));
+        }
+        return list;
+    }
+
+    private void warmUp(TrainableAttention m, List<Boolean> masks) {
+        Random r = new Random(seed);
+        int n = 4096;
+        FloatTensor q = gaussian(r, n), k = gaussian(r, n), v = gaussian(r, n), dO = gaussian(r, n);
+        long end = System.nanoTime() + (long) (warmupSeconds * 1e9);
+        do {
+            for (boolean causal : masks) {
+                AttentionProblem p = AttentionProblem.of(q, k, v).withCausal(causal);
+                m.backward(m.forward(p, true), dO);
+            }
+        } while (System.nanoTime() < end);
+    }
+
+    private Timing measure(TrainableAttention m, FloatTensor q, FloatTensor k, FloatTensor v, FloatTensor dO,
+                           boolean causal) {
+        double[] fwd = new double[reps], bwd = new double[reps];
+        double alloc = 0;
+        for (int i = 0; i < reps; i++) {
+            AttentionProblem p = AttentionProblem.of(q, k, v).withCausal(causal);
+            long a0 = allocatedBytes();
+            long t0 = System.nanoTime();
+            BackwardContext ctx = m.forward(p, true);
+            long t1 = System.nanoTime();
+            m.backward(ctx, dO);
+            long t2 = System.nanoTime();
+            alloc = (allocatedBytes() - a0) / (1024.0 * 1024.0);
+            fwd[i] = (t1 - t0) / 1e9;
+            bwd[i] = (t2 - t1) / 1e9;
+        }
+        return new Timing(m.name(), median(fwd), median(bwd), alloc);
+    }
+
+    private FloatTensor gaussian(Random r, int n) {
+        float[] x = new float[Math.multiplyExact(Math.multiplyExact(heads, n), dim)];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) r.nextGaussian();
+        }
+        return FloatTensor.of(x, 1, heads, n, dim);
+    }
+
+    private static double median(double[] x) {
+        double[] s = x.clone();
+        Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+
+    /** Bytes allocated so far by every live thread (HotSpot's per-thread counters). */
+    private static long allocatedBytes() {
+        if (ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean mx) {
+            long[] ids = mx.getAllThreadIds();
+            long sum = 0;
+            for (long b : mx.getThreadAllocatedBytes(ids)) {
+                sum += Math.max(0, b);
+            }
+            return sum;
+        }
+        return 0;
+    }
+
+    /** FP32 FMA throughput of {@code threads} threads spinning {@link FmaPeakProbe} at once, best of 5 rounds. */
+    static double peakGflops(int threads) throws InterruptedException {
+        for (int i = 0; i < 2000; i++) {
+            FmaPeakProbe.spin(1000, 1f);           // compile the probe before timing it
+        }
+        long iterations = 20_000_000;
+        double best = 0;
+        for (int round = 0; round < 5; round++) {
+            Thread[] ts = new Thread[threads];
+            float[] sink = new float[threads];
+            long t0 = System.nanoTime();
+            for (int i = 0; i < threads; i++) {
+                final int id = i;
+                ts[i] = new Thread(() -> sink[id] = FmaPeakProbe.spin(iterations, 1f + id));
+                ts[i].start();
+            }
+            for (Thread th : ts) {
+                th.join();
+            }
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            best = Math.max(best, threads * iterations * (double) FmaPeakProbe.FLOPS_PER_ITERATION / seconds / 1e9);
+        }
+        return best;
+    }
+}

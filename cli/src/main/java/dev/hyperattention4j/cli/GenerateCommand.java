@@ -1,0 +1,119 @@
+package dev.hyperattention4j.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.hyperattention4j.llm.model.Model;
+import dev.hyperattention4j.llm.runtime.Generator;
+import dev.hyperattention4j.llm.runtime.LlamaModel;
+import dev.hyperattention4j.llm.runtime.LlamaSession;
+import dev.hyperattention4j.llm.runtime.Sampler;
+import dev.hyperattention4j.runtime.WorkerPool;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code ha4j generate}: text generation, streamed to the terminal. */
+@Command(name = "generate", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Generate text after a prompt, streamed as tokens arrive; stops at end of sequence or "
+                + "--max-tokens.",
+                "The prompt is prefilled in one batch (HyperAttention in the last L layers with --patch-last L); "
+                        + "each generated token is an exact KV-cached decode step."})
+public final class GenerateCommand implements Callable<Integer> {
+    @Mixin
+    ModelOptions modelOptions;
+
+    @Mixin
+    AttentionOptions attention;
+
+    @Option(names = {"-p", "--prompt"}, paramLabel = "TEXT", description = "Prompt text (default: empty, BOS only).")
+    String prompt = "";
+
+    @Option(names = {"-n", "--max-tokens"}, paramLabel = "N",
+            description = "Tokens to generate at most (default: ${DEFAULT-VALUE}).")
+    int maxTokens = 256;
+
+    @Option(names = "--temperature", paramLabel = "T", description = "0 = greedy (default: ${DEFAULT-VALUE}).")
+    float temperature = 0.8f;
+
+    @Option(names = "--top-k", paramLabel = "K", description = "Keep the K most likely tokens, 0 = all (default: ${DEFAULT-VALUE}).")
+    int topK = 40;
+
+    @Option(names = "--top-p", paramLabel = "P", description = "Nucleus sampling mass (default: ${DEFAULT-VALUE}).")
+    float topP = 0.95f;
+
+    @Option(names = "--seed", paramLabel = "S", description = "Sampling seed (default: ${DEFAULT-VALUE}).")
+    long seed = 42;
+
+    @Option(names = {"-c", "--context"}, paramLabel = "N",
+            description = "KV cache length (default: prompt tokens + --max-tokens).")
+    int context = 0;
+
+    @Option(names = "--no-bos", description = "Do not put BOS in front of the prompt.")
+    boolean noBos;
+
+    @Option(names = "--json", description = "Print one JSON document (text and timings) instead of streaming.")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        try (Model m = modelOptions.open(); WorkerPool pool = modelOptions.pool()) {
+            LlamaModel model = LlamaModel.of(m);
+            int[] ids = m.tokenizer().encode(prompt, !noBos);
+            if (ids.length == 0) {
+                ids = new int[] {m.tokenizer().bosId()};
+            }
+            int ctx = context > 0 ? context : ids.length + Math.max(1, maxTokens);
+            LlamaSession session = model.newSession(ctx, attention.plan(pool, m.config().layers()), pool);
+            Sampler sampler = new Sampler(new Sampler.Settings(temperature, topK, topP, seed));
+            PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+            Instant[] firstToken = new Instant[1];
+            if (!json) {
+                out.print(prompt);
+                out.flush();
+            }
+            Generator.Result r = Generator.generate(session, m.tokenizer(), ids, maxTokens, sampler, piece -> {
+                if (firstToken[0] == null) {
+                    firstToken[0] = Instant.now();
+                }
+                if (!json) {
+                    out.print(piece);
+                    out.flush();
+                }
+            });
+            Double sinceStart = ProcessHandle.current().info().startInstant()
+                    .map(s -> Duration.between(s, firstToken[0] != null ? firstToken[0] : Instant.now()).toNanos() / 1e9)
+                    .orElse(null);
+            if (json) {
+                Map<String, Object> doc = new LinkedHashMap<>();
+                doc.put("model", modelOptions.modelName());
+                doc.put("prompt", prompt);
+                doc.put("text", r.text());
+                doc.put("prompt_tokens", r.promptTokens().length);
+                doc.put("generated_tokens", r.newTokens().length);
+                doc.put("stop", r.stopReason());
+                doc.put("prefill_seconds", r.prefillSeconds());
+                doc.put("prompt_tokens_per_second", r.promptTokensPerSecond());
+                doc.put("generation_tokens_per_second", r.generatedTokensPerSecond());
+                doc.put("first_token_seconds_since_jvm_start", sinceStart);
+                doc.put("attention", session.plan().describe());
+                doc.put("sampling", sampler.settings());
+                System.out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(doc));
+            } else {
+                out.println();
+                System.err.printf("prompt: %d tokens in %.1f ms (%.0f t/s); generated %d tokens at %.1f t/s; stop: %s; "
+                                + "first token %.3f s after JVM start; %s%n", r.promptTokens().length,
+                        r.prefillSeconds() * 1e3, r.promptTokensPerSecond(), r.newTokens().length,
+                        r.generatedTokensPerSecond(), r.stopReason(), sinceStart == null ? Double.NaN : sinceStart,
+                        session.plan().describe());
+            }
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,193 @@
+package dev.hyperattention4j.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.hyperattention4j.llm.model.Model;
+import dev.hyperattention4j.llm.model.ModelConfig;
+import dev.hyperattention4j.llm.runtime.AttentionPlan;
+import dev.hyperattention4j.llm.runtime.LlamaModel;
+import dev.hyperattention4j.llm.runtime.LlamaSession;
+import dev.hyperattention4j.llm.runtime.Perplexity;
+import dev.hyperattention4j.llm.runtime.Stories;
+import dev.hyperattention4j.llm.tokenizer.Tokenizer;
+import dev.hyperattention4j.runtime.WorkerPool;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code ha4j ppl}: perplexity of a model over a text file. */
+@Command(name = "ppl", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Perplexity over a text file.",
+                "Default protocol (llama.cpp's): the text is tokenised with BOS first and cut into non-overlapping "
+                        + "windows of --context tokens; each window starts from an empty cache with BOS in front, "
+                        + "and only its second half is scored.",
+                "--stories: the per-story protocol of the shared models' golden values (split on <|endoftext|>, "
+                        + "every predicted token of each story scored).",
+                "With --patch-last L the last L layers use HyperAttention during prefill; --compare also runs exact "
+                        + "attention and reports the difference."})
+public final class PplCommand implements Callable<Integer> {
+    @Mixin
+    ModelOptions modelOptions;
+
+    @Mixin
+    AttentionOptions attention;
+
+    @Option(names = {"-f", "--file"}, required = true, paramLabel = "TEXT", description = "UTF-8 text file.")
+    Path file;
+
+    @Option(names = {"-c", "--context"}, paramLabel = "N",
+            description = "Window length in tokens (default: ${DEFAULT-VALUE}).")
+    int context = 512;
+
+    @Option(names = "--chunks", paramLabel = "K", description = "Score at most K windows (0 = all; default).")
+    int chunks = 0;
+
+    @Option(names = "--stories", description = "Per-story protocol instead of windows (stories capped at --context).")
+    boolean stories;
+
+    @Option(names = "--compare", description = "Also run exact attention in every layer and report the difference.")
+    boolean compare;
+
+    @Option(names = "--json", description = "Print one JSON document instead of the text report.")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        if (context < 4) {
+            throw new IllegalArgumentException("--context must be >= 4, got " + context);
+        }
+        String text = Files.readString(file, StandardCharsets.UTF_8);
+        try (Model m = modelOptions.open(); WorkerPool pool = modelOptions.pool()) {
+            ModelConfig c = m.config();
+            LlamaModel model = LlamaModel.of(m);
+            Tokenizer tok = m.tokenizer();
+            List<int[]> seqs = null;
+            int[] tokens = null;
+            if (stories) {
+                seqs = Stories.encode(text, tok, context);
+            } else {
+                tokens = tokenize(text, tok, chunks > 0 ? (long) chunks * context + 1 : Long.MAX_VALUE);
+                if (Perplexity.windowCount(tokens.length, context) == 0) {
+                    throw new IllegalArgumentException("the text has " + tokens.length + " tokens, fewer than one "
+                            + "window of --context " + context);
+                }
+            }
+            List<Run> runs = new ArrayList<>();
+            AttentionPlan plan = attention.plan(pool, c.layers());
+            runs.add(run(model, plan, pool, tokens, seqs, tok));
+            if (compare && attention.patchLast > 0) {
+                runs.add(run(model, attention.exactPlan(pool), pool, tokens, seqs, tok));
+            }
+            report(m, c, pool, runs, tokens, seqs);
+        }
+        return 0;
+    }
+
+    record Run(String attention, Perplexity.Result result) {
+    }
+
+    private Run run(LlamaModel model, AttentionPlan plan, WorkerPool pool, int[] tokens, List<int[]> seqs,
+                    Tokenizer tok) {
+        LlamaSession session = model.newSession(context, plan, pool);
+        int total = seqs != null ? seqs.size() : limit(Perplexity.windowCount(tokens.length, context));
+        try (Progress bar = Progress.start("ppl", total, json)) {
+            Perplexity.Progress p = (done, all, running) -> bar.step(done, String.format("ppl %.4f", running));
+            Perplexity.Result r = seqs != null
+                    ? Perplexity.sequences(session, seqs, Stories.protocol(context), p)
+                    : Perplexity.windows(session, tokens, context, tok.bosId(), chunks, p);
+            return new Run(plan.describe(), r);
+        }
+    }
+
+    private int limit(int windows) {
+        return chunks > 0 ? Math.min(chunks, windows) : windows;
+    }
+
+    /** Tokens of the text (BOS first); with a cap, only a prefix of the text is tokenised. */
+    static int[] tokenize(String text, Tokenizer tok, long needed) {
+        if (needed == Long.MAX_VALUE) {
+            return tok.encode(text, true);
+        }
+        long chars = Math.max(4096, needed * 6);
+        while (true) {
+            String prefix = chars >= text.length() ? text : text.substring(0, (int) chars);
+            int[] ids = tok.encode(prefix, true);
+            if (ids.length >= needed || prefix.length() == text.length()) {
+                return ids;
+            }
+            chars *= 2;
+        }
+    }
+
+    private void report(Model m, ModelConfig c, WorkerPool pool, List<Run> runs, int[] tokens, List<int[]> seqs)
+            throws Exception {
+        String note = context > c.contextLength()
+                ? "context " + context + " exceeds the model's trained context " + c.contextLength()
+                        + ": absolute perplexity is not meaningful here, only the change against exact attention is"
+                : null;
+        Perplexity.Result first = runs.getFirst().result();
+        if (json) {
+            Map<String, Object> doc = new LinkedHashMap<>();
+            doc.put("model", modelOptions.modelName());
+            doc.put("format", c.format());
+            doc.put("threads", pool.threads());
+            doc.put("file", file.toString());
+            doc.put("context", context);
+            doc.put("protocol", first.protocol());
+            List<Map<String, Object>> rs = new ArrayList<>();
+            for (Run r : runs) {
+                Map<String, Object> e = new LinkedHashMap<>();
+                e.put("attention", r.attention());
+                e.put("perplexity", r.result().perplexity());
+                e.put("standard_error", r.result().standardError());
+                e.put("tokens_scored", r.result().tokensScored());
+                e.put("tokens_processed", r.result().tokensProcessed());
+                e.put("seconds", r.result().seconds());
+                e.put("tokens_per_second", r.result().tokensPerSecond());
+                rs.add(e);
+            }
+            doc.put("runs", rs);
+            if (runs.size() == 2) {
+                doc.put("difference", runs.get(0).result().perplexity() - runs.get(1).result().perplexity());
+                doc.put("relative_difference",
+                        runs.get(0).result().perplexity() / runs.get(1).result().perplexity() - 1);
+            }
+            if (attention.patchLast > 0) {
+                doc.put("hyper_settings", attention.hyperSettings());
+            }
+            if (note != null) {
+                doc.put("note", note);
+            }
+            System.out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(doc));
+            return;
+        }
+        System.out.printf("model:    %s (%s, %d layers, dim %d, vocab %d), %d threads%n", modelOptions.modelName(),
+                c.format(), c.layers(), c.dim(), c.vocabSize(), pool.threads());
+        System.out.printf("text:     %s, %s%n", file, seqs != null ? seqs.size() + " stories"
+                : tokens.length + " tokens, " + limit(Perplexity.windowCount(tokens.length, context)) + " windows");
+        System.out.printf("protocol: %s%n", first.protocol());
+        if (attention.patchLast > 0) {
+            System.out.printf("hyper:    %s%n", attention.hyperSettings());
+        }
+        for (Run r : runs) {
+            Perplexity.Result x = r.result();
+            System.out.printf("%-60s ppl = %.4f +/- %.4f   tokens scored %d   %.0f tokens/s%n", r.attention(),
+                    x.perplexity(), x.standardError(), x.tokensScored(), x.tokensPerSecond());
+        }
+        if (runs.size() == 2) {
+            double a = runs.get(0).result().perplexity(), b = runs.get(1).result().perplexity();
+            System.out.printf("difference (patched - exact): %+.4f (%+.3f%%)%n", a - b, 100 * (a / b - 1));
+        }
+        if (note != null) {
+            System.out.println("note:     " + note);
+        }
+    }
+}

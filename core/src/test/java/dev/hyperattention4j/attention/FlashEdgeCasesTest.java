@@ -1,0 +1,78 @@
+package dev.hyperattention4j.attention;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.hyperattention4j.runtime.WorkerPool;
+import dev.hyperattention4j.tensor.FloatTensor;
+import dev.hyperattention4j.testing.Tensors;
+import java.util.Random;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class FlashEdgeCasesTest {
+
+    /**
+     * Logits scale·q·k up to about ±1e4: the running max keeps every exponent <= 0, so nothing overflows, and the
+     * result still matches the oracle. The tolerance is relative to the logit range: float32 scores of magnitude
+     * 1e4 carry absolute rounding of about 1e-3, which moves the softmax weights by that much.
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void largeLogitsDoNotOverflow(boolean causal) {
+        Random r = new Random(9);
+        int n = 333, d = 64;
+        FloatTensor q = Tensors.gaussian(r, 1, 1, n, d, 40), k = Tensors.gaussian(r, 1, 1, n, d, 40);
+        FloatTensor v = Tensors.gaussian(r, 1, 1, n, d, 1);
+        AttentionProblem expected = AttentionProblem.of(q, k, v).withCausal(causal).withLogSumExp();
+        AttentionProblem actual = AttentionProblem.of(q, k, v).withCausal(causal).withLogSumExp();
+        new NaiveAttention().forward(expected);
+        try (WorkerPool pool = new WorkerPool(2)) {
+            new FlashAttention(pool).forward(actual);
+        }
+        float maxLogit = 0;
+        for (float l : expected.logSumExp()) {
+            maxLogit = Math.max(maxLogit, Math.abs(l));
+        }
+        assertThat(maxLogit).as("the test really reaches large logits").isGreaterThan(5e3f);
+        float[] o = actual.output().toArray();
+        for (float x : o) {
+            assertThat(x).isFinite();
+        }
+        assertThat(Tensors.maxNormalisedError(expected.output().toArray(), o)).isLessThan(1e-2);
+        assertThat(Tensors.logSumExpError(expected.logSumExp(), actual.logSumExp())).isLessThan(1e-6);
+    }
+
+    /**
+     * Causal with nq > nk aligns the mask to the end, so the first nq - nk query rows see no key: their output is
+     * defined as zero and their log-sum-exp as -infinity (the neutral element of the log-sum-exp merge).
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {1, 5, 130, 300})
+    void fullyMaskedRowsAreZeroWithMinusInfinityLse(int nk) {
+        Random r = new Random(nk);
+        int nq = 301, d = 32;
+        FloatTensor q = Tensors.gaussian(r, 1, 2, nq, d, 1), k = Tensors.gaussian(r, 1, 1, nk, d, 1);
+        FloatTensor v = Tensors.gaussian(r, 1, 1, nk, d, 1);
+        AttentionProblem expected = AttentionProblem.of(q, k, v).withCausal(true).withLogSumExp();
+        AttentionProblem actual = AttentionProblem.of(q, k, v).withCausal(true).withLogSumExp();
+        new NaiveAttention().forward(expected);
+        new FlashAttention(new WorkerPool(1)).forward(actual);
+        float[] o = actual.output().toArray();
+        int masked = nq - nk;
+        for (int h = 0; h < 2; h++) {
+            for (int i = 0; i < nq; i++) {
+                float lse = actual.logSumExp()[actual.lseIndex(0, h, i)];
+                if (i < masked) {
+                    assertThat(lse).isEqualTo(Float.NEGATIVE_INFINITY);
+                    for (int c = 0; c < d; c++) {
+                        assertThat(o[(h * nq + i) * d + c]).isZero();
+                    }
+                } else {
+                    assertThat(lse).isFinite();
+                }
+            }
+        }
+        assertThat(Tensors.maxNormalisedError(expected.output().toArray(), o)).isLessThan(1e-5);
+        assertThat(Tensors.logSumExpError(expected.logSumExp(), actual.logSumExp())).isLessThan(1e-6);
+    }
+}
