@@ -46,7 +46,10 @@ class ByteLevelBpeTest {
         return tokens;
     }
 
-    private BpeTokenizer fromGguf(String pre) throws Exception {
+    private BpeTokenizer fromGguf(String pre) throws Exception { return fromGguf(tmp, pre); }
+
+    /** The hand-made vocabulary as a GGUF gpt2 tokenizer with pre-tokenizer {@code pre}, written under dir. */
+    static BpeTokenizer fromGguf(Path tmp, String pre) throws Exception {
         List<String> tokens = vocabulary();
         List<Integer> types = new ArrayList<>();
         for (int i = 0; i < tokens.size(); i++) {
@@ -61,7 +64,7 @@ class ByteLevelBpeTest {
                 .putArray("tokenizer.ggml.token_type", GgufValueType.INT32, types)
                 .putArray("tokenizer.ggml.merges", GgufValueType.STRING, merges)
                 .putUInt32("tokenizer.ggml.bos_token_id", EOT).putUInt32("tokenizer.ggml.eos_token_id", EOT);
-        Path file = tmp.resolve("tok.gguf");
+        Path file = tmp.resolve("tok-" + pre + ".gguf");
         byte[] bytes = w.toBytes();
         Files.write(file, bytes);
         return GgufTokenizers.build(file, GgufFile.parse(file, MemorySegment.ofArray(bytes)).metadata());
