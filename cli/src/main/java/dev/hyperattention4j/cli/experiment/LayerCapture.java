@@ -13,8 +13,8 @@ import dev.hyperattention4j.tensor.FloatTensor;
 /**
  * Captures the attention inputs of one layer of a real model running over real text: the post-RoPE Q, K and V
  * (and the softmax scale) of layer ℓ's prefill call, copied out of the session's buffers. It rides on the
- * runtime's {@link AttentionPlan}: "patching" the last {@code layers − ℓ} layers with this recorder makes layer ℓ's
- * call the first one it sees; it answers every call exactly, so the run itself is unchanged.
+ * runtime's {@link AttentionPlan}: layer ℓ is "patched" with this recorder, which answers exactly, so the run itself
+ * is unchanged.
  */
 final class LayerCapture implements Attention {
     private final Attention exact;
@@ -33,7 +33,7 @@ final class LayerCapture implements Attention {
         Attention exact = ModelText.exactAttention(model.config().headDim(), pool);
         LayerCapture recorder = new LayerCapture(exact);
         LlamaSession session = LlamaModel.of(model).newSession(tokens.length,
-                new AttentionPlan(exact, recorder, layers - layer), pool);
+                AttentionPlan.patchLast(exact, layers - layer, layers, l -> l == layer ? recorder : exact), pool);
         session.forward(tokens, 0, tokens.length, null, 0);
         return recorder.captured;
     }

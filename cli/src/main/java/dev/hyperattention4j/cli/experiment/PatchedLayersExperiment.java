@@ -1,9 +1,9 @@
 package dev.hyperattention4j.cli.experiment;
 
-import dev.hyperattention4j.attention.Attention;
 import dev.hyperattention4j.attention.hyper.CheckedAttention;
 import dev.hyperattention4j.attention.hyper.HyperAttention;
 import dev.hyperattention4j.attention.hyper.HyperConfig;
+import dev.hyperattention4j.attention.hyper.SpotCheck;
 import dev.hyperattention4j.llm.model.Model;
 import dev.hyperattention4j.llm.runtime.AttentionPlan;
 import dev.hyperattention4j.llm.runtime.LlamaModel;
@@ -165,10 +165,14 @@ public final class PatchedLayersExperiment implements Callable<Integer> {
     private Row run(LlamaModel llama, Model m, WorkerPool pool, int[] tokens, int ctx, int windows, int l,
                     HyperConfig cfg, Perplexity.Progress progress) {
         TimedAttention exact = new TimedAttention(ModelText.exactAttention(m.config().headDim(), pool));
-        TimedAttention hyper = new TimedAttention(new HyperAttention(cfg, pool));
-        CheckedAttention checked = opts.check > 0 ? new CheckedAttention(hyper, opts.check, opts.seed) : null;
-        Attention patched = checked != null ? checked : hyper;
-        LlamaSession session = llama.newSession(ctx, new AttentionPlan(exact, patched, l), pool);
+        List<TimedAttention> hypers = new ArrayList<>();
+        SpotCheck.Tally tally = new SpotCheck.Tally();
+        AttentionPlan plan = AttentionPlan.patchLast(exact, l, m.config().layers(), layer -> {
+            TimedAttention h = new TimedAttention(new HyperAttention(cfg.withLayer(layer), pool));
+            hypers.add(h);
+            return opts.check > 0 ? new CheckedAttention(h, opts.check, opts.seed + 1000L * layer, tally) : h;
+        });
+        LlamaSession session = llama.newSession(ctx, plan, pool);
         double[] windowNll = new double[windows];
         double[] previous = {0};
         Perplexity.Result r = Perplexity.windows(session, tokens, ctx, m.config().bosId(), windows, (i, n, ppl) -> {
@@ -179,11 +183,10 @@ public final class PatchedLayersExperiment implements Callable<Integer> {
                 progress.update(i, n, ppl);
             }
         });
-        double attn = exact.seconds() + hyper.seconds();
+        double attn = exact.seconds() + hypers.stream().mapToDouble(TimedAttention::seconds).sum();
         return new Row(key(ctx, l), "", ctx, 0, false, l, m.config().layers(), windows, r.tokensScored(),
                 r.perplexity(), r.standardError(), Math.pow(2, r.meanNll()), r.meanNll(), 0, 0, 0, attn, r.seconds(),
-                attn / r.seconds(), 1, 1, checked != null ? checked.tally().relError() : Double.NaN,
-                checked != null ? checked.tally().rows() : 0, cfg.blockSize(), cfg.sampleSize(),
+                attn / r.seconds(), 1, 1, tally.relError(), tally.rows(), cfg.blockSize(), cfg.sampleSize(),
                 cfg.numProjections(), cfg.minSeqLen(), r.protocol(),
                 Arrays.stream(windowNll).boxed().toList());
     }

@@ -13,7 +13,7 @@ public final class CheckedAttention implements Attention {
     private final Attention delegate;
     private final int rows;
     private final long seed;
-    private final SpotCheck.Tally tally = new SpotCheck.Tally();
+    private final SpotCheck.Tally tally;
     private final AtomicLong calls = new AtomicLong();
 
     /**
@@ -22,6 +22,11 @@ public final class CheckedAttention implements Attention {
      * @param seed     seeds the row choice of call c as {@code seed + c}
      */
     public CheckedAttention(Attention delegate, int rows, long seed) {
+        this(delegate, rows, seed, new SpotCheck.Tally());
+    }
+
+    /** As above, pooling into a shared {@code tally} (e.g. one for every patched layer of a model). */
+    public CheckedAttention(Attention delegate, int rows, long seed, SpotCheck.Tally tally) {
         if (delegate == null) {
             throw new IllegalArgumentException("delegate attention must not be null");
         }
@@ -31,6 +36,7 @@ public final class CheckedAttention implements Attention {
         this.delegate = delegate;
         this.rows = rows;
         this.seed = seed;
+        this.tally = java.util.Objects.requireNonNull(tally, "tally");
     }
 
     @Override
