@@ -5,10 +5,10 @@ import dev.hyperattention4j.runtime.WorkerPool;
 import java.util.List;
 
 /** The approximate trainable attentions that {@code bench-backward} compares with exact attention. */
-final class ApproximateMethods {
+public final class ApproximateMethods {
     private ApproximateMethods() {}
 
-    static List<TrainableAttention> create(WorkerPool pool) {
+    public static List<TrainableAttention> create(WorkerPool pool) {
         return List.of();
     }
 }

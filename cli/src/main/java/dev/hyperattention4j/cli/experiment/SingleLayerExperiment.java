@@ -180,8 +180,11 @@ public final class SingleLayerExperiment implements Callable<Integer> {
         double hyperSec;
         if (!backward) {
             hyperSec = Experiments.time(() -> hyper.forward(hp), reps, true);
-        } else if (((Object) hyper) instanceof TrainableAttention trainable) {
+        } else if (trainableHyper(hyper, pool) instanceof TrainableAttention trainable) {
             hyperSec = Experiments.time(() -> trainable.backward(trainable.forward(hp, true), dOut), reps, true);
+            if (trainable != (Object) hyper) {
+                note = "backward: " + trainable.name() + " with its default settings";
+            }
         } else {
             hyperSec = Double.NaN;
             hyper.forward(hp);
@@ -210,6 +213,18 @@ public final class SingleLayerExperiment implements Callable<Integer> {
         return new Row(pt.key(), pt.n, dim, heads, pt.causal, backward ? "forward+backward" : "forward", exactSec,
                 extrapolate, hyperSec, exactSec / hyperSec, err, errKind, check, cfg.blockSize(), cfg.sampleSize(),
                 cfg.numProjections(), cfg.minSeqLen(), note);
+    }
+
+    /**
+     * HyperAttention's training form: the configured instance when it is trainable, else the approximate method
+     * named "hyper" that {@code bench-backward} registers, else null (no backward pass in this build).
+     */
+    private static TrainableAttention trainableHyper(HyperAttention hyper, WorkerPool pool) {
+        if (((Object) hyper) instanceof TrainableAttention t) {
+            return t;
+        }
+        return dev.hyperattention4j.cli.ApproximateMethods.create(pool).stream()
+                .filter(m -> m.name().startsWith("hyper")).findFirst().orElse(null);
     }
 
     /** The paper's minSeqLen (4096) unless set: the single-layer figure uses fixed b, m and minSeqLen. */
