@@ -84,7 +84,7 @@ public final class FidelityExperiment implements Callable<Integer> {
      */
     public record Row(String key, String source, String kind, int layer, int n, int heads, int d, boolean causal,
                       String param, int value, int block, int samples, int projections, int minSeqLen,
-                      double relError, double relErrorStd, double lseError, int seeds) {}
+                      double relError, double relErrorStd, double lseError, int seeds, double sinkMass) {}
 
     private record Source(String name, String kind, int layer, AttentionProblem problem) {}
 
@@ -165,7 +165,7 @@ public final class FidelityExperiment implements Callable<Integer> {
                 int[] tokens = Arrays.copyOf(all, n);
                 for (int l : layers) {
                     int layer = l < 0 ? model.config().layers() + l : l;
-                    out.add(new Source(ModelText.modelName(modelPath) + " L" + layer, "model", layer,
+                    out.add(new Source(PatchedLayersExperiment.displayName(modelPath) + " L" + layer, "model", layer,
                             LayerCapture.capture(model, layer, tokens, pool)));
                 }
             }
@@ -196,15 +196,39 @@ public final class FidelityExperiment implements Callable<Integer> {
         double var = Arrays.stream(err).map(e -> (e - mean) * (e - mean)).sum() / Math.max(1, seeds - 1);
         return new Row(key, s.name(), s.kind(), s.layer(), n, p.queryHeads(), p.headDim(), causal, param, value,
                 cfg.blockSize(), cfg.sampleSize(), cfg.numProjections(), cfg.minSeqLen(), mean, Math.sqrt(var), lse,
-                seeds);
+                seeds, sinkMass(exact));
+    }
+
+    /**
+     * Mean exact attention weight on key 0 (the BOS token for model inputs): trained Llama models park much of
+     * their attention there (an "attention sink"), a single key that sortLSH blocks rarely contain and uniform
+     * sampling finds with probability about m/n.
+     */
+    static double sinkMass(AttentionProblem exact) {
+        int d = exact.headDim(), g = exact.groupSize(), n = exact.queryLength();
+        float[] q = new float[d], k = new float[d];
+        double sum = 0;
+        for (int h = 0; h < exact.queryHeads(); h++) {
+            exact.key().readRow(0, h / g, 0, k, 0);
+            for (int i = 0; i < n; i++) {
+                exact.query().readRow(0, h, i, q, 0);
+                double s = 0;
+                for (int c = 0; c < d; c++) {
+                    s += (double) q[c] * k[c];
+                }
+                sum += Math.exp(s * exact.scale() - exact.logSumExp()[exact.lseIndex(0, h, i)]);
+            }
+        }
+        return sum / ((double) n * exact.queryHeads());
     }
 
     static Table table(List<Row> rows) {
-        Table t = new Table("source", "mask", "n", "heads×d", "param", "b", "m", "r", "rel err", "± sd", "mean |ΔL|");
+        Table t = new Table("source", "mask", "n", "heads×d", "param", "b", "m", "r", "rel err", "± sd", "mean |ΔL|",
+                "mass on key 0");
         for (Row r : rows) {
             t.row(r.source(), r.causal() ? "causal" : "non-causal", r.n(), r.heads() + "×" + r.d(), r.param(),
                     r.block(), r.samples(), r.projections(), Table.num(r.relError(), 4), Table.num(r.relErrorStd(), 4),
-                    Table.num(r.lseError(), 4));
+                    Table.num(r.lseError(), 4), Table.num(r.sinkMass(), 3));
         }
         return t;
     }

@@ -36,7 +36,7 @@ final class ReportText {
             seeds (each seed draws new projections and samples). Model sources are the post-RoPE Q, K, V of one \
             layer of a real model reading real text (`LayerCapture`), all heads; synthetic sources use the \
             `clustered`/`random` inputs of ALGORITHM.md §4. mean |ΔL| is the error of the row log-normalisers. \
-            Causal problems at or below minSeqLen, and the diagonal leaves of the causal recursion, are exact.
+            Causal problems at or below minSeqLen, and the diagonal leaves of the causal recursion, are exact.             **mass on key 0** is the mean exact attention weight on the first key (BOS for model inputs): large             language models often park much of their attention there (an "attention sink"), a single key that             the sorted LSH blocks rarely hold and uniform sampling rarely draws, so a high value would predict a             large log-normaliser error. Non-causal rows apply a causally trained model's Q and K to all keys,             future ones included: they measure the approximation, not the model.
 
             """;
 

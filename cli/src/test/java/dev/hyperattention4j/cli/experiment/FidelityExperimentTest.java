@@ -33,7 +33,7 @@ class FidelityExperimentTest {
                         r.path("relError").asDouble());
             }
         }
-        assertThat(smallM.keySet()).containsExactlyInAnyOrder("stories260K.bin L0", "stories260K.bin L4", "clustered");
+        assertThat(smallM.keySet()).containsExactlyInAnyOrder("stories260K L0", "stories260K L4", "clustered");
         for (String source : smallM.keySet()) {
             assertThat(largeM.get(source)).as(source).isLessThan(smallM.get(source));
         }
@@ -41,6 +41,7 @@ class FidelityExperimentTest {
         assertThat(real.path("kind").asText()).isEqualTo("model");
         assertThat(real.path("heads").asInt()).isEqualTo(8);
         assertThat(real.path("d").asInt()).isEqualTo(8);
+        assertThat(real.path("sinkMass").asDouble()).isBetween(0.0, 1.0);
         assertThat(out.resolve("fidelity-m.png")).isNotEmptyFile();
     }
 }
