@@ -28,7 +28,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "patched-layers", mixinStandardHelpOptions = true,
         description = {"Perplexity, its change against exact attention, and the attention and end-to-end speedups",
-                "with the last L = 0..layers layers on HyperAttention. Writes patched-layers-<model>.json and one PNG",
+                "with the last L = 0..layers layers on HyperAttention. Writes patched-layers-<model>-<text>.json and a PNG",
                 "per context to --out."})
 public final class PatchedLayersExperiment implements Callable<Integer> {
     static final String NAME = "patched-layers";
@@ -47,7 +47,7 @@ public final class PatchedLayersExperiment implements Callable<Integer> {
     int[] contexts;
 
     @Option(names = "--tokens", defaultValue = "65536", description = "tokens of text per context length: "
-            + "windows = max(1, tokens/ctx) (default ${DEFAULT-VALUE})")
+            + "windows = max(2, tokens/ctx), at most what the text holds (default ${DEFAULT-VALUE})")
     long tokenBudget;
 
     @Option(names = "--windows", description = "exact number of windows per context (overrides --tokens)")
@@ -57,7 +57,7 @@ public final class PatchedLayersExperiment implements Callable<Integer> {
     int[] layerCounts;
 
     public record Settings(String model, String text, List<Integer> contexts, long tokens, Integer windows,
-                           List<Integer> layers, String hyper, long seed, int check, int threads) {}
+                           List<Integer> layers, String hyper, String exactKernel, long seed, int check, int threads) {}
 
     /**
      * One (context, L). {@code deltaNll} is the paired change of mean cross-entropy against L = 0 on the same
@@ -91,9 +91,9 @@ public final class PatchedLayersExperiment implements Callable<Integer> {
             }
             Settings settings = new Settings(model.toString(), text.toString(), Arrays.stream(ctxs).boxed().toList(),
                     tokenBudget, windowsOverride, Arrays.stream(ls).boxed().toList(), hyperOptions.describe(),
-                    opts.seed, opts.check, threads);
+                    ModelText.exactAttention(m.config().headDim(), pool).name(), opts.seed, opts.check, threads);
             MachineInfo machine = MachineInfo.describe(threads, true);
-            String name = fileName(model);
+            String name = fileName(model, text);
             long longest = Arrays.stream(ctxs).mapToLong(c -> (long) windows(c, Long.MAX_VALUE) * c).max().orElse(0);
             int[] tokens = ModelText.tokens(m, text, longest + 1);
             LlamaModel llama = LlamaModel.of(m);
@@ -142,7 +142,7 @@ public final class PatchedLayersExperiment implements Callable<Integer> {
     }
 
     private int windows(int ctx, long available) {
-        int w = windowsOverride != null ? windowsOverride : (int) Math.max(1, tokenBudget / ctx);
+        int w = windowsOverride != null ? windowsOverride : (int) Math.max(2, tokenBudget / ctx);
         return (int) Math.min(w, Perplexity.windowCount((int) Math.min(Integer.MAX_VALUE, available), ctx));
     }
 
@@ -150,8 +150,9 @@ public final class PatchedLayersExperiment implements Callable<Integer> {
         return ctx + "/" + l;
     }
 
-    static String fileName(Path model) {
-        return NAME + "-" + displayName(model);
+    /** {@code patched-layers-<model>-<text>}, so several models and texts share one results directory. */
+    static String fileName(Path model, Path text) {
+        return NAME + "-" + displayName(model) + "-" + displayName(text);
     }
 
     /** The model's file or directory name without its extension ("stories260K", "tinystories-656k"). */

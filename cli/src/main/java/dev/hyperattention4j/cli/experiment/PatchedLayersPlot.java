@@ -16,12 +16,12 @@ final class PatchedLayersPlot {
     private PatchedLayersPlot() {}
 
     /** Rows of one model and one context length, any order. */
-    static XYChart chart(List<Row> rows) {
+    static XYChart chart(List<Row> rows, String text) {
         List<Row> sorted = rows.stream().sorted(java.util.Comparator.comparingInt(Row::patchedLayers)).toList();
         Row first = sorted.getFirst();
         boolean delta = first.beyondTrainedCtx();
         String left = delta ? "perplexity change vs exact (same windows)" : "perplexity";
-        XYChart chart = Charts.chart(first.model() + ", context " + first.ctx() + " tokens"
+        XYChart chart = Charts.chart(first.model() + " on " + text + ", context " + first.ctx() + " tokens"
                         + (delta ? " (beyond trained " + first.trainedCtx() + ": change only)" : ""),
                 "number of final layers on HyperAttention", left);
         chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW)

@@ -39,6 +39,7 @@ final class ReportWriter {
                 + "in this directory (`ha4j report --out <dir>` regenerates it). Paper: Han et al., *HyperAttention: "
                 + "Long-context Attention in Near-Linear Time*, arXiv 2310.05869.\n\n");
         machine(md, docs);
+        ReportSummary.write(md, docs);
         for (Map.Entry<String, JsonNode> e : docs.entrySet()) {
             if (e.getValue().path("experiment").asText().equals(PatchedLayersExperiment.NAME)) {
                 patchedLayers(md, dir, e.getKey(), e.getValue());
@@ -109,7 +110,8 @@ final class ReportWriter {
     private static void patchedLayers(StringBuilder md, Path dir, String file, JsonNode doc) throws IOException {
         List<PatchedLayersExperiment.Row> rows = rows(doc, PatchedLayersExperiment.Row.class);
         String model = rows.isEmpty() ? file : rows.getFirst().model();
-        header(md, "Perplexity and speedup vs patched layers: " + model, file, doc);
+        String text = textName(doc);
+        header(md, "Perplexity and speedup vs patched layers: " + model + " on " + text, file, doc);
         md.append(ReportText.PATCHED_LAYERS);
         if (rows.isEmpty()) {
             return;
@@ -121,9 +123,14 @@ final class ReportWriter {
         }
         String base = file.substring(0, file.length() - ".json".length());
         for (Map.Entry<Integer, List<PatchedLayersExperiment.Row>> e : byCtx.entrySet()) {
-            png(md, dir, base + "-n" + e.getKey() + ".png", PatchedLayersPlot.chart(e.getValue()),
+            png(md, dir, base + "-n" + e.getKey() + ".png", PatchedLayersPlot.chart(e.getValue(), text),
                     model + " at " + e.getKey() + " tokens");
         }
+    }
+
+    static String textName(JsonNode doc) {
+        Path p = Path.of(doc.path("settings").path("text").asText("?"));
+        return p.getFileName() == null ? p.toString() : p.getFileName().toString();
     }
 
     private static void singleLayer(StringBuilder md, Path dir, String file, JsonNode doc) throws IOException {

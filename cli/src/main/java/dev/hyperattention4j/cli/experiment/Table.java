@@ -10,7 +10,10 @@ final class Table {
     private final List<String[]> rows = new ArrayList<>();
 
     Table(String... header) {
-        this.header = header;
+        this.header = header.clone();
+        for (int i = 0; i < header.length; i++) {
+            this.header[i] = header[i].replace("|", "\\|");
+        }
     }
 
     Table row(Object... cells) {
@@ -19,7 +22,7 @@ final class Table {
         }
         String[] s = new String[cells.length];
         for (int i = 0; i < cells.length; i++) {
-            s[i] = String.valueOf(cells[i]);
+            s[i] = String.valueOf(cells[i]).replace("|", "\\|");   // a pipe would end the Markdown cell
         }
         rows.add(s);
         return this;

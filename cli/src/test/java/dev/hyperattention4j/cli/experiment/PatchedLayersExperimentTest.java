@@ -22,7 +22,7 @@ class PatchedLayersExperimentTest {
         Cli.Run run = Cli.run("experiment", "patched-layers", "--out", out.toString(), "--model", modelPath.toString(),
                 "--text", text.toString(), "--ctx", "128,256", "--windows", "2", "--check", "8", "--threads", "1");
         assertThat(run.exitCode()).isZero();
-        JsonNode doc = Cli.json(out.resolve("patched-layers-stories260K.json"));
+        JsonNode doc = Cli.json(out.resolve("patched-layers-stories260K-war_and_peace.json"));
         assertThat(doc.path("status").asText()).isEqualTo("complete");
         JsonNode rows = doc.path("rows");
         assertThat(rows).hasSize(2 * 6);                   // two contexts × L = 0..5
@@ -51,7 +51,7 @@ class PatchedLayersExperimentTest {
             assertThat(l0.path("ppl").asDouble()).isEqualTo(plain.perplexity());
             assertThat(l0.path("tokensScored").asLong()).isEqualTo(plain.tokensScored());
         }
-        assertThat(out.resolve("patched-layers-stories260K-n128.png")).isNotEmptyFile();
-        assertThat(Files.readString(out.resolve("RESULTS.md"))).contains("stories260K", "patched-layers-stories260K-n256.png");
+        assertThat(out.resolve("patched-layers-stories260K-war_and_peace-n128.png")).isNotEmptyFile();
+        assertThat(Files.readString(out.resolve("RESULTS.md"))).contains("stories260K", "patched-layers-stories260K-war_and_peace-n256.png");
     }
 }
