@@ -105,7 +105,8 @@ public final class BenchHyperCommand implements Callable<Integer> {
     /** One measured configuration. */
     public record Row(int n, int d, int heads, boolean causal, String input, double exactSeconds, double hyperSeconds,
                       double speedup, double relError, double exactGflops, Map<String, Double> profileMs,
-                      double blockGflopsPerThread, double checkError) {}
+                      double blockGflopsPerThread, double peakGflopsPerThread, double blockPercentOfPeak,
+                      double checkError) {}
 
     @Override
     public Integer call() throws Exception {
@@ -159,8 +160,10 @@ public final class BenchHyperCommand implements Callable<Integer> {
                                 }
                                 if (profile) {
                                     System.out.println("    profile (ms, summed over threads): " + row.profileMs()
-                                            + String.format(Locale.ROOT, "; block part %.0f GFLOP/s per thread",
-                                            row.blockGflopsPerThread()));
+                                            + String.format(Locale.ROOT, "; block part %.0f GFLOP/s per thread = "
+                                                    + "%.0f%% of the measured 1-thread FMA peak (%.0f GFLOP/s)",
+                                            row.blockGflopsPerThread(), row.blockPercentOfPeak(),
+                                            row.peakGflopsPerThread()));
                                 }
                             }
                         }
@@ -257,10 +260,28 @@ public final class BenchHyperCommand implements Callable<Integer> {
         double blockFlops = blockFlops(n, d, causal) * q.heads();
         double blockGf = prof.nanos(HyperProfile.Phase.BLOCKS) > 0
                 ? blockFlops / prof.nanos(HyperProfile.Phase.BLOCKS) : Double.NaN;
+        double peak = peakGflops();
         double check = this.check > 0 ? dev.hyperattention4j.attention.hyper.SpotCheck.measure(hp, this.check, seed)
                 .relError() : Double.NaN;
         return new Row(n, d, q.heads(), causal, input, exactSec, hyperSec, exactSec / hyperSec, err, gflops, ms,
-                blockGf, check);
+                blockGf, peak, 100 * blockGf / peak, check);
+    }
+
+    /** The FP32 FMA peak of one thread, measured in this JVM (best of 5 runs of about 0.1 s). */
+    static double peakGflops() {
+        double best = 0;
+        long iterations = 2_000_000;
+        float sink = 0;
+        for (int i = 0; i < 8; i++) {
+            long t0 = System.nanoTime();
+            sink += dev.hyperattention4j.kernel.FmaPeakProbe.spin(iterations, 0.5f + i);
+            long dt = System.nanoTime() - t0;
+            if (i >= 3) {
+                best = Math.max(best, iterations * (double) dev.hyperattention4j.kernel.FmaPeakProbe.FLOPS_PER_ITERATION
+                        / dt);
+            }
+        }
+        return sink == 12345f ? -best : best;
     }
 
     private double blockFlops(int n, int d, boolean causal) {

@@ -42,8 +42,10 @@ public final class BenchModelCommand implements Callable<Integer> {
     @Option(names = {"-r", "--repetitions"}, paramLabel = "R", description = "Measured runs per test (default: ${DEFAULT-VALUE}).")
     int repetitions = 5;
 
-    @Option(names = "--warmup", paramLabel = "W", description = "Unmeasured runs before each test (default: ${DEFAULT-VALUE}).")
-    int warmup = 2;
+    @Option(names = "--warmup", paramLabel = "SECONDS",
+            description = "Unmeasured runs for this long (at least one) before each test, so the JIT has compiled "
+                    + "the kernels (default: ${DEFAULT-VALUE}).")
+    double warmup = 2.0;
 
     @Option(names = "--json", description = "Print the rows as one JSON document.")
     boolean json;
@@ -54,7 +56,7 @@ public final class BenchModelCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (repetitions < 1 || warmup < 0) {
+        if (repetitions < 1 || !(warmup >= 0)) {
             throw new IllegalArgumentException("--repetitions must be >= 1 and --warmup >= 0");
         }
         List<Row> rows = new ArrayList<>();
@@ -72,7 +74,7 @@ public final class BenchModelCommand implements Callable<Integer> {
                 plans.add(attention.plan(pool, c.layers()));
             }
             int total = (prompts.size() * plans.size() + (int) gens.stream().filter(g -> g > 0).count())
-                    * (repetitions + warmup);
+                    * repetitions;
             SplittableRandom random = new SplittableRandom(1234);
             try (Progress bar = Progress.start("bench", total, json)) {
                 long[] done = {0};
@@ -108,14 +110,16 @@ public final class BenchModelCommand implements Callable<Integer> {
     }
 
     private double[] measure(Runnable work, int tokens, Progress bar, long[] done) {
+        long warmEnd = System.nanoTime() + (long) (warmup * 1e9);
+        do {
+            work.run();
+        } while (System.nanoTime() < warmEnd);
         double[] tps = new double[repetitions];
-        for (int i = 0; i < warmup + repetitions; i++) {
+        for (int i = 0; i < repetitions; i++) {
             long t0 = System.nanoTime();
             work.run();
             long t1 = System.nanoTime();
-            if (i >= warmup) {
-                tps[i - warmup] = tokens / ((t1 - t0) / 1e9);
-            }
+            tps[i] = tokens / ((t1 - t0) / 1e9);
             bar.step(++done[0], null);
         }
         return tps;

@@ -9,6 +9,7 @@ import picocli.CommandLine.Command;
         subcommands = {
                 CommandLine.HelpCommand.class,
                 InspectCommand.class,
+                dev.hyperattention4j.cli.bench.BenchCommand.class,
                 BenchHyperCommand.class,
                 PplCommand.class,
                 GenerateCommand.class,

@@ -109,6 +109,14 @@ public final class BackwardInputs {
         return (queryLength + BackwardKernel.QUERY_TILE - 1) / BackwardKernel.QUERY_TILE;
     }
 
+    public int queryCapacity() {
+        return queryCapacity;
+    }
+
+    public int keyCapacity() {
+        return keyCapacity;
+    }
+
     public int chunks() {
         return chunks;
     }

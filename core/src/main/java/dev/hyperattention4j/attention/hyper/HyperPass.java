@@ -26,7 +26,6 @@ import dev.hyperattention4j.runtime.WorkerPool;
 final class HyperPass {
     /** Query rows per kernel call (the kernel walks them in its own row tiles). */
     static final int QUERY_CHUNK = 256;
-    private static final double MERGE_EPS = 1.1920929e-7;
 
     private HyperPass() {}
 
@@ -48,6 +47,7 @@ final class HyperPass {
         int sampleHead = -1;
         final float[] out1, out2, row;
         final float[] lse1 = new float[QUERY_CHUNK], lse2 = new float[QUERY_CHUNK];
+        final float[] c1 = new float[QUERY_CHUNK], c2 = new float[QUERY_CHUNK];
         int[] sampleRows = new int[0];
         int[] sortKeys = new int[0];
         int[] counts = new int[0];
@@ -143,33 +143,46 @@ final class HyperPass {
                     profile(cx, Phase.SAMPLES, a3, a);
                 }
                 boolean merge2 = sampleKeys != null && sampleKeys.length() > 0;
-                for (int r = 0; r < rows; r++) {
-                    if (logPad != Float.NEGATIVE_INFINITY) {
-                        // zero padding keys of the reference: logit 0, value 0 (compatibility row 3)
+                boolean compat = cfg.compat().epsMerge();
+                if (logPad != Float.NEGATIVE_INFINITY) {
+                    // zero padding keys of the reference: logit 0, value 0 (compatibility row 3)
+                    for (int r = 0; r < rows; r++) {
                         float l = PartialSoftmax.logAddExp(s.lse1[r], logPad);
                         scaleRow(s.out1, r * d, d, (float) Math.exp(s.lse1[r] - l));
                         s.lse1[r] = l;
                     }
-                    if (merge2) {
-                        s.lse1[r] = merge(cfg, s.out1, r * d, s.lse1[r], s.out2, r * d, s.lse2[r] + logWeight, d);
-                    } else if (residual && cfg.compat().epsMerge()) {
-                        // the reference merges even an empty residual: L1 - log(1 + eps)
-                        s.lse1[r] = merge(cfg, s.out1, r * d, s.lse1[r], s.out2, r * d, Float.NEGATIVE_INFINITY, d);
+                }
+                if (merge2 || (residual && compat)) {
+                    // (the reference merges even an empty residual: L1 - log(1 + eps))
+                    if (!merge2) {
+                        java.util.Arrays.fill(s.lse2, 0, rows, Float.NEGATIVE_INFINITY);
                     }
+                    LogSumExpMerge.weights(s.lse1, s.lse2, logWeight, rows, compat, s.c1, s.c2, s.lse1);
+                    for (int r = 0; r < rows; r++) {
+                        LogSumExpMerge.combine(s.out1, r * d, s.c1[r], s.out2, r * d, s.c2[r], d);
+                    }
+                }
+                if (mergeIntoOutput) {
+                    // the causal recursion: the diagonal part already in the output comes first
+                    for (int r = 0; r < rows; r++) {
+                        int local = qLocal[c * qTotal + c0 + r];
+                        s.lse2[r] = local < g.qReal()[j]
+                                ? cx.lse()[p.lseIndex(b, h, g.qStart()[j] + local)] : 0f;
+                    }
+                    LogSumExpMerge.weights(s.lse2, s.lse1, 0f, rows, compat, s.c1, s.c2, s.lse1);
+                }
+                for (int r = 0; r < rows; r++) {
                     int local = qLocal[c * qTotal + c0 + r];
                     if (local >= g.qReal()[j]) {
                         continue;                       // an appended zero row: its result is dropped
                     }
                     int i = g.qStart()[j] + local;
-                    int li = p.lseIndex(b, h, i);
                     if (mergeIntoOutput) {
                         p.output().readRow(b, h, i, s.row, 0);
-                        cx.lse()[li] = merge(cfg, s.row, 0, cx.lse()[li], s.out1, r * d, s.lse1[r], d);
-                        p.output().writeRow(b, h, i, s.row, 0);
-                    } else {
-                        p.output().writeRow(b, h, i, s.out1, r * d);
-                        cx.lse()[li] = s.lse1[r];
+                        LogSumExpMerge.combine(s.out1, r * d, s.c2[r], s.row, 0, s.c1[r], d);
                     }
+                    p.output().writeRow(b, h, i, s.out1, r * d);
+                    cx.lse()[p.lseIndex(b, h, i)] = s.lse1[r];
                 }
                 profile(cx, Phase.MERGE, a);
             }
@@ -243,43 +256,6 @@ final class HyperPass {
             }
             rows[p] = l < real ? start + l : stand; // any valid row stands in for a zero row
         }
-    }
-
-    /**
-     * Merges part 2 into part 1 in place and returns the union's L: the exact log-add-exp, or with
-     * {@link HyperConfig.Compat#epsMerge()} the reference's {@code c = 1/(1+exp(L2-L1))}, {@code L = L1 - log(c+eps)}.
-     */
-    static float merge(HyperConfig cfg, float[] o1, int off1, float l1, float[] o2, int off2, float l2, int d) {
-        if (!cfg.compat().epsMerge()) {
-            if (l2 == Float.NEGATIVE_INFINITY) {
-                return l1;
-            }
-            if (l1 == Float.NEGATIVE_INFINITY) {
-                System.arraycopy(o2, off2, o1, off1, d);
-                return l2;
-            }
-            // one exp and one log: e = exp(-|l1 - l2|), L = max + log(1+e), weights 1/(1+e) and e/(1+e)
-            // (Math.log is an intrinsic, log1p is not; 1+e loses nothing a float result keeps)
-            double diff = (double) l1 - l2;
-            double e = Math.exp(-Math.abs(diff));
-            double big = 1.0 / (1.0 + e), small = e * big;
-            float c1 = (float) (diff >= 0 ? big : small), c2 = (float) (diff >= 0 ? small : big);
-            for (int k = 0; k < d; k++) {
-                o1[off1 + k] = c1 * o1[off1 + k] + c2 * o2[off2 + k];
-            }
-            return (float) (Math.max(l1, l2) + Math.log(1.0 + e));
-        }
-        double c = 1.0 / (1.0 + Math.exp((double) l2 - l1));
-        if (l2 == Float.NEGATIVE_INFINITY) {
-            c = 1.0;
-        } else if (l1 == Float.NEGATIVE_INFINITY) {
-            c = 0.0;
-        }
-        float c1 = (float) c, c2 = (float) (1.0 - c);
-        for (int k = 0; k < d; k++) {
-            o1[off1 + k] = c1 * o1[off1 + k] + c2 * o2[off2 + k];
-        }
-        return (float) (l1 - Math.log(c + MERGE_EPS));
     }
 
     private static void scaleRow(float[] x, int off, int d, float f) {

@@ -18,7 +18,8 @@ import java.util.stream.Stream;
 /**
  * The one entry point for model files. The format is detected from the content, never from the file name:
  * <ol>
- *   <li>a directory: its {@code model.safetensors.index.json}, {@code model.safetensors}, or single {@code .gguf};</li>
+ *   <li>a directory: its {@code model.safetensors.index.json}, {@code model.safetensors}, single {@code .gguf}, or
+ *       single {@code .bin} other than {@code tok*.bin} (then detected by content like any file);</li>
  *   <li>bytes "GGUF" at offset 0: GGUF;</li>
  *   <li>a JSON object: a safetensors shard index;</li>
  *   <li>a plausible uint64 header length followed by '{': safetensors (config.json and tokenizer.json beside it);</li>
@@ -69,8 +70,18 @@ public final class ModelLoader {
         if (ggufs.size() == 1) {
             return ggufs.getFirst();
         }
-        throw new ModelFormatException(path, "directory", "holds no model.safetensors, shard index or single .gguf",
-                -1);
+        List<Path> checkpoints;
+        try (Stream<Path> files = Files.list(path)) { // llama2.c: the one .bin that is not a tokenizer
+            checkpoints = files.filter(p -> {
+                String name = p.getFileName().toString();
+                return name.endsWith(".bin") && !name.startsWith("tok") && Files.isRegularFile(p);
+            }).toList();
+        }
+        if (ggufs.isEmpty() && checkpoints.size() == 1) {
+            return checkpoints.getFirst();
+        }
+        throw new ModelFormatException(path, "directory", "holds no model.safetensors, shard index, single .gguf "
+                + "or single llama2.c .bin", -1);
     }
 
     /** Detects the format of a regular file from its first bytes and size. */
@@ -87,6 +98,11 @@ public final class ModelLoader {
         head.get(b);
         if (b.length >= 4 && b[0] == 'G' && b[1] == 'G' && b[2] == 'U' && b[3] == 'F') {
             return Format.GGUF;
+        }
+        if (b.length >= 8 && b[0] == '2' && b[1] == '4' && b[2] == 'k' && b[3] == 'a') { // uint32 0x616b3432 LE
+            throw new ModelFormatException(file, "magic", "is a llama2.c export.py version-"
+                    + MemorySegment.ofArray(b).get(BinaryReader.INT, 4) + " file (\"ak42\" header); only the legacy "
+                    + "run.c format (export --version 0) is supported", 0);
         }
         int first = 0;
         while (first < b.length && Character.isWhitespace(b[first])) {

@@ -104,4 +104,35 @@ final class DecodeAttention {
             }
         }
     }
+
+    /**
+     * The same computation in plain scalar code, for the first prompt of a fresh JVM (see {@link KernelWarmup}):
+     * exact, fast from the first call in interpreted and C1 code, where vector code is not.
+     */
+    static void headScalar(float[] q, int qOff, float[] keysT, float[] values, int kvh, int headDim, int capacity,
+                           int length, float scale, float[] scores, float[] out, int outOff) {
+        int kBase = kvh * headDim * capacity;
+        float max = Float.NEGATIVE_INFINITY;
+        for (int j = 0; j < length; j++) {
+            float s = 0f;
+            for (int c = 0; c < headDim; c++) {
+                s += q[qOff + c] * keysT[kBase + c * capacity + j];
+            }
+            scores[j] = s * scale;
+            max = Math.max(max, scores[j]);
+        }
+        float sum = 0f;
+        for (int j = 0; j < length; j++) {
+            scores[j] = (float) Math.exp(scores[j] - max);
+            sum += scores[j];
+        }
+        java.util.Arrays.fill(out, outOff, outOff + headDim, 0f);
+        int vBase = kvh * capacity * headDim;
+        for (int j = 0; j < length; j++) {
+            float w = scores[j] / sum;
+            for (int c = 0; c < headDim; c++) {
+                out[outOff + c] += w * values[vBase + j * headDim + c];
+            }
+        }
+    }
 }

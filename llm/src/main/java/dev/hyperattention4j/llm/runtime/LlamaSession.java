@@ -23,6 +23,8 @@ public final class LlamaSession {
     public static final int TILE = 32;
     /** Multiply-adds below which a single-token matrix product stays on one thread. */
     static final long SPLIT_ROWS_MACS = 1L << 18;
+    /** Prompts up to this length use scalar exact attention until the vector kernels are compiled. */
+    static final int COLD_PROMPT = 256;
 
     private final LlamaModel model;
     private final ModelConfig c;
@@ -135,6 +137,8 @@ public final class LlamaSession {
             }
             if (n == 1) {
                 decodeAttention(l, p0);
+            } else if (n <= COLD_PROMPT && !KernelWarmup.ready() && plan.forLayer(l) == plan.exact()) {
+                coldAttention(l, p0, n);
             } else {
                 FloatTensor qv = FloatTensor.strided(q, 0, new int[] {1, c.heads(), n, c.headDim()},
                         new long[] {0, c.headDim(), qP, 1});
@@ -202,6 +206,18 @@ public final class LlamaSession {
             rope.apply(q, (t0 + t) * qP, c.heads(), pos);
             rope.apply(s.k, t * kvP, c.kvHeads(), pos);
             cache.put(l, pos, s.k, t * kvP, s.v, t * kvP);
+        }
+    }
+
+    /** Exact attention of a short prompt in scalar code, while the vector kernels are still being compiled. */
+    private void coldAttention(int l, int p0, int n) {
+        int g = c.groupSize(), hd = c.headDim();
+        float[] kt = cache.keysTransposed(l), vv = cache.valueRows(l), scores = scratch[0].scores;
+        for (int i = 0; i < n; i++) {
+            for (int h = 0; h < c.heads(); h++) {
+                DecodeAttention.headScalar(q, i * qP + h * hd, kt, vv, h / g, hd, cache.capacity(), p0 + i + 1,
+                        scale, scores, att, i * qP + h * hd);
+            }
         }
     }
 

@@ -28,6 +28,7 @@ public final class PanelLinear implements Linear {
     }
 
     static PanelLinear pack(WeightTensor w) {
+        KernelWarmup.start();
         int rows = w.rows(), cols = w.cols();
         long size = (long) Linear.roundUp(rows, W) * cols;
         if (size > Integer.MAX_VALUE - 16) {
@@ -72,6 +73,40 @@ public final class PanelLinear implements Linear {
         if (rowFrom % W != 0) {
             throw new IllegalArgumentException("row range must start at a multiple of " + W + ", got " + rowFrom);
         }
+        if (KernelWarmup.ready()) {
+            applyVector(x, xOff, xStride, tokens, out, outOff, outStride, rowFrom, rowTo);
+        } else {
+            applyScalar(x, xOff, xStride, tokens, out, outOff, outStride, rowFrom, rowTo);
+        }
+    }
+
+    /**
+     * The cold-start path: the same per-lane FMA chain in k order as the vector kernels, so the results are
+     * bit-identical, but fast from the first call in interpreted and C1 code.
+     */
+    void applyScalar(float[] x, int xOff, int xStride, int tokens, float[] out, int outOff, int outStride,
+                     int rowFrom, int rowTo) {
+        int b0 = rowFrom / W, b1 = (rowTo + W - 1) / W;
+        float[] acc = new float[W];
+        for (int t = 0; t < tokens; t++) {
+            int xb = xOff + t * xStride, ob = outOff + t * outStride;
+            for (int b = b0; b < b1; b++) {
+                java.util.Arrays.fill(acc, 0f);
+                int p = b * cols * W;
+                for (int k = 0; k < cols; k++) {
+                    float xk = x[xb + k];
+                    int pk = p + k * W;
+                    for (int l = 0; l < W; l++) {
+                        acc[l] = Math.fma(panel[pk + l], xk, acc[l]);
+                    }
+                }
+                System.arraycopy(acc, 0, out, ob + b * W, W);
+            }
+        }
+    }
+
+    void applyVector(float[] x, int xOff, int xStride, int tokens, float[] out, int outOff, int outStride,
+                     int rowFrom, int rowTo) {
         int b0 = rowFrom / W, b1 = (rowTo + W - 1) / W;
         if (tokens < 8) {
             for (int t = 0; t < tokens; t++) {

@@ -49,6 +49,7 @@ public final class BpeTokenizer implements Tokenizer {
     private final boolean prefixEverySegment;
     private final boolean ignoreMerges;
     private final boolean nfc;
+    private final boolean fuseUnknown;
     private final List<Pattern> preTokenizer;
     private final SpecialTokenSplitter specials;
     private final int unkId;
@@ -76,6 +77,7 @@ public final class BpeTokenizer implements Tokenizer {
         this.prefixEverySegment = b.prefixEverySegment;
         this.ignoreMerges = b.ignoreMerges;
         this.nfc = b.nfc;
+        this.fuseUnknown = b.fuseUnknown;
         this.preTokenizer = List.copyOf(b.preTokenizer);
         this.specials = specials;
         this.unkId = b.unkId;
@@ -138,14 +140,13 @@ public final class BpeTokenizer implements Tokenizer {
 
     /** Code points to ids (byte fallback for the rest), then merges. */
     private void encodeSymbols(String normalized, IntList out) {
-        int[] ids = new int[normalized.length() * 4];
-        int n = 0;
+        IntList ids = new IntList(normalized.length() + 16); // grows only for byte-fallback characters
         boolean lastWasUnk = false;
         for (int i = 0; i < normalized.length(); ) {
             int cp = normalized.codePointAt(i);
             int id = symbolId(cp);
             if (id >= 0) {
-                ids[n++] = id;
+                ids.add(id);
                 lastWasUnk = false;
             } else {
                 byte[] utf8 = new String(Character.toChars(cp)).getBytes(StandardCharsets.UTF_8);
@@ -155,17 +156,17 @@ public final class BpeTokenizer implements Tokenizer {
                 }
                 if (allBytes) {
                     for (byte x : utf8) {
-                        ids[n++] = byteIds[x & 0xFF];
+                        ids.add(byteIds[x & 0xFF]);
                     }
                     lastWasUnk = false;
-                } else if (!lastWasUnk) { // consecutive unknowns fuse into one <unk>, as HF's fuse_unk
-                    ids[n++] = Math.max(unkId, 0);
+                } else if (unkId >= 0 && !(fuseUnknown && lastWasUnk)) { // HF fuse_unk: a run gives one <unk>
+                    ids.add(unkId);
                     lastWasUnk = true;
-                }
+                } // no unknown token either: the character cannot be represented and is dropped
             }
             i += Character.charCount(cp);
         }
-        out.addAll(BpeMerger.merge(ids, n, merges));
+        out.addAll(BpeMerger.merge(ids.data, ids.size, merges));
     }
 
     private int symbolId(int cp) {
@@ -327,8 +328,16 @@ public final class BpeTokenizer implements Tokenizer {
      * byte-level. Otherwise it becomes the unknown token and is lost on decode.
      */
     public boolean canEncode(int codePoint) {
-        if (mode == Mode.BYTE_LEVEL || (codePoint == ' ' && addPrefix) || symbolId(codePoint) >= 0
-                || (codePoint == ' ' && symbolId(spaceSymbol) >= 0)) {
+        if (mode == Mode.BYTE_LEVEL) {
+            return true;
+        }
+        if (codePoint == spaceSymbol && spaceSymbol != ' ') {
+            return false; // a literal "▁" in the text decodes as a space
+        }
+        if (codePoint == ' ') {
+            codePoint = spaceSymbol;
+        }
+        if (symbolId(codePoint) >= 0) {
             return true;
         }
         for (byte b : new String(Character.toChars(codePoint)).getBytes(StandardCharsets.UTF_8)) {
@@ -337,6 +346,12 @@ public final class BpeTokenizer implements Tokenizer {
             }
         }
         return true;
+    }
+
+    /** The SentencePiece byte-fallback piece of byte b, e.g. {@code <0x0A>}. */
+    public static String bytePiece(int b) {
+        String hex = "0123456789ABCDEF";
+        return "<0x" + hex.charAt((b >> 4) & 15) + hex.charAt(b & 15) + ">";
     }
 
     /** Id of a piece, or -1. */
@@ -358,6 +373,7 @@ public final class BpeTokenizer implements Tokenizer {
         boolean byteFallback = true;
         boolean ignoreMerges;
         boolean nfc;
+        boolean fuseUnknown;
         boolean splitSpecials;
         List<Pattern> preTokenizer = new ArrayList<>();
         int unkId = -1;
@@ -381,6 +397,8 @@ public final class BpeTokenizer implements Tokenizer {
         public Builder ignoreMerges(boolean v) { ignoreMerges = v; return this; }
         /** Apply Unicode NFC to the input first (Qwen2's normalizer). */
         public Builder nfc(boolean v) { nfc = v; return this; }
+        /** Consecutive unrepresentable characters give one unknown token (HF's fuse_unk). */
+        public Builder fuseUnknown(boolean v) { fuseUnknown = v; return this; }
         public Builder splitSpecials(boolean v) { splitSpecials = v; return this; }
         public Builder preTokenizer(List<Pattern> v) { preTokenizer = new ArrayList<>(v); return this; }
         public Builder unkId(int v) { unkId = v; return this; }
@@ -446,7 +464,7 @@ public final class BpeTokenizer implements Tokenizer {
                 }
                 if (byteFallback) {
                     for (int b = 0; b < 256; b++) {
-                        byteIds[b] = pieceToId.getOrDefault("<0x%02X>".formatted(b), -1);
+                        byteIds[b] = pieceToId.getOrDefault(bytePiece(b), -1);
                     }
                 }
             }

@@ -51,8 +51,11 @@ public final class GgufTokenizers {
                             + " has unknown type " + codes[i]);
                 }
             }
-        } else {
-            java.util.Arrays.fill(types, TokenType.NORMAL);
+        } else { // older files: recognise byte-fallback pieces by their spelling so they decode to bytes
+            for (int i = 0; i < n; i++) {
+                types[i] = tokens[i].length() == 6 && tokens[i].startsWith("<0x") && tokens[i].endsWith(">")
+                        ? TokenType.BYTE : TokenType.NORMAL;
+            }
         }
         List<String[]> merges = md.has("tokenizer.ggml.merges") ? merges(file, md.strings("tokenizer.ggml.merges"))
                 : null;
@@ -71,7 +74,8 @@ public final class GgufTokenizers {
                     b.scores(scores);
                 }
                 b.kind("gguf-llama").mode(BpeTokenizer.Mode.SENTENCEPIECE).spaceSymbol('\u2581')
-                        .addPrefix(md.bool("tokenizer.ggml.add_space_prefix", true)).byteFallback(true);
+                        .addPrefix(md.bool("tokenizer.ggml.add_space_prefix", true)).byteFallback(true)
+                        .fuseUnknown(true); // as SentencePiece: a run of unknown characters is one <unk>
             }
             case "gpt2" -> {
                 if (merges == null) {

@@ -42,7 +42,7 @@ public final class HfTokenizerJson {
         if (!Files.isRegularFile(file)) {
             throw new TokenizerFormatException(file, "tokenizer.json", "is missing (needed next to the weights)");
         }
-        if (Files.size(file) > 256L << 20) {
+        if (Files.size(file) > 128L << 20) { // real files are < 40 MB; bounds the JSON tree
             throw new TokenizerFormatException(file, "tokenizer.json", "is implausibly large");
         }
         JsonNode root;
@@ -114,6 +114,7 @@ public final class HfTokenizerJson {
                 .pieces(pieces).types(types).merges(merges(file, model.path("merges")))
                 .byteFallback(model.path("byte_fallback").asBoolean(false))
                 .ignoreMerges(model.path("ignore_merges").asBoolean(false))
+                .fuseUnknown(model.path("fuse_unk").asBoolean(false))
                 .unkId(unkId).bosId(bosId).eosId(eosId).splitSpecials(true).addPrefix(false)
                 .prefixEverySegment(true);
         normalizer(file, root.path("normalizer"), b);

@@ -37,6 +37,9 @@ class RealModelsTest {
             }
             assertThat(model.tensors()).hasSize(1 + 5 * 9 + 1);
         }
+        try (Model fromDirectory = ModelLoader.open(bin.getParent())) { // the directory finds the one checkpoint
+            assertThat(fromDirectory.config().format()).isEqualTo("llama2c");
+        }
     }
 
     @Test

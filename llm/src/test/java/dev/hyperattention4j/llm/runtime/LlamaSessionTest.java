@@ -114,20 +114,23 @@ class LlamaSessionTest {
     /** Results do not depend on the thread count or on the exact kernel chosen per layer. */
     @Test
     void threadCountAndPlanDoNotChangeExactResults() {
+        KernelWarmup.awaitReady();   // compare vector paths, not the cold-start scalar path with them
         ModelConfig c = SyntheticModel.config(128, 384, 2, 8, 4, 2048, RopeStyle.ROTATE_HALF, true);
         SyntheticModel weights = new SyntheticModel(c, 4, DType.F32, false);
         LlamaModel model = LlamaModel.of(c, weights);
         int[] toks = tokens(200, 2048, 5);
         float[] a, b, d;
         try (WorkerPool one = new WorkerPool(1)) {
-            LlamaSession s = model.newSession(256, AttentionPlan.exact(new FlashAttention(one)), one);
+            LlamaSession s = model.newSession(256, AttentionPlan.exact(new RowwiseAttention(one)), one);
             a = new float[200 * s.logitStride()];
             s.forward(toks, 0, 200, a, 0);
         }
-        LlamaSession s2 = model.newSession(256, AttentionPlan.exact(new FlashAttention(pool)), pool);
+        LlamaSession s2 = model.newSession(256, AttentionPlan.exact(new RowwiseAttention(pool)), pool);
         b = new float[200 * s2.logitStride()];
         s2.forward(toks, 0, 200, b, 0);
-        assertThat(b).containsExactly(a);
+        int firstDiff = java.util.Arrays.mismatch(a, b);
+        assertThat(firstDiff).as("first differing logit (%s vs %s)", firstDiff < 0 ? "" : a[firstDiff],
+                firstDiff < 0 ? "" : b[firstDiff]).isEqualTo(-1);
         // the last layer through the float64 oracle instead: same logits to float rounding
         LlamaSession s3 = model.newSession(256, AttentionPlan.patchLast(new FlashAttention(pool), 1, c.layers(), l -> new NaiveAttention()),
                 pool);

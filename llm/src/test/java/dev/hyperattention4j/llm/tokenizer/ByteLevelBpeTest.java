@@ -25,7 +25,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * ranks; the same vocabulary is read from a GGUF {@code gpt2} tokenizer and from a {@code tokenizer.json}.
  */
 class ByteLevelBpeTest {
-    private static final String[][] MERGES = {
+    static final String[][] MERGES = {
             {"h", "e"}, {"l", "l"}, {"he", "ll"}, {"hell", "o"}, {"Ġ", "w"}, {"o", "r"}, {"Ġw", "or"}, {"l", "d"},
             {"Ġwor", "ld"}, {"1", "2"}, {"12", "3"}, {"Ã", "©"}, {"Ġ", "Ġ"}};
     static final int EOT = 256 + MERGES.length; // 269

@@ -29,6 +29,8 @@ public final class GgufFile {
     private static final long MAX_KEYS = 1 << 20;
     private static final long MAX_STRING = 1 << 30;
     private static final int MAX_NESTING = 4;
+    /** Real vocabularies have ~10^5-10^6 entries; the cap bounds the Java arrays a hostile file can request. */
+    private static final long MAX_ARRAY = 1 << 24;
 
     private final int version;
     private final GgufMetadata metadata;
@@ -206,9 +208,9 @@ public final class GgufFile {
             throw in.errors().error(key, "arrays nested deeper than " + MAX_NESTING, at);
         }
         long count = in.readLong(key + " (array length)");
-        if (count < 0 || count > Integer.MAX_VALUE - 8 || count * element.minSize() > in.remaining()) {
+        if (count < 0 || count > MAX_ARRAY || count * element.minSize() > in.remaining()) {
             throw in.errors().error(key, "array length " + Long.toUnsignedString(count) + " of " + element
-                    + " cannot fit in the " + in.remaining() + " bytes left", at + 4);
+                    + " exceeds the limit of " + MAX_ARRAY + " or the " + in.remaining() + " bytes left", at + 4);
         }
         int n = (int) count;
         Object value = switch (element) {

@@ -27,7 +27,9 @@ import java.util.Map;
 public final class SafetensorsFile {
     /** The safetensors specification caps the header at 100 MB. */
     public static final long MAX_HEADER = 100_000_000L;
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Duplicate tensor names would make which entry wins an accident of the parser: reject them. */
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
     private final Map<String, WeightTensor> tensors;
     private final Map<String, String> metadata;

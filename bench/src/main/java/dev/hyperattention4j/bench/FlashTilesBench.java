@@ -1,0 +1,88 @@
+package dev.hyperattention4j.bench;
+
+import dev.hyperattention4j.kernel.FlashTiles;
+import dev.hyperattention4j.kernel.PackedKeyValues;
+import dev.hyperattention4j.kernel.VectorWidth;
+import java.util.Arrays;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * The three phases of one 128-query × 128-key step of the flash kernel, each alone, data in cache: the Q·Kᵀ tile
+ * (2·128·128·d flops), the online-softmax update (128·128 exponentials) and the P·V tile (2·128·128·d flops).
+ * GFLOP/s of a matmul phase = 2·128·128·d / (µs per op) / 1000.
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 2, jvmArgsAppend = "--add-modules=jdk.incubator.vector")
+public class FlashTilesBench {
+    static final int ROWS = 128, T = FlashTiles.KEY_TILE;
+
+    @Param({"64", "128"})
+    int d;
+
+    float[] q, kT, s, laneMax, v, o, m, corr, laneSum, scoresCopy;
+    double[] l;
+    int dp;
+
+    @Setup
+    public void setup() {
+        Random r = new Random(1);
+        dp = PackedKeyValues.valueStride(d);
+        q = fill(r, new float[ROWS * d]);
+        kT = fill(r, new float[d * T]);
+        v = fill(r, new float[T * dp]);
+        s = new float[ROWS * T];
+        laneMax = new float[ROWS * VectorWidth.LANES];
+        o = new float[ROWS * dp];
+        m = new float[ROWS];
+        corr = new float[ROWS];
+        laneSum = new float[VectorWidth.LANES];
+        l = new double[ROWS];
+        Arrays.fill(corr, 1f);
+        FlashTiles.scoreTile(q, 0, ROWS, d, kT, 0, s, laneMax);
+        scoresCopy = s.clone();
+    }
+
+    private static float[] fill(Random r, float[] x) {
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) r.nextGaussian();
+        }
+        return x;
+    }
+
+    @Benchmark
+    public float[] scoreTile() {
+        FlashTiles.scoreTile(q, 0, ROWS, d, kT, 0, s, laneMax);
+        return s;
+    }
+
+    /** Includes restoring the scores (a 64 KiB copy), since the update works in place. */
+    @Benchmark
+    public double[] softmaxUpdate() {
+        System.arraycopy(scoresCopy, 0, s, 0, s.length);
+        Arrays.fill(m, 0f);   // a max below the tile's: every row takes the rescale path
+        FlashTiles.softmaxTile(s, laneMax, ROWS, 0, 0, T, Integer.MAX_VALUE, m, l, corr, laneSum);
+        return l;
+    }
+
+    @Benchmark
+    public float[] valueTile() {
+        FlashTiles.valueTile(scoresCopy, ROWS, v, 0, dp, o, corr);
+        return o;
+    }
+}

@@ -1,0 +1,208 @@
+package dev.hyperattention4j.cli.bench;
+
+import dev.hyperattention4j.attention.Attention;
+import dev.hyperattention4j.attention.AttentionProblem;
+import dev.hyperattention4j.kernel.VectorWidth;
+import dev.hyperattention4j.runtime.WorkerPool;
+import dev.hyperattention4j.tensor.FloatTensor;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code ha4j bench}: exact attention speed against this machine's measured FMA peak, in one run. Measures the
+ * peak (1 and all threads), then times every {@link AttentionBenchCase} over n × head dim × mask × threads on
+ * random N(0,1) inputs (one head). The exact tiled kernel is the reference of each point; the naive baselines run at
+ * small n only. Results go to stdout (table or {@code --json}); progress goes to stderr.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = {"Exact attention speed vs the measured FMA peak, with naive baselines.",
+                "Default sweep n = 4096..32768, d = 64 and 128, causal and not, 1 and all threads (about a minute)."})
+public final class BenchCommand implements Callable<Integer> {
+
+    @Option(names = "--n", split = ",", defaultValue = "4096,8192,16384,32768",
+            description = "sequence lengths, nq = nk (default ${DEFAULT-VALUE}); e.g. 4096,8192,131072")
+    int[] sizes;
+
+    @Option(names = "--dims", split = ",", defaultValue = "64,128", description = "head dims (default ${DEFAULT-VALUE})")
+    int[] dims;
+
+    @Option(names = "--mask", defaultValue = "both", description = "full, causal or both (default ${DEFAULT-VALUE})")
+    String mask;
+
+    @Option(names = "--threads", split = ",",
+            description = "thread counts to time (default: 1 and all processors)")
+    int[] threadCounts;
+
+    @Option(names = "--baseline-n", split = ",", defaultValue = "1024",
+            description = "small lengths where the naive baselines run too (default ${DEFAULT-VALUE}; 0 = none)")
+    int[] baselineSizes;
+
+    @Option(names = {"-r", "--reps"}, defaultValue = "5", description = "timed repetitions (default ${DEFAULT-VALUE}; "
+            + "3 when one call takes long)")
+    int reps;
+
+    @Option(names = "--warmup", defaultValue = "0.5", description = "warm-up seconds per point (default ${DEFAULT-VALUE})")
+    double warmup;
+
+    @Option(names = "--seed", defaultValue = "1", description = "input seed")
+    long seed;
+
+    @Option(names = "--json", description = "print one JSON document instead of the table")
+    boolean json;
+
+    /** The implementations in the table. HyperAttention adds itself here when its branch is merged. */
+    static List<AttentionBenchCase> cases(int baselineMax) {
+        return List.of(AttentionBenchCase.flash(), AttentionBenchCase.matmulSoftmax(baselineMax),
+                AttentionBenchCase.naive(baselineMax));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        int all = Runtime.getRuntime().availableProcessors();
+        int[] threads = threadCounts != null ? threadCounts : all == 1 ? new int[] {1} : new int[] {1, all};
+        int maxThreads = 1;
+        for (int t : threads) {
+            maxThreads = Math.max(maxThreads, t);
+        }
+        boolean[] masks = switch (mask) {
+            case "full" -> new boolean[] {false};
+            case "causal" -> new boolean[] {true};
+            case "both" -> new boolean[] {false, true};
+            default -> throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+                    "--mask must be full, causal or both, got " + mask);
+        };
+        int baselineMax = 0;
+        List<Integer> lengths = new ArrayList<>();
+        for (int n : baselineSizes) {
+            if (n > 0) {
+                lengths.add(n);
+                baselineMax = Math.max(baselineMax, n);
+            }
+        }
+        for (int n : sizes) {
+            if (!lengths.contains(n)) {
+                lengths.add(n);
+            }
+        }
+        List<AttentionBenchCase> cases = cases(baselineMax);
+        Map<String, Object> system = describeSystem(threads);
+        List<BenchRow> rows = new ArrayList<>();
+        BenchTimer timer = new BenchTimer(warmup, 0.1, reps, 2.0);
+        Map<Integer, WorkerPool> pools = new LinkedHashMap<>();
+        try {
+            for (int t : threads) {
+                pools.put(t, new WorkerPool(t));
+            }
+            System.err.println("bench: measuring the FMA peak...");
+            FmaPeak peak = FmaPeak.measure(pools.get(maxThreads));
+            System.err.printf("bench: FMA peak %.1f GFLOP/s (1 thread), %.1f (%d threads)%n",
+                    peak.oneThreadGflops(), peak.allThreadsGflops(), peak.threads());
+            for (int d : dims) {
+                warmUpCompiler(pools.get(maxThreads), d, masks);
+                for (int n : lengths) {
+                    FloatTensor[] qkv = inputs(n, d, seed);
+                    for (boolean causal : masks) {
+                        AttentionProblem problem = AttentionProblem.of(qkv[0], qkv[1], qkv[2]).withCausal(causal);
+                        RowReference reference = RowReference.sample(problem, 8);
+                        for (int t : threads) {
+                            double exactMs = Double.NaN;
+                            for (AttentionBenchCase c : cases) {
+                                if (!c.runs(n, t)) {
+                                    continue;
+                                }
+                                Attention a = c.create(pools.get(t));
+                                System.err.printf("bench: %s n=%d d=%d %s threads=%d%n", c.name(), n, d,
+                                        causal ? "causal" : "full", t);
+                                BenchTimer.Timing timing = timer.time(() -> a.forward(problem));
+                                double ms = timing.median() * 1e3;
+                                if (c.reference()) {
+                                    exactMs = ms;
+                                }
+                                double gflops = problem.flops() / timing.median() / 1e9;
+                                rows.add(new BenchRow(c.name(), n, d, causal, t, ms, timing.min() * 1e3,
+                                        timing.max() * 1e3, timing.repetitions(), gflops,
+                                        100 * gflops / peak.forThreads(t), exactMs / ms,
+                                        reference.relativeError(problem), timing.allocatedBytes()));
+                            }
+                        }
+                    }
+                }
+            }
+            if (json) {
+                BenchReport.json(System.out, system, peak, rows);
+            } else {
+                BenchReport.table(System.out, system, peak, rows);
+            }
+            return 0;
+        } finally {
+            pools.values().forEach(WorkerPool::close);
+        }
+    }
+
+    /**
+     * Gets the kernels compiled by C2 before the first timed point: until then the vector code runs interpreted and
+     * allocates boxed vectors, and a short per-point warm-up can end before C2 has finished.
+     */
+    private static void warmUpCompiler(WorkerPool pool, int d, boolean[] masks) {
+        FloatTensor[] qkv = inputs(1024, d, 0);
+        Attention flash = AttentionBenchCase.flash().create(pool);
+        long end = System.nanoTime() + 2_000_000_000L;
+        System.err.printf("bench: compiler warm-up (d=%d, 2 s)%n", d);
+        while (System.nanoTime() < end) {
+            for (boolean causal : masks) {
+                flash.forward(AttentionProblem.of(qkv[0], qkv[1], qkv[2]).withCausal(causal));
+            }
+        }
+    }
+
+    /** One head of N(0,1) queries, keys and values. */
+    static FloatTensor[] inputs(int n, int d, long seed) {
+        SplittableRandom r = new SplittableRandom(seed * 1_000_003L + n * 31L + d);
+        FloatTensor[] t = new FloatTensor[3];
+        for (int i = 0; i < 3; i++) {
+            float[] x = new float[Math.multiplyExact(n, d)];
+            for (int j = 0; j < x.length; j++) {
+                x[j] = (float) gaussian(r);
+            }
+            t[i] = FloatTensor.of(x, 1, 1, n, d);
+        }
+        return t;
+    }
+
+    private static double gaussian(SplittableRandom r) {
+        double u = r.nextDouble(), v = r.nextDouble();
+        return Math.sqrt(-2 * Math.log(1 - u)) * Math.cos(2 * Math.PI * v);
+    }
+
+    private static Map<String, Object> describeSystem(int[] threads) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("jvm", System.getProperty("java.vm.name") + " " + Runtime.version() + " (" + System.getProperty("java.vendor") + ")");
+        m.put("cpu", cpuName() + ", " + Runtime.getRuntime().availableProcessors() + " processors");
+        m.put("species", VectorWidth.describe());
+        m.put("threads", java.util.Arrays.toString(threads));
+        m.put("flags", String.join(" ", ManagementFactory.getRuntimeMXBean().getInputArguments()));
+        return m;
+    }
+
+    private static String cpuName() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+                if (line.startsWith("model name")) {
+                    return line.substring(line.indexOf(':') + 1).trim();
+                }
+            }
+        } catch (Exception e) {
+            // not Linux: fall through
+        }
+        return System.getProperty("os.arch");
+    }
+}

@@ -1,0 +1,45 @@
+package dev.hyperattention4j.cli.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.PrintStream;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/** Prints the {@code bench} results: a human table (llama-bench style) or one JSON document. */
+final class BenchReport {
+    private BenchReport() {}
+
+    static void table(PrintStream out, Map<String, Object> system, FmaPeak peak, List<BenchRow> rows) {
+        system.forEach((k, v) -> out.printf(Locale.ROOT, "%-8s %s%n", k + ":", v));
+        out.printf(Locale.ROOT, "FMA peak (Vector API probe, 16 accumulators): %.1f GFLOP/s on 1 thread, %.1f on %d threads%n",
+                peak.oneThreadGflops(), peak.allThreadsGflops(), peak.threads());
+        out.println("flops: 4·nq·nk·d per head, half of it when causal (only the unmasked half is counted)");
+        out.println();
+        String header = String.format(Locale.ROOT, "| %-14s | %6s | %3s | %-6s | %3s | %-28s | %8s | %6s | %9s | %8s | %9s |",
+                "impl", "n", "d", "mask", "thr", "ms/call median (min-max)", "GFLOP/s", "% peak", "vs exact", "rel err",
+                "alloc B");
+        out.println(header);
+        out.println(header.replaceAll("[^|]", "-"));
+        for (BenchRow r : rows) {
+            out.printf(Locale.ROOT, "| %-14s | %6d | %3d | %-6s | %3d | %-28s | %8.1f | %5.1f%% | %9s | %8.1e | %9d |%n",
+                    r.implementation(), r.n(), r.headDim(), r.causal() ? "causal" : "full", r.threads(),
+                    String.format(Locale.ROOT, "%.2f (%.2f-%.2f)", r.medianMs(), r.minMs(), r.maxMs()),
+                    r.gflops(), r.percentOfPeak(),
+                    Double.isNaN(r.speedupVsExact()) ? "-" : String.format(Locale.ROOT, "%.3gx", r.speedupVsExact()),
+                    r.relativeError(), r.allocatedBytesPerCall());
+        }
+    }
+
+    static void json(PrintStream out, Map<String, Object> system, FmaPeak peak, List<BenchRow> rows) throws Exception {
+        Map<String, Object> doc = new LinkedHashMap<>();
+        doc.put("system", system);
+        doc.put("fmaPeakGflops", Map.of("oneThread", peak.oneThreadGflops(), "allThreads", peak.allThreadsGflops(),
+                "threads", peak.threads()));
+        doc.put("flopCount", "4*nq*nk*d per head; half when causal");
+        doc.put("results", rows);
+        out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(doc));
+    }
+}

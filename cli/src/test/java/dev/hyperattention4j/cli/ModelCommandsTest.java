@@ -1,0 +1,113 @@
+package dev.hyperattention4j.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import picocli.CommandLine;
+
+/** The model commands end to end on the shared models (skipped visibly when the shared folder is absent). */
+class ModelCommandsTest {
+
+    static Path shared(String relative) {
+        Path p = Path.of(System.getProperty("ha4j.shared", "../../shared")).toAbsolutePath().normalize()
+                .resolve(relative);
+        assumeTrue(Files.exists(p), () -> "skipped: shared data " + p + " is missing");
+        return p;
+    }
+
+    record Run(int exit, String out) {
+    }
+
+    static Run run(String... args) {
+        PrintStream old = System.out;
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
+            int exit = new CommandLine(new Main()).execute(args);
+            return new Run(exit, buf.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(old);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"ppl", "generate", "bench-model"})
+    void helpNamesTheSharedOptions(String command) {
+        CommandLine cl = new CommandLine(new Main());
+        String usage = cl.getSubcommands().get(command).getUsageMessage();
+        assertThat(usage).contains("--threads", "--patch-last", "--hyper-b", "--hyper-m", "--hyper-r",
+                "--hyper-min-seq-len", "--hyper-seed", "--json");
+    }
+
+    /** The per-story protocol through the CLI reproduces the runtime's value for the 656k model (see GoldenValuesTest). */
+    @Test
+    void pplStoriesJson() throws Exception {
+        Path model = shared("models/tinystories-656k");
+        Path text = shared("texts/tinystories_sample.txt");
+        Run r = run("ppl", model.toString(), "-f", text.toString(), "--stories", "--json", "-t", "2");
+        assertThat(r.exit()).isZero();
+        JsonNode doc = new ObjectMapper().readTree(r.out());
+        assertThat(doc.get("protocol").asText()).startsWith("per story");
+        JsonNode run = doc.get("runs").get(0);
+        assertThat(run.get("perplexity").asDouble()).isCloseTo(20.1518, org.assertj.core.data.Percentage.withPercentage(0.5));
+        assertThat(run.get("tokens_scored").asLong()).isBetween(857L, 875L);
+        assertThat(run.get("standard_error").asDouble()).isPositive();
+    }
+
+    /** Windows protocol: stated in the output, two windows of 128 tokens score 2 · 63 tokens. */
+    @Test
+    void pplWindowsText() {
+        Path model = shared("models/stories260K/stories260K.bin");
+        Path text = shared("texts/alice.txt");
+        Run r = run("ppl", model.toString(), "-f", text.toString(), "-c", "128", "--chunks", "2", "-t", "1");
+        assertThat(r.exit()).isZero();
+        assertThat(r.out()).contains("llama.cpp: non-overlapping windows of 128 tokens", "second half scored",
+                "tokens scored 126", "exact");
+    }
+
+    @Test
+    void generateGreedyStreamsTheGoldenContinuation() {
+        Path model = shared("models/tinystories-656k");
+        Run r = run("generate", model.toString(), "-p", "Once upon a time", "-n", "40", "--temperature", "0");
+        assertThat(r.exit()).isZero();
+        assertThat(r.out()).startsWith("Once upon a time, a little girl named Lily lived in a small house with her "
+                + "mom, dad, and her dog, Spot, Spot, loved to play all day.");
+    }
+
+    @Test
+    void generateSampledIsReproducibleWithASeed() throws Exception {
+        Path model = shared("models/stories260K/stories260K.bin");
+        String[] args = {"generate", model.toString(), "-p", "Zoo", "-n", "30", "--temperature", "0.9", "--top-k",
+                "20", "--top-p", "0.9", "--seed", "7", "--json"};
+        JsonNode a = new ObjectMapper().readTree(run(args).out());
+        JsonNode b = new ObjectMapper().readTree(run(args).out());
+        assertThat(a.get("text").asText()).isNotBlank().isEqualTo(b.get("text").asText());
+        assertThat(a.get("generated_tokens").asInt()).isBetween(1, 30);
+    }
+
+    @Test
+    void benchModelJsonRows() throws Exception {
+        Path model = shared("models/stories260K/stories260K.bin");
+        Run r = run("bench-model", model.toString(), "-p", "64,128", "-n", "16", "-r", "2", "--warmup", "0", "--json",
+                "-t", "1");
+        assertThat(r.exit()).isZero();
+        JsonNode rows = new ObjectMapper().readTree(r.out());
+        assertThat(rows).hasSize(3);
+        assertThat(rows.get(0).get("test").asText()).isEqualTo("pp64");
+        assertThat(rows.get(2).get("test").asText()).isEqualTo("tg16");
+        for (JsonNode row : rows) {
+            assertThat(row.get("t_s_mean").asDouble()).isPositive();
+            assertThat(row.get("samples")).hasSize(2);
+        }
+    }
+}

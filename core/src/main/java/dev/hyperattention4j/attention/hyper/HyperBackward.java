@@ -1,0 +1,371 @@
+package dev.hyperattention4j.attention.hyper;
+
+import dev.hyperattention4j.attention.AttentionProblem;
+import dev.hyperattention4j.attention.FlashBackward;
+import dev.hyperattention4j.attention.Gradients;
+import dev.hyperattention4j.kernel.BackwardInputs;
+import dev.hyperattention4j.kernel.BackwardKernel;
+import dev.hyperattention4j.runtime.WorkerPool;
+import dev.hyperattention4j.tensor.FloatTensor;
+import java.util.Iterator;
+import java.util.List;
+
+/**
+ * The backward pass of HyperAttention (ALGORITHM.md §2.7) with the forward's sort keys and sample draws held fixed.
+ * Every merge of the forward is an exact log-add-exp, so each final output row i is one softmax over a multiset of
+ * (key j, weight w): its sorted block's keys (w = 1), its unmasked samples (w = n_k/m of that call, duplicates
+ * repeated), over every causal level and its exact leaf. With the <em>final</em> O and L,
+ *
+ * <pre>
+ *   P_ij = w·exp(s·q_i·k_j − L_i);  Δ_i = dO_i·O_i − dL_i
+ *   dV_j += P_ij·dO_i;  G_ij = P_ij·(dO_i·v_j − Δ_i);  dQ_i += s·Σ_j G_ij·k_j;  dK_j += s·G_ij·q_i
+ * </pre>
+ *
+ * which is ordinary exact attention backward per part, with {@code L_i − log w} in place of L_i. This class replays
+ * the forward's structure ({@link HyperPass}, {@link CausalRecursion}): the same stable sorts of the same sort keys,
+ * the same draws in the same order, and runs each part on the {@link BackwardKernel}. Parallel units are
+ * (call-head, block); each writes its dQ rows (disjoint within a pass) and per-unit dK/dV partials, which are then
+ * scattered into the gradients per (batch, KV head) in a fixed order: deterministic for any thread count.
+ * Memory per pass: O(B·H_call·(n_k + blocks·m)·d) floats of partials, no n×n buffer.
+ */
+final class HyperBackward {
+    private HyperBackward() {}
+
+    /** What the forward pass fixed: sort keys as injected into it and every draw it took, in order. */
+    record Saved(int[] queryKeys, int[] keyKeys, int keyCount, List<int[]> draws) {}
+
+    static Gradients run(HyperConfig cfg, WorkerPool pool, AttentionProblem p, FloatTensor outputGrad, float[] lseGrad,
+                         Saved saved) {
+        FlashBackward.checkArguments(p, outputGrad, lseGrad);
+        Gradients grads = Gradients.zerosLike(p);
+        float[] delta = FlashBackward.delta(pool, p, outputGrad, lseGrad);
+        Iterator<int[]> draws = saved.draws().iterator();
+        Run run = new Run(cfg, pool, p, outputGrad, delta, grads, saved);
+        int nq = p.queryLength(), nk = p.keyLength();
+        if (p.causal()) {
+            int n = nq;
+            int minSeqLen = cfg.minSeqLen();
+            int[] totals = CausalRecursion.levelTotals(n, minSeqLen);
+            int depth = totals.length - 1;
+            int[][] start = new int[depth + 1][], real = new int[depth + 1][];
+            start[0] = new int[] {0};
+            real[0] = new int[] {n};
+            for (int l = 0; l < depth; l++) {
+                int half = totals[l + 1], segs = 1 << l;
+                start[l + 1] = new int[2 * segs];
+                real[l + 1] = new int[2 * segs];
+                for (int s = 0; s < segs; s++) {
+                    start[l + 1][2 * s] = start[l][s];
+                    real[l + 1][2 * s] = Math.min(real[l][s], half);
+                    start[l + 1][2 * s + 1] = start[l][s] + half;
+                    real[l + 1][2 * s + 1] = Math.max(0, real[l][s] - half);
+                }
+            }
+            // exact causal leaves
+            FlashBackward.Session leaves = new FlashBackward(pool).session(p, outputGrad, p.logSumExp(), delta, grads,
+                    totals[depth], totals[depth]);
+            for (int b = 0; b < p.batch(); b++) {
+                for (int kvh = 0; kvh < p.kvHeads(); kvh++) {
+                    for (int s = 0; s < start[depth].length; s++) {
+                        int len = real[depth][s], from = start[depth][s];
+                        if (len > 0) {
+                            leaves.accumulate(b, kvh, from, len, from, len, true);
+                        }
+                    }
+                }
+            }
+            int hq = p.queryHeads();
+            for (int l = depth - 1; l >= 0; l--) {    // post-order: the forward's draw order
+                int segs = 1 << l, callHeads = hq * segs;
+                int[] head = new int[callHeads], qs = new int[callHeads], qr = new int[callHeads];
+                int[] ks = new int[callHeads], kr = new int[callHeads];
+                for (int j = 0; j < callHeads; j++) {
+                    int s = j & (segs - 1);
+                    head[j] = j >> l;
+                    ks[j] = start[l + 1][2 * s];
+                    kr[j] = real[l + 1][2 * s];
+                    qs[j] = start[l + 1][2 * s + 1];
+                    qr[j] = real[l + 1][2 * s + 1];
+                }
+                int half = totals[l + 1];
+                run.pass(new HyperPass.Geometry(callHeads, head, qs, qr, half, ks, kr, half), draws, half < minSeqLen);
+            }
+        } else {
+            int h = p.queryHeads();
+            int[] head = new int[h], zeros = new int[h], qReal = new int[h], kReal = new int[h];
+            for (int j = 0; j < h; j++) {
+                head[j] = j;
+            }
+            java.util.Arrays.fill(qReal, nq);
+            java.util.Arrays.fill(kReal, nk);
+            run.pass(new HyperPass.Geometry(h, head, zeros, qReal, nq, zeros, kReal, nk), draws, false);
+        }
+        if (draws.hasNext()) {
+            throw new IllegalStateException("the backward replay left forward draws unused: the saved context does "
+                    + "not match this problem");
+        }
+        return grads;
+    }
+
+    /** Per-worker scratch: the kernel and packed buffers for a block part and a sample part. */
+    private static final class Scratch {
+        final BackwardKernel kernel;
+        BackwardInputs block, samples;
+        int[] queryRows = new int[0], sampleRows = new int[0], sampleSlots = new int[0];
+        int[] sortKeys = new int[0], counts = new int[0];
+        float[] dq = new float[0];
+        final float[] row;
+
+        Scratch(int d) {
+            kernel = new BackwardKernel(d);
+            row = new float[kernel.rowScratch().length];
+        }
+    }
+
+    /** One backward call. */
+    private static final class Run {
+        final HyperConfig cfg;
+        final WorkerPool pool;
+        final AttentionProblem p;
+        final FloatTensor outputGrad;
+        final float[] delta;
+        final Gradients grads;
+        final Saved saved;
+        final Scratch[] scratch;
+        final int d;
+
+        Run(HyperConfig cfg, WorkerPool pool, AttentionProblem p, FloatTensor outputGrad, float[] delta,
+            Gradients grads, Saved saved) {
+            this.cfg = cfg;
+            this.pool = pool;
+            this.p = p;
+            this.outputGrad = outputGrad;
+            this.delta = delta;
+            this.grads = grads;
+            this.saved = saved;
+            this.scratch = new Scratch[pool.threads()];
+            this.d = p.headDim();
+        }
+
+        Scratch scratch(int worker) {
+            Scratch s = scratch[worker];
+            if (s == null) {
+                s = scratch[worker] = new Scratch(d);
+            }
+            return s;
+        }
+
+        /** The backward of one {@link HyperPass#run} call: same geometry, sorts, draw and blocks. */
+        void pass(HyperPass.Geometry g, Iterator<int[]> draws, boolean exact) {
+            int batch = p.batch(), heads = g.callHeads();
+            int qTotal = g.qTotal(), kTotal = g.kTotal();
+            int bk = exact ? kTotal : cfg.blockSize();
+            int blocks = (kTotal + bk - 1) / bk;
+            int bq = (int) ((((long) qTotal + bk - 1) / bk * bk + blocks - 1) / blocks);
+            int m = cfg.sampleSize();
+            boolean residual = !exact && m > 0 && qTotal > bq && kTotal > bk;
+            int nq = p.queryLength(), nk = p.keyLength(), hq = p.queryHeads(), hkv = p.kvHeads(), group = p.groupSize();
+
+            // sorted orders, exactly as the forward: original row per sorted position, -1 for appended zero rows
+            int[] qRows = new int[Math.multiplyExact(batch * heads, qTotal)];
+            int[] kRows = new int[Math.multiplyExact(batch * heads, kTotal)];
+            pool.run(batch * heads, (worker, c) -> {
+                Scratch s = scratch(worker);
+                int b = c / heads, j = c % heads, h = g.queryHead()[j];
+                int keyCount = exact ? 1 : saved.keyCount();
+                sortSegment(s, exact ? null : saved.queryKeys(), (b * hq + h) * nq, g.qStart()[j], g.qReal()[j],
+                        qTotal, keyCount, qRows, c * qTotal);
+                sortSegment(s, exact ? null : saved.keyKeys(), (b * hkv + h / group) * nk, g.kStart()[j], g.kReal()[j],
+                        kTotal, keyCount, kRows, c * kTotal);
+            });
+            int[] idx = null;
+            if (residual) {
+                if (!draws.hasNext()) {
+                    throw new IllegalStateException("the backward replay needs more draws than the forward took: the "
+                            + "saved context does not match this problem");
+                }
+                idx = draws.next();
+                if (idx.length != batch * heads * m) {
+                    throw new IllegalStateException("saved draw has " + idx.length + " indices; this pass needs "
+                            + batch * heads * m);
+                }
+            }
+            final int[] sampleIdx = idx;
+            float logWeight = (float) Math.log((double) kTotal / m);
+            int dp = scratch(0).kernel.rowScratch().length;
+            float[] keyPartK = new float[Math.multiplyExact(kRows.length, dp)];
+            float[] keyPartV = new float[keyPartK.length];
+            int sampleFloats = residual ? Math.multiplyExact(Math.multiplyExact(batch * heads * blocks, m), dp) : 0;
+            float[] samplePartK = new float[sampleFloats], samplePartV = new float[sampleFloats];
+
+            pool.run(batch * heads * blocks, (worker, unit) -> {
+                Scratch s = scratch(worker);
+                int c = unit / blocks, t = unit % blocks;
+                int b = c / heads, j = c % heads, h = g.queryHead()[j], kvh = h / group;
+                int p0 = t * bq, p1 = Math.min(qTotal, p0 + bq);
+                if (p0 >= p1 || g.qReal()[j] == 0) {
+                    return;                          // nothing, or only appended zero rows: no gradient
+                }
+                int rows = p1 - p0, k0 = t * bk, k1 = Math.min(kTotal, k0 + bk);
+                int statBase = p.lseIndex(b, h, 0);
+                if (s.queryRows.length < rows) {
+                    s.queryRows = new int[rows];
+                }
+                System.arraycopy(qRows, c * qTotal + p0, s.queryRows, 0, rows);
+                if (s.dq.length < rows * dp) {
+                    s.dq = new float[rows * dp];
+                }
+                // block part: exact attention of the block's queries over the block's keys, weight 1
+                s.block = ensure(s.block, rows, k1 - k0);
+                s.block.reset(rows, k1 - k0);
+                part(s, s.block, rows, b, h, kvh, kRows, c * kTotal + k0, statBase, 0f, false);
+                System.arraycopy(s.block.keyGradients(), 0, keyPartK, (c * kTotal + k0) * dp, (k1 - k0) * dp);
+                System.arraycopy(s.block.valueGradients(), 0, keyPartV, (c * kTotal + k0) * dp, (k1 - k0) * dp);
+                // residual part: the block's queries over the unmasked samples, weight n_k/m (L − log w)
+                if (residual) {
+                    if (s.sampleRows.length < m) {
+                        s.sampleRows = new int[m];
+                        s.sampleSlots = new int[m];
+                    }
+                    int sampled = 0;
+                    for (int i = 0; i < m; i++) {
+                        int pos = sampleIdx[c * m + i];
+                        if (cfg.compat().countOwnBlock() || pos / bk != t) {
+                            s.sampleRows[sampled] = kRows[c * kTotal + pos];
+                            s.sampleSlots[sampled++] = i;
+                        }
+                    }
+                    if (sampled > 0) {
+                        s.samples = ensure(s.samples, rows, m);
+                        s.samples.reset(rows, sampled);
+                        part(s, s.samples, rows, b, h, kvh, s.sampleRows, 0, statBase, logWeight, true);
+                        float[] gk = s.samples.keyGradients(), gv = s.samples.valueGradients();
+                        int base = unit * m;
+                        for (int i = 0; i < sampled; i++) {
+                            System.arraycopy(gk, i * dp, samplePartK, (base + s.sampleSlots[i]) * dp, dp);
+                            System.arraycopy(gv, i * dp, samplePartV, (base + s.sampleSlots[i]) * dp, dp);
+                        }
+                    }
+                }
+                // dQ rows of this block are written by this unit only
+                for (int r = 0; r < rows; r++) {
+                    int i = s.queryRows[r];
+                    if (i < 0) {
+                        continue;
+                    }
+                    grads.query().readRow(b, h, i, s.row, 0);
+                    for (int k = 0; k < d; k++) {
+                        s.row[k] += p.scale() * s.dq[r * dp + k];
+                    }
+                    grads.query().writeRow(b, h, i, s.row, 0);
+                }
+            });
+
+            // scatter dK, dV partials into the gradients: one unit per (batch, KV head), call-heads in order
+            pool.run(batch * hkv, (worker, u) -> {
+                Scratch s = scratch(worker);
+                int b = u / hkv, kvh = u % hkv;
+                for (int j = 0; j < heads; j++) {
+                    int h = g.queryHead()[j];
+                    if (h / group != kvh || g.qReal()[j] == 0) {
+                        continue;
+                    }
+                    int c = b * heads + j;
+                    for (int pos = 0; pos < kTotal; pos++) {
+                        int row = kRows[c * kTotal + pos];
+                        if (row >= 0) {
+                            addRow(grads.key(), b, kvh, row, keyPartK, (c * kTotal + pos) * dp, s.row);
+                            addRow(grads.value(), b, kvh, row, keyPartV, (c * kTotal + pos) * dp, s.row);
+                        }
+                    }
+                    if (residual) {
+                        for (int t = 0; t < blocks; t++) {
+                            int base = (c * blocks + t) * m;
+                            for (int i = 0; i < m; i++) {
+                                int row = kRows[c * kTotal + sampleIdx[c * m + i]];
+                                if (row < 0) {
+                                    continue;
+                                }
+                                addRow(grads.key(), b, kvh, row, samplePartK, (base + i) * dp, s.row);
+                                addRow(grads.value(), b, kvh, row, samplePartV, (base + i) * dp, s.row);
+                            }
+                        }
+                    }
+                }
+            });
+        }
+
+        /**
+         * Packs one part (the unit's {@code rows} queries; keys through {@code keyRows}), runs the kernel on it and
+         * adds its dQ (unscaled) to {@code s.dq}, or stores it when {@code add} is false.
+         */
+        private void part(Scratch s, BackwardInputs in, int rows, int b, int h, int kvh, int[] keyRows, int keyBase,
+                          int statBase, float lseShift, boolean add) {
+            for (int t = 0; t < in.keyTiles(); t++) {
+                in.packKeyTile(p.key(), p.value(), b, kvh, keyRows, keyBase, t, s.kernel.rowScratch());
+            }
+            in.packQueries(p.query(), outputGrad, p.logSumExp(), delta, statBase, lseShift, b, h, s.queryRows, 0, 0,
+                    rows, p.scale());
+            int dp = in.paddedDim(), blockTiles = BackwardInputs.ROW_BLOCK / BackwardKernel.QUERY_TILE;
+            for (int t0 = 0; t0 < in.queryTiles(); t0 += blockTiles) {
+                int t1 = Math.min(in.queryTiles(), t0 + blockTiles);
+                in.runChunk(s.kernel, 0, t0, t1, false);
+                int from = t0 * BackwardKernel.QUERY_TILE * dp;
+                int count = (Math.min(rows, t1 * BackwardKernel.QUERY_TILE) - t0 * BackwardKernel.QUERY_TILE) * dp;
+                float[] partial = in.partials();
+                if (add) {
+                    for (int i = 0; i < count; i++) {
+                        s.dq[from + i] += partial[i];
+                    }
+                } else {
+                    System.arraycopy(partial, 0, s.dq, from, count);
+                }
+            }
+        }
+
+        private void addRow(FloatTensor t, int b, int h, int i, float[] src, int off, float[] row) {
+            t.readRow(b, h, i, row, 0);
+            for (int k = 0; k < d; k++) {
+                row[k] += src[off + k];
+            }
+            t.writeRow(b, h, i, row, 0);
+        }
+
+        private BackwardInputs ensure(BackwardInputs in, int queries, int keys) {
+            if (in != null && in.queryCapacity() >= queries && in.keyCapacity() >= keys) {
+                return in;
+            }
+            int q = Math.max(queries, in == null ? 0 : in.queryCapacity());
+            int k = Math.max(keys, in == null ? 0 : in.keyCapacity());
+            return new BackwardInputs(d, q, k, 1);
+        }
+    }
+
+    /**
+     * The forward's stable sort of one segment ({@code HyperPass.sortSegment}): {@code real} rows from
+     * {@code start}, then {@code total − real} appended zero rows under key 0. Writes the original row of each sorted
+     * position, or −1 for an appended zero row.
+     */
+    private static void sortSegment(Scratch s, int[] keys, int keyBase, int start, int real, int total, int keyCount,
+                                    int[] rows, int offset) {
+        if (s.sortKeys.length < total) {
+            s.sortKeys = new int[total];
+        }
+        if (s.counts.length < keyCount + 1) {
+            s.counts = new int[keyCount + 1];
+        }
+        if (keys == null) {
+            java.util.Arrays.fill(s.sortKeys, 0, total, 0);
+        } else {
+            if (real > 0) {
+                System.arraycopy(keys, keyBase + start, s.sortKeys, 0, real);
+            }
+            java.util.Arrays.fill(s.sortKeys, real, total, 0);
+        }
+        SortLsh.stableSort(s.sortKeys, 0, total, keyCount, rows, offset, s.counts);
+        for (int q = offset; q < offset + total; q++) {
+            int l = rows[q];
+            rows[q] = l < real ? start + l : -1;
+        }
+    }
+}

@@ -1,0 +1,64 @@
+package dev.hyperattention4j.attention.hyper;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Log-sum-exp merge of two attention parts over disjoint key sets (ALGORITHM.md §2.4), for a run of rows at once:
+ * first the per-row weights (one exp and one log per row), then {@code O = c1·O1 + c2·O2} row by row (vectorised).
+ * The weights use {@code Math.exp}/{@code Math.log} on purpose: the Vector API's {@code EXP}/{@code LOG} round
+ * differently in interpreted and compiled code, which made results depend on JIT timing (and so on the thread count).
+ *
+ * <p>Exact form: with {@code e = exp(-|L1 − L2|)}, {@code L = max(L1, L2) + log(1 + e)} and the larger part gets
+ * weight {@code 1/(1+e)}, the smaller {@code e/(1+e)}. An empty part ({@code L = −∞}) gets weight 0 and leaves the
+ * other unchanged; the two parts are never both empty here (a block always holds keys). Compatibility form (§6 row
+ * 4, the reference): {@code c = 1/(1 + exp(L2 − L1))}, {@code L = L1 − log(c + 1.1920929e-7)}; argument order
+ * matters there.
+ */
+final class LogSumExpMerge {
+    private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
+    private static final double EPS = 1.1920929e-7;
+
+    private LogSumExpMerge() {}
+
+    /**
+     * Weights for rows {@code [0, n)}: part 1 has {@code l1[r]}, part 2 has {@code l2[r] + add2}. Writes
+     * {@code c1[r]}, {@code c2[r]} and the merged {@code l[r]} ({@code l} may alias {@code l1}).
+     */
+    static void weights(float[] l1, float[] l2, float add2, int n, boolean compat, float[] c1, float[] c2, float[] l) {
+        if (compat) {
+            for (int r = 0; r < n; r++) {
+                double a = l1[r], b = (double) l2[r] + add2;
+                double c = b == Double.NEGATIVE_INFINITY ? 1.0 : a == Double.NEGATIVE_INFINITY ? 0.0
+                        : 1.0 / (1.0 + Math.exp(b - a));
+                c1[r] = (float) c;
+                c2[r] = (float) (1.0 - c);
+                l[r] = (float) (a - Math.log(c + EPS));
+            }
+            return;
+        }
+        int r = 0;
+        for (; r < n; r++) {
+            float a = l1[r], b = l2[r] + add2;
+            double diff = (double) a - b;
+            double e = Math.exp(-Math.abs(diff));
+            double big = 1.0 / (1.0 + e), small = e * big;
+            boolean firstLarger = diff >= 0;
+            c1[r] = (float) (firstLarger ? big : small);
+            c2[r] = (float) (firstLarger ? small : big);
+            l[r] = (float) ((firstLarger ? a : b) + Math.log(1.0 + e));
+        }
+    }
+
+    /** {@code o1[off1 ..+d) = c1·o1 + c2·o2[off2 ..+d)}. */
+    static void combine(float[] o1, int off1, float c1, float[] o2, int off2, float c2, int d) {
+        int k = 0;
+        for (int bound = SPECIES.loopBound(d); k < bound; k += SPECIES.length()) {
+            FloatVector.fromArray(SPECIES, o1, off1 + k).mul(c1)
+                    .add(FloatVector.fromArray(SPECIES, o2, off2 + k).mul(c2)).intoArray(o1, off1 + k);
+        }
+        for (; k < d; k++) {
+            o1[off1 + k] = c1 * o1[off1 + k] + c2 * o2[off2 + k];
+        }
+    }
+}

@@ -1,0 +1,69 @@
+package dev.hyperattention4j.llm.runtime;
+
+/**
+ * Start-up helper for the panel kernels. Vector API code runs 100× slower than scalar code until C2 has compiled
+ * it (interpreted and C1 code box every vector), which made the first prompt of a fresh JVM take seconds. So the
+ * first model load starts one daemon thread that runs the vector kernels on a small dummy panel until they run at
+ * compiled speed; until then {@link PanelLinear} uses a scalar path with the same FMA order (bit-identical
+ * results). {@code -Dha4j.warmup=false} disables the thread and uses the vector path from the start.
+ */
+final class KernelWarmup {
+    private static final boolean ENABLED = !"false".equals(System.getProperty("ha4j.warmup"));
+    private static final long GIVE_UP_NANOS = 10_000_000_000L;
+    private static volatile boolean ready = !ENABLED;
+    private static boolean started;
+
+    private KernelWarmup() {
+    }
+
+    /** Whether the vector kernels are compiled (or the warm-up is disabled / gave up). */
+    static boolean ready() {
+        return ready;
+    }
+
+    /** Waits until the warm-up has finished (tests that compare runs bit for bit call this first). */
+    static void awaitReady() {
+        start();
+        while (!ready) {
+            Thread.onSpinWait();
+            Thread.yield();
+        }
+    }
+
+    static synchronized void start() {
+        if (started || ready) {
+            return;
+        }
+        started = true;
+        Thread t = new Thread(KernelWarmup::run, "ha4j-kernel-warmup");
+        t.setDaemon(true);
+        t.setPriority(Thread.MIN_PRIORITY);
+        t.start();
+    }
+
+    private static void run() {
+        int rows = 80, cols = 128, tokens = 17;   // 5 blocks: k8x2 pairs, a k1x1 tail; k1x4 for one token
+        float[] w = new float[rows * cols];
+        for (int i = 0; i < w.length; i++) {
+            w[i] = (i % 7) * 0.01f;
+        }
+        PanelLinear lin = PanelLinear.of(w, rows, cols);
+        float[] x = new float[tokens * cols];
+        int os = lin.paddedRows();
+        float[] out = new float[tokens * os];
+        long start = System.nanoTime();
+        int fast = 0;
+        try {
+            while (fast < 100 && System.nanoTime() - start < GIVE_UP_NANOS) {
+                long t0 = System.nanoTime();
+                lin.applyVector(x, 0, cols, tokens, out, 0, os, 0, rows);
+                lin.applyVector(x, 0, cols, 1, out, 0, os, 0, rows);
+                long t1 = System.nanoTime();
+                // compiled: about 190k multiply-adds in well under 100 µs; interpreted: milliseconds
+                fast = t1 - t0 < 100_000 ? fast + 1 : 0;
+            }
+        } finally {
+            ready = true;
+        }
+    }
+}

@@ -1,0 +1,85 @@
+package dev.hyperattention4j.llm.runtime;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.hyperattention4j.attention.FlashAttention;
+import dev.hyperattention4j.attention.hyper.HyperAttention;
+import dev.hyperattention4j.attention.hyper.HyperConfig;
+import dev.hyperattention4j.llm.model.Model;
+import dev.hyperattention4j.llm.model.ModelLoader;
+import dev.hyperattention4j.llm.testing.SharedData;
+import dev.hyperattention4j.runtime.WorkerPool;
+import java.nio.file.Files;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * HyperAttention in the last layers of the 656k model: settings that make it exact leave perplexity unchanged;
+ * real settings over a long context (8,192 tokens of War and Peace, 16× the trained 512, where only the change
+ * against exact attention means anything) change it by a reported, bounded amount.
+ */
+class HyperPatchTest {
+    static WorkerPool pool;
+
+    @BeforeAll
+    static void start() {
+        pool = new WorkerPool(2);
+    }
+
+    @AfterAll
+    static void stop() {
+        pool.close();
+    }
+
+    static AttentionPlan hyper(int layers, int patchLast, HyperConfig config) {
+        return AttentionPlan.patchLast(new FlashAttention(pool), patchLast, layers,
+                l -> new HyperAttention(config.withLayer(l), pool));
+    }
+
+    static Perplexity.Result ppl(LlamaModel model, AttentionPlan plan, int[] tokens, int context, int bos) {
+        return Perplexity.windows(model.newSession(context, plan, pool), tokens, context, bos, 1, null);
+    }
+
+    @Test
+    void exactSettingsLeavePerplexityUnchanged() throws Exception {
+        String text = Files.readString(SharedData.require("texts/alice.txt")).substring(0, 20_000);
+        try (Model m = ModelLoader.open(SharedData.tinystories656k())) {
+            LlamaModel model = LlamaModel.of(m);
+            int[] tokens = m.tokenizer().encode(text, true);
+            int bos = m.tokenizer().bosId(), layers = m.config().layers();
+            Perplexity.Result exact = ppl(model, AttentionPlan.exact(new FlashAttention(pool)), tokens, 512, bos);
+            // n = 512 below min_seq_len: HyperAttention answers with the exact kernel, bit for bit
+            Perplexity.Result shortSeq = ppl(model, hyper(layers, layers, HyperConfig.defaults()), tokens, 512, bos);
+            assertThat(shortSeq.perplexity()).isEqualTo(exact.perplexity());
+            // b >= n: one block holds every key, so nothing is sampled or dropped (float rounding only)
+            HyperConfig wholeBlock = HyperConfig.defaults().withBlockSize(512).withSampleSize(64).withMinSeqLen(16);
+            Perplexity.Result block = ppl(model, hyper(layers, layers, wholeBlock), tokens, 512, bos);
+            assertThat(block.perplexity()).isCloseTo(exact.perplexity(),
+                    org.assertj.core.data.Percentage.withPercentage(1e-3));
+            assertThat(exact.tokensScored()).isEqualTo(block.tokensScored()).isPositive();
+        }
+    }
+
+    @Test
+    void realSettingsOnALongContextChangePerplexityBoundedly() throws Exception {
+        String text = Files.readString(SharedData.require("texts/war_and_peace.txt")).substring(0, 40_000);
+        try (Model m = ModelLoader.open(SharedData.tinystories656k())) {
+            LlamaModel model = LlamaModel.of(m);
+            int[] tokens = m.tokenizer().encode(text, true);
+            assertThat(tokens.length).isGreaterThan(8192);
+            int bos = m.tokenizer().bosId();
+            Perplexity.Result exact = ppl(model, AttentionPlan.exact(new FlashAttention(pool)), tokens, 8192, bos);
+            HyperConfig real = HyperConfig.defaults().withBlockSize(256).withSampleSize(256).withMinSeqLen(1024);
+            Perplexity.Result patched = ppl(model, hyper(m.config().layers(), 1, real), tokens, 8192, bos);
+            double change = patched.perplexity() / exact.perplexity() - 1;
+            System.out.printf("8192-token window, 656k: exact ppl %.4f, HyperAttention in the last layer %.4f "
+                    + "(%+.2f%%), %d tokens scored%n", exact.perplexity(), patched.perplexity(), 100 * change,
+                    exact.tokensScored());
+            assertThat(exact.tokensScored()).isEqualTo(8192 - 1 - 4096);
+            assertThat(exact.perplexity()).isFinite().isGreaterThan(1);
+            assertThat(patched.perplexity()).isNotEqualTo(exact.perplexity());
+            assertThat(Math.abs(change)).isLessThan(0.5);
+        }
+    }
+}
