@@ -37,6 +37,21 @@ public interface AttentionBenchCase {
         };
     }
 
+    /**
+     * HyperAttention with the paper's defaults (b = m = 256, r = 7, minSeqLen 4096): every size and thread count.
+     * Below minSeqLen (non-causal) or at most minSeqLen (causal) it returns the exact kernel's result.
+     */
+    static AttentionBenchCase hyper() {
+        return new AttentionBenchCase() {
+            public String name() { return "hyper"; }
+            public boolean runs(int n, int threads) { return true; }
+            public Attention create(WorkerPool pool) {
+                return new dev.hyperattention4j.attention.hyper.HyperAttention(
+                        dev.hyperattention4j.attention.hyper.HyperConfig.defaults(), pool);
+            }
+        };
+    }
+
     /** The double-precision loop oracle: single-threaded, O(n²·d) scalar work, only up to {@code maxN}. */
     static AttentionBenchCase naive(int maxN) {
         return new AttentionBenchCase() {

@@ -59,9 +59,9 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--json", description = "print one JSON document instead of the table")
     boolean json;
 
-    /** The implementations in the table. HyperAttention adds itself here when its branch is merged. */
+    /** The implementations in the table (HyperAttention's own sweep with more detail: {@code bench-hyper}). */
     static List<AttentionBenchCase> cases(int baselineMax) {
-        return List.of(AttentionBenchCase.flash(), AttentionBenchCase.matmulSoftmax(baselineMax),
+        return List.of(AttentionBenchCase.flash(), AttentionBenchCase.hyper(), AttentionBenchCase.matmulSoftmax(baselineMax),
                 AttentionBenchCase.naive(baselineMax));
     }
 
@@ -155,11 +155,15 @@ public final class BenchCommand implements Callable<Integer> {
     private static void warmUpCompiler(WorkerPool pool, int d, boolean[] masks) {
         FloatTensor[] qkv = inputs(1024, d, 0);
         Attention flash = AttentionBenchCase.flash().create(pool);
+        // HyperAttention's own code paths (hashing, sorting, block and sample packing, merges) at a short length
+        Attention hyper = new dev.hyperattention4j.attention.hyper.HyperAttention(
+                dev.hyperattention4j.attention.hyper.HyperConfig.defaults().withMinSeqLen(256), pool);
         long end = System.nanoTime() + 2_000_000_000L;
         System.err.printf("bench: compiler warm-up (d=%d, 2 s)%n", d);
         while (System.nanoTime() < end) {
             for (boolean causal : masks) {
                 flash.forward(AttentionProblem.of(qkv[0], qkv[1], qkv[2]).withCausal(causal));
+                hyper.forward(AttentionProblem.of(qkv[0], qkv[1], qkv[2]).withCausal(causal));
             }
         }
     }

@@ -33,6 +33,9 @@ public final class HyperAttention implements Attention {
     private final float[][] injectedProjection;
     private final Map<Integer, SortLsh> lshByDim = new ConcurrentHashMap<>();
     private final AtomicLong calls = new AtomicLong();
+    /** Per-worker tile scratch of finished calls, reused so that a warm call allocates only its O(n) index arrays. */
+    private final java.util.concurrent.ConcurrentLinkedQueue<HyperPass.Scratch[]> idleScratch =
+            new java.util.concurrent.ConcurrentLinkedQueue<>();
 
     /** Per-(batch, head) sort keys to use instead of hashing (replay; §3 "bucket keys may be injected too"). */
     public record SortKeys(int[] query, int[] key) {
@@ -151,7 +154,32 @@ public final class HyperAttention implements Attention {
             profile.add(Phase.HASH, System.nanoTime() - t0);
         }
         HyperPass.Context cx = new HyperPass.Context(p, lse, qKeys, kKeys, lsh.keyCount(), config, pool, profile);
-        HyperPass.Scratch[] scratch = new HyperPass.Scratch[pool.threads()];
+        HyperPass.Scratch[] scratch = idleScratch.poll();
+        if (scratch == null || !fits(scratch, p.headDim())) {
+            scratch = new HyperPass.Scratch[pool.threads()];
+        }
+        try {
+            run(p, cx, samples, scratch);
+        } finally {
+            idleScratch.offer(scratch);
+        }
+        samples.finish();
+    }
+
+    private boolean fits(HyperPass.Scratch[] scratch, int d) {
+        if (scratch.length != pool.threads()) {
+            return false;
+        }
+        for (HyperPass.Scratch s : scratch) {
+            if (s != null && s.kernel.dim() != d) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void run(AttentionProblem p, HyperPass.Context cx, SampleSource samples, HyperPass.Scratch[] scratch) {
+        int nq = p.queryLength(), nk = p.keyLength();
         if (p.causal()) {
             CausalRecursion.run(cx, samples, scratch);
         } else {
@@ -167,7 +195,6 @@ public final class HyperAttention implements Attention {
             HyperPass.Geometry g = new HyperPass.Geometry(h, head, zeros, qReal, nq, zeros, kReal, nk);
             HyperPass.run(cx, g, samples, false, scratch);
         }
-        samples.finish();
     }
 
     private void hash(SortLsh lsh, dev.hyperattention4j.tensor.FloatTensor x, int[] keys) {

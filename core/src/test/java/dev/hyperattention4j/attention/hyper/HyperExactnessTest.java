@@ -176,4 +176,60 @@ class HyperExactnessTest {
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> hyper.forward(p,
                 SampleSource.replay(java.util.List.of(draw, draw)), null)).hasMessageContaining("1 recorded draws left over");
     }
+
+    @ParameterizedTest(name = "causal={0}")
+    @CsvSource({"false", "true"})
+    void groupedQueryAttentionEqualsCopyingKeysAndValuesToEveryQueryHead(boolean causal) {
+        // §2.1: GQA is the same as repeating each KV head for its g query heads (same W, same draws per query head)
+        Random r = new Random(31);
+        int n = 900, d = 16;
+        FloatTensor q = randn(r, 2, 4, n, d), k = randn(r, 2, 2, n, d), v = randn(r, 2, 2, n, d);
+        FloatTensor k4 = repeatHeads(k, 2), v4 = repeatHeads(v, 2);
+        HyperConfig cfg = HyperConfig.defaults().withBlockSize(64).withSampleSize(32).withMinSeqLen(200);
+        AttentionProblem gqa = HyperTesting.run(new HyperAttention(cfg, pool), q, k, v, causal);
+        AttentionProblem copied = HyperTesting.run(new HyperAttention(cfg, pool), q, k4, v4, causal);
+        assertThat(gqa.output().toArray()).containsExactly(copied.output().toArray());
+        assertThat(gqa.logSumExp()).containsExactly(copied.logSumExp());
+    }
+
+    static FloatTensor repeatHeads(FloatTensor x, int g) {
+        FloatTensor out = FloatTensor.zeros(x.batch(), x.heads() * g, x.length(), x.dim());
+        float[] row = new float[x.dim()];
+        for (int b = 0; b < x.batch(); b++) {
+            for (int h = 0; h < x.heads() * g; h++) {
+                for (int i = 0; i < x.length(); i++) {
+                    x.readRow(b, h / g, i, row, 0);
+                    out.writeRow(b, h, i, row, 0);
+                }
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void injectedSortKeysReplaceHashing() {
+        Random r = new Random(37);
+        int n = 700, d = 16;
+        FloatTensor q = randn(r, 1, 2, n, d), k = randn(r, 1, 2, n, d), v = randn(r, 1, 2, n, d);
+        HyperConfig cfg = HyperConfig.defaults().withBlockSize(64).withSampleSize(0).withMinSeqLen(100);
+        HyperAttention hyper = new HyperAttention(cfg, pool);
+        // the keys hashing would produce give the same result as hashing
+        SortLsh lsh = hyper.lsh(d);
+        int[] qKeys = new int[2 * n], kKeys = new int[2 * n];
+        for (int h = 0; h < 2; h++) {
+            lsh.hashRows(q, 0, h, 0, n, qKeys, h * n, new float[d]);
+            lsh.hashRows(k, 0, h, 0, n, kKeys, h * n, new float[d]);
+        }
+        AttentionProblem hashed = HyperTesting.run(hyper, q, k, v, false);
+        AttentionProblem injected = AttentionProblem.of(q, k, v).withLogSumExp();
+        hyper.forward(injected, SampleSource.seeded(1, 0, 0), null, new HyperAttention.SortKeys(qKeys, kKeys));
+        assertThat(injected.output().toArray()).containsExactly(hashed.output().toArray());
+        // all-zero keys: every row ties, the stable sort keeps the original order = plain local blocks (r = 0)
+        AttentionProblem zeros = AttentionProblem.of(q, k, v).withLogSumExp();
+        hyper.forward(zeros, SampleSource.seeded(1, 0, 0), null, new HyperAttention.SortKeys(new int[2 * n],
+                new int[2 * n]));
+        AttentionProblem local = HyperTesting.run(new HyperAttention(cfg.withNumProjections(0), pool), q, k, v, false);
+        assertThat(zeros.output().toArray()).containsExactly(local.output().toArray());
+        assertThat(relErr(zeros.output().toArray(), hashed.output().toArray())).isGreaterThan(1e-3);
+    }
 }
