@@ -43,7 +43,7 @@ public final class BenchBackwardCommand implements Callable<Integer> {
     @Option(names = "--heads", defaultValue = "1", description = "heads per call (default ${DEFAULT-VALUE})")
     int heads;
 
-    @Option(names = "--mask", defaultValue = "both", description = "noncausal, causal or both (default ${DEFAULT-VALUE})")
+    @Option(names = "--mask", defaultValue = "both", description = "full (= noncausal), causal or both (default ${DEFAULT-VALUE})")
     String mask;
 
     @Option(names = "--threads", description = "worker threads (default: all processors)")
@@ -64,6 +64,22 @@ public final class BenchBackwardCommand implements Callable<Integer> {
     @Option(names = "--json", description = "print the results as one JSON document")
     boolean json;
 
+    /** The same benchmark configured from {@code ha4j bench --backward}'s options. */
+    public static BenchBackwardCommand of(int[] sizes, int dim, String mask, Integer threads, int reps, long seed,
+                                          boolean json) {
+        BenchBackwardCommand c = new BenchBackwardCommand();
+        c.sizes = sizes;
+        c.dim = dim;
+        c.heads = 1;
+        c.mask = mask;
+        c.threads = threads;
+        c.reps = reps;
+        c.warmupSeconds = 3;
+        c.seed = seed;
+        c.json = json;
+        return c;
+    }
+
     /** One method's measurements at one configuration. */
     record Timing(String method, double forwardSeconds, double backwardSeconds, double allocatedMiB) {
         double total() {
@@ -75,7 +91,7 @@ public final class BenchBackwardCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         int t = threads != null ? threads : Runtime.getRuntime().availableProcessors();
         List<Boolean> masks = switch (mask) {
-            case "noncausal" -> List.of(false);
+            case "noncausal", "full" -> List.of(false);
             case "causal" -> List.of(true);
             case "both" -> List.of(false, true);
             default -> throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),

@@ -31,7 +31,7 @@ public final class BackwardKernel {
     /** Keys per tile (Bc): one micro-kernel row of four vectors spans the tile. */
     public static final int KEY_TILE = 4 * LANES;
     /** Query rows per tile (Br), a multiple of the micro-kernel's 4 rows. */
-    public static final int QUERY_TILE = 64;
+    public static final int QUERY_TILE = 128;
 
     private static final float LOG2E = 1.4426950408889634f;
     /** Upper clamp of the exp2 argument (only masked lanes exceed 0): keeps the exponent arithmetic in range. */

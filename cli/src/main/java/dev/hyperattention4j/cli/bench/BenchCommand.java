@@ -59,6 +59,10 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--json", description = "print one JSON document instead of the table")
     boolean json;
 
+    @Option(names = "--backward", description = {"time forward + backward of exact and HyperAttention instead "
+            + "(the first --dims entry, the largest --threads; see bench-backward), e.g. --backward --n 131072 -r 1"})
+    boolean backward;
+
     /** The implementations in the table (HyperAttention's own sweep with more detail: {@code bench-hyper}). */
     static List<AttentionBenchCase> cases(int baselineMax) {
         return List.of(AttentionBenchCase.flash(), AttentionBenchCase.hyper(), AttentionBenchCase.matmulSoftmax(baselineMax),
@@ -67,6 +71,13 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (backward) {
+            Integer t = null;
+            if (threadCounts != null) {
+                t = java.util.Arrays.stream(threadCounts).max().orElse(1);
+            }
+            return dev.hyperattention4j.cli.BenchBackwardCommand.of(sizes, dims[0], mask, t, reps, seed, json).call();
+        }
         int all = Runtime.getRuntime().availableProcessors();
         int[] threads = threadCounts != null ? threadCounts : all == 1 ? new int[] {1} : new int[] {1, all};
         int maxThreads = 1;
