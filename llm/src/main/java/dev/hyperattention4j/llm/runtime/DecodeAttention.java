@@ -66,7 +66,7 @@ final class DecodeAttention {
             p.intoArray(scores, j);
             sumv = sumv.add(p);
         }
-        float sum = sumv.reduceLanes(VectorOperators.ADD);
+        float sum = Vectors.sum(sumv);
         for (; j < length; j++) {
             float p = (float) Math.exp(scores[j] - max);
             scores[j] = p;

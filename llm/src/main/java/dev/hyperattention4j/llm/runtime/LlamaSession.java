@@ -39,6 +39,9 @@ public final class LlamaSession {
     private int position;
     private int batchCapacity;
     private float[] x = new float[0], q = new float[0], att = new float[0];
+    /** Single-token buffers of the multi-threaded decode step. */
+    private final float[] dxb, dk, dv, dh1, dh3, dtmp;
+    private final PhaseBarrier barrier;
 
     /** Per-worker buffers for one token tile. */
     private static final class Scratch {
@@ -81,6 +84,13 @@ public final class LlamaSession {
             scratch[i] = new Scratch(dimP, kvP, hidP, rowCols, contextLength);
         }
         this.decodeLogits = new float[vocabP];
+        dxb = new float[dimP];
+        dk = new float[kvP];
+        dv = new float[kvP];
+        dh1 = new float[hidP];
+        dh3 = new float[hidP];
+        dtmp = new float[dimP];
+        barrier = pool.threads() > 1 ? new PhaseBarrier(9 * c.layers() + 2) : null;
     }
 
     public ModelConfig config() { return c; }
@@ -174,8 +184,96 @@ public final class LlamaSession {
 
     /** Runs one token and returns its logits (the same array each call; valid in {@code [0, vocab)}). */
     public float[] decode(int token) {
-        forward(new int[] {token}, 0, 1, decodeLogits, 0);
+        if (barrier == null || !KernelWarmup.ready()) {
+            forward(new int[] {token}, 0, 1, decodeLogits, 0);
+            return decodeLogits;
+        }
+        if (position >= cache.capacity()) {
+            throw new IllegalArgumentException("cannot run 1 tokens at position " + position
+                    + ": the context holds " + cache.capacity());
+        }
+        if (token < 0 || token >= c.vocabSize()) {
+            throw new IllegalArgumentException("token id " + token + " is outside the vocabulary [0, "
+                    + c.vocabSize() + ")");
+        }
+        ensureBatch(1);
+        Dequant.row(model.embedding(), token, x, 0);
+        int p0 = position;
+        barrier.reset(barrier.capacity());
+        pool.run(pool.threads(), (w, u) -> decodeParticipant(w, p0));
+        position++;
         return decodeLogits;
+    }
+
+    /** Blocks of {@link Linear#BLOCK} rows per unit of a single-token product (k1x4 works on 4 at a time). */
+    private static final int DECODE_BLOCKS = 4;
+
+    private static int rowUnits(Linear m) {
+        return (m.rows() + DECODE_BLOCKS * Linear.BLOCK - 1) / (DECODE_BLOCKS * Linear.BLOCK);
+    }
+
+    private static void rowUnit(Linear m, float[] in, float[] out, int unit, float[] scratch) {
+        int r0 = unit * DECODE_BLOCKS * Linear.BLOCK;
+        m.apply(in, 0, 0, 1, out, 0, 0, r0, Math.min(m.rows(), r0 + DECODE_BLOCKS * Linear.BLOCK), scratch);
+    }
+
+    /**
+     * One participant of a multi-threaded decode step: every layer as a fixed sequence of phases (norm; Q/K/V row
+     * units; RoPE and cache write; one unit per head; Wo rows; residual and norm; gate/up rows with SwiGLU; down
+     * rows; residual), then the output head. Same kernels and per-row order as the single-threaded step.
+     */
+    private void decodeParticipant(int w, int p0) {
+        float[] rs = scratch[w].row;
+        int ph = 0;
+        int hd = c.headDim(), g = c.groupSize(), length = p0 + 1;
+        for (int l = 0; l < c.layers(); l++) {
+            LlamaModel.Layer layer = model.layer(l);
+            final int li = l;
+            int qu = rowUnits(layer.wq()), ku = rowUnits(layer.wk()), vu = rowUnits(layer.wv());
+            barrier.phase(ph++, 1, w, (wk, u) -> rmsNorm(x, 0, layer.attentionNorm(), dxb, 0));
+            barrier.phase(ph++, qu + ku + vu, w, (wk, u) -> {
+                if (u < qu) {
+                    rowUnit(layer.wq(), dxb, q, u, rs);
+                } else if (u < qu + ku) {
+                    rowUnit(layer.wk(), dxb, dk, u - qu, rs);
+                } else {
+                    rowUnit(layer.wv(), dxb, dv, u - qu - ku, rs);
+                }
+            });
+            barrier.phase(ph++, 1, w, (wk, u) -> {
+                addBias(q, 0, layer.bq());
+                addBias(dk, 0, layer.bk());
+                addBias(dv, 0, layer.bv());
+                rope.apply(q, 0, c.heads(), p0);
+                rope.apply(dk, 0, c.kvHeads(), p0);
+                cache.put(li, p0, dk, 0, dv, 0);
+            });
+            float[] kt = cache.keysTransposed(l), vv = cache.valueRows(l);
+            barrier.phase(ph++, c.heads(), w, (wk, h) -> DecodeAttention.head(q, h * hd, kt, vv, h / g, hd,
+                    cache.capacity(), length, scale, scratch[wk].scores, att, h * hd));
+            barrier.phase(ph++, rowUnits(layer.wo()), w, (wk, u) -> rowUnit(layer.wo(), att, dtmp, u, rs));
+            barrier.phase(ph++, 1, w, (wk, u) -> {
+                Vectors.add(x, 0, dtmp, 0, c.dim());
+                rmsNorm(x, 0, layer.ffnNorm(), dxb, 0);
+            });
+            int hu = rowUnits(layer.gate());
+            barrier.phase(ph++, hu, w, (wk, u) -> {
+                rowUnit(layer.gate(), dxb, dh1, u, rs);
+                rowUnit(layer.up(), dxb, dh3, u, rs);
+                int r0 = u * DECODE_BLOCKS * Linear.BLOCK;
+                Vectors.siluMul(dh1, r0, dh3, r0, Math.min(c.hiddenDim(), r0 + DECODE_BLOCKS * Linear.BLOCK) - r0);
+            });
+            barrier.phase(ph++, rowUnits(layer.down()), w, (wk, u) -> rowUnit(layer.down(), dh1, dtmp, u, rs));
+            // the residual add is folded into the next phase that reads x
+            if (l + 1 < c.layers()) {
+                barrier.phase(ph++, 1, w, (wk, u) -> Vectors.add(x, 0, dtmp, 0, c.dim()));
+            }
+        }
+        barrier.phase(ph++, 1, w, (wk, u) -> {
+            Vectors.add(x, 0, dtmp, 0, c.dim());
+            rmsNorm(x, 0, model.finalNorm(), dxb, 0);
+        });
+        barrier.phase(ph, rowUnits(model.output()), w, (wk, u) -> rowUnit(model.output(), dxb, decodeLogits, u, rs));
     }
 
     private void ensureBatch(int n) {

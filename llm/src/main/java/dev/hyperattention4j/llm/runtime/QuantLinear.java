@@ -33,7 +33,7 @@ public final class QuantLinear implements Linear {
     public int cols() { return cols; }
 
     @Override
-    public int scratchSize() { return cols + S.length(); }
+    public int scratchSize() { return cols; }
 
     @Override
     public void apply(float[] x, int xOff, int xStride, int tokens, float[] out, int outOff, int outStride,
@@ -54,13 +54,7 @@ public final class QuantLinear implements Linear {
                 for (; k < bound; k += S.length()) {
                     acc0 = FloatVector.fromArray(S, scratch, k).fma(FloatVector.fromArray(S, x, xb + k), acc0);
                 }
-                // lanes summed in a fixed order: reduceLanes may associate differently once compiled, and a
-                // row's value must not depend on warm-up or on how the work was split
-                acc0.add(acc1).intoArray(scratch, cols);
-                float sum = 0f;
-                for (int l = 0; l < S.length(); l++) {
-                    sum += scratch[cols + l];
-                }
+                float sum = Vectors.sum(acc0.add(acc1));
                 for (; k < cols; k++) {
                     sum += scratch[k] * x[xb + k];
                 }

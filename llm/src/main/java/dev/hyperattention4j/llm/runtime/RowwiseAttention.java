@@ -141,7 +141,7 @@ public final class RowwiseAttention implements Attention {
             e.intoArray(s, j);
             sumV = sumV.add(e);
         }
-        float sum = sumV.reduceLanes(VectorOperators.ADD);
+        float sum = Vectors.sum(sumV);
         for (; j < n; j++) {
             float e = (float) Math.exp(s[j] * scale - max * scale);
             s[j] = e;

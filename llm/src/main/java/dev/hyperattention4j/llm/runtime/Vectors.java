@@ -2,6 +2,7 @@ package dev.hyperattention4j.llm.runtime;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /** Element-wise kernels of the forward pass: residual add, RMSNorm, SwiGLU gate. */
@@ -9,7 +10,28 @@ final class Vectors {
     private static final VectorSpecies<Float> S = Linear.SPECIES;
     private static final int W = S.length();
 
+    /** Lane rotations by W/2, W/4, ..., 1 for {@link #sum}. */
+    @SuppressWarnings("unchecked")
+    private static final VectorShuffle<Float>[] ROTATIONS = new VectorShuffle[Integer.numberOfTrailingZeros(W)];
+
+    static {
+        for (int i = 0, shift = W / 2; shift >= 1; i++, shift /= 2) {
+            ROTATIONS[i] = VectorShuffle.iota(S, shift, 1, true);
+        }
+    }
+
     private Vectors() {
+    }
+
+    /**
+     * Sum of the lanes as a fixed tree of lane-wise adds. {@code reduceLanes(ADD)} may associate differently in
+     * interpreted and compiled code, so a result would depend on JIT timing; this does not.
+     */
+    static float sum(FloatVector v) {
+        for (VectorShuffle<Float> r : ROTATIONS) {
+            v = v.add(v.rearrange(r));
+        }
+        return v.lane(0);
     }
 
     /** a[aOff + i] += b[bOff + i] for i in [0, n). */
@@ -33,7 +55,7 @@ final class Vectors {
             FloatVector v = FloatVector.fromArray(S, x, xOff + i);
             acc = v.fma(v, acc);
         }
-        float ss = acc.reduceLanes(VectorOperators.ADD);
+        float ss = sum(acc);
         for (; i < n; i++) {
             ss += x[xOff + i] * x[xOff + i];
         }

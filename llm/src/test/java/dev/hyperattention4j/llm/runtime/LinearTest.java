@@ -88,4 +88,28 @@ class LinearTest {
             }
         }
     }
+
+    /** The cold-start scalar path of the panel kernel gives exactly the vector kernels' values. */
+    @ParameterizedTest
+    @MethodSource("shapes")
+    void scalarPanelPathIsBitIdentical(DType type, int rows, int cols, int tokens) {
+        if (type == DType.Q8_0 || type == DType.Q4_0) {
+            return;
+        }
+        Random r = new Random(9);
+        float[] w = new float[rows * cols];
+        for (int i = 0; i < w.length; i++) {
+            w[i] = (float) r.nextGaussian();
+        }
+        PanelLinear lin = (PanelLinear) Linear.of(SyntheticModel.encode("w", w, rows, cols, type));
+        float[] x = new float[tokens * cols];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) r.nextGaussian();
+        }
+        int os = lin.paddedRows();
+        float[] a = new float[tokens * os], b = new float[tokens * os];
+        lin.applyVector(x, 0, cols, tokens, a, 0, os, 0, rows);
+        lin.applyScalar(x, 0, cols, tokens, b, 0, os, 0, rows);
+        assertThat(b).containsExactly(a);
+    }
 }

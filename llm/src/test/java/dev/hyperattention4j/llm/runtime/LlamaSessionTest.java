@@ -69,6 +69,7 @@ class LlamaSessionTest {
     @MethodSource("models")
     void prefillAndDecodeMatchReference(int dim, int hidden, int layers, int heads, int kvHeads, int vocab,
                                         RopeStyle rope, boolean tied, DType type, boolean bias) {
+        KernelWarmup.awaitReady();   // so that decode takes the multi-threaded phased path
         ModelConfig c = SyntheticModel.config(dim, hidden, layers, heads, kvHeads, vocab, rope, tied);
         SyntheticModel weights = new SyntheticModel(c, dim + hidden, type, bias);
         LlamaModel model = LlamaModel.of(c, weights);
