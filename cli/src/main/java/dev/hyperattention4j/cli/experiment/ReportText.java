@@ -63,8 +63,5 @@ final class ReportText {
             - **Scale of the single-layer figure.** The paper uses 12-32 heads and batch sizes that a 2-core CPU \
             cannot run at n = 131072 in reasonable time; the runs here use fewer heads (stated in the settings), \
             and the longest exact points may be extrapolated (marked `*`).
-            - **HyperAttention backward.** Where the build has no HyperAttention backward pass, the \
-            forward+backward rows report the exact side only (note column).
-
             """;
 }

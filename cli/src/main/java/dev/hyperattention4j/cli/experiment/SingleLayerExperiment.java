@@ -8,6 +8,7 @@ import dev.hyperattention4j.attention.TrainableFlashAttention;
 import dev.hyperattention4j.attention.hyper.HyperAttention;
 import dev.hyperattention4j.attention.hyper.HyperConfig;
 import dev.hyperattention4j.attention.hyper.SpotCheck;
+import dev.hyperattention4j.attention.hyper.TrainableHyperAttention;
 import dev.hyperattention4j.cli.BenchHyperCommand;
 import dev.hyperattention4j.cli.BenchInputs;
 import dev.hyperattention4j.runtime.WorkerPool;
@@ -158,11 +159,14 @@ public final class SingleLayerExperiment implements Callable<Integer> {
         int n = Math.min(4096, java.util.Arrays.stream(sizes).min().orElse(4096));
         FloatTensor[] x = BenchInputs.RANDOM.make(heads, n, dim, opts.seed);
         TrainableFlashAttention exact = new TrainableFlashAttention(pool);
-        HyperAttention hyper = new HyperAttention(hyperOptions.at(n, opts.seed).withMinSeqLen(Math.max(1, n / 4)), pool);
+        HyperConfig cfg = hyperOptions.at(n, opts.seed).withMinSeqLen(Math.max(1, n / 4));
+        HyperAttention hyper = new HyperAttention(cfg, pool);
+        TrainableHyperAttention trainableHyper = new TrainableHyperAttention(cfg, pool);
         for (boolean causal : new boolean[] {false, true}) {
             AttentionProblem p = AttentionProblem.of(x[0], x[1], x[2]).withCausal(causal);
             for (int i = 0; i < 2; i++) {
                 hyper.forward(p);
+                trainableHyper.backward(trainableHyper.forward(p, true), x[2]);
                 exact.backward(exact.forward(p, true), x[2]);
             }
         }
@@ -180,15 +184,9 @@ public final class SingleLayerExperiment implements Callable<Integer> {
         double hyperSec;
         if (!backward) {
             hyperSec = Experiments.time(() -> hyper.forward(hp), reps, true);
-        } else if (trainableHyper(hyper, pool) instanceof TrainableAttention trainable) {
-            hyperSec = Experiments.time(() -> trainable.backward(trainable.forward(hp, true), dOut), reps, true);
-            if (trainable != (Object) hyper) {
-                note = "backward: " + trainable.name() + " with its default settings";
-            }
         } else {
-            hyperSec = Double.NaN;
-            hyper.forward(hp);
-            note = "HyperAttention has no backward pass in this build";
+            TrainableAttention trainable = new TrainableHyperAttention(cfg, pool);
+            hyperSec = Experiments.time(() -> trainable.backward(trainable.forward(hp, true), dOut), reps, true);
         }
         boolean extrapolate = exactMaxN > 0 && pt.n > exactMaxN;
         double exactSec;
@@ -213,18 +211,6 @@ public final class SingleLayerExperiment implements Callable<Integer> {
         return new Row(pt.key(), pt.n, dim, heads, pt.causal, backward ? "forward+backward" : "forward", exactSec,
                 extrapolate, hyperSec, exactSec / hyperSec, err, errKind, check, cfg.blockSize(), cfg.sampleSize(),
                 cfg.numProjections(), cfg.minSeqLen(), note);
-    }
-
-    /**
-     * HyperAttention's training form: the configured instance when it is trainable, else the approximate method
-     * named "hyper" that {@code bench-backward} registers, else null (no backward pass in this build).
-     */
-    private static TrainableAttention trainableHyper(HyperAttention hyper, WorkerPool pool) {
-        if (((Object) hyper) instanceof TrainableAttention t) {
-            return t;
-        }
-        return dev.hyperattention4j.cli.ApproximateMethods.create(pool).stream()
-                .filter(m -> m.name().startsWith("hyper")).findFirst().orElse(null);
     }
 
     /** The paper's minSeqLen (4096) unless set: the single-layer figure uses fixed b, m and minSeqLen. */
