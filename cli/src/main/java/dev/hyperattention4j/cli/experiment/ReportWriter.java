@@ -103,7 +103,14 @@ final class ReportWriter {
     }
 
     private static void png(StringBuilder md, Path dir, String name, XYChart chart, String alt) throws IOException {
-        Charts.save(chart, dir.resolve(name));
+        try {
+            Charts.save(chart, dir.resolve(name));
+        } catch (IllegalStateException e) {
+            // during JVM shutdown (Ctrl-C) the imaging code cannot start: keep the text, name the remedy
+            md.append("(plot `").append(name).append("` not redrawn: ").append(e.getMessage())
+                    .append("; run `ha4j report` to draw it)\n\n");
+            return;
+        }
         md.append("![").append(alt).append("](").append(name).append(")\n\n");
     }
 
