@@ -242,8 +242,10 @@ public final class FidelityExperiment implements Callable<Integer> {
                 case "m" -> "sampled keys m";
                 default -> "LSH projections r";
             };
-            XYChart chart = Charts.chart("HyperAttention error vs " + what, what + (param.equals("r") ? "" : " (log)"),
+            XYChart chart = Charts.chart("HyperAttention error vs " + what + " (n = " + (rows.isEmpty() ? "?"
+                            : rows.getFirst().n()) + ")", what + (param.equals("r") ? "" : " (log)"),
                     "relative error ‖Ô−O‖/‖O‖");
+            chart.getStyler().setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.OutsideS);
             if (!param.equals("r")) {
                 chart.getStyler().setXAxisLogarithmic(true);
             }
