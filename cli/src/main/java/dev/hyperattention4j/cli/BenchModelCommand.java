@@ -43,15 +43,30 @@ public final class BenchModelCommand implements Callable<Integer> {
     int repetitions = 5;
 
     @Option(names = "--warmup", paramLabel = "SECONDS",
-            description = "Unmeasured runs for this long (at least one) before each test, so the JIT has compiled "
-                    + "the kernels (default: ${DEFAULT-VALUE}).")
+            description = "Unmeasured runs for this much CPU time (at least one) before each test, so the JIT has "
+                    + "compiled the kernels (default: ${DEFAULT-VALUE}).")
     double warmup = 2.0;
 
     @Option(names = "--json", description = "Print the rows as one JSON document.")
     boolean json;
 
     record Row(String model, String size, long params, int threads, String attention, String test, double mean,
-               double stddev, double[] samples) {
+               double stddev, double[] samples, double cpuMean) {
+    }
+
+    /**
+     * CPU time of the threads doing the work (this thread and the worker pool's), for the estimate shown beside
+     * the wall-clock rate; JIT and GC threads are not counted.
+     */
+    private static long processCpuNanos() {
+        java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        long sum = mx.getCurrentThreadCpuTime();
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (t.getName().startsWith("ha4j-worker")) {
+                sum += Math.max(0, mx.getThreadCpuTime(t.threadId()));
+            }
+        }
+        return sum;
     }
 
     @Override
@@ -82,11 +97,12 @@ public final class BenchModelCommand implements Callable<Integer> {
                     int[] tokens = random.ints(n, 0, c.vocabSize()).toArray();
                     for (AttentionPlan plan : plans) {
                         LlamaSession s = model.newSession(n, plan, pool);
+                        double[] cpu = new double[1];
                         double[] tps = measure(() -> {
                             s.reset();
                             s.forwardLast(tokens);
-                        }, n, bar, done);
-                        rows.add(row(m, size, model, pool, plan, "pp" + n, tps));
+                        }, n, bar, done, pool.threads(), cpu);
+                        rows.add(row(m, size, model, pool, plan, "pp" + n, tps, cpu[0]));
                     }
                 }
                 for (int n : gens) {
@@ -95,13 +111,14 @@ public final class BenchModelCommand implements Callable<Integer> {
                     }
                     int[] tokens = random.ints(n, 0, c.vocabSize()).toArray();
                     LlamaSession s = model.newSession(n, plans.getFirst(), pool);
+                    double[] cpu = new double[1];
                     double[] tps = measure(() -> {
                         s.reset();
                         for (int t : tokens) {
                             s.decode(t);
                         }
-                    }, n, bar, done);
-                    rows.add(row(m, size, model, pool, plans.getFirst(), "tg" + n, tps));
+                    }, n, bar, done, pool.threads(), cpu);
+                    rows.add(row(m, size, model, pool, plans.getFirst(), "tg" + n, tps, cpu[0]));
                 }
             }
         }
@@ -109,12 +126,14 @@ public final class BenchModelCommand implements Callable<Integer> {
         return 0;
     }
 
-    private double[] measure(Runnable work, int tokens, Progress bar, long[] done) {
-        long warmEnd = System.nanoTime() + (long) (warmup * 1e9);
+    private double[] measure(Runnable work, int tokens, Progress bar, long[] done, int threads, double[] cpuRate) {
+        // warm-up counted in CPU time of the working threads: on a busy host wall time would end it cold
+        long warmEnd = processCpuNanos() + (long) (warmup * 1e9);
         do {
             work.run();
-        } while (System.nanoTime() < warmEnd);
+        } while (processCpuNanos() < warmEnd);
         double[] tps = new double[repetitions];
+        long cpu0 = processCpuNanos();
         for (int i = 0; i < repetitions; i++) {
             long t0 = System.nanoTime();
             work.run();
@@ -122,11 +141,13 @@ public final class BenchModelCommand implements Callable<Integer> {
             tps[i] = tokens / ((t1 - t0) / 1e9);
             bar.step(++done[0], null);
         }
+        // CPU time per thread: what the run would take if its threads never waited for a core
+        cpuRate[0] = (double) tokens * repetitions / ((processCpuNanos() - cpu0) / 1e9 / threads);
         return tps;
     }
 
     private Row row(Model m, String size, LlamaModel model, WorkerPool pool, AttentionPlan plan, String test,
-                    double[] tps) {
+                    double[] tps, double cpuRate) {
         double mean = 0;
         for (double v : tps) {
             mean += v;
@@ -138,10 +159,10 @@ public final class BenchModelCommand implements Callable<Integer> {
         }
         double sd = tps.length > 1 ? Math.sqrt(var / (tps.length - 1)) : 0;
         String att = test.startsWith("tg") ? "exact (decode)"
-                : plan.patchLast() > 0 ? "hyper last " + plan.patchLast() + " (" + attention.hyperSettings() + ")"
+                : plan.patchLast() > 0 ? "hyper in last " + plan.patchLast()
                 : "exact (" + plan.exact().name() + ")";
         return new Row(modelOptions.modelName() + " " + m.config().format(), size, model.parameters(), pool.threads(),
-                att, test, mean, sd, tps);
+                att, test, mean, sd, tps, cpuRate);
     }
 
     private void print(List<Row> rows) throws Exception {
@@ -158,20 +179,27 @@ public final class BenchModelCommand implements Callable<Integer> {
                 e.put("t_s_mean", r.mean());
                 e.put("t_s_stddev", r.stddev());
                 e.put("samples", r.samples());
+                e.put("t_s_cpu_estimate", r.cpuMean());
                 out.add(e);
             }
             System.out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(out));
             return;
         }
-        String fmt = "| %-28s | %10s | %8s | %7s | %-40s | %7s | %20s |%n";
-        System.out.printf(fmt, "model", "size", "params", "threads", "attention", "test", "t/s");
-        System.out.printf(fmt, "-".repeat(28), "-".repeat(10), "-".repeat(8), "-".repeat(7), "-".repeat(40), "-".repeat(7),
-                "-".repeat(20));
+        String fmt = "| %-28s | %10s | %8s | %7s | %-16s | %7s | %20s | %10s |%n";
+        System.out.printf(fmt, "model", "size", "params", "threads", "attention", "test", "t/s", "t/s (cpu)");
+        System.out.printf(fmt, "-".repeat(28), "-".repeat(10), "-".repeat(8), "-".repeat(7), "-".repeat(16), "-".repeat(7),
+                "-".repeat(20), "-".repeat(10));
         for (Row r : rows) {
             String params = r.params() >= 1_000_000 ? String.format("%.2f M", r.params() / 1e6)
                     : String.format("%.1f K", r.params() / 1e3);
             System.out.printf(fmt, r.model(), r.size(), params, r.threads(), r.attention(), r.test(),
-                    String.format("%.2f ± %.2f", r.mean(), r.stddev()));
+                    String.format("%.2f ± %.2f", r.mean(), r.stddev()), String.format("%.0f", r.cpuMean()));
+        }
+        System.out.println("t/s: wall clock, mean ± stddev over " + repetitions + " runs after " + warmup
+                + " CPU s of warm-up. t/s (cpu): tokens per (CPU time of the working threads / threads), an estimate for an idle "
+                + "machine when the host is busy (waits for a core do not count).");
+        if (attention.patchLast > 0) {
+            System.out.println("hyper: " + attention.hyperSettings());
         }
     }
 }

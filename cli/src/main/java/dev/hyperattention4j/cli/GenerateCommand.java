@@ -61,6 +61,12 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print one JSON document (text and timings) instead of streaming.")
     boolean json;
 
+    /** CPU time of the whole process (all threads, JIT included) so far. */
+    static double processCpuSeconds() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                .getOperatingSystemMXBean()).getProcessCpuTime() / 1e9;
+    }
+
     @Override
     public Integer call() throws Exception {
         try (Model m = modelOptions.open(); WorkerPool pool = modelOptions.pool()) {
@@ -74,6 +80,7 @@ public final class GenerateCommand implements Callable<Integer> {
             Sampler sampler = new Sampler(new Sampler.Settings(temperature, topK, topP, seed));
             PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
             Instant[] firstToken = new Instant[1];
+            double[] firstTokenCpu = new double[1];
             if (!json) {
                 out.print(prompt);
                 out.flush();
@@ -81,6 +88,7 @@ public final class GenerateCommand implements Callable<Integer> {
             Generator.Result r = Generator.generate(session, m.tokenizer(), ids, maxTokens, sampler, piece -> {
                 if (firstToken[0] == null) {
                     firstToken[0] = Instant.now();
+                    firstTokenCpu[0] = processCpuSeconds();
                 }
                 if (!json) {
                     out.print(piece);
@@ -102,15 +110,16 @@ public final class GenerateCommand implements Callable<Integer> {
                 doc.put("prompt_tokens_per_second", r.promptTokensPerSecond());
                 doc.put("generation_tokens_per_second", r.generatedTokensPerSecond());
                 doc.put("first_token_seconds_since_jvm_start", sinceStart);
+                doc.put("first_token_process_cpu_seconds", firstTokenCpu[0]);
                 doc.put("attention", session.plan().describe());
                 doc.put("sampling", sampler.settings());
                 System.out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(doc));
             } else {
                 out.println();
                 System.err.printf("prompt: %d tokens in %.1f ms (%.0f t/s); generated %d tokens at %.1f t/s; stop: %s; "
-                                + "first token %.3f s after JVM start; %s%n", r.promptTokens().length,
+                                + "first token %.3f s after JVM start (process CPU %.3f s); %s%n", r.promptTokens().length,
                         r.prefillSeconds() * 1e3, r.promptTokensPerSecond(), r.newTokens().length,
-                        r.generatedTokensPerSecond(), r.stopReason(), sinceStart == null ? Double.NaN : sinceStart,
+                        r.generatedTokensPerSecond(), r.stopReason(), sinceStart == null ? Double.NaN : sinceStart, firstTokenCpu[0],
                         session.plan().describe());
             }
         }

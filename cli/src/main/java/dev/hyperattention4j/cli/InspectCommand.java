@@ -61,11 +61,15 @@ public final class InspectCommand implements Callable<Integer> {
         PrintStream out = System.out;
         try {
             List<Double> openMs = new ArrayList<>();
+            List<Double> openCpuMs = new ArrayList<>();
+            ThreadMXBean threads = ManagementFactory.getThreadMXBean();
             Map<String, Object> report = null;
             for (int run = 0; run < Math.max(1, repeat); run++) {
+                long cpu0 = threads.getCurrentThreadCpuTime();
                 long t0 = System.nanoTime();
                 try (Model m = ModelLoader.open(model, tokenizer)) {
                     openMs.add((System.nanoTime() - t0) / 1e6);
+                    openCpuMs.add((threads.getCurrentThreadCpuTime() - cpu0) / 1e6);
                     if (report == null) {
                         report = describe(m);
                         if (tokenizeFile != null) {
@@ -75,6 +79,7 @@ public final class InspectCommand implements Callable<Integer> {
                 }
             }
             report.put("open_ms", openMs);
+            report.put("open_cpu_ms", openCpuMs);
             if (json) {
                 out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(report));
             } else {
@@ -185,7 +190,8 @@ public final class InspectCommand implements Callable<Integer> {
                 c.get("attention_bias"), c.get("bos_id"), c.get("eos_id"));
         Map<String, Object> t = (Map<String, Object>) r.get("tokenizer");
         out.printf("tokenizer     %s, %s tokens%n", t.get("kind"), t.get("vocab_size"));
-        out.printf("open (ms)     %s%n", format((List<Double>) r.get("open_ms"), "%.1f"));
+        out.printf("open (ms)     wall %s, cpu %s (first run includes JVM class loading)%n",
+                format((List<Double>) r.get("open_ms"), "%.1f"), format((List<Double>) r.get("open_cpu_ms"), "%.1f"));
         out.printf("tensors       %s, %,d parameters, %,d bytes%n%n", r.get("tensor_count"), r.get("parameters"),
                 r.get("tensor_bytes"));
         List<Map<String, Object>> tensors = (List<Map<String, Object>>) r.get("tensors");

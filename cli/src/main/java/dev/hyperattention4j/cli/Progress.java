@@ -14,7 +14,7 @@ final class Progress implements AutoCloseable {
     }
 
     static Progress start(String task, long total, boolean quiet) {
-        if (quiet || System.console() == null) {
+        if (quiet || System.console() == null || !System.console().isTerminal()) {
             return new Progress(null);
         }
         return new Progress(new ProgressBarBuilder().setTaskName(task).setInitialMax(total)

@@ -140,6 +140,9 @@ public record AttentionProblem(FloatTensor query, FloatTensor key, FloatTensor v
     }
 
     private static void rejectNonFinite(FloatTensor t, String name) {
+        if (t.allFinite()) {
+            return;     // the common case, vectorised; the slow scan below only locates the bad element
+        }
         int[] at = t.firstNonFinite();
         if (at != null) {
             throw new IllegalArgumentException(name + " contains a non-finite value " + t.get(at[0], at[1], at[2], at[3])

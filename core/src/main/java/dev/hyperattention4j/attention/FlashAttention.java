@@ -93,8 +93,13 @@ public final class FlashAttention implements Attention {
         try {
             for (int b = 0; b < p.batch(); b++) {
                 for (int kvh = 0; kvh < p.kvHeads(); kvh++) {
-                    ws.kv.pack(p.key(), p.value(), b, kvh, null, 0, nk);
                     final int bb = b, hk = kvh;
+                    // packing is O(nk·d) but serial it would idle the other threads for a few percent of the call
+                    ws.kv.prepare(p.key(), p.value(), 0, nk);
+                    final int keyTiles = (nk + PackedKeyValues.KEY_TILE - 1) / PackedKeyValues.KEY_TILE;
+                    pool.run(keyTiles, (worker, unit) -> ws.kv.packRange(p.key(), p.value(), bb, hk, null, 0,
+                            unit * PackedKeyValues.KEY_TILE, Math.min(nk, (unit + 1) * PackedKeyValues.KEY_TILE),
+                            ws.outs[worker]));
                     pool.run(g * tiles, (worker, unit) -> {
                         int tile = unit / g;
                         if (causal) {

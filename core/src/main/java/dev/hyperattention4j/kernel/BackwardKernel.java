@@ -1,6 +1,5 @@
 package dev.hyperattention4j.kernel;
 
-import dev.hyperattention4j.tensor.FloatTensor;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;

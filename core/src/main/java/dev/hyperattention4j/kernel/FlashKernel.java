@@ -23,8 +23,11 @@ import java.util.Arrays;
 public final class FlashKernel {
     /** {@code diagonal} value meaning "no causal mask". */
     public static final int NO_MASK = Integer.MAX_VALUE / 2;
-    /** Query rows processed together against each key tile (Br). */
-    public static final int ROW_TILE = 128;
+    /**
+     * Query rows processed together against each key tile (Br): 132 = 22 register blocks of 6 rows, about the
+     * 128 × 128 tile that measured best (64 rows: 4 % slower), with no padded rows.
+     */
+    public static final int ROW_TILE = 22 * FlashTiles.ROW_BLOCK;
     static final float LOG2E = 1.4426950408889634f;
     static final double LN2 = 0.6931471805599453;
 
@@ -36,9 +39,8 @@ public final class FlashKernel {
     private final float[] laneMax = new float[ROW_TILE * VectorWidth.LANES];
     private final float[] acc;
     private final float[] rowMax = new float[ROW_TILE];
-    private final double[] rowSum = new double[ROW_TILE];
     private final float[] corr = new float[ROW_TILE];
-    private final float[] laneSum = new float[VectorWidth.LANES];
+    private final float[] laneSum = new float[ROW_TILE * VectorWidth.LANES];
 
     public FlashKernel(int dim) {
         if (dim <= 0) {
@@ -101,18 +103,21 @@ public final class FlashKernel {
             final int rows = Math.min(ROW_TILE, queryRows - c0);
             final int padded = roundUp(rows, FlashTiles.ROW_BLOCK);
             Arrays.fill(rowMax, 0, padded, Float.NEGATIVE_INFINITY);
-            Arrays.fill(rowSum, 0, padded, 0.0);
+            Arrays.fill(laneSum, 0, padded * VectorWidth.LANES, 0f);
             Arrays.fill(acc, 0, padded * dp, 0f);
             final long rowLimit = (long) c0 + diagonal;           // row r of the chunk sees keys j <= rowLimit + r
             final long end = Math.min(keyTo, rowLimit + rows);     // exclusive end of the keys any row sees
             for (int t = keyFrom / tile; (long) t * tile < end; t++) {
                 final int t0 = t * tile;
                 FlashTiles.scoreTile(queries, c0 * d, padded, d, kT, t0 * d, scores, laneMax);
-                FlashTiles.softmaxTile(scores, laneMax, padded, t0, keyFrom, keyTo, rowLimit, rowMax, rowSum, corr, laneSum);
+                FlashTiles.softmaxTile(scores, laneMax, padded, t0, keyFrom, keyTo, rowLimit, rowMax, laneSum, corr);
                 FlashTiles.valueTile(scores, padded, v, t0 * dp, dp, acc, corr);
             }
             for (int r = 0; r < rows; r++) {
-                final double sum = rowSum[r];
+                double sum = 0;                                   // fixed order: deterministic
+                for (int i = r * VectorWidth.LANES, e = i + VectorWidth.LANES; i < e; i++) {
+                    sum += laneSum[i];
+                }
                 // sum is 0 only for a row that saw no key; a NaN sum (NonFinitePolicy.PROPAGATE) stays NaN
                 final float inv = sum == 0 ? 0f : (float) (1.0 / sum);
                 final int o = outOffset + (c0 + r) * d, a = r * dp;

@@ -25,26 +25,39 @@ public final class FlashTiles {
     /** Keys per tile (Bc). */
     public static final int KEY_TILE = PackedKeyValues.KEY_TILE;
     /** Rows per register block of both micro-kernels. */
-    public static final int ROW_BLOCK = 4;
+    public static final int ROW_BLOCK = 6;
+    /** 0, 1, ..., KEY_TILE - 1: lane positions for the mask compare in tiles the causal diagonal crosses. */
+    private static final float[] LANE_INDEX = new float[KEY_TILE];
+
+    static {
+        for (int i = 0; i < KEY_TILE; i++) {
+            LANE_INDEX[i] = i;
+        }
+    }
 
     private FlashTiles() {}
 
     /**
      * {@code s = q·kTᵀ} for one key tile, and the per-row lane-wise maxima of s, computed while the accumulators are
-     * still in registers (so the softmax needs no separate max pass). Micro-kernel: 4 rows × 4 vectors of keys =
-     * 16 accumulators, plus 4 key loads and 1 broadcast: 21 of 32 registers.
+     * still in registers (so the softmax needs no separate max pass). Micro-kernel: 6 rows × 4 vectors of keys =
+     * 24 accumulators, plus 4 key loads and 1 broadcast: 29 of 32 registers. Against 4 × 4 it loads each key vector
+     * for 6 FMAs instead of 4, which matters because Java arrays start 16 bytes into a cache line, so most 64-byte
+     * loads split across two lines: 4 × 4 reached 71 % of peak from L1, 6 × 4 reaches 79 % (84-86 % when aligned).
      */
     public static void scoreTile(float[] q, int qOff, int rows, int d, float[] kT, int kOff, float[] s, float[] laneMax) {
         final int lanes = SPECIES.length();
         final int t = KEY_TILE;
-        for (int r = 0; r < rows; r += ROW_BLOCK) {
-            final int q0 = qOff + r * d, q1 = q0 + d, q2 = q1 + d, q3 = q2 + d;
-            final int s0 = r * t, s1 = s0 + t, s2 = s1 + t, s3 = s2 + t;
-            for (int vb = 0; vb < t; vb += 4 * lanes) {
+        // Key blocks outside, row blocks inside: one block of Kᵀ ([d][4 vectors], 16 KiB at d = 64, 32 KiB at
+        // d = 128) stays in L1 while every row block streams past it.
+        for (int vb = 0; vb < t; vb += 4 * lanes) {
+            for (int r = 0; r < rows; r += ROW_BLOCK) {
+                final int q0 = qOff + r * d, q1 = q0 + d, q2 = q1 + d, q3 = q2 + d, q4 = q3 + d, q5 = q4 + d;
                 FloatVector a00 = FloatVector.zero(SPECIES), a01 = a00, a02 = a00, a03 = a00;
                 FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
                 FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
                 FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+                FloatVector a40 = a00, a41 = a00, a42 = a00, a43 = a00;
+                FloatVector a50 = a00, a51 = a00, a52 = a00, a53 = a00;
                 int kc = kOff + vb;
                 for (int c = 0; c < d; c++, kc += t) {
                     FloatVector k0 = FloatVector.fromArray(SPECIES, kT, kc);
@@ -59,43 +72,73 @@ public final class FlashTiles {
                     a20 = k0.fma(b, a20); a21 = k1.fma(b, a21); a22 = k2.fma(b, a22); a23 = k3.fma(b, a23);
                     b = FloatVector.broadcast(SPECIES, q[q3 + c]);
                     a30 = k0.fma(b, a30); a31 = k1.fma(b, a31); a32 = k2.fma(b, a32); a33 = k3.fma(b, a33);
+                    b = FloatVector.broadcast(SPECIES, q[q4 + c]);
+                    a40 = k0.fma(b, a40); a41 = k1.fma(b, a41); a42 = k2.fma(b, a42); a43 = k3.fma(b, a43);
+                    b = FloatVector.broadcast(SPECIES, q[q5 + c]);
+                    a50 = k0.fma(b, a50); a51 = k1.fma(b, a51); a52 = k2.fma(b, a52); a53 = k3.fma(b, a53);
                 }
-                a00.intoArray(s, s0 + vb); a01.intoArray(s, s0 + vb + lanes);
-                a02.intoArray(s, s0 + vb + 2 * lanes); a03.intoArray(s, s0 + vb + 3 * lanes);
-                a10.intoArray(s, s1 + vb); a11.intoArray(s, s1 + vb + lanes);
-                a12.intoArray(s, s1 + vb + 2 * lanes); a13.intoArray(s, s1 + vb + 3 * lanes);
-                a20.intoArray(s, s2 + vb); a21.intoArray(s, s2 + vb + lanes);
-                a22.intoArray(s, s2 + vb + 2 * lanes); a23.intoArray(s, s2 + vb + 3 * lanes);
-                a30.intoArray(s, s3 + vb); a31.intoArray(s, s3 + vb + lanes);
-                a32.intoArray(s, s3 + vb + 2 * lanes); a33.intoArray(s, s3 + vb + 3 * lanes);
-                // Lane maxima with compare+blend: FloatVector.max carries Java's NaN/-0.0 rules (~6 instructions).
+                // store the scores, then fold each row's 4 vectors into its lane maxima with compare+blend
+                // (FloatVector.max carries Java's NaN/-0.0 rules: about 6 instructions)
+                final int o0 = (r + 0) * t + vb, m0 = (r + 0) * lanes;
+                a00.intoArray(s, o0); a01.intoArray(s, o0 + lanes); a02.intoArray(s, o0 + 2 * lanes); a03.intoArray(s, o0 + 3 * lanes);
                 a00 = a00.blend(a01, a00.compare(VectorOperators.LT, a01));
                 a02 = a02.blend(a03, a02.compare(VectorOperators.LT, a03));
                 a00 = a00.blend(a02, a00.compare(VectorOperators.LT, a02));
+                if (vb != 0) {
+                    FloatVector prev = FloatVector.fromArray(SPECIES, laneMax, m0);
+                    a00 = a00.blend(prev, a00.compare(VectorOperators.LT, prev));
+                }
+                a00.intoArray(laneMax, m0);
+                final int o1 = (r + 1) * t + vb, m1 = (r + 1) * lanes;
+                a10.intoArray(s, o1); a11.intoArray(s, o1 + lanes); a12.intoArray(s, o1 + 2 * lanes); a13.intoArray(s, o1 + 3 * lanes);
                 a10 = a10.blend(a11, a10.compare(VectorOperators.LT, a11));
                 a12 = a12.blend(a13, a12.compare(VectorOperators.LT, a13));
                 a10 = a10.blend(a12, a10.compare(VectorOperators.LT, a12));
+                if (vb != 0) {
+                    FloatVector prev = FloatVector.fromArray(SPECIES, laneMax, m1);
+                    a10 = a10.blend(prev, a10.compare(VectorOperators.LT, prev));
+                }
+                a10.intoArray(laneMax, m1);
+                final int o2 = (r + 2) * t + vb, m2 = (r + 2) * lanes;
+                a20.intoArray(s, o2); a21.intoArray(s, o2 + lanes); a22.intoArray(s, o2 + 2 * lanes); a23.intoArray(s, o2 + 3 * lanes);
                 a20 = a20.blend(a21, a20.compare(VectorOperators.LT, a21));
                 a22 = a22.blend(a23, a22.compare(VectorOperators.LT, a23));
                 a20 = a20.blend(a22, a20.compare(VectorOperators.LT, a22));
+                if (vb != 0) {
+                    FloatVector prev = FloatVector.fromArray(SPECIES, laneMax, m2);
+                    a20 = a20.blend(prev, a20.compare(VectorOperators.LT, prev));
+                }
+                a20.intoArray(laneMax, m2);
+                final int o3 = (r + 3) * t + vb, m3 = (r + 3) * lanes;
+                a30.intoArray(s, o3); a31.intoArray(s, o3 + lanes); a32.intoArray(s, o3 + 2 * lanes); a33.intoArray(s, o3 + 3 * lanes);
                 a30 = a30.blend(a31, a30.compare(VectorOperators.LT, a31));
                 a32 = a32.blend(a33, a32.compare(VectorOperators.LT, a33));
                 a30 = a30.blend(a32, a30.compare(VectorOperators.LT, a32));
-                final int m0 = r * lanes, m1 = m0 + lanes, m2 = m1 + lanes, m3 = m2 + lanes;
                 if (vb != 0) {
-                    FloatVector o = FloatVector.fromArray(SPECIES, laneMax, m0);
-                    a00 = a00.blend(o, a00.compare(VectorOperators.LT, o));
-                    o = FloatVector.fromArray(SPECIES, laneMax, m1);
-                    a10 = a10.blend(o, a10.compare(VectorOperators.LT, o));
-                    o = FloatVector.fromArray(SPECIES, laneMax, m2);
-                    a20 = a20.blend(o, a20.compare(VectorOperators.LT, o));
-                    o = FloatVector.fromArray(SPECIES, laneMax, m3);
-                    a30 = a30.blend(o, a30.compare(VectorOperators.LT, o));
+                    FloatVector prev = FloatVector.fromArray(SPECIES, laneMax, m3);
+                    a30 = a30.blend(prev, a30.compare(VectorOperators.LT, prev));
                 }
-                a00.intoArray(laneMax, m0);
-                a10.intoArray(laneMax, m1);
-                a20.intoArray(laneMax, m2);
                 a30.intoArray(laneMax, m3);
+                final int o4 = (r + 4) * t + vb, m4 = (r + 4) * lanes;
+                a40.intoArray(s, o4); a41.intoArray(s, o4 + lanes); a42.intoArray(s, o4 + 2 * lanes); a43.intoArray(s, o4 + 3 * lanes);
+                a40 = a40.blend(a41, a40.compare(VectorOperators.LT, a41));
+                a42 = a42.blend(a43, a42.compare(VectorOperators.LT, a43));
+                a40 = a40.blend(a42, a40.compare(VectorOperators.LT, a42));
+                if (vb != 0) {
+                    FloatVector prev = FloatVector.fromArray(SPECIES, laneMax, m4);
+                    a40 = a40.blend(prev, a40.compare(VectorOperators.LT, prev));
+                }
+                a40.intoArray(laneMax, m4);
+                final int o5 = (r + 5) * t + vb, m5 = (r + 5) * lanes;
+                a50.intoArray(s, o5); a51.intoArray(s, o5 + lanes); a52.intoArray(s, o5 + 2 * lanes); a53.intoArray(s, o5 + 3 * lanes);
+                a50 = a50.blend(a51, a50.compare(VectorOperators.LT, a51));
+                a52 = a52.blend(a53, a52.compare(VectorOperators.LT, a53));
+                a50 = a50.blend(a52, a50.compare(VectorOperators.LT, a52));
+                if (vb != 0) {
+                    FloatVector prev = FloatVector.fromArray(SPECIES, laneMax, m5);
+                    a50 = a50.blend(prev, a50.compare(VectorOperators.LT, prev));
+                }
+                a50.intoArray(laneMax, m5);
             }
         }
     }
@@ -104,13 +147,14 @@ public final class FlashTiles {
      * The online-softmax update for one key tile starting at key {@code tileStart}: for each row, masks the keys it
      * may not see to -inf, takes the new running max {@code m}, turns the scores into {@code p = 2^(s - m)} in place,
      * sets {@code corr[r] = 2^(m_old - m_new)} (exactly 1 when the max did not grow, so {@link #valueTile} need not
-     * rescale anything) and updates the row sum {@code l = l·corr + Σp} (in double: it is added once per tile).
+     * rescale anything) and updates the row sum {@code l = l·corr + Σp}, kept as L lane partial sums
+     * ({@code laneSum [rows][L]}) that the caller reduces once at the end.
      *
      * <p>Row r sees key j iff {@code keyFrom <= j < keyTo} and {@code j <= rowLimit + r}. A row that has seen no key
      * yet keeps {@code m = -inf}, {@code l = 0} and gets p = 0, so -inf - (-inf) never makes a NaN.
      */
     public static void softmaxTile(float[] s, float[] laneMax, int rows, int tileStart, int keyFrom, int keyTo,
-                                   long rowLimit, float[] m, double[] l, float[] corr, float[] laneSum) {
+                                   long rowLimit, float[] m, float[] laneSum, float[] corr) {
         final int lanes = SPECIES.length();
         final int t = KEY_TILE;
         final FloatVector c0 = FloatVector.broadcast(SPECIES, FastExp2.C0), c1 = FloatVector.broadcast(SPECIES, FastExp2.C1);
@@ -126,15 +170,22 @@ public final class FlashTiles {
             float tileMax;
             if (lo == 0 && hi == t) {
                 tileMax = FloatVector.fromArray(SPECIES, laneMax, r * lanes).reduceLanes(VectorOperators.MAX);
-            } else {
+            } else if (hi <= lo) {
                 tileMax = Float.NEGATIVE_INFINITY;
-                for (int j = 0; j < t; j++) {
-                    if (j < lo || j >= hi) {
-                        s[row + j] = Float.NEGATIVE_INFINITY;
-                    } else if (!(s[row + j] <= tileMax)) {
-                        tileMax = s[row + j];   // also takes a NaN, which then poisons the row as it should
-                    }
+                java.util.Arrays.fill(s, row, row + t, Float.NEGATIVE_INFINITY);
+            } else {
+                // a tile the mask crosses: hidden keys become -inf (so p = 0), and the max covers visible keys only
+                final float loF = lo, hiF = hi;
+                FloatVector mx = FloatVector.broadcast(SPECIES, Float.NEGATIVE_INFINITY);
+                for (int j = 0; j < t; j += lanes) {
+                    FloatVector index = FloatVector.fromArray(SPECIES, LANE_INDEX, j);
+                    VectorMask<Float> hidden = index.compare(VectorOperators.LT, loF)
+                            .or(index.compare(VectorOperators.GE, hiF));
+                    FloatVector x = FloatVector.fromArray(SPECIES, s, row + j).blend(Float.NEGATIVE_INFINITY, hidden);
+                    x.intoArray(s, row + j);
+                    mx = mx.blend(x, mx.compare(VectorOperators.LT, x).or(x.compare(VectorOperators.NE, x)));
                 }
+                tileMax = mx.reduceLanes(VectorOperators.MAX);
             }
             final float mOld = m[r];
             final float mNew = tileMax > mOld || tileMax != tileMax ? tileMax : mOld;
@@ -160,48 +211,45 @@ public final class FlashTiles {
             }
             m[r] = mNew;
             corr[r] = c;
-            // Reduce in a fixed scalar order: reduceLanes(ADD) sums in a different order when C2 intrinsifies it
-            // than in the interpreter, which would make results depend on JIT timing (and so on thread count).
-            sum.intoArray(laneSum, 0);
-            double total = 0;
-            for (int i = 0; i < lanes; i++) {
-                total += laneSum[i];
-            }
-            l[r] = l[r] * c + total;
+            // The row sum stays in vector lanes across tiles (l = l·c + Σp lane by lane) and is reduced once per
+            // row at the end in a fixed order: reduceLanes(ADD) per tile would cost a shuffle tree per row, and it
+            // sums in a different order when C2 intrinsifies it than in the interpreter (results would depend on
+            // JIT timing, and so on thread count).
+            FloatVector.fromArray(SPECIES, laneSum, r * lanes).fma(FloatVector.broadcast(SPECIES, c), sum)
+                    .intoArray(laneSum, r * lanes);
         }
     }
 
     /**
      * {@code o[r] = o[r]·corr[r] + p[r]·v} for one key tile: the running output, rescaled by the softmax correction
-     * on load. Micro-kernel: 4 rows × 4 vectors of the head dimension (16 accumulators, 4 value loads, 1 broadcast);
-     * a 4 × 1 kernel takes the remaining vectors when {@code dp} is not a multiple of 4 vectors.
+     * on load. Micro-kernel: 6 rows × 4 vectors of the head dimension (24 accumulators, 4 value loads, 1 broadcast);
+     * a 6 × 1 kernel takes the remaining vectors when {@code dp} is not a multiple of 4 vectors.
      */
     public static void valueTile(float[] p, int rows, float[] v, int vOff, int dp, float[] o, float[] corr) {
         final int lanes = SPECIES.length();
         final int t = KEY_TILE;
-        for (int r = 0; r < rows; r += ROW_BLOCK) {
-            final int p0 = r * t, p1 = p0 + t, p2 = p1 + t, p3 = p2 + t;
-            final int o0 = r * dp, o1 = o0 + dp, o2 = o1 + dp, o3 = o2 + dp;
-            final float e0 = corr[r], e1 = corr[r + 1], e2 = corr[r + 2], e3 = corr[r + 3];
-            int cb = 0;
-            for (; cb + 4 * lanes <= dp; cb += 4 * lanes) {
+        // Column blocks outside, row blocks inside: one column block of V ([128][4 vectors], 32 KiB) stays in L1
+        // while every row block streams past it. Each column block rescales its own columns by corr.
+        int cb = 0;
+        for (; cb + 4 * lanes <= dp; cb += 4 * lanes) {
+            for (int r = 0; r < rows; r += ROW_BLOCK) {
+                final int p0 = r * t, p1 = p0 + t, p2 = p1 + t, p3 = p2 + t, p4 = p3 + t, p5 = p4 + t;
+                final int o0 = r * dp, o1 = o0 + dp, o2 = o1 + dp, o3 = o2 + dp, o4 = o3 + dp, o5 = o4 + dp;
+                final float e0 = corr[r], e1 = corr[r + 1], e2 = corr[r + 2], e3 = corr[r + 3], e4 = corr[r + 4];
+                final float e5 = corr[r + 5];
                 final int c1 = cb + lanes, c2 = cb + 2 * lanes, c3 = cb + 3 * lanes;
-                FloatVector a00 = FloatVector.fromArray(SPECIES, o, o0 + cb).mul(e0);
-                FloatVector a01 = FloatVector.fromArray(SPECIES, o, o0 + c1).mul(e0);
-                FloatVector a02 = FloatVector.fromArray(SPECIES, o, o0 + c2).mul(e0);
-                FloatVector a03 = FloatVector.fromArray(SPECIES, o, o0 + c3).mul(e0);
-                FloatVector a10 = FloatVector.fromArray(SPECIES, o, o1 + cb).mul(e1);
-                FloatVector a11 = FloatVector.fromArray(SPECIES, o, o1 + c1).mul(e1);
-                FloatVector a12 = FloatVector.fromArray(SPECIES, o, o1 + c2).mul(e1);
-                FloatVector a13 = FloatVector.fromArray(SPECIES, o, o1 + c3).mul(e1);
-                FloatVector a20 = FloatVector.fromArray(SPECIES, o, o2 + cb).mul(e2);
-                FloatVector a21 = FloatVector.fromArray(SPECIES, o, o2 + c1).mul(e2);
-                FloatVector a22 = FloatVector.fromArray(SPECIES, o, o2 + c2).mul(e2);
-                FloatVector a23 = FloatVector.fromArray(SPECIES, o, o2 + c3).mul(e2);
-                FloatVector a30 = FloatVector.fromArray(SPECIES, o, o3 + cb).mul(e3);
-                FloatVector a31 = FloatVector.fromArray(SPECIES, o, o3 + c1).mul(e3);
-                FloatVector a32 = FloatVector.fromArray(SPECIES, o, o3 + c2).mul(e3);
-                FloatVector a33 = FloatVector.fromArray(SPECIES, o, o3 + c3).mul(e3);
+                FloatVector a00 = FloatVector.fromArray(SPECIES, o, o0 + cb).mul(e0), a01 = FloatVector.fromArray(SPECIES, o, o0 + c1).mul(e0);
+                FloatVector a02 = FloatVector.fromArray(SPECIES, o, o0 + c2).mul(e0), a03 = FloatVector.fromArray(SPECIES, o, o0 + c3).mul(e0);
+                FloatVector a10 = FloatVector.fromArray(SPECIES, o, o1 + cb).mul(e1), a11 = FloatVector.fromArray(SPECIES, o, o1 + c1).mul(e1);
+                FloatVector a12 = FloatVector.fromArray(SPECIES, o, o1 + c2).mul(e1), a13 = FloatVector.fromArray(SPECIES, o, o1 + c3).mul(e1);
+                FloatVector a20 = FloatVector.fromArray(SPECIES, o, o2 + cb).mul(e2), a21 = FloatVector.fromArray(SPECIES, o, o2 + c1).mul(e2);
+                FloatVector a22 = FloatVector.fromArray(SPECIES, o, o2 + c2).mul(e2), a23 = FloatVector.fromArray(SPECIES, o, o2 + c3).mul(e2);
+                FloatVector a30 = FloatVector.fromArray(SPECIES, o, o3 + cb).mul(e3), a31 = FloatVector.fromArray(SPECIES, o, o3 + c1).mul(e3);
+                FloatVector a32 = FloatVector.fromArray(SPECIES, o, o3 + c2).mul(e3), a33 = FloatVector.fromArray(SPECIES, o, o3 + c3).mul(e3);
+                FloatVector a40 = FloatVector.fromArray(SPECIES, o, o4 + cb).mul(e4), a41 = FloatVector.fromArray(SPECIES, o, o4 + c1).mul(e4);
+                FloatVector a42 = FloatVector.fromArray(SPECIES, o, o4 + c2).mul(e4), a43 = FloatVector.fromArray(SPECIES, o, o4 + c3).mul(e4);
+                FloatVector a50 = FloatVector.fromArray(SPECIES, o, o5 + cb).mul(e5), a51 = FloatVector.fromArray(SPECIES, o, o5 + c1).mul(e5);
+                FloatVector a52 = FloatVector.fromArray(SPECIES, o, o5 + c2).mul(e5), a53 = FloatVector.fromArray(SPECIES, o, o5 + c3).mul(e5);
                 int vr = vOff + cb;
                 for (int j = 0; j < t; j++, vr += dp) {
                     FloatVector v0 = FloatVector.fromArray(SPECIES, v, vr);
@@ -216,17 +264,31 @@ public final class FlashTiles {
                     a20 = v0.fma(b, a20); a21 = v1.fma(b, a21); a22 = v2.fma(b, a22); a23 = v3.fma(b, a23);
                     b = FloatVector.broadcast(SPECIES, p[p3 + j]);
                     a30 = v0.fma(b, a30); a31 = v1.fma(b, a31); a32 = v2.fma(b, a32); a33 = v3.fma(b, a33);
+                    b = FloatVector.broadcast(SPECIES, p[p4 + j]);
+                    a40 = v0.fma(b, a40); a41 = v1.fma(b, a41); a42 = v2.fma(b, a42); a43 = v3.fma(b, a43);
+                    b = FloatVector.broadcast(SPECIES, p[p5 + j]);
+                    a50 = v0.fma(b, a50); a51 = v1.fma(b, a51); a52 = v2.fma(b, a52); a53 = v3.fma(b, a53);
                 }
                 a00.intoArray(o, o0 + cb); a01.intoArray(o, o0 + c1); a02.intoArray(o, o0 + c2); a03.intoArray(o, o0 + c3);
                 a10.intoArray(o, o1 + cb); a11.intoArray(o, o1 + c1); a12.intoArray(o, o1 + c2); a13.intoArray(o, o1 + c3);
                 a20.intoArray(o, o2 + cb); a21.intoArray(o, o2 + c1); a22.intoArray(o, o2 + c2); a23.intoArray(o, o2 + c3);
                 a30.intoArray(o, o3 + cb); a31.intoArray(o, o3 + c1); a32.intoArray(o, o3 + c2); a33.intoArray(o, o3 + c3);
+                a40.intoArray(o, o4 + cb); a41.intoArray(o, o4 + c1); a42.intoArray(o, o4 + c2); a43.intoArray(o, o4 + c3);
+                a50.intoArray(o, o5 + cb); a51.intoArray(o, o5 + c1); a52.intoArray(o, o5 + c2); a53.intoArray(o, o5 + c3);
             }
-            for (; cb < dp; cb += lanes) {
+        }
+        for (; cb < dp; cb += lanes) {   // remaining 1-3 vectors of the head dim: 6 x 1
+            for (int r = 0; r < rows; r += ROW_BLOCK) {
+                final int p0 = r * t, p1 = p0 + t, p2 = p1 + t, p3 = p2 + t, p4 = p3 + t, p5 = p4 + t;
+                final int o0 = r * dp, o1 = o0 + dp, o2 = o1 + dp, o3 = o2 + dp, o4 = o3 + dp, o5 = o4 + dp;
+                final float e0 = corr[r], e1 = corr[r + 1], e2 = corr[r + 2], e3 = corr[r + 3], e4 = corr[r + 4];
+                final float e5 = corr[r + 5];
                 FloatVector a0 = FloatVector.fromArray(SPECIES, o, o0 + cb).mul(e0);
                 FloatVector a1 = FloatVector.fromArray(SPECIES, o, o1 + cb).mul(e1);
                 FloatVector a2 = FloatVector.fromArray(SPECIES, o, o2 + cb).mul(e2);
                 FloatVector a3 = FloatVector.fromArray(SPECIES, o, o3 + cb).mul(e3);
+                FloatVector a4 = FloatVector.fromArray(SPECIES, o, o4 + cb).mul(e4);
+                FloatVector a5 = FloatVector.fromArray(SPECIES, o, o5 + cb).mul(e5);
                 int vr = vOff + cb;
                 for (int j = 0; j < t; j++, vr += dp) {
                     FloatVector v0 = FloatVector.fromArray(SPECIES, v, vr);
@@ -234,11 +296,15 @@ public final class FlashTiles {
                     a1 = v0.fma(FloatVector.broadcast(SPECIES, p[p1 + j]), a1);
                     a2 = v0.fma(FloatVector.broadcast(SPECIES, p[p2 + j]), a2);
                     a3 = v0.fma(FloatVector.broadcast(SPECIES, p[p3 + j]), a3);
+                    a4 = v0.fma(FloatVector.broadcast(SPECIES, p[p4 + j]), a4);
+                    a5 = v0.fma(FloatVector.broadcast(SPECIES, p[p5 + j]), a5);
                 }
                 a0.intoArray(o, o0 + cb);
                 a1.intoArray(o, o1 + cb);
                 a2.intoArray(o, o2 + cb);
                 a3.intoArray(o, o3 + cb);
+                a4.intoArray(o, o4 + cb);
+                a5.intoArray(o, o5 + cb);
             }
         }
     }

@@ -34,6 +34,15 @@ public final class PackedKeyValues {
      * contiguous range {@code [from, to)} when {@code rows} is null. Packed key i is the i-th of those rows.
      */
     public void pack(FloatTensor key, FloatTensor value, int b, int h, int[] rows, int from, int to) {
+        prepare(key, value, from, to);
+        packRange(key, value, b, h, rows, from, 0, to - from, row);
+    }
+
+    /**
+     * Sizes the buffers for {@code to - from} keys of {@code key}'s head dim, before {@link #packRange} calls (which
+     * may then run in parallel on disjoint ranges).
+     */
+    public void prepare(FloatTensor key, FloatTensor value, int from, int to) {
         if (key.dim() != value.dim()) {
             throw new IllegalArgumentException("key " + key.shapeString() + " and value " + value.shapeString()
                     + " must have the same head dim");
@@ -44,31 +53,44 @@ public final class PackedKeyValues {
         int n = to - from;
         int d = key.dim();
         int dp = valueStride(d);
-        int padded = FlashKernel.roundUp(n, KEY_TILE);
-        ensure(padded, d, dp);
+        ensure(FlashKernel.roundUp(n, KEY_TILE), d, dp);
         this.length = n;
         this.dim = d;
         this.valueStride = dp;
-        for (int i = 0; i < n; i++) {
+    }
+
+    /**
+     * Packs keys {@code [begin, end)} of the range given to {@link #prepare} (packed key i is tensor row
+     * {@code rows[from + i]}, or {@code from + i} when rows is null), and zero-fills the padding of the last tile
+     * when {@code end} is the length. Calls on disjoint ranges may run concurrently, each with its own
+     * {@code rowScratch} of at least d floats.
+     */
+    public void packRange(FloatTensor key, FloatTensor value, int b, int h, int[] rows, int from, int begin, int end,
+                          float[] rowScratch) {
+        final int d = dim, dp = valueStride, n = length;
+        for (int i = begin; i < end; i++) {
             int src = rows == null ? from + i : rows[from + i];
-            key.readRow(b, h, src, row, 0);
+            key.readRow(b, h, src, rowScratch, 0);
             int base = (i / KEY_TILE) * d * KEY_TILE + (i % KEY_TILE);
             for (int c = 0; c < d; c++) {
-                keysT[base + c * KEY_TILE] = row[c];
+                keysT[base + c * KEY_TILE] = rowScratch[c];
             }
             value.readRow(b, h, src, values, i * dp);
             if (dp > d) {
                 Arrays.fill(values, i * dp + d, (i + 1) * dp, 0f);
             }
         }
-        // zero the padding so padded lanes produce finite scores (they are masked anyway) and zero P·V terms
-        for (int i = n; i < padded; i++) {
-            int base = (i / KEY_TILE) * d * KEY_TILE + (i % KEY_TILE);
-            for (int c = 0; c < d; c++) {
-                keysT[base + c * KEY_TILE] = 0f;
+        if (end == n) {
+            // zero the padding so padded lanes produce finite scores (they are masked anyway) and zero P·V terms
+            int padded = FlashKernel.roundUp(n, KEY_TILE);
+            for (int i = n; i < padded; i++) {
+                int base = (i / KEY_TILE) * d * KEY_TILE + (i % KEY_TILE);
+                for (int c = 0; c < d; c++) {
+                    keysT[base + c * KEY_TILE] = 0f;
+                }
             }
+            Arrays.fill(values, n * dp, padded * dp, 0f);
         }
-        Arrays.fill(values, n * dp, padded * dp, 0f);
     }
 
     private void ensure(int padded, int d, int dp) {
@@ -78,7 +100,7 @@ public final class PackedKeyValues {
         if (values.length < padded * dp) {
             values = new float[padded * dp];
         }
-        if (row.length < d) {
+        if (row.length < d) {   // pack()'s own scratch
             row = new float[d];
         }
     }

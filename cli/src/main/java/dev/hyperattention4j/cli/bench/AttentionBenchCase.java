@@ -3,6 +3,8 @@ package dev.hyperattention4j.cli.bench;
 import dev.hyperattention4j.attention.Attention;
 import dev.hyperattention4j.attention.FlashAttention;
 import dev.hyperattention4j.attention.NaiveAttention;
+import dev.hyperattention4j.attention.hyper.HyperAttention;
+import dev.hyperattention4j.attention.hyper.HyperConfig;
 import dev.hyperattention4j.runtime.WorkerPool;
 
 /**
@@ -18,6 +20,11 @@ public interface AttentionBenchCase {
 
     /** Whether this is the exact reference kernel the other cases are compared with. */
     default boolean reference() {
+        return false;
+    }
+
+    /** Whether this case computes less than exact attention (then GFLOP/s and % of peak are not reported). */
+    default boolean approximate() {
         return false;
     }
 
@@ -39,16 +46,15 @@ public interface AttentionBenchCase {
 
     /**
      * HyperAttention with the paper's defaults (b = m = 256, r = 7, minSeqLen 4096): every size and thread count.
-     * Below minSeqLen (non-causal) or at most minSeqLen (causal) it returns the exact kernel's result.
+     * Below minSeqLen (non-causal) or at most minSeqLen (causal) it returns the exact kernel's result. An
+     * approximation: only its speedup over the exact kernel and its error are meaningful, not its GFLOP/s.
      */
     static AttentionBenchCase hyper() {
         return new AttentionBenchCase() {
             public String name() { return "hyper"; }
+            public boolean approximate() { return true; }
             public boolean runs(int n, int threads) { return true; }
-            public Attention create(WorkerPool pool) {
-                return new dev.hyperattention4j.attention.hyper.HyperAttention(
-                        dev.hyperattention4j.attention.hyper.HyperConfig.defaults(), pool);
-            }
+            public Attention create(WorkerPool pool) { return new HyperAttention(HyperConfig.defaults(), pool); }
         };
     }
 

@@ -63,10 +63,25 @@ public final class BenchCommand implements Callable<Integer> {
             + "(the first --dims entry, the largest --threads; see bench-backward), e.g. --backward --n 131072 -r 1"})
     boolean backward;
 
-    /** The implementations in the table (HyperAttention's own sweep with more detail: {@code bench-hyper}). */
-    static List<AttentionBenchCase> cases(int baselineMax) {
-        return List.of(AttentionBenchCase.flash(), AttentionBenchCase.hyper(), AttentionBenchCase.matmulSoftmax(baselineMax),
-                AttentionBenchCase.naive(baselineMax));
+    @Option(names = "--cpu-time", description = {"time with the threads' CPU time (divided by the thread count) "
+            + "instead of elapsed time, for a machine shared with other jobs; see BenchClock"})
+    boolean cpuTime;
+
+    @Option(names = "--no-hyper", description = "leave out the HyperAttention rows")
+    boolean noHyper;
+
+    /**
+     * The implementations in the table, the exact reference first (the others are compared with it).
+     * HyperAttention's own sweep with more detail: {@code bench-hyper}.
+     */
+    List<AttentionBenchCase> cases(int baselineMax) {
+        List<AttentionBenchCase> cases = new ArrayList<>(List.of(AttentionBenchCase.flash()));
+        if (!noHyper) {
+            cases.add(AttentionBenchCase.hyper());
+        }
+        cases.add(AttentionBenchCase.matmulSoftmax(baselineMax));
+        cases.add(AttentionBenchCase.naive(baselineMax));
+        return cases;
     }
 
     @Override
@@ -105,16 +120,17 @@ public final class BenchCommand implements Callable<Integer> {
             }
         }
         List<AttentionBenchCase> cases = cases(baselineMax);
-        Map<String, Object> system = describeSystem(threads);
+        Map<String, Object> system = describeSystem(threads, cpuTime ? BenchClock.CPU : BenchClock.WALL);
         List<BenchRow> rows = new ArrayList<>();
-        BenchTimer timer = new BenchTimer(warmup, 0.1, reps, 2.0);
+        BenchClock clock = cpuTime ? BenchClock.CPU : BenchClock.WALL;
+        BenchTimer timer = new BenchTimer(warmup, 0.1, reps, 2.0, clock);
         Map<Integer, WorkerPool> pools = new LinkedHashMap<>();
         try {
             for (int t : threads) {
                 pools.put(t, new WorkerPool(t));
             }
             System.err.println("bench: measuring the FMA peak...");
-            FmaPeak peak = FmaPeak.measure(pools.get(maxThreads));
+            FmaPeak peak = FmaPeak.measure(pools.get(maxThreads), clock);
             System.err.printf("bench: FMA peak %.1f GFLOP/s (1 thread), %.1f (%d threads)%n",
                     peak.oneThreadGflops(), peak.allThreadsGflops(), peak.threads());
             for (int d : dims) {
@@ -133,12 +149,12 @@ public final class BenchCommand implements Callable<Integer> {
                                 Attention a = c.create(pools.get(t));
                                 System.err.printf("bench: %s n=%d d=%d %s threads=%d%n", c.name(), n, d,
                                         causal ? "causal" : "full", t);
-                                BenchTimer.Timing timing = timer.time(() -> a.forward(problem));
+                                BenchTimer.Timing timing = timer.time(() -> a.forward(problem), t);
                                 double ms = timing.median() * 1e3;
                                 if (c.reference()) {
                                     exactMs = ms;
                                 }
-                                double gflops = problem.flops() / timing.median() / 1e9;
+                                double gflops = c.approximate() ? Double.NaN : problem.flops() / timing.median() / 1e9;
                                 rows.add(new BenchRow(c.name(), n, d, causal, t, ms, timing.min() * 1e3,
                                         timing.max() * 1e3, timing.repetitions(), gflops,
                                         100 * gflops / peak.forThreads(t), exactMs / ms,
@@ -169,14 +185,36 @@ public final class BenchCommand implements Callable<Integer> {
         // HyperAttention's own code paths (hashing, sorting, block and sample packing, merges) at a short length
         Attention hyper = new dev.hyperattention4j.attention.hyper.HyperAttention(
                 dev.hyperattention4j.attention.hyper.HyperConfig.defaults().withMinSeqLen(256), pool);
-        long end = System.nanoTime() + 2_000_000_000L;
-        System.err.printf("bench: compiler warm-up (d=%d, 2 s)%n", d);
-        while (System.nanoTime() < end) {
-            for (boolean causal : masks) {
-                flash.forward(AttentionProblem.of(qkv[0], qkv[1], qkv[2]).withCausal(causal));
-                hyper.forward(AttentionProblem.of(qkv[0], qkv[1], qkv[2]).withCausal(causal));
+        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        long start = System.nanoTime();
+        System.err.printf("bench: compiler warm-up (d=%d)%n", d);
+        // at least 2 s, then until a call allocates almost nothing (boxed vectors mean C2 is not done), at most 30 s
+        AttentionProblem[] problems = new AttentionProblem[masks.length];
+        for (int i = 0; i < masks.length; i++) {
+            problems[i] = AttentionProblem.of(qkv[0], qkv[1], qkv[2]).withCausal(masks[i]);
+        }
+        while (true) {
+            BenchClock.refreshThreads();
+            long allocated = 0;
+            for (AttentionProblem p : problems) {
+                long before = sum(mx.getThreadAllocatedBytes(BenchClock.threadIds()));
+                flash.forward(p);
+                allocated += sum(mx.getThreadAllocatedBytes(BenchClock.threadIds())) - before;
+                hyper.forward(p);      // allocates by design: not part of the "C2 is done" test
+            }
+            double seconds = (System.nanoTime() - start) / 1e9;
+            if (seconds > 30 || (seconds > 2 && allocated < 64 * 1024)) {
+                return;
             }
         }
+    }
+
+    private static long sum(long[] xs) {
+        long s = 0;
+        for (long x : xs) {
+            s += Math.max(0, x);
+        }
+        return s;
     }
 
     /** One head of N(0,1) queries, keys and values. */
@@ -198,13 +236,14 @@ public final class BenchCommand implements Callable<Integer> {
         return Math.sqrt(-2 * Math.log(1 - u)) * Math.cos(2 * Math.PI * v);
     }
 
-    private static Map<String, Object> describeSystem(int[] threads) {
+    private static Map<String, Object> describeSystem(int[] threads, BenchClock clock) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("jvm", System.getProperty("java.vm.name") + " " + Runtime.version() + " (" + System.getProperty("java.vendor") + ")");
         m.put("cpu", cpuName() + ", " + Runtime.getRuntime().availableProcessors() + " processors");
         m.put("species", VectorWidth.describe());
         m.put("threads", java.util.Arrays.toString(threads));
         m.put("flags", String.join(" ", ManagementFactory.getRuntimeMXBean().getInputArguments()));
+        m.put("clock", clock == BenchClock.CPU ? "thread CPU time / threads (--cpu-time)" : "elapsed (wall) time");
         return m;
     }
 

@@ -14,8 +14,10 @@ final class BenchTimer {
     private final double minRepSeconds;
     private final int reps;
     private final double maxSecondsPerPoint;
+    private final BenchClock clock;
 
-    BenchTimer(double warmupSeconds, double minRepSeconds, int reps, double maxSecondsPerPoint) {
+    BenchTimer(double warmupSeconds, double minRepSeconds, int reps, double maxSecondsPerPoint, BenchClock clock) {
+        this.clock = clock;
         this.warmupSeconds = warmupSeconds;
         this.minRepSeconds = minRepSeconds;
         this.reps = reps;
@@ -25,7 +27,7 @@ final class BenchTimer {
     /** Median, min and max seconds per call over {@code repetitions}; bytes allocated by one warm call. */
     record Timing(double median, double min, double max, int repetitions, long allocatedBytes) {}
 
-    Timing time(Runnable call) {
+    Timing time(Runnable call, int threads) {
         long warmEnd = System.nanoTime() + (long) (warmupSeconds * 1e9);
         long first = System.nanoTime();
         call.run();
@@ -35,19 +37,20 @@ final class BenchTimer {
             call.run();
             oneCall = (System.nanoTime() - t0) / 1e9;
         }
+        BenchClock.refreshThreads();
         long allocated = Math.max(0, allocatedBy(call) - allocatedBy(() -> { }));   // minus the bean's own arrays
         // slow points (one call of seconds) get fewer repetitions so the default sweep stays near a minute
         int n = Math.max(3, Math.min(reps, (int) (maxSecondsPerPoint / Math.max(oneCall, 1e-9))));
         double[] perCall = new double[n];
         for (int r = 0; r < n; r++) {
             int calls = 0;
-            long t0 = System.nanoTime(), t1;
+            long t0 = System.nanoTime(), t1, c0 = clock.now(threads);
             do {
                 call.run();
                 calls++;
                 t1 = System.nanoTime();
             } while ((t1 - t0) / 1e9 < minRepSeconds);
-            perCall[r] = (t1 - t0) / 1e9 / calls;
+            perCall[r] = (clock.now(threads) - c0) / 1e9 / calls;
         }
         Arrays.sort(perCall);
         return new Timing(perCall[n / 2], perCall[0], perCall[n - 1], n, allocated);

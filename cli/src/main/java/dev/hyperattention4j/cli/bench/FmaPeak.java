@@ -15,34 +15,39 @@ record FmaPeak(double oneThreadGflops, double allThreadsGflops, int threads) {
         return t == 1 ? oneThreadGflops : t == threads ? allThreadsGflops : t * oneThreadGflops;
     }
 
-    static FmaPeak measure(WorkerPool pool) {
+    static FmaPeak measure(WorkerPool pool, BenchClock clock) {
         long iterations = calibrate();
-        double one = median(pool, 1, iterations);
-        double all = pool.threads() == 1 ? one : median(pool, pool.threads(), iterations);
+        double one = median(pool, 1, iterations, clock);
+        double all = pool.threads() == 1 ? one : median(pool, pool.threads(), iterations, clock);
         return new FmaPeak(one, all, pool.threads());
     }
 
-    /** Iterations for about 0.1 s on one thread, after a 0.5 s warm-up that gets the probe compiled by C2. */
+    /**
+     * Iterations for about 0.1 s on one thread. Many short calls first (at least 1 s and 20,000 calls), so C2
+     * compiles the probe as a method: interpreted vector code runs hundreds of times slower.
+     */
     private static long calibrate() {
-        long iterations = 100_000;
-        long end = System.nanoTime() + 500_000_000L;
-        long elapsed = 1;
-        while (System.nanoTime() < end) {
-            long t0 = System.nanoTime();
-            sink += FmaPeakProbe.spin(iterations, 1f);
-            elapsed = System.nanoTime() - t0;
+        long end = System.nanoTime() + 1_000_000_000L;
+        for (int calls = 0; calls < 20_000 || System.nanoTime() < end; calls++) {
+            sink += FmaPeakProbe.spin(200, 1f);
         }
-        return Math.max(1000, (long) (iterations * (100e6 / elapsed)));
+        long iterations = 1_000_000;
+        long t0 = System.nanoTime();
+        sink += FmaPeakProbe.spin(iterations, 1f);
+        long elapsed = Math.max(1, System.nanoTime() - t0);
+        return Math.max(10_000, (long) (iterations * (100e6 / elapsed)));
     }
 
     private static volatile float sink;
 
-    private static double median(WorkerPool pool, int threads, long iterations) {
+    private static double median(WorkerPool pool, int threads, long iterations, BenchClock clock) {
+        pool.run(threads, (worker, unit) -> sink += FmaPeakProbe.spin(1000, 1f));   // starts the pool's threads
+        BenchClock.refreshThreads();
         double[] gflops = new double[7];
         for (int rep = 0; rep < gflops.length; rep++) {
-            long t0 = System.nanoTime();
+            long t0 = clock.now(threads);
             pool.run(threads, (worker, unit) -> sink += FmaPeakProbe.spin(iterations, 1f + unit));
-            long ns = System.nanoTime() - t0;
+            long ns = Math.max(1, clock.now(threads) - t0);
             gflops[rep] = threads * iterations * (double) FmaPeakProbe.FLOPS_PER_ITERATION / ns;
         }
         Arrays.sort(gflops);

@@ -24,6 +24,8 @@ import dev.hyperattention4j.runtime.WorkerPool;
  * Memory: O(B·callHeads·(qTotal + kTotal)) ints of permutations plus per-worker tile scratch.
  */
 final class HyperPass {
+    /** Prefetch gathered rows with {@link RowTouch} ({@code -Dha4j.hyper.touch=false} turns it off, to measure it). */
+    static final boolean TOUCH = Boolean.parseBoolean(System.getProperty("ha4j.hyper.touch", "true"));
     /** Query rows per kernel call (the kernel walks them in its own row tiles). */
     static final int QUERY_CHUNK = 256;
 
@@ -119,6 +121,9 @@ final class HyperPass {
             }
             long a = System.nanoTime();
             int k0 = t * bk, k1 = Math.min(kTotal, k0 + bk);
+            if (TOUCH) {
+                RowTouch.touch(p.key(), p.value(), b, kvh, kRows, c * kTotal + k0, c * kTotal + k1);
+            }
             s.blockKeys.pack(p.key(), p.value(), b, kvh, kRows, c * kTotal + k0, c * kTotal + k1);
             PackedKeyValues sampleKeys = null;
             if (residual) {
@@ -130,6 +135,9 @@ final class HyperPass {
             for (int c0 = p0; c0 < p1; c0 += QUERY_CHUNK) {
                 int c1 = Math.min(p1, c0 + QUERY_CHUNK), rows = c1 - c0;
                 a = System.nanoTime();
+                if (TOUCH) {
+                    RowTouch.touch(p.query(), null, b, h, qRows, c * qTotal + c0, c * qTotal + c1);
+                }
                 s.kernel.packQueries(p.query(), b, h, qRows, c * qTotal + c0, c * qTotal + c1, p.scale());
                 long a2 = System.nanoTime();
                 profile(cx, Phase.GATHER, a, a2);
@@ -203,6 +211,9 @@ final class HyperPass {
             }
             for (int i = 0; i < m; i++) {
                 s.sampleRows[i] = kRows[c * kTotal + idx[c * m + i]];
+            }
+            if (TOUCH) {
+                RowTouch.touch(p.key(), p.value(), b, kvh, s.sampleRows, 0, m);
             }
             s.allSamples.pack(p.key(), p.value(), b, kvh, s.sampleRows, 0, m);
             s.samplePass = pass;

@@ -1,11 +1,9 @@
 package dev.hyperattention4j.attention.hyper;
 
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Log-sum-exp merge of two attention parts over disjoint key sets (ALGORITHM.md §2.4), for a run of rows at once:
- * first the per-row weights (one exp and one log per row), then {@code O = c1·O1 + c2·O2} row by row (vectorised).
+ * first the per-row weights (one exp and one log per row), then {@code O = c1·O1 + c2·O2} row by row.
  * The weights use {@code Math.exp}/{@code Math.log} on purpose: the Vector API's {@code EXP}/{@code LOG} round
  * differently in interpreted and compiled code, which made results depend on JIT timing (and so on the thread count).
  *
@@ -16,7 +14,6 @@ import jdk.incubator.vector.VectorSpecies;
  * matters there.
  */
 final class LogSumExpMerge {
-    private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
     private static final double EPS = 1.1920929e-7;
 
     private LogSumExpMerge() {}
@@ -50,14 +47,12 @@ final class LogSumExpMerge {
         }
     }
 
-    /** {@code o1[off1 ..+d) = c1·o1 + c2·o2[off2 ..+d)}. */
+    /**
+     * {@code o1[off1 ..+d) = c1·o1 + c2·o2[off2 ..+d)}. A plain loop on purpose: C2 vectorises it, and unlike
+     * Vector API code it stays cheap while the JIT has not compiled it yet (no boxed vectors).
+     */
     static void combine(float[] o1, int off1, float c1, float[] o2, int off2, float c2, int d) {
-        int k = 0;
-        for (int bound = SPECIES.loopBound(d); k < bound; k += SPECIES.length()) {
-            FloatVector.fromArray(SPECIES, o1, off1 + k).mul(c1)
-                    .add(FloatVector.fromArray(SPECIES, o2, off2 + k).mul(c2)).intoArray(o1, off1 + k);
-        }
-        for (; k < d; k++) {
+        for (int k = 0; k < d; k++) {
             o1[off1 + k] = c1 * o1[off1 + k] + c2 * o2[off2 + k];
         }
     }

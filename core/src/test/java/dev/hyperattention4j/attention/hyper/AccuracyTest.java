@@ -29,13 +29,24 @@ class AccuracyTest {
         pool.close();
     }
 
+    /** Inputs and oracle per (seed, causal), computed once for all configurations. */
+    static final java.util.Map<String, Object[]> CASES = new java.util.concurrent.ConcurrentHashMap<>();
+
+    static Object[] planted(int seed, boolean causal) {
+        return CASES.computeIfAbsent(seed + "/" + causal, key -> {
+            FloatTensor[] x = HyperTesting.planted(new Random(100 + seed), HEADS, N, D);
+            return new Object[] {x, HyperTesting.naive(x[0], x[1], x[2], causal)};
+        });
+    }
+
     /** Mean relative Frobenius error and mean |ΔL| over seeds. */
     static double[] error(HyperConfig cfg, boolean causal) {
         double err = 0, dl = 0;
         int seeds = 3;
         for (int s = 0; s < seeds; s++) {
-            FloatTensor[] x = HyperTesting.planted(new Random(100 + s), HEADS, N, D);
-            AttentionProblem exact = HyperTesting.naive(x[0], x[1], x[2], causal);
+            Object[] c = planted(s, causal);
+            FloatTensor[] x = (FloatTensor[]) c[0];
+            AttentionProblem exact = (AttentionProblem) c[1];
             AttentionProblem h = HyperTesting.run(new HyperAttention(cfg.withSeed(s), pool), x[0], x[1], x[2], causal);
             err += relErr(h.output().toArray(), exact.output().toArray()) / seeds;
             double sum = 0;

@@ -131,7 +131,7 @@ class HyperExactnessTest {
     @CsvSource({"false", "true"})
     void resultsDoNotDependOnTheThreadCount(boolean causal) {
         Random r = new Random(17);
-        int n = 1100;
+        int n = 800;
         FloatTensor q = randn(r, 1, 4, n, 32), k = randn(r, 1, 2, n, 32), v = randn(r, 1, 2, n, 32);
         HyperConfig cfg = HyperConfig.defaults().withBlockSize(64).withSampleSize(64).withMinSeqLen(200);
         AttentionProblem one, two;

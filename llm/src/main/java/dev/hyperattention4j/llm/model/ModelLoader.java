@@ -23,7 +23,8 @@ import java.util.stream.Stream;
  *   <li>bytes "GGUF" at offset 0: GGUF;</li>
  *   <li>a JSON object: a safetensors shard index;</li>
  *   <li>a plausible uint64 header length followed by '{': safetensors (config.json and tokenizer.json beside it);</li>
- *   <li>a 28-byte llama2.c header whose implied size equals the file size: llama2.c (tokenizer beside it).</li>
+ *   <li>llama2.c's "ak42" magic (export version 1), or a 28-byte legacy llama2.c header whose implied size equals
+ *       the file size: llama2.c (tokenizer beside it).</li>
  * </ol>
  * Anything else is a {@link ModelFormatException}.
  */
@@ -99,10 +100,15 @@ public final class ModelLoader {
         if (b.length >= 4 && b[0] == 'G' && b[1] == 'G' && b[2] == 'U' && b[3] == 'F') {
             return Format.GGUF;
         }
-        if (b.length >= 8 && b[0] == '2' && b[1] == '4' && b[2] == 'k' && b[3] == 'a') { // uint32 0x616b3432 LE
-            throw new ModelFormatException(file, "magic", "is a llama2.c export.py version-"
-                    + MemorySegment.ofArray(b).get(BinaryReader.INT, 4) + " file (\"ak42\" header); only the legacy "
-                    + "run.c format (export --version 0) is supported", 0);
+        if (Llama2cLoader.hasMagic(MemorySegment.ofArray(b))) { // versioned llama2.c export: errors are final
+            Llama2cLoader.Header h = Llama2cLoader.readHeader(MemorySegment.ofArray(b), (field, problem, offset) ->
+                    new dev.hyperattention4j.llm.format.llama2c.Llama2cFormatException(file, field, problem, offset));
+            if (h.expectedBytes() != size) {
+                throw new dev.hyperattention4j.llm.format.llama2c.Llama2cFormatException(file, "file size", "is "
+                        + size + " bytes but the llama2.c version-" + h.version() + " header implies "
+                        + h.expectedBytes() + " (truncated?)", size);
+            }
+            return Format.LLAMA2C;
         }
         int first = 0;
         while (first < b.length && Character.isWhitespace(b[first])) {
@@ -119,14 +125,23 @@ public final class ModelLoader {
             }
         }
         if (b.length >= Llama2cLoader.HEADER_BYTES) {
+            Llama2cLoader.Header h = null;
             try {
-                Llama2cLoader.Header h = Llama2cLoader.readHeader(MemorySegment.ofArray(b),
+                h = Llama2cLoader.readHeader(MemorySegment.ofArray(b),
                         (field, problem, offset) -> new ModelFormatException(file, field, problem, offset));
-                if (h.expectedBytes() == size) {
-                    return Format.LLAMA2C;
-                }
             } catch (ModelFormatException notLlama2c) {
-                // fall through to the generic message
+                // not a plausible llama2.c header: fall through to the generic message
+            }
+            if (h != null && h.expectedBytes() == size) {
+                return Format.LLAMA2C;
+            }
+            if (h != null) {
+                // a plausible llama2.c header (seven sane, mutually consistent ints) with the wrong size is far
+                // more likely a truncated checkpoint than a coincidence: say so precisely
+                throw new dev.hyperattention4j.llm.format.llama2c.Llama2cFormatException(file, "file size", "is "
+                        + size + " bytes but the llama2.c header (dim " + h.dim() + ", layers " + h.layers()
+                        + ", vocab " + h.vocabSize() + ") implies " + h.expectedBytes() + " (truncated or padded "
+                        + "checkpoint?)", size);
             }
         }
         throw new ModelFormatException(file, "format", "is not a GGUF, safetensors or llama2.c model (unrecognised "

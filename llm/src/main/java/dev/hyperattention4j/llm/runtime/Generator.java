@@ -45,6 +45,9 @@ public final class Generator {
         int vocab = session.config().vocabSize();
         int eos = tokenizer.eosId() >= 0 ? tokenizer.eosId() : session.config().eosId();
         StreamingDecoder decoder = tokenizer.streamingDecoder();
+        for (int t : prompt) {
+            decoder.next(t);   // primes the decoder: the first new token keeps its leading space after the prompt
+        }
         StringBuilder text = new StringBuilder();
         int[] out = new int[Math.max(0, maxNewTokens)];
         int count = 0;

@@ -22,7 +22,7 @@ public final class LlamaSession {
     /** Tokens per work unit in prefill. */
     public static final int TILE = 32;
     /** Multiply-adds below which a single-token matrix product stays on one thread. */
-    static final long SPLIT_ROWS_MACS = 1L << 18;
+    static final long SPLIT_ROWS_MACS = 1L << 20;
     /** Prompts up to this length use scalar exact attention until the vector kernels are compiled. */
     static final int COLD_PROMPT = 256;
 
@@ -42,6 +42,7 @@ public final class LlamaSession {
     /** Single-token buffers of the multi-threaded decode step. */
     private final float[] dxb, dk, dv, dh1, dh3, dtmp;
     private final PhaseBarrier barrier;
+    private final int[] oneToken = new int[1];
 
     /** Per-worker buffers for one token tile. */
     private static final class Scratch {
@@ -185,7 +186,8 @@ public final class LlamaSession {
     /** Runs one token and returns its logits (the same array each call; valid in {@code [0, vocab)}). */
     public float[] decode(int token) {
         if (barrier == null || !KernelWarmup.ready()) {
-            forward(new int[] {token}, 0, 1, decodeLogits, 0);
+            oneToken[0] = token;
+            forward(oneToken, 0, 1, decodeLogits, 0);
             return decodeLogits;
         }
         if (position >= cache.capacity()) {

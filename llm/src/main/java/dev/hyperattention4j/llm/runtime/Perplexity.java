@@ -118,15 +118,12 @@ public final class Perplexity {
 
     /** Negative natural-log probability of {@code target} under {@code softmax(logits[off, off + vocab))}. */
     public static double nll(float[] logits, int off, int vocab, int target) {
-        double max = Double.NEGATIVE_INFINITY;
-        for (int i = 0; i < vocab; i++) {
-            max = Math.max(max, logits[off + i]);
+        double nll = Vectors.logSumExp(logits, off, vocab) - logits[off + target];
+        if (!Double.isFinite(nll)) { // a NaN perplexity after hours of scoring helps nobody: fail at the first one
+            throw new ArithmeticException("non-finite logits (target " + logits[off + target] + ", nll " + nll
+                    + "): the model produced NaN or infinity (corrupt weights, or overflow in the forward pass)");
         }
-        double sum = 0;
-        for (int i = 0; i < vocab; i++) {
-            sum += Math.exp(logits[off + i] - max);
-        }
-        return max + Math.log(sum) - logits[off + target];
+        return nll;
     }
 
     /** Running sums of NLL and NLL². */

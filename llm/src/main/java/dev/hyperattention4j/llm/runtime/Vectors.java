@@ -85,4 +85,31 @@ final class Vectors {
             gate[gOff + i] = (float) (z / (1.0 + Math.exp(-z))) * up[uOff + i];
         }
     }
+
+    /** log Σ exp(a[off + i]) over n values (max-shifted, vectorised exp, lanes summed in a fixed order). */
+    static double logSumExp(float[] a, int off, int n) {
+        int bound = S.loopBound(n);
+        float max = Float.NEGATIVE_INFINITY;
+        int i = 0;
+        if (bound > 0) {
+            FloatVector m = FloatVector.fromArray(S, a, off);
+            for (i = W; i < bound; i += W) {
+                m = m.max(FloatVector.fromArray(S, a, off + i));
+            }
+            max = m.reduceLanes(VectorOperators.MAX);
+        }
+        for (; i < n; i++) {
+            max = Math.max(max, a[off + i]);
+        }
+        FloatVector shift = FloatVector.broadcast(S, max);
+        FloatVector acc = FloatVector.zero(S);
+        for (i = 0; i < bound; i += W) {
+            acc = acc.add(FloatVector.fromArray(S, a, off + i).sub(shift).lanewise(VectorOperators.EXP));
+        }
+        double sum = sum(acc);
+        for (; i < n; i++) {
+            sum += Math.exp(a[off + i] - max);
+        }
+        return max + Math.log(sum);
+    }
 }

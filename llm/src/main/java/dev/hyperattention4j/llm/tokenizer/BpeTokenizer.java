@@ -183,16 +183,20 @@ public final class BpeTokenizer implements Tokenizer {
         for (Pattern pattern : preTokenizer) {
             List<String> next = new ArrayList<>();
             for (String chunk : chunks) {
-                Matcher m = pattern.matcher(chunk);
+                Matcher m = BoundedText.matcher(pattern, chunk); // the regex comes from the file: bounded
                 int last = 0;
-                while (m.find()) {
-                    if (m.start() > last) {
-                        next.add(chunk.substring(last, m.start()));
+                try {
+                    while (m.find()) {
+                        if (m.start() > last) {
+                            next.add(chunk.substring(last, m.start()));
+                        }
+                        if (m.end() > m.start()) {
+                            next.add(chunk.substring(m.start(), m.end()));
+                        }
+                        last = m.end();
                     }
-                    if (m.end() > m.start()) {
-                        next.add(chunk.substring(m.start(), m.end()));
-                    }
-                    last = m.end();
+                } catch (BoundedText.Exhausted | StackOverflowError e) {
+                    throw BoundedText.runaway(pattern, chunk, e);
                 }
                 if (last < chunk.length()) {
                     next.add(chunk.substring(last));

@@ -18,19 +18,27 @@ final class Utf8 {
         return lead >= 0xC2 ? 2 : 1;
     }
 
-    /** Length of the longest prefix of {@code bytes[0..size)} that does not end inside an incomplete sequence. */
+    /**
+     * Length of the longest prefix of {@code bytes[0..size)} that does not end inside an incomplete sequence. A
+     * sequence cut short by a byte that is not a continuation is invalid whatever follows, so scanning resumes at
+     * that byte (the decoder substitutes U+FFFD for the invalid bytes, exactly as when decoding everything at once;
+     * fuzz finding: a broken sequence used to be emitted together with a valid lead after it, which then lost its
+     * continuation).
+     */
     static int completePrefix(byte[] bytes, int size) {
         int i = 0;
         while (i < size) {
             int len = sequenceLength(bytes[i] & 0xFF);
-            if (i + len > size) {
-                // an unfinished sequence at the end waits for more bytes, if it is still a valid start
-                for (int k = i + 1; k < size; k++) {
-                    if ((bytes[k] & 0xC0) != 0x80) {
-                        return size; // broken anyway: let the decoder substitute U+FFFD now
-                    }
+            int k = i + 1;
+            while (k < size && k < i + len && (bytes[k] & 0xC0) == 0x80) {
+                k++;
+            }
+            if (k < i + len) {
+                if (k == size) {
+                    return i;   // an unfinished sequence at the end waits for more bytes
                 }
-                return i;
+                i = k;          // broken by bytes[k]: invalid, and bytes[k] starts afresh
+                continue;
             }
             i += len;
         }

@@ -244,6 +244,25 @@ class MalformedInputsTest {
                     byte[] b = Files.readAllBytes(bin);
                     return Files.write(bin, Arrays.copyOf(b, b.length - 4));
                 }),
+                new Case("llama2c truncated, detected by content", Llama2cFormatException.class,
+                        "the llama2.c header (dim 32, layers 2, vocab 262) implies", true, false, d -> {
+                    Path bin = TinyModels.llama2c(d, true);
+                    byte[] b = Files.readAllBytes(bin);
+                    return Files.write(bin, Arrays.copyOf(b, b.length / 2));
+                }),
+                new Case("llama2c export version 2", Llama2cFormatException.class, "export version 2", true, false,
+                        d -> {
+                    Path bin = TinyModels.llama2c(d, true, 1);
+                    byte[] b = Files.readAllBytes(bin);
+                    ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).putInt(4, 2);
+                    return Files.write(bin, b);
+                }),
+                new Case("llama2c version 1 truncated", Llama2cFormatException.class, "version-1 header implies",
+                        true, false, d -> {
+                    Path bin = TinyModels.llama2c(d, false, 1);
+                    byte[] b = Files.readAllBytes(bin);
+                    return Files.write(bin, Arrays.copyOf(b, b.length - 1000));
+                }),
                 l2c("llama2c negative dim", "dim", true, d -> llama2cHeader(d, 0, -32)),
                 l2c("llama2c 2^30 layers", "n_layers", true, d -> llama2cHeader(d, 2, 1 << 30)),
                 l2c("llama2c heads not dividing dim", "n_heads", true, d -> llama2cHeader(d, 3, 5)),

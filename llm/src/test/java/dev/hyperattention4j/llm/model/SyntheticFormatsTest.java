@@ -51,15 +51,18 @@ class SyntheticFormatsTest {
         }
     }
 
-    @ParameterizedTest(name = "llama2.c shared classifier = {0}")
-    @CsvSource({"true", "false"})
-    void llama2c(boolean shared) throws Exception {
-        Path bin = TinyModels.llama2c(tmp.resolve("c"), shared);
+    @ParameterizedTest(name = "llama2.c export version {1}, shared classifier = {0}")
+    @CsvSource({"true,0", "false,0", "true,1", "false,1"})
+    void llama2c(boolean shared, int version) throws Exception {
+        Path bin = TinyModels.llama2c(tmp.resolve("c"), shared, version);
         assertThat(ModelLoader.detect(bin)).isEqualTo(ModelLoader.Format.LLAMA2C);
         try (Model m = ModelLoader.open(bin)) {
             assertThat(m.config().tiedEmbeddings()).isEqualTo(shared);
             assertThat(m.config().ropeStyle()).isEqualTo(RopeStyle.INTERLEAVED);
             LlamaWeights w = m.weights();
+            assertValues(w.ffnNorm(1), DType.F32, TinyModels.values("layers.1.ffn_norm.weight", TinyModels.DIM));
+            assertValues(w.wv(0), DType.F32, TinyModels.values("layers.0.attention.wv.weight",
+                    TinyModels.KV_HEADS * TinyModels.HEAD_DIM, TinyModels.DIM));
             assertValues(w.ffnDown(1), DType.F32, TinyModels.values("layers.1.feed_forward.w2.weight",
                     TinyModels.DIM, TinyModels.HIDDEN));
             assertValues(w.finalNorm(), DType.F32, TinyModels.values("norm.weight", TinyModels.DIM));
@@ -85,6 +88,19 @@ class SyntheticFormatsTest {
             float[] written = TinyModels.values("blk.0.attn_k.weight", wk.shape());
             assertThat(Quant.toFloats(wk)).containsExactly(Quant.toFloats(new WeightTensor("x", type, wk.shape(),
                     java.lang.foreign.MemorySegment.ofArray(Quant.encode(written, type)))));
+        }
+    }
+
+    @Test
+    void ggufQwen2HasBiasesAndRotateHalf() throws Exception {
+        Path file = TinyModels.gguf(DType.F16, 3, "qwen2").write(tmp.resolve("qwen2.gguf"));
+        try (Model m = ModelLoader.open(file)) {
+            assertThat(m.config().architecture()).isEqualTo("qwen2");
+            // llama.cpp does not permute Qwen2's Q/K and runs NEOX (rotate-half) RoPE for it
+            assertThat(m.config().ropeStyle()).isEqualTo(RopeStyle.ROTATE_HALF);
+            assertThat(m.config().attentionBias()).isTrue();
+            assertValues(m.weights().bq(1), DType.F32, TinyModels.values("blk.1.attn_q.bias",
+                    TinyModels.HEADS * TinyModels.HEAD_DIM));
         }
     }
 

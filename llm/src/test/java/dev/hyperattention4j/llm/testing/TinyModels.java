@@ -85,16 +85,19 @@ public final class TinyModels {
     // ------------------------------------------------------------------ GGUF
 
     /** A complete tiny GGUF llama model (matrices in {@code type}, norms F32, untied output). */
-    public static GgufWriter gguf(DType type, int version) {
+    public static GgufWriter gguf(DType type, int version) { return gguf(type, version, "llama"); }
+
+    /** As {@link #gguf(DType, int)} for architecture {@code arch} (qwen2 adds q/k/v biases). */
+    public static GgufWriter gguf(DType type, int version, String arch) {
         GgufWriter w = new GgufWriter(version);
-        w.putString("general.architecture", "llama").putUInt32("llama.context_length", 128)
-                .putUInt32("llama.embedding_length", DIM).putUInt32("llama.block_count", LAYERS)
-                .putUInt32("llama.feed_forward_length", HIDDEN).putUInt32("llama.attention.head_count", HEADS)
-                .putUInt32("llama.attention.head_count_kv", KV_HEADS)
-                .putFloat32("llama.attention.layer_norm_rms_epsilon", 1e-5f)
-                .putFloat32("llama.rope.freq_base", 10000f);
+        w.putString("general.architecture", arch).putUInt32(arch + ".context_length", 128)
+                .putUInt32(arch + ".embedding_length", DIM).putUInt32(arch + ".block_count", LAYERS)
+                .putUInt32(arch + ".feed_forward_length", HIDDEN).putUInt32(arch + ".attention.head_count", HEADS)
+                .putUInt32(arch + ".attention.head_count_kv", KV_HEADS)
+                .putFloat32(arch + ".attention.layer_norm_rms_epsilon", 1e-5f)
+                .putFloat32(arch + ".rope.freq_base", 10000f);
         ggufTokenizer(w);
-        for (Object[] t : tensorShapes(WeightNames.GGUF, false, false)) {
+        for (Object[] t : tensorShapes(WeightNames.GGUF, false, arch.equals("qwen2"))) {
             long[] shape = (long[]) t[1];
             w.addTensor((String) t[0], shape.length == 1 ? DType.F32 : type, shape, values((String) t[0], shape));
         }
@@ -203,26 +206,56 @@ public final class TinyModels {
 
     /** Writes {@code model.bin} (legacy llama2.c layout) and {@code tokenizer.bin} into dir; returns the model. */
     public static Path llama2c(Path dir, boolean sharedClassifier) throws IOException {
+        return llama2c(dir, sharedClassifier, 0);
+    }
+
+    /**
+     * Writes {@code model.bin} in llama2.c export version 0 (legacy run.c layout) or 1 ("ak42" header, norms first,
+     * no freq_cis) and {@code tokenizer.bin}; returns the model path.
+     */
+    public static Path llama2c(Path dir, boolean sharedClassifier, int version) throws IOException {
         Files.createDirectories(dir);
         int seq = 16;
         ByteBuffer b = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
-        for (int v : new int[] {DIM, HIDDEN, LAYERS, HEADS, KV_HEADS, sharedClassifier ? VOCAB : -VOCAB, seq}) {
+        if (version == 1) {
+            b.putInt(0x616b3432).putInt(1);
+        }
+        for (int v : new int[] {DIM, HIDDEN, LAYERS, HEADS, KV_HEADS,
+                sharedClassifier || version == 1 ? VOCAB : -VOCAB, seq}) {
             b.putInt(v);
+        }
+        if (version == 1) {
+            b.put((byte) (sharedClassifier ? 1 : 0));
+            b.position(256);
         }
         WeightNames n = WeightNames.LLAMA2C;
         int kv = KV_HEADS * HEAD_DIM;
+        String[] norms = {n.attentionNorm(), n.ffnNorm()};
+        if (version == 1) {
+            for (String norm : norms) {
+                for (int l = 0; l < LAYERS; l++) {
+                    put(b, values(WeightNames.layer(norm, l), DIM));
+                }
+            }
+            put(b, values(n.finalNorm(), DIM));
+        }
         put(b, values(n.tokenEmbedding(), VOCAB, DIM));
-        String[][] order = {{n.attentionNorm()}, {n.wq()}, {n.wk()}, {n.wv()}, {n.wo()}, {n.ffnNorm()},
-                {n.ffnGate()}, {n.ffnDown()}, {n.ffnUp()}};
+        String[] order = {n.attentionNorm(), n.wq(), n.wk(), n.wv(), n.wo(), n.ffnNorm(), n.ffnGate(), n.ffnDown(),
+                n.ffnUp()};
         long[][] shapes = {{DIM}, {DIM, DIM}, {kv, DIM}, {kv, DIM}, {DIM, DIM}, {DIM}, {HIDDEN, DIM}, {DIM, HIDDEN},
                 {HIDDEN, DIM}};
         for (int role = 0; role < order.length; role++) {
+            if (version == 1 && shapes[role].length == 1) {
+                continue; // norms already written
+            }
             for (int l = 0; l < LAYERS; l++) {
-                put(b, values(WeightNames.layer(order[role][0], l), shapes[role]));
+                put(b, values(WeightNames.layer(order[role], l), shapes[role]));
             }
         }
-        put(b, values(n.finalNorm(), DIM));
-        put(b, new float[seq * HEAD_DIM]); // freq_cis_real and _imag
+        if (version == 0) {
+            put(b, values(n.finalNorm(), DIM));
+            put(b, new float[seq * HEAD_DIM]); // freq_cis_real and _imag
+        }
         if (!sharedClassifier) {
             put(b, values(n.output(), VOCAB, DIM));
         }

@@ -96,7 +96,11 @@ public final class GgufFile {
         }
         GgufMetadata metadata = new GgufMetadata(file);
         for (long i = 0; i < kvCount; i++) {
+            long keyAt = in.position();
             String key = readString(in, "metadata key #" + i);
+            if (key.isBlank()) { // errors about it could not name the field (fuzz finding)
+                throw in.errors().error("metadata key #" + i, "is blank", keyAt);
+            }
             if (metadata.has(key)) {
                 throw in.errors().error(key, "duplicate metadata key", in.position());
             }
@@ -122,6 +126,9 @@ public final class GgufFile {
         for (int t = 0; t < tensorCount; t++) {
             long at = in.position();
             String name = readString(in, "tensor #" + t + " name");
+            if (name.isBlank()) { // errors about it could not name the field (fuzz finding)
+                throw in.errors().error("tensor #" + t + " name", "is blank", at);
+            }
             if (seen.put(name, Boolean.TRUE) != null) {
                 throw in.errors().error(name, "duplicate tensor name", at);
             }
@@ -174,7 +181,7 @@ public final class GgufFile {
             if (info.offset() > dataSize || info.bytes() > dataSize - info.offset()) {
                 throw in.errors().error(info.name(), "data [" + info.offset() + ", +" + info.bytes()
                         + ") lies past the end of the file (data section holds " + Math.max(0, dataSize)
-                        + " bytes; truncated?)", dataStart + info.offset());
+                        + " bytes; truncated?)", info.at()); // the info record: dataStart + offset may lie past the file
             }
             tensors.put(info.name(), new WeightTensor(info.name(), info.type(), info.shape(),
                     data.asSlice(dataStart + info.offset(), info.bytes())));

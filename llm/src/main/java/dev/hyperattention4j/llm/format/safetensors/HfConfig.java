@@ -2,6 +2,7 @@ package dev.hyperattention4j.llm.format.safetensors;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.hyperattention4j.llm.format.io.Json;
 import dev.hyperattention4j.llm.model.ModelConfig;
 import dev.hyperattention4j.llm.model.RopeStyle;
 import java.io.IOException;
@@ -17,7 +18,7 @@ import java.util.Set;
  */
 public final class HfConfig {
     private static final Set<String> SUPPORTED = Set.of("llama", "mistral", "qwen2");
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = Json.MAPPER;
 
     private HfConfig() {}
 

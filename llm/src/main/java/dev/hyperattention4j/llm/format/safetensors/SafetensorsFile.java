@@ -3,6 +3,7 @@ package dev.hyperattention4j.llm.format.safetensors;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.hyperattention4j.llm.format.io.Json;
 import dev.hyperattention4j.llm.format.io.BinaryReader;
 import dev.hyperattention4j.llm.model.DType;
 import dev.hyperattention4j.llm.model.ModelFormatException;
@@ -27,9 +28,7 @@ import java.util.Map;
 public final class SafetensorsFile {
     /** The safetensors specification caps the header at 100 MB. */
     public static final long MAX_HEADER = 100_000_000L;
-    /** Duplicate tensor names would make which entry wins an accident of the parser: reject them. */
-    private static final ObjectMapper JSON = new ObjectMapper()
-            .enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+    private static final ObjectMapper JSON = Json.MAPPER;
 
     private final Map<String, WeightTensor> tensors;
     private final Map<String, String> metadata;
@@ -86,6 +85,9 @@ public final class SafetensorsFile {
                 }
                 continue;
             }
+            if (name.isBlank()) { // an error about it could not name the field
+                throw new SafetensorsFormatException(file, "header", "has a tensor with a blank name", 8);
+            }
             WeightTensor t = tensor(file, name, node, data, dataStart, dataSize);
             list.add(t);
             begins.put(t, t.data().address() - data.address());
@@ -139,7 +141,7 @@ public final class SafetensorsFile {
         long end = offsets.get(1).asLong();
         if (begin < 0 || end < begin || end > dataSize) {
             throw new SafetensorsFormatException(file, name + ".data_offsets", "[" + begin + ", " + end
-                    + "] lies outside the " + dataSize + " data bytes (truncated file or bad header)", dataStart + begin);
+                    + "] lies outside the " + dataSize + " data bytes (truncated file or bad header)", 8);
         }
         if (elements > Long.MAX_VALUE / 4 || end - begin != elements * (type == DType.F32 ? 4 : 2)) {
             throw new SafetensorsFormatException(file, name, "holds " + (end - begin) + " bytes but shape "

@@ -2,6 +2,7 @@ package dev.hyperattention4j.llm.format.safetensors;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.hyperattention4j.llm.format.io.Json;
 import dev.hyperattention4j.llm.format.io.FormatErrors;
 import dev.hyperattention4j.llm.format.io.MappedFile;
 import dev.hyperattention4j.llm.model.BoundWeights;
@@ -28,7 +29,7 @@ import java.util.Map;
  * {@code tokenizer.json} from the same directory. All shards are mapped into the model's one arena.
  */
 public final class SafetensorsLoader {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = Json.MAPPER;
 
     private SafetensorsLoader() {}
 

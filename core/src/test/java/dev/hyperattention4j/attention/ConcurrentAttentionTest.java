@@ -1,0 +1,152 @@
+package dev.hyperattention4j.attention;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.hyperattention4j.attention.hyper.HyperAttention;
+import dev.hyperattention4j.attention.hyper.HyperConfig;
+import dev.hyperattention4j.attention.hyper.SampleSource;
+import dev.hyperattention4j.runtime.WorkerPool;
+import dev.hyperattention4j.tensor.FloatTensor;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Concurrency and cancellation through the attention implementations on the shared {@link WorkerPool}: many
+ * concurrent callers get bit-identical results to sequential calls with no deadlock, and interrupting a long call
+ * stops it promptly with a {@link CancellationException} and leaves the pool usable.
+ */
+class ConcurrentAttentionTest {
+    private static final int CALLERS = 6, ROUNDS = 4;
+
+    /** Bit-identical: every output row comes from one unit with a fixed reduction order, whatever the JIT state. */
+    private static boolean close(float[] a, float[] b) {
+        return java.util.Arrays.equals(a, b);
+    }
+
+    private static FloatTensor random(Random r, int h, int n, int d) {
+        return AttentionEdgeCasesTest.random(r, 1, h, n, d, 1);
+    }
+
+    /** One call of a fixed kind on fixed inputs; hyper calls pass their own seeded sample source. */
+    private record Call(String kind, FloatTensor q, FloatTensor k, FloatTensor v, boolean causal) {
+        float[] run(WorkerPool pool) {
+            AttentionProblem p = AttentionProblem.of(q, k, v).withCausal(causal).withLogSumExp();
+            switch (kind) {
+                case "flash" -> new FlashAttention(pool).forward(p);
+                case "hyper" -> {
+                    HyperConfig c = HyperConfig.defaults().withBlockSize(32).withSampleSize(32).withMinSeqLen(64);
+                    new HyperAttention(c, pool).forward(p, SampleSource.seeded(c.seed(), 0, 7), null);
+                }
+                default -> throw new IllegalArgumentException(kind);
+            }
+            float[] out = p.output().toArray();
+            float[] all = java.util.Arrays.copyOf(out, out.length + p.logSumExp().length);
+            System.arraycopy(p.logSumExp(), 0, all, out.length, p.logSumExp().length);
+            return all;
+        }
+    }
+
+    @Test
+    void concurrentCallersGetTheSequentialResults() throws Exception {
+        Random r = new Random(1);
+        List<Call> calls = new ArrayList<>();
+        for (int i = 0; i < CALLERS; i++) {
+            int n = 200 + 97 * i;
+            calls.add(new Call(i % 2 == 0 ? "flash" : "hyper", random(r, 4, n, 32), random(r, 2, n, 32),
+                    random(r, 2, n, 32), i % 3 != 0));
+        }
+        WorkerPool pool = WorkerPool.shared();
+        List<float[]> sequential = new ArrayList<>();
+        for (Call c : calls) {   // cold: the reference is taken before the kernels are JIT-compiled (F6)
+            sequential.add(c.run(pool));
+        }
+        ExecutorService callers = Executors.newFixedThreadPool(CALLERS);
+        try {
+            CountDownLatch start = new CountDownLatch(1);
+            List<Future<Integer>> futures = new ArrayList<>();
+            for (int i = 0; i < CALLERS; i++) {
+                int which = i;
+                futures.add(callers.submit(() -> {
+                    start.await();
+                    int identical = 0;
+                    for (int round = 0; round < ROUNDS; round++) {
+                        int c = (which + round) % CALLERS;   // every caller meets every kind of call
+                        if (close(calls.get(c).run(pool), sequential.get(c))) {
+                            identical++;
+                        }
+                    }
+                    return identical;
+                }));
+            }
+            start.countDown();
+            for (Future<Integer> f : futures) {
+                // a deadlock shows up as a timeout here rather than a hung build
+                assertThat(f.get(120, TimeUnit.SECONDS)).isEqualTo(ROUNDS);
+            }
+        } finally {
+            callers.shutdownNow();
+        }
+    }
+
+    /** Starts {@code body} on a new thread, interrupts it after 300 ms and returns what it threw. */
+    private static Throwable interruptAfterStart(Consumer<WorkerPool> body, WorkerPool pool, long[] stopMillis)
+            throws InterruptedException {
+        AtomicReference<Throwable> thrown = new AtomicReference<>();
+        CountDownLatch started = new CountDownLatch(1);
+        Thread t = new Thread(() -> {
+            started.countDown();
+            try {
+                body.accept(pool);
+            } catch (Throwable e) {
+                thrown.set(e);
+            }
+        }, "long-attention-call");
+        t.start();
+        started.await();
+        Thread.sleep(300);
+        long interruptedAt = System.nanoTime();
+        t.interrupt();
+        t.join(30_000);
+        stopMillis[0] = (System.nanoTime() - interruptedAt) / 1_000_000;
+        assertThat(t.isAlive()).as("the interrupted call is still running").isFalse();
+        return thrown.get();
+    }
+
+    @Test
+    void interruptingALongCallStopsItPromptlyAndThePoolStaysUsable() throws Exception {
+        Random r = new Random(2);
+        int n = 32768, d = 64;   // about 2.7e11 flops non-causal: tens of seconds on two cores, never done in 300 ms
+        FloatTensor q = random(r, 1, n, d), k = random(r, 1, n, d), v = random(r, 1, n, d);
+        // HyperAttention with the paper's b = m = 256 at n = 131072: seconds of work in units of ~1e8 flops
+        int nh = 131072;
+        FloatTensor qh = random(r, 1, nh, d), kh = random(r, 1, nh, d), vh = random(r, 1, nh, d);
+        HyperConfig paper = HyperConfig.defaults().withMinSeqLen(1024);
+        List<Consumer<WorkerPool>> longCalls = List.of(
+                pool -> new FlashAttention(pool).forward(AttentionProblem.of(q, k, v)),
+                pool -> new FlashAttention(pool).forward(AttentionProblem.of(q, k, v).withCausal(true)),
+                pool -> new HyperAttention(paper, pool).forward(AttentionProblem.of(qh, kh, vh)),
+                pool -> new HyperAttention(paper, pool).forward(AttentionProblem.of(qh, kh, vh).withCausal(true)));
+        Call check = new Call("flash", random(r, 2, 300, 16), random(r, 1, 300, 16), random(r, 1, 300, 16), true);
+        WorkerPool pool = WorkerPool.shared();
+        float[] before = check.run(pool);
+        for (int i = 0; i < longCalls.size(); i++) {
+            long[] stop = new long[1];
+            Throwable thrown = interruptAfterStart(longCalls.get(i), pool, stop);
+            assertThat(thrown).as("long call %d", i).isInstanceOf(CancellationException.class);
+            // one unit is a few tile rows against all keys (flash) or one block with its samples (hyper): well
+            // under a second on an idle machine; the bound allows for a heavily shared one
+            assertThat(stop[0]).as("milliseconds from interrupt to return, long call %d", i).isLessThan(10_000);
+            assertThat(close(check.run(pool), before)).as("pool usable after a cancelled call").isTrue();
+        }
+    }
+}
