@@ -26,6 +26,25 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
-        System.exit(new CommandLine(new Main()).execute(args));
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The configured command line (also used by tests). */
+    static CommandLine commandLine() {
+        return new CommandLine(new Main()).setExecutionExceptionHandler(Main::reportFailure);
+    }
+
+    /**
+     * A runtime failure (missing file, bad model, invalid value) is one line on stderr and exit code 1; the stack
+     * trace only with {@code -Dha4j.debug=true}.
+     */
+    static int reportFailure(Exception e, CommandLine cl, CommandLine.ParseResult parsed) {
+        if (Boolean.getBoolean("ha4j.debug")) {
+            e.printStackTrace();
+        }
+        String msg = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        String kind = e instanceof java.nio.file.NoSuchFileException ? "no such file: " : "";
+        cl.getErr().println("error: " + kind + msg);
+        return 1;
     }
 }

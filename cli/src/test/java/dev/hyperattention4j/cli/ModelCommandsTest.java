@@ -33,7 +33,7 @@ class ModelCommandsTest {
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
         try {
             System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
-            int exit = new CommandLine(new Main()).execute(args);
+            int exit = Main.commandLine().execute(args);
             return new Run(exit, buf.toString(StandardCharsets.UTF_8));
         } finally {
             System.setOut(old);
@@ -109,5 +109,14 @@ class ModelCommandsTest {
             assertThat(row.get("t_s_mean").asDouble()).isPositive();
             assertThat(row.get("samples")).hasSize(2);
         }
+    }
+
+    @Test
+    void failuresAreOneLineAndExitCodeOne() {
+        Path text = shared("texts/alice.txt");
+        assertThat(run("ppl", "/nonexistent-model", "-f", text.toString()).exit()).isEqualTo(1);
+        Path model = shared("models/stories260K/stories260K.bin");
+        assertThat(run("generate", model.toString(), "--top-p", "0").exit()).isEqualTo(1);
+        assertThat(run("ppl", model.toString()).exit()).as("missing --file is a usage error").isEqualTo(2);
     }
 }

@@ -82,4 +82,28 @@ class HyperPatchTest {
             assertThat(Math.abs(change)).isLessThan(0.5);
         }
     }
+
+    /**
+     * Decode after a HyperAttention prefill is exact over the cache: with only the last layer patched, every cached
+     * key and value equals the exact run's (they are computed before that layer's attention), so the prefill logits
+     * differ but the next decode step's logits are bit-identical.
+     */
+    @Test
+    void decodeAfterPatchedPrefillIsExact() {
+        dev.hyperattention4j.llm.model.ModelConfig c = SyntheticModel.config(64, 128, 2, 4, 2, 64,
+                dev.hyperattention4j.llm.model.RopeStyle.ROTATE_HALF, true);
+        LlamaModel model = LlamaModel.of(c, new SyntheticModel(c, 21, dev.hyperattention4j.llm.model.DType.F32,
+                false));
+        int n = 700;
+        int[] tokens = LlamaSessionTest.tokens(n, 64, 22);
+        HyperConfig real = HyperConfig.defaults().withBlockSize(64).withSampleSize(64).withMinSeqLen(128);
+        LlamaSession exact = model.newSession(n + 1, AttentionPlan.exact(new FlashAttention(pool)), pool);
+        LlamaSession patched = model.newSession(n + 1, hyper(c.layers(), 1, real), pool);
+        float[] a = exact.forwardLast(tokens).clone();
+        float[] b = patched.forwardLast(tokens).clone();
+        assertThat(java.util.Arrays.mismatch(a, b)).as("prefill logits differ").isNotEqualTo(-1);
+        float[] da = exact.decode(7).clone();
+        float[] db = patched.decode(7).clone();
+        assertThat(db).containsExactly(da);
+    }
 }
