@@ -1,6 +1,7 @@
 package dev.hyperattention4j.cli.experiment;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hyperattention4j.llm.model.Model;
@@ -48,7 +49,8 @@ class PatchedLayersExperimentTest {
             Perplexity.Result plain = Perplexity.windows(LlamaModel.of(m).newSession(128,
                     AttentionPlan.exact(ModelText.exactAttention(m.config().headDim(), pool)), pool), tokens, 128,
                     m.config().bosId(), 2, null);
-            assertThat(l0.path("ppl").asDouble()).isEqualTo(plain.perplexity());
+            // same code path; only the JIT's choice of fused vs separate multiply-add may differ between the runs
+            assertThat(l0.path("ppl").asDouble()).isCloseTo(plain.perplexity(), within(1e-6 * plain.perplexity()));
             assertThat(l0.path("tokensScored").asLong()).isEqualTo(plain.tokensScored());
         }
         assertThat(out.resolve("patched-layers-stories260K-war_and_peace-n128.png")).isNotEmptyFile();
