@@ -7,11 +7,11 @@ import dev.hyperattention4j.runtime.WorkerPool;
 import java.util.List;
 
 /** The approximate trainable attentions that {@code bench-backward} compares with exact attention. */
-final class ApproximateMethods {
+public final class ApproximateMethods {
     private ApproximateMethods() {}
 
     /** HyperAttention with the paper's defaults (b = m = 256, r = 7, minSeqLen 4096). */
-    static List<TrainableAttention> create(WorkerPool pool) {
+    public static List<TrainableAttention> create(WorkerPool pool) {
         return List.of(new TrainableHyperAttention(HyperConfig.defaults(), pool));
     }
 }

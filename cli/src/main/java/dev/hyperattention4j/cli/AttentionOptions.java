@@ -38,6 +38,14 @@ final class AttentionOptions {
     @Option(names = "--hyper-seed", paramLabel = "S", description = "HyperAttention seed (default: ${DEFAULT-VALUE}).")
     long seed = 0x5EED_4A77_E117L;
 
+    @Option(names = "--check", paramLabel = "K", description = "Recompute K random rows of every HyperAttention call "
+            + "exactly and report the measured error (0 = off; default).")
+    int check = 0;
+
+    /** The pooled spot-check errors of every patched layer (filled when --check > 0). */
+    final dev.hyperattention4j.attention.hyper.SpotCheck.Tally checkTally =
+            new dev.hyperattention4j.attention.hyper.SpotCheck.Tally();
+
     Attention exact(WorkerPool pool) {
         return exactKernel == Exact.flash ? new FlashAttention(pool) : new RowwiseAttention(pool);
     }

@@ -82,6 +82,10 @@ public final class BenchHyperCommand implements Callable<Integer> {
             + "merge, exact")
     boolean profile;
 
+    @Option(names = "--check", paramLabel = "k", defaultValue = "0", description = "recompute k random output rows "
+            + "exactly and report HyperAttention's measured error (0 = off; useful with --no-exact)")
+    int check;
+
     @Option(names = "--no-exact", description = "skip the exact kernel (no speedup or error)")
     boolean noExact;
 
@@ -101,7 +105,8 @@ public final class BenchHyperCommand implements Callable<Integer> {
     /** One measured configuration. */
     public record Row(int n, int d, int heads, boolean causal, String input, double exactSeconds, double hyperSeconds,
                       double speedup, double relError, double exactGflops, Map<String, Double> profileMs,
-                      double blockGflopsPerThread, double peakGflopsPerThread, double blockPercentOfPeak) {}
+                      double blockGflopsPerThread, double peakGflopsPerThread, double blockPercentOfPeak,
+                      double checkError) {}
 
     @Override
     public Integer call() throws Exception {
@@ -149,6 +154,10 @@ public final class BenchHyperCommand implements Callable<Integer> {
                             rows.add(row);
                             if (!json) {
                                 System.out.println(format(row));
+                                if (check > 0) {
+                                    System.out.println(String.format(Locale.ROOT, "    spot check (%d rows): rel err "
+                                            + "%.4f", check, row.checkError()));
+                                }
                                 if (profile) {
                                     System.out.println("    profile (ms, summed over threads): " + row.profileMs()
                                             + String.format(Locale.ROOT, "; block part %.0f GFLOP/s per thread = "
@@ -185,7 +194,7 @@ public final class BenchHyperCommand implements Callable<Integer> {
                 "-cp", System.getProperty("java.class.path"), Main.class.getName(), "bench-hyper",
                 "--one", n + ":" + d + ":" + causal + ":" + kind.label(), "--heads", "" + heads, "--threads", "" + t,
                 "--reps", "" + reps, "--block", "" + block, "--samples", "" + samples, "--projections",
-                "" + projections, "--min-seq-len", "" + minSeqLen, "--seed", "" + seed));
+                "" + projections, "--min-seq-len", "" + minSeqLen, "--seed", "" + seed, "--check", "" + check));
         if (noExact) {
             cmd.add("--no-exact");
         }
@@ -256,8 +265,10 @@ public final class BenchHyperCommand implements Callable<Integer> {
         double blockGf = prof.nanos(HyperProfile.Phase.BLOCKS) > 0
                 ? blockFlops / prof.nanos(HyperProfile.Phase.BLOCKS) : Double.NaN;
         double peak = peakGflops();
+        double check = this.check > 0 ? dev.hyperattention4j.attention.hyper.SpotCheck.measure(hp, this.check, seed)
+                .relError() : Double.NaN;
         return new Row(n, d, q.heads(), causal, input, exactSec, hyperSec, exactSec / hyperSec, err, gflops, ms,
-                blockGf, peak, 100 * blockGf / peak);
+                blockGf, peak, 100 * blockGf / peak, check);
     }
 
     /** The FP32 FMA peak of one thread, measured in this JVM (best of 5 runs of about 0.1 s). */
@@ -304,13 +315,13 @@ public final class BenchHyperCommand implements Callable<Integer> {
         return out;
     }
 
-    static double median(double[] x) {
+    public static double median(double[] x) {
         double[] s = x.clone();
         Arrays.sort(s);
         return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
     }
 
-    static double relErr(FloatTensor a, FloatTensor b) {
+    public static double relErr(FloatTensor a, FloatTensor b) {
         double num = 0, den = 0;
         float[] ra = new float[a.dim()], rb = new float[b.dim()];
         for (int h = 0; h < a.heads(); h++) {

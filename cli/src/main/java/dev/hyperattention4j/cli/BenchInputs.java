@@ -4,18 +4,18 @@ import dev.hyperattention4j.tensor.FloatTensor;
 import java.util.SplittableRandom;
 
 /** Benchmark inputs (ALGORITHM.md §4), v ~ N(0,1) throughout. */
-enum BenchInputs {
+public enum BenchInputs {
     /** Q, K ~ N(0,1): nearly uniform attention, the worst case for any sparse approximation. */
     RANDOM,
     /** The reference's "clustered": 64 centres 1.5·N(0,I); q and k get independent random centres + 0.5·noise. */
     CLUSTERED;
 
-    String label() {
+    public String label() {
         return name().toLowerCase(java.util.Locale.ROOT);
     }
 
     /** {q, k, v}, each [1][heads][n][d]. */
-    FloatTensor[] make(int heads, int n, int d, long seed) {
+    public FloatTensor[] make(int heads, int n, int d, long seed) {
         SplittableRandom r = new SplittableRandom(seed);
         float[] q = new float[heads * n * d], k = new float[heads * n * d], v = new float[heads * n * d];
         switch (this) {

@@ -15,6 +15,8 @@ import picocli.CommandLine.Command;
                 GenerateCommand.class,
                 BenchModelCommand.class,
                 BenchBackwardCommand.class,
+                dev.hyperattention4j.cli.experiment.ExperimentCommand.class,
+                dev.hyperattention4j.cli.experiment.ReportCommand.class,
         })
 public final class Main implements Runnable {
 

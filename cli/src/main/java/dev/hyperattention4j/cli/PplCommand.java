@@ -165,6 +165,11 @@ public final class PplCommand implements Callable<Integer> {
             if (attention.patchLast > 0) {
                 doc.put("hyper_settings", attention.hyperSettings());
             }
+            if (attention.check > 0 && attention.checkTally.rows() > 0) {
+                doc.put("check_rows", attention.checkTally.rows());
+                doc.put("check_rel_error", attention.checkTally.relError());
+                doc.put("check_max_row_error", attention.checkTally.maxRowError());
+            }
             if (note != null) {
                 doc.put("note", note);
             }
@@ -187,6 +192,11 @@ public final class PplCommand implements Callable<Integer> {
         if (runs.size() == 2) {
             double a = runs.get(0).result().perplexity(), b = runs.get(1).result().perplexity();
             System.out.printf("difference (patched - exact): %+.4f (%+.3f%%)%n", a - b, 100 * (a / b - 1));
+        }
+        if (attention.check > 0 && attention.checkTally.rows() > 0) {
+            System.out.printf("check:    relative error %.4f over %d exactly recomputed rows of %d HyperAttention calls "
+                            + "(worst row %.4f)%n", attention.checkTally.relError(), attention.checkTally.rows(),
+                    attention.checkTally.calls(), attention.checkTally.maxRowError());
         }
         if (note != null) {
             System.out.println("note:     " + note);

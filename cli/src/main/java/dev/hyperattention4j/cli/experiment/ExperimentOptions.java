@@ -1,0 +1,36 @@
+package dev.hyperattention4j.cli.experiment;
+
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/** Options every experiment shares (a picocli mixin). */
+public final class ExperimentOptions {
+
+    @Option(names = "--out", defaultValue = "ha4j-results", description = "directory for the JSON results, PNG plots "
+            + "and RESULTS.md; an unfinished run there is resumed (default ${DEFAULT-VALUE})")
+    public Path out;
+
+    @Option(names = "--restart", description = "discard earlier results of this experiment in --out and start over")
+    public boolean restart;
+
+    @Option(names = "--json", description = "print the results as one JSON document instead of the table "
+            + "(also silences the progress bar)")
+    public boolean json;
+
+    @Option(names = "--threads", description = "worker threads (default: all processors)")
+    public Integer threads;
+
+    @Option(names = "--seed", defaultValue = "1", description = "seed of inputs and HyperAttention (default ${DEFAULT-VALUE})")
+    public long seed;
+
+    @Option(names = "--check", defaultValue = "0", paramLabel = "k", description = "recompute k random rows of every "
+            + "HyperAttention call exactly and report the measured error (0 = off)")
+    public int check;
+
+    @Option(names = "--no-report", description = "do not rewrite RESULTS.md in --out")
+    public boolean noReport;
+
+    public int threadCount() {
+        return threads != null ? threads : Runtime.getRuntime().availableProcessors();
+    }
+}

@@ -1,0 +1,92 @@
+package dev.hyperattention4j.cli.experiment;
+
+import dev.hyperattention4j.cli.BenchHyperCommand;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Small pieces every experiment command shares: masks, timing, output and the report refresh. */
+final class Experiments {
+    private Experiments() {}
+
+    static boolean[] masks(String mask) {
+        return switch (mask) {
+            case "noncausal" -> new boolean[] {false};
+            case "causal" -> new boolean[] {true};
+            case "both" -> new boolean[] {false, true};
+            default -> throw new IllegalArgumentException("--mask must be noncausal, causal or both, got " + mask);
+        };
+    }
+
+    /**
+     * Median wall time of {@code task} in seconds over up to {@code reps} runs, after one warm-up run when
+     * {@code warmUp}. A run longer than two seconds is not repeated (the long exact points; PERFORMANCE.md §5
+     * asks for repetitions of 0.1-0.5 s, which a 30-second run does not need).
+     */
+    static double time(Runnable task, int reps, boolean warmUp) {
+        if (warmUp) {
+            task.run();
+        }
+        List<Double> t = new ArrayList<>();
+        do {
+            long t0 = System.nanoTime();
+            task.run();
+            t.add((System.nanoTime() - t0) / 1e9);
+        } while (t.size() < reps && t.getFirst() < 2.0);
+        return BenchHyperCommand.median(t.stream().mapToDouble(Double::doubleValue).toArray());
+    }
+
+    /** Runs an experiment body; a user-facing failure becomes a one-line message and exit code 1. */
+    static int guarded(String name, java.util.concurrent.Callable<Integer> body) throws Exception {
+        try {
+            return body.call();
+        } catch (ResultStore.SettingsMismatch | IllegalArgumentException | java.nio.file.NoSuchFileException e) {
+            System.err.println(name + ": error: " + e.getMessage());
+            return 1;
+        }
+    }
+
+    /** The command line as typed (for the report), e.g. {@code ha4j experiment fidelity -n 4096}. */
+    static String commandLine(picocli.CommandLine.Model.CommandSpec spec) {
+        return spec.root().name() + " " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
+    }
+
+    /** The first lines on stderr: what runs where, and whether earlier points are reused. */
+    static void announce(ExperimentOptions opts, String name, MachineInfo machine, ResultStore<?> store,
+                         picocli.CommandLine.Model.CommandSpec spec) {
+        store.command(commandLine(spec));
+        System.err.println(name + ": " + machine.summary());
+        if (store.resumedRows() > 0) {
+            System.err.println(name + ": resuming: " + store.resumedRows() + " finished points in " + store.file()
+                    + " (use --restart to discard them)");
+        }
+    }
+
+    /** The table on stdout, or the whole JSON document with --json. */
+    static void print(ExperimentOptions opts, Path file, String table) throws IOException {
+        if (opts.json) {
+            System.out.println(Files.readString(file));
+        } else {
+            System.out.print(table);
+            System.err.println("results: " + file.toAbsolutePath());
+        }
+    }
+
+    /** Rewrites RESULTS.md (and the plots) in --out unless --no-report. */
+    static void report(ExperimentOptions opts, boolean partial) {
+        if (opts.noReport) {
+            return;
+        }
+        try {
+            Path md = ReportWriter.write(opts.out);
+            if (!opts.json || partial) {
+                System.err.println("report: " + md.toAbsolutePath());
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the report in " + opts.out, e);
+        }
+    }
+}

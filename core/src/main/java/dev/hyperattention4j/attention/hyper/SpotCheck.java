@@ -1,0 +1,148 @@
+package dev.hyperattention4j.attention.hyper;
+
+import dev.hyperattention4j.attention.AttentionProblem;
+import java.util.SplittableRandom;
+
+/**
+ * Measures the approximation error of an attention call that has already run, at a tiny cost: k random output rows
+ * {@code (b, h, i)} are recomputed exactly (double precision, O(k·nk·d)) and compared with what the call wrote.
+ *
+ * <p>The reported error is {@code sqrt(Σ‖ô_i − o_i‖² / Σ‖o_i‖²)} over the checked rows: the relative Frobenius
+ * error of ALGORITHM.md §4 restricted to a uniform sample of rows, so it estimates the full-output error without
+ * computing the full exact output. When the call also wrote a log-sum-exp, the mean |L̂ − L| is reported too.
+ */
+public final class SpotCheck {
+    private SpotCheck() {}
+
+    /**
+     * What the checked rows showed.
+     *
+     * @param rows           checked rows
+     * @param relError       sqrt(Σ‖ô−o‖² / Σ‖o‖²) over the checked rows
+     * @param maxRowError    the largest single-row relative error ‖ô_i−o_i‖/‖o_i‖
+     * @param meanLseError   mean |L̂_i − L_i|, or NaN when the call wrote no log-sum-exp
+     * @param squaredError   Σ‖ô−o‖² (for pooling several checks)
+     * @param squaredNorm    Σ‖o‖²
+     */
+    public record Result(int rows, double relError, double maxRowError, double meanLseError, double squaredError,
+                         double squaredNorm) {}
+
+    /**
+     * Recomputes {@code k} uniformly drawn rows of {@code problem} exactly and compares them with
+     * {@code problem.output()} (and {@code problem.logSumExp()} when present). Rows that see no key are skipped.
+     *
+     * @param k    rows to check (at least 1; capped at the number of rows)
+     * @param seed seeds the row choice
+     */
+    public static Result measure(AttentionProblem problem, int k, long seed) {
+        if (k < 1) {
+            throw new IllegalArgumentException("spot check needs k >= 1 rows, got " + k);
+        }
+        int b = problem.batch(), h = problem.queryHeads(), nq = problem.queryLength();
+        long total = (long) b * h * nq;
+        SplittableRandom random = new SplittableRandom(seed);
+        int rows = (int) Math.min(k, total);
+        int d = problem.headDim();
+        float[] q = new float[d], kv = new float[d], got = new float[d];
+        double[] exact = new double[d];
+        double[] scores = new double[problem.keyLength()];
+        double sqErr = 0, sqNorm = 0, maxRow = 0, lseErr = 0;
+        int checked = 0, lseRows = 0;
+        for (int t = 0; t < rows; t++) {
+            long r = rows == total ? t : random.nextLong(total);
+            int bi = (int) (r / ((long) h * nq)), hi = (int) (r / nq % h), i = (int) (r % nq);
+            int last = Math.min(problem.keyLength() - 1, problem.lastVisibleKey(i));
+            if (last < 0) {
+                continue;
+            }
+            double lse = exactRow(problem, bi, hi, i, last, q, kv, scores, exact);
+            problem.output().readRow(bi, hi, i, got, 0);
+            double e = 0, n = 0;
+            for (int c = 0; c < d; c++) {
+                double diff = got[c] - exact[c];
+                e += diff * diff;
+                n += exact[c] * exact[c];
+            }
+            sqErr += e;
+            sqNorm += n;
+            maxRow = Math.max(maxRow, n > 0 ? Math.sqrt(e / n) : Math.sqrt(e));
+            checked++;
+            if (problem.logSumExp() != null) {
+                lseErr += Math.abs(problem.logSumExp()[problem.lseIndex(bi, hi, i)] - lse);
+                lseRows++;
+            }
+        }
+        double rel = sqNorm > 0 ? Math.sqrt(sqErr / sqNorm) : Math.sqrt(sqErr);
+        return new Result(checked, rel, maxRow, lseRows > 0 ? lseErr / lseRows : Double.NaN, sqErr, sqNorm);
+    }
+
+    /** Exact output row i of head h into {@code out}; returns its log-sum-exp. */
+    private static double exactRow(AttentionProblem p, int b, int h, int i, int last, float[] q, float[] kv,
+                                   double[] scores, double[] out) {
+        int d = p.headDim(), kvh = h / p.groupSize();
+        p.query().readRow(b, h, i, q, 0);
+        double max = Double.NEGATIVE_INFINITY;
+        for (int j = 0; j <= last; j++) {
+            p.key().readRow(b, kvh, j, kv, 0);
+            double s = 0;
+            for (int c = 0; c < d; c++) {
+                s += (double) q[c] * kv[c];
+            }
+            scores[j] = s * p.scale();
+            max = Math.max(max, scores[j]);
+        }
+        java.util.Arrays.fill(out, 0);
+        double sum = 0;
+        for (int j = 0; j <= last; j++) {
+            double w = Math.exp(scores[j] - max);
+            sum += w;
+            p.value().readRow(b, kvh, j, kv, 0);
+            for (int c = 0; c < d; c++) {
+                out[c] += w * kv[c];
+            }
+        }
+        for (int c = 0; c < d; c++) {
+            out[c] /= sum;
+        }
+        return max + Math.log(sum);
+    }
+
+    /** Pools several checks (e.g. every patched call of a perplexity run); thread-safe. */
+    public static final class Tally {
+        private double sqErr, sqNorm, maxRow, lseErr;
+        private long rows, lseChecks, calls;
+
+        public synchronized void add(Result r) {
+            sqErr += r.squaredError();
+            sqNorm += r.squaredNorm();
+            maxRow = Math.max(maxRow, r.maxRowError());
+            rows += r.rows();
+            calls++;
+            if (!Double.isNaN(r.meanLseError())) {
+                lseErr += r.meanLseError() * r.rows();
+                lseChecks += r.rows();
+            }
+        }
+
+        /** Pooled relative error over every checked row, NaN before the first check. */
+        public synchronized double relError() {
+            return rows == 0 ? Double.NaN : sqNorm > 0 ? Math.sqrt(sqErr / sqNorm) : Math.sqrt(sqErr);
+        }
+
+        public synchronized double maxRowError() {
+            return rows == 0 ? Double.NaN : maxRow;
+        }
+
+        public synchronized double meanLseError() {
+            return lseChecks == 0 ? Double.NaN : lseErr / lseChecks;
+        }
+
+        public synchronized long rows() {
+            return rows;
+        }
+
+        public synchronized long calls() {
+            return calls;
+        }
+    }
+}
