@@ -61,20 +61,8 @@ final class CausalRecursion {
         leaves(cx, start[depth], real[depth], scratch);
         int hq = p.queryHeads();
         for (int l = depth - 1; l >= 0; l--) {
-            int segs = 1 << l;
-            int callHeads = hq * segs;
-            int[] head = new int[callHeads], qs = new int[callHeads], qr = new int[callHeads];
-            int[] ks = new int[callHeads], kr = new int[callHeads];
-            for (int j = 0; j < callHeads; j++) {
-                int s = j & (segs - 1);
-                head[j] = j >> l;
-                ks[j] = start[l + 1][2 * s];
-                kr[j] = real[l + 1][2 * s];
-                qs[j] = start[l + 1][2 * s + 1];
-                qr[j] = real[l + 1][2 * s + 1];
-            }
             int half = totals[l + 1];
-            HyperPass.Geometry g = new HyperPass.Geometry(callHeads, head, qs, qr, half, ks, kr, half);
+            HyperPass.Geometry g = HyperPass.Geometry.offDiagonal(hq, l, start, real, half);
             HyperPass.run(cx, g, samples, true, scratch, half < minSeqLen);
         }
     }

@@ -76,19 +76,8 @@ final class HyperBackward {
             }
             int hq = p.queryHeads();
             for (int l = depth - 1; l >= 0; l--) {    // post-order: the forward's draw order
-                int segs = 1 << l, callHeads = hq * segs;
-                int[] head = new int[callHeads], qs = new int[callHeads], qr = new int[callHeads];
-                int[] ks = new int[callHeads], kr = new int[callHeads];
-                for (int j = 0; j < callHeads; j++) {
-                    int s = j & (segs - 1);
-                    head[j] = j >> l;
-                    ks[j] = start[l + 1][2 * s];
-                    kr[j] = real[l + 1][2 * s];
-                    qs[j] = start[l + 1][2 * s + 1];
-                    qr[j] = real[l + 1][2 * s + 1];
-                }
                 int half = totals[l + 1];
-                run.pass(new HyperPass.Geometry(callHeads, head, qs, qr, half, ks, kr, half), draws, half < minSeqLen);
+                run.pass(HyperPass.Geometry.offDiagonal(hq, l, start, real, half), draws, half < minSeqLen);
             }
         } else {
             int h = p.queryHeads();
@@ -112,7 +101,7 @@ final class HyperBackward {
         final BackwardKernel kernel;
         BackwardInputs block, samples;
         int[] queryRows = new int[0], sampleRows = new int[0], sampleSlots = new int[0];
-        int[] sortKeys = new int[0], counts = new int[0];
+        final SegmentSorter sorter = new SegmentSorter();
         float[] dq = new float[0];
         final float[] row;
 
@@ -348,21 +337,7 @@ final class HyperBackward {
      */
     private static void sortSegment(Scratch s, int[] keys, int keyBase, int start, int real, int total, int keyCount,
                                     int[] rows, int offset) {
-        if (s.sortKeys.length < total) {
-            s.sortKeys = new int[total];
-        }
-        if (s.counts.length < keyCount + 1) {
-            s.counts = new int[keyCount + 1];
-        }
-        if (keys == null) {
-            java.util.Arrays.fill(s.sortKeys, 0, total, 0);
-        } else {
-            if (real > 0) {
-                System.arraycopy(keys, keyBase + start, s.sortKeys, 0, real);
-            }
-            java.util.Arrays.fill(s.sortKeys, real, total, 0);
-        }
-        SortLsh.stableSort(s.sortKeys, 0, total, keyCount, rows, offset, s.counts);
+        s.sorter.sort(keys, keyBase, start, real, total, keyCount, rows, offset);
         for (int q = offset; q < offset + total; q++) {
             int l = rows[q];
             rows[q] = l < real ? start + l : -1;

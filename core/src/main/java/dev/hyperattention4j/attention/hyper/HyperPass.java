@@ -33,7 +33,30 @@ final class HyperPass {
 
     /** Where the call-heads' rows live. Arrays are indexed by call-head j in {@code [0, callHeads)}. */
     record Geometry(int callHeads, int[] queryHead, int[] qStart, int[] qReal, int qTotal,
-                    int[] kStart, int[] kReal, int kTotal) {}
+                    int[] kStart, int[] kReal, int kTotal) {
+
+        /**
+         * The off-diagonal (lower-left) calls of causal level {@code level}: call-head j is query head
+         * {@code j >> level}, segment {@code s = j & (2^level - 1)}; its queries are the second half (child
+         * {@code 2s+1}) and its keys the first half (child {@code 2s}) of that segment. {@code start}/{@code real}
+         * hold each level's segment starts and real (unpadded) row counts; {@code half} is the child length.
+         */
+        static Geometry offDiagonal(int queryHeads, int level, int[][] start, int[][] real, int half) {
+            int segs = 1 << level, callHeads = queryHeads * segs;
+            int[] head = new int[callHeads], qs = new int[callHeads], qr = new int[callHeads];
+            int[] ks = new int[callHeads], kr = new int[callHeads];
+            int[] childStart = start[level + 1], childReal = real[level + 1];
+            for (int j = 0; j < callHeads; j++) {
+                int s = j & (segs - 1);
+                head[j] = j >> level;
+                ks[j] = childStart[2 * s];
+                kr[j] = childReal[2 * s];
+                qs[j] = childStart[2 * s + 1];
+                qr[j] = childReal[2 * s + 1];
+            }
+            return new Geometry(callHeads, head, qs, qr, half, ks, kr, half);
+        }
+    }
 
     /** Everything a pass reads and writes. {@code lse} is indexed like {@link AttentionProblem#lseIndex}. */
     record Context(AttentionProblem problem, float[] lse, int[] queryKeys, int[] keyKeys, int keyCount,
@@ -51,8 +74,7 @@ final class HyperPass {
         final float[] lse1 = new float[QUERY_CHUNK], lse2 = new float[QUERY_CHUNK];
         final float[] c1 = new float[QUERY_CHUNK], c2 = new float[QUERY_CHUNK];
         int[] sampleRows = new int[0];
-        int[] sortKeys = new int[0];
-        int[] counts = new int[0];
+        final SegmentSorter sorter = new SegmentSorter();
 
         Scratch(int d) {
             kernel = new FlashKernel(d);
@@ -244,21 +266,7 @@ final class HyperPass {
      */
     private static void sortSegment(Scratch s, int[] keys, int keyBase, int start, int real, int total, int keyCount,
                                     int[] rows, int[] local, int offset) {
-        if (s.sortKeys.length < total) {
-            s.sortKeys = new int[total];
-        }
-        if (s.counts.length < keyCount + 1) {
-            s.counts = new int[keyCount + 1];
-        }
-        if (keys == null) {
-            java.util.Arrays.fill(s.sortKeys, 0, total, 0);
-        } else {
-            if (real > 0) {
-                System.arraycopy(keys, keyBase + start, s.sortKeys, 0, real);
-            }
-            java.util.Arrays.fill(s.sortKeys, real, total, 0);
-        }
-        SortLsh.stableSort(s.sortKeys, 0, total, keyCount, rows, offset, s.counts);
+        s.sorter.sort(keys, keyBase, start, real, total, keyCount, rows, offset);
         int stand = real > 0 ? start : 0;           // a segment of zero rows only may start past the end
         for (int p = offset; p < offset + total; p++) {
             int l = rows[p];
