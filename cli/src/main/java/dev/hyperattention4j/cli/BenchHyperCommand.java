@@ -79,7 +79,7 @@ public final class BenchHyperCommand implements Callable<Integer> {
     long seed;
 
     @Option(names = "--profile", description = "print HyperAttention's breakdown: hash, sort, gather, blocks, samples, "
-            + "merge, exact")
+            + "merge, exact, and the count of rows recomputed exactly because their estimate was degenerate")
     boolean profile;
 
     @Option(names = "--check", paramLabel = "k", defaultValue = "0", description = "recompute k random output rows "
@@ -106,7 +106,7 @@ public final class BenchHyperCommand implements Callable<Integer> {
     public record Row(int n, int d, int heads, boolean causal, String input, double exactSeconds, double hyperSeconds,
                       double speedup, double relError, double exactGflops, Map<String, Double> profileMs,
                       double blockGflopsPerThread, double peakGflopsPerThread, double blockPercentOfPeak,
-                      double checkError) {}
+                      double checkError, long fallbackRows) {}
 
     @Override
     public Integer call() throws Exception {
@@ -163,7 +163,9 @@ public final class BenchHyperCommand implements Callable<Integer> {
                                             + String.format(Locale.ROOT, "; block part %.0f GFLOP/s per thread = "
                                                     + "%.0f%% of the measured 1-thread FMA peak (%.0f GFLOP/s)",
                                             row.blockGflopsPerThread(), row.blockPercentOfPeak(),
-                                            row.peakGflopsPerThread()));
+                                            row.peakGflopsPerThread())
+                                            + "; rows recomputed exactly (degenerate estimate): "
+                                            + row.fallbackRows());
                                 }
                             }
                         }
@@ -268,7 +270,7 @@ public final class BenchHyperCommand implements Callable<Integer> {
         double check = this.check > 0 ? dev.hyperattention4j.attention.hyper.SpotCheck.measure(hp, this.check, seed)
                 .relError() : Double.NaN;
         return new Row(n, d, q.heads(), causal, input, exactSec, hyperSec, exactSec / hyperSec, err, gflops, ms,
-                blockGf, peak, 100 * blockGf / peak, check);
+                blockGf, peak, 100 * blockGf / peak, check, prof.fallbackRows());
     }
 
     /** The FP32 FMA peak of one thread, measured in this JVM (best of 5 runs of about 0.1 s). */

@@ -23,6 +23,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * instance (counting every {@code forward} that does not pass its own source) samples from
  * {@link SampleSource#seeded}(seed, layer, c). Draws happen on the calling thread, in post-order for the causal
  * recursion, so results are identical for any thread count.
+ *
+ * <p><b>Fallback.</b> A row whose merged normaliser is degenerate (log-sum-exp ±∞, or NaN with finite inputs) is
+ * recomputed with the exact kernel after the merge, so every returned row with a finite log-sum-exp is a convex
+ * combination of value rows; {@link #fallbackRows()} and {@link HyperProfile#fallbackRows()} count them.
  */
 public final class HyperAttention implements Attention {
     private static final int HASH_CHUNK = 4096;
@@ -33,6 +37,7 @@ public final class HyperAttention implements Attention {
     private final float[][] injectedProjection;
     private final Map<Integer, SortLsh> lshByDim = new ConcurrentHashMap<>();
     private final AtomicLong calls = new AtomicLong();
+    private final AtomicLong fallbackRows = new AtomicLong();
     /** Per-worker tile scratch of finished calls, reused so that a warm call allocates only its O(n) index arrays. */
     private final java.util.concurrent.ConcurrentLinkedQueue<HyperPass.Scratch[]> idleScratch =
             new java.util.concurrent.ConcurrentLinkedQueue<>();
@@ -102,6 +107,15 @@ public final class HyperAttention implements Attention {
                 config.compat().grayEncoding()));
     }
 
+    /**
+     * Output rows recomputed exactly so far by this instance because their estimated normaliser was degenerate
+     * (merged log-sum-exp ±∞, or NaN with finite inputs; see docs/RELIABILITY.md §4). 0 for ordinary inputs; a call
+     * can also read its own count from {@link HyperProfile#fallbackRows()}.
+     */
+    public long fallbackRows() {
+        return fallbackRows.get();
+    }
+
     /** Whether this call is answered by the exact kernel (ALGORITHM.md §2.3, §2.5, §5). */
     public boolean isExact(AttentionProblem p) {
         if (p.causal()) {
@@ -122,6 +136,12 @@ public final class HyperAttention implements Attention {
 
     /** As {@link #forward(AttentionProblem, SampleSource, HyperProfile)}, with injected sort keys when non-null. */
     public void forward(AttentionProblem p, SampleSource samples, HyperProfile profile, SortKeys sortKeys) {
+        forwardReportingFallbacks(p, samples, profile, sortKeys);
+    }
+
+    /** The forward; returns the {@code lse} indices of the rows that fell back to exact attention (ascending). */
+    int[] forwardReportingFallbacks(AttentionProblem p, SampleSource samples, HyperProfile profile,
+                                    SortKeys sortKeys) {
         if (samples == null) {
             throw new IllegalArgumentException("samples must not be null; use SampleSource.seeded(...)");
         }
@@ -132,7 +152,7 @@ public final class HyperAttention implements Attention {
                 profile.add(Phase.EXACT, System.nanoTime() - t0);
             }
             samples.finish();
-            return;
+            return ExactFallback.NONE;
         }
         p.checkFinite();
         int batch = p.batch(), nq = p.queryLength(), nk = p.keyLength();
@@ -158,12 +178,21 @@ public final class HyperAttention implements Attention {
         if (scratch == null || !fits(scratch, p.headDim())) {
             scratch = new HyperPass.Scratch[pool.threads()];
         }
+        int[] fallback;
         try {
             run(p, cx, samples, scratch);
+            fallback = ExactFallback.run(cx, scratch);
         } finally {
             idleScratch.offer(scratch);
         }
+        if (fallback.length > 0) {
+            fallbackRows.addAndGet(fallback.length);
+            if (profile != null) {
+                profile.addFallbackRows(fallback.length);
+            }
+        }
         samples.finish();
+        return fallback;
     }
 
     private boolean fits(HyperPass.Scratch[] scratch, int d) {

@@ -31,8 +31,11 @@ import java.util.List;
 final class HyperBackward {
     private HyperBackward() {}
 
-    /** What the forward pass fixed: sort keys as injected into it and every draw it took, in order. */
-    record Saved(int[] queryKeys, int[] keyKeys, int keyCount, List<int[]> draws) {}
+    /**
+     * What the forward pass fixed: sort keys as injected into it, every draw it took, in order, and the rows
+     * ({@code lse} indices, ascending) that {@link ExactFallback} recomputed exactly.
+     */
+    record Saved(int[] queryKeys, int[] keyKeys, int keyCount, List<int[]> draws, int[] fallbackRows) {}
 
     static Gradients run(HyperConfig cfg, WorkerPool pool, AttentionProblem p, FloatTensor outputGrad, float[] lseGrad,
                          Saved saved) {
@@ -40,7 +43,16 @@ final class HyperBackward {
         Gradients grads = Gradients.zerosLike(p);
         float[] delta = FlashBackward.delta(pool, p, outputGrad, lseGrad);
         Iterator<int[]> draws = saved.draws().iterator();
-        Run run = new Run(cfg, pool, p, outputGrad, delta, grads, saved);
+        // a fallback row's output is exact attention: its estimate parts get L = +inf (probability 0) and its
+        // gradient comes from the exact backward below
+        float[] estimateLse = p.logSumExp();
+        if (saved.fallbackRows().length > 0) {
+            estimateLse = estimateLse.clone();
+            for (int r : saved.fallbackRows()) {
+                estimateLse[r] = Float.POSITIVE_INFINITY;
+            }
+        }
+        Run run = new Run(cfg, pool, p, outputGrad, delta, estimateLse, grads, saved);
         int nq = p.queryLength(), nk = p.keyLength();
         if (p.causal()) {
             int n = nq;
@@ -62,7 +74,7 @@ final class HyperBackward {
                 }
             }
             // exact causal leaves
-            FlashBackward.Session leaves = new FlashBackward(pool).session(p, outputGrad, p.logSumExp(), delta, grads,
+            FlashBackward.Session leaves = new FlashBackward(pool).session(p, outputGrad, estimateLse, delta, grads,
                     totals[depth], totals[depth]);
             for (int b = 0; b < p.batch(); b++) {
                 for (int kvh = 0; kvh < p.kvHeads(); kvh++) {
@@ -93,7 +105,39 @@ final class HyperBackward {
             throw new IllegalStateException("the backward replay left forward draws unused: the saved context does "
                     + "not match this problem");
         }
+        fallbackRows(pool, p, outputGrad, delta, grads, saved.fallbackRows());
         return grads;
+    }
+
+    /**
+     * Exact backward of the fallback rows: per (batch, KV group), one exact sub-problem over the rows from the
+     * group's first to its last fallback row (keys up to the last one's causal limit), with L = +inf (probability
+     * 0) for every row in that range that did not fall back. At most one exact backward's work; usually nothing.
+     */
+    private static void fallbackRows(WorkerPool pool, AttentionProblem p, FloatTensor outputGrad, float[] delta,
+                                     Gradients grads, int[] rows) {
+        if (rows.length == 0) {
+            return;
+        }
+        float[] exactLse = new float[p.logSumExp().length];
+        java.util.Arrays.fill(exactLse, Float.POSITIVE_INFINITY);
+        int nq = p.queryLength(), nk = p.keyLength(), hq = p.queryHeads(), group = p.groupSize();
+        int[] lo = new int[p.batch() * p.kvHeads()], hi = new int[lo.length];
+        java.util.Arrays.fill(lo, Integer.MAX_VALUE);
+        java.util.Arrays.fill(hi, -1);
+        for (int r : rows) {
+            exactLse[r] = p.logSumExp()[r];
+            int bh = r / nq, i = r % nq, g = (bh / hq) * p.kvHeads() + (bh % hq) / group;
+            lo[g] = Math.min(lo[g], i);
+            hi[g] = Math.max(hi[g], i);
+        }
+        FlashBackward.Session exact = new FlashBackward(pool).session(p, outputGrad, exactLse, delta, grads, nq, nk);
+        for (int g = 0; g < lo.length; g++) {
+            if (hi[g] >= 0) {
+                int keys = p.causal() ? hi[g] + 1 + (nk - nq) : nk;   // end-aligned: row hi sees keys <= hi + nk - nq
+                exact.accumulate(g / p.kvHeads(), g % p.kvHeads(), lo[g], hi[g] - lo[g] + 1, 0, keys, p.causal());
+            }
+        }
     }
 
     /** Per-worker scratch: the kernel and packed buffers for a block part and a sample part. */
@@ -118,18 +162,20 @@ final class HyperBackward {
         final AttentionProblem p;
         final FloatTensor outputGrad;
         final float[] delta;
+        final float[] lse;
         final Gradients grads;
         final Saved saved;
         final Scratch[] scratch;
         final int d;
 
-        Run(HyperConfig cfg, WorkerPool pool, AttentionProblem p, FloatTensor outputGrad, float[] delta,
+        Run(HyperConfig cfg, WorkerPool pool, AttentionProblem p, FloatTensor outputGrad, float[] delta, float[] lse,
             Gradients grads, Saved saved) {
             this.cfg = cfg;
             this.pool = pool;
             this.p = p;
             this.outputGrad = outputGrad;
             this.delta = delta;
+            this.lse = lse;
             this.grads = grads;
             this.saved = saved;
             this.scratch = new Scratch[pool.threads()];
@@ -293,7 +339,7 @@ final class HyperBackward {
             for (int t = 0; t < in.keyTiles(); t++) {
                 in.packKeyTile(p.key(), p.value(), b, kvh, keyRows, keyBase, t, s.kernel.rowScratch());
             }
-            in.packQueries(p.query(), outputGrad, p.logSumExp(), delta, statBase, lseShift, b, h, s.queryRows, 0, 0,
+            in.packQueries(p.query(), outputGrad, lse, delta, statBase, lseShift, b, h, s.queryRows, 0, 0,
                     rows, p.scale());
             int dp = in.paddedDim(), blockTiles = BackwardInputs.ROW_BLOCK / BackwardKernel.QUERY_TILE;
             for (int t0 = 0; t0 < in.queryTiles(); t0 += blockTiles) {

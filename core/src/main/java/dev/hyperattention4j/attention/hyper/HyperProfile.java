@@ -27,9 +27,22 @@ public final class HyperProfile {
     }
 
     private final AtomicLongArray nanos = new AtomicLongArray(Phase.values().length);
+    private final java.util.concurrent.atomic.AtomicLong fallbackRows = new java.util.concurrent.atomic.AtomicLong();
 
     void add(Phase phase, long deltaNanos) {
         nanos.addAndGet(phase.ordinal(), deltaNanos);
+    }
+
+    void addFallbackRows(long rows) {
+        fallbackRows.addAndGet(rows);
+    }
+
+    /**
+     * Output rows whose estimated normaliser was degenerate and that were recomputed exactly (their time is in
+     * {@link Phase#EXACT}); 0 for ordinary inputs. See {@link HyperAttention#fallbackRows()}.
+     */
+    public long fallbackRows() {
+        return fallbackRows.get();
     }
 
     /** Accumulated nanoseconds of a phase. */
@@ -50,6 +63,7 @@ public final class HyperProfile {
         for (int i = 0; i < nanos.length(); i++) {
             nanos.set(i, 0);
         }
+        fallbackRows.set(0);
     }
 
     @Override
@@ -60,6 +74,7 @@ public final class HyperProfile {
             sb.append(String.format("%s %.1f ms (%.0f%%)  ", p.name().toLowerCase(java.util.Locale.ROOT),
                     nanos(p) / 1e6, 100.0 * nanos(p) / total));
         }
-        return sb.toString().trim();
+        sb.append("fallback rows ").append(fallbackRows());
+        return sb.toString();
     }
 }

@@ -9,7 +9,8 @@ package dev.hyperattention4j.attention.hyper;
  *
  * <p>Exact form: with {@code e = exp(-|L1 − L2|)}, {@code L = max(L1, L2) + log(1 + e)} and the larger part gets
  * weight {@code 1/(1+e)}, the smaller {@code e/(1+e)}. An empty part ({@code L = −∞}) gets weight 0 and leaves the
- * other unchanged; the two parts are never both empty here (a block always holds keys). Compatibility form (§6 row
+ * other unchanged. Both parts empty (every key's logit overflowed to −∞) gives weights 0 and {@code L = −∞}: a zero
+ * row that a later level may still merge with, or that {@link ExactFallback} recomputes. Compatibility form (§6 row
  * 4, the reference): {@code c = 1/(1 + exp(L2 − L1))}, {@code L = L1 − log(c + 1.1920929e-7)}; argument order
  * matters there.
  */
@@ -37,6 +38,12 @@ final class LogSumExpMerge {
         int r = 0;
         for (; r < n; r++) {
             float a = l1[r], b = l2[r] + add2;
+            if (a == Float.NEGATIVE_INFINITY && b == Float.NEGATIVE_INFINITY) {
+                c1[r] = 0f;                          // -inf - -inf would make every weight NaN
+                c2[r] = 0f;
+                l[r] = Float.NEGATIVE_INFINITY;
+                continue;
+            }
             double diff = (double) a - b;
             double e = Math.exp(-Math.abs(diff));
             double big = 1.0 / (1.0 + e), small = e * big;

@@ -82,8 +82,9 @@ public final class TrainableHyperAttention implements TrainableAttention {
                 seeded.finish();
             }
         };
-        hyper.forward(p, recording, null, new HyperAttention.SortKeys(qKeys, kKeys));
-        return new Context(p, false, new HyperBackward.Saved(qKeys, kKeys, lsh.keyCount(), List.copyOf(draws)));
+        int[] fallback = hyper.forwardReportingFallbacks(p, recording, null, new HyperAttention.SortKeys(qKeys, kKeys));
+        return new Context(p, false,
+                new HyperBackward.Saved(qKeys, kKeys, lsh.keyCount(), List.copyOf(draws), fallback));
     }
 
     /** The forward of a context's problem again with its saved choices (tests: finite differences of the estimator). */
