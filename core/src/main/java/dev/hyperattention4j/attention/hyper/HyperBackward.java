@@ -25,10 +25,17 @@ import java.util.List;
  * the forward's structure ({@link HyperPass}, {@link CausalRecursion}): the same stable sorts of the same sort keys,
  * the same draws in the same order, and runs each part on the {@link BackwardKernel}. Parallel units are
  * (call-head, block); each writes its dQ rows (disjoint within a pass) and per-unit dK/dV partials, which are then
- * scattered into the gradients per (batch, KV head) in a fixed order: deterministic for any thread count.
+ * scattered into the gradients in parallel over (batch, KV head, stripe of key rows), each row receiving its
+ * partials in a fixed order: deterministic for any thread count.
  * Memory per pass: O(B·H_call·(n_k + blocks·m)·d) floats of partials, no n×n buffer.
  */
 final class HyperBackward {
+    /**
+     * Key-row stripes per (batch, KV head) of the dK/dV scatter; 0 = automatic. Results do not depend on it; it
+     * exists to measure the parallel scatter against a single stripe (the former serial scatter) in one JVM.
+     */
+    static volatile int scatterStripes = Integer.getInteger("ha4j.hyper.scatterStripes", 0);
+
     private HyperBackward() {}
 
     /**
@@ -296,19 +303,23 @@ final class HyperBackward {
                 }
             });
 
-            // scatter dK, dV partials into the gradients: one unit per (batch, KV head), call-heads in order
-            pool.run(batch * hkv, (worker, u) -> {
+            // scatter dK, dV partials into the gradients. Units are (batch, KV head, stripe of key rows): a unit adds
+            // only into its own rows, so no two threads write the same row, and each row receives its partials in
+            // the same order (call-head, position, block, sample) for any stripe or thread count: deterministic.
+            int stripes = stripesFor(nk), stripeRows = (nk + stripes - 1) / stripes;
+            pool.run(batch * hkv * stripes, (worker, u) -> {
                 Scratch s = scratch(worker);
-                int b = u / hkv, kvh = u % hkv;
+                int b = u / stripes / hkv, kvh = u / stripes % hkv;
+                int r0 = u % stripes * stripeRows, r1 = Math.min(nk, r0 + stripeRows);
                 for (int j = 0; j < heads; j++) {
-                    int h = g.queryHead()[j];
-                    if (h / group != kvh || g.qReal()[j] == 0) {
+                    int h = g.queryHead()[j], ks = g.kStart()[j];
+                    if (h / group != kvh || g.qReal()[j] == 0 || ks >= r1 || ks + g.kReal()[j] <= r0) {
                         continue;
                     }
                     int c = b * heads + j;
                     for (int pos = 0; pos < kTotal; pos++) {
                         int row = kRows[c * kTotal + pos];
-                        if (row >= 0) {
+                        if (row >= r0 && row < r1) {        // (appended zero rows are -1)
                             addRow(grads.key(), b, kvh, row, keyPartK, (c * kTotal + pos) * dp, s.row);
                             addRow(grads.value(), b, kvh, row, keyPartV, (c * kTotal + pos) * dp, s.row);
                         }
@@ -318,16 +329,24 @@ final class HyperBackward {
                             int base = (c * blocks + t) * m;
                             for (int i = 0; i < m; i++) {
                                 int row = kRows[c * kTotal + sampleIdx[c * m + i]];
-                                if (row < 0) {
-                                    continue;
+                                if (row >= r0 && row < r1) {
+                                    addRow(grads.key(), b, kvh, row, samplePartK, (base + i) * dp, s.row);
+                                    addRow(grads.value(), b, kvh, row, samplePartV, (base + i) * dp, s.row);
                                 }
-                                addRow(grads.key(), b, kvh, row, samplePartK, (base + i) * dp, s.row);
-                                addRow(grads.value(), b, kvh, row, samplePartV, (base + i) * dp, s.row);
                             }
                         }
                     }
                 }
             });
+        }
+
+        /** Key-row stripes of the scatter: {@link #scatterStripes} when set, else up to 4 per thread, >= 512 rows each. */
+        private int stripesFor(int nk) {
+            int fixed = HyperBackward.scatterStripes;
+            if (fixed > 0) {
+                return Math.min(fixed, nk);
+            }
+            return Math.max(1, Math.min(4 * pool.threads(), nk / 512));
         }
 
         /**

@@ -153,6 +153,44 @@ class HyperBackwardTest {
         }
     }
 
+    /**
+     * The dK/dV scatter runs in parallel over stripes of key rows: 1 thread (automatic stripes: 1 here) and 2 threads
+     * with 2, 3 or 7 stripes, and the automatic 4 stripes at n = 2048, must give bit-identical gradients (GQA, so
+     * several query heads add into each KV row, causal and not).
+     */
+    @Test
+    void parallelScatterIsBitIdenticalToOneThread() {
+        Random r = new Random(31);
+        int n = 2048, d = 16;
+        FloatTensor q = gaussian(r, 1, 1, 4, n, d), k = gaussian(r, 1, 1, 2, n, d), v = gaussian(r, 1, 1, 2, n, d);
+        FloatTensor dO = gaussian(r, 1, 1, 4, n, d);
+        HyperConfig cfg = new HyperConfig(64, 64, 4, 256, 3, 0, HyperConfig.Compat.OFF);
+        for (boolean causal : new boolean[] {false, true}) {
+            TrainableHyperAttention two = new TrainableHyperAttention(cfg, pool);
+            BackwardContext ctx = two.forward(AttentionProblem.of(q, k, v).withCausal(causal), true);
+            Gradients one;
+            try (WorkerPool single = new WorkerPool(1)) {
+                HyperBackward.scatterStripes = 1;
+                one = new TrainableHyperAttention(cfg, single).backward(ctx, dO);
+            } finally {
+                HyperBackward.scatterStripes = 0;
+            }
+            for (int stripes : new int[] {0, 2, 3, 7}) {
+                Gradients g;
+                try {
+                    HyperBackward.scatterStripes = stripes;
+                    g = two.backward(ctx, dO);
+                } finally {
+                    HyperBackward.scatterStripes = 0;
+                }
+                assertThat(g.query().toArray()).as("dQ, %d stripes", stripes).isEqualTo(one.query().toArray());
+                assertThat(g.key().toArray()).as("dK, %d stripes", stripes).isEqualTo(one.key().toArray());
+                assertThat(g.value().toArray()).as("dV, %d stripes", stripes).isEqualTo(one.value().toArray());
+            }
+            assertThat(maxAbs(one.key())).isGreaterThan(0);
+        }
+    }
+
     @Test
     void rejectsCompatibilityMergesThatHaveNoGradient() {
         Random r = new Random(1);
