@@ -303,9 +303,12 @@ final class HyperBackward {
                 }
             });
 
+            if (residual) {
+                sumOverBlocks(samplePartK, samplePartV, batch * heads, blocks, m * dp);
+            }
             // scatter dK, dV partials into the gradients. Units are (batch, KV head, stripe of key rows): a unit adds
             // only into its own rows, so no two threads write the same row, and each row receives its partials in
-            // the same order (call-head, position, block, sample) for any stripe or thread count: deterministic.
+            // the same order (call-head, position, sample) for any stripe or thread count: deterministic.
             int stripes = stripesFor(nk), stripeRows = (nk + stripes - 1) / stripes;
             pool.run(batch * hkv * stripes, (worker, u) -> {
                 Scratch s = scratch(worker);
@@ -325,16 +328,33 @@ final class HyperBackward {
                         }
                     }
                     if (residual) {
-                        for (int t = 0; t < blocks; t++) {
-                            int base = (c * blocks + t) * m;
-                            for (int i = 0; i < m; i++) {
-                                int row = kRows[c * kTotal + sampleIdx[c * m + i]];
-                                if (row >= r0 && row < r1) {
-                                    addRow(grads.key(), b, kvh, row, samplePartK, (base + i) * dp, s.row);
-                                    addRow(grads.value(), b, kvh, row, samplePartV, (base + i) * dp, s.row);
-                                }
+                        for (int i = 0; i < m; i++) {
+                            int row = kRows[c * kTotal + sampleIdx[c * m + i]];
+                            if (row >= r0 && row < r1) {
+                                addRow(grads.key(), b, kvh, row, samplePartK, (c * blocks * m + i) * dp, s.row);
+                                addRow(grads.value(), b, kvh, row, samplePartV, (c * blocks * m + i) * dp, s.row);
                             }
                         }
+                    }
+                }
+            });
+        }
+
+        /**
+         * Adds each call-head's per-block sample partials {@code [c][t][m·dp]} into its block 0 slot, blocks in
+         * order (deterministic): the scatter then adds m rows per call-head instead of blocks·m. Sequential,
+         * vectorisable reads instead of random row updates; parallel over (call-head, column range).
+         */
+        private void sumOverBlocks(float[] partK, float[] partV, int callHeads, int blocks, int width) {
+            int chunk = 4096, chunks = (width + chunk - 1) / chunk;
+            pool.run(callHeads * chunks, (worker, u) -> {
+                int c = u / chunks, x0 = u % chunks * chunk, x1 = Math.min(width, x0 + chunk);
+                int sum = c * blocks * width;
+                for (int t = 1; t < blocks; t++) {
+                    int from = sum + t * width;
+                    for (int x = x0; x < x1; x++) {
+                        partK[sum + x] += partK[from + x];
+                        partV[sum + x] += partV[from + x];
                     }
                 }
             });
