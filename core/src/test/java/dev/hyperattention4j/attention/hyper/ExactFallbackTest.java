@@ -39,11 +39,15 @@ class ExactFallbackTest {
 
     /** Sets coordinate 0 of rows [from, to) of head h to {@code x} (and to 0 in every other row of that head). */
     static void plant(FloatTensor t, int h, int from, int to, float x) {
+        plant(t, 0, h, from, to, x);
+    }
+
+    static void plant(FloatTensor t, int b, int h, int from, int to, float x) {
         for (int i = 0; i < t.length(); i++) {
             if (i >= from && i < to) {
-                t.set(0, h, i, 0, x);
-            } else if (t.get(0, h, i, 0) != x) {
-                t.set(0, h, i, 0, 0f);
+                t.set(b, h, i, 0, x);
+            } else if (t.get(b, h, i, 0) != x) {
+                t.set(b, h, i, 0, 0f);
             }
         }
     }
@@ -151,6 +155,45 @@ class ExactFallbackTest {
             for (int c = 0; c < D; c++) {
                 assertThat(got[c]).isCloseTo(want[c], org.assertj.core.data.Offset.offset(1e-5f));
             }
+        }
+    }
+
+    /**
+     * The causal case with batch 2 and two query heads per KV head: only batch 1, query head 1 has trigger rows, so
+     * exactly those 16 rows fall back (the fallback must address the right batch entry and head of the group).
+     */
+    @Test
+    void fallbackFindsTheRightBatchEntryAndHead() {
+        int n = 64;
+        Random r = new Random(8);
+        FloatTensor q = randn(r, 2, 2, n, D), k = randn(r, 2, 1, n, D), v = randn(r, 2, 1, n, D);
+        for (int b = 0; b < 2; b++) {
+            plant(k, b, 0, 32, 64, -1e20f);
+            plant(k, b, 0, 0, 16, -1e20f);
+            plant(q, b, 0, 0, 0, 1e20f);
+            plant(q, b, 1, b == 1 ? 48 : 0, b == 1 ? 64 : 0, 1e20f);
+        }
+        int[] qKeys = new int[2 * 2 * n], kKeys = new int[2 * n];
+        java.util.Arrays.fill(qKeys, 1);
+        java.util.Arrays.fill(kKeys, 1);
+        for (int b = 0; b < 2; b++) {
+            java.util.Arrays.fill(qKeys, (b * 2 + 1) * n + 48, (b * 2 + 2) * n, 0);
+            java.util.Arrays.fill(kKeys, b * n, b * n + 16, 0);
+        }
+        HyperAttention hyper = new HyperAttention(new HyperConfig(8, 0, 1, 16, 1, 0, HyperConfig.Compat.OFF), pool);
+        AttentionProblem p = AttentionProblem.of(q, k, v).withCausal(true).withLogSumExp();
+        int[] rows = hyper.forwardReportingFallbacks(p, SampleSource.replay(List.of()), null,
+                new HyperAttention.SortKeys(qKeys, kKeys));
+        assertThat(rows).hasSize(16).startsWith(p.lseIndex(1, 1, 48)).endsWith(p.lseIndex(1, 1, 63));
+        AttentionProblem f = exact(q, k, v, true, NonFinitePolicy.REJECT);
+        float[] ra = new float[D], rb = new float[D];
+        for (int i = 48; i < 64; i++) {
+            p.output().readRow(1, 1, i, ra, 0);
+            f.output().readRow(1, 1, i, rb, 0);
+            assertThat(ra).as("row %d", i).containsExactly(rb);
+        }
+        for (float l : p.logSumExp()) {
+            assertThat(Float.isFinite(l)).isTrue();
         }
     }
 
