@@ -52,52 +52,41 @@ public final class BinaryReader {
         }
     }
 
+    /** Checks that {@code bytes} more bytes exist for {@code field}, moves past them and returns where they start. */
+    private long take(long bytes, String field) throws ModelFormatException {
+        require(bytes, field);
+        long at = position;
+        position += bytes;
+        return at;
+    }
+
     public byte readByte(String field) throws ModelFormatException {
-        require(1, field);
-        return segment.get(ValueLayout.JAVA_BYTE, position++);
+        return segment.get(ValueLayout.JAVA_BYTE, take(1, field));
     }
 
     public short readShort(String field) throws ModelFormatException {
-        require(2, field);
-        short v = segment.get(SHORT, position);
-        position += 2;
-        return v;
+        return segment.get(SHORT, take(2, field));
     }
 
     public int readInt(String field) throws ModelFormatException {
-        require(4, field);
-        int v = segment.get(INT, position);
-        position += 4;
-        return v;
+        return segment.get(INT, take(4, field));
     }
 
     public long readLong(String field) throws ModelFormatException {
-        require(8, field);
-        long v = segment.get(LONG, position);
-        position += 8;
-        return v;
+        return segment.get(LONG, take(8, field));
     }
 
     public float readFloat(String field) throws ModelFormatException {
-        require(4, field);
-        float v = segment.get(FLOAT, position);
-        position += 4;
-        return v;
+        return segment.get(FLOAT, take(4, field));
     }
 
     public double readDouble(String field) throws ModelFormatException {
-        require(8, field);
-        double v = segment.get(DOUBLE, position);
-        position += 8;
-        return v;
+        return segment.get(DOUBLE, take(8, field));
     }
 
     /** Reads {@code length} bytes; the length was checked against the remaining bytes first. */
     public byte[] readBytes(long length, String field) throws ModelFormatException {
-        require(length, field);
-        byte[] bytes = segment.asSlice(position, length).toArray(ValueLayout.JAVA_BYTE);
-        position += length;
-        return bytes;
+        return segment.asSlice(take(length, field), length).toArray(ValueLayout.JAVA_BYTE);
     }
 
     /** Reads strictly valid UTF-8 of {@code length} bytes. */
