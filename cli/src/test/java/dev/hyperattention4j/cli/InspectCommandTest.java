@@ -54,6 +54,8 @@ class InspectCommandTest {
         assertThat(json.get("parameters").asLong()).isEqualTo(656_000);
         assertThat(json.get("tensors").get(0).get("name").asText()).isEqualTo("lm_head.weight");
         assertThat(json.get("tokenize").get("tokens").asInt()).isGreaterThan(500);
+        assertThat(json.get("weights_check").get("finite").asBoolean()).isTrue();
+        assertThat(json.get("weights_check").get("values").asLong()).isEqualTo(656_000);
     }
 
     @Test
@@ -62,7 +64,7 @@ class InspectCommandTest {
         Run r = run("inspect", "--repeat", "1", model.toString());
         assertThat(r.exit()).as(r.err()).isZero();
         assertThat(r.out()).contains("llama2c (llama)").contains("layers 5").contains("llama2c, 512 tokens")
-                .contains("layers.4.feed_forward.w3.weight");
+                .contains("layers.4.feed_forward.w3.weight").contains("weights       all finite (checked in");
     }
 
     @Test
