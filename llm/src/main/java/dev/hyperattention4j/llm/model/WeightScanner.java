@@ -47,7 +47,8 @@ public final class WeightScanner {
     private WeightScanner() {}
 
     /**
-     * Checks every tensor; {@code file} only names the model in the exception.
+     * Checks every tensor; {@code file} only names the model in the exception. The pool's threads read the tensor
+     * data, so it must live in a shared (or global) arena, as every model from {@link ModelLoader} does.
      *
      * @throws NonFiniteWeightException for the first non-finite value in tensor order
      */

@@ -21,7 +21,7 @@ public final class WeightScanSpeedMain {
 
     public static void main(String[] args) throws Exception {
         long bytes = 256L << 20;
-        try (Arena arena = Arena.ofConfined(); WorkerPool one = new WorkerPool(1);
+        try (Arena arena = Arena.ofShared(); WorkerPool one = new WorkerPool(1);
              WorkerPool all = new WorkerPool(Runtime.getRuntime().availableProcessors())) {
             MemorySegment data = arena.allocate(bytes, 64);
             for (DType type : new DType[] {DType.F32, DType.F16, DType.Q8_0}) {
