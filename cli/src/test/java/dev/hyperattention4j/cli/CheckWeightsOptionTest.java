@@ -4,11 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -23,27 +20,6 @@ class CheckWeightsOptionTest {
     private static final String BAD = "tok_embeddings.weight: F32 element 3 (index [0, 3] of shape [512, 64]) is NaN; "
             + "weights must be finite";
 
-    record Run(int exit, String out, String err) {}
-
-    /** Runs {@code ha4j args} as {@code main} would (failure handler included), capturing stdout and stderr. */
-    static Run run(String... args) {
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            picocli.CommandLine cl = Main.commandLine();
-            int exit = cl.execute(args);
-            cl.getErr().flush();
-            return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
-    }
-
     /** stories260K and its tokenizer copied to a temporary folder, with embedding element 3 set to NaN. */
     private static Path corruptStories(Path dir) throws Exception {
         Path model = ModelCommandsTest.shared("models/stories260K/stories260K.bin");
@@ -56,11 +32,11 @@ class CheckWeightsOptionTest {
     @Test
     void inspectReportsTheBadWeightAndExitsOne(@TempDir Path dir) throws Exception {
         Path bad = corruptStories(dir);
-        Run table = run("inspect", "--repeat", "1", bad.toString());
+        CliRun table = CliRun.of("inspect", "--repeat", "1", bad.toString());
         assertThat(table.exit()).isEqualTo(1);
         assertThat(table.out()).contains("weights       NOT FINITE: F32 tensor tok_embeddings.weight, element 3");
         assertThat(table.err()).contains("error: " + bad + ": " + BAD);
-        Run json = run("inspect", "--repeat", "1", "--json", bad.toString());
+        CliRun json = CliRun.of("inspect", "--repeat", "1", "--json", bad.toString());
         assertThat(json.exit()).isEqualTo(1);
         JsonNode check = new ObjectMapper().readTree(json.out()).get("weights_check");
         assertThat(check.get("finite").asBoolean()).isFalse();
@@ -78,20 +54,21 @@ class CheckWeightsOptionTest {
                 {"bench-model", bad.toString(), "-p", "16", "-n", "4", "-r", "1", "--warmup", "0", "-t", "1"}}) {
             String[] checked = java.util.Arrays.copyOf(args, args.length + 1);
             checked[args.length] = "--check-weights";
-            Run r = run(checked);
+            CliRun r = CliRun.of(checked);
             assertThat(r.exit()).as(args[0]).isEqualTo(1);
             assertThat(r.err()).as(args[0]).contains("error: " + bad + ": " + BAD);
             assertThat(r.out()).as(args[0]).isEmpty();
         }
         // without the option generate runs (its logits are NaN only where the bad embedding row is used)
-        assertThat(run("generate", bad.toString(), "-p", "Once", "-n", "2", "--temperature", "0", "-t", "1").exit())
-                .isZero();
+        CliRun unchecked = CliRun.of("generate", bad.toString(), "-p", "Once", "-n", "2", "--temperature", "0", "-t",
+                "1");
+        assertThat(unchecked.exit()).as(unchecked.err()).isZero();
     }
 
     @Test
     void aCleanModelPassesTheCheckWithOneLineOnStderr() {
         Path model = ModelCommandsTest.shared("models/stories260K/stories260K.bin");
-        Run r = run("generate", model.toString(), "-p", "Once", "-n", "4", "--temperature", "0", "-t", "1",
+        CliRun r = CliRun.of("generate", model.toString(), "-p", "Once", "-n", "4", "--temperature", "0", "-t", "1",
                 "--check-weights");
         assertThat(r.exit()).as(r.err()).isZero();
         assertThat(r.err()).containsPattern("weights: [0-9]+ tensors, [0-9,]+ values, all finite \\(checked in ");

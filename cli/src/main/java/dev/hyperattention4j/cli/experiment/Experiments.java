@@ -8,18 +8,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Small pieces every experiment command shares: masks, timing, output and the report refresh. */
+/** Small pieces every experiment command shares: timing, output and the report refresh. */
 final class Experiments {
     private Experiments() {}
-
-    static boolean[] masks(String mask) {
-        return switch (mask) {
-            case "noncausal" -> new boolean[] {false};
-            case "causal" -> new boolean[] {true};
-            case "both" -> new boolean[] {false, true};
-            default -> throw new IllegalArgumentException("--mask must be noncausal, causal or both, got " + mask);
-        };
-    }
 
     /**
      * Median wall time of {@code task} in seconds over up to {@code reps} runs, after one warm-up run when
