@@ -7,6 +7,7 @@ import java.nio.ByteOrder;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.function.IntFunction;
 
 /**
  * A cursor over a (usually memory-mapped) segment that reads little-endian values and checks every read against
@@ -82,6 +83,35 @@ public final class BinaryReader {
 
     public double readDouble(String field) throws ModelFormatException {
         return segment.get(DOUBLE, take(8, field));
+    }
+
+    public short[] readShorts(int count, String field) throws ModelFormatException {
+        return readArray(SHORT, count, short[]::new, field);
+    }
+
+    public int[] readInts(int count, String field) throws ModelFormatException {
+        return readArray(INT, count, int[]::new, field);
+    }
+
+    public long[] readLongs(int count, String field) throws ModelFormatException {
+        return readArray(LONG, count, long[]::new, field);
+    }
+
+    public float[] readFloats(int count, String field) throws ModelFormatException {
+        return readArray(FLOAT, count, float[]::new, field);
+    }
+
+    public double[] readDoubles(int count, String field) throws ModelFormatException {
+        return readArray(DOUBLE, count, double[]::new, field);
+    }
+
+    /** {@code count} values in one copy; the bytes are checked before the array is allocated. */
+    private <A> A readArray(ValueLayout layout, int count, IntFunction<A> allocate, String field)
+            throws ModelFormatException {
+        long at = take(layout.byteSize() * count, field);
+        A array = allocate.apply(count);
+        MemorySegment.copy(segment, layout, at, array, 0, count);
+        return array;
     }
 
     /** Reads {@code length} bytes; the length was checked against the remaining bytes first. */
