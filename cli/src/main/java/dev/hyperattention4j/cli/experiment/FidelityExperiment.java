@@ -109,11 +109,8 @@ public final class FidelityExperiment implements Callable<Integer> {
                 base.describe(), opts.seed);
         MachineInfo machine = MachineInfo.describe(threads, false);
         HyperConfig center = base.at(n, opts.seed);
-        try (ResultStore<Row> store = ResultStore.open(opts.out, NAME, NAME, settings, machine, Row.class, Row::key,
-                opts.restart);
+        try (ResultStore<Row> store = Experiments.start(opts, NAME, NAME, settings, machine, Row.class, Row::key, spec);
              WorkerPool pool = new WorkerPool(threads)) {
-            Experiments.announce(opts, NAME, machine, store, spec);
-            store.onInterrupt(() -> Experiments.report(opts, true));
             List<Source> sources = sources(syn, pool);
             int perSource = masks.length * (bValues.length + mValues.length + rValues.length);
             long total = (long) sources.size() * perSource;

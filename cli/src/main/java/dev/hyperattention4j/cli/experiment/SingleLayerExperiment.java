@@ -109,11 +109,8 @@ public final class SingleLayerExperiment implements Callable<Integer> {
                 }
             }
         }
-        try (ResultStore<Row> store = ResultStore.open(opts.out, NAME, NAME, settings, machine, Row.class, Row::key,
-                opts.restart);
+        try (ResultStore<Row> store = Experiments.start(opts, NAME, NAME, settings, machine, Row.class, Row::key, spec);
              WorkerPool pool = new WorkerPool(threads)) {
-            Experiments.announce(opts, NAME, machine, store, spec);
-            store.onInterrupt(() -> Experiments.report(opts, true));
             long total = points.stream().mapToLong(Point::cost).sum();
             long done = points.stream().filter(p -> store.has(p.key())).mapToLong(Point::cost).sum();
             Map<Integer, FloatTensor[]> inputs = new LinkedHashMap<>();
