@@ -93,7 +93,8 @@ public final class BenchCommand implements Callable<Integer> {
             if (threadCounts != null) {
                 t = java.util.Arrays.stream(threadCounts).max().orElse(1);
             }
-            return dev.hyperattention4j.cli.BenchBackwardCommand.of(sizes, dims[0], maskOption.mask, t, reps, seed, json).call();
+            return dev.hyperattention4j.cli.BenchBackwardCommand.of(sizes, dims[0], maskOption.mask, t, reps, seed,
+                    json).call();
         }
         int all = Runtime.getRuntime().availableProcessors();
         int[] threads = threadCounts != null ? threadCounts : all == 1 ? new int[] {1} : new int[] {1, all};

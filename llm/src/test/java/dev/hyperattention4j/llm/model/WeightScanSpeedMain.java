@@ -10,7 +10,9 @@ import java.util.List;
 /**
  * Speed of {@link WeightScanner} against a plain scalar loop over the same native memory, in one run (ratios are
  * the result; absolute GB/s depend on the machine and its load). 256 MiB per element type, best of 5.
- * Run: {@code java --add-modules jdk.incubator.vector -cp <test classpath> dev.hyperattention4j.llm.model.WeightScanSpeedMain}.
+ * Run (after {@code mvn -pl llm test-compile}): {@code java --add-modules jdk.incubator.vector
+ * -cp llm/target/classes:llm/target/test-classes:core/target/classes
+ * dev.hyperattention4j.llm.model.WeightScanSpeedMain}.
  */
 public final class WeightScanSpeedMain {
     private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
