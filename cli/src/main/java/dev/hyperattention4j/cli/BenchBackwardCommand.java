@@ -20,6 +20,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -40,15 +41,6 @@ public final class BenchBackwardCommand implements Callable<Integer> {
     @Option(names = "--dim", defaultValue = "64", description = "head dim (default ${DEFAULT-VALUE})")
     int dim;
 
-    @Option(names = "--heads", defaultValue = "1", description = "heads per call (default ${DEFAULT-VALUE})")
-    int heads;
-
-    @Option(names = "--mask", defaultValue = "both", description = "full (= noncausal), causal or both (default ${DEFAULT-VALUE})")
-    String mask;
-
-    @Option(names = "--threads", description = "worker threads (default: all processors)")
-    Integer threads;
-
     @Option(names = {"-r", "--reps"}, defaultValue = "1", description = "timed repetitions, median (default ${DEFAULT-VALUE})")
     int reps;
 
@@ -58,11 +50,11 @@ public final class BenchBackwardCommand implements Callable<Integer> {
     @Option(names = "--exact-only", description = "skip the approximate methods")
     boolean exactOnly;
 
-    @Option(names = "--seed", defaultValue = "1", description = "input seed (default ${DEFAULT-VALUE})")
-    long seed;
+    @Mixin
+    SweepOptions sweep = new SweepOptions();
 
-    @Option(names = "--json", description = "print the results as one JSON document")
-    boolean json;
+    @Mixin
+    MaskOption maskOption = new MaskOption();
 
     /** The same benchmark configured from {@code ha4j bench --backward}'s options. */
     public static BenchBackwardCommand of(int[] sizes, int dim, String mask, Integer threads, int reps, long seed,
@@ -70,13 +62,12 @@ public final class BenchBackwardCommand implements Callable<Integer> {
         BenchBackwardCommand c = new BenchBackwardCommand();
         c.sizes = sizes;
         c.dim = dim;
-        c.heads = 1;
-        c.mask = mask;
-        c.threads = threads;
+        c.maskOption.mask = mask;
+        c.sweep.threads = threads;
+        c.sweep.seed = seed;
+        c.sweep.json = json;
         c.reps = reps;
         c.warmupSeconds = 3;
-        c.seed = seed;
-        c.json = json;
         return c;
     }
 
@@ -89,14 +80,8 @@ public final class BenchBackwardCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        int t = threads != null ? threads : Runtime.getRuntime().availableProcessors();
-        List<Boolean> masks = switch (mask) {
-            case "noncausal", "full" -> List.of(false);
-            case "causal" -> List.of(true);
-            case "both" -> List.of(false, true);
-            default -> throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
-                    "--mask must be noncausal, causal or both, got " + mask);
-        };
+        int t = sweep.threadCount();
+        boolean[] masks = maskOption.masks(this);
         List<Map<String, Object>> rows = new ArrayList<>();
         Map<String, Object> header = new LinkedHashMap<>();
         try (WorkerPool pool = new WorkerPool(t)) {
@@ -108,7 +93,7 @@ public final class BenchBackwardCommand implements Callable<Integer> {
             header.put("threads", t);
             header.put("fmaPeakGflops1", peak1);
             header.put("fmaPeakGflopsT", peakT);
-            if (!json) {
+            if (!sweep.json) {
                 System.out.printf(Locale.ROOT, "%s; %s; %d threads; FMA peak %.0f GFLOP/s (1 thread), %.0f (%d threads)%n",
                         header.get("jvm"), header.get("species"), t, peak1, peakT, t);
                 System.out.println("flops: forward 4·n²·d per head (half when causal); backward counted as 2.5 × forward");
@@ -120,7 +105,7 @@ public final class BenchBackwardCommand implements Callable<Integer> {
             }
             for (int n : sizes) {
                 for (boolean causal : masks) {
-                    Random r = new Random(seed + n);
+                    Random r = new Random(sweep.seed + n);
                     FloatTensor q = gaussian(r, n), k = gaussian(r, n), v = gaussian(r, n), dO = gaussian(r, n);
                     Timing exact = null;
                     for (TrainableAttention m : methods) {
@@ -147,7 +132,7 @@ public final class BenchBackwardCommand implements Callable<Integer> {
                         double speedup = exact.total() / tm.total();
                         row.put("speedupOverExact", speedup);
                         rows.add(row);
-                        if (!json) {
+                        if (!sweep.json) {
                             System.out.printf(Locale.ROOT, "%-7d %-6s %-8s %9.3f %9.3f %9.3f %8s %7s %8.1fx %8.0f%n", n,
                                     causal ? "causal" : "full", tm.method(), tm.forwardSeconds(), tm.backwardSeconds(),
                                     tm.total(), Double.isNaN(gf) ? "-" : String.format(Locale.ROOT, "%.0f", gf),
@@ -158,7 +143,7 @@ public final class BenchBackwardCommand implements Callable<Integer> {
                 }
             }
         }
-        if (json) {
+        if (sweep.json) {
             Map<String, Object> doc = new LinkedHashMap<>(header);
             doc.put("results", rows);
             System.out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(doc));
@@ -176,8 +161,8 @@ public final class BenchBackwardCommand implements Callable<Integer> {
         return list;
     }
 
-    private void warmUp(TrainableAttention m, List<Boolean> masks) {
-        Random r = new Random(seed);
+    private void warmUp(TrainableAttention m, boolean[] masks) {
+        Random r = new Random(sweep.seed);
         int n = 4096;
         FloatTensor q = gaussian(r, n), k = gaussian(r, n), v = gaussian(r, n), dO = gaussian(r, n);
         long end = System.nanoTime() + (long) (warmupSeconds * 1e9);
@@ -209,11 +194,11 @@ public final class BenchBackwardCommand implements Callable<Integer> {
     }
 
     private FloatTensor gaussian(Random r, int n) {
-        float[] x = new float[Math.multiplyExact(Math.multiplyExact(heads, n), dim)];
+        float[] x = new float[Math.multiplyExact(Math.multiplyExact(sweep.heads, n), dim)];
         for (int i = 0; i < x.length; i++) {
             x[i] = (float) r.nextGaussian();
         }
-        return FloatTensor.of(x, 1, heads, n, dim);
+        return FloatTensor.of(x, 1, sweep.heads, n, dim);
     }
 
     private static double median(double[] x) {

@@ -24,6 +24,7 @@ import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.style.Styler;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -46,18 +47,9 @@ public final class BenchHyperCommand implements Callable<Integer> {
     @Option(names = "--dims", split = ",", description = "head dims (default ${DEFAULT-VALUE})", defaultValue = "64,128")
     int[] dims;
 
-    @Option(names = "--heads", description = "heads per call (paper: 12; default ${DEFAULT-VALUE})", defaultValue = "1")
-    int heads;
-
-    @Option(names = "--mask", description = "noncausal, causal or both (default ${DEFAULT-VALUE})", defaultValue = "both")
-    String mask;
-
     @Option(names = "--inputs", split = ",", description = "random, clustered (default ${DEFAULT-VALUE})",
             defaultValue = "random,clustered")
     String[] inputs;
-
-    @Option(names = "--threads", description = "worker threads (default: all processors)")
-    Integer threads;
 
     @Option(names = {"-r", "--reps"}, description = "timed repetitions (median; default ${DEFAULT-VALUE})",
             defaultValue = "3")
@@ -75,9 +67,6 @@ public final class BenchHyperCommand implements Callable<Integer> {
     @Option(names = "--min-seq-len", defaultValue = "4096", description = "exact below this length")
     int minSeqLen;
 
-    @Option(names = "--seed", defaultValue = "1", description = "input and HyperAttention seed")
-    long seed;
-
     @Option(names = "--profile", description = "print HyperAttention's breakdown: hash, sort, gather, blocks, samples, "
             + "merge, exact, and the count of rows recomputed exactly because their estimate was degenerate")
     boolean profile;
@@ -89,8 +78,11 @@ public final class BenchHyperCommand implements Callable<Integer> {
     @Option(names = "--no-exact", description = "skip the exact kernel (no speedup or error)")
     boolean noExact;
 
-    @Option(names = "--json", description = "print one JSON document instead of the table")
-    boolean json;
+    @Mixin
+    SweepOptions sweep = new SweepOptions();
+
+    @Mixin
+    MaskOption maskOption = new MaskOption();
 
     @Option(names = "--plot", description = "write a PNG plot of speedup vs n")
     Path plot;
@@ -112,27 +104,23 @@ public final class BenchHyperCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         int[] ns = sizes != null ? sizes : full ? new int[] {4096, 8192, 16384, 32768, 65536, 131072}
                 : new int[] {4096, 8192, 16384, 32768};
-        boolean[] masks = switch (mask) {
-            case "noncausal" -> new boolean[] {false};
-            case "causal" -> new boolean[] {true};
-            case "both" -> new boolean[] {false, true};
-            default -> throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
-                    "--mask must be noncausal, causal or both, got " + mask);
-        };
-        int t = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+        boolean[] masks = maskOption.masks(this);
+        int t = sweep.threadCount();
         if (one != null) {
             String[] f = one.split(":");
             BenchInputs kind = BenchInputs.valueOf(f[3].toUpperCase(Locale.ROOT));
             int n = Integer.parseInt(f[0]), d = Integer.parseInt(f[1]);
-            HyperConfig c = new HyperConfig(block, samples, projections, minSeqLen, seed, 0, HyperConfig.Compat.OFF);
+            HyperConfig c = new HyperConfig(block, samples, projections, minSeqLen, sweep.seed, 0,
+                    HyperConfig.Compat.OFF);
             try (WorkerPool pool = new WorkerPool(t)) {
                 Row row = measure(new FlashAttention(pool), new HyperAttention(c, pool),
-                        kind.make(heads, n, d, seed + n + d), Boolean.parseBoolean(f[2]), kind.label(), t);
+                        kind.make(sweep.heads, n, d, sweep.seed + n + d), Boolean.parseBoolean(f[2]), kind.label(), t);
                 System.out.println(new ObjectMapper().writeValueAsString(row));
             }
             return 0;
         }
-        HyperConfig cfg = new HyperConfig(block, samples, projections, minSeqLen, seed, 0, HyperConfig.Compat.OFF);
+        HyperConfig cfg = new HyperConfig(block, samples, projections, minSeqLen, sweep.seed, 0,
+                HyperConfig.Compat.OFF);
         List<Row> rows = new ArrayList<>();
         System.err.printf("bench-hyper: %s, %s, %d threads, species %s, b=%d m=%d r=%d minSeqLen=%d%n",
                 System.getProperty("java.vm.name") + " " + Runtime.version(), System.getProperty("os.arch"), t,
@@ -140,19 +128,19 @@ public final class BenchHyperCommand implements Callable<Integer> {
         try (WorkerPool pool = new WorkerPool(t)) {
             FlashAttention exact = new FlashAttention(pool);
             HyperAttention hyper = new HyperAttention(cfg, pool);
-            if (!json) {
+            if (!sweep.json) {
                 System.out.println(header());
             }
             for (String inputName : inputs) {
                 BenchInputs kind = BenchInputs.valueOf(inputName.trim().toUpperCase(Locale.ROOT));
                 for (int d : dims) {
                     for (int n : ns) {
-                        FloatTensor[] x = inProcess ? kind.make(heads, n, d, seed + n + d) : null;
+                        FloatTensor[] x = inProcess ? kind.make(sweep.heads, n, d, sweep.seed + n + d) : null;
                         for (boolean causal : masks) {
                             Row row = inProcess ? measure(exact, hyper, x, causal, kind.label(), t)
                                     : fork(n, d, causal, kind, t);
                             rows.add(row);
-                            if (!json) {
+                            if (!sweep.json) {
                                 System.out.println(format(row));
                                 if (check > 0) {
                                     System.out.println(String.format(Locale.ROOT, "    spot check (%d rows): rel err "
@@ -173,7 +161,7 @@ public final class BenchHyperCommand implements Callable<Integer> {
                 }
             }
         }
-        if (json) {
+        if (sweep.json) {
             Map<String, Object> doc = new LinkedHashMap<>();
             doc.put("jvm", System.getProperty("java.vm.name") + " " + Runtime.version());
             doc.put("threads", t);
@@ -194,9 +182,9 @@ public final class BenchHyperCommand implements Callable<Integer> {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> cmd = new ArrayList<>(List.of(java, "--add-modules", "jdk.incubator.vector", "-XX:+UseParallelGC",
                 "-cp", System.getProperty("java.class.path"), Main.class.getName(), "bench-hyper",
-                "--one", n + ":" + d + ":" + causal + ":" + kind.label(), "--heads", "" + heads, "--threads", "" + t,
-                "--reps", "" + reps, "--block", "" + block, "--samples", "" + samples, "--projections",
-                "" + projections, "--min-seq-len", "" + minSeqLen, "--seed", "" + seed, "--check", "" + check));
+                "--one", n + ":" + d + ":" + causal + ":" + kind.label(), "--heads", "" + sweep.heads,
+                "--threads", "" + t, "--reps", "" + reps, "--block", "" + block, "--samples", "" + samples, "--projections",
+                "" + projections, "--min-seq-len", "" + minSeqLen, "--seed", "" + sweep.seed, "--check", "" + check));
         if (noExact) {
             cmd.add("--no-exact");
         }
@@ -235,7 +223,7 @@ public final class BenchHyperCommand implements Callable<Integer> {
         for (int i = 0; i < 50 && (i < reps || System.nanoTime() - hyperStart < 1e9); i++) {
             prof.reset();
             long t0 = System.nanoTime();
-            hyper.forward(hp, SampleSource.seeded(seed, 0, i), prof);
+            hyper.forward(hp, SampleSource.seeded(sweep.seed, 0, i), prof);
             htList.add((System.nanoTime() - t0) / 1e9);
         }
         double[] ht = htList.stream().mapToDouble(Double::doubleValue).toArray();
@@ -267,8 +255,9 @@ public final class BenchHyperCommand implements Callable<Integer> {
         double blockGf = prof.nanos(HyperProfile.Phase.BLOCKS) > 0
                 ? blockFlops / prof.nanos(HyperProfile.Phase.BLOCKS) : Double.NaN;
         double peak = peakGflops();
-        double check = this.check > 0 ? dev.hyperattention4j.attention.hyper.SpotCheck.measure(hp, this.check, seed)
-                .relError() : Double.NaN;
+        double check = this.check > 0
+                ? dev.hyperattention4j.attention.hyper.SpotCheck.measure(hp, this.check, sweep.seed).relError()
+                : Double.NaN;
         return new Row(n, d, q.heads(), causal, input, exactSec, hyperSec, exactSec / hyperSec, err, gflops, ms,
                 blockGf, peak, 100 * blockGf / peak, check, prof.fallbackRows());
     }

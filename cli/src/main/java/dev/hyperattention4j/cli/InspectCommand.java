@@ -6,6 +6,8 @@ import dev.hyperattention4j.llm.model.LoadedModel;
 import dev.hyperattention4j.llm.model.Model;
 import dev.hyperattention4j.llm.model.ModelConfig;
 import dev.hyperattention4j.llm.model.ModelLoader;
+import dev.hyperattention4j.llm.model.NonFiniteWeightException;
+import dev.hyperattention4j.llm.model.WeightScanner;
 import dev.hyperattention4j.llm.model.WeightTensor;
 import dev.hyperattention4j.llm.tokenizer.BpeTokenizer;
 import dev.hyperattention4j.llm.tokenizer.Tokenizer;
@@ -27,9 +29,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code ha4j inspect MODEL}: what a model file holds (format, architecture, dimensions, tensor table, tokenizer)
- * and how long opening it takes; optionally how fast its tokenizer encodes a text file. Results go to stdout
- * (a table, or one JSON document with {@code --json}); errors go to stderr with exit code 1.
+ * {@code ha4j inspect MODEL}: what a model file holds (format, architecture, dimensions, tensor table, tokenizer),
+ * how long opening it takes, and whether every weight is finite (one scan, timed); optionally how fast its
+ * tokenizer encodes a text file. Results go to stdout (a table, or one JSON document with {@code --json}); errors,
+ * including a NaN or infinite weight (after the report), go to stderr with exit code 1.
  */
 @Command(name = "inspect", mixinStandardHelpOptions = true, version = "hyperattention4j 0.1.0",
         description = "Show a model file's format, architecture, dimensions, tensors and tokenizer "
@@ -72,6 +75,7 @@ public final class InspectCommand implements Callable<Integer> {
                     openCpuMs.add((threads.getCurrentThreadCpuTime() - cpu0) / 1e6);
                     if (report == null) {
                         report = describe(m);
+                        report.put("weights_check", checkWeights(m));
                         if (tokenizeFile != null) {
                             report.put("tokenize", tokenize(m.tokenizer()));
                         }
@@ -84,6 +88,11 @@ public final class InspectCommand implements Callable<Integer> {
                 out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(report));
             } else {
                 printTables(out, report);
+            }
+            Map<?, ?> check = (Map<?, ?>) report.get("weights_check");
+            if (!Boolean.TRUE.equals(check.get("finite"))) {
+                System.err.println("error: " + check.get("error"));
+                return 1;
             }
             return 0;
         } catch (IOException | RuntimeException e) {
@@ -141,6 +150,27 @@ public final class InspectCommand implements Callable<Integer> {
         return r;
     }
 
+    /** The weight scan as a report entry: finite or not, its time, and for a bad weight where it is. */
+    private static Map<String, Object> checkWeights(Model m) {
+        Map<String, Object> r = new LinkedHashMap<>();
+        long t0 = System.nanoTime();
+        try {
+            WeightScanner.Report s = m.checkWeights();
+            r.put("finite", true);
+            r.put("tensors", s.tensors());
+            r.put("values", s.elements());
+            r.put("bytes", s.bytes());
+        } catch (NonFiniteWeightException e) {
+            r.put("finite", false);
+            r.put("tensor", e.field());
+            r.put("type", e.type().name());
+            r.put("element", e.element());
+            r.put("error", e.getMessage());
+        }
+        r.put("ms", (System.nanoTime() - t0) / 1e6);
+        return r;
+    }
+
     private Map<String, Object> tokenize(Tokenizer tok) throws IOException {
         String text = Files.readString(tokenizeFile, StandardCharsets.UTF_8);
         Map<String, Object> r = new LinkedHashMap<>();
@@ -192,8 +222,12 @@ public final class InspectCommand implements Callable<Integer> {
         out.printf("tokenizer     %s, %s tokens%n", t.get("kind"), t.get("vocab_size"));
         out.printf("open (ms)     wall %s, cpu %s (first run includes JVM class loading)%n",
                 format((List<Double>) r.get("open_ms"), "%.1f"), format((List<Double>) r.get("open_cpu_ms"), "%.1f"));
-        out.printf("tensors       %s, %,d parameters, %,d bytes%n%n", r.get("tensor_count"), r.get("parameters"),
+        out.printf("tensors       %s, %,d parameters, %,d bytes%n", r.get("tensor_count"), r.get("parameters"),
                 r.get("tensor_bytes"));
+        Map<String, Object> w = (Map<String, Object>) r.get("weights_check");
+        out.printf("weights       %s (checked in %.1f ms)%n%n", Boolean.TRUE.equals(w.get("finite"))
+                ? "all finite" : "NOT FINITE: " + w.get("type") + " tensor " + w.get("tensor") + ", element "
+                + w.get("element"), (Double) w.get("ms"));
         List<Map<String, Object>> tensors = (List<Map<String, Object>>) r.get("tensors");
         int width = Math.max(4, tensors.stream().mapToInt(x -> ((String) x.get("name")).length()).max().orElse(4));
         out.printf("%-" + width + "s  %-5s  %-16s  %12s%n", "name", "type", "shape", "bytes");

@@ -5,34 +5,14 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** {@code ha4j inspect}: JSON on stdout for a real model, exit 1 and a message on stderr for a bad file. */
 class InspectCommandTest {
-    private record Run(int exit, String out, String err) {}
 
-    private static Run run(String... args) {
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int exit = new CommandLine(new Main()).execute(args);
-            return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
-    }
 
     private static Path shared(String relative) {
         Path p = Path.of(System.getProperty("ha4j.shared", "../../shared")).resolve(relative);
@@ -44,7 +24,7 @@ class InspectCommandTest {
     void jsonForTheSafetensorsModel() throws Exception {
         Path model = shared("models/tinystories-656k");
         Path text = shared("texts/tinystories_sample.txt");
-        Run r = run("inspect", "--json", "--repeat", "1", "--tokenize", text.toString(), model.toString());
+        CliRun r = CliRun.of("inspect", "--json", "--repeat", "1", "--tokenize", text.toString(), model.toString());
         assertThat(r.exit()).as(r.err()).isZero();
         JsonNode json = new ObjectMapper().readTree(r.out());
         assertThat(json.get("format").asText()).isEqualTo("safetensors");
@@ -54,21 +34,23 @@ class InspectCommandTest {
         assertThat(json.get("parameters").asLong()).isEqualTo(656_000);
         assertThat(json.get("tensors").get(0).get("name").asText()).isEqualTo("lm_head.weight");
         assertThat(json.get("tokenize").get("tokens").asInt()).isGreaterThan(500);
+        assertThat(json.get("weights_check").get("finite").asBoolean()).isTrue();
+        assertThat(json.get("weights_check").get("values").asLong()).isEqualTo(656_000);
     }
 
     @Test
     void tableForTheLlama2cModel() {
         Path model = shared("models/stories260K/stories260K.bin");
-        Run r = run("inspect", "--repeat", "1", model.toString());
+        CliRun r = CliRun.of("inspect", "--repeat", "1", model.toString());
         assertThat(r.exit()).as(r.err()).isZero();
         assertThat(r.out()).contains("llama2c (llama)").contains("layers 5").contains("llama2c, 512 tokens")
-                .contains("layers.4.feed_forward.w3.weight");
+                .contains("layers.4.feed_forward.w3.weight").contains("weights       all finite (checked in");
     }
 
     @Test
     void badFileExitsOneWithAMessage(@TempDir Path tmp) throws Exception {
         Path bad = Files.write(tmp.resolve("bad.gguf"), new byte[] {'G', 'G', 'U', 'F', 1, 0, 0, 0});
-        Run r = run("inspect", bad.toString());
+        CliRun r = CliRun.of("inspect", bad.toString());
         assertThat(r.exit()).isEqualTo(1);
         assertThat(r.out()).isEmpty();
         assertThat(r.err()).contains("error:").contains("bad.gguf").contains("version");

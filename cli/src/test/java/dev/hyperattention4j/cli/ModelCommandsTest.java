@@ -46,7 +46,7 @@ class ModelCommandsTest {
         CommandLine cl = new CommandLine(new Main());
         String usage = cl.getSubcommands().get(command).getUsageMessage();
         assertThat(usage).contains("--threads", "--patch-last", "--hyper-b", "--hyper-m", "--hyper-r",
-                "--hyper-min-seq-len", "--hyper-seed", "--json");
+                "--hyper-min-seq-len", "--hyper-seed", "--json", "--check-weights");
     }
 
     /** The per-story protocol through the CLI reproduces the README's golden value for the 656k model (see GoldenValuesTest). */

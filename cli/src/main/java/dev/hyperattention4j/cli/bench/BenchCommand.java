@@ -2,6 +2,7 @@ package dev.hyperattention4j.cli.bench;
 
 import dev.hyperattention4j.attention.Attention;
 import dev.hyperattention4j.attention.AttentionProblem;
+import dev.hyperattention4j.cli.MaskOption;
 import dev.hyperattention4j.kernel.VectorWidth;
 import dev.hyperattention4j.runtime.WorkerPool;
 import dev.hyperattention4j.tensor.FloatTensor;
@@ -15,6 +16,7 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -35,8 +37,8 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--dims", split = ",", defaultValue = "64,128", description = "head dims (default ${DEFAULT-VALUE})")
     int[] dims;
 
-    @Option(names = "--mask", defaultValue = "both", description = "full, causal or both (default ${DEFAULT-VALUE})")
-    String mask;
+    @Mixin
+    MaskOption maskOption = new MaskOption();
 
     @Option(names = "--threads", split = ",",
             description = "thread counts to time (default: 1 and all processors)")
@@ -91,7 +93,8 @@ public final class BenchCommand implements Callable<Integer> {
             if (threadCounts != null) {
                 t = java.util.Arrays.stream(threadCounts).max().orElse(1);
             }
-            return dev.hyperattention4j.cli.BenchBackwardCommand.of(sizes, dims[0], mask, t, reps, seed, json).call();
+            return dev.hyperattention4j.cli.BenchBackwardCommand.of(sizes, dims[0], maskOption.mask, t, reps, seed,
+                    json).call();
         }
         int all = Runtime.getRuntime().availableProcessors();
         int[] threads = threadCounts != null ? threadCounts : all == 1 ? new int[] {1} : new int[] {1, all};
@@ -99,13 +102,7 @@ public final class BenchCommand implements Callable<Integer> {
         for (int t : threads) {
             maxThreads = Math.max(maxThreads, t);
         }
-        boolean[] masks = switch (mask) {
-            case "full" -> new boolean[] {false};
-            case "causal" -> new boolean[] {true};
-            case "both" -> new boolean[] {false, true};
-            default -> throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
-                    "--mask must be full, causal or both, got " + mask);
-        };
+        boolean[] masks = maskOption.masks(this);
         int baselineMax = 0;
         List<Integer> lengths = new ArrayList<>();
         for (int n : baselineSizes) {

@@ -7,19 +7,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 
-/** Small pieces every experiment command shares: masks, timing, output and the report refresh. */
+/** Small pieces every experiment command shares: timing, output and the report refresh. */
 final class Experiments {
     private Experiments() {}
-
-    static boolean[] masks(String mask) {
-        return switch (mask) {
-            case "noncausal" -> new boolean[] {false};
-            case "causal" -> new boolean[] {true};
-            case "both" -> new boolean[] {false, true};
-            default -> throw new IllegalArgumentException("--mask must be noncausal, causal or both, got " + mask);
-        };
-    }
 
     /**
      * Median wall time of {@code task} in seconds over up to {@code reps} runs, after one warm-up run when
@@ -54,15 +46,22 @@ final class Experiments {
         return spec.root().name() + " " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
     }
 
-    /** The first lines on stderr: what runs where, and whether earlier points are reused. */
-    static void announce(ExperimentOptions opts, String name, MachineInfo machine, ResultStore<?> store,
-                         picocli.CommandLine.Model.CommandSpec spec) {
+    /**
+     * Opens (or resumes) the result file {@code <file>.json} in --out, announces the run on stderr (what runs where,
+     * and whether earlier points are reused) and has an interruption (Ctrl-C) write the partial report.
+     */
+    static <R> ResultStore<R> start(ExperimentOptions opts, String file, String name, Object settings,
+                                    MachineInfo machine, Class<R> rowType, Function<R, String> key,
+                                    picocli.CommandLine.Model.CommandSpec spec) throws IOException {
+        ResultStore<R> store = ResultStore.open(opts.out, file, name, settings, machine, rowType, key, opts.restart);
         store.command(commandLine(spec));
         System.err.println(name + ": " + machine.summary());
         if (store.resumedRows() > 0) {
             System.err.println(name + ": resuming: " + store.resumedRows() + " finished points in " + store.file()
                     + " (use --restart to discard them)");
         }
+        store.onInterrupt(() -> report(opts, true));
+        return store;
     }
 
     /** The table on stdout, or the whole JSON document with --json. */

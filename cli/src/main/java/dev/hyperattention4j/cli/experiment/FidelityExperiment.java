@@ -18,6 +18,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.knowm.xchart.XYChart;
+import dev.hyperattention4j.cli.MaskOption;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -59,8 +60,7 @@ public final class FidelityExperiment implements Callable<Integer> {
     @Option(names = "-n", defaultValue = "4096", description = "sequence length (default ${DEFAULT-VALUE})")
     int n;
 
-    @Option(names = "--mask", defaultValue = "both", description = "noncausal, causal or both (default ${DEFAULT-VALUE})")
-    String mask;
+    @Mixin MaskOption maskOption;
 
     @Option(names = "--b-values", split = ",", defaultValue = "16,32,64,128,256,512")
     int[] bValues;
@@ -94,7 +94,7 @@ public final class FidelityExperiment implements Callable<Integer> {
     }
 
     private Integer execute() throws Exception {
-        boolean[] masks = Experiments.masks(mask);
+        boolean[] masks = maskOption.masks();
         if (!models.isEmpty() && text == null) {
             throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
                     "--model needs --text: the model must read real text");
@@ -103,16 +103,14 @@ public final class FidelityExperiment implements Callable<Integer> {
         int threads = opts.threadCount();
         Settings settings = new Settings(models.stream().map(Path::toString).toList(),
                 text == null ? null : text.toString(), Arrays.stream(layers).boxed().toList(), syn,
-                Arrays.stream(syntheticShape).boxed().toList(), n, mask, Arrays.stream(bValues).boxed().toList(),
+                Arrays.stream(syntheticShape).boxed().toList(), n, maskOption.mask,
+                Arrays.stream(bValues).boxed().toList(),
                 Arrays.stream(mValues).boxed().toList(), Arrays.stream(rValues).boxed().toList(), seeds,
                 base.describe(), opts.seed);
         MachineInfo machine = MachineInfo.describe(threads, false);
         HyperConfig center = base.at(n, opts.seed);
-        try (ResultStore<Row> store = ResultStore.open(opts.out, NAME, NAME, settings, machine, Row.class, Row::key,
-                opts.restart);
+        try (ResultStore<Row> store = Experiments.start(opts, NAME, NAME, settings, machine, Row.class, Row::key, spec);
              WorkerPool pool = new WorkerPool(threads)) {
-            Experiments.announce(opts, NAME, machine, store, spec);
-            store.onInterrupt(() -> Experiments.report(opts, true));
             List<Source> sources = sources(syn, pool);
             int perSource = masks.length * (bValues.length + mValues.length + rValues.length);
             long total = (long) sources.size() * perSource;

@@ -97,10 +97,8 @@ public final class PatchedLayersExperiment implements Callable<Integer> {
             long longest = Arrays.stream(ctxs).mapToLong(c -> (long) windows(c, Long.MAX_VALUE) * c).max().orElse(0);
             int[] tokens = ModelText.tokens(m, text, longest + 1);
             LlamaModel llama = LlamaModel.of(m);
-            try (ResultStore<Row> store = ResultStore.open(opts.out, name, NAME, settings, machine, Row.class,
-                    Row::key, opts.restart)) {
-                Experiments.announce(opts, NAME, machine, store, spec);
-                store.onInterrupt(() -> Experiments.report(opts, true));
+            try (ResultStore<Row> store = Experiments.start(opts, name, NAME, settings, machine, Row.class, Row::key,
+                    spec)) {
                 long total = 0, done = 0;
                 for (int c : ctxs) {
                     long cost = (long) windows(c, tokens.length) * c;

@@ -21,6 +21,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.knowm.xchart.XYChart;
+import dev.hyperattention4j.cli.MaskOption;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -52,8 +53,7 @@ public final class SingleLayerExperiment implements Callable<Integer> {
             + "default ${DEFAULT-VALUE})")
     int heads;
 
-    @Option(names = "--mask", defaultValue = "both", description = "noncausal, causal or both (default ${DEFAULT-VALUE})")
-    String mask;
+    @Mixin MaskOption maskOption;
 
     @Option(names = "--modes", split = ",", defaultValue = "forward,backward",
             description = "forward and/or backward (= forward+backward) (default ${DEFAULT-VALUE})")
@@ -89,7 +89,7 @@ public final class SingleLayerExperiment implements Callable<Integer> {
     }
 
     private Integer execute() throws Exception {
-        boolean[] masks = Experiments.masks(mask);
+        boolean[] masks = maskOption.masks();
         for (String m : modes) {
             if (!m.equals("forward") && !m.equals("backward")) {
                 throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
@@ -98,8 +98,8 @@ public final class SingleLayerExperiment implements Callable<Integer> {
         }
         BenchInputs kind = BenchInputs.valueOf(input.toUpperCase(Locale.ROOT));
         int threads = opts.threadCount();
-        Settings settings = new Settings(java.util.Arrays.stream(sizes).boxed().toList(), dim, heads, mask,
-                List.of(modes), input, reps, exactMaxN, hyperOptions.describe(), opts.seed, threads);
+        Settings settings = new Settings(java.util.Arrays.stream(sizes).boxed().toList(), dim, heads,
+                maskOption.mask, List.of(modes), input, reps, exactMaxN, hyperOptions.describe(), opts.seed, threads);
         MachineInfo machine = MachineInfo.describe(threads, true);
         List<Point> points = new ArrayList<>();
         for (String mode : modes) {
@@ -109,11 +109,8 @@ public final class SingleLayerExperiment implements Callable<Integer> {
                 }
             }
         }
-        try (ResultStore<Row> store = ResultStore.open(opts.out, NAME, NAME, settings, machine, Row.class, Row::key,
-                opts.restart);
+        try (ResultStore<Row> store = Experiments.start(opts, NAME, NAME, settings, machine, Row.class, Row::key, spec);
              WorkerPool pool = new WorkerPool(threads)) {
-            Experiments.announce(opts, NAME, machine, store, spec);
-            store.onInterrupt(() -> Experiments.report(opts, true));
             long total = points.stream().mapToLong(Point::cost).sum();
             long done = points.stream().filter(p -> store.has(p.key())).mapToLong(Point::cost).sum();
             Map<Integer, FloatTensor[]> inputs = new LinkedHashMap<>();

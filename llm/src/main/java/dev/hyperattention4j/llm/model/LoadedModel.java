@@ -1,6 +1,7 @@
 package dev.hyperattention4j.llm.model;
 
 import dev.hyperattention4j.llm.tokenizer.Tokenizer;
+import dev.hyperattention4j.runtime.WorkerPool;
 import java.lang.foreign.Arena;
 import java.nio.file.Path;
 import java.util.List;
@@ -51,6 +52,11 @@ public final class LoadedModel implements Model {
     public List<WeightTensor> tensors() {
         ensureOpen();
         return tensors;
+    }
+
+    @Override
+    public WeightScanner.Report checkWeights(WorkerPool pool) throws NonFiniteWeightException {
+        return WeightScanner.scan(source, tensors(), pool);
     }
 
     /** Format-specific key/values (GGUF metadata, config.json fields, llama2.c header), in file order. */

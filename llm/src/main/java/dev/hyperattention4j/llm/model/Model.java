@@ -1,6 +1,7 @@
 package dev.hyperattention4j.llm.model;
 
 import dev.hyperattention4j.llm.tokenizer.Tokenizer;
+import dev.hyperattention4j.runtime.WorkerPool;
 import java.util.List;
 
 /**
@@ -16,6 +17,20 @@ public interface Model extends AutoCloseable {
 
     /** Every tensor of the file, in file order (for {@code inspect}). */
     List<WeightTensor> tensors();
+
+    /**
+     * Reads every weight once and fails on the first NaN or infinity (in tensor order), so a corrupt file is
+     * rejected before it produces NaN logits. Opt-in: it touches every byte of the file ({@link WeightScanner}).
+     *
+     * @param pool the threads that share the scan
+     * @throws NonFiniteWeightException naming the tensor, its type, the first bad element and its value
+     */
+    WeightScanner.Report checkWeights(WorkerPool pool) throws NonFiniteWeightException;
+
+    /** {@link #checkWeights(WorkerPool)} on the process-wide pool. */
+    default WeightScanner.Report checkWeights() throws NonFiniteWeightException {
+        return checkWeights(WorkerPool.shared());
+    }
 
     @Override
     void close();

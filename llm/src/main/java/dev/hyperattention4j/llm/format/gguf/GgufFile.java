@@ -222,41 +222,11 @@ public final class GgufFile {
         int n = (int) count;
         Object value = switch (element) {
             case UINT8, INT8 -> in.readBytes(n, key);
-            case UINT16, INT16 -> {
-                short[] a = new short[n];
-                for (int i = 0; i < n; i++) {
-                    a[i] = in.readShort(key);
-                }
-                yield a;
-            }
-            case UINT32, INT32 -> {
-                int[] a = new int[n];
-                for (int i = 0; i < n; i++) {
-                    a[i] = in.readInt(key);
-                }
-                yield a;
-            }
-            case UINT64, INT64 -> {
-                long[] a = new long[n];
-                for (int i = 0; i < n; i++) {
-                    a[i] = in.readLong(key);
-                }
-                yield a;
-            }
-            case FLOAT32 -> {
-                float[] a = new float[n];
-                for (int i = 0; i < n; i++) {
-                    a[i] = in.readFloat(key);
-                }
-                yield a;
-            }
-            case FLOAT64 -> {
-                double[] a = new double[n];
-                for (int i = 0; i < n; i++) {
-                    a[i] = in.readDouble(key);
-                }
-                yield a;
-            }
+            case UINT16, INT16 -> in.readShorts(n, key);
+            case UINT32, INT32 -> in.readInts(n, key);
+            case UINT64, INT64 -> in.readLongs(n, key);
+            case FLOAT32 -> in.readFloats(n, key);
+            case FLOAT64 -> in.readDoubles(n, key);
             case BOOL -> {
                 boolean[] a = new boolean[n];
                 for (int i = 0; i < n; i++) {

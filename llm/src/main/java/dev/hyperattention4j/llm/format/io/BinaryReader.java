@@ -7,6 +7,7 @@ import java.nio.ByteOrder;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.function.IntFunction;
 
 /**
  * A cursor over a (usually memory-mapped) segment that reads little-endian values and checks every read against
@@ -52,52 +53,70 @@ public final class BinaryReader {
         }
     }
 
+    /** Checks that {@code bytes} more bytes exist for {@code field}, moves past them and returns where they start. */
+    private long take(long bytes, String field) throws ModelFormatException {
+        require(bytes, field);
+        long at = position;
+        position += bytes;
+        return at;
+    }
+
     public byte readByte(String field) throws ModelFormatException {
-        require(1, field);
-        return segment.get(ValueLayout.JAVA_BYTE, position++);
+        return segment.get(ValueLayout.JAVA_BYTE, take(1, field));
     }
 
     public short readShort(String field) throws ModelFormatException {
-        require(2, field);
-        short v = segment.get(SHORT, position);
-        position += 2;
-        return v;
+        return segment.get(SHORT, take(2, field));
     }
 
     public int readInt(String field) throws ModelFormatException {
-        require(4, field);
-        int v = segment.get(INT, position);
-        position += 4;
-        return v;
+        return segment.get(INT, take(4, field));
     }
 
     public long readLong(String field) throws ModelFormatException {
-        require(8, field);
-        long v = segment.get(LONG, position);
-        position += 8;
-        return v;
+        return segment.get(LONG, take(8, field));
     }
 
     public float readFloat(String field) throws ModelFormatException {
-        require(4, field);
-        float v = segment.get(FLOAT, position);
-        position += 4;
-        return v;
+        return segment.get(FLOAT, take(4, field));
     }
 
     public double readDouble(String field) throws ModelFormatException {
-        require(8, field);
-        double v = segment.get(DOUBLE, position);
-        position += 8;
-        return v;
+        return segment.get(DOUBLE, take(8, field));
+    }
+
+    public short[] readShorts(int count, String field) throws ModelFormatException {
+        return readArray(SHORT, count, short[]::new, field);
+    }
+
+    public int[] readInts(int count, String field) throws ModelFormatException {
+        return readArray(INT, count, int[]::new, field);
+    }
+
+    public long[] readLongs(int count, String field) throws ModelFormatException {
+        return readArray(LONG, count, long[]::new, field);
+    }
+
+    public float[] readFloats(int count, String field) throws ModelFormatException {
+        return readArray(FLOAT, count, float[]::new, field);
+    }
+
+    public double[] readDoubles(int count, String field) throws ModelFormatException {
+        return readArray(DOUBLE, count, double[]::new, field);
+    }
+
+    /** {@code count} values in one copy; the bytes are checked before the array is allocated. */
+    private <A> A readArray(ValueLayout layout, int count, IntFunction<A> allocate, String field)
+            throws ModelFormatException {
+        long at = take(layout.byteSize() * count, field);
+        A array = allocate.apply(count);
+        MemorySegment.copy(segment, layout, at, array, 0, count);
+        return array;
     }
 
     /** Reads {@code length} bytes; the length was checked against the remaining bytes first. */
     public byte[] readBytes(long length, String field) throws ModelFormatException {
-        require(length, field);
-        byte[] bytes = segment.asSlice(position, length).toArray(ValueLayout.JAVA_BYTE);
-        position += length;
-        return bytes;
+        return segment.asSlice(take(length, field), length).toArray(ValueLayout.JAVA_BYTE);
     }
 
     /** Reads strictly valid UTF-8 of {@code length} bytes. */
