@@ -15,7 +15,8 @@ import jdk.incubator.vector.VectorSpecies;
  * <p><b>Accuracy</b> (float32, Horner with FMA): max relative error about 1e-7 (below 2 ulp) for x in
  * [-125, 0], checked by {@code FastExp2Test}. Below -125 the result is exactly 0 (the true value is under
  * 2.4e-38, negligible next to a softmax row sum that is at least 1); -infinity gives 0 and NaN gives NaN. Arguments
- * above 0 are outside the contract (softmax only subtracts the running maximum).
+ * above 0 keep the same accuracy up to 126 (the lazy-max softmax passes up to
+ * {@code FlashTiles.MAX_HEADROOM}); beyond that the exponent field would overflow.
  *
  * <p>The flash kernel inlines the vector form by hand ({@link FlashTiles#softmaxTile}): a separately compiled
  * vector helper would box its arguments.

@@ -43,6 +43,39 @@ class FlashEdgeCasesTest {
     }
 
     /**
+     * The lazy running max: a later key tile whose logits exceed the row's max by less than the headroom keeps the
+     * max (p up to 2^8), one that exceeds it by more moves it and rescales. Logits grow along the sequence by
+     * {@code growth} per key: 0.01 rises 1.8 (log2 units) per 128-key tile, below the headroom of 8; 0.06 rises 11 per
+     * tile, above it, so every tile rescales. Both match the oracle (the logits stay below 60, so float32 rounding
+     * of the scores stays near 1e-6).
+     */
+    @ParameterizedTest
+    @ValueSource(floats = {0.01f, 0.06f})
+    void growingLogitsAcrossTilesMatchTheOracle(float growth) {
+        Random r = new Random(21);
+        int n = 1000, d = 16;
+        FloatTensor q = Tensors.gaussian(r, 1, 1, n, d, 1), k = Tensors.gaussian(r, 1, 1, n, d, 1);
+        FloatTensor v = Tensors.gaussian(r, 1, 1, n, d, 1);
+        float[] keys = k.toArray();
+        float[] queries = q.toArray();
+        for (int i = 0; i < n; i++) {
+            queries[i * d] = 4f;                          // every query weighs key column 0
+            keys[i * d] = growth * i;                     // logit = 4·growth·i/sqrt(d) + noise = growth·i + noise
+        }
+        q = FloatTensor.of(queries, 1, 1, n, d);
+        k = FloatTensor.of(keys, 1, 1, n, d);
+        for (boolean causal : new boolean[] {false, true}) {
+            AttentionProblem expected = AttentionProblem.of(q, k, v).withCausal(causal).withLogSumExp();
+            AttentionProblem actual = AttentionProblem.of(q, k, v).withCausal(causal).withLogSumExp();
+            new NaiveAttention().forward(expected);
+            new FlashAttention(new WorkerPool(1)).forward(actual);
+            assertThat(Tensors.maxNormalisedError(expected.output().toArray(), actual.output().toArray()))
+                    .as("causal=%s", causal).isLessThan(1e-5);
+            assertThat(Tensors.logSumExpError(expected.logSumExp(), actual.logSumExp())).isLessThan(1e-6);
+        }
+    }
+
+    /**
      * Causal with nq > nk aligns the mask to the end, so the first nq - nk query rows see no key: their output is
      * defined as zero and their log-sum-exp as -infinity (the neutral element of the log-sum-exp merge).
      */
