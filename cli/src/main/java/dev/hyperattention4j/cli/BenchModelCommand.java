@@ -84,9 +84,9 @@ public final class BenchModelCommand implements Callable<Integer> {
             }
             String size = bytes >= 1 << 30 ? String.format("%.2f GiB", bytes / (double) (1 << 30))
                     : String.format("%.2f MiB", bytes / (double) (1 << 20));
-            List<AttentionPlan> plans = new ArrayList<>(List.of(attention.exactPlan(pool)));
+            List<AttentionPlan> plans = new ArrayList<>(List.of(attention.exactPlan(pool, c)));
             if (attention.patchLast > 0) {
-                plans.add(attention.plan(pool, c.layers()));
+                plans.add(attention.plan(pool, c));
             }
             int total = (prompts.size() * plans.size() + (int) gens.stream().filter(g -> g > 0).count())
                     * repetitions;

@@ -85,6 +85,25 @@ class ModelCommandsTest {
                 + "mom, dad, and her dog, Spot, Spot, loved to play all day.");
     }
 
+    /** One generated token: no decode step to time, so the summary states no rate (it printed "NaN t/s"). */
+    @Test
+    void oneTokenSummaryHasNoUndefinedRate() throws Exception {
+        var one = new dev.hyperattention4j.llm.runtime.Generator.Result(new int[] {1, 5}, new int[] {9}, "x", 0.002,
+                0.0001, "token limit");
+        assertThat(GenerateCommand.summary(one, 0.4, 0.6, "exact")).contains("generated 1 token;")
+                .contains("2 tokens in 2.0 ms (1000 t/s)").contains("time to first token 0.400 s").doesNotContain("NaN");
+        var none = new dev.hyperattention4j.llm.runtime.Generator.Result(new int[] {1}, new int[0], "", 0.0, 0.0,
+                "end of sequence");
+        assertThat(GenerateCommand.summary(none, 0.4, 0.6, "exact")).contains("1 token in 0.0 ms;")
+                .contains("generated 0 tokens;").doesNotContain("NaN").doesNotContain("Infinity");
+        Path model = shared("models/stories260K/stories260K.bin");
+        JsonNode doc = new ObjectMapper().readTree(run("generate", model.toString(), "-p", "Zoo", "-n", "1",
+                "--temperature", "0", "--json").out());
+        assertThat(doc.get("generated_tokens").asInt()).isEqualTo(1);
+        assertThat(doc.get("generation_tokens_per_second").isNull()).isTrue();
+        assertThat(doc.get("prompt_tokens_per_second").asDouble()).isPositive();
+    }
+
     @Test
     void generateSampledIsReproducibleWithASeed() throws Exception {
         Path model = shared("models/stories260K/stories260K.bin");
