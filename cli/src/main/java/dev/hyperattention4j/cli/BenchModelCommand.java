@@ -75,6 +75,7 @@ public final class BenchModelCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--repetitions must be >= 1 and --warmup >= 0");
         }
         List<Row> rows = new ArrayList<>();
+        LlamaModel.startKernelWarmup();   // Vector API initialisation in parallel with the model parsing
         try (Model m = modelOptions.open(); WorkerPool pool = modelOptions.pool()) {
             ModelConfig c = m.config();
             LlamaModel model = LlamaModel.of(m);

@@ -69,6 +69,7 @@ public final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        LlamaModel.startKernelWarmup();   // Vector API initialisation in parallel with the model parsing
         try (Model m = modelOptions.open(); WorkerPool pool = modelOptions.pool()) {
             LlamaModel model = LlamaModel.of(m);
             int[] ids = m.tokenizer().encode(prompt, !noBos);

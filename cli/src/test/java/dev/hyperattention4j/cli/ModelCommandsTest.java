@@ -33,11 +33,22 @@ class ModelCommandsTest {
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
         try {
             System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
-            int exit = Main.commandLine().execute(args);
+            int exit = Main.commandLine(args).execute(args);   // as main() does: only the named subcommand
             return new Run(exit, buf.toString(StandardCharsets.UTF_8));
         } finally {
             System.setOut(old);
         }
+    }
+
+    /** main() registers a single subcommand by name: every subcommand but help must be reachable that way. */
+    @Test
+    void everySubcommandCanBeRegisteredAlone() {
+        java.util.Set<String> all = new java.util.TreeSet<>(new CommandLine(new Main()).getSubcommands().keySet());
+        all.remove("help");
+        assertThat(new java.util.TreeSet<>(Main.singleSubcommands())).isEqualTo(all);
+        CommandLine one = Main.commandLine("generate", "--help");
+        assertThat(one.getSubcommands()).containsOnlyKeys("generate");
+        assertThat(Main.commandLine("--help").getSubcommands()).containsKeys("generate", "ppl", "help");
     }
 
     @ParameterizedTest

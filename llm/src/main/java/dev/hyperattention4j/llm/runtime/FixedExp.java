@@ -66,10 +66,10 @@ final class FixedExp {
         }
         // Vectors.sum by hand (a vector-typed call may be left out of line and boxed)
         if (W == 16) {
-            sum = sum.add(sum.rearrange(Vectors.R8));
-            sum = sum.add(sum.rearrange(Vectors.R4));
-            sum = sum.add(sum.rearrange(Vectors.R2));
-            sum = sum.add(sum.rearrange(Vectors.R1));
+            sum = sum.add(sum.rearrange(Vectors.Rotations.R8));
+            sum = sum.add(sum.rearrange(Vectors.Rotations.R4));
+            sum = sum.add(sum.rearrange(Vectors.Rotations.R2));
+            sum = sum.add(sum.rearrange(Vectors.Rotations.R1));
             return sum.lane(0);
         }
         return Vectors.sum(sum);

@@ -140,6 +140,9 @@ public final class LlamaSession {
             }
             Dequant.row(model.embedding(), tok, x, t * dimP);
         }
+        if (n > COLD_PROMPT) {
+            KernelWarmup.release();   // a long prompt: worth compiling the vector kernels while it runs
+        }
         int units = (n + TILE - 1) / TILE;
         if (units == 1) {
             forwardSingleTile(n, p0, logits, logitsFrom);
@@ -147,6 +150,7 @@ public final class LlamaSession {
             prefill(n, p0, logits, logitsFrom);
         }
         position += n;
+        KernelWarmup.release();   // after the first (short) prompt: its first token came without competition
     }
 
     /**

@@ -10,18 +10,26 @@ final class Vectors {
     private static final VectorSpecies<Float> S = Linear.SPECIES;
     private static final int W = S.length();
 
-    /** Lane rotations by W/2, W/4, ..., 1 for {@link #sum}. */
-    @SuppressWarnings("unchecked")
-    private static final VectorShuffle<Float>[] ROTATIONS = new VectorShuffle[Integer.numberOfTrailingZeros(W)];
+    /**
+     * The lane rotations of {@link #sum}, in a holder class: creating shuffles initialises much of the Vector API
+     * (tens of ms), which the scalar cold-start paths must not wait for.
+     */
+    static final class Rotations {
+        static final VectorShuffle<Float> R8 = VectorShuffle.iota(S, 8 % W, 1, true);
+        static final VectorShuffle<Float> R4 = VectorShuffle.iota(S, 4 % W, 1, true);
+        static final VectorShuffle<Float> R2 = VectorShuffle.iota(S, 2 % W, 1, true);
+        static final VectorShuffle<Float> R1 = VectorShuffle.iota(S, 1, 1, true);
+        /** Rotations by W/2, W/4, ..., 1 for other widths. */
+        @SuppressWarnings("unchecked")
+        static final VectorShuffle<Float>[] ALL = new VectorShuffle[Integer.numberOfTrailingZeros(W)];
 
-    static final VectorShuffle<Float> R8 = VectorShuffle.iota(S, 8 % W, 1, true);
-    static final VectorShuffle<Float> R4 = VectorShuffle.iota(S, 4 % W, 1, true);
-    static final VectorShuffle<Float> R2 = VectorShuffle.iota(S, 2 % W, 1, true);
-    static final VectorShuffle<Float> R1 = VectorShuffle.iota(S, 1, 1, true);
+        static {
+            for (int i = 0, shift = W / 2; shift >= 1; i++, shift /= 2) {
+                ALL[i] = VectorShuffle.iota(S, shift, 1, true);
+            }
+        }
 
-    static {
-        for (int i = 0, shift = W / 2; shift >= 1; i++, shift /= 2) {
-            ROTATIONS[i] = VectorShuffle.iota(S, shift, 1, true);
+        private Rotations() {
         }
     }
 
@@ -35,13 +43,13 @@ final class Vectors {
      */
     static float sum(FloatVector v) {
         if (W == 16) {
-            v = v.add(v.rearrange(R8));
-            v = v.add(v.rearrange(R4));
-            v = v.add(v.rearrange(R2));
-            v = v.add(v.rearrange(R1));
+            v = v.add(v.rearrange(Rotations.R8));
+            v = v.add(v.rearrange(Rotations.R4));
+            v = v.add(v.rearrange(Rotations.R2));
+            v = v.add(v.rearrange(Rotations.R1));
             return v.lane(0);
         }
-        for (VectorShuffle<Float> r : ROTATIONS) {
+        for (VectorShuffle<Float> r : Rotations.ALL) {
             v = v.add(v.rearrange(r));
         }
         return v.lane(0);
@@ -61,6 +69,16 @@ final class Vectors {
 
     /** a[aOff + i] += b[bOff + i] for i in [0, n). */
     static void add(float[] a, int aOff, float[] b, int bOff, int n) {
+        if (KernelWarmup.ready()) {
+            addVector(a, aOff, b, bOff, n);
+        } else {
+            for (int i = 0; i < n; i++) {
+                a[aOff + i] += b[bOff + i];
+            }
+        }
+    }
+
+    static void addVector(float[] a, int aOff, float[] b, int bOff, int n) {
         int bound = S.loopBound(n);
         int i = 0;
         for (; i < bound; i += W) {
@@ -71,8 +89,31 @@ final class Vectors {
         }
     }
 
-    /** out = x / sqrt(mean(x²) + eps) ⊙ weight, over n values. */
+    /**
+     * out = x / sqrt(mean(x²) + eps) ⊙ weight, over n values: the vector kernel once compiled, else its scalar twin
+     * (same bits: x² summed per lane by fma, lanes folded as in {@link #sum}, tail added in order).
+     */
     static void rmsNorm(float[] x, int xOff, float[] weight, float eps, float[] out, int outOff, int n) {
+        if (KernelWarmup.ready()) {
+            rmsNormVector(x, xOff, weight, eps, out, outOff, n);
+            return;
+        }
+        int bound = n - n % W;
+        float[] lanes = new float[W];
+        for (int i = 0; i < bound; i++) {
+            lanes[i % W] = Math.fma(x[xOff + i], x[xOff + i], lanes[i % W]);
+        }
+        float ss = sumScalar(lanes);
+        for (int i = bound; i < n; i++) {
+            ss += x[xOff + i] * x[xOff + i];
+        }
+        float inv = (float) (1.0 / Math.sqrt(ss / n + eps));
+        for (int i = 0; i < n; i++) {
+            out[outOff + i] = x[xOff + i] * inv * weight[i];
+        }
+    }
+
+    static void rmsNormVector(float[] x, int xOff, float[] weight, float eps, float[] out, int outOff, int n) {
         int bound = S.loopBound(n);
         FloatVector acc = FloatVector.zero(S);
         int i = 0;
@@ -100,6 +141,19 @@ final class Vectors {
      * overwritten (it holds gate·up afterwards).
      */
     static void siluMul(float[] gate, int gOff, float[] up, int uOff, int n) {
+        if (KernelWarmup.ready()) {
+            siluMulVector(gate, gOff, up, uOff, n);
+            return;
+        }
+        for (int i = 0; i < n; i++) {
+            float z = gate[gOff + i];
+            float zu = up[uOff + i] * z;
+            up[uOff + i] = zu;
+            gate[gOff + i] = zu / (1f + FixedExp.exp(Math.fma(z, -1f, 0f)));
+        }
+    }
+
+    static void siluMulVector(float[] gate, int gOff, float[] up, int uOff, int n) {
         int bound = S.loopBound(n);
         int i = 0;
         for (; i < bound; i += W) {
