@@ -14,11 +14,13 @@ final class AttentionOptions {
 
     /** Head dims up to this use the row kernel under {@code auto}: lanes along keys beat d-wide tiles there. */
     static final int ROWWISE_MAX_HEAD_DIM = 32;
+    /** Under {@code auto}, prompts longer than this use flash even at small head dims (it reuses K/V more). */
+    static final int ROWWISE_MAX_ROWS = 1024;
 
     @Option(names = "--exact-kernel", paramLabel = "KIND",
             description = "Exact attention kernel for prefill: ${COMPLETION-CANDIDATES}; auto = rowwise (the "
                     + "session's own row kernel over the KV cache) for head dims up to " + ROWWISE_MAX_HEAD_DIM
-                    + ", flash above (default: ${DEFAULT-VALUE}).")
+                    + " and prompts up to " + ROWWISE_MAX_ROWS + " tokens, flash otherwise (default: ${DEFAULT-VALUE}).")
     Exact exactKernel = Exact.auto;
 
     @Option(names = "--patch-last", paramLabel = "L",
@@ -53,9 +55,13 @@ final class AttentionOptions {
             new dev.hyperattention4j.attention.hyper.SpotCheck.Tally();
 
     Attention exact(WorkerPool pool, int headDim) {
-        boolean rows = exactKernel == Exact.rowwise
-                || (exactKernel == Exact.auto && headDim <= ROWWISE_MAX_HEAD_DIM);
-        return rows ? new RowwiseAttention(pool) : new FlashAttention(pool);
+        if (exactKernel == Exact.rowwise) {
+            return new RowwiseAttention(pool);
+        }
+        if (exactKernel == Exact.auto && headDim <= ROWWISE_MAX_HEAD_DIM) {
+            return new RowwiseAttention(pool, ROWWISE_MAX_ROWS, new FlashAttention(pool));
+        }
+        return new FlashAttention(pool);
     }
 
     AttentionPlan plan(WorkerPool pool, ModelConfig c) {

@@ -387,7 +387,7 @@ public final class LlamaSession {
      */
     private boolean rowAttention(int l, int n) {
         Attention a = plan.forLayer(l);
-        return n == 1 || a instanceof RowwiseAttention
+        return n == 1 || (a instanceof RowwiseAttention r && r.rowsFor(n))
                 || (n <= COLD_PROMPT && !KernelWarmup.ready() && a == plan.exact());
     }
 

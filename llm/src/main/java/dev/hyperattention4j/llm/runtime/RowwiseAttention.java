@@ -24,18 +24,44 @@ public final class RowwiseAttention implements Attention {
     private static final int W = S.length();
 
     private final WorkerPool pool;
+    private final int maxRows;
+    private final Attention longer;
 
     public RowwiseAttention(WorkerPool pool) {
+        this(pool, Integer.MAX_VALUE, null);
+    }
+
+    /**
+     * Rows up to {@code maxRows} query rows per call, {@code longer} above: this kernel reloads each key and value
+     * for every 4 query rows, a tiled kernel keeps them in registers for many, which wins once rows are long (on
+     * tinystories-656k: rowwise ~10 % faster than flash at 512 tokens, ~10 % slower at 2048).
+     */
+    public RowwiseAttention(WorkerPool pool, int maxRows, Attention longer) {
         this.pool = Objects.requireNonNull(pool, "pool");
+        if (maxRows < 1 || (longer == null && maxRows != Integer.MAX_VALUE)) {
+            throw new IllegalArgumentException("maxRows must be >= 1 and needs a kernel for longer calls, got "
+                    + maxRows + " and " + longer);
+        }
+        this.maxRows = maxRows;
+        this.longer = longer;
+    }
+
+    /** Whether a call with this many query rows runs the row kernel (else the longer-call kernel). */
+    public boolean rowsFor(int queryRows) {
+        return longer == null || queryRows <= maxRows;
     }
 
     @Override
     public String name() {
-        return "rowwise";
+        return longer == null ? "rowwise" : "rowwise<=" + maxRows + "," + longer.name();
     }
 
     @Override
     public void forward(AttentionProblem p) {
+        if (!rowsFor(p.queryLength())) {
+            longer.forward(p);
+            return;
+        }
         p.checkFinite();
         int d = p.headDim(), nq = p.queryLength(), nk = p.keyLength(), g = p.groupSize(), hq = p.queryHeads();
         int nkP = Linear.roundUp(nk, W);
