@@ -91,6 +91,7 @@ public final class BenchModelCommand implements Callable<Integer> {
             }
             int total = (prompts.size() * plans.size() + (int) gens.stream().filter(g -> g > 0).count())
                     * repetitions;
+            LlamaModel.awaitKernelWarmup();   // time the compiled vector kernels, not the start-up path
             SplittableRandom random = new SplittableRandom(1234);
             try (Progress bar = Progress.start("bench", total, json)) {
                 long[] done = {0};

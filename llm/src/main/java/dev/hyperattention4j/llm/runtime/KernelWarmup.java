@@ -16,6 +16,9 @@ package dev.hyperattention4j.llm.runtime;
 final class KernelWarmup {
     private static final boolean ENABLED = !"false".equals(System.getProperty("ha4j.warmup"));
     private static final long GIVE_UP_NANOS = 10_000_000_000L;
+    /** Consecutive rounds under {@link #FAST_NANOS} that count as compiled. */
+    private static final int FAST_RUNS = 30;
+    private static final long FAST_NANOS = 500_000;
     private static volatile boolean ready = !ENABLED;
     private static boolean started;
     private static boolean released;
@@ -49,8 +52,12 @@ final class KernelWarmup {
         start();
         release();
         while (!ready) {
-            Thread.onSpinWait();
-            Thread.yield();
+            try {
+                Thread.sleep(1);   // not a spin: the warm-up and the JIT need the cores
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
         }
     }
 
@@ -95,7 +102,7 @@ final class KernelWarmup {
             Vectors.rmsNormVector(out, 0, x, 1e-5f, out, 0, 100);
             awaitRelease();
             long start = System.nanoTime();
-            while (fast < 100 && System.nanoTime() - start < GIVE_UP_NANOS) {
+            while (fast < FAST_RUNS && System.nanoTime() - start < GIVE_UP_NANOS) {
                 long t0 = System.nanoTime();
                 lin.applyVector(x, 0, cols, tokens, out, 0, os, 0, rows);
                 lin.applyVector(x, 0, cols, 1, out, 0, os, 0, rows);
@@ -107,8 +114,9 @@ final class KernelWarmup {
                 Vectors.addVector(out, 0, x, 0, 100);
                 Vectors.logSumExp(out, 0, 100);
                 long t1 = System.nanoTime();
-                // compiled: about 200k multiply-adds in well under 100 µs; interpreted: milliseconds
-                fast = t1 - t0 < 100_000 ? fast + 1 : 0;
+                // compiled: tens of µs; interpreted or C1 (boxed vectors): several ms. A loose bound, so that a
+                // preempted round on a busy host does not restart the count too often
+                fast = t1 - t0 < FAST_NANOS ? fast + 1 : 0;
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -41,6 +41,14 @@ public final class LlamaModel {
         KernelWarmup.start();
     }
 
+    /**
+     * Lets the warm-up compile the vector kernels now and waits until it has (at most about 10 s): for benchmarks,
+     * which must not time the scalar start-up path.
+     */
+    public static void awaitKernelWarmup() {
+        KernelWarmup.awaitReady();
+    }
+
     /** Prepares the weights of an opened model file (the model must stay open while this is used). */
     public static LlamaModel of(Model model) {
         return of(model.config(), model.weights());
