@@ -120,6 +120,27 @@ class LlamaSessionTest {
                 .hasMessageContaining("context holds 90");
     }
 
+    /**
+     * A large output head (vocab · dim ≥ the row-split threshold) for the last position only is split by rows
+     * across the prefill job's participants; the logits equal those of the tile path (all positions) bit for bit.
+     */
+    @Test
+    void splitOutputHeadOfALongPromptEqualsTheTilePath() {
+        KernelWarmup.awaitReady();
+        ModelConfig c = SyntheticModel.config(128, 256, 1, 8, 4, 8192, RopeStyle.ROTATE_HALF, true);
+        LlamaModel model = LlamaModel.of(c, new SyntheticModel(c, 17, DType.F32, false));
+        assertThat((long) c.vocabSize() * c.dim()).isGreaterThanOrEqualTo(LlamaSession.SPLIT_ROWS_MACS);
+        int n = 70;
+        int[] toks = tokens(n, 8192, 8);
+        LlamaSession last = model.newSession(n, AttentionPlan.exact(new RowwiseAttention(pool)), pool);
+        float[] got = last.forwardLast(toks).clone();
+        LlamaSession all = model.newSession(n, AttentionPlan.exact(new RowwiseAttention(pool)), pool);
+        float[] rows = new float[n * all.logitStride()];
+        all.forward(toks, 0, n, rows, 0);
+        int at = (n - 1) * all.logitStride();
+        assertThat(java.util.Arrays.copyOf(got, 8192)).containsExactly(java.util.Arrays.copyOfRange(rows, at, at + 8192));
+    }
+
     /** Results do not depend on the thread count or on the exact kernel chosen per layer. */
     @Test
     void threadCountAndPlanDoNotChangeExactResults() {
