@@ -1,6 +1,12 @@
 # Sourced by the launcher and the scripts: selects a JDK 25 whatever the system default is.
 # Order: $HA4J_JAVA_HOME, $JAVA_HOME if it is 25+, then /usr/lib/jvm/*25* (Temurin first).
-ha4j_java_major() { "$1/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p'; }
+# The version comes from the JDK's release file when it has one (no JVM start: the launcher's start-up time counts).
+ha4j_java_major() {
+  local v=""
+  [ -f "$1/release" ] && v=$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$1/release")
+  [ -n "$v" ] || v=$("$1/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')
+  echo "$v"
+}
 ha4j_select_jdk() {
   local c
   for c in "${HA4J_JAVA_HOME:-}" "${JAVA_HOME:-}" /usr/lib/jvm/temurin-25-jdk-amd64 /usr/lib/jvm/*25*; do

@@ -2,6 +2,7 @@ package dev.hyperattention4j.cli;
 
 import dev.hyperattention4j.attention.Attention;
 import dev.hyperattention4j.attention.FlashAttention;
+import dev.hyperattention4j.llm.model.ModelConfig;
 import dev.hyperattention4j.llm.runtime.AttentionPlan;
 import dev.hyperattention4j.llm.runtime.RowwiseAttention;
 import dev.hyperattention4j.runtime.WorkerPool;
@@ -9,11 +10,18 @@ import picocli.CommandLine.Option;
 
 /** Per-layer attention choice: exact everywhere, or HyperAttention in the last L layers with its settings. */
 final class AttentionOptions {
-    enum Exact { flash, rowwise }
+    enum Exact { auto, flash, rowwise }
+
+    /** Head dims up to this use the row kernel under {@code auto}: lanes along keys beat d-wide tiles there. */
+    static final int ROWWISE_MAX_HEAD_DIM = 32;
+    /** Under {@code auto}, prompts longer than this use flash even at small head dims (it reuses K/V more). */
+    static final int ROWWISE_MAX_ROWS = 1024;
 
     @Option(names = "--exact-kernel", paramLabel = "KIND",
-            description = "Exact attention kernel for prefill: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
-    Exact exactKernel = Exact.flash;
+            description = "Exact attention kernel for prefill: ${COMPLETION-CANDIDATES}; auto = rowwise (the "
+                    + "session's own row kernel over the KV cache) for head dims up to " + ROWWISE_MAX_HEAD_DIM
+                    + " and prompts up to " + ROWWISE_MAX_ROWS + " tokens, flash otherwise (default: ${DEFAULT-VALUE}).")
+    Exact exactKernel = Exact.auto;
 
     @Option(names = "--patch-last", paramLabel = "L",
             description = "Use HyperAttention in the last L layers during prefill (0 = exact everywhere; decode "
@@ -46,16 +54,22 @@ final class AttentionOptions {
     final dev.hyperattention4j.attention.hyper.SpotCheck.Tally checkTally =
             new dev.hyperattention4j.attention.hyper.SpotCheck.Tally();
 
-    Attention exact(WorkerPool pool) {
-        return exactKernel == Exact.flash ? new FlashAttention(pool) : new RowwiseAttention(pool);
+    Attention exact(WorkerPool pool, int headDim) {
+        if (exactKernel == Exact.rowwise) {
+            return new RowwiseAttention(pool);
+        }
+        if (exactKernel == Exact.auto && headDim <= ROWWISE_MAX_HEAD_DIM) {
+            return new RowwiseAttention(pool, ROWWISE_MAX_ROWS, new FlashAttention(pool));
+        }
+        return new FlashAttention(pool);
     }
 
-    AttentionPlan plan(WorkerPool pool, int layers) {
-        return AttentionPlan.patchLast(exact(pool), patchLast, layers, layer -> HyperFactory.create(this, layer, pool));
+    AttentionPlan plan(WorkerPool pool, ModelConfig c) {
+        return AttentionPlan.patchLast(exact(pool, c.headDim()), patchLast, c.layers(), layer -> HyperFactory.create(this, layer, pool));
     }
 
-    AttentionPlan exactPlan(WorkerPool pool) {
-        return AttentionPlan.exact(exact(pool));
+    AttentionPlan exactPlan(WorkerPool pool, ModelConfig c) {
+        return AttentionPlan.exact(exact(pool, c.headDim()));
     }
 
     String hyperSettings() {

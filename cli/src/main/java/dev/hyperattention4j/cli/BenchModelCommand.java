@@ -75,6 +75,7 @@ public final class BenchModelCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--repetitions must be >= 1 and --warmup >= 0");
         }
         List<Row> rows = new ArrayList<>();
+        LlamaModel.startKernelWarmup();   // Vector API initialisation in parallel with the model parsing
         try (Model m = modelOptions.open(); WorkerPool pool = modelOptions.pool()) {
             ModelConfig c = m.config();
             LlamaModel model = LlamaModel.of(m);
@@ -84,12 +85,13 @@ public final class BenchModelCommand implements Callable<Integer> {
             }
             String size = bytes >= 1 << 30 ? String.format("%.2f GiB", bytes / (double) (1 << 30))
                     : String.format("%.2f MiB", bytes / (double) (1 << 20));
-            List<AttentionPlan> plans = new ArrayList<>(List.of(attention.exactPlan(pool)));
+            List<AttentionPlan> plans = new ArrayList<>(List.of(attention.exactPlan(pool, c)));
             if (attention.patchLast > 0) {
-                plans.add(attention.plan(pool, c.layers()));
+                plans.add(attention.plan(pool, c));
             }
             int total = (prompts.size() * plans.size() + (int) gens.stream().filter(g -> g > 0).count())
                     * repetitions;
+            LlamaModel.awaitKernelWarmup();   // time the compiled vector kernels, not the start-up path
             SplittableRandom random = new SplittableRandom(1234);
             try (Progress bar = Progress.start("bench", total, json)) {
                 long[] done = {0};

@@ -69,6 +69,7 @@ public final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        LlamaModel.startKernelWarmup();   // Vector API initialisation in parallel with the model parsing
         try (Model m = modelOptions.open(); WorkerPool pool = modelOptions.pool()) {
             LlamaModel model = LlamaModel.of(m);
             int[] ids = m.tokenizer().encode(prompt, !noBos);
@@ -76,7 +77,7 @@ public final class GenerateCommand implements Callable<Integer> {
                 ids = new int[] {m.tokenizer().bosId()};
             }
             int ctx = context > 0 ? context : ids.length + Math.max(1, maxTokens);
-            LlamaSession session = model.newSession(ctx, attention.plan(pool, m.config().layers()), pool);
+            LlamaSession session = model.newSession(ctx, attention.plan(pool, m.config()), pool);
             Sampler sampler = new Sampler(new Sampler.Settings(temperature, topK, topP, seed));
             PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
             Instant[] firstToken = new Instant[1];
@@ -107,8 +108,8 @@ public final class GenerateCommand implements Callable<Integer> {
                 doc.put("generated_tokens", r.newTokens().length);
                 doc.put("stop", r.stopReason());
                 doc.put("prefill_seconds", r.prefillSeconds());
-                doc.put("prompt_tokens_per_second", r.promptTokensPerSecond());
-                doc.put("generation_tokens_per_second", r.generatedTokensPerSecond());
+                doc.put("prompt_tokens_per_second", orNull(r.promptTokensPerSecond()));
+                doc.put("generation_tokens_per_second", orNull(r.generatedTokensPerSecond()));
                 doc.put("first_token_seconds_since_jvm_start", sinceStart);
                 doc.put("first_token_process_cpu_seconds", firstTokenCpu[0]);
                 doc.put("attention", session.plan().describe());
@@ -116,13 +117,30 @@ public final class GenerateCommand implements Callable<Integer> {
                 System.out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(doc));
             } else {
                 out.println();
-                System.err.printf("prompt: %d tokens in %.1f ms (%.0f t/s); generated %d tokens at %.1f t/s; stop: %s; "
-                                + "first token %.3f s after JVM start (process CPU %.3f s); %s%n", r.promptTokens().length,
-                        r.prefillSeconds() * 1e3, r.promptTokensPerSecond(), r.newTokens().length,
-                        r.generatedTokensPerSecond(), r.stopReason(), sinceStart == null ? Double.NaN : sinceStart, firstTokenCpu[0],
-                        session.plan().describe());
+                System.err.println(summary(r, sinceStart, firstTokenCpu[0], session.plan().describe()));
             }
         }
         return 0;
+    }
+
+    /** The one-line summary after the streamed text: rates only where they are defined (no "NaN t/s"). */
+    static String summary(Generator.Result r, Double sinceStart, double firstTokenCpu, String attention) {
+        StringBuilder b = new StringBuilder();
+        b.append(String.format("prompt: %d %s in %.1f ms", r.promptTokens().length,
+                r.promptTokens().length == 1 ? "token" : "tokens", r.prefillSeconds() * 1e3));
+        r.promptTokensPerSecond().ifPresent(v -> b.append(String.format(" (%.0f t/s)", v)));
+        int n = r.newTokens().length;
+        b.append(String.format("; generated %d %s", n, n == 1 ? "token" : "tokens"));
+        r.generatedTokensPerSecond().ifPresent(v -> b.append(String.format(" at %.1f t/s", v)));
+        b.append("; stop: ").append(r.stopReason());
+        if (sinceStart != null && n > 0) {
+            b.append(String.format("; time to first token %.3f s after JVM start (process CPU %.3f s)", sinceStart,
+                    firstTokenCpu));
+        }
+        return b.append("; ").append(attention).toString();
+    }
+
+    private static Double orNull(java.util.OptionalDouble v) {
+        return v.isPresent() ? v.getAsDouble() : null;
     }
 }

@@ -19,6 +19,25 @@ import picocli.CommandLine.Command;
                 dev.hyperattention4j.cli.experiment.ReportCommand.class,
         })
 public final class Main implements Runnable {
+    /**
+     * The subcommands by name, for {@link #commandLine(String...)}: picocli builds the model of every registered
+     * command by reflection (about 0.13 s of CPU at start-up for all of them), so a run of one subcommand
+     * registers only that one under {@link Single}. Must list the annotation's subcommands (tested).
+     */
+    private static final java.util.Map<String, java.util.function.Supplier<Object>> SUBCOMMANDS =
+            new java.util.LinkedHashMap<>();
+
+    static {
+        SUBCOMMANDS.put("inspect", InspectCommand::new);
+        SUBCOMMANDS.put("bench", dev.hyperattention4j.cli.bench.BenchCommand::new);
+        SUBCOMMANDS.put("bench-hyper", BenchHyperCommand::new);
+        SUBCOMMANDS.put("ppl", PplCommand::new);
+        SUBCOMMANDS.put("generate", GenerateCommand::new);
+        SUBCOMMANDS.put("bench-model", BenchModelCommand::new);
+        SUBCOMMANDS.put("bench-backward", BenchBackwardCommand::new);
+        SUBCOMMANDS.put("experiment", dev.hyperattention4j.cli.experiment.ExperimentCommand::new);
+        SUBCOMMANDS.put("report", dev.hyperattention4j.cli.experiment.ReportCommand::new);
+    }
 
     @Override
     public void run() {
@@ -26,12 +45,42 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
-        System.exit(commandLine().execute(args));
+        System.exit(commandLine(args).execute(args));
     }
 
-    /** The configured command line (also used by tests). */
+    /** The configured command line with every subcommand (tests, help). */
     static CommandLine commandLine() {
         return new CommandLine(new Main()).setExecutionExceptionHandler(Main::reportFailure);
+    }
+
+    /**
+     * The command line for these arguments: when the first names a subcommand other than help, only that one is
+     * registered (start-up time); otherwise all of them, for the overview and "did you mean" messages.
+     */
+    static CommandLine commandLine(String... args) {
+        String first = args.length > 0 ? args[0] : "";
+        CommandLine cl;
+        if (!first.equals("help") && SUBCOMMANDS.containsKey(first)) {
+            cl = new CommandLine(new Single());
+            cl.addSubcommand(first, SUBCOMMANDS.get(first).get());
+        } else {
+            cl = new CommandLine(new Main());
+        }
+        return cl.setExecutionExceptionHandler(Main::reportFailure);
+    }
+
+    /** The program's root with one subcommand registered by {@link #commandLine(String...)}. */
+    @Command(name = "ha4j", mixinStandardHelpOptions = true, version = "hyperattention4j 0.1.0")
+    static final class Single implements Runnable {
+        @Override
+        public void run() {
+            new CommandLine(new Main()).usage(System.out);
+        }
+    }
+
+    /** Names of the subcommands {@link #commandLine(String...)} can register alone. */
+    static java.util.Set<String> singleSubcommands() {
+        return SUBCOMMANDS.keySet();
     }
 
     /**

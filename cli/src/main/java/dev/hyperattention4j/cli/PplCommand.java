@@ -83,10 +83,10 @@ public final class PplCommand implements Callable<Integer> {
                 }
             }
             List<Run> runs = new ArrayList<>();
-            AttentionPlan plan = attention.plan(pool, c.layers());
+            AttentionPlan plan = attention.plan(pool, c);
             runs.add(run(model, plan, pool, tokens, seqs, tok));
             if (compare && attention.patchLast > 0) {
-                runs.add(run(model, attention.exactPlan(pool), pool, tokens, seqs, tok));
+                runs.add(run(model, attention.exactPlan(pool, c), pool, tokens, seqs, tok));
             }
             report(m, c, pool, runs, tokens, seqs);
         }

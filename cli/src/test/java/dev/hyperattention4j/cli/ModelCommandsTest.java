@@ -33,11 +33,22 @@ class ModelCommandsTest {
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
         try {
             System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
-            int exit = Main.commandLine().execute(args);
+            int exit = Main.commandLine(args).execute(args);   // as main() does: only the named subcommand
             return new Run(exit, buf.toString(StandardCharsets.UTF_8));
         } finally {
             System.setOut(old);
         }
+    }
+
+    /** main() registers a single subcommand by name: every subcommand but help must be reachable that way. */
+    @Test
+    void everySubcommandCanBeRegisteredAlone() {
+        java.util.Set<String> all = new java.util.TreeSet<>(new CommandLine(new Main()).getSubcommands().keySet());
+        all.remove("help");
+        assertThat(new java.util.TreeSet<>(Main.singleSubcommands())).isEqualTo(all);
+        CommandLine one = Main.commandLine("generate", "--help");
+        assertThat(one.getSubcommands()).containsOnlyKeys("generate");
+        assertThat(Main.commandLine("--help").getSubcommands()).containsKeys("generate", "ppl", "help");
     }
 
     @ParameterizedTest
@@ -83,6 +94,25 @@ class ModelCommandsTest {
         assertThat(r.exit()).isZero();
         assertThat(r.out()).startsWith("Once upon a time, a little girl named Lily lived in a small house with her "
                 + "mom, dad, and her dog, Spot, Spot, loved to play all day.");
+    }
+
+    /** One generated token: no decode step to time, so the summary states no rate (it printed "NaN t/s"). */
+    @Test
+    void oneTokenSummaryHasNoUndefinedRate() throws Exception {
+        var one = new dev.hyperattention4j.llm.runtime.Generator.Result(new int[] {1, 5}, new int[] {9}, "x", 0.002,
+                0.0001, "token limit");
+        assertThat(GenerateCommand.summary(one, 0.4, 0.6, "exact")).contains("generated 1 token;")
+                .contains("2 tokens in 2.0 ms (1000 t/s)").contains("time to first token 0.400 s").doesNotContain("NaN");
+        var none = new dev.hyperattention4j.llm.runtime.Generator.Result(new int[] {1}, new int[0], "", 0.0, 0.0,
+                "end of sequence");
+        assertThat(GenerateCommand.summary(none, 0.4, 0.6, "exact")).contains("1 token in 0.0 ms;")
+                .contains("generated 0 tokens;").doesNotContain("NaN").doesNotContain("Infinity");
+        Path model = shared("models/stories260K/stories260K.bin");
+        JsonNode doc = new ObjectMapper().readTree(run("generate", model.toString(), "-p", "Zoo", "-n", "1",
+                "--temperature", "0", "--json").out());
+        assertThat(doc.get("generated_tokens").asInt()).isEqualTo(1);
+        assertThat(doc.get("generation_tokens_per_second").isNull()).isTrue();
+        assertThat(doc.get("prompt_tokens_per_second").asDouble()).isPositive();
     }
 
     @Test

@@ -3,6 +3,7 @@ package dev.hyperattention4j.llm.runtime;
 import dev.hyperattention4j.llm.tokenizer.StreamingDecoder;
 import dev.hyperattention4j.llm.tokenizer.Tokenizer;
 import java.util.Arrays;
+import java.util.OptionalDouble;
 import java.util.function.Consumer;
 
 /**
@@ -14,14 +15,18 @@ public final class Generator {
     /** What a generation produced and how long its two phases took. */
     public record Result(int[] promptTokens, int[] newTokens, String text, double prefillSeconds,
                          double decodeSeconds, String stopReason) {
-        /** Time to first token: the prefill plus the first sampling. */
-        public double promptTokensPerSecond() {
-            return promptTokens.length / prefillSeconds;
+        /** Prefill speed; empty when the clock did not advance. */
+        public OptionalDouble promptTokensPerSecond() {
+            return prefillSeconds > 0 ? OptionalDouble.of(promptTokens.length / prefillSeconds) : OptionalDouble.empty();
         }
 
-        /** Decode speed over the tokens after the first. */
-        public double generatedTokensPerSecond() {
-            return newTokens.length <= 1 ? Double.NaN : (newTokens.length - 1) / decodeSeconds;
+        /**
+         * Decode speed over the tokens after the first (the first comes from the prefill's logits); empty when fewer
+         * than two tokens were generated, where there is no decode step to time.
+         */
+        public OptionalDouble generatedTokensPerSecond() {
+            return newTokens.length > 1 && decodeSeconds > 0
+                    ? OptionalDouble.of((newTokens.length - 1) / decodeSeconds) : OptionalDouble.empty();
         }
     }
 

@@ -1,17 +1,27 @@
 package dev.hyperattention4j.llm.runtime;
 
 /**
- * Start-up helper for the panel kernels. Vector API code runs 100× slower than scalar code until C2 has compiled
- * it (interpreted and C1 code box every vector), which made the first prompt of a fresh JVM take seconds. So the
- * first model load starts one daemon thread that runs the vector kernels on a small dummy panel until they run at
- * compiled speed; until then {@link PanelLinear} uses a scalar path with the same FMA order (bit-identical
- * results). {@code -Dha4j.warmup=false} disables the thread and uses the vector path from the start.
+ * Start-up helper for the vector kernels. Vector API code runs 100× slower than scalar code until C2 has compiled
+ * it (interpreted and C1 code box every vector), which made the first prompt of a fresh JVM take seconds. So one
+ * daemon thread runs the vector kernels on small dummy inputs until they run at compiled speed; until then every
+ * kernel of the forward pass ({@link PanelLinear}, {@link AttentionRow}, {@link Vectors}) takes a scalar path with
+ * the same operations (bit-identical results) that is fast from the first call.
+ *
+ * <p>The thread starts early ({@link #start}, at model load or before: it then initialises the Vector API classes
+ * while the model file is parsed), but compiles the kernels only after {@link #release} (the end of the first
+ * forward call, or its start when the prompt is long): on a 2-core machine the warm-up and the C2 compilations it
+ * triggers would otherwise compete with the first prompt for the cores and delay the first token.
+ * {@code -Dha4j.warmup=false} disables the thread and uses the vector path from the start.
  */
 final class KernelWarmup {
     private static final boolean ENABLED = !"false".equals(System.getProperty("ha4j.warmup"));
     private static final long GIVE_UP_NANOS = 10_000_000_000L;
+    /** Consecutive rounds under {@link #FAST_NANOS} that count as compiled. */
+    private static final int FAST_RUNS = 30;
+    private static final long FAST_NANOS = 500_000;
     private static volatile boolean ready = !ENABLED;
     private static boolean started;
+    private static boolean released;
 
     private KernelWarmup() {
     }
@@ -21,12 +31,33 @@ final class KernelWarmup {
         return ready;
     }
 
+    /** Lets the warm-up compile the kernels (the first prompt is done, or is long enough to profit at once). */
+    static void release() {
+        if (!ready) {
+            synchronized (KernelWarmup.class) {
+                released = true;
+                KernelWarmup.class.notifyAll();
+            }
+        }
+    }
+
+    private static synchronized void awaitRelease() throws InterruptedException {
+        while (!released) {
+            KernelWarmup.class.wait();
+        }
+    }
+
     /** Waits until the warm-up has finished (tests that compare runs bit for bit call this first). */
     static void awaitReady() {
         start();
+        release();
         while (!ready) {
-            Thread.onSpinWait();
-            Thread.yield();
+            try {
+                Thread.sleep(1);   // not a spin: the warm-up and the JIT need the cores
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
         }
     }
 
@@ -51,17 +82,44 @@ final class KernelWarmup {
         float[] x = new float[tokens * cols];
         int os = lin.paddedRows();
         float[] out = new float[tokens * os];
-        long start = System.nanoTime();
+        // attention rows for both branches (head dim a multiple of the vector width or not) and a ragged tail, so
+        // C2 does not compile one branch and deoptimise when the other shows up
+        int keys = 200;
+        float[] q = new float[16], kt = new float[16 * keys], vv = new float[16 * keys], s = new float[4 * (keys + 16)];
+        float[] o = new float[16];
+        for (int i = 0; i < kt.length; i++) {
+            kt[i] = (i % 5) * 0.1f;
+            vv[i] = (i % 3) * 0.1f;
+        }
         int fast = 0;
         try {
-            while (fast < 100 && System.nanoTime() - start < GIVE_UP_NANOS) {
+            // one pass initialises the Vector API classes and bootstraps their lambdas (about 0.1 s), in parallel
+            // with the model parsing on the main thread; the compiling loop waits for release()
+            lin.applyVector(x, 0, cols, 1, out, 0, os, 0, rows);
+            AttentionRow.row(q, 0, kt, 0, keys, vv, 0, 16, keys, 0.25f, s, o, 0);
+            AttentionRow.rows4(q, 0, 0, kt, 0, keys, vv, 0, 16, keys - 3, 0.25f, s, keys + 16, out, 0, 16);
+            Vectors.siluMulVector(out, 0, x, 0, 100);
+            Vectors.rmsNormVector(out, 0, x, 1e-5f, out, 0, 100);
+            awaitRelease();
+            long start = System.nanoTime();
+            while (fast < FAST_RUNS && System.nanoTime() - start < GIVE_UP_NANOS) {
                 long t0 = System.nanoTime();
                 lin.applyVector(x, 0, cols, tokens, out, 0, os, 0, rows);
                 lin.applyVector(x, 0, cols, 1, out, 0, os, 0, rows);
+                AttentionRow.row(q, 0, kt, 0, keys, vv, 0, 16, keys, 0.25f, s, o, 0);
+                AttentionRow.row(q, 0, kt, 0, keys, vv, 0, 8, 37, 0.25f, s, o, 0);
+                AttentionRow.rows4(q, 0, 0, kt, 0, keys, vv, 0, 16, keys - 3, 0.25f, s, keys + 16, out, 0, 16);
+                Vectors.siluMulVector(out, 0, x, 0, 100);
+                Vectors.rmsNormVector(out, 0, x, 1e-5f, out, 0, 100);
+                Vectors.addVector(out, 0, x, 0, 100);
+                Vectors.logSumExp(out, 0, 100);
                 long t1 = System.nanoTime();
-                // compiled: about 190k multiply-adds in well under 100 µs; interpreted: milliseconds
-                fast = t1 - t0 < 100_000 ? fast + 1 : 0;
+                // compiled: tens of µs; interpreted or C1 (boxed vectors): several ms. A loose bound, so that a
+                // preempted round on a busy host does not restart the count too often
+                fast = t1 - t0 < FAST_NANOS ? fast + 1 : 0;
             }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         } finally {
             ready = true;
         }

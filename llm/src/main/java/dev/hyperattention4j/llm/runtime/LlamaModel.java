@@ -32,6 +32,23 @@ public final class LlamaModel {
         this.output = output;
     }
 
+    /**
+     * Starts the background warm-up of the vector kernels now (it is otherwise started by the first model
+     * preparation): called before a model file is parsed, the Vector API's class initialisation overlaps with it.
+     * The kernels themselves are compiled only after the first forward call (see KernelWarmup).
+     */
+    public static void startKernelWarmup() {
+        KernelWarmup.start();
+    }
+
+    /**
+     * Lets the warm-up compile the vector kernels now and waits until it has (at most about 10 s): for benchmarks,
+     * which must not time the scalar start-up path.
+     */
+    public static void awaitKernelWarmup() {
+        KernelWarmup.awaitReady();
+    }
+
     /** Prepares the weights of an opened model file (the model must stay open while this is used). */
     public static LlamaModel of(Model model) {
         return of(model.config(), model.weights());

@@ -1,5 +1,6 @@
 package dev.hyperattention4j.llm.runtime;
 
+import dev.hyperattention4j.attention.Attention;
 import dev.hyperattention4j.attention.AttentionProblem;
 import dev.hyperattention4j.attention.NonFinitePolicy;
 import dev.hyperattention4j.llm.model.ModelConfig;
@@ -12,17 +13,21 @@ import java.util.Objects;
  * and every activation buffer, allocated once and reused. Not thread-safe; use one session per conversation.
  *
  * <p>Forward pass per layer (pre-norm Llama block): {@code h = x + Wo·attn(rope(Wq·n(x)), rope(Wk·n(x)),
- * Wv·n(x))}, {@code x' = h + Wd·(silu(Wg·n(h)) ⊙ Wu·n(h))} with RMSNorm n. A multi-token call (prefill) runs each
- * layer as two pool jobs over tiles of {@link #TILE} tokens (norm + QKV + RoPE + cache write; output projection +
- * MLP), with the layer's {@link AttentionPlan} attention in between over the whole prompt. A single-token call
- * (decode) attends exactly over the cache; large matrices are then split by output rows across the pool, small
- * ones stay on the calling thread because a thread handoff costs more than the work.
+ * Wv·n(x))}, {@code x' = h + Wd·(silu(Wg·n(h)) ⊙ Wu·n(h))} with RMSNorm n. A multi-token call (prefill) runs
+ * each layer as stages over tiles of {@link #TILE} tokens (norm + QKV + RoPE + cache write; output projection +
+ * MLP) around the layer's {@link AttentionPlan} attention over the whole prompt, all stages of the prompt in one
+ * pool job when the session computes the attention itself ({@link #prefill}). A single-token call (decode)
+ * attends exactly over the cache with the same row kernel ({@link AttentionRow}); large matrices are then split
+ * by output rows across the pool, small ones stay on the calling thread because a thread handoff costs more than
+ * the work.
  */
 public final class LlamaSession {
     /** Tokens per work unit in prefill. */
     public static final int TILE = 32;
     /** Multiply-adds below which a single-token matrix product stays on one thread. */
     static final long SPLIT_ROWS_MACS = 1L << 20;
+    /** Query rows per attention unit of a prefill. */
+    static final int ATT_ROWS = 16;
     /** Prompts up to this length use scalar exact attention until the vector kernels are compiled. */
     static final int COLD_PROMPT = 256;
 
@@ -56,7 +61,7 @@ public final class LlamaSession {
             h1 = new float[TILE * hidP];
             h3 = new float[TILE * hidP];
             row = new float[rowCols];
-            scores = new float[capacity];
+            scores = new float[4 * Linear.roundUp(capacity, Linear.BLOCK)];   // AttentionRow.rows4
         }
     }
 
@@ -91,7 +96,7 @@ public final class LlamaSession {
         dh1 = new float[hidP];
         dh3 = new float[hidP];
         dtmp = new float[dimP];
-        barrier = pool.threads() > 1 ? new PhaseBarrier(9 * c.layers() + 2) : null;
+        barrier = new PhaseBarrier(9 * c.layers() + 2);
     }
 
     public ModelConfig config() { return c; }
@@ -135,44 +140,109 @@ public final class LlamaSession {
             }
             Dequant.row(model.embedding(), tok, x, t * dimP);
         }
+        if (n > COLD_PROMPT) {
+            KernelWarmup.release();   // a long prompt: worth compiling the vector kernels while it runs
+        }
         int units = (n + TILE - 1) / TILE;
-        boolean splitRows = units == 1 && pool.threads() > 1;
-        for (int l = 0; l < c.layers(); l++) {
-            LlamaModel.Layer layer = model.layer(l);
-            final int li = l;
-            if (units == 1) {
-                attentionInput(li, layer, 0, 0, n, p0, splitRows);
-            } else {
-                pool.run(units, (w, u) -> attentionInput(li, layer, w, u * TILE, Math.min(n, u * TILE + TILE), p0,
-                        false));
-            }
-            if (n == 1) {
-                decodeAttention(l, p0);
-            } else if (n <= COLD_PROMPT && !KernelWarmup.ready() && plan.forLayer(l) == plan.exact()) {
-                coldAttention(l, p0, n);
-            } else {
-                FloatTensor qv = FloatTensor.strided(q, 0, new int[] {1, c.heads(), n, c.headDim()},
-                        new long[] {0, c.headDim(), qP, 1});
-                FloatTensor ov = FloatTensor.strided(att, 0, new int[] {1, c.heads(), n, c.headDim()},
-                        new long[] {0, c.headDim(), qP, 1});
-                plan.forLayer(l).forward(new AttentionProblem(qv, cache.keys(l, p0 + n),
-                        cache.values(l, p0 + n), ov, null, scale, true, NonFinitePolicy.PROPAGATE));
-            }
-            if (units == 1) {
-                feedForward(layer, 0, 0, n, splitRows);
-            } else {
-                pool.run(units, (w, u) -> feedForward(layer, w, u * TILE, Math.min(n, u * TILE + TILE), false));
-            }
+        if (units == 1) {
+            forwardSingleTile(n, p0, logits, logitsFrom);
+        } else {
+            prefill(n, p0, logits, logitsFrom);
         }
         position += n;
-        if (logits != null) {
-            int rows = n - logitsFrom;
-            int lu = (rows + TILE - 1) / TILE;
-            if (lu == 1) {
-                head(0, logitsFrom, n, logits, logitsFrom, splitRows || pool.threads() > 1);
+        KernelWarmup.release();   // after the first (short) prompt: its first token came without competition
+    }
+
+    /**
+     * Up to {@link #TILE} tokens (and so every decode step through {@link #forward}): one unit per stage, so large
+     * matrices are split by output rows across the pool instead.
+     */
+    private void forwardSingleTile(int n, int p0, float[] logits, int logitsFrom) {
+        boolean splitRows = pool.threads() > 1;
+        for (int l = 0; l < c.layers(); l++) {
+            LlamaModel.Layer layer = model.layer(l);
+            attentionInput(l, layer, 0, 0, n, p0, splitRows);
+            if (rowAttention(l, n)) {
+                int tiles = (n + ATT_ROWS - 1) / ATT_ROWS;
+                final int li = l;
+                if ((long) (p0 + n) * n * qDim >= SPLIT_ROWS_MACS && pool.threads() > 1) {
+                    pool.run(c.heads() * tiles, (w, u) -> attentionUnit(li, u, tiles, n, p0, w));
+                } else {
+                    for (int u = 0; u < c.heads() * tiles; u++) {
+                        attentionUnit(l, u, tiles, n, p0, 0);
+                    }
+                }
             } else {
-                pool.run(lu, (w, u) -> head(w, logitsFrom + u * TILE, Math.min(n, logitsFrom + u * TILE + TILE),
-                        logits, logitsFrom, false));
+                planAttention(l, p0, n);
+            }
+            feedForward(layer, 0, 0, n, splitRows);
+        }
+        if (logits != null) {
+            head(0, logitsFrom, n, logits, logitsFrom, splitRows);
+        }
+    }
+
+    /**
+     * A multi-tile prompt as one pool job per run of stages: per layer (1) norm + QKV + RoPE + cache write by token
+     * tile, (2) attention by (head, row tile) when the session computes it itself ({@link #rowAttention}), (3)
+     * output projection + MLP by token tile; then the output head. The participants pass a {@link PhaseBarrier}
+     * between stages instead of handing work to the pool for every stage. A layer whose attention is another kernel
+     * (flash, HyperAttention) ends the job; that kernel runs on the pool by itself, then the next job starts.
+     */
+    private void prefill(int n, int p0, float[] logits, int logitsFrom) {
+        int stages = 3 * c.layers() + (logits != null ? 1 : 0);
+        int start = 0;
+        for (int i = 0; i < stages; i++) {
+            if (i % 3 == 1 && i < 3 * c.layers() && !rowAttention(i / 3, n)) {
+                runStages(start, i, n, p0, logits, logitsFrom);
+                planAttention(i / 3, p0, n);
+                start = i + 1;
+            }
+        }
+        runStages(start, stages, n, p0, logits, logitsFrom);
+    }
+
+    private void runStages(int from, int to, int n, int p0, float[] logits, int logitsFrom) {
+        if (from >= to) {
+            return;
+        }
+        barrier.reset(to);
+        if (pool.threads() == 1) {
+            stages(0, from, to, n, p0, logits, logitsFrom);
+        } else {
+            pool.run(pool.threads(), (w, u) -> stages(w, from, to, n, p0, logits, logitsFrom));
+        }
+    }
+
+    /** One participant's share of stages [from, to) of {@link #prefill}. */
+    private void stages(int w, int from, int to, int n, int p0, float[] logits, int logitsFrom) {
+        int tiles = (n + TILE - 1) / TILE;
+        int rowTiles = (n + ATT_ROWS - 1) / ATT_ROWS;
+        for (int i = from; i < to; i++) {
+            int l = i / 3;
+            if (l == c.layers()) {
+                int rows = n - logitsFrom;
+                int lu = (rows + TILE - 1) / TILE;
+                Linear out = model.output();
+                if (rows == 1 && pool.threads() > 1 && (long) out.rows() * out.cols() >= SPLIT_ROWS_MACS) {
+                    barrier.phase(i, rowUnits(out), w, (wk, u) -> {
+                        rmsNorm(x, logitsFrom * dimP, model.finalNorm(), scratch[wk].xb, 0);
+                        rowUnit(out, scratch[wk].xb, logits, u, scratch[wk].row);
+                    });
+                } else {
+                    barrier.phase(i, lu, w, (wk, u) -> head(wk, logitsFrom + u * TILE,
+                            Math.min(n, logitsFrom + u * TILE + TILE), logits, logitsFrom, false));
+                }
+                continue;
+            }
+            LlamaModel.Layer layer = model.layer(l);
+            switch (i % 3) {
+                case 0 -> barrier.phase(i, tiles, w, (wk, u) -> attentionInput(l, layer, wk, u * TILE,
+                        Math.min(n, u * TILE + TILE), p0, false));
+                case 1 -> barrier.phase(i, c.heads() * rowTiles, w,
+                        (wk, u) -> attentionUnit(l, u, rowTiles, n, p0, wk));
+                default -> barrier.phase(i, tiles, w, (wk, u) -> feedForward(layer, wk, u * TILE,
+                        Math.min(n, u * TILE + TILE), false));
             }
         }
     }
@@ -185,7 +255,7 @@ public final class LlamaSession {
 
     /** Runs one token and returns its logits (the same array each call; valid in {@code [0, vocab)}). */
     public float[] decode(int token) {
-        if (barrier == null || !KernelWarmup.ready()) {
+        if (pool.threads() == 1 || !KernelWarmup.ready()) {
             oneToken[0] = token;
             forward(oneToken, 0, 1, decodeLogits, 0);
             return decodeLogits;
@@ -227,7 +297,7 @@ public final class LlamaSession {
     private void decodeParticipant(int w, int p0) {
         float[] rs = scratch[w].row;
         int ph = 0;
-        int hd = c.headDim(), g = c.groupSize(), length = p0 + 1;
+        int hd = c.headDim(), length = p0 + 1;
         for (int l = 0; l < c.layers(); l++) {
             LlamaModel.Layer layer = model.layer(l);
             final int li = l;
@@ -250,9 +320,8 @@ public final class LlamaSession {
                 rope.apply(dk, 0, c.kvHeads(), p0);
                 cache.put(li, p0, dk, 0, dv, 0);
             });
-            float[] kt = cache.keysTransposed(l), vv = cache.valueRows(l);
-            barrier.phase(ph++, c.heads(), w, (wk, h) -> DecodeAttention.head(q, h * hd, kt, vv, h / g, hd,
-                    cache.capacity(), length, scale, scratch[wk].scores, att, h * hd));
+            barrier.phase(ph++, c.heads(), w, (wk, h) -> attendRow(li, q, h * hd, h, length, scratch[wk].scores, att,
+                    h * hd));
             barrier.phase(ph++, rowUnits(layer.wo()), w, (wk, u) -> rowUnit(layer.wo(), att, dtmp, u, rs));
             barrier.phase(ph++, 1, w, (wk, u) -> {
                 Vectors.add(x, 0, dtmp, 0, c.dim());
@@ -309,33 +378,64 @@ public final class LlamaSession {
         }
     }
 
-    /** Exact attention of a short prompt in scalar code, while the vector kernels are still being compiled. */
-    private void coldAttention(int l, int p0, int n) {
-        int g = c.groupSize(), hd = c.headDim();
-        float[] kt = cache.keysTransposed(l), vv = cache.valueRows(l), scores = scratch[0].scores;
-        for (int i = 0; i < n; i++) {
-            for (int h = 0; h < c.heads(); h++) {
-                DecodeAttention.headScalar(q, i * qP + h * hd, kt, vv, h / g, hd, cache.capacity(), p0 + i + 1,
-                        scale, scores, att, i * qP + h * hd);
+    /**
+     * Whether the session computes layer l's attention itself, with {@link AttentionRow} straight over the KV cache
+     * (no packing, no separate pool job): always for a single token (decode is exact over the cache whatever the
+     * plan), when the layer's kernel is {@link RowwiseAttention} (the same row kernel, so the same bits), and for
+     * short exact prompts while the vector kernels are still being compiled (the scalar twin is fast from the first
+     * call).
+     */
+    private boolean rowAttention(int l, int n) {
+        Attention a = plan.forLayer(l);
+        return n == 1 || (a instanceof RowwiseAttention r && r.rowsFor(n))
+                || (n <= COLD_PROMPT && !KernelWarmup.ready() && a == plan.exact());
+    }
+
+    /**
+     * Attention unit u of a prompt of n tokens: query head u mod heads, row tile counted from the end (later rows
+     * see more keys, so they are handed out first).
+     */
+    private void attentionUnit(int l, int u, int rowTiles, int n, int p0, int worker) {
+        int h = u % c.heads();
+        int tile = rowTiles - 1 - u / c.heads();
+        int hd = c.headDim();
+        int i = tile * ATT_ROWS, end = Math.min(n, tile * ATT_ROWS + ATT_ROWS);
+        float[] scores = scratch[worker].scores;
+        if (KernelWarmup.ready()) {
+            int kvh = h / c.groupSize(), cap = cache.capacity();
+            int sStride = Linear.roundUp(cap, Linear.BLOCK);
+            for (; i + 4 <= end; i += 4) {
+                AttentionRow.rows4(q, i * qP + h * hd, qP, cache.keysTransposed(l), kvh * hd * cap, cap,
+                        cache.valueRows(l), kvh * cap * hd, hd, p0 + i + 1, scale, scores, sStride, att,
+                        i * qP + h * hd, qP);
             }
+        }
+        for (; i < end; i++) {
+            attendRow(l, q, i * qP + h * hd, h, p0 + i + 1, scores, att, i * qP + h * hd);
         }
     }
 
-    private void decodeAttention(int l, int p0) {
-        int length = p0 + 1;
-        int g = c.groupSize();
+    /** Query head h at q[qOff ..] against cached positions [0, length) of layer l, into out[outOff ..]. */
+    private void attendRow(int l, float[] qs, int qOff, int h, int length, float[] scores, float[] out, int outOff) {
+        int hd = c.headDim(), kvh = h / c.groupSize(), cap = cache.capacity();
         float[] kt = cache.keysTransposed(l), vv = cache.valueRows(l);
-        int hd = c.headDim();
-        if ((long) length * qDim >= SPLIT_ROWS_MACS && pool.threads() > 1) {
-            pool.run(c.heads(), (w, h) -> DecodeAttention.head(q, h * hd, kt, vv, h / g, hd, cache.capacity(), length,
-                    scale, scratch[w].scores, att, h * hd));
+        if (KernelWarmup.ready()) {
+            AttentionRow.row(qs, qOff, kt, kvh * hd * cap, cap, vv, kvh * cap * hd, hd, length, scale, scores, out,
+                    outOff);
         } else {
-            float[] scores = scratch[0].scores;
-            for (int h = 0; h < c.heads(); h++) {
-                DecodeAttention.head(q, h * hd, kt, vv, h / g, hd, cache.capacity(), length, scale, scores, att,
-                        h * hd);
-            }
+            AttentionRow.rowScalar(qs, qOff, kt, kvh * hd * cap, cap, vv, kvh * cap * hd, hd, length, scale, scores,
+                    out, outOff);
         }
+    }
+
+    /** Layer l's attention by the plan's kernel over the whole prompt (it runs its own pool jobs). */
+    private void planAttention(int l, int p0, int n) {
+        FloatTensor qv = FloatTensor.strided(q, 0, new int[] {1, c.heads(), n, c.headDim()},
+                new long[] {0, c.headDim(), qP, 1});
+        FloatTensor ov = FloatTensor.strided(att, 0, new int[] {1, c.heads(), n, c.headDim()},
+                new long[] {0, c.headDim(), qP, 1});
+        plan.forLayer(l).forward(new AttentionProblem(qv, cache.keys(l, p0 + n), cache.values(l, p0 + n), ov, null,
+                scale, true, NonFinitePolicy.PROPAGATE));
     }
 
     /** Output projection + residual, RMSNorm, SwiGLU MLP + residual, for tokens [t0, t1). */

@@ -10,13 +10,26 @@ final class Vectors {
     private static final VectorSpecies<Float> S = Linear.SPECIES;
     private static final int W = S.length();
 
-    /** Lane rotations by W/2, W/4, ..., 1 for {@link #sum}. */
-    @SuppressWarnings("unchecked")
-    private static final VectorShuffle<Float>[] ROTATIONS = new VectorShuffle[Integer.numberOfTrailingZeros(W)];
+    /**
+     * The lane rotations of {@link #sum}, in a holder class: creating shuffles initialises much of the Vector API
+     * (tens of ms), which the scalar cold-start paths must not wait for.
+     */
+    static final class Rotations {
+        static final VectorShuffle<Float> R8 = VectorShuffle.iota(S, 8 % W, 1, true);
+        static final VectorShuffle<Float> R4 = VectorShuffle.iota(S, 4 % W, 1, true);
+        static final VectorShuffle<Float> R2 = VectorShuffle.iota(S, 2 % W, 1, true);
+        static final VectorShuffle<Float> R1 = VectorShuffle.iota(S, 1, 1, true);
+        /** Rotations by W/2, W/4, ..., 1 for other widths. */
+        @SuppressWarnings("unchecked")
+        static final VectorShuffle<Float>[] ALL = new VectorShuffle[Integer.numberOfTrailingZeros(W)];
 
-    static {
-        for (int i = 0, shift = W / 2; shift >= 1; i++, shift /= 2) {
-            ROTATIONS[i] = VectorShuffle.iota(S, shift, 1, true);
+        static {
+            for (int i = 0, shift = W / 2; shift >= 1; i++, shift /= 2) {
+                ALL[i] = VectorShuffle.iota(S, shift, 1, true);
+            }
+        }
+
+        private Rotations() {
         }
     }
 
@@ -24,18 +37,48 @@ final class Vectors {
     }
 
     /**
-     * Sum of the lanes as a fixed tree of lane-wise adds. {@code reduceLanes(ADD)} may associate differently in
-     * interpreted and compiled code, so a result would depend on JIT timing; this does not.
+     * Sum of the lanes as a fixed tree of lane-wise adds (lane i += lane i + W/2, then + W/4, ..., lane 0 is the
+     * result). {@code reduceLanes(ADD)} may associate differently in interpreted and compiled code, so a result
+     * would depend on JIT timing; this does not. The 16-lane case uses constant shuffles, which C2 folds.
      */
     static float sum(FloatVector v) {
-        for (VectorShuffle<Float> r : ROTATIONS) {
+        if (W == 16) {
+            v = v.add(v.rearrange(Rotations.R8));
+            v = v.add(v.rearrange(Rotations.R4));
+            v = v.add(v.rearrange(Rotations.R2));
+            v = v.add(v.rearrange(Rotations.R1));
+            return v.lane(0);
+        }
+        for (VectorShuffle<Float> r : Rotations.ALL) {
             v = v.add(v.rearrange(r));
         }
         return v.lane(0);
     }
 
+    /** {@link #sum} of W lane values held in an array (bit-identical; the array is overwritten). */
+    static float sumScalar(float[] lanes) {
+        float[] next = new float[W];
+        for (int sh = W / 2; sh >= 1; sh /= 2) {
+            for (int i = 0; i < W; i++) {
+                next[i] = lanes[i] + lanes[(i + sh) % W];
+            }
+            System.arraycopy(next, 0, lanes, 0, W);
+        }
+        return lanes[0];
+    }
+
     /** a[aOff + i] += b[bOff + i] for i in [0, n). */
     static void add(float[] a, int aOff, float[] b, int bOff, int n) {
+        if (KernelWarmup.ready()) {
+            addVector(a, aOff, b, bOff, n);
+        } else {
+            for (int i = 0; i < n; i++) {
+                a[aOff + i] += b[bOff + i];
+            }
+        }
+    }
+
+    static void addVector(float[] a, int aOff, float[] b, int bOff, int n) {
         int bound = S.loopBound(n);
         int i = 0;
         for (; i < bound; i += W) {
@@ -46,8 +89,31 @@ final class Vectors {
         }
     }
 
-    /** out = x / sqrt(mean(x²) + eps) ⊙ weight, over n values. */
+    /**
+     * out = x / sqrt(mean(x²) + eps) ⊙ weight, over n values: the vector kernel once compiled, else its scalar twin
+     * (same bits: x² summed per lane by fma, lanes folded as in {@link #sum}, tail added in order).
+     */
     static void rmsNorm(float[] x, int xOff, float[] weight, float eps, float[] out, int outOff, int n) {
+        if (KernelWarmup.ready()) {
+            rmsNormVector(x, xOff, weight, eps, out, outOff, n);
+            return;
+        }
+        int bound = n - n % W;
+        float[] lanes = new float[W];
+        for (int i = 0; i < bound; i++) {
+            lanes[i % W] = Math.fma(x[xOff + i], x[xOff + i], lanes[i % W]);
+        }
+        float ss = sumScalar(lanes);
+        for (int i = bound; i < n; i++) {
+            ss += x[xOff + i] * x[xOff + i];
+        }
+        float inv = (float) (1.0 / Math.sqrt(ss / n + eps));
+        for (int i = 0; i < n; i++) {
+            out[outOff + i] = x[xOff + i] * inv * weight[i];
+        }
+    }
+
+    static void rmsNormVector(float[] x, int xOff, float[] weight, float eps, float[] out, int outOff, int n) {
         int bound = S.loopBound(n);
         FloatVector acc = FloatVector.zero(S);
         int i = 0;
@@ -70,23 +136,44 @@ final class Vectors {
         }
     }
 
-    /** gate[i] = silu(gate[i]) · up[i], silu(z) = z / (1 + e^-z). */
+    /**
+     * gate[i] = silu(gate[i]) · up[i] = gate·up / (1 + e^-gate), with {@link FixedExp} (JIT-independent); up is
+     * overwritten (it holds gate·up afterwards).
+     */
     static void siluMul(float[] gate, int gOff, float[] up, int uOff, int n) {
-        int bound = S.loopBound(n);
-        FloatVector one = FloatVector.broadcast(S, 1f);
-        int i = 0;
-        for (; i < bound; i += W) {
-            FloatVector z = FloatVector.fromArray(S, gate, gOff + i);
-            FloatVector sig = one.div(one.add(z.neg().lanewise(VectorOperators.EXP)));
-            z.mul(sig).mul(FloatVector.fromArray(S, up, uOff + i)).intoArray(gate, gOff + i);
+        if (KernelWarmup.ready()) {
+            siluMulVector(gate, gOff, up, uOff, n);
+            return;
         }
-        for (; i < n; i++) {
+        for (int i = 0; i < n; i++) {
             float z = gate[gOff + i];
-            gate[gOff + i] = (float) (z / (1.0 + Math.exp(-z))) * up[uOff + i];
+            float zu = up[uOff + i] * z;
+            up[uOff + i] = zu;
+            gate[gOff + i] = zu / (1f + FixedExp.exp(Math.fma(z, -1f, 0f)));
         }
     }
 
-    /** log Σ exp(a[off + i]) over n values (max-shifted, vectorised exp, lanes summed in a fixed order). */
+    static void siluMulVector(float[] gate, int gOff, float[] up, int uOff, int n) {
+        int bound = S.loopBound(n);
+        int i = 0;
+        for (; i < bound; i += W) {
+            FloatVector.fromArray(S, up, uOff + i).mul(FloatVector.fromArray(S, gate, gOff + i)).intoArray(up, uOff + i);
+        }
+        for (; i < n; i++) {
+            up[uOff + i] *= gate[gOff + i];
+        }
+        FixedExp.expSum(gate, gOff, n, -1f, 0f, true);
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        for (i = 0; i < bound; i += W) {
+            FloatVector.fromArray(S, up, uOff + i).div(one.add(FloatVector.fromArray(S, gate, gOff + i)))
+                    .intoArray(gate, gOff + i);
+        }
+        for (; i < n; i++) {
+            gate[gOff + i] = up[uOff + i] / (1f + gate[gOff + i]);
+        }
+    }
+
+    /** log Σ exp(a[off + i]) over n values (max-shifted, {@link FixedExp}, lanes summed in a fixed order). */
     static double logSumExp(float[] a, int off, int n) {
         int bound = S.loopBound(n);
         float max = Float.NEGATIVE_INFINITY;
@@ -101,15 +188,6 @@ final class Vectors {
         for (; i < n; i++) {
             max = Math.max(max, a[off + i]);
         }
-        FloatVector shift = FloatVector.broadcast(S, max);
-        FloatVector acc = FloatVector.zero(S);
-        for (i = 0; i < bound; i += W) {
-            acc = acc.add(FloatVector.fromArray(S, a, off + i).sub(shift).lanewise(VectorOperators.EXP));
-        }
-        double sum = sum(acc);
-        for (; i < n; i++) {
-            sum += Math.exp(a[off + i] - max);
-        }
-        return max + Math.log(sum);
+        return max + Math.log(FixedExp.expSum(a, off, n, 1f, -max, false));
     }
 }

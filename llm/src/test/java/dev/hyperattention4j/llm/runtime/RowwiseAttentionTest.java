@@ -56,4 +56,37 @@ class RowwiseAttentionTest {
             }
         }
     }
+
+    /** With a kernel for longer calls, calls above maxRows query rows go to it and the rest stay row-wise. */
+    @org.junit.jupiter.api.Test
+    void longCallsGoToTheOtherKernel() {
+        int[] delegated = {0};
+        dev.hyperattention4j.attention.Attention counting = new dev.hyperattention4j.attention.Attention() {
+            @Override
+            public void forward(AttentionProblem p) {
+                delegated[0]++;
+                new NaiveAttention().forward(p);
+            }
+
+            @Override
+            public String name() {
+                return "naive";
+            }
+        };
+        Random r = new Random(5);
+        try (WorkerPool pool = new WorkerPool(2)) {
+            RowwiseAttention a = new RowwiseAttention(pool, 40, counting);
+            assertThat(a.rowsFor(40)).isTrue();
+            assertThat(a.rowsFor(41)).isFalse();
+            assertThat(a.name()).isEqualTo("rowwise<=40,naive");
+            a.forward(AttentionProblem.of(random(r, 2, 40, 16), random(r, 1, 40, 16), random(r, 1, 40, 16))
+                    .withCausal(true));
+            assertThat(delegated[0]).isZero();
+            a.forward(AttentionProblem.of(random(r, 2, 41, 16), random(r, 1, 41, 16), random(r, 1, 41, 16))
+                    .withCausal(true));
+            assertThat(delegated[0]).isEqualTo(1);
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> new RowwiseAttention(pool, 10, null))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maxRows");
+        }
+    }
 }
