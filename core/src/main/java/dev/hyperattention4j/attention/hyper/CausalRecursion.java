@@ -79,13 +79,13 @@ final class CausalRecursion {
                     if (n == 0) {
                         continue;
                     }
-                    long t0 = System.nanoTime();
+                    long t0 = HyperPass.now(cx);
                     kv.pack(p.key(), p.value(), b, kvh, null, from, from + n);
                     HyperPass.profile(cx, Phase.GATHER, t0);
                     int tiles = (n + HyperPass.QUERY_CHUNK - 1) / HyperPass.QUERY_CHUNK;
                     final int bb = b, hk = kvh;
                     cx.pool().run(group * tiles, (worker, unit) -> {
-                        long a = System.nanoTime();
+                        long a = HyperPass.now(cx);
                         HyperPass.Scratch sc = HyperPass.scratch(scratch, worker, d);
                         int h = hk * group + unit / tiles;
                         int q0 = (unit % tiles) * HyperPass.QUERY_CHUNK;

@@ -109,12 +109,12 @@ final class HyperPass {
         boolean residual = !exact && m > 0 && qTotal > bq && kTotal > bk;
 
         // (1) sorted order of every call-head: qRows/kRows = original row to gather, qLocal = row within the segment
-        long t0 = System.nanoTime();
         int[] qRows = new int[Math.multiplyExact(batch * heads, qTotal)];
         int[] qLocal = new int[qRows.length];
         int[] kRows = new int[Math.multiplyExact(batch * heads, kTotal)];
         int nq = p.queryLength(), nk = p.keyLength(), hq = p.queryHeads(), hkv = p.kvHeads(), group = p.groupSize();
         cx.pool().run(batch * heads, (worker, c) -> {
+            long t0 = now(cx);
             Scratch s = scratch(scratch, worker, p.headDim());
             int b = c / heads, j = c % heads, h = g.queryHead()[j];
             int keyCount = exact ? 1 : cx.keyCount();   // exact: every row under key 0 keeps the original order
@@ -122,8 +122,8 @@ final class HyperPass {
                     keyCount, qRows, qLocal, c * qTotal);
             sortSegment(s, exact ? null : cx.keyKeys(), (b * hkv + h / group) * nk, g.kStart()[j], g.kReal()[j],
                     kTotal, keyCount, kRows, null, c * kTotal);
+            profile(cx, Phase.SORT, t0);
         });
-        profile(cx, Phase.SORT, t0);
 
         // (2) one draw for the whole call, before forking, so the thread count cannot change it
         int[] idx = residual ? samples.draw(batch, heads, m, kTotal) : null;
@@ -132,6 +132,7 @@ final class HyperPass {
         // (3) blocks
         int units = batch * heads * blocks;
         Object pass = new Object();                 // identifies this pass in the per-worker sample cache
+        Phase blockPhase = exact ? Phase.EXACT : Phase.BLOCKS;   // an exact pass is no block-diagonal work
         int padKeys = cfg.compat().padKeys() && !exact ? blocks * bk - kTotal : 0;
         cx.pool().run(units, (worker, unit) -> {
             Scratch s = scratch(scratch, worker, p.headDim());
@@ -141,7 +142,7 @@ final class HyperPass {
             if (p0 >= p1) {
                 return;
             }
-            long a = System.nanoTime();
+            long a = now(cx);
             int k0 = t * bk, k1 = Math.min(kTotal, k0 + bk);
             if (TOUCH) {
                 RowTouch.touch(p.key(), p.value(), b, kvh, kRows, c * kTotal + k0, c * kTotal + k1);
@@ -156,21 +157,23 @@ final class HyperPass {
             int d = p.headDim();
             for (int c0 = p0; c0 < p1; c0 += QUERY_CHUNK) {
                 int c1 = Math.min(p1, c0 + QUERY_CHUNK), rows = c1 - c0;
-                a = System.nanoTime();
+                a = now(cx);
                 if (TOUCH) {
                     RowTouch.touch(p.query(), null, b, h, qRows, c * qTotal + c0, c * qTotal + c1);
                 }
                 s.kernel.packQueries(p.query(), b, h, qRows, c * qTotal + c0, c * qTotal + c1, p.scale());
-                long a2 = System.nanoTime();
+                long a2 = now(cx);
                 profile(cx, Phase.GATHER, a, a2);
                 s.kernel.attend(s.blockKeys, 0, k1 - k0, FlashKernel.NO_MASK, s.out1, 0, s.lse1, 0);
-                long a3 = System.nanoTime();
-                profile(cx, Phase.BLOCKS, a2, a3);
+                long a3 = now(cx);
+                profile(cx, blockPhase, a2, a3);
+                flops(cx, blockPhase, rows, k1 - k0, d);
                 a = a3;
                 if (sampleKeys != null && sampleKeys.length() > 0) {
                     s.kernel.attend(sampleKeys, 0, sampleKeys.length(), FlashKernel.NO_MASK, s.out2, 0, s.lse2, 0);
-                    a = System.nanoTime();
+                    a = now(cx);
                     profile(cx, Phase.SAMPLES, a3, a);
+                    flops(cx, Phase.SAMPLES, rows, sampleKeys.length(), d);
                 }
                 boolean merge2 = sampleKeys != null && sampleKeys.length() > 0;
                 boolean compat = cfg.compat().epsMerge();
@@ -291,9 +294,21 @@ final class HyperPass {
         return s;
     }
 
+    /** A reading of the profile's clock, or 0 without a profile. */
+    static long now(Context cx) {
+        return cx.profile() != null ? cx.profile().now() : 0;
+    }
+
     static void profile(Context cx, Phase phase, long start) {
         if (cx.profile() != null) {
-            cx.profile().add(phase, System.nanoTime() - start);
+            cx.profile().add(phase, cx.profile().now() - start);
+        }
+    }
+
+    /** Counts the 4·rows·keys·d flops of one exact kernel call. */
+    static void flops(Context cx, Phase phase, int rows, int keys, int d) {
+        if (cx.profile() != null) {
+            cx.profile().addFlops(phase, 4L * rows * keys * d);
         }
     }
 
