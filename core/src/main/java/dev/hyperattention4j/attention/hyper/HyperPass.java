@@ -74,6 +74,7 @@ final class HyperPass {
         final float[] lse1 = new float[QUERY_CHUNK], lse2 = new float[QUERY_CHUNK];
         final float[] c1 = new float[QUERY_CHUNK], c2 = new float[QUERY_CHUNK];
         int[] sampleRows = new int[0];
+        int[] samplePositions = new int[0];
         final SegmentSorter sorter = new SegmentSorter();
 
         Scratch(int d) {
@@ -159,7 +160,8 @@ final class HyperPass {
                 int c1 = Math.min(p1, c0 + QUERY_CHUNK), rows = c1 - c0;
                 a = now(cx);
                 if (TOUCH) {
-                    RowTouch.touch(p.query(), null, b, h, qRows, c * qTotal + c0, c * qTotal + c1);
+                    // the output rows too: they are written (and in the causal recursion read) after the kernel
+                    RowTouch.touch(p.query(), p.output(), b, h, qRows, c * qTotal + c0, c * qTotal + c1);
                 }
                 s.kernel.packQueries(p.query(), b, h, qRows, c * qTotal + c0, c * qTotal + c1, p.scale());
                 long a2 = now(cx);
@@ -224,8 +226,9 @@ final class HyperPass {
 
     /**
      * The packed sample keys visible to query block t of call-head c. All m samples of the call-head are packed
-     * once per worker and reused by its following blocks; only a block that owns some of the samples (expected
-     * m·b/n_k of them) gets its own pack without them.
+     * once per worker, in the order of their sorted positions, and reused by its following blocks; so the samples a
+     * block owns (expected m·b/n_k of them) are one run of that pack, and a block that owns some gets a copy of the
+     * pack without that run (from cache, instead of gathering the rows again).
      */
     private static PackedKeyValues sampleKeys(Scratch s, Object pass, int c, int t, int[] idx, int m, int bk,
                                               int[] kRows, int kTotal, int b, int kvh, HyperConfig cfg,
@@ -233,9 +236,12 @@ final class HyperPass {
         if (s.samplePass != pass || s.sampleHead != c) {
             if (s.sampleRows.length < m) {
                 s.sampleRows = new int[m];
+                s.samplePositions = new int[m];
             }
+            System.arraycopy(idx, c * m, s.samplePositions, 0, m);
+            java.util.Arrays.sort(s.samplePositions, 0, m);
             for (int i = 0; i < m; i++) {
-                s.sampleRows[i] = kRows[c * kTotal + idx[c * m + i]];
+                s.sampleRows[i] = kRows[c * kTotal + s.samplePositions[i]];
             }
             if (TOUCH) {
                 RowTouch.touch(p.key(), p.value(), b, kvh, s.sampleRows, 0, m);
@@ -247,19 +253,27 @@ final class HyperPass {
         if (cfg.compat().countOwnBlock()) {
             return s.allSamples;
         }
-        int kept = 0;
-        for (int i = 0; i < m; i++) {
-            int pos = idx[c * m + i];
-            if (pos / bk != t) {
-                s.sampleRows[kept++] = kRows[c * kTotal + pos];
-            }
-        }
-        if (kept == m) {
+        int own0 = firstAtLeast(s.samplePositions, m, t * bk);
+        int own1 = firstAtLeast(s.samplePositions, m, (t + 1) * bk);
+        if (own0 == own1) {
             return s.allSamples;
         }
-        s.sampleKeys.pack(p.key(), p.value(), b, kvh, s.sampleRows, 0, kept);
-        s.samplePass = null;                       // sampleRows now holds the subset: repack the full set next time
+        s.sampleKeys.packExcept(s.allSamples, own0, own1);
         return s.sampleKeys;
+    }
+
+    /** The first index i in {@code [0, n)} with {@code sorted[i] >= value}, or n. */
+    private static int firstAtLeast(int[] sorted, int n, int value) {
+        int lo = 0, hi = n;
+        while (lo < hi) {
+            int mid = (lo + hi) >>> 1;
+            if (sorted[mid] < value) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        return lo;
     }
 
     /**
