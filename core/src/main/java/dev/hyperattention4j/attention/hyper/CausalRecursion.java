@@ -67,38 +67,60 @@ final class CausalRecursion {
         }
     }
 
-    /** Exact causal attention of every leaf segment's real rows (zero rows come last, so no real row sees them). */
+    /**
+     * Exact causal attention of every leaf segment's real rows (zero rows come last, so no real row sees them), on
+     * the same parallel machinery as {@link dev.hyperattention4j.attention.FlashAttention}: per KV head, the keys of
+     * all leaves are packed in parallel, segment s at a tile-aligned offset, then one job runs every (query head of
+     * the group, segment, query tile) unit, largest tiles first.
+     */
     private static void leaves(HyperPass.Context cx, int[] start, int[] real, HyperPass.Scratch[] scratch) {
         AttentionProblem p = cx.problem();
-        int d = p.headDim(), group = p.groupSize();
-        PackedKeyValues kv = new PackedKeyValues();
+        int d = p.headDim(), group = p.groupSize(), segs = start.length;
+        int leafLength = 0;
+        for (int n : real) {
+            leafLength = Math.max(leafLength, n);
+        }
+        final int keyTile = PackedKeyValues.KEY_TILE, stride = (leafLength + keyTile - 1) / keyTile * keyTile;
+        final int rowTile = FlashKernel.ROW_TILE;
+        final int tiles = (leafLength + rowTile - 1) / rowTile;
+        int[] rows = new int[Math.multiplyExact(segs, stride)];   // packed key -> original row
+        for (int s = 0; s < segs; s++) {
+            for (int i = 0; i < stride; i++) {                    // padding: any valid row, masked anyway
+                rows[s * stride + i] = real[s] > 0 ? start[s] + Math.min(i, real[s] - 1) : 0;
+            }
+        }
+        PackedKeyValues kv = HyperPass.scratch(scratch, 0, d).leafKeys;
         for (int b = 0; b < p.batch(); b++) {
             for (int kvh = 0; kvh < p.kvHeads(); kvh++) {
-                for (int s = 0; s < start.length; s++) {
-                    int n = real[s], from = start[s];
-                    if (n == 0) {
-                        continue;
-                    }
+                final int bb = b, hk = kvh;
+                kv.prepare(p.key(), p.value(), 0, rows.length);
+                int keyTiles = rows.length / PackedKeyValues.KEY_TILE;
+                cx.pool().run(keyTiles, (worker, unit) -> {
                     long t0 = HyperPass.now(cx);
-                    kv.pack(p.key(), p.value(), b, kvh, null, from, from + n);
+                    int from = unit * PackedKeyValues.KEY_TILE;
+                    kv.packRange(p.key(), p.value(), bb, hk, rows, 0, from, from + PackedKeyValues.KEY_TILE,
+                            HyperPass.scratch(scratch, worker, d).row);
                     HyperPass.profile(cx, Phase.GATHER, t0);
-                    int tiles = (n + HyperPass.QUERY_CHUNK - 1) / HyperPass.QUERY_CHUNK;
-                    final int bb = b, hk = kvh;
-                    cx.pool().run(group * tiles, (worker, unit) -> {
-                        long a = HyperPass.now(cx);
-                        HyperPass.Scratch sc = HyperPass.scratch(scratch, worker, d);
-                        int h = hk * group + unit / tiles;
-                        int q0 = (unit % tiles) * HyperPass.QUERY_CHUNK;
-                        int q1 = Math.min(n, q0 + HyperPass.QUERY_CHUNK);
-                        sc.kernel.packQueries(p.query(), bb, h, null, from + q0, from + q1, p.scale());
-                        sc.kernel.attend(kv, 0, q1, q0, sc.out1, 0, sc.lse1, 0);
-                        for (int i = q0; i < q1; i++) {
-                            p.output().writeRow(bb, h, from + i, sc.out1, (i - q0) * d);
-                            cx.lse()[p.lseIndex(bb, h, from + i)] = sc.lse1[i - q0];
-                        }
-                        HyperPass.profile(cx, Phase.EXACT, a);
-                    });
-                }
+                });
+                cx.pool().run(tiles * group * segs, (worker, unit) -> {
+                    int tile = tiles - 1 - unit / (group * segs);       // largest first: they see the most keys
+                    int s = unit % segs, h = hk * group + (unit / segs) % group;
+                    int n = real[s], q0 = tile * rowTile, q1 = Math.min(n, q0 + rowTile);
+                    if (q0 >= q1) {
+                        return;
+                    }
+                    long a = HyperPass.now(cx);
+                    HyperPass.Scratch sc = HyperPass.scratch(scratch, worker, d);
+                    int from = start[s], base = s * stride;
+                    sc.kernel.packQueries(p.query(), bb, h, null, from + q0, from + q1, p.scale());
+                    // packed key base + j is row j of the segment; query row r (segment row q0 + r) sees j <= q0 + r
+                    sc.kernel.attend(kv, base, base + q1, base + q0, sc.out1, 0, sc.lse1, 0);
+                    for (int i = q0; i < q1; i++) {
+                        p.output().writeRow(bb, h, from + i, sc.out1, (i - q0) * d);
+                        cx.lse()[p.lseIndex(bb, h, from + i)] = sc.lse1[i - q0];
+                    }
+                    HyperPass.profile(cx, Phase.EXACT, a);
+                });
             }
         }
     }

@@ -62,12 +62,14 @@ final class HyperPass {
     record Context(AttentionProblem problem, float[] lse, int[] queryKeys, int[] keyKeys, int keyCount,
                    HyperConfig config, WorkerPool pool, HyperProfile profile) {}
 
-    /** Per-worker scratch: the kernel, two packed key sets and the two parts' rows. */
+    /** Per-worker scratch: the kernel, packed key sets and the two parts' rows. */
     static final class Scratch {
         final FlashKernel kernel;
         final PackedKeyValues blockKeys = new PackedKeyValues();
         final PackedKeyValues sampleKeys = new PackedKeyValues();
         final PackedKeyValues allSamples = new PackedKeyValues();
+        /** The causal leaves' keys of one KV head, shared by all workers (only worker 0's instance is used). */
+        final PackedKeyValues leafKeys = new PackedKeyValues();
         Object samplePass;
         int sampleHead = -1;
         final float[] out1, out2, row;
