@@ -30,8 +30,9 @@ import picocli.CommandLine.Option;
 /**
  * {@code ha4j bench-hyper}: HyperAttention against the project's exact tiled kernel in the same run, on the same
  * inputs and threads. For each (n, d, causal, input) it reports the time of each, the speedup, and the relative
- * Frobenius error of HyperAttention's output against the exact output. Exact runs once when it takes more than
- * two seconds (the 131k points), else the median of {@code --reps}; HyperAttention always runs a warm-up first.
+ * Frobenius error of HyperAttention's output against the exact output. After a warm-up of each, timed runs
+ * alternate the two (medians); exact runs once when it takes more than two seconds (the 131k points).
+ * {@code --cpu-time} times with the threads' CPU time, for a machine shared with other jobs.
  */
 @Command(name = "bench-hyper", mixinStandardHelpOptions = true,
         description = {"HyperAttention vs the exact kernel: time, speedup and error over sequence lengths.",
@@ -240,31 +241,32 @@ public final class BenchHyperCommand implements Callable<Integer> {
         BenchClock.refreshThreads();                        // the pool's workers exist now
         // at least --reps timed runs, more (up to 50) until one second has passed: the median then shrugs off
         // the occasional preemption on a shared machine
-        List<Double> htList = new ArrayList<>();
-        HyperProfile prof = new HyperProfile(cpuTime);
-        long hyperStart = System.nanoTime();
-        for (int i = 0; i < 50 && (i < reps || System.nanoTime() - hyperStart < 1e9); i++) {
-            prof.reset();
-            long t0 = clock.now(threads);
-            hyper.forward(hp, SampleSource.seeded(seed, 0, i), prof);
-            htList.add((clock.now(threads) - t0) / 1e9);
-        }
-        double[] ht = htList.stream().mapToDouble(Double::doubleValue).toArray();
-        double hyperSec = median(ht);
-        double exactSec = Double.NaN, err = Double.NaN, gflops = Double.NaN;
+        AttentionProblem ep = AttentionProblem.of(q, k, v).withCausal(causal);
         if (!noExact) {
-            AttentionProblem ep = AttentionProblem.of(q, k, v).withCausal(causal);
             // warm the exact kernel on a short prefix of the same inputs (the full size can take half a minute)
             int wn = Math.min(n, 4096);
             FloatTensor wq = prefix(q, wn), wk = prefix(k, wn), wv = prefix(v, wn);
             warmUp(() -> exact.forward(AttentionProblem.of(wq, wk, wv).withCausal(causal)), 1.0);
-            List<Double> et = new ArrayList<>();
-            long budget = System.nanoTime();
-            do {
-                long t0 = clock.now(threads);
+        }
+        // timed runs alternate hyper and exact, so that a load change on a shared machine hits both: at least
+        // --reps, more (up to 50) until one second has passed, and exact only once when it takes over 2 s
+        List<Double> htList = new ArrayList<>(), et = new ArrayList<>();
+        HyperProfile prof = new HyperProfile(cpuTime);
+        long start = System.nanoTime();
+        for (int i = 0; i < 50 && (i < reps || System.nanoTime() - start < 1e9); i++) {
+            prof.reset();
+            long t0 = clock.now(threads);
+            hyper.forward(hp, SampleSource.seeded(seed, 0, i), prof);
+            htList.add((clock.now(threads) - t0) / 1e9);
+            if (!noExact && (et.isEmpty() || et.get(0) < 2.0)) {
+                t0 = clock.now(threads);
                 exact.forward(ep);
                 et.add((clock.now(threads) - t0) / 1e9);
-            } while (et.size() < reps && et.get(0) < 2.0 && System.nanoTime() - budget < 10e9);
+            }
+        }
+        double hyperSec = median(htList.stream().mapToDouble(Double::doubleValue).toArray());
+        double exactSec = Double.NaN, err = Double.NaN, gflops = Double.NaN;
+        if (!noExact) {
             exactSec = median(et.stream().mapToDouble(Double::doubleValue).toArray());
             err = relErr(hp.output(), ep.output());
             gflops = ep.flops() / exactSec / 1e9;
