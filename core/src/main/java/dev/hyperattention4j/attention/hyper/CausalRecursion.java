@@ -70,8 +70,9 @@ final class CausalRecursion {
     /**
      * Exact causal attention of every leaf segment's real rows (zero rows come last, so no real row sees them), on
      * the same parallel machinery as {@link dev.hyperattention4j.attention.FlashAttention}: per KV head, the keys of
-     * all leaves are packed in parallel, segment s at a tile-aligned offset, then one job runs every (query head of
-     * the group, segment, query tile) unit, largest tiles first.
+     * all leaves are packed in parallel, segment s at a tile-aligned offset, then one job runs every (segment, query
+     * tile, query head of the group) unit in that order, the largest tiles of a segment first. (Interleaving the
+     * segments instead made every unit read its keys from memory: 20 % slower at n = 131072.)
      */
     private static void leaves(HyperPass.Context cx, int[] start, int[] real, HyperPass.Scratch[] scratch) {
         AttentionProblem p = cx.problem();
@@ -102,9 +103,10 @@ final class CausalRecursion {
                             HyperPass.scratch(scratch, worker, d).row);
                     HyperPass.profile(cx, Phase.GATHER, t0);
                 });
-                cx.pool().run(tiles * group * segs, (worker, unit) -> {
-                    int tile = tiles - 1 - unit / (group * segs);       // largest first: they see the most keys
-                    int s = unit % segs, h = hk * group + (unit / segs) % group;
+                cx.pool().run(segs * tiles * group, (worker, unit) -> {
+                    // segment by segment, so that the threads share its keys in cache; largest tiles first
+                    int s = unit / (tiles * group), rest = unit % (tiles * group);
+                    int tile = tiles - 1 - rest / group, h = hk * group + rest % group;
                     int n = real[s], q0 = tile * rowTile, q1 = Math.min(n, q0 + rowTile);
                     if (q0 >= q1) {
                         return;
