@@ -113,7 +113,7 @@ public final class BenchHyperCommand implements Callable<Integer> {
     public record Row(int n, int d, int heads, boolean causal, String input, double exactSeconds, double hyperSeconds,
                       double speedup, double relError, double exactGflops, Map<String, Double> profileMs,
                       double blockGflopsPerThread, double peakGflopsPerThread, double blockPercentOfPeak,
-                      double checkError) {}
+                      double checkError, double sampleGflopsPerThread) {}
 
     @Override
     public Integer call() throws Exception {
@@ -141,9 +141,10 @@ public final class BenchHyperCommand implements Callable<Integer> {
         }
         HyperConfig cfg = new HyperConfig(block, samples, projections, minSeqLen, seed, 0, HyperConfig.Compat.OFF);
         List<Row> rows = new ArrayList<>();
-        System.err.printf("bench-hyper: %s, %s, %d threads, species %s, b=%d m=%d r=%d minSeqLen=%d%n",
+        System.err.printf("bench-hyper: %s, %s, %d threads, species %s, b=%d m=%d r=%d minSeqLen=%d, %s%n",
                 System.getProperty("java.vm.name") + " " + Runtime.version(), System.getProperty("os.arch"), t,
-                jdk.incubator.vector.FloatVector.SPECIES_PREFERRED, block, samples, projections, minSeqLen);
+                jdk.incubator.vector.FloatVector.SPECIES_PREFERRED, block, samples, projections, minSeqLen,
+                cpuTime ? "times in thread CPU time / threads" : "times in elapsed time");
         try (WorkerPool pool = new WorkerPool(t)) {
             FlashAttention exact = new FlashAttention(pool);
             HyperAttention hyper = new HyperAttention(cfg, pool);
@@ -170,9 +171,10 @@ public final class BenchHyperCommand implements Callable<Integer> {
                                             ? ", thread CPU time" : "") + "): " + breakdown(row.profileMs())
                                             + String.format(Locale.ROOT, "\n    block part %.0f GFLOP/s per thread = "
                                                     + "%.0f%% of the measured 1-thread FMA peak (%.0f GFLOP/s; "
-                                                    + "4·rows·keys·d of the block calls only)",
+                                                    + "4·rows·keys·d of the block calls only); sample part %.0f%%",
                                             row.blockGflopsPerThread(), row.blockPercentOfPeak(),
-                                            row.peakGflopsPerThread()));
+                                            row.peakGflopsPerThread(),
+                                            100 * row.sampleGflopsPerThread() / row.peakGflopsPerThread()));
                                 }
                             }
                         }
@@ -184,6 +186,7 @@ public final class BenchHyperCommand implements Callable<Integer> {
             Map<String, Object> doc = new LinkedHashMap<>();
             doc.put("jvm", System.getProperty("java.vm.name") + " " + Runtime.version());
             doc.put("threads", t);
+            doc.put("clock", cpuTime ? "thread CPU time / threads (--cpu-time)" : "elapsed (wall) time");
             doc.put("species", jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.toString());
             doc.put("config", cfg);
             doc.put("rows", rows);
@@ -279,11 +282,13 @@ public final class BenchHyperCommand implements Callable<Integer> {
         // (about 4·n·b·d per head and causal level; padding and exact fallbacks are not block work)
         double blockGf = prof.nanos(HyperProfile.Phase.BLOCKS) > 0
                 ? (double) prof.flops(HyperProfile.Phase.BLOCKS) / prof.nanos(HyperProfile.Phase.BLOCKS) : Double.NaN;
+        double sampleGf = prof.nanos(HyperProfile.Phase.SAMPLES) > 0
+                ? (double) prof.flops(HyperProfile.Phase.SAMPLES) / prof.nanos(HyperProfile.Phase.SAMPLES) : Double.NaN;
         double peak = peakGflops(clock);
         double check = this.check > 0 ? dev.hyperattention4j.attention.hyper.SpotCheck.measure(hp, this.check, seed)
                 .relError() : Double.NaN;
         return new Row(n, d, q.heads(), causal, input, exactSec, hyperSec, exactSec / hyperSec, err, gflops, ms,
-                blockGf, peak, 100 * blockGf / peak, check);
+                blockGf, peak, 100 * blockGf / peak, check, sampleGf);
     }
 
     /** The FP32 FMA peak of one thread, measured in this JVM on {@code clock} (best of 5 runs of about 0.1 s). */
