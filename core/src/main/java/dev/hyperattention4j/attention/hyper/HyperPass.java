@@ -68,8 +68,6 @@ final class HyperPass {
         final PackedKeyValues blockKeys = new PackedKeyValues();
         final PackedKeyValues sampleKeys = new PackedKeyValues();
         final PackedKeyValues allSamples = new PackedKeyValues();
-        /** The causal leaves' keys of one KV head, shared by all workers (only worker 0's instance is used). */
-        final PackedKeyValues leafKeys = new PackedKeyValues();
         Object samplePass;
         int sampleHead = -1;
         final float[] out1, out2, row;
