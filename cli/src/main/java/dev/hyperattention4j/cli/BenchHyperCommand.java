@@ -8,6 +8,7 @@ import dev.hyperattention4j.attention.hyper.HyperAttention;
 import dev.hyperattention4j.attention.hyper.HyperConfig;
 import dev.hyperattention4j.attention.hyper.HyperProfile;
 import dev.hyperattention4j.attention.hyper.SampleSource;
+import dev.hyperattention4j.cli.bench.BenchClock;
 import dev.hyperattention4j.runtime.WorkerPool;
 import dev.hyperattention4j.tensor.FloatTensor;
 import java.nio.charset.StandardCharsets;
@@ -30,8 +31,9 @@ import picocli.CommandLine.Option;
 /**
  * {@code ha4j bench-hyper}: HyperAttention against the project's exact tiled kernel in the same run, on the same
  * inputs and threads. For each (n, d, causal, input) it reports the time of each, the speedup, and the relative
- * Frobenius error of HyperAttention's output against the exact output. Exact runs once when it takes more than
- * two seconds (the 131k points), else the median of {@code --reps}; HyperAttention always runs a warm-up first.
+ * Frobenius error of HyperAttention's output against the exact output. After a warm-up of each, timed runs
+ * alternate the two (medians); exact runs once when it takes more than two seconds (the 131k points).
+ * {@code --cpu-time} times with the threads' CPU time, for a machine shared with other jobs.
  */
 @Command(name = "bench-hyper", mixinStandardHelpOptions = true,
         description = {"HyperAttention vs the exact kernel: time, speedup and error over sequence lengths.",
@@ -71,6 +73,11 @@ public final class BenchHyperCommand implements Callable<Integer> {
             + "merge, exact, and the count of rows recomputed exactly because their estimate was degenerate")
     boolean profile;
 
+    @Option(names = "--cpu-time", description = "time with the threads' CPU time (divided by the thread count) "
+            + "instead of elapsed time, for a machine shared with other jobs; --profile then uses each thread's "
+            + "CPU time too")
+    boolean cpuTime;
+
     @Option(names = "--check", paramLabel = "k", defaultValue = "0", description = "recompute k random output rows "
             + "exactly and report HyperAttention's measured error (0 = off; useful with --no-exact)")
     int check;
@@ -98,7 +105,7 @@ public final class BenchHyperCommand implements Callable<Integer> {
     public record Row(int n, int d, int heads, boolean causal, String input, double exactSeconds, double hyperSeconds,
                       double speedup, double relError, double exactGflops, Map<String, Double> profileMs,
                       double blockGflopsPerThread, double peakGflopsPerThread, double blockPercentOfPeak,
-                      double checkError, long fallbackRows) {}
+                      double checkError, double sampleGflopsPerThread, long fallbackRows) {}
 
     @Override
     public Integer call() throws Exception {
@@ -122,9 +129,10 @@ public final class BenchHyperCommand implements Callable<Integer> {
         HyperConfig cfg = new HyperConfig(block, samples, projections, minSeqLen, sweep.seed, 0,
                 HyperConfig.Compat.OFF);
         List<Row> rows = new ArrayList<>();
-        System.err.printf("bench-hyper: %s, %s, %d threads, species %s, b=%d m=%d r=%d minSeqLen=%d%n",
+        System.err.printf("bench-hyper: %s, %s, %d threads, species %s, b=%d m=%d r=%d minSeqLen=%d, %s%n",
                 System.getProperty("java.vm.name") + " " + Runtime.version(), System.getProperty("os.arch"), t,
-                jdk.incubator.vector.FloatVector.SPECIES_PREFERRED, block, samples, projections, minSeqLen);
+                jdk.incubator.vector.FloatVector.SPECIES_PREFERRED, block, samples, projections, minSeqLen,
+                cpuTime ? "times in thread CPU time / threads" : "times in elapsed time");
         try (WorkerPool pool = new WorkerPool(t)) {
             FlashAttention exact = new FlashAttention(pool);
             HyperAttention hyper = new HyperAttention(cfg, pool);
@@ -147,13 +155,15 @@ public final class BenchHyperCommand implements Callable<Integer> {
                                             + "%.4f", check, row.checkError()));
                                 }
                                 if (profile) {
-                                    System.out.println("    profile (ms, summed over threads): " + row.profileMs()
-                                            + String.format(Locale.ROOT, "; block part %.0f GFLOP/s per thread = "
-                                                    + "%.0f%% of the measured 1-thread FMA peak (%.0f GFLOP/s)",
+                                    System.out.println("    profile (ms, summed over threads" + (cpuTime
+                                            ? ", thread CPU time" : "") + "): " + breakdown(row.profileMs())
+                                            + String.format(Locale.ROOT, "\n    block part %.0f GFLOP/s per thread = "
+                                                    + "%.0f%% of the measured 1-thread FMA peak (%.0f GFLOP/s; "
+                                                    + "4·rows·keys·d of the block calls only); sample part %.0f%%",
                                             row.blockGflopsPerThread(), row.blockPercentOfPeak(),
-                                            row.peakGflopsPerThread())
-                                            + "; rows recomputed exactly (degenerate estimate): "
-                                            + row.fallbackRows());
+                                            row.peakGflopsPerThread(),
+                                            100 * row.sampleGflopsPerThread() / row.peakGflopsPerThread())
+                                            + "\n    rows recomputed exactly (degenerate estimate): " + row.fallbackRows());
                                 }
                             }
                         }
@@ -165,6 +175,7 @@ public final class BenchHyperCommand implements Callable<Integer> {
             Map<String, Object> doc = new LinkedHashMap<>();
             doc.put("jvm", System.getProperty("java.vm.name") + " " + Runtime.version());
             doc.put("threads", t);
+            doc.put("clock", cpuTime ? "thread CPU time / threads (--cpu-time)" : "elapsed (wall) time");
             doc.put("species", jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.toString());
             doc.put("config", cfg);
             doc.put("rows", rows);
@@ -187,6 +198,9 @@ public final class BenchHyperCommand implements Callable<Integer> {
                 "" + projections, "--min-seq-len", "" + minSeqLen, "--seed", "" + sweep.seed, "--check", "" + check));
         if (noExact) {
             cmd.add("--no-exact");
+        }
+        if (cpuTime) {
+            cmd.add("--cpu-time");
         }
         Process process = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
         String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -215,33 +229,36 @@ public final class BenchHyperCommand implements Callable<Integer> {
         int n = q.length(), d = q.dim();
         AttentionProblem hp = AttentionProblem.of(q, k, v).withCausal(causal);
         warmUp(() -> hyper.forward(hp), 1.5);               // JIT warm-up on the same shape
+        BenchClock clock = cpuTime ? BenchClock.CPU : BenchClock.WALL;
+        BenchClock.refreshThreads();                        // the pool's workers exist now
         // at least --reps timed runs, more (up to 50) until one second has passed: the median then shrugs off
         // the occasional preemption on a shared machine
-        List<Double> htList = new ArrayList<>();
-        HyperProfile prof = new HyperProfile();
-        long hyperStart = System.nanoTime();
-        for (int i = 0; i < 50 && (i < reps || System.nanoTime() - hyperStart < 1e9); i++) {
-            prof.reset();
-            long t0 = System.nanoTime();
-            hyper.forward(hp, SampleSource.seeded(sweep.seed, 0, i), prof);
-            htList.add((System.nanoTime() - t0) / 1e9);
-        }
-        double[] ht = htList.stream().mapToDouble(Double::doubleValue).toArray();
-        double hyperSec = median(ht);
-        double exactSec = Double.NaN, err = Double.NaN, gflops = Double.NaN;
+        AttentionProblem ep = AttentionProblem.of(q, k, v).withCausal(causal);
         if (!noExact) {
-            AttentionProblem ep = AttentionProblem.of(q, k, v).withCausal(causal);
             // warm the exact kernel on a short prefix of the same inputs (the full size can take half a minute)
             int wn = Math.min(n, 4096);
             FloatTensor wq = prefix(q, wn), wk = prefix(k, wn), wv = prefix(v, wn);
             warmUp(() -> exact.forward(AttentionProblem.of(wq, wk, wv).withCausal(causal)), 1.0);
-            List<Double> et = new ArrayList<>();
-            long budget = System.nanoTime();
-            do {
-                long t0 = System.nanoTime();
+        }
+        // timed runs alternate hyper and exact, so that a load change on a shared machine hits both: at least
+        // --reps, more (up to 50) until one second has passed, and exact only once when it takes over 2 s
+        List<Double> htList = new ArrayList<>(), et = new ArrayList<>();
+        HyperProfile prof = new HyperProfile(cpuTime);
+        long start = System.nanoTime();
+        for (int i = 0; i < 50 && (i < reps || System.nanoTime() - start < 1e9); i++) {
+            prof.reset();
+            long t0 = clock.now(threads);
+            hyper.forward(hp, SampleSource.seeded(sweep.seed, 0, i), prof);
+            htList.add((clock.now(threads) - t0) / 1e9);
+            if (!noExact && (et.isEmpty() || et.get(0) < 2.0)) {
+                t0 = clock.now(threads);
                 exact.forward(ep);
-                et.add((System.nanoTime() - t0) / 1e9);
-            } while (et.size() < reps && et.get(0) < 2.0 && System.nanoTime() - budget < 10e9);
+                et.add((clock.now(threads) - t0) / 1e9);
+            }
+        }
+        double hyperSec = median(htList.stream().mapToDouble(Double::doubleValue).toArray());
+        double exactSec = Double.NaN, err = Double.NaN, gflops = Double.NaN;
+        if (!noExact) {
             exactSec = median(et.stream().mapToDouble(Double::doubleValue).toArray());
             err = relErr(hp.output(), ep.output());
             gflops = ep.flops() / exactSec / 1e9;
@@ -250,27 +267,28 @@ public final class BenchHyperCommand implements Callable<Integer> {
         for (HyperProfile.Phase phase : HyperProfile.Phase.values()) {
             ms.put(phase.name().toLowerCase(Locale.ROOT), Math.round(prof.nanos(phase) / 1e4) / 100.0);
         }
-        // block-diagonal flops of the last repetition: 4·nq·b·d per head and call (all causal levels included)
-        double blockFlops = blockFlops(n, d, causal) * q.heads();
+        // block-diagonal flops of the last repetition, as counted by the profile: 4·rows·keys·d per kernel call
+        // (about 4·n·b·d per head and causal level; padding and exact fallbacks are not block work)
         double blockGf = prof.nanos(HyperProfile.Phase.BLOCKS) > 0
-                ? blockFlops / prof.nanos(HyperProfile.Phase.BLOCKS) : Double.NaN;
-        double peak = peakGflops();
-        double check = this.check > 0
-                ? dev.hyperattention4j.attention.hyper.SpotCheck.measure(hp, this.check, sweep.seed).relError()
-                : Double.NaN;
+                ? (double) prof.flops(HyperProfile.Phase.BLOCKS) / prof.nanos(HyperProfile.Phase.BLOCKS) : Double.NaN;
+        double sampleGf = prof.nanos(HyperProfile.Phase.SAMPLES) > 0
+                ? (double) prof.flops(HyperProfile.Phase.SAMPLES) / prof.nanos(HyperProfile.Phase.SAMPLES) : Double.NaN;
+        double peak = peakGflops(clock);
+        double check = this.check > 0 ? dev.hyperattention4j.attention.hyper.SpotCheck.measure(hp, this.check, sweep.seed)
+                .relError() : Double.NaN;
         return new Row(n, d, q.heads(), causal, input, exactSec, hyperSec, exactSec / hyperSec, err, gflops, ms,
-                blockGf, peak, 100 * blockGf / peak, check, prof.fallbackRows());
+                blockGf, peak, 100 * blockGf / peak, check, sampleGf, prof.fallbackRows());
     }
 
-    /** The FP32 FMA peak of one thread, measured in this JVM (best of 5 runs of about 0.1 s). */
-    static double peakGflops() {
+    /** The FP32 FMA peak of one thread, measured in this JVM on {@code clock} (best of 5 runs of about 0.1 s). */
+    static double peakGflops(BenchClock clock) {
         double best = 0;
         long iterations = 2_000_000;
         float sink = 0;
         for (int i = 0; i < 8; i++) {
-            long t0 = System.nanoTime();
+            long t0 = clock.now(1);
             sink += dev.hyperattention4j.kernel.FmaPeakProbe.spin(iterations, 0.5f + i);
-            long dt = System.nanoTime() - t0;
+            long dt = Math.max(1, clock.now(1) - t0);
             if (i >= 3) {
                 best = Math.max(best, iterations * (double) dev.hyperattention4j.kernel.FmaPeakProbe.FLOPS_PER_ITERATION
                         / dt);
@@ -279,19 +297,17 @@ public final class BenchHyperCommand implements Callable<Integer> {
         return sink == 12345f ? -best : best;
     }
 
-    private double blockFlops(int n, int d, boolean causal) {
-        if (!causal) {
-            return n < minSeqLen ? 0 : 4.0 * n * Math.min(block, n) * d;
-        }
-        double flops = 0;
-        int segs = 1;
-        for (int t = n; t > minSeqLen; t = (t + 1) / 2, segs *= 2) {
-            int half = (t + 1) / 2;
-            if (half >= minSeqLen) {
-                flops += segs * 4.0 * half * Math.min(block, half) * d;
+    /** "phase ms (share%)" for every phase with time. */
+    private static String breakdown(Map<String, Double> ms) {
+        double total = ms.values().stream().mapToDouble(Double::doubleValue).sum();
+        StringBuilder sb = new StringBuilder();
+        ms.forEach((phase, t) -> {
+            if (t > 0) {
+                sb.append(String.format(Locale.ROOT, "%s%s %.1f (%.0f%%)", sb.isEmpty() ? "" : ", ", phase, t,
+                        100 * t / total));
             }
-        }
-        return flops;
+        });
+        return sb.toString();
     }
 
     private static FloatTensor prefix(FloatTensor x, int n) {

@@ -93,6 +93,55 @@ public final class PackedKeyValues {
         }
     }
 
+    /**
+     * Packs the keys of {@code src} except {@code [skipFrom, skipTo)}, in order: packed key i is src key i below
+     * skipFrom and src key {@code i + (skipTo - skipFrom)} from there. A copy between packed buffers that are
+     * usually in cache, where re-gathering the rows from their tensors would wait for memory (HyperAttention drops a
+     * query block's own samples this way).
+     */
+    public void packExcept(PackedKeyValues src, int skipFrom, int skipTo) {
+        if (src == this) {
+            throw new IllegalArgumentException("packExcept needs a different source");
+        }
+        if (skipFrom < 0 || skipTo < skipFrom || skipTo > src.length) {
+            throw new IllegalArgumentException("skipped range [" + skipFrom + ", " + skipTo + ") is outside the "
+                    + src.length + " packed keys");
+        }
+        final int d = src.dim, dp = src.valueStride, n = src.length - (skipTo - skipFrom);
+        ensure(FlashKernel.roundUp(n, KEY_TILE), d, dp);
+        this.length = n;
+        this.dim = d;
+        this.valueStride = dp;
+        copyKeys(src, 0, 0, skipFrom);
+        copyKeys(src, skipTo, skipFrom, n - skipFrom);
+        System.arraycopy(src.values, 0, values, 0, skipFrom * dp);
+        System.arraycopy(src.values, skipTo * dp, values, skipFrom * dp, (n - skipFrom) * dp);
+        int padded = FlashKernel.roundUp(n, KEY_TILE);
+        for (int i = n; i < padded; i++) {
+            int base = (i / KEY_TILE) * d * KEY_TILE + (i % KEY_TILE);
+            for (int c = 0; c < d; c++) {
+                keysT[base + c * KEY_TILE] = 0f;
+            }
+        }
+        Arrays.fill(values, n * dp, padded * dp, 0f);
+    }
+
+    /** Copies {@code count} transposed keys from src key {@code from} to key {@code to}, in runs within one tile. */
+    private void copyKeys(PackedKeyValues src, int from, int to, int count) {
+        final int d = dim;
+        while (count > 0) {
+            int run = Math.min(count, Math.min(KEY_TILE - from % KEY_TILE, KEY_TILE - to % KEY_TILE));
+            int s = (from / KEY_TILE) * d * KEY_TILE + from % KEY_TILE;
+            int t = (to / KEY_TILE) * d * KEY_TILE + to % KEY_TILE;
+            for (int c = 0; c < d; c++) {
+                System.arraycopy(src.keysT, s + c * KEY_TILE, keysT, t + c * KEY_TILE, run);
+            }
+            from += run;
+            to += run;
+            count -= run;
+        }
+    }
+
     private void ensure(int padded, int d, int dp) {
         if (keysT.length < padded * d) {
             keysT = new float[padded * d];

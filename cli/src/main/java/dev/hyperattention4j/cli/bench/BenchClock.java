@@ -8,7 +8,7 @@ import java.lang.management.ManagementFactory;
  * machine shared with other jobs it measures what the threads did when they ran, so ratios stay meaningful; it does
  * not count time a thread spends idle waiting for others (load imbalance), so it flatters multi-threaded runs.
  */
-enum BenchClock {
+public enum BenchClock {
     WALL,
     CPU;
 
@@ -16,7 +16,7 @@ enum BenchClock {
             (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
 
     /** A reading in nanoseconds for a job on {@code threads} threads. */
-    long now(int threads) {
+    public long now(int threads) {
         if (this == WALL) {
             return System.nanoTime();
         }
@@ -35,7 +35,7 @@ enum BenchClock {
     }
 
     /** Looks the pool workers up again: pools start their threads lazily, on their first job. */
-    static synchronized void refreshThreads() {
+    public static synchronized void refreshThreads() {
         long self = Thread.currentThread().threadId();
         long[] workers = Thread.getAllStackTraces().keySet().stream()
                 .filter(t -> t.getName().startsWith("ha4j-worker")).mapToLong(Thread::threadId).toArray();

@@ -146,10 +146,10 @@ public final class HyperAttention implements Attention {
             throw new IllegalArgumentException("samples must not be null; use SampleSource.seeded(...)");
         }
         if (isExact(p)) {
-            long t0 = System.nanoTime();
+            long t0 = profile != null ? profile.now() : 0;
             exact.forward(p);
             if (profile != null) {
-                profile.add(Phase.EXACT, System.nanoTime() - t0);
+                profile.add(Phase.EXACT, profile.now() - t0);   // the calling thread's share only on a CPU clock
             }
             samples.finish();
             return ExactFallback.NONE;
@@ -160,18 +160,14 @@ public final class HyperAttention implements Attention {
                 : new float[Math.toIntExact((long) batch * p.queryHeads() * nq)];
         SortLsh lsh = lsh(p.headDim());
         int[] qKeys, kKeys;
-        long t0 = System.nanoTime();
         if (sortKeys != null) {
             qKeys = checkKeys(sortKeys.query(), (long) batch * p.queryHeads() * nq, lsh.keyCount(), "query");
             kKeys = checkKeys(sortKeys.key(), (long) batch * p.kvHeads() * nk, lsh.keyCount(), "key");
         } else {
             qKeys = new int[Math.toIntExact((long) batch * p.queryHeads() * nq)];
             kKeys = new int[Math.toIntExact((long) batch * p.kvHeads() * nk)];
-            hash(lsh, p.query(), qKeys);
-            hash(lsh, p.key(), kKeys);
-        }
-        if (profile != null) {
-            profile.add(Phase.HASH, System.nanoTime() - t0);
+            hash(lsh, p.query(), qKeys, profile);
+            hash(lsh, p.key(), kKeys, profile);
         }
         HyperPass.Context cx = new HyperPass.Context(p, lse, qKeys, kKeys, lsh.keyCount(), config, pool, profile);
         HyperPass.Scratch[] scratch = idleScratch.poll();
@@ -226,12 +222,16 @@ public final class HyperAttention implements Attention {
         }
     }
 
-    private void hash(SortLsh lsh, dev.hyperattention4j.tensor.FloatTensor x, int[] keys) {
+    private void hash(SortLsh lsh, dev.hyperattention4j.tensor.FloatTensor x, int[] keys, HyperProfile profile) {
         int n = x.length(), heads = x.heads();
         int chunks = (n + HASH_CHUNK - 1) / HASH_CHUNK;
         pool.run(x.batch() * heads * chunks, (worker, unit) -> {
+            long t0 = profile != null ? profile.now() : 0;
             int bh = unit / chunks, from = (unit % chunks) * HASH_CHUNK, to = Math.min(n, from + HASH_CHUNK);
             lsh.hashRows(x, bh / heads, bh % heads, from, to, keys, bh * n + from, new float[x.dim()]);
+            if (profile != null) {
+                profile.add(Phase.HASH, profile.now() - t0);
+            }
         });
     }
 

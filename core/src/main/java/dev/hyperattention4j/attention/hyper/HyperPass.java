@@ -62,7 +62,7 @@ final class HyperPass {
     record Context(AttentionProblem problem, float[] lse, int[] queryKeys, int[] keyKeys, int keyCount,
                    HyperConfig config, WorkerPool pool, HyperProfile profile) {}
 
-    /** Per-worker scratch: the kernel, two packed key sets and the two parts' rows. */
+    /** Per-worker scratch: the kernel, packed key sets and the two parts' rows. */
     static final class Scratch {
         final FlashKernel kernel;
         final PackedKeyValues blockKeys = new PackedKeyValues();
@@ -74,6 +74,7 @@ final class HyperPass {
         final float[] lse1 = new float[QUERY_CHUNK], lse2 = new float[QUERY_CHUNK];
         final float[] c1 = new float[QUERY_CHUNK], c2 = new float[QUERY_CHUNK];
         int[] sampleRows = new int[0];
+        int[] samplePositions = new int[0];
         final SegmentSorter sorter = new SegmentSorter();
 
         Scratch(int d) {
@@ -109,12 +110,12 @@ final class HyperPass {
         boolean residual = !exact && m > 0 && qTotal > bq && kTotal > bk;
 
         // (1) sorted order of every call-head: qRows/kRows = original row to gather, qLocal = row within the segment
-        long t0 = System.nanoTime();
         int[] qRows = new int[Math.multiplyExact(batch * heads, qTotal)];
         int[] qLocal = new int[qRows.length];
         int[] kRows = new int[Math.multiplyExact(batch * heads, kTotal)];
         int nq = p.queryLength(), nk = p.keyLength(), hq = p.queryHeads(), hkv = p.kvHeads(), group = p.groupSize();
         cx.pool().run(batch * heads, (worker, c) -> {
+            long t0 = now(cx);
             Scratch s = scratch(scratch, worker, p.headDim());
             int b = c / heads, j = c % heads, h = g.queryHead()[j];
             int keyCount = exact ? 1 : cx.keyCount();   // exact: every row under key 0 keeps the original order
@@ -122,8 +123,8 @@ final class HyperPass {
                     keyCount, qRows, qLocal, c * qTotal);
             sortSegment(s, exact ? null : cx.keyKeys(), (b * hkv + h / group) * nk, g.kStart()[j], g.kReal()[j],
                     kTotal, keyCount, kRows, null, c * kTotal);
+            profile(cx, Phase.SORT, t0);
         });
-        profile(cx, Phase.SORT, t0);
 
         // (2) one draw for the whole call, before forking, so the thread count cannot change it
         int[] idx = residual ? samples.draw(batch, heads, m, kTotal) : null;
@@ -132,6 +133,7 @@ final class HyperPass {
         // (3) blocks
         int units = batch * heads * blocks;
         Object pass = new Object();                 // identifies this pass in the per-worker sample cache
+        Phase blockPhase = exact ? Phase.EXACT : Phase.BLOCKS;   // an exact pass is no block-diagonal work
         int padKeys = cfg.compat().padKeys() && !exact ? blocks * bk - kTotal : 0;
         cx.pool().run(units, (worker, unit) -> {
             Scratch s = scratch(scratch, worker, p.headDim());
@@ -141,7 +143,7 @@ final class HyperPass {
             if (p0 >= p1) {
                 return;
             }
-            long a = System.nanoTime();
+            long a = now(cx);
             int k0 = t * bk, k1 = Math.min(kTotal, k0 + bk);
             if (TOUCH) {
                 RowTouch.touch(p.key(), p.value(), b, kvh, kRows, c * kTotal + k0, c * kTotal + k1);
@@ -156,21 +158,24 @@ final class HyperPass {
             int d = p.headDim();
             for (int c0 = p0; c0 < p1; c0 += QUERY_CHUNK) {
                 int c1 = Math.min(p1, c0 + QUERY_CHUNK), rows = c1 - c0;
-                a = System.nanoTime();
+                a = now(cx);
                 if (TOUCH) {
-                    RowTouch.touch(p.query(), null, b, h, qRows, c * qTotal + c0, c * qTotal + c1);
+                    // the output rows too: they are written (and in the causal recursion read) after the kernel
+                    RowTouch.touch(p.query(), p.output(), b, h, qRows, c * qTotal + c0, c * qTotal + c1);
                 }
                 s.kernel.packQueries(p.query(), b, h, qRows, c * qTotal + c0, c * qTotal + c1, p.scale());
-                long a2 = System.nanoTime();
+                long a2 = now(cx);
                 profile(cx, Phase.GATHER, a, a2);
                 s.kernel.attend(s.blockKeys, 0, k1 - k0, FlashKernel.NO_MASK, s.out1, 0, s.lse1, 0);
-                long a3 = System.nanoTime();
-                profile(cx, Phase.BLOCKS, a2, a3);
+                long a3 = now(cx);
+                profile(cx, blockPhase, a2, a3);
+                flops(cx, blockPhase, rows, k1 - k0, d);
                 a = a3;
                 if (sampleKeys != null && sampleKeys.length() > 0) {
                     s.kernel.attend(sampleKeys, 0, sampleKeys.length(), FlashKernel.NO_MASK, s.out2, 0, s.lse2, 0);
-                    a = System.nanoTime();
+                    a = now(cx);
                     profile(cx, Phase.SAMPLES, a3, a);
+                    flops(cx, Phase.SAMPLES, rows, sampleKeys.length(), d);
                 }
                 boolean merge2 = sampleKeys != null && sampleKeys.length() > 0;
                 boolean compat = cfg.compat().epsMerge();
@@ -221,8 +226,9 @@ final class HyperPass {
 
     /**
      * The packed sample keys visible to query block t of call-head c. All m samples of the call-head are packed
-     * once per worker and reused by its following blocks; only a block that owns some of the samples (expected
-     * m·b/n_k of them) gets its own pack without them.
+     * once per worker, in the order of their sorted positions, and reused by its following blocks; so the samples a
+     * block owns (expected m·b/n_k of them) are one run of that pack, and a block that owns some gets a copy of the
+     * pack without that run (from cache, instead of gathering the rows again).
      */
     private static PackedKeyValues sampleKeys(Scratch s, Object pass, int c, int t, int[] idx, int m, int bk,
                                               int[] kRows, int kTotal, int b, int kvh, HyperConfig cfg,
@@ -230,9 +236,12 @@ final class HyperPass {
         if (s.samplePass != pass || s.sampleHead != c) {
             if (s.sampleRows.length < m) {
                 s.sampleRows = new int[m];
+                s.samplePositions = new int[m];
             }
+            System.arraycopy(idx, c * m, s.samplePositions, 0, m);
+            java.util.Arrays.sort(s.samplePositions, 0, m);
             for (int i = 0; i < m; i++) {
-                s.sampleRows[i] = kRows[c * kTotal + idx[c * m + i]];
+                s.sampleRows[i] = kRows[c * kTotal + s.samplePositions[i]];
             }
             if (TOUCH) {
                 RowTouch.touch(p.key(), p.value(), b, kvh, s.sampleRows, 0, m);
@@ -244,19 +253,27 @@ final class HyperPass {
         if (cfg.compat().countOwnBlock()) {
             return s.allSamples;
         }
-        int kept = 0;
-        for (int i = 0; i < m; i++) {
-            int pos = idx[c * m + i];
-            if (pos / bk != t) {
-                s.sampleRows[kept++] = kRows[c * kTotal + pos];
-            }
-        }
-        if (kept == m) {
+        int own0 = firstAtLeast(s.samplePositions, m, t * bk);
+        int own1 = firstAtLeast(s.samplePositions, m, (t + 1) * bk);
+        if (own0 == own1) {
             return s.allSamples;
         }
-        s.sampleKeys.pack(p.key(), p.value(), b, kvh, s.sampleRows, 0, kept);
-        s.samplePass = null;                       // sampleRows now holds the subset: repack the full set next time
+        s.sampleKeys.packExcept(s.allSamples, own0, own1);
         return s.sampleKeys;
+    }
+
+    /** The first index i in {@code [0, n)} with {@code sorted[i] >= value}, or n. */
+    private static int firstAtLeast(int[] sorted, int n, int value) {
+        int lo = 0, hi = n;
+        while (lo < hi) {
+            int mid = (lo + hi) >>> 1;
+            if (sorted[mid] < value) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        return lo;
     }
 
     /**
@@ -291,9 +308,21 @@ final class HyperPass {
         return s;
     }
 
+    /** A reading of the profile's clock, or 0 without a profile. */
+    static long now(Context cx) {
+        return cx.profile() != null ? cx.profile().now() : 0;
+    }
+
     static void profile(Context cx, Phase phase, long start) {
         if (cx.profile() != null) {
-            cx.profile().add(phase, System.nanoTime() - start);
+            cx.profile().add(phase, cx.profile().now() - start);
+        }
+    }
+
+    /** Counts the 4·rows·keys·d flops of one exact kernel call. */
+    static void flops(Context cx, Phase phase, int rows, int keys, int d) {
+        if (cx.profile() != null) {
+            cx.profile().addFlops(phase, 4L * rows * keys * d);
         }
     }
 

@@ -5,7 +5,12 @@ import java.util.concurrent.atomic.AtomicLongArray;
 /**
  * Optional time breakdown of HyperAttention calls, summed over worker threads (so on T threads the phases add up
  * to about T times the wall time). Pass one to {@link HyperAttention#forward(dev.hyperattention4j.attention.AttentionProblem,
- * SampleSource, HyperProfile)}; timing costs two {@code nanoTime} calls per phase of a 128-row query chunk.
+ * SampleSource, HyperProfile)}; timing costs two clock readings per phase of a query chunk.
+ *
+ * <p>The clock is elapsed time, or with {@code threadCpuTime} each thread's own CPU time, which on a machine shared
+ * with other jobs leaves out the time a thread waited for a core (a reading then costs a system call, under 1 µs,
+ * against tens of µs for a block). It also counts the flops of the exact pieces it times (4·rows·keys·d each), so
+ * that a phase's rate comes from the work actually done, padding and masked keys excluded.
  */
 public final class HyperProfile {
     /** The phases of a call. */
@@ -26,8 +31,28 @@ public final class HyperProfile {
         EXACT
     }
 
+    private static final java.lang.management.ThreadMXBean MX =
+            java.lang.management.ManagementFactory.getThreadMXBean();
+
     private final AtomicLongArray nanos = new AtomicLongArray(Phase.values().length);
     private final java.util.concurrent.atomic.AtomicLong fallbackRows = new java.util.concurrent.atomic.AtomicLong();
+    private final AtomicLongArray flops = new AtomicLongArray(Phase.values().length);
+    private final boolean threadCpuTime;
+
+    /** A profile on elapsed time. */
+    public HyperProfile() {
+        this(false);
+    }
+
+    /** A profile on elapsed time, or on each thread's CPU time when {@code threadCpuTime}. */
+    public HyperProfile(boolean threadCpuTime) {
+        this.threadCpuTime = threadCpuTime;
+    }
+
+    /** A reading of this profile's clock in nanoseconds (only differences on one thread mean anything). */
+    long now() {
+        return threadCpuTime ? MX.getCurrentThreadCpuTime() : System.nanoTime();
+    }
 
     void add(Phase phase, long deltaNanos) {
         nanos.addAndGet(phase.ordinal(), deltaNanos);
@@ -43,6 +68,13 @@ public final class HyperProfile {
      */
     public long fallbackRows() {
         return fallbackRows.get();
+    void addFlops(Phase phase, long count) {
+        flops.addAndGet(phase.ordinal(), count);
+    }
+
+    /** Flops of the exact attention done in a phase (4·rows·keys·d per kernel call; exp and merges not counted). */
+    public long flops(Phase phase) {
+        return flops.get(phase.ordinal());
     }
 
     /** Accumulated nanoseconds of a phase. */
@@ -62,6 +94,7 @@ public final class HyperProfile {
     public void reset() {
         for (int i = 0; i < nanos.length(); i++) {
             nanos.set(i, 0);
+            flops.set(i, 0);
         }
         fallbackRows.set(0);
     }

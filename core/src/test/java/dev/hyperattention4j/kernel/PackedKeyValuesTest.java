@@ -1,0 +1,73 @@
+package dev.hyperattention4j.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.hyperattention4j.tensor.FloatTensor;
+import java.util.Arrays;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class PackedKeyValuesTest {
+
+    private static FloatTensor random(int n, int d, long seed) {
+        Random r = new Random(seed);
+        float[] x = new float[n * d];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) r.nextGaussian();
+        }
+        return FloatTensor.of(x, 1, 1, n, d);
+    }
+
+    /** The packed keys and values of the first {@code length} keys, padding included up to a whole tile. */
+    private static float[][] used(PackedKeyValues kv) {
+        int padded = FlashKernel.roundUp(kv.length(), PackedKeyValues.KEY_TILE);
+        return new float[][] {Arrays.copyOf(kv.keysTransposed(), padded * kv.dim()),
+                Arrays.copyOf(kv.values(), padded * kv.valueStride())};
+    }
+
+    @Test
+    void packExceptEqualsPackingTheRemainingRows() {
+        int n = 300, d = 20;                      // d not a multiple of the lanes: value rows have zero columns
+        FloatTensor k = random(n, d, 1), v = random(n, d, 2);
+        int[] rows = new int[n];
+        for (int i = 0; i < n; i++) {
+            rows[i] = (i * 37) % n;
+        }
+        PackedKeyValues all = new PackedKeyValues();
+        all.pack(k, v, 0, 0, rows, 0, n);
+        PackedKeyValues cut = new PackedKeyValues();
+        PackedKeyValues expected = new PackedKeyValues();
+        // runs that cross tile boundaries, start at 0, end at the length, and the empty run
+        int[][] skips = {{100, 140}, {0, 129}, {250, 300}, {5, 5}, {127, 128}, {0, 300}};
+        for (int[] skip : skips) {
+            // dirty the destination first: stale keys from a longer pack must not survive in the padding
+            cut.pack(k, v, 0, 0, rows, 0, n);
+            cut.packExcept(all, skip[0], skip[1]);
+            int[] kept = new int[n - (skip[1] - skip[0])];
+            int j = 0;
+            for (int i = 0; i < n; i++) {
+                if (i < skip[0] || i >= skip[1]) {
+                    kept[j++] = rows[i];
+                }
+            }
+            expected.pack(k, v, 0, 0, kept, 0, kept.length);
+            assertEquals(kept.length, cut.length());
+            float[][] got = used(cut), want = used(expected);
+            assertArrayEquals(want[0], got[0], "keys without " + Arrays.toString(skip));
+            assertArrayEquals(want[1], got[1], "values without " + Arrays.toString(skip));
+        }
+    }
+
+    @Test
+    void packExceptRejectsABadRange() {
+        FloatTensor k = random(10, 4, 3);
+        PackedKeyValues all = new PackedKeyValues();
+        all.pack(k, k, 0, 0, null, 0, 10);
+        PackedKeyValues cut = new PackedKeyValues();
+        assertThrows(IllegalArgumentException.class, () -> cut.packExcept(all, 3, 11));
+        assertThrows(IllegalArgumentException.class, () -> cut.packExcept(all, 4, 3));
+        assertThrows(IllegalArgumentException.class, () -> all.packExcept(all, 0, 1));
+    }
+}
