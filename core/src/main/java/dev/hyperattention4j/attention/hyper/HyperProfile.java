@@ -68,6 +68,8 @@ public final class HyperProfile {
      */
     public long fallbackRows() {
         return fallbackRows.get();
+    }
+
     void addFlops(Phase phase, long count) {
         flops.addAndGet(phase.ordinal(), count);
     }
