@@ -157,12 +157,14 @@ public final class BenchHyperCommand implements Callable<Integer> {
                                 if (profile) {
                                     System.out.println("    profile (ms, summed over threads" + (cpuTime
                                             ? ", thread CPU time" : "") + "): " + breakdown(row.profileMs())
-                                            + String.format(Locale.ROOT, "\n    block part %.0f GFLOP/s per thread = "
+                                            + (Double.isNaN(row.blockGflopsPerThread())
+                                            ? "\n    no block-diagonal work (exact below --min-seq-len)"
+                                            : String.format(Locale.ROOT, "\n    block part %.0f GFLOP/s per thread = "
                                                     + "%.0f%% of the measured 1-thread FMA peak (%.0f GFLOP/s; "
-                                                    + "4·rows·keys·d of the block calls only); sample part %.0f%%",
+                                                    + "4·rows·keys·d of the block calls only); sample part %s",
                                             row.blockGflopsPerThread(), row.blockPercentOfPeak(),
-                                            row.peakGflopsPerThread(),
-                                            100 * row.sampleGflopsPerThread() / row.peakGflopsPerThread())
+                                            row.peakGflopsPerThread(), orDash("%.0f%%",
+                                                    100 * row.sampleGflopsPerThread() / row.peakGflopsPerThread())))
                                             + "\n    rows recomputed exactly (degenerate estimate): " + row.fallbackRows());
                                 }
                             }
@@ -352,9 +354,16 @@ public final class BenchHyperCommand implements Callable<Integer> {
     }
 
     private static String format(Row r) {
-        return String.format(Locale.ROOT, "| %7d | %4d | %5d | %-9s | %-9s | %10.4f | %9.1f | %9.4f | %9.1fx | %8.4f |",
-                r.n(), r.d(), r.heads(), r.causal() ? "causal" : "noncausal", r.input(), r.exactSeconds(),
-                r.exactGflops(), r.hyperSeconds(), r.speedup(), r.relError());
+        // a figure that was not measured (--no-exact) prints as "-", never as NaN
+        return String.format(Locale.ROOT, "| %7d | %4d | %5d | %-9s | %-9s | %10s | %9s | %9.4f | %10s | %8s |",
+                r.n(), r.d(), r.heads(), r.causal() ? "causal" : "noncausal", r.input(), orDash("%.4f", r.exactSeconds()),
+                orDash("%.1f", r.exactGflops()), r.hyperSeconds(), orDash("%.1fx", r.speedup()),
+                orDash("%.4f", r.relError()));
+    }
+
+    /** {@code value} formatted, or "-" when it was not measured (NaN). */
+    static String orDash(String format, double value) {
+        return Double.isNaN(value) ? "-" : String.format(Locale.ROOT, format, value);
     }
 
     private static void writePlot(List<Row> rows, Path file) throws java.io.IOException {

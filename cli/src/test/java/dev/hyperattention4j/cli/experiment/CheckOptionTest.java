@@ -33,4 +33,13 @@ class CheckOptionTest {
         assertThat(row.path("checkError").asDouble()).isCloseTo(row.path("relError").asDouble(),
                 org.assertj.core.api.Assertions.within(1e-3 * row.path("relError").asDouble()));
     }
+
+    @Test
+    void benchHyperPrintsUnmeasuredFiguresAsDashesNotNaN() throws Exception {
+        Cli.Run run = Cli.run("bench-hyper", "--in-process", "--sizes", "512", "--dims", "16", "--mask", "both",
+                "--inputs", "random", "--min-seq-len", "128", "--block", "32", "--samples", "32", "-r", "1",
+                "--threads", "1", "--no-exact", "--profile");
+        assertThat(run.exitCode()).isZero();
+        assertThat(run.out()).doesNotContain("NaN").contains("|          - |").contains("block part");
+    }
 }
