@@ -81,16 +81,24 @@ public final class PackedKeyValues {
             }
         }
         if (end == n) {
-            // zero the padding so padded lanes produce finite scores (they are masked anyway) and zero P·V terms
-            int padded = FlashKernel.roundUp(n, KEY_TILE);
-            for (int i = n; i < padded; i++) {
-                int base = (i / KEY_TILE) * d * KEY_TILE + (i % KEY_TILE);
-                for (int c = 0; c < d; c++) {
-                    keysT[base + c * KEY_TILE] = 0f;
-                }
-            }
-            Arrays.fill(values, n * dp, padded * dp, 0f);
+            zeroPadding();
         }
+    }
+
+    /**
+     * Zeroes the keys and values past the length up to a whole tile, so padded lanes give finite scores (they are
+     * masked anyway) and zero P·V terms.
+     */
+    private void zeroPadding() {
+        final int d = dim, dp = valueStride, n = length;
+        int padded = FlashKernel.roundUp(n, KEY_TILE);
+        for (int i = n; i < padded; i++) {
+            int base = (i / KEY_TILE) * d * KEY_TILE + (i % KEY_TILE);
+            for (int c = 0; c < d; c++) {
+                keysT[base + c * KEY_TILE] = 0f;
+            }
+        }
+        Arrays.fill(values, n * dp, padded * dp, 0f);
     }
 
     /**
@@ -116,14 +124,7 @@ public final class PackedKeyValues {
         copyKeys(src, skipTo, skipFrom, n - skipFrom);
         System.arraycopy(src.values, 0, values, 0, skipFrom * dp);
         System.arraycopy(src.values, skipTo * dp, values, skipFrom * dp, (n - skipFrom) * dp);
-        int padded = FlashKernel.roundUp(n, KEY_TILE);
-        for (int i = n; i < padded; i++) {
-            int base = (i / KEY_TILE) * d * KEY_TILE + (i % KEY_TILE);
-            for (int c = 0; c < d; c++) {
-                keysT[base + c * KEY_TILE] = 0f;
-            }
-        }
-        Arrays.fill(values, n * dp, padded * dp, 0f);
+        zeroPadding();
     }
 
     /** Copies {@code count} transposed keys from src key {@code from} to key {@code to}, in runs within one tile. */
