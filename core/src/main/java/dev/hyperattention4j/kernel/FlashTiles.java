@@ -16,7 +16,9 @@ import jdk.incubator.vector.VectorSpecies;
  *   <li>queries {@code [rows][d]}, pre-scaled by {@code scale·log2(e)};</li>
  *   <li>keys of one tile transposed, {@code [d][T]}: the key index is the lane dimension;</li>
  *   <li>scores / probabilities {@code [rows][T]}; lane maxima {@code [rows][L]};</li>
- *   <li>values {@code [T][dp]} and the output accumulator {@code [rows][dp]}, with {@code dp} a multiple of L.</li>
+ *   <li>values of one tile in column blocks of 4 vectors, {@code [dp / 4L][T][4L]} (a last, narrower block
+ *   {@code [T][dp mod 4L]}; see {@link PackedKeyValues}), and the output accumulator {@code [rows][dp]}, with
+ *   {@code dp} a multiple of L.</li>
  * </ul>
  * Row counts are multiples of {@link #ROW_BLOCK}; callers pad with zero query rows.
  */
@@ -264,8 +266,9 @@ public final class FlashTiles {
                 FloatVector a42 = FloatVector.fromArray(SPECIES, o, o4 + c2).mul(e4), a43 = FloatVector.fromArray(SPECIES, o, o4 + c3).mul(e4);
                 FloatVector a50 = FloatVector.fromArray(SPECIES, o, o5 + cb).mul(e5), a51 = FloatVector.fromArray(SPECIES, o, o5 + c1).mul(e5);
                 FloatVector a52 = FloatVector.fromArray(SPECIES, o, o5 + c2).mul(e5), a53 = FloatVector.fromArray(SPECIES, o, o5 + c3).mul(e5);
-                int vr = vOff + cb;
-                for (int j = 0; j < t; j++, vr += dp) {
+                // the block's value rows are 4 vectors apart: a constant stride (see PackedKeyValues)
+                int vr = vOff + cb * t;
+                for (int j = 0; j < t; j++, vr += 4 * lanes) {
                     FloatVector v0 = FloatVector.fromArray(SPECIES, v, vr);
                     FloatVector v1 = FloatVector.fromArray(SPECIES, v, vr + lanes);
                     FloatVector v2 = FloatVector.fromArray(SPECIES, v, vr + 2 * lanes);
@@ -291,6 +294,7 @@ public final class FlashTiles {
                 a50.intoArray(o, o5 + cb); a51.intoArray(o, o5 + c1); a52.intoArray(o, o5 + c2); a53.intoArray(o, o5 + c3);
             }
         }
+        final int lastBlock = cb, lastWidth = dp - cb;    // the last value block: 1-3 vectors wide
         for (; cb < dp; cb += lanes) {   // remaining 1-3 vectors of the head dim: 6 x 1
             for (int r = 0; r < rows; r += ROW_BLOCK) {
                 final int p0 = r * t, p1 = p0 + t, p2 = p1 + t, p3 = p2 + t, p4 = p3 + t, p5 = p4 + t;
@@ -303,8 +307,8 @@ public final class FlashTiles {
                 FloatVector a3 = FloatVector.fromArray(SPECIES, o, o3 + cb).mul(e3);
                 FloatVector a4 = FloatVector.fromArray(SPECIES, o, o4 + cb).mul(e4);
                 FloatVector a5 = FloatVector.fromArray(SPECIES, o, o5 + cb).mul(e5);
-                int vr = vOff + cb;
-                for (int j = 0; j < t; j++, vr += dp) {
+                int vr = vOff + lastBlock * t + (cb - lastBlock);
+                for (int j = 0; j < t; j++, vr += lastWidth) {
                     FloatVector v0 = FloatVector.fromArray(SPECIES, v, vr);
                     a0 = v0.fma(FloatVector.broadcast(SPECIES, p[p0 + j]), a0);
                     a1 = v0.fma(FloatVector.broadcast(SPECIES, p[p1 + j]), a1);

@@ -81,7 +81,7 @@ final class HyperPass {
             kernel = new FlashKernel(d);
             out1 = new float[QUERY_CHUNK * d];
             out2 = new float[QUERY_CHUNK * d];
-            row = new float[d];
+            row = new float[PackedKeyValues.valueStride(d)];   // packRange scratch: a padded value row
         }
     }
 
