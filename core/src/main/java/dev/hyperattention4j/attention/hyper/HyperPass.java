@@ -28,6 +28,8 @@ final class HyperPass {
     static final boolean TOUCH = Boolean.parseBoolean(System.getProperty("ha4j.hyper.touch", "true"));
     /** Query rows per kernel call (the kernel walks them in its own row tiles). */
     static final int QUERY_CHUNK = 256;
+    /** Rows of the per-worker output scratch {@code out1/lse1}, which the causal leaves also use per row tile. */
+    static final int SCRATCH_ROWS = Math.max(QUERY_CHUNK, FlashKernel.ROW_TILE);
 
     private HyperPass() {}
 
@@ -71,7 +73,8 @@ final class HyperPass {
         Object samplePass;
         int sampleHead = -1;
         final float[] out1, out2, row;
-        final float[] lse1 = new float[QUERY_CHUNK], lse2 = new float[QUERY_CHUNK];
+        // rows: a query chunk here, or one row tile of the exact kernel in the causal leaves
+        final float[] lse1 = new float[SCRATCH_ROWS], lse2 = new float[QUERY_CHUNK];
         final float[] c1 = new float[QUERY_CHUNK], c2 = new float[QUERY_CHUNK];
         int[] sampleRows = new int[0];
         int[] samplePositions = new int[0];
@@ -79,7 +82,7 @@ final class HyperPass {
 
         Scratch(int d) {
             kernel = new FlashKernel(d);
-            out1 = new float[QUERY_CHUNK * d];
+            out1 = new float[SCRATCH_ROWS * d];
             out2 = new float[QUERY_CHUNK * d];
             row = new float[PackedKeyValues.valueStride(d)];   // packRange scratch: a padded value row
         }
