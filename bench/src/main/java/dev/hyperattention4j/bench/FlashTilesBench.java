@@ -53,7 +53,7 @@ public class FlashTilesBench {
         corr = new float[ROWS];
         laneSum = new float[ROWS * VectorWidth.LANES];
         Arrays.fill(corr, 1f);
-        FlashTiles.scoreTile(q, 0, ROWS, d, kT, 0, s, laneMax);
+        FlashTiles.scoreTile(q, 0, 0, ROWS, d, kT, 0, s, laneMax);
         scoresCopy = s.clone();
     }
 
@@ -66,7 +66,7 @@ public class FlashTilesBench {
 
     @Benchmark
     public float[] scoreTile() {
-        FlashTiles.scoreTile(q, 0, ROWS, d, kT, 0, s, laneMax);
+        FlashTiles.scoreTile(q, 0, 0, ROWS, d, kT, 0, s, laneMax);
         return s;
     }
 
@@ -75,13 +75,13 @@ public class FlashTilesBench {
     public float[] softmaxUpdate() {
         System.arraycopy(scoresCopy, 0, s, 0, s.length);
         Arrays.fill(m, 0f);   // a max below the tile's: every row takes the rescale path
-        FlashTiles.softmaxTile(s, laneMax, ROWS, 0, 0, T, Integer.MAX_VALUE, m, laneSum, corr);
+        FlashTiles.softmaxTile(s, laneMax, 0, ROWS, 0, 0, T, Integer.MAX_VALUE, m, laneSum, corr);
         return laneSum;
     }
 
     @Benchmark
     public float[] valueTile() {
-        FlashTiles.valueTile(scoresCopy, ROWS, v, 0, dp, o, corr);
+        FlashTiles.valueTile(scoresCopy, 0, ROWS, v, 0, dp, o, corr);
         return o;
     }
 }

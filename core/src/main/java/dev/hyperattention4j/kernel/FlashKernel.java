@@ -110,9 +110,12 @@ public final class FlashKernel {
             final long end = Math.min(keyTo, rowLimit + rows);     // exclusive end of the keys any row sees
             for (int t = keyFrom / tile; (long) t * tile < end; t++) {
                 final int t0 = t * tile;
-                FlashTiles.scoreTile(queries, c0 * d, padded, d, kT, t0 * d, scores, laneMax);
-                FlashTiles.softmaxTile(scores, laneMax, padded, t0, keyFrom, keyTo, rowLimit, rowMax, laneSum, corr);
-                FlashTiles.valueTile(scores, padded, v, t0 * dp, dp, acc, corr);
+                // register blocks whose rows all lie above the causal diagonal see nothing of this tile: skip them
+                final long firstSeeing = Math.max(0, Math.max(t0, keyFrom) - rowLimit);
+                final int from = (int) (firstSeeing / FlashTiles.ROW_BLOCK) * FlashTiles.ROW_BLOCK;
+                FlashTiles.scoreTile(queries, c0 * d, from, padded, d, kT, t0 * d, scores, laneMax);
+                FlashTiles.softmaxTile(scores, laneMax, from, padded, t0, keyFrom, keyTo, rowLimit, rowMax, laneSum, corr);
+                FlashTiles.valueTile(scores, from, padded, v, t0 * dp, dp, acc, corr);
             }
             for (int r = 0; r < rows; r++) {
                 double sum = 0;                                   // fixed order: deterministic

@@ -20,7 +20,9 @@ import jdk.incubator.vector.VectorSpecies;
  *   {@code [T][dp mod 4L]}; see {@link PackedKeyValues}), and the output accumulator {@code [rows][dp]}, with
  *   {@code dp} a multiple of L.</li>
  * </ul>
- * Row counts are multiples of {@link #ROW_BLOCK}; callers pad with zero query rows.
+ * Row counts are multiples of {@link #ROW_BLOCK}; callers pad with zero query rows. Each phase works on rows
+ * {@code [rowFrom, rows)} ({@code rowFrom} a multiple of ROW_BLOCK): rows above the causal diagonal of a tile are
+ * skipped, and their state (max, sum, output) is left as it is.
  */
 public final class FlashTiles {
     static final VectorSpecies<Float> SPECIES = VectorWidth.FLOAT;
@@ -53,13 +55,14 @@ public final class FlashTiles {
      * for 6 FMAs instead of 4, which matters because Java arrays start 16 bytes into a cache line, so most 64-byte
      * loads split across two lines: 4 × 4 reached 71 % of peak from L1, 6 × 4 reaches 79 % (84-86 % when aligned).
      */
-    public static void scoreTile(float[] q, int qOff, int rows, int d, float[] kT, int kOff, float[] s, float[] laneMax) {
+    public static void scoreTile(float[] q, int qOff, int rowFrom, int rows, int d, float[] kT, int kOff, float[] s,
+                                 float[] laneMax) {
         final int lanes = SPECIES.length();
         final int t = KEY_TILE;
         // Key blocks outside, row blocks inside: one block of Kᵀ ([d][4 vectors], 16 KiB at d = 64, 32 KiB at
         // d = 128) stays in L1 while every row block streams past it.
         for (int vb = 0; vb < t; vb += 4 * lanes) {
-            for (int r = 0; r < rows; r += ROW_BLOCK) {
+            for (int r = rowFrom; r < rows; r += ROW_BLOCK) {
                 final int q0 = qOff + r * d, q1 = q0 + d, q2 = q1 + d, q3 = q2 + d, q4 = q3 + d, q5 = q4 + d;
                 FloatVector a00 = FloatVector.zero(SPECIES), a01 = a00, a02 = a00, a03 = a00;
                 FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
@@ -163,7 +166,7 @@ public final class FlashTiles {
      * <p>Row r sees key j iff {@code keyFrom <= j < keyTo} and {@code j <= rowLimit + r}. A row that has seen no key
      * yet keeps {@code m = -inf}, {@code l = 0} and gets p = 0, so -inf - (-inf) never makes a NaN.
      */
-    public static void softmaxTile(float[] s, float[] laneMax, int rows, int tileStart, int keyFrom, int keyTo,
+    public static void softmaxTile(float[] s, float[] laneMax, int rowFrom, int rows, int tileStart, int keyFrom, int keyTo,
                                    long rowLimit, float[] m, float[] laneSum, float[] corr) {
         final int lanes = SPECIES.length();
         final int t = KEY_TILE;
@@ -174,7 +177,7 @@ public final class FlashTiles {
         final FloatVector round = FloatVector.broadcast(SPECIES, FastExp2.ROUND);
         final int lo = Math.max(0, keyFrom - tileStart);
         final int hiRange = Math.min(t, keyTo - tileStart);
-        for (int r = 0; r < rows; r++) {
+        for (int r = rowFrom; r < rows; r++) {
             final int row = r * t;
             final int hi = (int) Math.max(0, Math.min(hiRange, rowLimit + r + 1 - tileStart));
             final float mOld = m[r];
@@ -241,14 +244,14 @@ public final class FlashTiles {
      * on load. Micro-kernel: 6 rows × 4 vectors of the head dimension (24 accumulators, 4 value loads, 1 broadcast);
      * a 6 × 1 kernel takes the remaining vectors when {@code dp} is not a multiple of 4 vectors.
      */
-    public static void valueTile(float[] p, int rows, float[] v, int vOff, int dp, float[] o, float[] corr) {
+    public static void valueTile(float[] p, int rowFrom, int rows, float[] v, int vOff, int dp, float[] o, float[] corr) {
         final int lanes = SPECIES.length();
         final int t = KEY_TILE;
         // Column blocks outside, row blocks inside: one column block of V ([128][4 vectors], 32 KiB) stays in L1
         // while every row block streams past it. Each column block rescales its own columns by corr.
         int cb = 0;
         for (; cb + 4 * lanes <= dp; cb += 4 * lanes) {
-            for (int r = 0; r < rows; r += ROW_BLOCK) {
+            for (int r = rowFrom; r < rows; r += ROW_BLOCK) {
                 final int p0 = r * t, p1 = p0 + t, p2 = p1 + t, p3 = p2 + t, p4 = p3 + t, p5 = p4 + t;
                 final int o0 = r * dp, o1 = o0 + dp, o2 = o1 + dp, o3 = o2 + dp, o4 = o3 + dp, o5 = o4 + dp;
                 final float e0 = corr[r], e1 = corr[r + 1], e2 = corr[r + 2], e3 = corr[r + 3], e4 = corr[r + 4];
@@ -296,7 +299,7 @@ public final class FlashTiles {
         }
         final int lastBlock = cb, lastWidth = dp - cb;    // the last value block: 1-3 vectors wide
         for (; cb < dp; cb += lanes) {   // remaining 1-3 vectors of the head dim: 6 x 1
-            for (int r = 0; r < rows; r += ROW_BLOCK) {
+            for (int r = rowFrom; r < rows; r += ROW_BLOCK) {
                 final int p0 = r * t, p1 = p0 + t, p2 = p1 + t, p3 = p2 + t, p4 = p3 + t, p5 = p4 + t;
                 final int o0 = r * dp, o1 = o0 + dp, o2 = o1 + dp, o3 = o2 + dp, o4 = o3 + dp, o5 = o4 + dp;
                 final float e0 = corr[r], e1 = corr[r + 1], e2 = corr[r + 2], e3 = corr[r + 3], e4 = corr[r + 4];
