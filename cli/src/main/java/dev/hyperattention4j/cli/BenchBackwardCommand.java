@@ -32,7 +32,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "bench-backward", mixinStandardHelpOptions = true,
         description = {"Forward + backward time of exact and HyperAttention, speedup, and the exact backward's "
-                + "% of FMA peak.", "Default: n = 131072, d = 64, one head, non-causal and causal, 1 repetition."})
+                + "%% of FMA peak.", "Default: n = 131072, d = 64, one head, non-causal and causal, 1 repetition."})
 public final class BenchBackwardCommand implements Callable<Integer> {
 
     @Option(names = "--sizes", split = ",", defaultValue = "131072", description = "sequence lengths (default ${DEFAULT-VALUE})")
