@@ -27,7 +27,8 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = {"Exact attention speed vs the measured FMA peak, with naive baselines.",
-                "Default sweep n = 4096..32768, d = 64 and 128, causal and not, 1 and all threads (about three minutes on 2 cores with the HyperAttention rows; --no-hyper: about two)."})
+                "Default sweep n = 4096..32768, d = 64 and 128, causal and not, 1 and all threads, with "
+                        + "HyperAttention rows (about three minutes on 2 cores)."})
 public final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--n", split = ",", defaultValue = "4096,8192,16384,32768",
