@@ -123,24 +123,33 @@ class ExactFallbackTest {
      */
     @Test
     void degenerateCausalRowsAreRecomputedOverTheirVisibleKeys() {
-        int n = 64;
-        Random r = new Random(5);
-        FloatTensor q = randn(r, 1, 1, n, D), k = randn(r, 1, 1, n, D), v = randn(r, 1, 1, n, D);
-        plant(k, 0, 32, 64, -1e20f);
-        plant(k, 0, 0, 16, -1e20f);
-        plant(q, 0, 48, 64, 1e20f);
-        HyperConfig cfg = new HyperConfig(8, 0, 1, 16, 1, 0, HyperConfig.Compat.OFF);
-        HyperAttention hyper = new HyperAttention(cfg, pool);
-        HyperAttention.SortKeys keys = new HyperAttention.SortKeys(
-                sortKeys(1, n, new int[][] {{48, 64}}), sortKeys(1, n, new int[][] {{0, 16}}));
+        HostileCausal c = HostileCausal.of(new Random(5));
+        FloatTensor q = c.q(), k = c.k(), v = c.v();
+        HyperAttention hyper = new HyperAttention(c.cfg(), pool);
         AttentionProblem p = AttentionProblem.of(q, k, v).withCausal(true).withLogSumExp();
         HyperProfile profile = new HyperProfile();
-        hyper.forward(p, SampleSource.replay(List.of()), profile, keys);
+        hyper.forward(p, SampleSource.replay(List.of()), profile, new HyperAttention.SortKeys(c.qKeys(), c.kKeys()));
 
         assertThat(profile.fallbackRows()).isEqualTo(16);
         AttentionProblem f = exact(q, k, v, true, NonFinitePolicy.REJECT);
         assertRowsEqual(p, f, 0, 48, 64);
         assertOracleRows(p, q, k, v, true, 48, 64);
+    }
+
+    /**
+     * The hostile causal case of the tests above (n = 64, minSeqLen 16, b = 8, no samples): keys 0..15 and 32..63 at
+     * -1e20, query rows 48..63 at +1e20, and sort keys that put rows 48..63 with keys 0..15 at level 0.
+     */
+    record HostileCausal(FloatTensor q, FloatTensor k, FloatTensor v, int[] qKeys, int[] kKeys, HyperConfig cfg) {
+        static HostileCausal of(Random r) {
+            int n = 64;
+            FloatTensor q = randn(r, 1, 1, n, D), k = randn(r, 1, 1, n, D), v = randn(r, 1, 1, n, D);
+            plant(k, 0, 32, 64, -1e20f);
+            plant(k, 0, 0, 16, -1e20f);
+            plant(q, 0, 48, 64, 1e20f);
+            return new HostileCausal(q, k, v, sortKeys(1, n, new int[][] {{48, 64}}),
+                    sortKeys(1, n, new int[][] {{0, 16}}), new HyperConfig(8, 0, 1, 16, 1, 0, HyperConfig.Compat.OFF));
+        }
     }
 
     /** Rows [from, to) of head 0 match the double oracle: a softmax over the non-hostile keys, not the zero row. */
@@ -206,13 +215,11 @@ class ExactFallbackTest {
     void fallbackRowsGetTheExactGradient() {
         int n = 64;
         Random r = new Random(5);
-        FloatTensor q = randn(r, 1, 1, n, D), k = randn(r, 1, 1, n, D), v = randn(r, 1, 1, n, D);
-        plant(k, 0, 32, 64, -1e20f);
-        plant(k, 0, 0, 16, -1e20f);
-        plant(q, 0, 48, 64, 1e20f);
-        HyperConfig cfg = new HyperConfig(8, 0, 1, 16, 1, 0, HyperConfig.Compat.OFF);
+        HostileCausal hostile = HostileCausal.of(r);
+        FloatTensor q = hostile.q(), k = hostile.k(), v = hostile.v();
+        HyperConfig cfg = hostile.cfg();
         HyperAttention hyper = new HyperAttention(cfg, pool);
-        int[] qKeys = sortKeys(1, n, new int[][] {{48, 64}}), kKeys = sortKeys(1, n, new int[][] {{0, 16}});
+        int[] qKeys = hostile.qKeys(), kKeys = hostile.kKeys();
         AttentionProblem p = AttentionProblem.of(q, k, v).withCausal(true).withLogSumExp();
         int[] fallback = hyper.forwardReportingFallbacks(p, SampleSource.replay(List.of()), null,
                 new HyperAttention.SortKeys(qKeys, kKeys));
