@@ -145,27 +145,27 @@ public final class PackedKeyValues {
         this.length = n;
         this.dim = d;
         this.valueStride = dp;
-        copyKeys(src, 0, 0, skipFrom);
-        copyKeys(src, skipTo, skipFrom, n - skipFrom);
-        for (int i = 0; i < n; i++) {
-            int from = i < skipFrom ? i : i + (skipTo - skipFrom);
-            for (int cb = 0; cb < dp; cb += VALUE_BLOCK) {
-                System.arraycopy(src.values, src.valueIndex(from, cb), values, valueIndex(i, cb),
-                        Math.min(VALUE_BLOCK, dp - cb));
-            }
-        }
+        copyRows(src, 0, 0, skipFrom);
+        copyRows(src, skipTo, skipFrom, n - skipFrom);
         zeroPadding();
     }
 
-    /** Copies {@code count} transposed keys from src key {@code from} to key {@code to}, in runs within one tile. */
-    private void copyKeys(PackedKeyValues src, int from, int to, int count) {
-        final int d = dim;
+    /**
+     * Copies {@code count} packed keys and values from src key {@code from} to key {@code to}, in runs that stay
+     * within one tile of both: a run is contiguous in every transposed key row and in every value column block.
+     */
+    private void copyRows(PackedKeyValues src, int from, int to, int count) {
+        final int d = dim, dp = valueStride;
         while (count > 0) {
             int run = Math.min(count, Math.min(KEY_TILE - from % KEY_TILE, KEY_TILE - to % KEY_TILE));
             int s = (from / KEY_TILE) * d * KEY_TILE + from % KEY_TILE;
             int t = (to / KEY_TILE) * d * KEY_TILE + to % KEY_TILE;
             for (int c = 0; c < d; c++) {
                 System.arraycopy(src.keysT, s + c * KEY_TILE, keysT, t + c * KEY_TILE, run);
+            }
+            for (int cb = 0; cb < dp; cb += VALUE_BLOCK) {
+                System.arraycopy(src.values, src.valueIndex(from, cb), values, valueIndex(to, cb),
+                        run * Math.min(VALUE_BLOCK, dp - cb));
             }
             from += run;
             to += run;

@@ -8,6 +8,8 @@ import dev.hyperattention4j.tensor.FloatTensor;
 import java.util.Arrays;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class PackedKeyValuesTest {
 
@@ -27,9 +29,11 @@ class PackedKeyValuesTest {
                 Arrays.copyOf(kv.values(), padded * kv.valueStride())};
     }
 
-    @Test
-    void packExceptEqualsPackingTheRemainingRows() {
-        int n = 300, d = 20;                      // d not a multiple of the lanes: value rows have zero columns
+    /** d = 20: value rows have zero columns; d = 80: more than one value column block, the last one narrower. */
+    @ParameterizedTest
+    @ValueSource(ints = {20, 80})
+    void packExceptEqualsPackingTheRemainingRows(int d) {
+        int n = 300;
         FloatTensor k = random(n, d, 1), v = random(n, d, 2);
         int[] rows = new int[n];
         for (int i = 0; i < n; i++) {
