@@ -29,7 +29,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 2, jvmArgsAppend = "--add-modules=jdk.incubator.vector")
+@Fork(value = 2, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "-XX:ObjectAlignmentInBytes=64"})
 public class FlashTilesBench {
     static final int ROWS = FlashKernel.ROW_TILE, T = FlashTiles.KEY_TILE;
 
@@ -44,16 +44,17 @@ public class FlashTilesBench {
         Random r = new Random(1);
         dp = PackedKeyValues.valueStride(d);
         q = fill(r, new float[ROWS * d]);
-        kT = fill(r, new float[d * T]);
-        v = fill(r, new float[T * dp]);
-        s = new float[ROWS * T];
-        laneMax = new float[ROWS * VectorWidth.LANES];
-        o = new float[ROWS * dp];
+        // the scratch arrays start at FlashTiles.BASE (cache-line aligned when the JVM allows it), so do the tiles
+        kT = fill(r, new float[FlashTiles.BASE + d * T]);
+        v = fill(r, new float[FlashTiles.BASE + T * dp]);
+        s = new float[FlashTiles.BASE + ROWS * T];
+        laneMax = new float[FlashTiles.BASE + ROWS * VectorWidth.LANES];
+        o = new float[FlashTiles.BASE + ROWS * dp];
         m = new float[ROWS];
         corr = new float[ROWS];
-        laneSum = new float[ROWS * VectorWidth.LANES];
+        laneSum = new float[FlashTiles.BASE + ROWS * VectorWidth.LANES];
         Arrays.fill(corr, 1f);
-        FlashTiles.scoreTile(q, 0, 0, ROWS, d, kT, 0, s, laneMax);
+        FlashTiles.scoreTile(q, 0, 0, ROWS, d, kT, FlashTiles.BASE, s, laneMax);
         scoresCopy = s.clone();
     }
 
@@ -66,7 +67,7 @@ public class FlashTilesBench {
 
     @Benchmark
     public float[] scoreTile() {
-        FlashTiles.scoreTile(q, 0, 0, ROWS, d, kT, 0, s, laneMax);
+        FlashTiles.scoreTile(q, 0, 0, ROWS, d, kT, FlashTiles.BASE, s, laneMax);
         return s;
     }
 
@@ -81,7 +82,7 @@ public class FlashTilesBench {
 
     @Benchmark
     public float[] valueTile() {
-        FlashTiles.valueTile(scoresCopy, 0, ROWS, v, 0, dp, o, corr);
+        FlashTiles.valueTile(scoresCopy, 0, ROWS, v, FlashTiles.BASE, dp, o, corr);
         return o;
     }
 }

@@ -190,11 +190,31 @@ public final class BenchHyperCommand implements Callable<Integer> {
         return 0;
     }
 
+    /**
+     * This JVM's options for the forked one (vector module, heap, collector, object alignment), without the
+     * class-data-sharing and logging options the launcher adds for itself (one archive per JVM) and without agents.
+     */
+    static List<String> forwardedJvmOptions() {
+        List<String> options = new ArrayList<>();
+        for (String a : java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+            if (a.contains("SharedArchiveFile") || a.contains("ArchiveClassesAtExit") || a.startsWith("-Xlog")
+                    || a.startsWith("-agentlib") || a.startsWith("-javaagent") || a.startsWith("-Xshare")) {
+                continue;
+            }
+            options.add(a);
+        }
+        if (options.stream().noneMatch(a -> a.contains("jdk.incubator.vector"))) {
+            options.addAll(0, List.of("--add-modules", "jdk.incubator.vector"));
+        }
+        return options;
+    }
+
     /** Measures one configuration in a fresh JVM (same class path, same options) and parses its JSON row. */
     private Row fork(int n, int d, boolean causal, BenchInputs kind, int t) throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> cmd = new ArrayList<>(List.of(java, "--add-modules", "jdk.incubator.vector", "-XX:+UseParallelGC",
-                "-cp", System.getProperty("java.class.path"), Main.class.getName(), "bench-hyper",
+        List<String> cmd = new ArrayList<>(List.of(java));
+        cmd.addAll(forwardedJvmOptions());
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName(), "bench-hyper",
                 "--one", n + ":" + d + ":" + causal + ":" + kind.label(), "--heads", "" + sweep.heads,
                 "--threads", "" + t, "--reps", "" + reps, "--block", "" + block, "--samples", "" + samples, "--projections",
                 "" + projections, "--min-seq-len", "" + minSeqLen, "--seed", "" + sweep.seed, "--check", "" + check));

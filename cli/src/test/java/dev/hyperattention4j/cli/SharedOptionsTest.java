@@ -3,6 +3,7 @@ package dev.hyperattention4j.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
@@ -65,5 +66,15 @@ class SharedOptionsTest {
     void aBadMaskIsAUsageErrorOfTheBenchmarks() {
         assertThat(Main.commandLine().execute("bench-hyper", "--mask", "diagonal", "--sizes", "64")).isEqualTo(2);
         assertThat(Main.commandLine().execute("bench-backward", "--mask", "diagonal", "--sizes", "64")).isEqualTo(2);
+    }
+
+    @Test
+    void forkedBenchmarkJvmsGetThisJvmsOptionsButNotItsClassDataArchive() {
+        List<String> own = java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments();
+        List<String> forwarded = BenchHyperCommand.forwardedJvmOptions();
+        assertThat(String.join(" ", forwarded)).contains("jdk.incubator.vector");
+        assertThat(forwarded).noneMatch(a -> a.contains("Archive") || a.startsWith("-Xlog") || a.startsWith("-javaagent"));
+        assertThat(forwarded).containsAll(own.stream().filter(a -> a.startsWith("-Xss") || a.startsWith("-Xmx")
+                || a.startsWith("-XX:ObjectAlignmentInBytes")).toList());
     }
 }

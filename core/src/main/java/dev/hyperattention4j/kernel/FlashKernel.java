@@ -36,12 +36,12 @@ public final class FlashKernel {
     private final int valueStride;
     private float[] queries = new float[0];
     private int queryRows;
-    private final float[] scores = new float[ROW_TILE * PackedKeyValues.KEY_TILE];
-    private final float[] laneMax = new float[ROW_TILE * VectorWidth.LANES];
+    private final float[] scores = new float[FlashTiles.BASE + ROW_TILE * PackedKeyValues.KEY_TILE];
+    private final float[] laneMax = new float[FlashTiles.BASE + ROW_TILE * VectorWidth.LANES];
     private final float[] acc;
     private final float[] rowMax = new float[ROW_TILE];
     private final float[] corr = new float[ROW_TILE];
-    private final float[] laneSum = new float[ROW_TILE * VectorWidth.LANES];
+    private final float[] laneSum = new float[FlashTiles.BASE + ROW_TILE * VectorWidth.LANES];
 
     public FlashKernel(int dim) {
         if (dim <= 0) {
@@ -49,7 +49,7 @@ public final class FlashKernel {
         }
         this.dim = dim;
         this.valueStride = PackedKeyValues.valueStride(dim);
-        this.acc = new float[ROW_TILE * valueStride];
+        this.acc = new float[FlashTiles.BASE + ROW_TILE * valueStride];
     }
 
     public int dim() {
@@ -104,8 +104,8 @@ public final class FlashKernel {
             final int rows = Math.min(ROW_TILE, queryRows - c0);
             final int padded = roundUp(rows, FlashTiles.ROW_BLOCK);
             Arrays.fill(rowMax, 0, padded, Float.NEGATIVE_INFINITY);
-            Arrays.fill(laneSum, 0, padded * VectorWidth.LANES, 0f);
-            Arrays.fill(acc, 0, padded * dp, 0f);
+            Arrays.fill(laneSum, FlashTiles.BASE, FlashTiles.BASE + padded * VectorWidth.LANES, 0f);
+            Arrays.fill(acc, FlashTiles.BASE, FlashTiles.BASE + padded * dp, 0f);
             final long rowLimit = (long) c0 + diagonal;           // row r of the chunk sees keys j <= rowLimit + r
             final long end = Math.min(keyTo, rowLimit + rows);     // exclusive end of the keys any row sees
             for (int t = keyFrom / tile; (long) t * tile < end; t++) {
@@ -113,18 +113,18 @@ public final class FlashKernel {
                 // register blocks whose rows all lie above the causal diagonal see nothing of this tile: skip them
                 final long firstSeeing = Math.max(0, Math.max(t0, keyFrom) - rowLimit);
                 final int from = (int) (firstSeeing / FlashTiles.ROW_BLOCK) * FlashTiles.ROW_BLOCK;
-                FlashTiles.scoreTile(queries, c0 * d, from, padded, d, kT, t0 * d, scores, laneMax);
+                FlashTiles.scoreTile(queries, c0 * d, from, padded, d, kT, PackedKeyValues.BASE + t0 * d, scores, laneMax);
                 FlashTiles.softmaxTile(scores, laneMax, from, padded, t0, keyFrom, keyTo, rowLimit, rowMax, laneSum, corr);
-                FlashTiles.valueTile(scores, from, padded, v, t0 * dp, dp, acc, corr);
+                FlashTiles.valueTile(scores, from, padded, v, PackedKeyValues.BASE + t0 * dp, dp, acc, corr);
             }
             for (int r = 0; r < rows; r++) {
                 double sum = 0;                                   // fixed order: deterministic
-                for (int i = r * VectorWidth.LANES, e = i + VectorWidth.LANES; i < e; i++) {
+                for (int i = FlashTiles.BASE + r * VectorWidth.LANES, e = i + VectorWidth.LANES; i < e; i++) {
                     sum += laneSum[i];
                 }
                 // sum is 0 only for a row that saw no key; a NaN sum (NonFinitePolicy.PROPAGATE) stays NaN
                 final float inv = sum == 0 ? 0f : (float) (1.0 / sum);
-                final int o = outOffset + (c0 + r) * d, a = r * dp;
+                final int o = outOffset + (c0 + r) * d, a = FlashTiles.BASE + r * dp;
                 // vectorised: for HyperAttention's 256-key blocks this per-row epilogue is not negligible
                 int c = 0;
                 for (int bound = FlashTiles.SPECIES.loopBound(d); c < bound; c += VectorWidth.LANES) {

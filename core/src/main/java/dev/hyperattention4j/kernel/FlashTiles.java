@@ -35,6 +35,12 @@ public final class FlashTiles {
      * first tiles nearly every tile takes this path (8-10 % faster single-threaded at n = 4096, d = 64).
      */
     static final float MAX_HEADROOM = 8f;
+    /**
+     * Index of element 0 of the caller's scratch arrays (scores, lane maxima, lane sums, output accumulator):
+     * {@link ArrayAlignment#FLOAT_OFFSET}, so their rows start on cache lines when the JVM allows it. Callers size
+     * those arrays {@code BASE} floats larger.
+     */
+    public static final int BASE = ArrayAlignment.FLOAT_OFFSET;
     /** Rows per register block of both micro-kernels. */
     public static final int ROW_BLOCK = 6;
     /** 0, 1, ..., KEY_TILE - 1: lane positions for the mask compare in tiles the causal diagonal crosses. */
@@ -91,7 +97,7 @@ public final class FlashTiles {
                 }
                 // store the scores, then fold each row's 4 vectors into its lane maxima with compare+blend
                 // (FloatVector.max carries Java's NaN/-0.0 rules: about 6 instructions)
-                final int o0 = (r + 0) * t + vb, m0 = (r + 0) * lanes;
+                final int o0 = BASE + (r + 0) * t + vb, m0 = BASE + (r + 0) * lanes;
                 a00.intoArray(s, o0); a01.intoArray(s, o0 + lanes); a02.intoArray(s, o0 + 2 * lanes); a03.intoArray(s, o0 + 3 * lanes);
                 a00 = a00.blend(a01, a00.compare(VectorOperators.LT, a01));
                 a02 = a02.blend(a03, a02.compare(VectorOperators.LT, a03));
@@ -101,7 +107,7 @@ public final class FlashTiles {
                     a00 = a00.blend(prev, a00.compare(VectorOperators.LT, prev));
                 }
                 a00.intoArray(laneMax, m0);
-                final int o1 = (r + 1) * t + vb, m1 = (r + 1) * lanes;
+                final int o1 = BASE + (r + 1) * t + vb, m1 = BASE + (r + 1) * lanes;
                 a10.intoArray(s, o1); a11.intoArray(s, o1 + lanes); a12.intoArray(s, o1 + 2 * lanes); a13.intoArray(s, o1 + 3 * lanes);
                 a10 = a10.blend(a11, a10.compare(VectorOperators.LT, a11));
                 a12 = a12.blend(a13, a12.compare(VectorOperators.LT, a13));
@@ -111,7 +117,7 @@ public final class FlashTiles {
                     a10 = a10.blend(prev, a10.compare(VectorOperators.LT, prev));
                 }
                 a10.intoArray(laneMax, m1);
-                final int o2 = (r + 2) * t + vb, m2 = (r + 2) * lanes;
+                final int o2 = BASE + (r + 2) * t + vb, m2 = BASE + (r + 2) * lanes;
                 a20.intoArray(s, o2); a21.intoArray(s, o2 + lanes); a22.intoArray(s, o2 + 2 * lanes); a23.intoArray(s, o2 + 3 * lanes);
                 a20 = a20.blend(a21, a20.compare(VectorOperators.LT, a21));
                 a22 = a22.blend(a23, a22.compare(VectorOperators.LT, a23));
@@ -121,7 +127,7 @@ public final class FlashTiles {
                     a20 = a20.blend(prev, a20.compare(VectorOperators.LT, prev));
                 }
                 a20.intoArray(laneMax, m2);
-                final int o3 = (r + 3) * t + vb, m3 = (r + 3) * lanes;
+                final int o3 = BASE + (r + 3) * t + vb, m3 = BASE + (r + 3) * lanes;
                 a30.intoArray(s, o3); a31.intoArray(s, o3 + lanes); a32.intoArray(s, o3 + 2 * lanes); a33.intoArray(s, o3 + 3 * lanes);
                 a30 = a30.blend(a31, a30.compare(VectorOperators.LT, a31));
                 a32 = a32.blend(a33, a32.compare(VectorOperators.LT, a33));
@@ -131,7 +137,7 @@ public final class FlashTiles {
                     a30 = a30.blend(prev, a30.compare(VectorOperators.LT, prev));
                 }
                 a30.intoArray(laneMax, m3);
-                final int o4 = (r + 4) * t + vb, m4 = (r + 4) * lanes;
+                final int o4 = BASE + (r + 4) * t + vb, m4 = BASE + (r + 4) * lanes;
                 a40.intoArray(s, o4); a41.intoArray(s, o4 + lanes); a42.intoArray(s, o4 + 2 * lanes); a43.intoArray(s, o4 + 3 * lanes);
                 a40 = a40.blend(a41, a40.compare(VectorOperators.LT, a41));
                 a42 = a42.blend(a43, a42.compare(VectorOperators.LT, a43));
@@ -141,7 +147,7 @@ public final class FlashTiles {
                     a40 = a40.blend(prev, a40.compare(VectorOperators.LT, prev));
                 }
                 a40.intoArray(laneMax, m4);
-                final int o5 = (r + 5) * t + vb, m5 = (r + 5) * lanes;
+                final int o5 = BASE + (r + 5) * t + vb, m5 = BASE + (r + 5) * lanes;
                 a50.intoArray(s, o5); a51.intoArray(s, o5 + lanes); a52.intoArray(s, o5 + 2 * lanes); a53.intoArray(s, o5 + 3 * lanes);
                 a50 = a50.blend(a51, a50.compare(VectorOperators.LT, a51));
                 a52 = a52.blend(a53, a52.compare(VectorOperators.LT, a53));
@@ -178,12 +184,12 @@ public final class FlashTiles {
         final int lo = Math.max(0, keyFrom - tileStart);
         final int hiRange = Math.min(t, keyTo - tileStart);
         for (int r = rowFrom; r < rows; r++) {
-            final int row = r * t;
+            final int row = BASE + r * t;
             final int hi = (int) Math.max(0, Math.min(hiRange, rowLimit + r + 1 - tileStart));
             final float mOld = m[r];
             float tileMax;
             if (lo == 0 && hi == t) {
-                FloatVector tileLaneMax = FloatVector.fromArray(SPECIES, laneMax, r * lanes);
+                FloatVector tileLaneMax = FloatVector.fromArray(SPECIES, laneMax, BASE + r * lanes);
                 if (mOld != Float.NEGATIVE_INFINITY
                         && !tileLaneMax.compare(VectorOperators.GT, mOld + MAX_HEADROOM).anyTrue()) {
                     tileMax = mOld;    // lazy max: keep m, so no reduction and no rescale; p <= 2^MAX_HEADROOM
@@ -234,8 +240,8 @@ public final class FlashTiles {
             // row at the end in a fixed order: reduceLanes(ADD) per tile would cost a shuffle tree per row, and it
             // sums in a different order when C2 intrinsifies it than in the interpreter (results would depend on
             // JIT timing, and so on thread count).
-            FloatVector.fromArray(SPECIES, laneSum, r * lanes).fma(FloatVector.broadcast(SPECIES, c), sum)
-                    .intoArray(laneSum, r * lanes);
+            FloatVector.fromArray(SPECIES, laneSum, BASE + r * lanes).fma(FloatVector.broadcast(SPECIES, c), sum)
+                    .intoArray(laneSum, BASE + r * lanes);
         }
     }
 
@@ -252,8 +258,8 @@ public final class FlashTiles {
         int cb = 0;
         for (; cb + 4 * lanes <= dp; cb += 4 * lanes) {
             for (int r = rowFrom; r < rows; r += ROW_BLOCK) {
-                final int p0 = r * t, p1 = p0 + t, p2 = p1 + t, p3 = p2 + t, p4 = p3 + t, p5 = p4 + t;
-                final int o0 = r * dp, o1 = o0 + dp, o2 = o1 + dp, o3 = o2 + dp, o4 = o3 + dp, o5 = o4 + dp;
+                final int p0 = BASE + r * t, p1 = p0 + t, p2 = p1 + t, p3 = p2 + t, p4 = p3 + t, p5 = p4 + t;
+                final int o0 = BASE + r * dp, o1 = o0 + dp, o2 = o1 + dp, o3 = o2 + dp, o4 = o3 + dp, o5 = o4 + dp;
                 final float e0 = corr[r], e1 = corr[r + 1], e2 = corr[r + 2], e3 = corr[r + 3], e4 = corr[r + 4];
                 final float e5 = corr[r + 5];
                 final int c1 = cb + lanes, c2 = cb + 2 * lanes, c3 = cb + 3 * lanes;
@@ -300,8 +306,8 @@ public final class FlashTiles {
         final int lastBlock = cb, lastWidth = dp - cb;    // the last value block: 1-3 vectors wide
         for (; cb < dp; cb += lanes) {   // remaining 1-3 vectors of the head dim: 6 x 1
             for (int r = rowFrom; r < rows; r += ROW_BLOCK) {
-                final int p0 = r * t, p1 = p0 + t, p2 = p1 + t, p3 = p2 + t, p4 = p3 + t, p5 = p4 + t;
-                final int o0 = r * dp, o1 = o0 + dp, o2 = o1 + dp, o3 = o2 + dp, o4 = o3 + dp, o5 = o4 + dp;
+                final int p0 = BASE + r * t, p1 = p0 + t, p2 = p1 + t, p3 = p2 + t, p4 = p3 + t, p5 = p4 + t;
+                final int o0 = BASE + r * dp, o1 = o0 + dp, o2 = o1 + dp, o3 = o2 + dp, o4 = o3 + dp, o5 = o4 + dp;
                 final float e0 = corr[r], e1 = corr[r + 1], e2 = corr[r + 2], e3 = corr[r + 3], e4 = corr[r + 4];
                 final float e5 = corr[r + 5];
                 FloatVector a0 = FloatVector.fromArray(SPECIES, o, o0 + cb).mul(e0);

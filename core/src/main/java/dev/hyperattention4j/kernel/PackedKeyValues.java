@@ -22,6 +22,12 @@ public final class PackedKeyValues {
     public static final int KEY_TILE = 128;
     /** Columns per value block: the 4 vectors of the P·V micro-kernel. */
     public static final int VALUE_BLOCK = 4 * VectorWidth.LANES;
+    /**
+     * Index of the first packed element in {@link #keysTransposed()} and {@link #values()}: the tiles start on a
+     * cache line when the JVM lets {@link ArrayAlignment} know where arrays start (every tile is a multiple of 16
+     * floats, so then all of them do).
+     */
+    public static final int BASE = ArrayAlignment.FLOAT_OFFSET;
 
     private float[] keysT = new float[0];
     private float[] values = new float[0];
@@ -77,7 +83,7 @@ public final class PackedKeyValues {
         for (int i = begin; i < end; i++) {
             int src = rows == null ? from + i : rows[from + i];
             key.readRow(b, h, src, rowScratch, 0);
-            int base = (i / KEY_TILE) * d * KEY_TILE + (i % KEY_TILE);
+            int base = BASE + (i / KEY_TILE) * d * KEY_TILE + (i % KEY_TILE);
             for (int c = 0; c < d; c++) {
                 keysT[base + c * KEY_TILE] = rowScratch[c];
             }
@@ -100,7 +106,7 @@ public final class PackedKeyValues {
         final int d = dim, dp = valueStride, n = length;
         int padded = FlashKernel.roundUp(n, KEY_TILE);
         for (int i = n; i < padded; i++) {
-            int base = (i / KEY_TILE) * d * KEY_TILE + (i % KEY_TILE);
+            int base = BASE + (i / KEY_TILE) * d * KEY_TILE + (i % KEY_TILE);
             for (int c = 0; c < d; c++) {
                 keysT[base + c * KEY_TILE] = 0f;
             }
@@ -116,7 +122,7 @@ public final class PackedKeyValues {
     /** Index of value row i, column block starting at column {@code cb}, within {@link #values()}. */
     private int valueIndex(int i, int cb) {
         int width = Math.min(VALUE_BLOCK, valueStride - cb);
-        return (i / KEY_TILE) * KEY_TILE * valueStride + cb * KEY_TILE + (i % KEY_TILE) * width;
+        return BASE + (i / KEY_TILE) * KEY_TILE * valueStride + cb * KEY_TILE + (i % KEY_TILE) * width;
     }
 
     /** Stores {@code valueStride} floats of {@code src[from..]} as packed value row i. */
@@ -161,7 +167,7 @@ public final class PackedKeyValues {
             int s = (from / KEY_TILE) * d * KEY_TILE + from % KEY_TILE;
             int t = (to / KEY_TILE) * d * KEY_TILE + to % KEY_TILE;
             for (int c = 0; c < d; c++) {
-                System.arraycopy(src.keysT, s + c * KEY_TILE, keysT, t + c * KEY_TILE, run);
+                System.arraycopy(src.keysT, BASE + s + c * KEY_TILE, keysT, BASE + t + c * KEY_TILE, run);
             }
             for (int cb = 0; cb < dp; cb += VALUE_BLOCK) {
                 System.arraycopy(src.values, src.valueIndex(from, cb), values, valueIndex(to, cb),
@@ -174,11 +180,11 @@ public final class PackedKeyValues {
     }
 
     private void ensure(int padded, int d, int dp) {
-        if (keysT.length < padded * d) {
-            keysT = new float[padded * d];
+        if (keysT.length < BASE + padded * d) {
+            keysT = new float[BASE + padded * d];
         }
-        if (values.length < padded * dp) {
-            values = new float[padded * dp];
+        if (values.length < BASE + padded * dp) {
+            values = new float[BASE + padded * dp];
         }
         if (row.length < dp) {   // pack()'s own scratch
             row = new float[dp];

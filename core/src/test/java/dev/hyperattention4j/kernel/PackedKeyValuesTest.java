@@ -25,8 +25,8 @@ class PackedKeyValuesTest {
     /** The packed keys and values of the first {@code length} keys, padding included up to a whole tile. */
     private static float[][] used(PackedKeyValues kv) {
         int padded = FlashKernel.roundUp(kv.length(), PackedKeyValues.KEY_TILE);
-        return new float[][] {Arrays.copyOf(kv.keysTransposed(), padded * kv.dim()),
-                Arrays.copyOf(kv.values(), padded * kv.valueStride())};
+        return new float[][] {Arrays.copyOfRange(kv.keysTransposed(), PackedKeyValues.BASE, PackedKeyValues.BASE + padded * kv.dim()),
+                Arrays.copyOfRange(kv.values(), PackedKeyValues.BASE, PackedKeyValues.BASE + padded * kv.valueStride())};
     }
 
     /** d = 20: value rows have zero columns; d = 80: more than one value column block, the last one narrower. */
