@@ -44,9 +44,10 @@ public class FlashTilesBench {
         Random r = new Random(1);
         dp = PackedKeyValues.valueStride(d);
         q = fill(r, new float[ROWS * d]);
-        // the scratch arrays start at FlashTiles.BASE (cache-line aligned when the JVM allows it), so do the tiles
-        kT = fill(r, new float[FlashTiles.BASE + d * T]);
-        v = fill(r, new float[FlashTiles.BASE + T * dp]);
+        // packed tiles start at PackedKeyValues.BASE and scratch at FlashTiles.BASE (cache-line aligned when the
+        // JVM allows it), as in the kernel
+        kT = fill(r, new float[PackedKeyValues.BASE + d * T]);
+        v = fill(r, new float[PackedKeyValues.BASE + T * dp]);
         s = new float[FlashTiles.BASE + ROWS * T];
         laneMax = new float[FlashTiles.BASE + ROWS * VectorWidth.LANES];
         o = new float[FlashTiles.BASE + ROWS * dp];
@@ -54,7 +55,7 @@ public class FlashTilesBench {
         corr = new float[ROWS];
         laneSum = new float[FlashTiles.BASE + ROWS * VectorWidth.LANES];
         Arrays.fill(corr, 1f);
-        FlashTiles.scoreTile(q, 0, 0, ROWS, d, kT, FlashTiles.BASE, s, laneMax);
+        FlashTiles.scoreTile(q, 0, 0, ROWS, d, kT, PackedKeyValues.BASE, s, laneMax);
         scoresCopy = s.clone();
     }
 
@@ -67,7 +68,7 @@ public class FlashTilesBench {
 
     @Benchmark
     public float[] scoreTile() {
-        FlashTiles.scoreTile(q, 0, 0, ROWS, d, kT, FlashTiles.BASE, s, laneMax);
+        FlashTiles.scoreTile(q, 0, 0, ROWS, d, kT, PackedKeyValues.BASE, s, laneMax);
         return s;
     }
 
@@ -82,7 +83,7 @@ public class FlashTilesBench {
 
     @Benchmark
     public float[] valueTile() {
-        FlashTiles.valueTile(scoresCopy, 0, ROWS, v, FlashTiles.BASE, dp, o, corr);
+        FlashTiles.valueTile(scoresCopy, 0, ROWS, v, PackedKeyValues.BASE, dp, o, corr);
         return o;
     }
 }

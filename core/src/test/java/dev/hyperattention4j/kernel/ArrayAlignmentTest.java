@@ -12,8 +12,8 @@ class ArrayAlignmentTest {
     void offsetFollowsTheObjectAlignmentOfThisJvm() {
         List<String> args = ManagementFactory.getRuntimeMXBean().getInputArguments();
         boolean lineAligned = args.contains("-XX:ObjectAlignmentInBytes=64");
-        boolean otherHeaders = args.stream().anyMatch(a -> a.contains("UseCompactObjectHeaders")
-                || a.contains("UseCompressedClassPointers"));
+        boolean otherHeaders = args.contains("-XX:+UseCompactObjectHeaders")
+                || args.contains("-XX:-UseCompressedClassPointers");
         int expected = lineAligned && !otherHeaders ? 12 : 0;
         assertEquals(expected, ArrayAlignment.FLOAT_OFFSET, "JVM arguments " + args);
         assertEquals(expected, PackedKeyValues.BASE);
