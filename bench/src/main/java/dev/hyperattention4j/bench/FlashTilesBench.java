@@ -77,7 +77,7 @@ public class FlashTilesBench {
     public float[] softmaxUpdate() {
         System.arraycopy(scoresCopy, 0, s, 0, s.length);
         Arrays.fill(m, 0f);   // a max below the tile's: every row takes the rescale path
-        FlashTiles.softmaxTile(s, laneMax, 0, ROWS, 0, 0, T, Integer.MAX_VALUE, m, laneSum, corr);
+        FlashTiles.softmaxTile(s, laneMax, 0, ROWS, m, laneSum, corr);
         return laneSum;
     }
 

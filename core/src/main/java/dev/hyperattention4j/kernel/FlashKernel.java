@@ -16,10 +16,11 @@ import jdk.incubator.vector.FloatVector;
  * {@code -Infinity}.
  *
  * <p>Per chunk of {@link #ROW_TILE} query rows and per key tile of {@link PackedKeyValues#KEY_TILE} keys, the work
- * is {@link FlashTiles#scoreTile} (Q·Kᵀ with fused row maxima), {@link FlashTiles#softmaxTile} (mask, running max,
- * exp2, row sums) and {@link FlashTiles#valueTile} (P·V into the rescaled output accumulator). Key tiles entirely
- * above the causal diagonal are skipped; only tiles the diagonal crosses are masked. Scratch: scores
- * {@code ROW_TILE × KEY_TILE} floats (64 KiB) and the output accumulator {@code ROW_TILE × dp}, both O(tile²).
+ * is {@link FlashTiles#scoreTile} (Q·Kᵀ with fused row maxima), {@link FlashTiles#maskTile} (only for tiles the mask
+ * or the key range cuts), {@link FlashTiles#softmaxTile} (running max, exp2, row sums) and
+ * {@link FlashTiles#valueTile} (P·V into the rescaled output accumulator). Key tiles entirely above the causal
+ * diagonal are skipped. Scratch: scores {@code ROW_TILE × KEY_TILE} floats (64 KiB) and the output accumulator
+ * {@code ROW_TILE × dp}, both O(tile²).
  */
 public final class FlashKernel {
     /** {@code diagonal} value meaning "no causal mask". */
@@ -114,7 +115,10 @@ public final class FlashKernel {
                 final long firstSeeing = Math.max(0, Math.max(t0, keyFrom) - rowLimit);
                 final int from = (int) (firstSeeing / FlashTiles.ROW_BLOCK) * FlashTiles.ROW_BLOCK;
                 FlashTiles.scoreTile(queries, c0 * d, from, padded, d, kT, PackedKeyValues.BASE + t0 * d, scores, laneMax);
-                FlashTiles.softmaxTile(scores, laneMax, from, padded, t0, keyFrom, keyTo, rowLimit, rowMax, laneSum, corr);
+                if (t0 < keyFrom || t0 + tile > keyTo || t0 + tile - 1 > rowLimit + from) {
+                    FlashTiles.maskTile(scores, laneMax, from, padded, t0, keyFrom, keyTo, rowLimit);
+                }
+                FlashTiles.softmaxTile(scores, laneMax, from, padded, rowMax, laneSum, corr);
                 FlashTiles.valueTile(scores, from, padded, v, PackedKeyValues.BASE + t0 * dp, dp, acc, corr);
             }
             for (int r = 0; r < rows; r++) {

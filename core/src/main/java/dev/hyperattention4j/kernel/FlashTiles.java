@@ -162,18 +162,51 @@ public final class FlashTiles {
     }
 
     /**
-     * The online-softmax update for one key tile starting at key {@code tileStart}: for each row, masks the keys it
-     * may not see to -inf, moves the running max {@code m} if a score exceeds it by more than
-     * {@link #MAX_HEADROOM}, turns the scores into {@code p = 2^(s - m)} in place,
-     * sets {@code corr[r] = 2^(m_old - m_new)} (exactly 1 when the max did not grow, so {@link #valueTile} need not
+     * Applies the mask to one key tile starting at key {@code tileStart}, for a tile that some row of
+     * {@code [rowFrom, rows)} does not see whole: the keys a row may not see become -inf (so {@link #softmaxTile}
+     * gives them p = 0) and the row's lane maxima are recomputed over the keys it sees (all -inf for a row that sees
+     * none). Row r sees key j iff {@code keyFrom <= j < keyTo} and {@code j <= rowLimit + r}. A separate method so
+     * that causal calls do not change how C2 compiles the softmax of the full tiles (with the masked loop inside
+     * softmaxTile, a causal warm-up made the non-causal softmax 25 % slower).
+     */
+    public static void maskTile(float[] s, float[] laneMax, int rowFrom, int rows, int tileStart, int keyFrom,
+                                int keyTo, long rowLimit) {
+        final int lanes = SPECIES.length();
+        final int t = KEY_TILE;
+        final int lo = Math.max(0, keyFrom - tileStart);
+        final int hiRange = Math.min(t, keyTo - tileStart);
+        for (int r = rowFrom; r < rows; r++) {
+            final int row = BASE + r * t;
+            final int hi = (int) Math.max(0, Math.min(hiRange, rowLimit + r + 1 - tileStart));
+            if (lo == 0 && hi == t) {
+                continue;                         // this row sees the whole tile: scores and lane maxima stand
+            }
+            final float loF = lo, hiF = hi;
+            FloatVector mx = FloatVector.broadcast(SPECIES, Float.NEGATIVE_INFINITY);
+            for (int j = 0; j < t; j += lanes) {
+                FloatVector index = FloatVector.fromArray(SPECIES, LANE_INDEX, j);
+                VectorMask<Float> hidden = index.compare(VectorOperators.LT, loF)
+                        .or(index.compare(VectorOperators.GE, hiF));
+                FloatVector x = FloatVector.fromArray(SPECIES, s, row + j).blend(Float.NEGATIVE_INFINITY, hidden);
+                x.intoArray(s, row + j);
+                mx = mx.blend(x, mx.compare(VectorOperators.LT, x).or(x.compare(VectorOperators.NE, x)));
+            }
+            mx.intoArray(laneMax, BASE + r * lanes);
+        }
+    }
+
+    /**
+     * The online-softmax update for one key tile: for each row, moves the running max {@code m} if a score exceeds
+     * it by more than {@link #MAX_HEADROOM}, turns the scores into {@code p = 2^(s - m)} in place, sets
+     * {@code corr[r] = 2^(m_old - m_new)} (exactly 1 when the max did not grow, so {@link #valueTile} need not
      * rescale anything) and updates the row sum {@code l = l·corr + Σp}, kept as L lane partial sums
      * ({@code laneSum [rows][L]}) that the caller reduces once at the end.
      *
-     * <p>Row r sees key j iff {@code keyFrom <= j < keyTo} and {@code j <= rowLimit + r}. A row that has seen no key
-     * yet keeps {@code m = -inf}, {@code l = 0} and gets p = 0, so -inf - (-inf) never makes a NaN.
+     * <p>Masked keys are -inf (see {@link #maskTile}) and get p = 0. A row that has seen no key yet keeps
+     * {@code m = -inf}, {@code l = 0} and gets p = 0, so -inf - (-inf) never makes a NaN.
      */
-    public static void softmaxTile(float[] s, float[] laneMax, int rowFrom, int rows, int tileStart, int keyFrom, int keyTo,
-                                   long rowLimit, float[] m, float[] laneSum, float[] corr) {
+    public static void softmaxTile(float[] s, float[] laneMax, int rowFrom, int rows, float[] m, float[] laneSum,
+                                   float[] corr) {
         final int lanes = SPECIES.length();
         final int t = KEY_TILE;
         final FloatVector c0 = FloatVector.broadcast(SPECIES, FastExp2.C0), c1 = FloatVector.broadcast(SPECIES, FastExp2.C1);
@@ -181,37 +214,16 @@ public final class FlashTiles {
         final FloatVector c4 = FloatVector.broadcast(SPECIES, FastExp2.C4), c5 = FloatVector.broadcast(SPECIES, FastExp2.C5);
         final FloatVector c6 = FloatVector.broadcast(SPECIES, FastExp2.C6);
         final FloatVector round = FloatVector.broadcast(SPECIES, FastExp2.ROUND);
-        final int lo = Math.max(0, keyFrom - tileStart);
-        final int hiRange = Math.min(t, keyTo - tileStart);
         for (int r = rowFrom; r < rows; r++) {
             final int row = BASE + r * t;
-            final int hi = (int) Math.max(0, Math.min(hiRange, rowLimit + r + 1 - tileStart));
             final float mOld = m[r];
-            float tileMax;
-            if (lo == 0 && hi == t) {
-                FloatVector tileLaneMax = FloatVector.fromArray(SPECIES, laneMax, BASE + r * lanes);
-                if (mOld != Float.NEGATIVE_INFINITY
-                        && !tileLaneMax.compare(VectorOperators.GT, mOld + MAX_HEADROOM).anyTrue()) {
-                    tileMax = mOld;    // lazy max: keep m, so no reduction and no rescale; p <= 2^MAX_HEADROOM
-                } else {
-                    tileMax = tileLaneMax.reduceLanes(VectorOperators.MAX);
-                }
-            } else if (hi <= lo) {
-                tileMax = Float.NEGATIVE_INFINITY;
-                java.util.Arrays.fill(s, row, row + t, Float.NEGATIVE_INFINITY);
+            final FloatVector tileLaneMax = FloatVector.fromArray(SPECIES, laneMax, BASE + r * lanes);
+            final float tileMax;
+            if (mOld != Float.NEGATIVE_INFINITY
+                    && !tileLaneMax.compare(VectorOperators.GT, mOld + MAX_HEADROOM).anyTrue()) {
+                tileMax = mOld;    // lazy max: keep m, so no reduction and no rescale; p <= 2^MAX_HEADROOM
             } else {
-                // a tile the mask crosses: hidden keys become -inf (so p = 0), and the max covers visible keys only
-                final float loF = lo, hiF = hi;
-                FloatVector mx = FloatVector.broadcast(SPECIES, Float.NEGATIVE_INFINITY);
-                for (int j = 0; j < t; j += lanes) {
-                    FloatVector index = FloatVector.fromArray(SPECIES, LANE_INDEX, j);
-                    VectorMask<Float> hidden = index.compare(VectorOperators.LT, loF)
-                            .or(index.compare(VectorOperators.GE, hiF));
-                    FloatVector x = FloatVector.fromArray(SPECIES, s, row + j).blend(Float.NEGATIVE_INFINITY, hidden);
-                    x.intoArray(s, row + j);
-                    mx = mx.blend(x, mx.compare(VectorOperators.LT, x).or(x.compare(VectorOperators.NE, x)));
-                }
-                tileMax = mx.reduceLanes(VectorOperators.MAX);
+                tileMax = tileLaneMax.reduceLanes(VectorOperators.MAX);
             }
             final float mNew = tileMax > mOld || tileMax != tileMax ? tileMax : mOld;
             if (mNew == Float.NEGATIVE_INFINITY) {
