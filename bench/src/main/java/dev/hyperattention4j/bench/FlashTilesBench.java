@@ -36,7 +36,7 @@ public class FlashTilesBench {
     @Param({"64", "128"})
     int d;
 
-    float[] q, kT, s, laneMax, v, o, m, corr, laneSum, scoresCopy;
+    float[] q, kT, s, laneMax, v, o, m, laneSum, scoresCopy;
     int dp;
 
     @Setup
@@ -52,9 +52,7 @@ public class FlashTilesBench {
         laneMax = new float[FlashTiles.BASE + ROWS * VectorWidth.LANES];
         o = new float[FlashTiles.BASE + ROWS * dp];
         m = new float[ROWS];
-        corr = new float[ROWS];
         laneSum = new float[FlashTiles.BASE + ROWS * VectorWidth.LANES];
-        Arrays.fill(corr, 1f);
         FlashTiles.scoreTile(q, 0, 0, ROWS, d, kT, PackedKeyValues.BASE, s, laneMax);
         scoresCopy = s.clone();
     }
@@ -76,14 +74,14 @@ public class FlashTilesBench {
     @Benchmark
     public float[] softmaxUpdate() {
         System.arraycopy(scoresCopy, 0, s, 0, s.length);
-        Arrays.fill(m, 0f);   // a max below the tile's: every row takes the rescale path
-        FlashTiles.softmaxTile(s, laneMax, 0, ROWS, m, laneSum, corr);
+        Arrays.fill(m, 0f);   // a max below the tile's: every row takes the rescale path (and rescales its output row)
+        FlashTiles.softmaxTile(s, laneMax, 0, ROWS, m, laneSum, o, dp);
         return laneSum;
     }
 
     @Benchmark
     public float[] valueTile() {
-        FlashTiles.valueTile(scoresCopy, 0, ROWS, v, PackedKeyValues.BASE, dp, o, corr);
+        FlashTiles.valueTile(scoresCopy, 0, ROWS, v, PackedKeyValues.BASE, dp, o);
         return o;
     }
 }

@@ -41,23 +41,26 @@ public final class FlashAttention implements Attention {
         return pool;
     }
 
-    /** Per-call scratch: packed K/V and, per worker, a kernel with its output and LSE tile. */
+    /** Per-call scratch: packed K/V and, per worker, a kernel with its output and LSE tile and packing scratch. */
     private static final class Workspace {
         final int dim;
         final PackedKeyValues kv = new PackedKeyValues();
         final FlashKernel[] kernels;
         final float[][] outs;
         final float[][] lses;
+        final float[][] packScratch;
 
         Workspace(int dim, int workers) {
             this.dim = dim;
             this.kernels = new FlashKernel[workers];
             this.outs = new float[workers][];
             this.lses = new float[workers][];
+            this.packScratch = new float[workers][];
             for (int w = 0; w < workers; w++) {
                 kernels[w] = new FlashKernel(dim);
                 outs[w] = new float[QUERY_TILE * dim];
                 lses[w] = new float[QUERY_TILE];
+                packScratch[w] = new float[PackedKeyValues.scratchLength(dim)];
             }
         }
     }
@@ -123,7 +126,7 @@ public final class FlashAttention implements Attention {
                     final int keyTiles = (nk + PackedKeyValues.KEY_TILE - 1) / PackedKeyValues.KEY_TILE;
                     pool.run(keyTiles, (worker, unit) -> ws.kv.packRange(p.key(), p.value(), bb, hk, null, 0,
                             unit * PackedKeyValues.KEY_TILE, Math.min(nk, (unit + 1) * PackedKeyValues.KEY_TILE),
-                            ws.outs[worker]));
+                            ws.packScratch[worker]));
                     pool.run(g * tiles, (worker, unit) -> {
                         int tile = unit / g;
                         if (causal) {

@@ -41,7 +41,6 @@ public final class FlashKernel {
     private final float[] laneMax = new float[FlashTiles.BASE + ROW_TILE * VectorWidth.LANES];
     private final float[] acc;
     private final float[] rowMax = new float[ROW_TILE];
-    private final float[] corr = new float[ROW_TILE];
     private final float[] laneSum = new float[FlashTiles.BASE + ROW_TILE * VectorWidth.LANES];
 
     public FlashKernel(int dim) {
@@ -118,8 +117,8 @@ public final class FlashKernel {
                 if (t0 < keyFrom || t0 + tile > keyTo || t0 + tile - 1 > rowLimit + from) {
                     FlashTiles.maskTile(scores, laneMax, from, padded, t0, keyFrom, keyTo, rowLimit);
                 }
-                FlashTiles.softmaxTile(scores, laneMax, from, padded, rowMax, laneSum, corr);
-                FlashTiles.valueTile(scores, from, padded, v, PackedKeyValues.BASE + t0 * dp, dp, acc, corr);
+                FlashTiles.softmaxTile(scores, laneMax, from, padded, rowMax, laneSum, acc, dp);
+                FlashTiles.valueTile(scores, from, padded, v, PackedKeyValues.BASE + t0 * dp, dp, acc);
             }
             for (int r = 0; r < rows; r++) {
                 double sum = 0;                                   // fixed order: deterministic

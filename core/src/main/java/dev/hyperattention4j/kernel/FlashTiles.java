@@ -197,16 +197,16 @@ public final class FlashTiles {
 
     /**
      * The online-softmax update for one key tile: for each row, moves the running max {@code m} if a score exceeds
-     * it by more than {@link #MAX_HEADROOM}, turns the scores into {@code p = 2^(s - m)} in place, sets
-     * {@code corr[r] = 2^(m_old - m_new)} (exactly 1 when the max did not grow, so {@link #valueTile} need not
-     * rescale anything) and updates the row sum {@code l = l·corr + Σp}, kept as L lane partial sums
-     * ({@code laneSum [rows][L]}) that the caller reduces once at the end.
+     * it by more than {@link #MAX_HEADROOM}, turns the scores into {@code p = 2^(s - m)} in place and updates the
+     * row sum {@code l = l·c + Σp}, kept as L lane partial sums ({@code laneSum [rows][L]}) that the caller reduces
+     * once at the end. When m moves, the row's output accumulator ({@code o [rows][dp]}) is rescaled here by
+     * {@code c = 2^(m_old - m_new)}; with the lazy max that is rare, so {@link #valueTile} need not rescale.
      *
      * <p>Masked keys are -inf (see {@link #maskTile}) and get p = 0. A row that has seen no key yet keeps
      * {@code m = -inf}, {@code l = 0} and gets p = 0, so -inf - (-inf) never makes a NaN.
      */
     public static void softmaxTile(float[] s, float[] laneMax, int rowFrom, int rows, float[] m, float[] laneSum,
-                                   float[] corr) {
+                                   float[] o, int dp) {
         final int lanes = SPECIES.length();
         final int t = KEY_TILE;
         final FloatVector c0 = FloatVector.broadcast(SPECIES, FastExp2.C0), c1 = FloatVector.broadcast(SPECIES, FastExp2.C1);
@@ -228,10 +228,14 @@ public final class FlashTiles {
             final float mNew = tileMax > mOld || tileMax != tileMax ? tileMax : mOld;
             if (mNew == Float.NEGATIVE_INFINITY) {
                 java.util.Arrays.fill(s, row, row + t, 0f);
-                corr[r] = 1f;
                 continue;
             }
             final float c = mNew == mOld ? 1f : FastExp2.exp2(mOld - mNew);
+            if (c != 1f) {
+                for (int i = BASE + r * dp, end = i + dp; i < end; i += lanes) {
+                    FloatVector.fromArray(SPECIES, o, i).mul(c).intoArray(o, i);
+                }
+            }
             final FloatVector max = FloatVector.broadcast(SPECIES, mNew);
             FloatVector sum = FloatVector.zero(SPECIES);
             for (int j = 0; j < t; j += lanes) {
@@ -247,7 +251,6 @@ public final class FlashTiles {
                 sum = sum.add(p);
             }
             m[r] = mNew;
-            corr[r] = c;
             // The row sum stays in vector lanes across tiles (l = l·c + Σp lane by lane) and is reduced once per
             // row at the end in a fixed order: reduceLanes(ADD) per tile would cost a shuffle tree per row, and it
             // sums in a different order when C2 intrinsifies it than in the interpreter (results would depend on
@@ -258,35 +261,33 @@ public final class FlashTiles {
     }
 
     /**
-     * {@code o[r] = o[r]·corr[r] + p[r]·v} for one key tile: the running output, rescaled by the softmax correction
-     * on load. Micro-kernel: 6 rows × 4 vectors of the head dimension (24 accumulators, 4 value loads, 1 broadcast);
+     * {@code o[r] += p[r]·v} for one key tile (the softmax has already rescaled o where the max moved).
+     * Micro-kernel: 6 rows × 4 vectors of the head dimension (24 accumulators, 4 value loads, 1 broadcast);
      * a 6 × 1 kernel takes the remaining vectors when {@code dp} is not a multiple of 4 vectors.
      */
-    public static void valueTile(float[] p, int rowFrom, int rows, float[] v, int vOff, int dp, float[] o, float[] corr) {
+    public static void valueTile(float[] p, int rowFrom, int rows, float[] v, int vOff, int dp, float[] o) {
         final int lanes = SPECIES.length();
         final int t = KEY_TILE;
         // Column blocks outside, row blocks inside: one column block of V ([128][4 vectors], 32 KiB) stays in L1
-        // while every row block streams past it. Each column block rescales its own columns by corr.
+        // while every row block streams past it.
         int cb = 0;
         for (; cb + 4 * lanes <= dp; cb += 4 * lanes) {
             for (int r = rowFrom; r < rows; r += ROW_BLOCK) {
                 final int p0 = BASE + r * t, p1 = p0 + t, p2 = p1 + t, p3 = p2 + t, p4 = p3 + t, p5 = p4 + t;
                 final int o0 = BASE + r * dp, o1 = o0 + dp, o2 = o1 + dp, o3 = o2 + dp, o4 = o3 + dp, o5 = o4 + dp;
-                final float e0 = corr[r], e1 = corr[r + 1], e2 = corr[r + 2], e3 = corr[r + 3], e4 = corr[r + 4];
-                final float e5 = corr[r + 5];
                 final int c1 = cb + lanes, c2 = cb + 2 * lanes, c3 = cb + 3 * lanes;
-                FloatVector a00 = FloatVector.fromArray(SPECIES, o, o0 + cb).mul(e0), a01 = FloatVector.fromArray(SPECIES, o, o0 + c1).mul(e0);
-                FloatVector a02 = FloatVector.fromArray(SPECIES, o, o0 + c2).mul(e0), a03 = FloatVector.fromArray(SPECIES, o, o0 + c3).mul(e0);
-                FloatVector a10 = FloatVector.fromArray(SPECIES, o, o1 + cb).mul(e1), a11 = FloatVector.fromArray(SPECIES, o, o1 + c1).mul(e1);
-                FloatVector a12 = FloatVector.fromArray(SPECIES, o, o1 + c2).mul(e1), a13 = FloatVector.fromArray(SPECIES, o, o1 + c3).mul(e1);
-                FloatVector a20 = FloatVector.fromArray(SPECIES, o, o2 + cb).mul(e2), a21 = FloatVector.fromArray(SPECIES, o, o2 + c1).mul(e2);
-                FloatVector a22 = FloatVector.fromArray(SPECIES, o, o2 + c2).mul(e2), a23 = FloatVector.fromArray(SPECIES, o, o2 + c3).mul(e2);
-                FloatVector a30 = FloatVector.fromArray(SPECIES, o, o3 + cb).mul(e3), a31 = FloatVector.fromArray(SPECIES, o, o3 + c1).mul(e3);
-                FloatVector a32 = FloatVector.fromArray(SPECIES, o, o3 + c2).mul(e3), a33 = FloatVector.fromArray(SPECIES, o, o3 + c3).mul(e3);
-                FloatVector a40 = FloatVector.fromArray(SPECIES, o, o4 + cb).mul(e4), a41 = FloatVector.fromArray(SPECIES, o, o4 + c1).mul(e4);
-                FloatVector a42 = FloatVector.fromArray(SPECIES, o, o4 + c2).mul(e4), a43 = FloatVector.fromArray(SPECIES, o, o4 + c3).mul(e4);
-                FloatVector a50 = FloatVector.fromArray(SPECIES, o, o5 + cb).mul(e5), a51 = FloatVector.fromArray(SPECIES, o, o5 + c1).mul(e5);
-                FloatVector a52 = FloatVector.fromArray(SPECIES, o, o5 + c2).mul(e5), a53 = FloatVector.fromArray(SPECIES, o, o5 + c3).mul(e5);
+                FloatVector a00 = FloatVector.fromArray(SPECIES, o, o0 + cb), a01 = FloatVector.fromArray(SPECIES, o, o0 + c1);
+                FloatVector a02 = FloatVector.fromArray(SPECIES, o, o0 + c2), a03 = FloatVector.fromArray(SPECIES, o, o0 + c3);
+                FloatVector a10 = FloatVector.fromArray(SPECIES, o, o1 + cb), a11 = FloatVector.fromArray(SPECIES, o, o1 + c1);
+                FloatVector a12 = FloatVector.fromArray(SPECIES, o, o1 + c2), a13 = FloatVector.fromArray(SPECIES, o, o1 + c3);
+                FloatVector a20 = FloatVector.fromArray(SPECIES, o, o2 + cb), a21 = FloatVector.fromArray(SPECIES, o, o2 + c1);
+                FloatVector a22 = FloatVector.fromArray(SPECIES, o, o2 + c2), a23 = FloatVector.fromArray(SPECIES, o, o2 + c3);
+                FloatVector a30 = FloatVector.fromArray(SPECIES, o, o3 + cb), a31 = FloatVector.fromArray(SPECIES, o, o3 + c1);
+                FloatVector a32 = FloatVector.fromArray(SPECIES, o, o3 + c2), a33 = FloatVector.fromArray(SPECIES, o, o3 + c3);
+                FloatVector a40 = FloatVector.fromArray(SPECIES, o, o4 + cb), a41 = FloatVector.fromArray(SPECIES, o, o4 + c1);
+                FloatVector a42 = FloatVector.fromArray(SPECIES, o, o4 + c2), a43 = FloatVector.fromArray(SPECIES, o, o4 + c3);
+                FloatVector a50 = FloatVector.fromArray(SPECIES, o, o5 + cb), a51 = FloatVector.fromArray(SPECIES, o, o5 + c1);
+                FloatVector a52 = FloatVector.fromArray(SPECIES, o, o5 + c2), a53 = FloatVector.fromArray(SPECIES, o, o5 + c3);
                 // the block's value rows are 4 vectors apart: a constant stride (see PackedKeyValues)
                 int vr = vOff + cb * t;
                 for (int j = 0; j < t; j++, vr += 4 * lanes) {
@@ -320,14 +321,12 @@ public final class FlashTiles {
             for (int r = rowFrom; r < rows; r += ROW_BLOCK) {
                 final int p0 = BASE + r * t, p1 = p0 + t, p2 = p1 + t, p3 = p2 + t, p4 = p3 + t, p5 = p4 + t;
                 final int o0 = BASE + r * dp, o1 = o0 + dp, o2 = o1 + dp, o3 = o2 + dp, o4 = o3 + dp, o5 = o4 + dp;
-                final float e0 = corr[r], e1 = corr[r + 1], e2 = corr[r + 2], e3 = corr[r + 3], e4 = corr[r + 4];
-                final float e5 = corr[r + 5];
-                FloatVector a0 = FloatVector.fromArray(SPECIES, o, o0 + cb).mul(e0);
-                FloatVector a1 = FloatVector.fromArray(SPECIES, o, o1 + cb).mul(e1);
-                FloatVector a2 = FloatVector.fromArray(SPECIES, o, o2 + cb).mul(e2);
-                FloatVector a3 = FloatVector.fromArray(SPECIES, o, o3 + cb).mul(e3);
-                FloatVector a4 = FloatVector.fromArray(SPECIES, o, o4 + cb).mul(e4);
-                FloatVector a5 = FloatVector.fromArray(SPECIES, o, o5 + cb).mul(e5);
+                FloatVector a0 = FloatVector.fromArray(SPECIES, o, o0 + cb);
+                FloatVector a1 = FloatVector.fromArray(SPECIES, o, o1 + cb);
+                FloatVector a2 = FloatVector.fromArray(SPECIES, o, o2 + cb);
+                FloatVector a3 = FloatVector.fromArray(SPECIES, o, o3 + cb);
+                FloatVector a4 = FloatVector.fromArray(SPECIES, o, o4 + cb);
+                FloatVector a5 = FloatVector.fromArray(SPECIES, o, o5 + cb);
                 int vr = vOff + lastBlock * t + (cb - lastBlock);
                 for (int j = 0; j < t; j++, vr += lastWidth) {
                     FloatVector v0 = FloatVector.fromArray(SPECIES, v, vr);

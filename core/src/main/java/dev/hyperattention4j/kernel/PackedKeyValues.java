@@ -2,6 +2,8 @@ package dev.hyperattention4j.kernel;
 
 import dev.hyperattention4j.tensor.FloatTensor;
 import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Keys and values of one attention call, gathered from their tensors and packed once into the kernel's layout:
@@ -28,17 +30,29 @@ public final class PackedKeyValues {
      * floats, so then all of them do).
      */
     public static final int BASE = ArrayAlignment.FLOAT_OFFSET;
+    /** Keys transposed together while packing: 16 floats, one cache line of a transposed key row. */
+    static final int TRANSPOSE_GROUP = 16;
+    private static final VectorSpecies<Float> SPECIES = VectorWidth.FLOAT;
+    private static final int LANES = VectorWidth.LANES;
 
     private float[] keysT = new float[0];
     private float[] values = new float[0];
     private int length;
     private int dim;
     private int valueStride;
+    /** Gather offsets {@code g·gatherStride} of a transpose group's rows in the packing scratch. */
+    private final int[] gatherIndex = new int[TRANSPOSE_GROUP];
+    private int gatherStride;
     private float[] row = new float[0];
 
     /** The packed value row stride for head dim d: d rounded up to a multiple of the vector lane count. */
     public static int valueStride(int d) {
         return FlashKernel.roundUp(d, VectorWidth.LANES);
+    }
+
+    /** Floats of scratch that {@link #packRange} needs for head dim d: a group of padded rows. */
+    public static int scratchLength(int d) {
+        return TRANSPOSE_GROUP * valueStride(d);
     }
 
     /**
@@ -69,29 +83,58 @@ public final class PackedKeyValues {
         this.length = n;
         this.dim = d;
         this.valueStride = dp;
+        if (gatherStride != dp) {
+            for (int g = 0; g < TRANSPOSE_GROUP; g++) {
+                gatherIndex[g] = g * dp;
+            }
+            gatherStride = dp;
+        }
     }
 
     /**
      * Packs keys {@code [begin, end)} of the range given to {@link #prepare} (packed key i is tensor row
      * {@code rows[from + i]}, or {@code from + i} when rows is null), and zero-fills the padding of the last tile
      * when {@code end} is the length. Calls on disjoint ranges may run concurrently, each with its own
-     * {@code rowScratch} of at least {@link #valueStride(int) valueStride(d)} floats.
+     * {@code rowScratch} of at least {@link #scratchLength(int) scratchLength(d)} floats.
      */
     public void packRange(FloatTensor key, FloatTensor value, int b, int h, int[] rows, int from, int begin, int end,
                           float[] rowScratch) {
         final int d = dim, dp = valueStride, n = length;
-        for (int i = begin; i < end; i++) {
-            int src = rows == null ? from + i : rows[from + i];
-            key.readRow(b, h, src, rowScratch, 0);
-            int base = BASE + (i / KEY_TILE) * d * KEY_TILE + (i % KEY_TILE);
-            for (int c = 0; c < d; c++) {
-                keysT[base + c * KEY_TILE] = rowScratch[c];
+        if (rowScratch.length < scratchLength(d)) {
+            throw new IllegalArgumentException("packing scratch has " + rowScratch.length + " floats, needs "
+                    + scratchLength(d));
+        }
+        for (int i = begin; i < end; ) {
+            // a group of keys whose transposed elements share 64-byte runs: gather their rows, then write every
+            // dimension's run in one go (a key at a time would scatter d floats KEY_TILE floats apart)
+            final int count = Math.min(end, (i / TRANSPOSE_GROUP + 1) * TRANSPOSE_GROUP) - i;
+            for (int g = 0; g < count; g++) {
+                key.readRow(b, h, rows == null ? from + i + g : rows[from + i + g], rowScratch, g * dp);
             }
-            value.readRow(b, h, src, rowScratch, 0);
-            if (dp > d) {
-                Arrays.fill(rowScratch, d, dp, 0f);
+            final int base = BASE + (i / KEY_TILE) * d * KEY_TILE + (i % KEY_TILE);
+            if (count == TRANSPOSE_GROUP && dp == gatherStride) {
+                for (int c = 0; c < d; c++) {
+                    for (int g = 0; g < TRANSPOSE_GROUP; g += LANES) {   // one gather per vector of keys
+                        FloatVector.fromArray(SPECIES, rowScratch, c, gatherIndex, g)
+                                .intoArray(keysT, base + c * KEY_TILE + g);
+                    }
+                }
+            } else {
+                for (int c = 0; c < d; c++) {
+                    final int at = base + c * KEY_TILE;
+                    for (int g = 0; g < count; g++) {
+                        keysT[at + g] = rowScratch[g * dp + c];
+                    }
+                }
             }
-            writeValueRow(rowScratch, 0, i);
+            for (int g = 0; g < count; g++) {
+                value.readRow(b, h, rows == null ? from + i + g : rows[from + i + g], rowScratch, 0);
+                if (dp > d) {
+                    Arrays.fill(rowScratch, d, dp, 0f);
+                }
+                writeValueRow(rowScratch, 0, i + g);
+            }
+            i += count;
         }
         if (end == n) {
             zeroPadding();
@@ -186,8 +229,8 @@ public final class PackedKeyValues {
         if (values.length < BASE + padded * dp) {
             values = new float[BASE + padded * dp];
         }
-        if (row.length < dp) {   // pack()'s own scratch
-            row = new float[dp];
+        if (row.length < TRANSPOSE_GROUP * dp) {   // pack()'s own scratch
+            row = new float[TRANSPOSE_GROUP * dp];
         }
     }
 

@@ -74,4 +74,48 @@ class PackedKeyValuesTest {
         assertThrows(IllegalArgumentException.class, () -> cut.packExcept(all, 4, 3));
         assertThrows(IllegalArgumentException.class, () -> all.packExcept(all, 0, 1));
     }
+
+    /**
+     * The packed layout, element by element, when the keys are packed in ranges that start and end inside transpose
+     * groups and tiles (the gathered and the scalar transposes), at head dims with and without padded value columns.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {1, 20, 64, 80, 128})
+    void packRangeLaysOutEveryKeyAndValue(int d) {
+        int n = 300;
+        FloatTensor k = random(n, d, 4), v = random(n, d, 5);
+        int[] rows = new int[n];
+        for (int i = 0; i < n; i++) {
+            rows[i] = (i * 53 + 7) % n;
+        }
+        PackedKeyValues kv = new PackedKeyValues();
+        kv.prepare(k, v, 0, n);
+        float[] scratch = new float[PackedKeyValues.scratchLength(d)];
+        int[] cuts = {0, 5, 37, 128, 129, 144, 300};
+        for (int c = 0; c + 1 < cuts.length; c++) {
+            kv.packRange(k, v, 0, 0, rows, 0, cuts[c], cuts[c + 1], scratch);
+        }
+        int dp = kv.valueStride(), t = PackedKeyValues.KEY_TILE;
+        float[] kT = kv.keysTransposed(), vals = kv.values();
+        for (int i = 0; i < n; i++) {
+            for (int c = 0; c < d; c++) {
+                float key = kT[PackedKeyValues.BASE + (i / t) * d * t + c * t + i % t];
+                assertEquals(k.get(0, 0, rows[i], c), key, "key " + i + " column " + c);
+                int block = c / PackedKeyValues.VALUE_BLOCK * PackedKeyValues.VALUE_BLOCK;
+                int width = Math.min(PackedKeyValues.VALUE_BLOCK, dp - block);
+                float value = vals[PackedKeyValues.BASE + (i / t) * t * dp + block * t + (i % t) * width + c - block];
+                assertEquals(v.get(0, 0, rows[i], c), value, "value " + i + " column " + c);
+            }
+        }
+    }
+
+    @Test
+    void packRangeRejectsTooSmallAScratch() {
+        FloatTensor k = random(40, 64, 6);
+        PackedKeyValues kv = new PackedKeyValues();
+        kv.prepare(k, k, 0, 40);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> kv.packRange(k, k, 0, 0, null, 0, 0, 40, new float[64]));
+        org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("scratch"), e.getMessage());
+    }
 }

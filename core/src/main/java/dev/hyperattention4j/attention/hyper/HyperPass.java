@@ -84,7 +84,7 @@ final class HyperPass {
             kernel = new FlashKernel(d);
             out1 = new float[SCRATCH_ROWS * d];
             out2 = new float[QUERY_CHUNK * d];
-            row = new float[PackedKeyValues.valueStride(d)];   // packRange scratch: a padded value row
+            row = new float[PackedKeyValues.scratchLength(d)];   // packRange scratch
         }
     }
 
