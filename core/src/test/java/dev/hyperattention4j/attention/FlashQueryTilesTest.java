@@ -10,7 +10,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 /** How FlashAttention cuts the query rows into work units. */
 class FlashQueryTilesTest {
     @ParameterizedTest
-    @CsvSource({"1,1,2", "5,1,2", "131,1,1", "132,1,2", "133,1,2", "4096,1,2", "4096,1,1", "4096,2,3", "4095,4,2",
+    @CsvSource({"1,1,2", "5,1,2", "131,1,1", "132,1,2", "133,1,2", "263,1,2", "264,1,2", "265,1,1", "4096,1,2", "4096,1,1", "4096,2,3", "4095,4,2",
             "16384,1,2", "32768,8,2", "1000,1,8", "7,1,8"})
     void tilesCoverTheRowsInWholeRegisterBlocksAndBalanceTheThreads(int nq, int group, int threads) {
         int tiles = FlashAttention.queryTiles(nq, group, threads);
