@@ -43,7 +43,8 @@ public class FlashTilesBench {
     public void setup() {
         Random r = new Random(1);
         dp = PackedKeyValues.valueStride(d);
-        q = fill(r, new float[ROWS * d]);
+        // queries in column blocks of QUERY_BLOCK, as FlashKernel packs them
+        q = fill(r, new float[(d + FlashTiles.QUERY_BLOCK - 1) / FlashTiles.QUERY_BLOCK * ROWS * FlashTiles.QUERY_BLOCK]);
         // packed tiles start at PackedKeyValues.BASE and scratch at FlashTiles.BASE (cache-line aligned when the
         // JVM allows it), as in the kernel
         kT = fill(r, new float[PackedKeyValues.BASE + d * T]);
@@ -53,7 +54,7 @@ public class FlashTilesBench {
         o = new float[FlashTiles.BASE + ROWS * dp];
         m = new float[ROWS];
         laneSum = new float[FlashTiles.BASE + ROWS * VectorWidth.LANES];
-        FlashTiles.scoreTile(q, 0, 0, ROWS, d, kT, PackedKeyValues.BASE, s, laneMax);
+        FlashTiles.scoreTile(q, 0, ROWS * FlashTiles.QUERY_BLOCK, 0, ROWS, d, kT, PackedKeyValues.BASE, s, laneMax);
         scoresCopy = s.clone();
     }
 
@@ -66,7 +67,7 @@ public class FlashTilesBench {
 
     @Benchmark
     public float[] scoreTile() {
-        FlashTiles.scoreTile(q, 0, 0, ROWS, d, kT, PackedKeyValues.BASE, s, laneMax);
+        FlashTiles.scoreTile(q, 0, ROWS * FlashTiles.QUERY_BLOCK, 0, ROWS, d, kT, PackedKeyValues.BASE, s, laneMax);
         return s;
     }
 

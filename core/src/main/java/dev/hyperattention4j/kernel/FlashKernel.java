@@ -37,7 +37,10 @@ public final class FlashKernel {
 
     private final int dim;
     private final int valueStride;
+    /** Packed, scaled queries: per chunk of ROW_TILE rows, {@code [ceil(d / QUERY_BLOCK)][ROW_TILE][QUERY_BLOCK]}. */
     private float[] queries = new float[0];
+    private final int chunkFloats;
+    private final float[] row;
     private int queryRows;
     private final float[] scores = new float[FlashTiles.BASE + ROW_TILE * PackedKeyValues.KEY_TILE];
     private final float[] laneMax = new float[FlashTiles.BASE + ROW_TILE * VectorWidth.LANES];
@@ -52,13 +55,18 @@ public final class FlashKernel {
         this.dim = dim;
         this.valueStride = PackedKeyValues.valueStride(dim);
         this.acc = new float[FlashTiles.BASE + ROW_TILE * valueStride];
+        this.chunkFloats = (dim + FlashTiles.QUERY_BLOCK - 1) / FlashTiles.QUERY_BLOCK * ROW_TILE * FlashTiles.QUERY_BLOCK;
+        this.row = new float[dim];
     }
 
     public int dim() {
         return dim;
     }
 
-    /** Gathers query rows {@code rows[from..to)} (or {@code [from, to)} when rows is null) of head {@code [b][h]}. */
+    /**
+     * Gathers query rows {@code rows[from..to)} (or {@code [from, to)} when rows is null) of head {@code [b][h]},
+     * scaled, into chunks of {@link #ROW_TILE} rows laid out as {@link FlashTiles#scoreTile} reads them.
+     */
     public void packQueries(FloatTensor query, int b, int h, int[] rows, int from, int to, float scale) {
         if (query.dim() != dim) {
             throw new IllegalArgumentException("query " + query.shapeString() + " must have head dim " + dim);
@@ -66,20 +74,26 @@ public final class FlashKernel {
         if (from < 0 || to < from) {
             throw new IllegalArgumentException("query row range [" + from + ", " + to + ") is invalid");
         }
-        int n = to - from;
-        int padded = roundUp(n, FlashTiles.ROW_BLOCK);
-        if (queries.length < padded * dim) {
-            queries = new float[padded * dim];
+        final int n = to - from, d = dim, qb = FlashTiles.QUERY_BLOCK;
+        final int chunks = (n + ROW_TILE - 1) / ROW_TILE;
+        if (queries.length < chunks * chunkFloats) {
+            queries = new float[chunks * chunkFloats];
         }
-        float s = scale * LOG2E;
+        final float s = scale * LOG2E;
         for (int i = 0; i < n; i++) {
-            query.readRow(b, h, rows == null ? from + i : rows[from + i], queries, i * dim);
-            for (int c = i * dim, end = c + dim; c < end; c++) {
-                queries[c] *= s;
+            query.readRow(b, h, rows == null ? from + i : rows[from + i], row, 0);
+            final int at = (i / ROW_TILE) * chunkFloats + (i % ROW_TILE) * qb;
+            for (int c = 0; c < d; c++) {
+                queries[at + (c / qb) * ROW_TILE * qb + c % qb] = row[c] * s;
             }
         }
         // zero rows pad the last register block; their results are computed and dropped
-        Arrays.fill(queries, n * dim, padded * dim, 0f);
+        for (int i = n, padded = roundUp(n, FlashTiles.ROW_BLOCK); i < padded; i++) {
+            final int at = (i / ROW_TILE) * chunkFloats + (i % ROW_TILE) * qb;
+            for (int cb = 0; cb < d; cb += qb) {
+                Arrays.fill(queries, at + (cb / qb) * ROW_TILE * qb, at + (cb / qb) * ROW_TILE * qb + qb, 0f);
+            }
+        }
         queryRows = n;
     }
 
@@ -115,7 +129,8 @@ public final class FlashKernel {
                 // register blocks whose rows all lie above the causal diagonal see nothing of this tile: skip them
                 final long firstSeeing = Math.max(0, Math.max(t0, keyFrom) - rowLimit);
                 final int from = (int) (firstSeeing / FlashTiles.ROW_BLOCK) * FlashTiles.ROW_BLOCK;
-                FlashTiles.scoreTile(queries, c0 * d, from, padded, d, kT, PackedKeyValues.BASE + t0 * d, scores, laneMax);
+                FlashTiles.scoreTile(queries, (c0 / ROW_TILE) * chunkFloats, ROW_TILE * FlashTiles.QUERY_BLOCK, from, padded,
+                        d, kT, PackedKeyValues.BASE + t0 * d, scores, laneMax);
                 if (t0 < keyFrom || t0 + tile > keyTo || t0 + tile - 1 > rowLimit + from) {
                     FlashTiles.maskTile(scores, laneMax, from, padded, t0, keyFrom, keyTo, rowLimit);
                 }

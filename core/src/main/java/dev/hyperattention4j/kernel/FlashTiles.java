@@ -41,6 +41,8 @@ public final class FlashTiles {
      * those arrays {@code BASE} floats larger.
      */
     public static final int BASE = ArrayAlignment.FLOAT_OFFSET;
+    /** Query columns per block of the packed query layout (see {@link #scoreTile}): a compile-time row stride. */
+    public static final int QUERY_BLOCK = 64;
     /** Rows per register block of both micro-kernels. */
     public static final int ROW_BLOCK = 6;
     /** 0, 1, ..., KEY_TILE - 1: lane positions for the mask compare in tiles the causal diagonal crosses. */
@@ -56,107 +58,144 @@ public final class FlashTiles {
 
     /**
      * {@code s = q·kTᵀ} for one key tile, and the per-row lane-wise maxima of s, computed while the accumulators are
-     * still in registers (so the softmax needs no separate max pass). Micro-kernel: 6 rows × 4 vectors of keys =
-     * 24 accumulators, plus 4 key loads and 1 broadcast: 29 of 32 registers. Against 4 × 4 it loads each key vector
-     * for 6 FMAs instead of 4, which matters because Java arrays start 16 bytes into a cache line, so most 64-byte
-     * loads split across two lines: 4 × 4 reached 71 % of peak from L1, 6 × 4 reaches 79 % (84-86 % when aligned).
+     * still in registers (so the softmax needs no separate max pass). Queries are laid out in column blocks,
+     * {@code [ceil(d / QUERY_BLOCK)][rows][QUERY_BLOCK]} from {@code qOff}, blocks {@code qBlockStride} floats apart,
+     * and the kernel makes one pass per column block (later passes resume from the scores stored by the previous
+     * one; the last also folds the lane maxima). The row stride is then the constant QUERY_BLOCK, so the 6 broadcasts
+     * of a step address one register at fixed displacements: C2's inner loop has 7 scalar uops per 24 FMAs instead
+     * of 11 with the row stride d (+1 to +1.5 points of peak at d = 64 and 128 in paired runs; d = 80 pays a
+     * 16-column second pass, -1 point). Micro-kernel: 6 rows × 4 vectors of keys = 24 accumulators, plus 4 key loads
+     * and the broadcasts.
      */
-    public static void scoreTile(float[] q, int qOff, int rowFrom, int rows, int d, float[] kT, int kOff, float[] s,
-                                 float[] laneMax) {
+    public static void scoreTile(float[] q, int qOff, int qBlockStride, int rowFrom, int rows, int d, float[] kT,
+                                 int kOff, float[] s, float[] laneMax) {
         final int lanes = SPECIES.length();
         final int t = KEY_TILE;
+        final int qb = QUERY_BLOCK;
         // Key blocks outside, row blocks inside: one block of Kᵀ ([d][4 vectors], 16 KiB at d = 64, 32 KiB at
         // d = 128) stays in L1 while every row block streams past it.
         for (int vb = 0; vb < t; vb += 4 * lanes) {
-            for (int r = rowFrom; r < rows; r += ROW_BLOCK) {
-                final int q0 = qOff + r * d, q1 = q0 + d, q2 = q1 + d, q3 = q2 + d, q4 = q3 + d, q5 = q4 + d;
-                FloatVector a00 = FloatVector.zero(SPECIES), a01 = a00, a02 = a00, a03 = a00;
-                FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
-                FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
-                FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
-                FloatVector a40 = a00, a41 = a00, a42 = a00, a43 = a00;
-                FloatVector a50 = a00, a51 = a00, a52 = a00, a53 = a00;
-                int kc = kOff + vb;
-                for (int c = 0; c < d; c++, kc += t) {
-                    FloatVector k0 = FloatVector.fromArray(SPECIES, kT, kc);
-                    FloatVector k1 = FloatVector.fromArray(SPECIES, kT, kc + lanes);
-                    FloatVector k2 = FloatVector.fromArray(SPECIES, kT, kc + 2 * lanes);
-                    FloatVector k3 = FloatVector.fromArray(SPECIES, kT, kc + 3 * lanes);
-                    FloatVector b = FloatVector.broadcast(SPECIES, q[q0 + c]);
-                    a00 = k0.fma(b, a00); a01 = k1.fma(b, a01); a02 = k2.fma(b, a02); a03 = k3.fma(b, a03);
-                    b = FloatVector.broadcast(SPECIES, q[q1 + c]);
-                    a10 = k0.fma(b, a10); a11 = k1.fma(b, a11); a12 = k2.fma(b, a12); a13 = k3.fma(b, a13);
-                    b = FloatVector.broadcast(SPECIES, q[q2 + c]);
-                    a20 = k0.fma(b, a20); a21 = k1.fma(b, a21); a22 = k2.fma(b, a22); a23 = k3.fma(b, a23);
-                    b = FloatVector.broadcast(SPECIES, q[q3 + c]);
-                    a30 = k0.fma(b, a30); a31 = k1.fma(b, a31); a32 = k2.fma(b, a32); a33 = k3.fma(b, a33);
-                    b = FloatVector.broadcast(SPECIES, q[q4 + c]);
-                    a40 = k0.fma(b, a40); a41 = k1.fma(b, a41); a42 = k2.fma(b, a42); a43 = k3.fma(b, a43);
-                    b = FloatVector.broadcast(SPECIES, q[q5 + c]);
-                    a50 = k0.fma(b, a50); a51 = k1.fma(b, a51); a52 = k2.fma(b, a52); a53 = k3.fma(b, a53);
+            for (int cb = 0; cb < d; cb += qb) {
+                final boolean first = cb == 0, last = cb + qb >= d;
+                final int qBlock = qOff + (cb / qb) * qBlockStride, width = Math.min(qb, d - cb);
+                for (int r = rowFrom; r < rows; r += ROW_BLOCK) {
+                    FloatVector a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23;
+                    FloatVector a30, a31, a32, a33, a40, a41, a42, a43, a50, a51, a52, a53;
+                    if (first) {
+                        a00 = FloatVector.zero(SPECIES); a01 = a00; a02 = a00; a03 = a00;
+                        a10 = a00; a11 = a00; a12 = a00; a13 = a00;
+                        a20 = a00; a21 = a00; a22 = a00; a23 = a00;
+                        a30 = a00; a31 = a00; a32 = a00; a33 = a00;
+                        a40 = a00; a41 = a00; a42 = a00; a43 = a00;
+                        a50 = a00; a51 = a00; a52 = a00; a53 = a00;
+                    } else {
+                        final int p0 = BASE + r * t + vb;
+                        a00 = FloatVector.fromArray(SPECIES, s, p0); a01 = FloatVector.fromArray(SPECIES, s, p0 + lanes);
+                        a02 = FloatVector.fromArray(SPECIES, s, p0 + 2 * lanes); a03 = FloatVector.fromArray(SPECIES, s, p0 + 3 * lanes);
+                        a10 = FloatVector.fromArray(SPECIES, s, p0 + t); a11 = FloatVector.fromArray(SPECIES, s, p0 + t + lanes);
+                        a12 = FloatVector.fromArray(SPECIES, s, p0 + t + 2 * lanes); a13 = FloatVector.fromArray(SPECIES, s, p0 + t + 3 * lanes);
+                        a20 = FloatVector.fromArray(SPECIES, s, p0 + 2 * t); a21 = FloatVector.fromArray(SPECIES, s, p0 + 2 * t + lanes);
+                        a22 = FloatVector.fromArray(SPECIES, s, p0 + 2 * t + 2 * lanes); a23 = FloatVector.fromArray(SPECIES, s, p0 + 2 * t + 3 * lanes);
+                        a30 = FloatVector.fromArray(SPECIES, s, p0 + 3 * t); a31 = FloatVector.fromArray(SPECIES, s, p0 + 3 * t + lanes);
+                        a32 = FloatVector.fromArray(SPECIES, s, p0 + 3 * t + 2 * lanes); a33 = FloatVector.fromArray(SPECIES, s, p0 + 3 * t + 3 * lanes);
+                        a40 = FloatVector.fromArray(SPECIES, s, p0 + 4 * t); a41 = FloatVector.fromArray(SPECIES, s, p0 + 4 * t + lanes);
+                        a42 = FloatVector.fromArray(SPECIES, s, p0 + 4 * t + 2 * lanes); a43 = FloatVector.fromArray(SPECIES, s, p0 + 4 * t + 3 * lanes);
+                        a50 = FloatVector.fromArray(SPECIES, s, p0 + 5 * t); a51 = FloatVector.fromArray(SPECIES, s, p0 + 5 * t + lanes);
+                        a52 = FloatVector.fromArray(SPECIES, s, p0 + 5 * t + 2 * lanes); a53 = FloatVector.fromArray(SPECIES, s, p0 + 5 * t + 3 * lanes);
+                    }
+                    final int q0 = qBlock + r * qb;
+                    int kc = kOff + vb + cb * t;
+                    for (int c = 0; c < width; c++, kc += t) {
+                        FloatVector k0 = FloatVector.fromArray(SPECIES, kT, kc);
+                        FloatVector k1 = FloatVector.fromArray(SPECIES, kT, kc + lanes);
+                        FloatVector k2 = FloatVector.fromArray(SPECIES, kT, kc + 2 * lanes);
+                        FloatVector k3 = FloatVector.fromArray(SPECIES, kT, kc + 3 * lanes);
+                        FloatVector b = FloatVector.broadcast(SPECIES, q[q0 + c]);
+                        a00 = k0.fma(b, a00); a01 = k1.fma(b, a01); a02 = k2.fma(b, a02); a03 = k3.fma(b, a03);
+                        b = FloatVector.broadcast(SPECIES, q[q0 + qb + c]);
+                        a10 = k0.fma(b, a10); a11 = k1.fma(b, a11); a12 = k2.fma(b, a12); a13 = k3.fma(b, a13);
+                        b = FloatVector.broadcast(SPECIES, q[q0 + 2 * qb + c]);
+                        a20 = k0.fma(b, a20); a21 = k1.fma(b, a21); a22 = k2.fma(b, a22); a23 = k3.fma(b, a23);
+                        b = FloatVector.broadcast(SPECIES, q[q0 + 3 * qb + c]);
+                        a30 = k0.fma(b, a30); a31 = k1.fma(b, a31); a32 = k2.fma(b, a32); a33 = k3.fma(b, a33);
+                        b = FloatVector.broadcast(SPECIES, q[q0 + 4 * qb + c]);
+                        a40 = k0.fma(b, a40); a41 = k1.fma(b, a41); a42 = k2.fma(b, a42); a43 = k3.fma(b, a43);
+                        b = FloatVector.broadcast(SPECIES, q[q0 + 5 * qb + c]);
+                        a50 = k0.fma(b, a50); a51 = k1.fma(b, a51); a52 = k2.fma(b, a52); a53 = k3.fma(b, a53);
+                    }
+                    if (!last) {
+                        final int p0 = BASE + r * t + vb;
+                        a00.intoArray(s, p0); a01.intoArray(s, p0 + lanes); a02.intoArray(s, p0 + 2 * lanes); a03.intoArray(s, p0 + 3 * lanes);
+                        a10.intoArray(s, p0 + t); a11.intoArray(s, p0 + t + lanes); a12.intoArray(s, p0 + t + 2 * lanes); a13.intoArray(s, p0 + t + 3 * lanes);
+                        a20.intoArray(s, p0 + 2 * t); a21.intoArray(s, p0 + 2 * t + lanes); a22.intoArray(s, p0 + 2 * t + 2 * lanes); a23.intoArray(s, p0 + 2 * t + 3 * lanes);
+                        a30.intoArray(s, p0 + 3 * t); a31.intoArray(s, p0 + 3 * t + lanes); a32.intoArray(s, p0 + 3 * t + 2 * lanes); a33.intoArray(s, p0 + 3 * t + 3 * lanes);
+                        a40.intoArray(s, p0 + 4 * t); a41.intoArray(s, p0 + 4 * t + lanes); a42.intoArray(s, p0 + 4 * t + 2 * lanes); a43.intoArray(s, p0 + 4 * t + 3 * lanes);
+                        a50.intoArray(s, p0 + 5 * t); a51.intoArray(s, p0 + 5 * t + lanes); a52.intoArray(s, p0 + 5 * t + 2 * lanes); a53.intoArray(s, p0 + 5 * t + 3 * lanes);
+                        continue;
+                    }
+                    // store the scores, then fold each row's 4 vectors into its lane maxima with compare+blend
+                    // (FloatVector.max carries Java's NaN/-0.0 rules: about 6 instructions)
+                    final int o0 = BASE + (r + 0) * t + vb, m0 = BASE + (r + 0) * lanes;
+                    a00.intoArray(s, o0); a01.intoArray(s, o0 + lanes); a02.intoArray(s, o0 + 2 * lanes); a03.intoArray(s, o0 + 3 * lanes);
+                    a00 = a00.blend(a01, a00.compare(VectorOperators.LT, a01));
+                    a02 = a02.blend(a03, a02.compare(VectorOperators.LT, a03));
+                    a00 = a00.blend(a02, a00.compare(VectorOperators.LT, a02));
+                    if (vb != 0) {
+                        FloatVector prev = FloatVector.fromArray(SPECIES, laneMax, m0);
+                        a00 = a00.blend(prev, a00.compare(VectorOperators.LT, prev));
+                    }
+                    a00.intoArray(laneMax, m0);
+                    final int o1 = BASE + (r + 1) * t + vb, m1 = BASE + (r + 1) * lanes;
+                    a10.intoArray(s, o1); a11.intoArray(s, o1 + lanes); a12.intoArray(s, o1 + 2 * lanes); a13.intoArray(s, o1 + 3 * lanes);
+                    a10 = a10.blend(a11, a10.compare(VectorOperators.LT, a11));
+                    a12 = a12.blend(a13, a12.compare(VectorOperators.LT, a13));
+                    a10 = a10.blend(a12, a10.compare(VectorOperators.LT, a12));
+                    if (vb != 0) {
+                        FloatVector prev = FloatVector.fromArray(SPECIES, laneMax, m1);
+                        a10 = a10.blend(prev, a10.compare(VectorOperators.LT, prev));
+                    }
+                    a10.intoArray(laneMax, m1);
+                    final int o2 = BASE + (r + 2) * t + vb, m2 = BASE + (r + 2) * lanes;
+                    a20.intoArray(s, o2); a21.intoArray(s, o2 + lanes); a22.intoArray(s, o2 + 2 * lanes); a23.intoArray(s, o2 + 3 * lanes);
+                    a20 = a20.blend(a21, a20.compare(VectorOperators.LT, a21));
+                    a22 = a22.blend(a23, a22.compare(VectorOperators.LT, a23));
+                    a20 = a20.blend(a22, a20.compare(VectorOperators.LT, a22));
+                    if (vb != 0) {
+                        FloatVector prev = FloatVector.fromArray(SPECIES, laneMax, m2);
+                        a20 = a20.blend(prev, a20.compare(VectorOperators.LT, prev));
+                    }
+                    a20.intoArray(laneMax, m2);
+                    final int o3 = BASE + (r + 3) * t + vb, m3 = BASE + (r + 3) * lanes;
+                    a30.intoArray(s, o3); a31.intoArray(s, o3 + lanes); a32.intoArray(s, o3 + 2 * lanes); a33.intoArray(s, o3 + 3 * lanes);
+                    a30 = a30.blend(a31, a30.compare(VectorOperators.LT, a31));
+                    a32 = a32.blend(a33, a32.compare(VectorOperators.LT, a33));
+                    a30 = a30.blend(a32, a30.compare(VectorOperators.LT, a32));
+                    if (vb != 0) {
+                        FloatVector prev = FloatVector.fromArray(SPECIES, laneMax, m3);
+                        a30 = a30.blend(prev, a30.compare(VectorOperators.LT, prev));
+                    }
+                    a30.intoArray(laneMax, m3);
+                    final int o4 = BASE + (r + 4) * t + vb, m4 = BASE + (r + 4) * lanes;
+                    a40.intoArray(s, o4); a41.intoArray(s, o4 + lanes); a42.intoArray(s, o4 + 2 * lanes); a43.intoArray(s, o4 + 3 * lanes);
+                    a40 = a40.blend(a41, a40.compare(VectorOperators.LT, a41));
+                    a42 = a42.blend(a43, a42.compare(VectorOperators.LT, a43));
+                    a40 = a40.blend(a42, a40.compare(VectorOperators.LT, a42));
+                    if (vb != 0) {
+                        FloatVector prev = FloatVector.fromArray(SPECIES, laneMax, m4);
+                        a40 = a40.blend(prev, a40.compare(VectorOperators.LT, prev));
+                    }
+                    a40.intoArray(laneMax, m4);
+                    final int o5 = BASE + (r + 5) * t + vb, m5 = BASE + (r + 5) * lanes;
+                    a50.intoArray(s, o5); a51.intoArray(s, o5 + lanes); a52.intoArray(s, o5 + 2 * lanes); a53.intoArray(s, o5 + 3 * lanes);
+                    a50 = a50.blend(a51, a50.compare(VectorOperators.LT, a51));
+                    a52 = a52.blend(a53, a52.compare(VectorOperators.LT, a53));
+                    a50 = a50.blend(a52, a50.compare(VectorOperators.LT, a52));
+                    if (vb != 0) {
+                        FloatVector prev = FloatVector.fromArray(SPECIES, laneMax, m5);
+                        a50 = a50.blend(prev, a50.compare(VectorOperators.LT, prev));
+                    }
+                    a50.intoArray(laneMax, m5);
                 }
-                // store the scores, then fold each row's 4 vectors into its lane maxima with compare+blend
-                // (FloatVector.max carries Java's NaN/-0.0 rules: about 6 instructions)
-                final int o0 = BASE + (r + 0) * t + vb, m0 = BASE + (r + 0) * lanes;
-                a00.intoArray(s, o0); a01.intoArray(s, o0 + lanes); a02.intoArray(s, o0 + 2 * lanes); a03.intoArray(s, o0 + 3 * lanes);
-                a00 = a00.blend(a01, a00.compare(VectorOperators.LT, a01));
-                a02 = a02.blend(a03, a02.compare(VectorOperators.LT, a03));
-                a00 = a00.blend(a02, a00.compare(VectorOperators.LT, a02));
-                if (vb != 0) {
-                    FloatVector prev = FloatVector.fromArray(SPECIES, laneMax, m0);
-                    a00 = a00.blend(prev, a00.compare(VectorOperators.LT, prev));
-                }
-                a00.intoArray(laneMax, m0);
-                final int o1 = BASE + (r + 1) * t + vb, m1 = BASE + (r + 1) * lanes;
-                a10.intoArray(s, o1); a11.intoArray(s, o1 + lanes); a12.intoArray(s, o1 + 2 * lanes); a13.intoArray(s, o1 + 3 * lanes);
-                a10 = a10.blend(a11, a10.compare(VectorOperators.LT, a11));
-                a12 = a12.blend(a13, a12.compare(VectorOperators.LT, a13));
-                a10 = a10.blend(a12, a10.compare(VectorOperators.LT, a12));
-                if (vb != 0) {
-                    FloatVector prev = FloatVector.fromArray(SPECIES, laneMax, m1);
-                    a10 = a10.blend(prev, a10.compare(VectorOperators.LT, prev));
-                }
-                a10.intoArray(laneMax, m1);
-                final int o2 = BASE + (r + 2) * t + vb, m2 = BASE + (r + 2) * lanes;
-                a20.intoArray(s, o2); a21.intoArray(s, o2 + lanes); a22.intoArray(s, o2 + 2 * lanes); a23.intoArray(s, o2 + 3 * lanes);
-                a20 = a20.blend(a21, a20.compare(VectorOperators.LT, a21));
-                a22 = a22.blend(a23, a22.compare(VectorOperators.LT, a23));
-                a20 = a20.blend(a22, a20.compare(VectorOperators.LT, a22));
-                if (vb != 0) {
-                    FloatVector prev = FloatVector.fromArray(SPECIES, laneMax, m2);
-                    a20 = a20.blend(prev, a20.compare(VectorOperators.LT, prev));
-                }
-                a20.intoArray(laneMax, m2);
-                final int o3 = BASE + (r + 3) * t + vb, m3 = BASE + (r + 3) * lanes;
-                a30.intoArray(s, o3); a31.intoArray(s, o3 + lanes); a32.intoArray(s, o3 + 2 * lanes); a33.intoArray(s, o3 + 3 * lanes);
-                a30 = a30.blend(a31, a30.compare(VectorOperators.LT, a31));
-                a32 = a32.blend(a33, a32.compare(VectorOperators.LT, a33));
-                a30 = a30.blend(a32, a30.compare(VectorOperators.LT, a32));
-                if (vb != 0) {
-                    FloatVector prev = FloatVector.fromArray(SPECIES, laneMax, m3);
-                    a30 = a30.blend(prev, a30.compare(VectorOperators.LT, prev));
-                }
-                a30.intoArray(laneMax, m3);
-                final int o4 = BASE + (r + 4) * t + vb, m4 = BASE + (r + 4) * lanes;
-                a40.intoArray(s, o4); a41.intoArray(s, o4 + lanes); a42.intoArray(s, o4 + 2 * lanes); a43.intoArray(s, o4 + 3 * lanes);
-                a40 = a40.blend(a41, a40.compare(VectorOperators.LT, a41));
-                a42 = a42.blend(a43, a42.compare(VectorOperators.LT, a43));
-                a40 = a40.blend(a42, a40.compare(VectorOperators.LT, a42));
-                if (vb != 0) {
-                    FloatVector prev = FloatVector.fromArray(SPECIES, laneMax, m4);
-                    a40 = a40.blend(prev, a40.compare(VectorOperators.LT, prev));
-                }
-                a40.intoArray(laneMax, m4);
-                final int o5 = BASE + (r + 5) * t + vb, m5 = BASE + (r + 5) * lanes;
-                a50.intoArray(s, o5); a51.intoArray(s, o5 + lanes); a52.intoArray(s, o5 + 2 * lanes); a53.intoArray(s, o5 + 3 * lanes);
-                a50 = a50.blend(a51, a50.compare(VectorOperators.LT, a51));
-                a52 = a52.blend(a53, a52.compare(VectorOperators.LT, a53));
-                a50 = a50.blend(a52, a50.compare(VectorOperators.LT, a52));
-                if (vb != 0) {
-                    FloatVector prev = FloatVector.fromArray(SPECIES, laneMax, m5);
-                    a50 = a50.blend(prev, a50.compare(VectorOperators.LT, prev));
-                }
-                a50.intoArray(laneMax, m5);
             }
         }
     }
