@@ -83,8 +83,11 @@ public final class FlashKernel {
         for (int i = 0; i < n; i++) {
             query.readRow(b, h, rows == null ? from + i : rows[from + i], row, 0);
             final int at = (i / ROW_TILE) * chunkFloats + (i % ROW_TILE) * qb;
-            for (int c = 0; c < d; c++) {
-                queries[at + (c / qb) * ROW_TILE * qb + c % qb] = row[c] * s;
+            for (int cb = 0; cb < d; cb += qb) {
+                final int to0 = at + (cb / qb) * ROW_TILE * qb - cb;
+                for (int c = cb, end = Math.min(d, cb + qb); c < end; c++) {
+                    queries[to0 + c] = row[c] * s;
+                }
             }
         }
         // zero rows pad the last register block; their results are computed and dropped
