@@ -111,10 +111,12 @@ public final class WorkerPool implements AutoCloseable {
     /**
      * The helpers' task queue: an idle helper polls it for {@link #SPIN_NANOS} before parking. Kernels issue runs
      * back to back (packing then attention, layer after layer), and waking a parked thread took 40-50 µs here
-     * (a 2-unit run of 20 µs units cost 65 µs), so without the spin every run lost that much of one thread.
+     * (a 2-unit run of 20 µs units cost 65 µs, 40 µs with the spin), so without it every run lost that much of one
+     * thread: FlashAttention on 2 threads ran 5-10 % faster at n = 1024-4096 with it, HyperAttention the same.
      */
     private static final class SpinThenParkQueue extends LinkedBlockingQueue<Runnable> {
-        static final long SPIN_NANOS = 200_000;
+        /** {@code -Dha4j.pool.spinMicros=N} (default 200; 0 parks at once, for machines shared with other jobs). */
+        static final long SPIN_NANOS = 1000L * Long.getLong("ha4j.pool.spinMicros", 200);
 
         @Override
         public Runnable take() throws InterruptedException {
@@ -173,13 +175,8 @@ public final class WorkerPool implements AutoCloseable {
         /** Waits until every claimed unit has finished; units never claimed after a cancel are not waited for. */
         void awaitCompletion() {
             boolean interrupted = false;
-            // the other participants usually finish within microseconds of the caller: spin before waiting, since
-            // a wait would add a wake-up (tens of µs) to every run
-            long deadline = System.nanoTime() + SpinThenParkQueue.SPIN_NANOS;
-            while (finished.get() < Math.min(units, nextUnit.get()) && System.nanoTime() < deadline
-                    && !Thread.currentThread().isInterrupted()) {
-                Thread.onSpinWait();
-            }
+            // no spinning here: polling the job's counters while the helpers claim many small units slowed
+            // HyperAttention by 30 % (the counters' cache line ping-pongs between the cores)
             synchronized (this) {
                 while (finished.get() < Math.min(units, nextUnit.get())) {
                     try {
