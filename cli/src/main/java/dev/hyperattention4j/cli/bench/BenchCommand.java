@@ -28,7 +28,7 @@ import picocli.CommandLine.Option;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = {"Exact attention speed vs the measured FMA peak, with naive baselines.",
                 "Default sweep n = 4096, 8192, 16384, d = 64 and 128, causal and not, 1 and all threads, with "
-                        + "HyperAttention rows (about a minute on 2 cores); --n 4096,8192,16384,32768 adds the "
+                        + "HyperAttention rows (about 80 s on 2 cores); --n 4096,8192,16384,32768 adds the "
                         + "32768 points (about three minutes)."})
 public final class BenchCommand implements Callable<Integer> {
 
