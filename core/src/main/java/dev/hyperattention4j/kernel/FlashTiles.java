@@ -123,20 +123,19 @@ public final class FlashTiles {
                         b = FloatVector.broadcast(SPECIES, q[q0 + 5 * qb + c]);
                         a50 = k0.fma(b, a50); a51 = k1.fma(b, a51); a52 = k2.fma(b, a52); a53 = k3.fma(b, a53);
                     }
+                    // store the scores; after the last column block, also fold each row's 4 vectors into its lane
+                    // maxima with compare+blend (FloatVector.max carries Java's NaN/-0.0 rules: about 6 instructions)
+                    final int p0 = BASE + r * t + vb;
+                    a00.intoArray(s, p0); a01.intoArray(s, p0 + lanes); a02.intoArray(s, p0 + 2 * lanes); a03.intoArray(s, p0 + 3 * lanes);
+                    a10.intoArray(s, p0 + t); a11.intoArray(s, p0 + t + lanes); a12.intoArray(s, p0 + t + 2 * lanes); a13.intoArray(s, p0 + t + 3 * lanes);
+                    a20.intoArray(s, p0 + 2 * t); a21.intoArray(s, p0 + 2 * t + lanes); a22.intoArray(s, p0 + 2 * t + 2 * lanes); a23.intoArray(s, p0 + 2 * t + 3 * lanes);
+                    a30.intoArray(s, p0 + 3 * t); a31.intoArray(s, p0 + 3 * t + lanes); a32.intoArray(s, p0 + 3 * t + 2 * lanes); a33.intoArray(s, p0 + 3 * t + 3 * lanes);
+                    a40.intoArray(s, p0 + 4 * t); a41.intoArray(s, p0 + 4 * t + lanes); a42.intoArray(s, p0 + 4 * t + 2 * lanes); a43.intoArray(s, p0 + 4 * t + 3 * lanes);
+                    a50.intoArray(s, p0 + 5 * t); a51.intoArray(s, p0 + 5 * t + lanes); a52.intoArray(s, p0 + 5 * t + 2 * lanes); a53.intoArray(s, p0 + 5 * t + 3 * lanes);
                     if (!last) {
-                        final int p0 = BASE + r * t + vb;
-                        a00.intoArray(s, p0); a01.intoArray(s, p0 + lanes); a02.intoArray(s, p0 + 2 * lanes); a03.intoArray(s, p0 + 3 * lanes);
-                        a10.intoArray(s, p0 + t); a11.intoArray(s, p0 + t + lanes); a12.intoArray(s, p0 + t + 2 * lanes); a13.intoArray(s, p0 + t + 3 * lanes);
-                        a20.intoArray(s, p0 + 2 * t); a21.intoArray(s, p0 + 2 * t + lanes); a22.intoArray(s, p0 + 2 * t + 2 * lanes); a23.intoArray(s, p0 + 2 * t + 3 * lanes);
-                        a30.intoArray(s, p0 + 3 * t); a31.intoArray(s, p0 + 3 * t + lanes); a32.intoArray(s, p0 + 3 * t + 2 * lanes); a33.intoArray(s, p0 + 3 * t + 3 * lanes);
-                        a40.intoArray(s, p0 + 4 * t); a41.intoArray(s, p0 + 4 * t + lanes); a42.intoArray(s, p0 + 4 * t + 2 * lanes); a43.intoArray(s, p0 + 4 * t + 3 * lanes);
-                        a50.intoArray(s, p0 + 5 * t); a51.intoArray(s, p0 + 5 * t + lanes); a52.intoArray(s, p0 + 5 * t + 2 * lanes); a53.intoArray(s, p0 + 5 * t + 3 * lanes);
                         continue;
                     }
-                    // store the scores, then fold each row's 4 vectors into its lane maxima with compare+blend
-                    // (FloatVector.max carries Java's NaN/-0.0 rules: about 6 instructions)
-                    final int o0 = BASE + (r + 0) * t + vb, m0 = BASE + (r + 0) * lanes;
-                    a00.intoArray(s, o0); a01.intoArray(s, o0 + lanes); a02.intoArray(s, o0 + 2 * lanes); a03.intoArray(s, o0 + 3 * lanes);
+                    final int m0 = BASE + (r + 0) * lanes;
                     a00 = a00.blend(a01, a00.compare(VectorOperators.LT, a01));
                     a02 = a02.blend(a03, a02.compare(VectorOperators.LT, a03));
                     a00 = a00.blend(a02, a00.compare(VectorOperators.LT, a02));
@@ -145,8 +144,7 @@ public final class FlashTiles {
                         a00 = a00.blend(prev, a00.compare(VectorOperators.LT, prev));
                     }
                     a00.intoArray(laneMax, m0);
-                    final int o1 = BASE + (r + 1) * t + vb, m1 = BASE + (r + 1) * lanes;
-                    a10.intoArray(s, o1); a11.intoArray(s, o1 + lanes); a12.intoArray(s, o1 + 2 * lanes); a13.intoArray(s, o1 + 3 * lanes);
+                    final int m1 = BASE + (r + 1) * lanes;
                     a10 = a10.blend(a11, a10.compare(VectorOperators.LT, a11));
                     a12 = a12.blend(a13, a12.compare(VectorOperators.LT, a13));
                     a10 = a10.blend(a12, a10.compare(VectorOperators.LT, a12));
@@ -155,8 +153,7 @@ public final class FlashTiles {
                         a10 = a10.blend(prev, a10.compare(VectorOperators.LT, prev));
                     }
                     a10.intoArray(laneMax, m1);
-                    final int o2 = BASE + (r + 2) * t + vb, m2 = BASE + (r + 2) * lanes;
-                    a20.intoArray(s, o2); a21.intoArray(s, o2 + lanes); a22.intoArray(s, o2 + 2 * lanes); a23.intoArray(s, o2 + 3 * lanes);
+                    final int m2 = BASE + (r + 2) * lanes;
                     a20 = a20.blend(a21, a20.compare(VectorOperators.LT, a21));
                     a22 = a22.blend(a23, a22.compare(VectorOperators.LT, a23));
                     a20 = a20.blend(a22, a20.compare(VectorOperators.LT, a22));
@@ -165,8 +162,7 @@ public final class FlashTiles {
                         a20 = a20.blend(prev, a20.compare(VectorOperators.LT, prev));
                     }
                     a20.intoArray(laneMax, m2);
-                    final int o3 = BASE + (r + 3) * t + vb, m3 = BASE + (r + 3) * lanes;
-                    a30.intoArray(s, o3); a31.intoArray(s, o3 + lanes); a32.intoArray(s, o3 + 2 * lanes); a33.intoArray(s, o3 + 3 * lanes);
+                    final int m3 = BASE + (r + 3) * lanes;
                     a30 = a30.blend(a31, a30.compare(VectorOperators.LT, a31));
                     a32 = a32.blend(a33, a32.compare(VectorOperators.LT, a33));
                     a30 = a30.blend(a32, a30.compare(VectorOperators.LT, a32));
@@ -175,8 +171,7 @@ public final class FlashTiles {
                         a30 = a30.blend(prev, a30.compare(VectorOperators.LT, prev));
                     }
                     a30.intoArray(laneMax, m3);
-                    final int o4 = BASE + (r + 4) * t + vb, m4 = BASE + (r + 4) * lanes;
-                    a40.intoArray(s, o4); a41.intoArray(s, o4 + lanes); a42.intoArray(s, o4 + 2 * lanes); a43.intoArray(s, o4 + 3 * lanes);
+                    final int m4 = BASE + (r + 4) * lanes;
                     a40 = a40.blend(a41, a40.compare(VectorOperators.LT, a41));
                     a42 = a42.blend(a43, a42.compare(VectorOperators.LT, a43));
                     a40 = a40.blend(a42, a40.compare(VectorOperators.LT, a42));
@@ -185,8 +180,7 @@ public final class FlashTiles {
                         a40 = a40.blend(prev, a40.compare(VectorOperators.LT, prev));
                     }
                     a40.intoArray(laneMax, m4);
-                    final int o5 = BASE + (r + 5) * t + vb, m5 = BASE + (r + 5) * lanes;
-                    a50.intoArray(s, o5); a51.intoArray(s, o5 + lanes); a52.intoArray(s, o5 + 2 * lanes); a53.intoArray(s, o5 + 3 * lanes);
+                    final int m5 = BASE + (r + 5) * lanes;
                     a50 = a50.blend(a51, a50.compare(VectorOperators.LT, a51));
                     a52 = a52.blend(a53, a52.compare(VectorOperators.LT, a53));
                     a50 = a50.blend(a52, a50.compare(VectorOperators.LT, a52));
