@@ -99,7 +99,8 @@ public record AttentionProblem(FloatTensor query, FloatTensor key, FloatTensor v
 
     /**
      * Applies the {@link NonFinitePolicy}: with {@code REJECT}, throws an {@link IllegalArgumentException} naming
-     * the first non-finite element of Q, K or V. Every {@link Attention} calls this once at the start of a call.
+     * the first non-finite element of Q, K or V. Every {@link Attention} calls this at the start of a call, except
+     * {@link FlashAttention}, which checks the data it packs anyway and calls this only to name a bad element.
      */
     public void checkFinite() {
         if (nonFinite == NonFinitePolicy.REJECT) {

@@ -100,6 +100,24 @@ public final class FlashKernel {
         queryRows = n;
     }
 
+    /**
+     * True when every query row of the last {@link #packQueries} call is finite after scaling: a scan of the packed
+     * (cache-hot) rows, so callers validate Q without a separate pass over the tensor.
+     */
+    public boolean queriesFinite() {
+        final int qb = FlashTiles.QUERY_BLOCK;
+        for (int c0 = 0; c0 < queryRows; c0 += ROW_TILE) {
+            final int rows = Math.min(ROW_TILE, queryRows - c0), chunk = (c0 / ROW_TILE) * chunkFloats;
+            for (int cb = 0; cb < dim; cb += qb) {
+                final int from = chunk + (cb / qb) * ROW_TILE * qb;
+                if (!FiniteScan.allFinite(queries, from, from + rows * qb)) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
     public int queryRows() {
         return queryRows;
     }

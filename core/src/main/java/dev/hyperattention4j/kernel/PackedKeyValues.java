@@ -142,6 +142,19 @@ public final class PackedKeyValues {
     }
 
     /**
+     * True when every packed key and value of tile {@code tile} is finite: a scan of data {@link #packRange} has just
+     * written (cache-hot), so callers validate K and V without a separate pass over the tensors. Padding is zero.
+     */
+    public boolean tileFinite(int tile) {
+        if (tile < 0 || (long) tile * KEY_TILE >= Math.max(1, length)) {
+            throw new IllegalArgumentException("tile " + tile + " is outside the " + length + " packed keys");
+        }
+        final int keys = BASE + tile * dim * KEY_TILE, vals = BASE + tile * KEY_TILE * valueStride;
+        return FiniteScan.allFinite(keysT, keys, keys + dim * KEY_TILE)
+                && FiniteScan.allFinite(values, vals, vals + KEY_TILE * valueStride);
+    }
+
+    /**
      * Zeroes the keys and values past the length up to a whole tile, so padded lanes give finite scores (they are
      * masked anyway) and zero P·V terms.
      */
