@@ -189,6 +189,32 @@ public final class FloatTensor {
         return true;
     }
 
+    /**
+     * True when every element of slice {@code part} of {@code parts} is finite: the rows {@code [b][h][i]}, taken
+     * in order, cut into {@code parts} near-equal runs. Lets callers scan a large tensor in parallel.
+     */
+    public boolean allFinite(int part, int parts) {
+        if (parts < 1 || part < 0 || part >= parts) {
+            throw new IllegalArgumentException("part " + part + " of " + parts + " is invalid");
+        }
+        final long rows = (long) batch * heads * length;
+        final long from = rows * part / parts, to = rows * (part + 1) / parts;
+        if (array != null && colStride == 1 && rowStride == dim && headStride == (long) length * dim
+                && batchStride == (long) heads * length * dim) {
+            return dev.hyperattention4j.kernel.FiniteScan.allFinite(array, (int) (offset + from * dim),
+                    (int) (offset + to * dim));
+        }
+        float[] row = new float[dim];
+        for (long r = from; r < to; r++) {
+            final int i = (int) (r % length), h = (int) (r / length % heads), b = (int) (r / length / heads);
+            readRow(b, h, i, row, 0);
+            if (!dev.hyperattention4j.kernel.FiniteScan.allFinite(row, 0, dim)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** The first non-finite element as {@code [b, h, i, j]}, or {@code null} when every element is finite. */
     public int[] firstNonFinite() {
         float[] row = new float[dim];

@@ -154,7 +154,7 @@ public final class HyperAttention implements Attention {
             samples.finish();
             return ExactFallback.NONE;
         }
-        p.checkFinite();
+        p.checkFinite(pool);
         int batch = p.batch(), nq = p.queryLength(), nk = p.keyLength();
         float[] lse = p.logSumExp() != null ? p.logSumExp()
                 : new float[Math.toIntExact((long) batch * p.queryHeads() * nq)];
