@@ -154,8 +154,19 @@ public final class BenchCommand implements Callable<Integer> {
             FmaPeak peak = FmaPeak.measure(pools.get(maxThreads), clock);
             System.err.printf("bench: FMA peak %.1f GFLOP/s (1 thread), %.1f (%d threads)%n",
                     peak.oneThreadGflops(), peak.allThreadsGflops(), peak.threads());
+            WorkerPool onePool = pools.containsKey(1) ? pools.get(1) : new WorkerPool(1);
+            if (!pools.containsKey(1)) {
+                pools.put(1, onePool);       // closed with the others; not a timed thread count
+            }
+            java.util.Set<Integer> warmDims = new java.util.HashSet<>();
+            warmUpCompiler(pools.get(maxThreads), HostCheck.D, masks);
+            warmDims.add(HostCheck.D);
+            System.err.println("bench: host check (before the sweep)");
+            HostCheck host = new HostCheck(HostCheck.timeReference(timer, onePool), Double.NaN);
             for (int d : dims) {
-                warmUpCompiler(pools.get(maxThreads), d, masks);
+                if (warmDims.add(d)) {
+                    warmUpCompiler(pools.get(maxThreads), d, masks);
+                }
                 for (int n : lengths) {
                     FloatTensor[] qkv = inputs(n, d, seed);
                     for (boolean causal : masks) {
@@ -189,10 +200,12 @@ public final class BenchCommand implements Callable<Integer> {
                     }
                 }
             }
+            System.err.println("bench: host check (after the sweep)");
+            host = host.withEnd(HostCheck.timeReference(timer, onePool));
             if (json) {
-                BenchReport.json(System.out, system, peak, rows);
+                BenchReport.json(System.out, system, peak, host, rows);
             } else {
-                BenchReport.table(System.out, system, peak, rows);
+                BenchReport.table(System.out, system, peak, host, rows);
             }
             return 0;
         } finally {

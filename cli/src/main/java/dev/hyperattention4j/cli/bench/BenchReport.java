@@ -12,10 +12,11 @@ import java.util.Map;
 final class BenchReport {
     private BenchReport() {}
 
-    static void table(PrintStream out, Map<String, Object> system, FmaPeak peak, List<BenchRow> rows) {
+    static void table(PrintStream out, Map<String, Object> system, FmaPeak peak, HostCheck host, List<BenchRow> rows) {
         system.forEach((k, v) -> out.printf(Locale.ROOT, "%-8s %s%n", k + ":", v));
         out.printf(Locale.ROOT, "FMA peak (Vector API probe, 16 accumulators): %.1f GFLOP/s on 1 thread, %.1f on %d threads%n",
                 peak.oneThreadGflops(), peak.allThreadsGflops(), peak.threads());
+        out.println(host.describe());
         out.println("flops: 4·nq·nk·d per head, half of it when causal (only the unmasked half is counted); "
                 + "'vs exact' = flash time / this time at the same point (> 1: faster than exact); rel err = "
                 + "norm-relative error of 8 sampled rows against a float64 computation; alloc B = bytes allocated by a "
@@ -37,11 +38,19 @@ final class BenchReport {
         }
     }
 
-    static void json(PrintStream out, Map<String, Object> system, FmaPeak peak, List<BenchRow> rows) throws Exception {
+    static void json(PrintStream out, Map<String, Object> system, FmaPeak peak, HostCheck host, List<BenchRow> rows)
+            throws Exception {
         Map<String, Object> doc = new LinkedHashMap<>();
         doc.put("system", system);
         doc.put("fmaPeakGflops", Map.of("oneThread", peak.oneThreadGflops(), "allThreads", peak.allThreadsGflops(),
                 "threads", peak.threads()));
+        Map<String, Object> hostCheck = new LinkedHashMap<>();
+        hostCheck.put("point", "flash n=" + HostCheck.N + " d=" + HostCheck.D + " full 1 thread");
+        hostCheck.put("msBefore", host.startMs());
+        hostCheck.put("msAfter", host.endMs());
+        hostCheck.put("changePercent", host.changePercent());
+        hostCheck.put("drifted", host.drifted());
+        doc.put("hostCheck", hostCheck);
         doc.put("flopCount", "4*nq*nk*d per head; half when causal");
         doc.put("results", rows);
         out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(doc));

@@ -1,0 +1,47 @@
+package dev.hyperattention4j.cli.bench;
+
+import dev.hyperattention4j.attention.Attention;
+import dev.hyperattention4j.attention.AttentionProblem;
+import dev.hyperattention4j.runtime.WorkerPool;
+import dev.hyperattention4j.tensor.FloatTensor;
+import java.util.Locale;
+
+/**
+ * Did the host's speed change while the bench ran? The same small exact-kernel point (n = 2048, d = 64,
+ * non-causal, one thread) is timed before the sweep and after it. On a shared machine the memory-bound parts of
+ * the kernel can slow by 10-15 % for minutes while the register-only FMA probe moves a few percent (see
+ * docs/KERNEL.md), so a table whose two timings differ says that its rows were not all measured on the same
+ * machine speed.
+ */
+record HostCheck(double startMs, double endMs) {
+    /** Change beyond which the table carries a warning. */
+    static final double DRIFT_PERCENT = 5;
+    static final int N = 2048;
+    static final int D = 64;
+
+    double changePercent() {
+        return 100 * (endMs / startMs - 1);
+    }
+
+    boolean drifted() {
+        return Math.abs(changePercent()) > DRIFT_PERCENT;
+    }
+
+    HostCheck withEnd(double ms) {
+        return new HostCheck(startMs, ms);
+    }
+
+    /** Median milliseconds of the reference point on a one-thread pool. */
+    static double timeReference(BenchTimer timer, WorkerPool oneThread) {
+        FloatTensor[] qkv = BenchCommand.inputs(N, D, 0);
+        AttentionProblem problem = AttentionProblem.of(qkv[0], qkv[1], qkv[2]);
+        Attention flash = AttentionBenchCase.flash().create(oneThread);
+        return timer.time(() -> flash.forward(problem), 1).median() * 1e3;
+    }
+
+    String describe() {
+        String line = String.format(Locale.ROOT, "host check: exact kernel n=%d d=%d 1 thread %.2f ms before the sweep, "
+                + "%.2f ms after (%+.1f %%)", N, D, startMs, endMs, changePercent());
+        return drifted() ? line + ": the host's speed changed during this run; compare its rows with care" : line;
+    }
+}
