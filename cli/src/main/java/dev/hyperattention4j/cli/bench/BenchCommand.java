@@ -28,7 +28,7 @@ import picocli.CommandLine.Option;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = {"Exact attention speed vs the measured FMA peak, with naive baselines.",
                 "Default sweep n = 4096, 8192, 16384, d = 64 and 128, causal and not, 1 and all threads, with "
-                        + "HyperAttention rows (about 80 s on 2 cores); --n 4096,8192,16384,32768 adds the "
+                        + "HyperAttention rows (about 85 s on 2 cores); --n 4096,8192,16384,32768 adds the "
                         + "32768 points (about three minutes)."})
 public final class BenchCommand implements Callable<Integer> {
 
@@ -56,6 +56,11 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--warmup", defaultValue = "0.3", description = "warm-up seconds per point (default ${DEFAULT-VALUE})")
     double warmup;
+
+    @Option(names = "--rounds", defaultValue = "3", description = {"passes over the whole sweep, the repetitions "
+            + "split between them (default ${DEFAULT-VALUE}); a point's median is over all of them, so on a host whose "
+            + "speed drifts every point samples the same mix of its states"})
+    int rounds;
 
     @Option(names = "--seed", defaultValue = "1", description = "input seed")
     long seed;
@@ -112,6 +117,10 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (reps < 1 || rounds < 1 || warmup < 0) {
+            throw new IllegalArgumentException("--reps and --rounds must be >= 1 and --warmup >= 0, got " + reps + ", "
+                    + rounds + ", " + warmup);
+        }
         if (backward) {
             Integer t = null;
             if (threadCounts != null) {
@@ -144,7 +153,11 @@ public final class BenchCommand implements Callable<Integer> {
         Map<String, Object> system = describeSystem(threads, cpuTime ? BenchClock.CPU : BenchClock.WALL);
         List<BenchRow> rows = new ArrayList<>();
         BenchClock clock = cpuTime ? BenchClock.CPU : BenchClock.WALL;
-        BenchTimer timer = new BenchTimer(warmup, 0.1, reps, 2.0, clock);
+        // each pass times a point with its share of the repetitions; a slow point (one call of about a second) gets
+        // one repetition per pass, at least three in all
+        final int perPass = Math.max(1, (reps + rounds - 1) / rounds);
+        BenchTimer timer = new BenchTimer(warmup, 0.1, perPass, 2.0 / rounds, Math.max(1, (3 + rounds - 1) / rounds),
+                clock);
         Map<Integer, WorkerPool> pools = new LinkedHashMap<>();
         try {
             for (int t : threads) {
@@ -163,6 +176,9 @@ public final class BenchCommand implements Callable<Integer> {
             warmDims.add(HostCheck.D);
             System.err.println("bench: host check (before the sweep)");
             HostCheck host = new HostCheck(HostCheck.timeReference(timer, onePool), Double.NaN);
+            // one implementation per (case, threads), reused by every point: their scratch is sized once
+            Map<String, Attention> implementations = new LinkedHashMap<>();
+            List<Point> points = new ArrayList<>();
             for (int d : dims) {
                 if (warmDims.add(d)) {
                     warmUpCompiler(pools.get(maxThreads), d, masks);
@@ -176,29 +192,46 @@ public final class BenchCommand implements Callable<Integer> {
                         // at a new length set C2 compiling in the background, and on 2 cores those compiler
                         // threads would slow the next point (HyperAttention's 1-thread point made the exact
                         // kernel's following 2-thread point 7 % slower when the thread loop was outside)
-                        Map<Integer, Double> exactMs = new LinkedHashMap<>();
                         for (AttentionBenchCase c : cases) {
                             for (int t : threads) {
                                 if (!measures(c, n, t, sizes, threads)) {
                                     continue;
                                 }
-                                Attention a = c.create(pools.get(t));
+                                final int tt = t;
+                                Attention a = implementations.computeIfAbsent(c.name() + "/" + t,
+                                        k -> c.create(pools.get(tt)));
                                 System.err.printf("bench: %s n=%d d=%d %s threads=%d%n", c.name(), n, d,
                                         causal ? "causal" : "full", t);
                                 BenchTimer.Timing timing = timer.time(() -> a.forward(problem), t);
-                                double ms = timing.median() * 1e3;
-                                if (c.reference()) {
-                                    exactMs.put(t, ms);
-                                }
-                                double gflops = c.approximate() ? Double.NaN : problem.flops() / timing.median() / 1e9;
-                                rows.add(new BenchRow(c.name(), n, d, causal, t, ms, timing.min() * 1e3,
-                                        timing.max() * 1e3, timing.repetitions(), gflops,
-                                        100 * gflops / peak.forThreads(t), exactMs.getOrDefault(t, Double.NaN) / ms,
-                                        reference.relativeError(problem), timing.allocatedBytes()));
+                                points.add(new Point(c, n, d, causal, t, a, problem, timing,
+                                        reference.relativeError(problem)));
                             }
                         }
                     }
                 }
+            }
+            for (int pass = 2; pass <= rounds; pass++) {
+                System.err.printf("bench: pass %d of %d over the %d points%n", pass, rounds, points.size());
+                for (int i = 0; i < points.size(); i++) {
+                    Point pt = points.get(i);
+                    points.set(i, pt.with(pt.timing().plus(
+                            timer.again(() -> pt.attention().forward(pt.problem()), pt.threads(), pt.timing().min()))));
+                }
+            }
+            Map<String, Double> exactMs = new LinkedHashMap<>();
+            for (Point pt : points) {
+                if (pt.impl().reference()) {
+                    exactMs.put(pt.key(), pt.timing().median() * 1e3);
+                }
+            }
+            for (Point pt : points) {
+                BenchTimer.Timing timing = pt.timing();
+                double ms = timing.median() * 1e3;
+                double gflops = pt.impl().approximate() ? Double.NaN : pt.problem().flops() / timing.median() / 1e9;
+                rows.add(new BenchRow(pt.impl().name(), pt.n(), pt.d(), pt.causal(), pt.threads(), ms,
+                        timing.min() * 1e3, timing.max() * 1e3, timing.repetitions(), gflops,
+                        100 * gflops / peak.forThreads(pt.threads()), exactMs.getOrDefault(pt.key(), Double.NaN) / ms,
+                        pt.relativeError(), timing.allocatedBytes()));
             }
             System.err.println("bench: host check (after the sweep)");
             host = host.withEnd(HostCheck.timeReference(timer, onePool));
@@ -210,6 +243,19 @@ public final class BenchCommand implements Callable<Integer> {
             return 0;
         } finally {
             pools.values().forEach(WorkerPool::close);
+        }
+    }
+
+    /** One timed point of the sweep, kept so that later passes can add repetitions. */
+    private record Point(AttentionBenchCase impl, int n, int d, boolean causal, int threads, Attention attention,
+                         AttentionProblem problem, BenchTimer.Timing timing, double relativeError) {
+        Point with(BenchTimer.Timing t) {
+            return new Point(impl, n, d, causal, threads, attention, problem, t, relativeError);
+        }
+
+        /** The point's (n, d, mask, threads), shared by the cases timed there. */
+        String key() {
+            return n + "/" + d + "/" + causal + "/" + threads;
         }
     }
 
