@@ -28,7 +28,7 @@ import picocli.CommandLine.Option;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = {"Exact attention speed vs the measured FMA peak, with naive baselines.",
                 "Default sweep n = 4096, 8192, 16384, d = 64 and 128, causal and not, 1 and all threads, with "
-                        + "HyperAttention rows (about 85 s on 2 cores); --n 4096,8192,16384,32768 adds the "
+                        + "HyperAttention rows (about a minute on 2 cores); --n 4096,8192,16384,32768 adds the "
                         + "32768 points (about three minutes)."})
 public final class BenchCommand implements Callable<Integer> {
 
@@ -50,8 +50,8 @@ public final class BenchCommand implements Callable<Integer> {
             description = "small lengths where the naive baselines run too (default ${DEFAULT-VALUE}; 0 = none)")
     int[] baselineSizes;
 
-    @Option(names = {"-r", "--reps"}, defaultValue = "5", description = "timed repetitions (default ${DEFAULT-VALUE}; "
-            + "3 when one call takes long)")
+    @Option(names = {"-r", "--reps"}, defaultValue = "3", description = "timed repetitions of at least 0.1 s, split "
+            + "between the passes (default ${DEFAULT-VALUE}: one per pass; at least 3 in all)")
     int reps;
 
     @Option(names = "--warmup", defaultValue = "0.3", description = "warm-up seconds per point (default ${DEFAULT-VALUE})")
