@@ -29,7 +29,7 @@ import picocli.CommandLine.Option;
         description = {"Exact attention speed vs the measured FMA peak, with naive baselines.",
                 "Default sweep n = 4096, 8192, 16384, d = 64 and 128, causal and not, 1 and all threads, with "
                         + "HyperAttention rows (about a minute on 2 cores); --n 4096,8192,16384,32768 adds the "
-                        + "32768 points (about three minutes)."})
+                        + "32768 points (about two minutes)."})
 public final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--n", split = ",", defaultValue = "4096,8192,16384",
