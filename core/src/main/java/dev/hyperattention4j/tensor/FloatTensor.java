@@ -170,23 +170,7 @@ public final class FloatTensor {
 
     /** True when every element is finite: a vectorised scan, fast enough to run on every attention call. */
     public boolean allFinite() {
-        if (array != null && colStride == 1 && rowStride == dim && headStride == (long) length * dim
-                && batchStride == (long) heads * length * dim) {
-            return dev.hyperattention4j.kernel.FiniteScan.allFinite(array, (int) offset,
-                    (int) (offset + (long) batch * heads * length * dim));
-        }
-        float[] row = new float[dim];
-        for (int b = 0; b < batch; b++) {
-            for (int h = 0; h < heads; h++) {
-                for (int i = 0; i < length; i++) {
-                    readRow(b, h, i, row, 0);
-                    if (!dev.hyperattention4j.kernel.FiniteScan.allFinite(row, 0, dim)) {
-                        return false;
-                    }
-                }
-            }
-        }
-        return true;
+        return allFinite(0, 1);
     }
 
     /**

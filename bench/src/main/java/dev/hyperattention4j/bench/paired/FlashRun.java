@@ -17,7 +17,7 @@ public final class FlashRun implements DoubleSupplier {
     private final FlashAttention flash;
 
     /** @param spec {@code n,d} or {@code n,d,causal} */
-    public FlashRun(String spec, Integer threads) {
+    public FlashRun(String spec, int threads) {
         String[] parts = spec.split(",");
         int n = Integer.parseInt(parts[0]), d = Integer.parseInt(parts[1]);
         boolean causal = parts.length > 2 && parts[2].equals("causal");

@@ -35,7 +35,7 @@ public final class PairedBuilds {
                     ClassLoader.getPlatformClassLoader());
             first = first == null ? loader : first;
             runs[i] = (DoubleSupplier) loader.loadClass(FlashRun.class.getName())
-                    .getConstructor(String.class, Integer.class).newInstance(spec, threads);
+                    .getConstructor(String.class, int.class).newInstance(spec, threads);
         }
         double peak = threads * probe(first);
         for (int w = 0; w < 5; w++) {

@@ -80,10 +80,6 @@ public final class BenchCommand implements Callable<Integer> {
     boolean noHyper;
 
     /**
-     * The implementations in the table, the exact reference first (the others are compared with it).
-     * HyperAttention's own sweep with more detail: {@code bench-hyper}.
-     */
-    /**
      * Whether case c is timed at length n on t threads. A length given only by {@code --baseline-n} is there for the
      * single-threaded baselines: it gets the exact kernel on the fewest threads next to them, and neither
      * HyperAttention (below its minimum length it is the exact kernel) nor the other thread counts, which would
@@ -105,6 +101,10 @@ public final class BenchCommand implements Callable<Integer> {
         return !c.approximate() && t == fewest;
     }
 
+    /**
+     * The implementations in the table, the exact reference first (the others are compared with it).
+     * HyperAttention's own sweep with more detail: {@code bench-hyper}.
+     */
     List<AttentionBenchCase> cases(int baselineMax) {
         List<AttentionBenchCase> cases = new ArrayList<>(List.of(AttentionBenchCase.flash()));
         if (!noHyper) {
@@ -175,7 +175,7 @@ public final class BenchCommand implements Callable<Integer> {
             warmUpCompiler(pools.get(maxThreads), HostCheck.D, masks);
             warmDims.add(HostCheck.D);
             System.err.println("bench: host check (before the sweep)");
-            HostCheck host = new HostCheck(HostCheck.timeReference(timer, onePool), Double.NaN);
+            HostCheck host = new HostCheck(HostCheck.timeReference(clock, onePool), Double.NaN);
             // one implementation per (case, threads), reused by every point: their scratch is sized once
             Map<String, Attention> implementations = new LinkedHashMap<>();
             List<Point> points = new ArrayList<>();
@@ -234,7 +234,7 @@ public final class BenchCommand implements Callable<Integer> {
                         pt.relativeError(), timing.allocatedBytes()));
             }
             System.err.println("bench: host check (after the sweep)");
-            host = host.withEnd(HostCheck.timeReference(timer, onePool));
+            host = host.withEnd(HostCheck.timeReference(clock, onePool));
             if (json) {
                 BenchReport.json(System.out, system, peak, host, rows);
             } else {

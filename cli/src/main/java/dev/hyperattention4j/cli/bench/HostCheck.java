@@ -31,11 +31,15 @@ record HostCheck(double startMs, double endMs) {
         return new HostCheck(startMs, ms);
     }
 
-    /** Median milliseconds of the reference point on a one-thread pool. */
-    static double timeReference(BenchTimer timer, WorkerPool oneThread) {
+    /**
+     * Median milliseconds of the reference point on a one-thread pool: its own 0.3 s warm-up and 3 repetitions, so
+     * the check does not depend on how the sweep splits its repetitions between passes.
+     */
+    static double timeReference(BenchClock clock, WorkerPool oneThread) {
         FloatTensor[] qkv = BenchCommand.inputs(N, D, 0);
         AttentionProblem problem = AttentionProblem.of(qkv[0], qkv[1], qkv[2]);
         Attention flash = AttentionBenchCase.flash().create(oneThread);
+        BenchTimer timer = new BenchTimer(0.3, 0.1, 3, 2.0, 3, clock);
         return timer.time(() -> flash.forward(problem), 1).median() * 1e3;
     }
 
