@@ -16,7 +16,7 @@ final class BenchReport {
         system.forEach((k, v) -> out.printf(Locale.ROOT, "%-8s %s%n", k + ":", v));
         out.printf(Locale.ROOT, "FMA peak (Vector API probe, 16 accumulators): %.1f GFLOP/s on 1 thread, %.1f on %d threads%n",
                 peak.oneThreadGflops(), peak.allThreadsGflops(), peak.threads());
-        out.println(host.describe());
+        out.println(host.describe(peak.oneThreadGflops()));
         out.println("flops: 4·nq·nk·d per head, half of it when causal (only the unmasked half is counted); "
                 + "'vs exact' = flash time / this time at the same point (> 1: faster than exact); rel err = "
                 + "norm-relative error of 8 sampled rows against a float64 computation; alloc B = bytes allocated by a "
@@ -48,6 +48,8 @@ final class BenchReport {
         hostCheck.put("point", "flash n=" + HostCheck.N + " d=" + HostCheck.D + " full 1 thread");
         hostCheck.put("msBefore", host.startMs());
         hostCheck.put("msAfter", host.endMs());
+        hostCheck.put("percentOfPeakBefore", HostCheck.percentOfPeak(host.startMs(), peak.oneThreadGflops()));
+        hostCheck.put("percentOfPeakAfter", HostCheck.percentOfPeak(host.endMs(), peak.oneThreadGflops()));
         hostCheck.put("changePercent", host.changePercent());
         hostCheck.put("drifted", host.drifted());
         doc.put("hostCheck", hostCheck);
