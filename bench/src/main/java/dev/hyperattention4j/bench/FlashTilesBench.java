@@ -54,7 +54,8 @@ public class FlashTilesBench {
         o = new float[FlashTiles.BASE + ROWS * dp];
         m = new float[ROWS];
         laneSum = new float[FlashTiles.BASE + ROWS * VectorWidth.LANES];
-        FlashTiles.scoreTile(q, 0, ROWS * FlashTiles.QUERY_BLOCK, 0, ROWS, d, kT, PackedKeyValues.BASE, s, laneMax);
+        FlashTiles.scoreTile(q, 0, ROWS * FlashTiles.QUERY_BLOCK, 0, ROWS, d, kT, PackedKeyValues.BASE, Long.MAX_VALUE / 2,
+                s, laneMax);
         scoresCopy = s.clone();
     }
 
@@ -67,7 +68,8 @@ public class FlashTilesBench {
 
     @Benchmark
     public float[] scoreTile() {
-        FlashTiles.scoreTile(q, 0, ROWS * FlashTiles.QUERY_BLOCK, 0, ROWS, d, kT, PackedKeyValues.BASE, s, laneMax);
+        FlashTiles.scoreTile(q, 0, ROWS * FlashTiles.QUERY_BLOCK, 0, ROWS, d, kT, PackedKeyValues.BASE, Long.MAX_VALUE / 2,
+                s, laneMax);
         return s;
     }
 

@@ -148,10 +148,11 @@ public final class FlashKernel {
             for (int t = keyFrom / tile; (long) t * tile < end; t++) {
                 final int t0 = t * tile;
                 // register blocks whose rows all lie above the causal diagonal see nothing of this tile: skip them
+                // (scoreTile also skips them per 4-vector key block)
                 final long firstSeeing = Math.max(0, Math.max(t0, keyFrom) - rowLimit);
                 final int from = (int) (firstSeeing / FlashTiles.ROW_BLOCK) * FlashTiles.ROW_BLOCK;
                 FlashTiles.scoreTile(queries, (c0 / ROW_TILE) * chunkFloats, ROW_TILE * FlashTiles.QUERY_BLOCK, from, padded,
-                        d, kT, PackedKeyValues.BASE + t0 * d, scores, laneMax);
+                        d, kT, PackedKeyValues.BASE + t0 * d, rowLimit - t0, scores, laneMax);
                 if (t0 < keyFrom || t0 + tile > keyTo || t0 + tile - 1 > rowLimit + from) {
                     FlashTiles.maskTile(scores, laneMax, from, padded, t0, keyFrom, keyTo, rowLimit);
                 }
