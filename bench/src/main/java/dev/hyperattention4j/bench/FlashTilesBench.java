@@ -84,7 +84,7 @@ public class FlashTilesBench {
 
     @Benchmark
     public float[] valueTile() {
-        FlashTiles.valueTile(scoresCopy, 0, ROWS, v, PackedKeyValues.BASE, dp, o);
+        FlashTiles.valueTile(scoresCopy, 0, ROWS, v, PackedKeyValues.BASE, dp, Long.MAX_VALUE / 2, o);
         return o;
     }
 }

@@ -157,7 +157,7 @@ public final class FlashKernel {
                     FlashTiles.maskTile(scores, laneMax, from, padded, t0, keyFrom, keyTo, rowLimit);
                 }
                 FlashTiles.softmaxTile(scores, laneMax, from, padded, rowMax, laneSum, acc, dp);
-                FlashTiles.valueTile(scores, from, padded, v, PackedKeyValues.BASE + t0 * dp, dp, acc);
+                FlashTiles.valueTile(scores, from, padded, v, PackedKeyValues.BASE + t0 * dp, dp, rowLimit - t0, acc);
             }
             for (int r = 0; r < rows; r++) {
                 double sum = 0;                                   // fixed order: deterministic

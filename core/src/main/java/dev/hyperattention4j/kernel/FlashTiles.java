@@ -201,6 +201,11 @@ public final class FlashTiles {
         }
     }
 
+    /** How many leading keys of a tile some row of the register block at r sees, when row r sees j <= r + diagonal. */
+    private static int visibleKeys(int r, long diagonal) {
+        return (int) Math.max(0, Math.min(KEY_TILE, r + ROW_BLOCK + diagonal));
+    }
+
     /**
      * Applies the mask to one key tile starting at key {@code tileStart}, for a tile that some row of
      * {@code [rowFrom, rows)} does not see whole: the keys a row may not see become -inf (so {@link #softmaxTile}
@@ -301,11 +306,15 @@ public final class FlashTiles {
     }
 
     /**
-     * {@code o[r] += p[r]·v} for one key tile (the softmax has already rescaled o where the max moved).
+     * {@code o[r] += p[r]·v} for one key tile (the softmax has already rescaled o where the max moved). A register
+     * block stops at the last key its bottom row sees ({@code j <= r + diagonal}): the causal mask's hidden keys past
+     * it have p = 0 (causal n = 4096, one thread: +0.1 to +0.9 points; non-causal calls, where every block runs the
+     * whole tile, measured the same as with a constant trip count).
      * Micro-kernel: 6 rows × 4 vectors of the head dimension (24 accumulators, 4 value loads, 1 broadcast);
      * a 6 × 1 kernel takes the remaining vectors when {@code dp} is not a multiple of 4 vectors.
      */
-    public static void valueTile(float[] p, int rowFrom, int rows, float[] v, int vOff, int dp, float[] o) {
+    public static void valueTile(float[] p, int rowFrom, int rows, float[] v, int vOff, int dp, long diagonal,
+                                 float[] o) {
         final int lanes = SPECIES.length();
         final int t = KEY_TILE;
         // Column blocks outside, row blocks inside: one column block of V ([128][4 vectors], 32 KiB) stays in L1
@@ -313,6 +322,7 @@ public final class FlashTiles {
         int cb = 0;
         for (; cb + 4 * lanes <= dp; cb += 4 * lanes) {
             for (int r = rowFrom; r < rows; r += ROW_BLOCK) {
+                final int keys = visibleKeys(r, diagonal);
                 final int p0 = BASE + r * t, p1 = p0 + t, p2 = p1 + t, p3 = p2 + t, p4 = p3 + t, p5 = p4 + t;
                 final int o0 = BASE + r * dp, o1 = o0 + dp, o2 = o1 + dp, o3 = o2 + dp, o4 = o3 + dp, o5 = o4 + dp;
                 final int c1 = cb + lanes, c2 = cb + 2 * lanes, c3 = cb + 3 * lanes;
@@ -330,7 +340,7 @@ public final class FlashTiles {
                 FloatVector a52 = FloatVector.fromArray(SPECIES, o, o5 + c2), a53 = FloatVector.fromArray(SPECIES, o, o5 + c3);
                 // the block's value rows are 4 vectors apart: a constant stride (see PackedKeyValues)
                 int vr = vOff + cb * t;
-                for (int j = 0; j < t; j++, vr += 4 * lanes) {
+                for (int j = 0; j < keys; j++, vr += 4 * lanes) {
                     FloatVector v0 = FloatVector.fromArray(SPECIES, v, vr);
                     FloatVector v1 = FloatVector.fromArray(SPECIES, v, vr + lanes);
                     FloatVector v2 = FloatVector.fromArray(SPECIES, v, vr + 2 * lanes);
@@ -359,6 +369,7 @@ public final class FlashTiles {
         final int lastBlock = cb, lastWidth = dp - cb;    // the last value block: 1-3 vectors wide
         for (; cb < dp; cb += lanes) {   // remaining 1-3 vectors of the head dim: 6 x 1
             for (int r = rowFrom; r < rows; r += ROW_BLOCK) {
+                final int keys = visibleKeys(r, diagonal);
                 final int p0 = BASE + r * t, p1 = p0 + t, p2 = p1 + t, p3 = p2 + t, p4 = p3 + t, p5 = p4 + t;
                 final int o0 = BASE + r * dp, o1 = o0 + dp, o2 = o1 + dp, o3 = o2 + dp, o4 = o3 + dp, o5 = o4 + dp;
                 FloatVector a0 = FloatVector.fromArray(SPECIES, o, o0 + cb);
@@ -368,7 +379,7 @@ public final class FlashTiles {
                 FloatVector a4 = FloatVector.fromArray(SPECIES, o, o4 + cb);
                 FloatVector a5 = FloatVector.fromArray(SPECIES, o, o5 + cb);
                 int vr = vOff + lastBlock * t + (cb - lastBlock);
-                for (int j = 0; j < t; j++, vr += lastWidth) {
+                for (int j = 0; j < keys; j++, vr += lastWidth) {
                     FloatVector v0 = FloatVector.fromArray(SPECIES, v, vr);
                     a0 = v0.fma(FloatVector.broadcast(SPECIES, p[p0 + j]), a0);
                     a1 = v0.fma(FloatVector.broadcast(SPECIES, p[p1 + j]), a1);
