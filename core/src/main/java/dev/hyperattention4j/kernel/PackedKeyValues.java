@@ -108,8 +108,12 @@ public final class PackedKeyValues {
             // a group of keys whose transposed elements share 64-byte runs: gather their rows, then write every
             // dimension's run in one go (a key at a time would scatter d floats KEY_TILE floats apart)
             final int count = Math.min(end, (i / TRANSPOSE_GROUP + 1) * TRANSPOSE_GROUP) - i;
-            for (int g = 0; g < count; g++) {
-                key.readRow(b, h, rows == null ? from + i + g : rows[from + i + g], rowScratch, g * dp);
+            if (rows == null && dp == d) {
+                key.readRows(b, h, from + i, count, rowScratch, 0);   // one copy when the rows are contiguous
+            } else {
+                for (int g = 0; g < count; g++) {
+                    key.readRow(b, h, rows == null ? from + i + g : rows[from + i + g], rowScratch, g * dp);
+                }
             }
             final int base = BASE + (i / KEY_TILE) * d * KEY_TILE + (i % KEY_TILE);
             if (count == TRANSPOSE_GROUP && dp == gatherStride) {
@@ -127,12 +131,17 @@ public final class PackedKeyValues {
                     }
                 }
             }
-            for (int g = 0; g < count; g++) {
-                value.readRow(b, h, rows == null ? from + i + g : rows[from + i + g], rowScratch, 0);
-                if (dp > d) {
-                    Arrays.fill(rowScratch, d, dp, 0f);
+            if (rows == null && dp == d && dp <= VALUE_BLOCK) {
+                // one column block of whole rows: the packed tile is row-major, so copy the rows straight in
+                value.readRows(b, h, from + i, count, values, valueIndex(i, 0));
+            } else {
+                for (int g = 0; g < count; g++) {
+                    value.readRow(b, h, rows == null ? from + i + g : rows[from + i + g], rowScratch, 0);
+                    if (dp > d) {
+                        Arrays.fill(rowScratch, d, dp, 0f);
+                    }
+                    writeValueRow(rowScratch, 0, i + g);
                 }
-                writeValueRow(rowScratch, 0, i + g);
             }
             i += count;
         }

@@ -152,6 +152,20 @@ public final class FloatTensor {
         }
     }
 
+    /**
+     * Copies rows {@code [first, first + count)} of head {@code [b][h]} into {@code dst} from {@code dstOffset}, one
+     * row after another ({@code dim} floats apart): a single bulk copy when those rows are contiguous in an array.
+     */
+    public void readRows(int b, int h, int first, int count, float[] dst, int dstOffset) {
+        if (array != null && colStride == 1 && rowStride == dim && count > 0) {
+            System.arraycopy(array, (int) index(b, h, first, 0), dst, dstOffset, count * dim);
+            return;
+        }
+        for (int i = 0; i < count; i++) {
+            readRow(b, h, first + i, dst, dstOffset + i * dim);
+        }
+    }
+
     /** Copies {@code src[srcOffset..srcOffset+dim)} into row {@code [b][h][i]}. */
     public void writeRow(int b, int h, int i, float[] src, int srcOffset) {
         long base = index(b, h, i, 0);

@@ -80,7 +80,7 @@ class PackedKeyValuesTest {
      * groups and tiles (the gathered and the scalar transposes), at head dims with and without padded value columns.
      */
     @ParameterizedTest
-    @ValueSource(ints = {1, 20, 64, 80, 128})
+    @ValueSource(ints = {1, 16, 20, 64, 80, 128})
     void packRangeLaysOutEveryKeyAndValue(int d) {
         int n = 300;
         FloatTensor k = random(n, d, 4), v = random(n, d, 5);
@@ -88,12 +88,24 @@ class PackedKeyValuesTest {
         for (int i = 0; i < n; i++) {
             rows[i] = (i * 53 + 7) % n;
         }
+        checkLayout(k, v, d, rows);
+        // contiguous rows (no row list): at d = 16 and 64 the rows are bulk-copied (FloatTensor.readRows)
+        checkLayout(k, v, d, null);
+    }
+
+    private static void checkLayout(FloatTensor k, FloatTensor v, int d, int[] rowList) {
+        int n = k.length();
+        int[] rows = rowList;
+        if (rows == null) {
+            rows = new int[n];
+            Arrays.setAll(rows, i -> i);
+        }
         PackedKeyValues kv = new PackedKeyValues();
         kv.prepare(k, v, 0, n);
         float[] scratch = new float[PackedKeyValues.scratchLength(d)];
         int[] cuts = {0, 5, 37, 128, 129, 144, 300};
         for (int c = 0; c + 1 < cuts.length; c++) {
-            kv.packRange(k, v, 0, 0, rows, 0, cuts[c], cuts[c + 1], scratch);
+            kv.packRange(k, v, 0, 0, rowList, 0, cuts[c], cuts[c + 1], scratch);
         }
         int dp = kv.valueStride(), t = PackedKeyValues.KEY_TILE;
         float[] kT = kv.keysTransposed(), vals = kv.values();
