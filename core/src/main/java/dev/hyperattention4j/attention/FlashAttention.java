@@ -10,8 +10,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * Exact attention with the tiled online-softmax {@link FlashKernel}, parallel over (query head of a KV group,
  * query tile) on a {@link WorkerPool} (threads: the pool's, by default {@code -Dha4j.threads} or all cores). Keys
- * and values are packed once per (batch, KV head) and shared by every query head of the group. Every output row
- * comes from one unit with a fixed key order, so results are bit-identical for any thread count.
+ * and values are packed once per (batch, KV head), tile by tile by whichever unit first needs a tile
+ * ({@link KeyTilesOnDemand}), and shared by every query head of the group. Every output row comes from one unit with
+ * a fixed key order, so results are bit-identical for any thread count.
  *
  * <p>Causal units are claimed largest first (the last query tiles see the most keys), so the threads finish
  * together. Scratch (packed keys, one kernel and one output tile per worker) is kept in a small free list and reused,
@@ -19,8 +20,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * Memory is O((nq + nk)·d) plus O(tile²) per worker: never an nq×nk buffer.
  *
  * <p>{@link NonFinitePolicy#REJECT} is checked on the packed tiles as the workers write them (no separate pass over
- * the inputs); the error names the first non-finite element as {@link AttentionProblem#checkFinite} does, but rows
- * of heads packed before the bad one may already have been written to the output.
+ * the inputs); the error names the first non-finite element as {@link AttentionProblem#checkFinite} does, but
+ * output rows of units that ran before the bad tile was packed may already have been written.
  */
 public final class FlashAttention implements Attention {
     /** Query rows per work unit (Br). */
@@ -54,6 +55,7 @@ public final class FlashAttention implements Attention {
         final float[][] outs;
         final float[][] lses;
         final float[][] packScratch;
+        final KeyTilesOnDemand keyTiles;
 
         Workspace(int dim, int workers) {
             this.dim = dim;
@@ -67,6 +69,7 @@ public final class FlashAttention implements Attention {
                 lses[w] = new float[QUERY_TILE];
                 packScratch[w] = new float[PackedKeyValues.scratchLength(dim)];
             }
+            this.keyTiles = new KeyTilesOnDemand(kv, packScratch);
         }
     }
 
@@ -130,19 +133,7 @@ public final class FlashAttention implements Attention {
             for (int b = 0; b < p.batch(); b++) {
                 for (int kvh = 0; kvh < p.kvHeads(); kvh++) {
                     final int bb = b, hk = kvh;
-                    // packing is O(nk·d) but serial it would idle the other threads for a few percent of the call
-                    ws.kv.prepare(p.key(), p.value(), 0, nk);
-                    final int keyTiles = (nk + PackedKeyValues.KEY_TILE - 1) / PackedKeyValues.KEY_TILE;
-                    pool.run(keyTiles, (worker, unit) -> {
-                        ws.kv.packRange(p.key(), p.value(), bb, hk, null, 0, unit * PackedKeyValues.KEY_TILE,
-                                Math.min(nk, (unit + 1) * PackedKeyValues.KEY_TILE), ws.packScratch[worker]);
-                        if (reject && !ws.kv.tileFinite(unit)) {
-                            nonFinite.set(true);
-                        }
-                    });
-                    if (nonFinite.get()) {
-                        throw nonFiniteError(p);
-                    }
+                    ws.keyTiles.reset(p.key(), p.value(), bb, hk, reject);   // packed by the units on first use
                     pool.run(g * tiles, (worker, unit) -> {
                         int tile = unit / g;
                         if (causal) {
@@ -159,7 +150,10 @@ public final class FlashAttention implements Attention {
                         }
                         final int diagonal = causal ? q0 + offset : FlashKernel.NO_MASK;
                         final int keyEnd = causal ? Math.max(0, Math.min(nk, q1 + offset)) : nk;
-                        kernel.attend(ws.kv, 0, keyEnd, diagonal, out, 0, lse, 0);
+                        if (!kernel.attend(ws.kv, ws.keyTiles.gate(worker), 0, keyEnd, diagonal, out, 0, lse, 0)) {
+                            nonFinite.set(true);
+                            return;
+                        }
                         final float[] lseOut = p.logSumExp();
                         for (int i = q0; i < q1; i++) {
                             p.output().writeRow(bb, h, i, out, (i - q0) * d);
@@ -168,7 +162,7 @@ public final class FlashAttention implements Attention {
                             }
                         }
                     });
-                    if (nonFinite.get()) {
+                    if (nonFinite.get() || ws.keyTiles.sawNonFinite()) {
                         throw nonFiniteError(p);
                     }
                 }

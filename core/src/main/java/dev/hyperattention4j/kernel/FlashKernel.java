@@ -128,6 +128,15 @@ public final class FlashKernel {
      */
     public void attend(PackedKeyValues kv, int keyFrom, int keyTo, int diagonal,
                        float[] out, int outOffset, float[] lse, int lseOffset) {
+        attend(kv, KeyTileGate.PACKED, keyFrom, keyTo, diagonal, out, outOffset, lse, lseOffset);
+    }
+
+    /**
+     * As {@link #attend(PackedKeyValues, int, int, int, float[], int, float[], int)}, asking {@code gate} for each
+     * key tile before reading it; returns false, output unfinished, when the gate abandons the call.
+     */
+    public boolean attend(PackedKeyValues kv, KeyTileGate gate, int keyFrom, int keyTo, int diagonal,
+                          float[] out, int outOffset, float[] lse, int lseOffset) {
         if (kv.dim() != dim) {
             throw new IllegalArgumentException("packed keys have head dim " + kv.dim() + ", kernel has " + dim);
         }
@@ -146,6 +155,9 @@ public final class FlashKernel {
             final long rowLimit = (long) c0 + diagonal;           // row r of the chunk sees keys j <= rowLimit + r
             final long end = Math.min(keyTo, rowLimit + rows);     // exclusive end of the keys any row sees
             for (int t = keyFrom / tile; (long) t * tile < end; t++) {
+                if (!gate.await(t)) {
+                    return false;
+                }
                 final int t0 = t * tile;
                 // register blocks whose rows all lie above the causal diagonal see nothing of this tile: skip them
                 // (scoreTile also skips them per 4-vector key block)
@@ -181,6 +193,7 @@ public final class FlashKernel {
                 }
             }
         }
+        return true;
     }
 
     static int roundUp(int n, int multiple) {
