@@ -76,6 +76,37 @@ class FlashEdgeCasesTest {
     }
 
     /**
+     * Rows whose logits are all far below zero, with a jump between key tiles larger than the float exponent range:
+     * the first 128 keys sit near -150 (natural log units, about -216 in log2), later ones alternate between -20 and
+     * -150 every 16 keys, so each vector lane holds both. The kernel's cheap per-lane maxima are only exact for
+     * values >= 0 (here they come out near -216), so for these rows the softmax must fall back to the exact maximum;
+     * trusting the cheap one would keep the old max and overflow p = 2^(s - m) to infinity.
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void negativeLogitRowsWithAHugeJumpMatchTheOracle(boolean causal) {
+        Random r = new Random(33);
+        int n = 700, d = 16;
+        FloatTensor v = Tensors.gaussian(r, 1, 1, n, d, 1);
+        float[] queries = Tensors.gaussian(r, 1, 1, n, d, 0.1f).toArray();
+        float[] keys = Tensors.gaussian(r, 1, 1, n, d, 0.1f).toArray();
+        for (int i = 0; i < n; i++) {
+            queries[i * d] = 4f;                           // logit = 4·key[0]/sqrt(16) + noise = key[0] + noise
+            keys[i * d] = i >= 128 && (i / 16) % 2 == 0 ? -20f : -150f;   // later tiles mix both in every lane
+        }
+        FloatTensor q = FloatTensor.of(queries, 1, 1, n, d), k = FloatTensor.of(keys, 1, 1, n, d);
+        AttentionProblem expected = AttentionProblem.of(q, k, v).withCausal(causal).withLogSumExp();
+        AttentionProblem actual = AttentionProblem.of(q, k, v).withCausal(causal).withLogSumExp();
+        new NaiveAttention().forward(expected);
+        try (WorkerPool pool = new WorkerPool(1)) {
+            new FlashAttention(pool).forward(actual);
+        }
+        assertThat(expected.logSumExp()[n - 1]).as("the test really has negative logits").isLessThan(-10f);
+        assertThat(Tensors.maxNormalisedError(expected.output().toArray(), actual.output().toArray())).isLessThan(1e-4);
+        assertThat(Tensors.logSumExpError(expected.logSumExp(), actual.logSumExp())).isLessThan(1e-6);
+    }
+
+    /**
      * Causal with nq > nk aligns the mask to the end, so the first nq - nk query rows see no key: their output is
      * defined as zero and their log-sum-exp as -infinity (the neutral element of the log-sum-exp merge).
      */
