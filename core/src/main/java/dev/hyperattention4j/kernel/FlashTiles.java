@@ -266,15 +266,19 @@ public final class FlashTiles {
             if (threshold >= 0 && !tileLaneMax.compare(VectorOperators.GT, threshold).anyTrue()) {
                 tileMax = mOld;    // lazy max: keep m, so no reduction and no rescale; p <= 2^MAX_HEADROOM
             } else {
-                // m moves (a row's first tile, or a large score) or m is below -MAX_HEADROOM: the exact max of the
-                // stored scores (NaN included), and the same lazy rule on it
-                FloatVector mx = FloatVector.broadcast(SPECIES, Float.NEGATIVE_INFINITY);
-                for (int j = 0; j < t; j += lanes) {
-                    FloatVector x = FloatVector.fromArray(SPECIES, s, row + j);
-                    mx = mx.blend(x, mx.compare(VectorOperators.LT, x).or(x.compare(VectorOperators.NE, x)));
+                // The largest lane value is the exact tile max when it is >= 0 (the max then lies in a lane holding
+                // a value >= 0) or NaN; only a tile whose scores are all negative needs a pass over the stored scores
+                final float laneTop = tileLaneMax.reduceLanes(VectorOperators.MAX);
+                float exact = laneTop;
+                if (laneTop < 0) {
+                    FloatVector mx = FloatVector.broadcast(SPECIES, Float.NEGATIVE_INFINITY);
+                    for (int j = 0; j < t; j += lanes) {
+                        FloatVector x = FloatVector.fromArray(SPECIES, s, row + j);
+                        mx = mx.blend(x, mx.compare(VectorOperators.LT, x).or(x.compare(VectorOperators.NE, x)));
+                    }
+                    exact = mx.reduceLanes(VectorOperators.MAX);
                 }
-                final float exact = mx.reduceLanes(VectorOperators.MAX);
-                tileMax = mOld != Float.NEGATIVE_INFINITY && exact <= threshold ? mOld : exact;
+                tileMax = mOld != Float.NEGATIVE_INFINITY && exact <= threshold ? mOld : exact;   // the same lazy rule
             }
             final float mNew = tileMax > mOld || tileMax != tileMax ? tileMax : mOld;
             if (mNew == Float.NEGATIVE_INFINITY) {
