@@ -12,10 +12,15 @@ import java.util.Map;
 final class BenchReport {
     private BenchReport() {}
 
-    static void table(PrintStream out, Map<String, Object> system, FmaPeak peak, HostCheck host, List<BenchRow> rows) {
+    /** Rows' % of peak are against {@code before.max(after)}. */
+    static void table(PrintStream out, Map<String, Object> system, FmaPeak before, FmaPeak after, HostCheck host,
+                      List<BenchRow> rows) {
+        final FmaPeak peak = before.max(after);
         system.forEach((k, v) -> out.printf(Locale.ROOT, "%-8s %s%n", k + ":", v));
-        out.printf(Locale.ROOT, "FMA peak (Vector API probe, 16 accumulators): %.1f GFLOP/s on 1 thread, %.1f on %d threads%n",
-                peak.oneThreadGflops(), peak.allThreadsGflops(), peak.threads());
+        out.printf(Locale.ROOT, "FMA peak (Vector API probe, 16 accumulators): %.1f GFLOP/s on 1 thread, %.1f on %d threads "
+                        + "(the higher of %.1f / %.1f before the sweep and %.1f / %.1f after; %% peak is against it)%n",
+                peak.oneThreadGflops(), peak.allThreadsGflops(), peak.threads(), before.oneThreadGflops(),
+                before.allThreadsGflops(), after.oneThreadGflops(), after.allThreadsGflops());
         out.println(host.describe(peak.oneThreadGflops()));
         out.println("flops: 4·nq·nk·d per head, half of it when causal (only the unmasked half is counted); "
                 + "'vs exact' = flash time / this time at the same point (> 1: faster than exact); rel err = "
@@ -38,12 +43,18 @@ final class BenchReport {
         }
     }
 
-    static void json(PrintStream out, Map<String, Object> system, FmaPeak peak, HostCheck host, List<BenchRow> rows)
-            throws Exception {
+    static void json(PrintStream out, Map<String, Object> system, FmaPeak before, FmaPeak after, HostCheck host,
+                     List<BenchRow> rows) throws Exception {
+        final FmaPeak peak = before.max(after);
         Map<String, Object> doc = new LinkedHashMap<>();
         doc.put("system", system);
-        doc.put("fmaPeakGflops", Map.of("oneThread", peak.oneThreadGflops(), "allThreads", peak.allThreadsGflops(),
-                "threads", peak.threads()));
+        Map<String, Object> fma = new LinkedHashMap<>();
+        fma.put("oneThread", peak.oneThreadGflops());
+        fma.put("allThreads", peak.allThreadsGflops());
+        fma.put("threads", peak.threads());
+        fma.put("before", gflops(before));
+        fma.put("after", gflops(after));
+        doc.put("fmaPeakGflops", fma);
         Map<String, Object> hostCheck = new LinkedHashMap<>();
         hostCheck.put("point", "flash n=" + HostCheck.N + " d=" + HostCheck.D + " full 1 thread");
         hostCheck.put("msBefore", host.startMs());
@@ -56,5 +67,12 @@ final class BenchReport {
         doc.put("flopCount", "4*nq*nk*d per head; half when causal");
         doc.put("results", rows);
         out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(doc));
+    }
+
+    private static Map<String, Object> gflops(FmaPeak peak) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("oneThread", peak.oneThreadGflops());
+        m.put("allThreads", peak.allThreadsGflops());
+        return m;
     }
 }

@@ -7,6 +7,8 @@ import java.util.Arrays;
 /**
  * This machine's FP32 FMA peak measured with {@link FmaPeakProbe}, on 1 thread and on every thread of a pool at
  * once: the ceiling the attention figures are reported against. Median of several 0.1 s runs after a warm-up.
+ * {@code bench} measures it before and after its sweep and reports against the higher of the two ({@link #max}):
+ * on a shared host a probe that happened to read a few % low would flatter every % of peak in the table.
  */
 record FmaPeak(double oneThreadGflops, double allThreadsGflops, int threads) {
 
@@ -15,8 +17,17 @@ record FmaPeak(double oneThreadGflops, double allThreadsGflops, int threads) {
         return t == 1 ? oneThreadGflops : t == threads ? allThreadsGflops : t * oneThreadGflops;
     }
 
-    static FmaPeak measure(WorkerPool pool, BenchClock clock) {
-        long iterations = calibrate();
+    /** The higher of two measurements of the same pool, thread count by thread count: the peak is the best it did. */
+    FmaPeak max(FmaPeak other) {
+        if (other.threads != threads) {
+            throw new IllegalArgumentException("peaks of " + threads + " and " + other.threads + " threads");
+        }
+        return new FmaPeak(Math.max(oneThreadGflops, other.oneThreadGflops),
+                Math.max(allThreadsGflops, other.allThreadsGflops), threads);
+    }
+
+    /** Measures with {@code iterations} per probe run (from {@link #calibrate}). */
+    static FmaPeak measure(WorkerPool pool, BenchClock clock, long iterations) {
         double one = median(pool, 1, iterations, clock);
         double all = pool.threads() == 1 ? one : median(pool, pool.threads(), iterations, clock);
         return new FmaPeak(one, all, pool.threads());
@@ -26,7 +37,7 @@ record FmaPeak(double oneThreadGflops, double allThreadsGflops, int threads) {
      * Iterations for about 0.1 s on one thread. Many short calls first (at least 1 s and 20,000 calls), so C2
      * compiles the probe as a method: interpreted vector code runs hundreds of times slower.
      */
-    private static long calibrate() {
+    static long calibrate() {
         long end = System.nanoTime() + 1_000_000_000L;
         for (int calls = 0; calls < 20_000 || System.nanoTime() < end; calls++) {
             sink += FmaPeakProbe.spin(200, 1f);
