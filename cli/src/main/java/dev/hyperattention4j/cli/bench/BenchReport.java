@@ -48,9 +48,7 @@ final class BenchReport {
         final FmaPeak peak = before.max(after);
         Map<String, Object> doc = new LinkedHashMap<>();
         doc.put("system", system);
-        Map<String, Object> fma = new LinkedHashMap<>();
-        fma.put("oneThread", peak.oneThreadGflops());
-        fma.put("allThreads", peak.allThreadsGflops());
+        Map<String, Object> fma = gflops(peak);
         fma.put("threads", peak.threads());
         fma.put("before", gflops(before));
         fma.put("after", gflops(after));
