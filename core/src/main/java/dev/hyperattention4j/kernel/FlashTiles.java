@@ -14,7 +14,8 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Layouts, with {@code T = KEY_TILE} keys per tile and {@code L} float lanes:
  * <ul>
  *   <li>queries {@code [rows][d]}, pre-scaled by {@code scale·log2(e)};</li>
- *   <li>keys of one tile transposed, {@code [d][T]}: the key index is the lane dimension;</li>
+ *   <li>keys of one tile transposed in blocks of 4 vectors of keys, {@code [T / 4L][d][4L]}: the key index is the
+ *   lane dimension, and each block the score kernel holds in L1 is contiguous (see {@link PackedKeyValues});</li>
  *   <li>scores / probabilities {@code [rows][T]}; per-row lane maxima {@code [rows][L]} (from {@link #scoreTile}
  *   "bit maxima", exact only where a lane holds a value >= 0; see there);</li>
  *   <li>values of one tile in column blocks of 4 vectors, {@code [dp / 4L][T][4L]} (a last, narrower block
@@ -81,8 +82,8 @@ public final class FlashTiles {
                                  int kOff, long diagonal, float[] s, float[] laneMax) {
         final int lanes = SPECIES.length();
         final int t = KEY_TILE;
-        final int qb = QUERY_BLOCK;
-        // Key blocks outside, row blocks inside: one block of Kᵀ ([d][4 vectors], 16 KiB at d = 64, 32 KiB at
+        final int qb = QUERY_BLOCK, kb = PackedKeyValues.KEY_BLOCK;
+        // Key blocks outside, row blocks inside: one contiguous block of Kᵀ ([d][4 vectors], 16 KiB at d = 64, 32 KiB at
         // d = 128) stays in L1 while every row block streams past it.
         for (int vb = 0; vb < t; vb += 4 * lanes) {
             final long firstSeeing = vb - diagonal;          // the first row that sees key vb of the tile
@@ -117,8 +118,8 @@ public final class FlashTiles {
                         a52 = FloatVector.fromArray(SPECIES, s, p0 + 5 * t + 2 * lanes); a53 = FloatVector.fromArray(SPECIES, s, p0 + 5 * t + 3 * lanes);
                     }
                     final int q0 = qBlock + r * qb;
-                    int kc = kOff + vb + cb * t;
-                    for (int c = 0; c < width; c++, kc += t) {
+                    int kc = kOff + vb * d + cb * kb;
+                    for (int c = 0; c < width; c++, kc += kb) {
                         FloatVector k0 = FloatVector.fromArray(SPECIES, kT, kc);
                         FloatVector k1 = FloatVector.fromArray(SPECIES, kT, kc + lanes);
                         FloatVector k2 = FloatVector.fromArray(SPECIES, kT, kc + 2 * lanes);

@@ -7,7 +7,10 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Keys and values of one attention call, gathered from their tensors and packed once into the kernel's layout:
- * keys transposed per tile as {@code [tile][d][KEY_TILE]} (the key index is the SIMD lane dimension), values per
+ * keys transposed per tile in blocks of {@link #KEY_BLOCK} keys, {@code [tile][KEY_TILE / KEY_BLOCK][d][KEY_BLOCK]}
+ * (the key index is the SIMD lane dimension; each block, which the score kernel keeps in L1 while every query row
+ * block streams past it, is contiguous instead of a 256-byte run every 512 bytes: one thread n = 4096 +0.1 to +1.2
+ * points at d = 64, +0.3 to +1.0 at d = 128 in paired runs), values per
  * tile in column blocks of {@link #VALUE_BLOCK} columns, {@code [tile][column block][KEY_TILE][block width]}, with
  * rows of {@code valueStride = d} rounded up to whole vectors (so the P·V kernel needs no column tail; the extra
  * columns are zero). The column blocks give the P·V micro-kernel a row stride that is a compile-time constant
@@ -40,6 +43,16 @@ public final class PackedKeyValues {
     private int length;
     private int dim;
     private int valueStride;
+    /** Keys per block of the transposed key layout: the score kernel's 4 vectors. */
+    public static final int KEY_BLOCK = 4 * VectorWidth.LANES;
+
+    /** Index of element (key i, column c) in the transposed keys: {@code [tile][key block][d][KEY_BLOCK]}. */
+    private int keyIndex(int i, int c) {
+        final int d = dim;
+        return BASE + (i / KEY_TILE) * d * KEY_TILE + (i % KEY_TILE) / KEY_BLOCK * d * KEY_BLOCK + c * KEY_BLOCK
+                + i % KEY_BLOCK;
+    }
+
     /** Gather offsets {@code g·gatherStride} of a transpose group's rows in the packing scratch. */
     private final int[] gatherIndex = new int[TRANSPOSE_GROUP];
     private int gatherStride;
@@ -115,17 +128,17 @@ public final class PackedKeyValues {
                     key.readRow(b, h, rows == null ? from + i + g : rows[from + i + g], rowScratch, g * dp);
                 }
             }
-            final int base = BASE + (i / KEY_TILE) * d * KEY_TILE + (i % KEY_TILE);
+            final int base = keyIndex(i, 0);
             if (count == TRANSPOSE_GROUP && dp == gatherStride) {
                 for (int c = 0; c < d; c++) {
                     for (int g = 0; g < TRANSPOSE_GROUP; g += LANES) {   // one gather per vector of keys
                         FloatVector.fromArray(SPECIES, rowScratch, c, gatherIndex, g)
-                                .intoArray(keysT, base + c * KEY_TILE + g);
+                                .intoArray(keysT, base + c * KEY_BLOCK + g);
                     }
                 }
             } else {
                 for (int c = 0; c < d; c++) {
-                    final int at = base + c * KEY_TILE;
+                    final int at = base + c * KEY_BLOCK;
                     for (int g = 0; g < count; g++) {
                         keysT[at + g] = rowScratch[g * dp + c];
                     }
@@ -171,9 +184,9 @@ public final class PackedKeyValues {
         final int d = dim, dp = valueStride, n = length;
         int padded = FlashKernel.roundUp(n, KEY_TILE);
         for (int i = n; i < padded; i++) {
-            int base = BASE + (i / KEY_TILE) * d * KEY_TILE + (i % KEY_TILE);
+            int base = keyIndex(i, 0);
             for (int c = 0; c < d; c++) {
-                keysT[base + c * KEY_TILE] = 0f;
+                keysT[base + c * KEY_BLOCK] = 0f;
             }
         }
         for (int i = n; i < padded; i++) {
@@ -228,11 +241,10 @@ public final class PackedKeyValues {
     private void copyRows(PackedKeyValues src, int from, int to, int count) {
         final int d = dim, dp = valueStride;
         while (count > 0) {
-            int run = Math.min(count, Math.min(KEY_TILE - from % KEY_TILE, KEY_TILE - to % KEY_TILE));
-            int s = (from / KEY_TILE) * d * KEY_TILE + from % KEY_TILE;
-            int t = (to / KEY_TILE) * d * KEY_TILE + to % KEY_TILE;
+            int run = Math.min(count, Math.min(KEY_BLOCK - from % KEY_BLOCK, KEY_BLOCK - to % KEY_BLOCK));
+            int s = src.keyIndex(from, 0), t = keyIndex(to, 0);
             for (int c = 0; c < d; c++) {
-                System.arraycopy(src.keysT, BASE + s + c * KEY_TILE, keysT, BASE + t + c * KEY_TILE, run);
+                System.arraycopy(src.keysT, s + c * KEY_BLOCK, keysT, t + c * KEY_BLOCK, run);
             }
             for (int cb = 0; cb < dp; cb += VALUE_BLOCK) {
                 System.arraycopy(src.values, src.valueIndex(from, cb), values, valueIndex(to, cb),
@@ -264,7 +276,7 @@ public final class PackedKeyValues {
     /** Floats per packed value row: {@link #dim()} rounded up to whole vectors. */
     public int valueStride() { return valueStride; }
 
-    /** Transposed key tiles {@code [tile][d][KEY_TILE]}. */
+    /** Transposed key tiles {@code [tile][KEY_TILE / KEY_BLOCK][d][KEY_BLOCK]}. */
     public float[] keysTransposed() { return keysT; }
 
     /**

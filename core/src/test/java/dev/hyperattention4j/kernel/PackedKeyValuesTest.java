@@ -107,11 +107,12 @@ class PackedKeyValuesTest {
         for (int c = 0; c + 1 < cuts.length; c++) {
             kv.packRange(k, v, 0, 0, rowList, 0, cuts[c], cuts[c + 1], scratch);
         }
-        int dp = kv.valueStride(), t = PackedKeyValues.KEY_TILE;
+        int dp = kv.valueStride(), t = PackedKeyValues.KEY_TILE, kb = PackedKeyValues.KEY_BLOCK;
         float[] kT = kv.keysTransposed(), vals = kv.values();
         for (int i = 0; i < n; i++) {
             for (int c = 0; c < d; c++) {
-                float key = kT[PackedKeyValues.BASE + (i / t) * d * t + c * t + i % t];
+                // [tile][key block][d][KEY_BLOCK]
+                float key = kT[PackedKeyValues.BASE + (i / t) * d * t + (i % t) / kb * d * kb + c * kb + i % kb];
                 assertEquals(k.get(0, 0, rows[i], c), key, "key " + i + " column " + c);
                 int block = c / PackedKeyValues.VALUE_BLOCK * PackedKeyValues.VALUE_BLOCK;
                 int width = Math.min(PackedKeyValues.VALUE_BLOCK, dp - block);
