@@ -85,7 +85,7 @@ public final class FlashTiles {
         final int qb = QUERY_BLOCK, kb = PackedKeyValues.KEY_BLOCK;
         // Key blocks outside, row blocks inside: one contiguous block of Kᵀ ([d][4 vectors], 16 KiB at d = 64, 32 KiB at
         // d = 128) stays in L1 while every row block streams past it.
-        for (int vb = 0; vb < t; vb += 4 * lanes) {
+        for (int vb = 0; vb < t; vb += kb) {
             final long firstSeeing = vb - diagonal;          // the first row that sees key vb of the tile
             final int blockFrom = firstSeeing <= rowFrom ? rowFrom
                     : (int) Math.min(rows, firstSeeing / ROW_BLOCK * ROW_BLOCK);

@@ -25,6 +25,11 @@ import jdk.incubator.vector.VectorSpecies;
 public final class PackedKeyValues {
     /** Keys per tile (Bc). */
     public static final int KEY_TILE = 128;
+    /**
+     * Keys per block of the transposed key layout: the 4 vectors of the score micro-kernel. A multiple of
+     * {@link #TRANSPOSE_GROUP} at every vector width, so a transpose group never straddles two blocks.
+     */
+    public static final int KEY_BLOCK = 4 * VectorWidth.LANES;
     /** Columns per value block: the 4 vectors of the P·V micro-kernel. */
     public static final int VALUE_BLOCK = 4 * VectorWidth.LANES;
     /**
@@ -43,14 +48,12 @@ public final class PackedKeyValues {
     private int length;
     private int dim;
     private int valueStride;
-    /** Keys per block of the transposed key layout: the score kernel's 4 vectors. */
-    public static final int KEY_BLOCK = 4 * VectorWidth.LANES;
-
-    /** Index of element (key i, column c) in the transposed keys: {@code [tile][key block][d][KEY_BLOCK]}. */
-    private int keyIndex(int i, int c) {
-        final int d = dim;
-        return BASE + (i / KEY_TILE) * d * KEY_TILE + (i % KEY_TILE) / KEY_BLOCK * d * KEY_BLOCK + c * KEY_BLOCK
-                + i % KEY_BLOCK;
+    /**
+     * Index of key i's column 0 in the transposed keys {@code [tile][key block][d][KEY_BLOCK]}; column c is
+     * {@code c·KEY_BLOCK} further.
+     */
+    private int keyIndex(int i) {
+        return BASE + (i / KEY_TILE) * dim * KEY_TILE + (i % KEY_TILE) / KEY_BLOCK * dim * KEY_BLOCK + i % KEY_BLOCK;
     }
 
     /** Gather offsets {@code g·gatherStride} of a transpose group's rows in the packing scratch. */
@@ -128,7 +131,7 @@ public final class PackedKeyValues {
                     key.readRow(b, h, rows == null ? from + i + g : rows[from + i + g], rowScratch, g * dp);
                 }
             }
-            final int base = keyIndex(i, 0);
+            final int base = keyIndex(i);
             if (count == TRANSPOSE_GROUP && dp == gatherStride) {
                 for (int c = 0; c < d; c++) {
                     for (int g = 0; g < TRANSPOSE_GROUP; g += LANES) {   // one gather per vector of keys
@@ -184,7 +187,7 @@ public final class PackedKeyValues {
         final int d = dim, dp = valueStride, n = length;
         int padded = FlashKernel.roundUp(n, KEY_TILE);
         for (int i = n; i < padded; i++) {
-            int base = keyIndex(i, 0);
+            int base = keyIndex(i);
             for (int c = 0; c < d; c++) {
                 keysT[base + c * KEY_BLOCK] = 0f;
             }
@@ -242,7 +245,7 @@ public final class PackedKeyValues {
         final int d = dim, dp = valueStride;
         while (count > 0) {
             int run = Math.min(count, Math.min(KEY_BLOCK - from % KEY_BLOCK, KEY_BLOCK - to % KEY_BLOCK));
-            int s = src.keyIndex(from, 0), t = keyIndex(to, 0);
+            int s = src.keyIndex(from), t = keyIndex(to);
             for (int c = 0; c < d; c++) {
                 System.arraycopy(src.keysT, s + c * KEY_BLOCK, keysT, t + c * KEY_BLOCK, run);
             }
