@@ -40,11 +40,10 @@ __attribute__((noinline)) static float probe(long iterations) {
 
 // o[6][64] += p[6][KEYS] (rows KEYS floats apart) · v[KEYS][64]
 __attribute__((noinline)) static void block(const float *restrict p, const float *restrict v, float *restrict o) {
-    __m512 a[24];
-    for (int i = 0; i < 24; i++) a[i] = _mm512_load_ps(o + 16 * i);
-    __m512 a00 = a[0], a01 = a[1], a02 = a[2], a03 = a[3], a10 = a[4], a11 = a[5], a12 = a[6], a13 = a[7];
-    __m512 a20 = a[8], a21 = a[9], a22 = a[10], a23 = a[11], a30 = a[12], a31 = a[13], a32 = a[14], a33 = a[15];
-    __m512 a40 = a[16], a41 = a[17], a42 = a[18], a43 = a[19], a50 = a[20], a51 = a[21], a52 = a[22], a53 = a[23];
+#define LOAD4(a0, a1, a2, a3, i) __m512 a0 = _mm512_load_ps(o + 64 * (i)), a1 = _mm512_load_ps(o + 64 * (i) + 16), \
+    a2 = _mm512_load_ps(o + 64 * (i) + 32), a3 = _mm512_load_ps(o + 64 * (i) + 48);
+    LOAD4(a00, a01, a02, a03, 0) LOAD4(a10, a11, a12, a13, 1) LOAD4(a20, a21, a22, a23, 2)
+    LOAD4(a30, a31, a32, a33, 3) LOAD4(a40, a41, a42, a43, 4) LOAD4(a50, a51, a52, a53, 5)
     for (int j = 0; j < KEYS; j++) {
 #ifdef C2_SCALAR_UOPS
         long t1, t2;
@@ -57,10 +56,10 @@ __attribute__((noinline)) static void block(const float *restrict p, const float
         ROW(0, a00, a01, a02, a03) ROW(1, a10, a11, a12, a13) ROW(2, a20, a21, a22, a23)
         ROW(3, a30, a31, a32, a33) ROW(4, a40, a41, a42, a43) ROW(5, a50, a51, a52, a53)
     }
-    a[0] = a00; a[1] = a01; a[2] = a02; a[3] = a03; a[4] = a10; a[5] = a11; a[6] = a12; a[7] = a13;
-    a[8] = a20; a[9] = a21; a[10] = a22; a[11] = a23; a[12] = a30; a[13] = a31; a[14] = a32; a[15] = a33;
-    a[16] = a40; a[17] = a41; a[18] = a42; a[19] = a43; a[20] = a50; a[21] = a51; a[22] = a52; a[23] = a53;
-    for (int i = 0; i < 24; i++) _mm512_store_ps(o + 16 * i, a[i]);
+#define STORE4(a0, a1, a2, a3, i) _mm512_store_ps(o + 64 * (i), a0); _mm512_store_ps(o + 64 * (i) + 16, a1); \
+    _mm512_store_ps(o + 64 * (i) + 32, a2); _mm512_store_ps(o + 64 * (i) + 48, a3);
+    STORE4(a00, a01, a02, a03, 0) STORE4(a10, a11, a12, a13, 1) STORE4(a20, a21, a22, a23, 2)
+    STORE4(a30, a31, a32, a33, 3) STORE4(a40, a41, a42, a43, 4) STORE4(a50, a51, a52, a53, 5)
 }
 
 int main(int argc, char **argv) {
