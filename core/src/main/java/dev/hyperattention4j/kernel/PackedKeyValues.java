@@ -48,14 +48,6 @@ public final class PackedKeyValues {
     private int length;
     private int dim;
     private int valueStride;
-    /**
-     * Index of key i's column 0 in the transposed keys {@code [tile][key block][d][KEY_BLOCK]}; column c is
-     * {@code c·KEY_BLOCK} further.
-     */
-    private int keyIndex(int i) {
-        return BASE + (i / KEY_TILE) * dim * KEY_TILE + (i % KEY_TILE) / KEY_BLOCK * dim * KEY_BLOCK + i % KEY_BLOCK;
-    }
-
     /** Gather offsets {@code g·gatherStride} of a transpose group's rows in the packing scratch. */
     private final int[] gatherIndex = new int[TRANSPOSE_GROUP];
     private int gatherStride;
@@ -198,6 +190,14 @@ public final class PackedKeyValues {
                 Arrays.fill(values, at, at + Math.min(VALUE_BLOCK, dp - cb), 0f);
             }
         }
+    }
+
+    /**
+     * Index of key i's column 0 in the transposed keys {@code [tile][key block][d][KEY_BLOCK]}; column c is
+     * {@code c·KEY_BLOCK} further.
+     */
+    private int keyIndex(int i) {
+        return BASE + (i / KEY_TILE) * dim * KEY_TILE + (i % KEY_TILE) / KEY_BLOCK * dim * KEY_BLOCK + i % KEY_BLOCK;
     }
 
     /** Index of value row i, column block starting at column {@code cb}, within {@link #values()}. */
