@@ -20,9 +20,9 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * The three phases of one 132-query × 128-key step of the flash kernel, each alone, data in cache: the Q·Kᵀ tile
- * (2·132·128·d flops), the online-softmax update (132·128 exponentials) and the P·V tile (2·132·128·d flops).
- * GFLOP/s of a matmul phase = 2·132·128·d / (µs per op) / 1000.
+ * The three phases of one {@link FlashKernel#ROW_TILE} (264)-query × 128-key step of the flash kernel, each alone,
+ * data in cache: the Q·Kᵀ tile (2·264·128·d flops), the online-softmax update (264·128 exponentials) and the P·V
+ * tile (2·264·128·d flops). GFLOP/s of a matmul phase = 2·264·128·d / (µs per op) / 1000.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -73,7 +73,7 @@ public class FlashTilesBench {
         return s;
     }
 
-    /** Includes restoring the scores (a 64 KiB copy), since the update works in place. */
+    /** Includes restoring the scores (a 132 KiB copy), since the update works in place. */
     @Benchmark
     public float[] softmaxUpdate() {
         System.arraycopy(scoresCopy, 0, s, 0, s.length);

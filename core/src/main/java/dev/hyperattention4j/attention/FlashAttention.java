@@ -8,10 +8,11 @@ import java.util.ArrayDeque;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * Exact attention with the tiled online-softmax {@link FlashKernel}, parallel over (query head of a KV group,
- * query tile) on a {@link WorkerPool} (threads: the pool's, by default {@code -Dha4j.threads} or all cores). Keys
+ * Exact attention with the tiled online-softmax {@link FlashKernel}, parallel over (batch, query head, query
+ * tile) on a {@link WorkerPool} (threads: the pool's, by default {@code -Dha4j.threads} or all cores). Keys
  * and values are packed once per (batch, KV head), tile by tile by whichever unit first needs a tile
- * ({@link KeyTilesOnDemand}), and shared by every query head of the group. Every output row comes from one unit with
+ * ({@link KeyTilesOnDemand}), and shared by every query head of the group; a pool run attends one KV group, or
+ * several when the queries are too short to give every thread a unit (see {@link #groupsPerRun}). Every output row comes from one unit with
  * a fixed key order, so results are bit-identical for any thread count.
  *
  * <p>Causal units are claimed largest first (the last query tiles see the most keys), so the threads finish
@@ -26,6 +27,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public final class FlashAttention implements Attention {
     /** Query rows per work unit (Br). */
     public static final int QUERY_TILE = FlashKernel.ROW_TILE;
+    /**
+     * Work units per thread a pool run should have before it attends several KV groups at once: 4 lets the causal
+     * units, claimed largest first, finish within about a quarter of a unit of each other.
+     */
+    static final int UNITS_PER_THREAD = 4;
 
     private final WorkerPool pool;
     private final ArrayDeque<Workspace> free = new ArrayDeque<>();   // guarded by itself
@@ -47,15 +53,17 @@ public final class FlashAttention implements Attention {
         return pool;
     }
 
-    /** Per-call scratch: packed K/V and, per worker, a kernel with its output and LSE tile and packing scratch. */
+    /**
+     * Per-call scratch: per worker, a kernel with its output and LSE tile and packing scratch; per KV group of a pool
+     * run, the packed K/V (grown to the number of groups a run attends at once).
+     */
     private static final class Workspace {
         final int dim;
-        final PackedKeyValues kv = new PackedKeyValues();
         final FlashKernel[] kernels;
         final float[][] outs;
         final float[][] lses;
         final float[][] packScratch;
-        final KeyTilesOnDemand keyTiles;
+        KeyTilesOnDemand[] keyTiles = new KeyTilesOnDemand[0];
 
         Workspace(int dim, int workers) {
             this.dim = dim;
@@ -69,7 +77,18 @@ public final class FlashAttention implements Attention {
                 lses[w] = new float[QUERY_TILE];
                 packScratch[w] = new float[PackedKeyValues.scratchLength(dim)];
             }
-            this.keyTiles = new KeyTilesOnDemand(kv, packScratch);
+        }
+
+        /** Packed K/V for {@code groups} KV groups at once (a worker packs one tile at a time: scratch is shared). */
+        KeyTilesOnDemand[] keyTiles(int groups) {
+            if (keyTiles.length < groups) {
+                final KeyTilesOnDemand[] grown = java.util.Arrays.copyOf(keyTiles, groups);
+                for (int i = keyTiles.length; i < groups; i++) {
+                    grown[i] = new KeyTilesOnDemand(new PackedKeyValues(), packScratch);
+                }
+                keyTiles = grown;
+            }
+            return keyTiles;
         }
     }
 
@@ -111,6 +130,17 @@ public final class FlashAttention implements Attention {
         return fewest;
     }
 
+    /**
+     * How many KV groups ((batch, KV head) pairs) one pool run attends at once: one when a group alone has
+     * {@link #UNITS_PER_THREAD} units per thread (long queries: the packed K/V of one group are the only ones in
+     * cache), more for shorter queries, so that a decoding-sized call (a few query rows, many heads) uses every
+     * thread and the unequal units of a causal call (claimed largest first) even out across the threads.
+     */
+    static int groupsPerRun(int kvGroups, int unitsPerGroup, int threads) {
+        final long wanted = (long) UNITS_PER_THREAD * threads;
+        return (int) Math.max(1, Math.min(kvGroups, (wanted + unitsPerGroup - 1) / unitsPerGroup));
+    }
+
     /** First row of query tile i of {@code tiles}: tiles are whole register blocks, their sizes differ by at most one. */
     static int tileStart(int i, int tiles, int nq) {
         final int blocks = (nq + FlashTiles.ROW_BLOCK - 1) / FlashTiles.ROW_BLOCK;
@@ -125,46 +155,58 @@ public final class FlashAttention implements Attention {
         final boolean reject = p.nonFinite() == NonFinitePolicy.REJECT;
         final AtomicBoolean nonFinite = new AtomicBoolean();
         final int d = p.headDim(), nq = p.queryLength(), nk = p.keyLength(), g = p.groupSize();
-        final int tiles = queryTiles(nq, g, pool.threads());
+        final int kvGroups = p.batch() * p.kvHeads();
+        final int fewestTiles = (nq + QUERY_TILE - 1) / QUERY_TILE;
+        final int groupsPerRun = groupsPerRun(kvGroups, g * fewestTiles, pool.threads());
+        final int tiles = queryTiles(nq, g * groupsPerRun, pool.threads());
         final boolean causal = p.causal();
         final int offset = causal ? nk - nq : 0;     // causal mask aligned to the end: row i sees keys j <= i + offset
         final Workspace ws = acquire(d);
         try {
-            for (int b = 0; b < p.batch(); b++) {
-                for (int kvh = 0; kvh < p.kvHeads(); kvh++) {
-                    final int bb = b, hk = kvh;
-                    ws.keyTiles.reset(p.key(), p.value(), bb, hk, reject);   // packed by the units on first use
-                    pool.run(g * tiles, (worker, unit) -> {
-                        int tile = unit / g;
-                        if (causal) {
-                            tile = tiles - 1 - tile;          // largest first
-                        }
-                        final int h = hk * g + unit % g;
-                        final int q0 = tileStart(tile, tiles, nq), q1 = tileStart(tile + 1, tiles, nq);
-                        final FlashKernel kernel = ws.kernels[worker];
-                        final float[] out = ws.outs[worker], lse = ws.lses[worker];
-                        kernel.packQueries(p.query(), bb, h, null, q0, q1, p.scale());
-                        if (reject && (nonFinite.get() || !kernel.queriesFinite())) {
-                            nonFinite.set(true);
-                            return;
-                        }
-                        final int diagonal = causal ? q0 + offset : FlashKernel.NO_MASK;
-                        final int keyEnd = causal ? Math.max(0, Math.min(nk, q1 + offset)) : nk;
-                        if (!kernel.attend(ws.kv, ws.keyTiles.gate(worker), 0, keyEnd, diagonal, out, 0, lse, 0)) {
-                            nonFinite.set(true);
-                            return;
-                        }
-                        final float[] lseOut = p.logSumExp();
-                        for (int i = q0; i < q1; i++) {
-                            p.output().writeRow(bb, h, i, out, (i - q0) * d);
-                            if (lseOut != null) {
-                                lseOut[p.lseIndex(bb, h, i)] = lse[i - q0];
-                            }
-                        }
-                    });
-                    if (nonFinite.get() || ws.keyTiles.sawNonFinite()) {
-                        throw nonFiniteError(p);
+            final KeyTilesOnDemand[] keyTiles = ws.keyTiles(groupsPerRun);
+            for (int first = 0; first < kvGroups; first += groupsPerRun) {
+                final int groups = Math.min(groupsPerRun, kvGroups - first), firstGroup = first;
+                for (int i = 0; i < groups; i++) {
+                    final int group = firstGroup + i;     // packed by the units on first use
+                    keyTiles[i].reset(p.key(), p.value(), group / p.kvHeads(), group % p.kvHeads(), reject);
+                }
+                final int unitsPerTile = groups * g;
+                pool.run(unitsPerTile * tiles, (worker, unit) -> {
+                    int tile = unit / unitsPerTile;
+                    if (causal) {
+                        tile = tiles - 1 - tile;          // largest first
                     }
+                    final int slot = unit % unitsPerTile / g, group = firstGroup + slot;
+                    final int bb = group / p.kvHeads(), h = group % p.kvHeads() * g + unit % g;
+                    final int q0 = tileStart(tile, tiles, nq), q1 = tileStart(tile + 1, tiles, nq);
+                    final FlashKernel kernel = ws.kernels[worker];
+                    final float[] out = ws.outs[worker], lse = ws.lses[worker];
+                    kernel.packQueries(p.query(), bb, h, null, q0, q1, p.scale());
+                    if (reject && (nonFinite.get() || !kernel.queriesFinite())) {
+                        nonFinite.set(true);
+                        return;
+                    }
+                    final int diagonal = causal ? q0 + offset : FlashKernel.NO_MASK;
+                    final int keyEnd = causal ? Math.max(0, Math.min(nk, q1 + offset)) : nk;
+                    final KeyTilesOnDemand kv = keyTiles[slot];
+                    if (!kernel.attend(kv.packed(), kv.gate(worker), 0, keyEnd, diagonal, out, 0, lse, 0)) {
+                        nonFinite.set(true);
+                        return;
+                    }
+                    final float[] lseOut = p.logSumExp();
+                    for (int i = q0; i < q1; i++) {
+                        p.output().writeRow(bb, h, i, out, (i - q0) * d);
+                        if (lseOut != null) {
+                            lseOut[p.lseIndex(bb, h, i)] = lse[i - q0];
+                        }
+                    }
+                });
+                boolean sawNonFinite = nonFinite.get();
+                for (int i = 0; i < groups; i++) {
+                    sawNonFinite |= keyTiles[i].sawNonFinite();
+                }
+                if (sawNonFinite) {
+                    throw nonFiniteError(p);
                 }
             }
         } finally {

@@ -53,6 +53,11 @@ final class KeyTilesOnDemand {
         nonFinite = false;
     }
 
+    /** The packed tiles (valid for a tile once its gate has let a worker through). */
+    PackedKeyValues packed() {
+        return kv;
+    }
+
     /** The gate worker {@code w} passes to the kernel. */
     KeyTileGate gate(int worker) {
         return gates[worker];

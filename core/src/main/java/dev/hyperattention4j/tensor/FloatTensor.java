@@ -3,7 +3,6 @@ package dev.hyperattention4j.tensor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
-import java.util.Objects;
 
 /**
  * A four-dimensional float32 view {@code [batch][heads][length][dim]} over a {@code float[]} or a
@@ -38,10 +37,11 @@ public final class FloatTensor {
 
     /** A new zero-filled contiguous tensor. */
     public static FloatTensor zeros(int batch, int heads, int length, int dim) {
+        checkShape(new int[] {batch, heads, length, dim}, new long[4]);
         long size = (long) batch * heads * length * dim;
-        if (batch <= 0 || heads <= 0 || length <= 0 || dim <= 0 || size > Integer.MAX_VALUE - 16) {
+        if (size > Integer.MAX_VALUE - 16) {
             throw new IllegalArgumentException("tensor shape [" + batch + "][" + heads + "][" + length + "][" + dim
-                    + "] must be positive and hold at most 2^31-17 elements in a float[]");
+                    + "] holds " + size + " elements, more than a float[] can (2^31-17)");
         }
         return of(new float[(int) size], batch, heads, length, dim);
     }
@@ -53,15 +53,17 @@ public final class FloatTensor {
 
     /** A view of {@code data} with explicit offset and strides (elements). */
     public static FloatTensor strided(float[] data, long offset, int[] shape, long[] strides) {
-        Objects.requireNonNull(data, "data");
         checkShape(shape, strides);
+        if (data == null) {
+            throw new IllegalArgumentException("data is null: expected a float[] holding a tensor of shape "
+                    + bracketed(shape) + " [batch][heads][length][dim]");
+        }
         checkBounds("float[]", data.length, offset, shape, strides);
         return new FloatTensor(data, null, offset, shape.clone(), strides.clone());
     }
 
     /** A contiguous little-endian float32 view of a memory segment (e.g. a memory-mapped weight file). */
     public static FloatTensor of(MemorySegment segment, long byteOffset, int batch, int heads, int length, int dim) {
-        Objects.requireNonNull(segment, "segment");
         if (byteOffset % 4 != 0) {
             throw new IllegalArgumentException("segment byte offset " + byteOffset + " is not a multiple of 4");
         }
@@ -71,8 +73,11 @@ public final class FloatTensor {
 
     /** A view of a segment with explicit offset and strides, both in float elements. */
     public static FloatTensor strided(MemorySegment segment, long offset, int[] shape, long[] strides) {
-        Objects.requireNonNull(segment, "segment");
         checkShape(shape, strides);
+        if (segment == null) {
+            throw new IllegalArgumentException("segment is null: expected a memory segment holding a float32 tensor of "
+                    + "shape " + bracketed(shape) + " [batch][heads][length][dim]");
+        }
         checkBounds("segment", segment.byteSize() / 4, offset, shape, strides);
         return new FloatTensor(null, segment, offset, shape.clone(), strides.clone());
     }
@@ -81,18 +86,27 @@ public final class FloatTensor {
         return new long[] {(long) heads * length * dim, (long) length * dim, dim, 1};
     }
 
+    private static final String[] DIMENSIONS = {"batch", "heads", "length", "dim"};
+
     private static void checkShape(int[] shape, long[] strides) {
         if (shape == null || shape.length != 4 || strides == null || strides.length != 4) {
             throw new IllegalArgumentException("shape and strides must both have 4 entries [batch, heads, length, dim]");
         }
         for (int i = 0; i < 4; i++) {
             if (shape[i] <= 0) {
-                throw new IllegalArgumentException("shape " + Arrays.toString(shape) + " must be positive in every dimension");
+                throw new IllegalArgumentException("tensor " + DIMENSIONS[i] + " is " + shape[i] + " in shape "
+                        + bracketed(shape) + " [batch][heads][length][dim]: every dimension must be positive");
             }
+        }
+        for (int i = 0; i < 4; i++) {
             if (strides[i] < 0) {
                 throw new IllegalArgumentException("strides " + Arrays.toString(strides) + " must not be negative");
             }
         }
+    }
+
+    private static String bracketed(int[] shape) {
+        return "[" + shape[0] + "][" + shape[1] + "][" + shape[2] + "][" + shape[3] + "]";
     }
 
     private static void checkBounds(String what, long capacity, long offset, int[] shape, long[] strides) {

@@ -7,17 +7,24 @@ import dev.hyperattention4j.tensor.FloatTensor;
 import dev.hyperattention4j.testing.Tensors;
 import java.util.Random;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 
-/** Each output row comes from one work unit with a fixed key order: results are bit-identical for any thread count. */
+/**
+ * Each output row comes from one work unit with a fixed key order: results are bit-identical for any thread count,
+ * including when the thread count changes how the rows are cut into units (g = 1, 700 rows: 3 query tiles on one
+ * thread, 4 on two) and how many KV groups a pool run attends (4 query rows, 6 groups: 4 per run on one thread, all
+ * 6 on two; FlashQueryTilesTest checks that these shapes do change the schedule).
+ */
 class FlashDeterminismTest {
 
-    @ParameterizedTest
-    @ValueSource(booleans = {false, true})
-    void oneAndTwoThreadsAndRepeatedRunsAgreeBitForBit(boolean causal) {
+    @ParameterizedTest(name = "B={0} Hq={1} Hkv={2} nq={3} nk={4} causal={5}")
+    @CsvSource({"2,4,2,700,650,false", "2,4,2,700,650,true", "1,1,1,700,700,false", "1,1,1,700,700,true",
+            "2,3,3,4,500,false", "2,3,3,4,500,true"})
+    void oneAndTwoThreadsAndRepeatedRunsAgreeBitForBit(int batch, int qHeads, int kvHeads, int nq, int nk,
+                                                       boolean causal) {
         Random r = new Random(17);
-        FloatTensor q = Tensors.gaussian(r, 2, 4, 700, 64, 1), k = Tensors.gaussian(r, 2, 2, 650, 64, 1);
-        FloatTensor v = Tensors.gaussian(r, 2, 2, 650, 64, 1);
+        FloatTensor q = Tensors.gaussian(r, batch, qHeads, nq, 64, 1), k = Tensors.gaussian(r, batch, kvHeads, nk, 64, 1);
+        FloatTensor v = Tensors.gaussian(r, batch, kvHeads, nk, 64, 1);
         float[][] outs = new float[3][], lses = new float[3][];
         try (WorkerPool one = new WorkerPool(1); WorkerPool two = new WorkerPool(2)) {
             FlashAttention[] runs = {new FlashAttention(one), new FlashAttention(two), new FlashAttention(two)};

@@ -21,7 +21,7 @@ class FlashEdgeCasesTest {
     void largeLogitsDoNotOverflow(boolean causal) {
         Random r = new Random(9);
         int n = 333, d = 64;
-        FloatTensor q = Tensors.gaussian(r, 1, 1, n, d, 40), k = Tensors.gaussian(r, 1, 1, n, d, 40);
+        FloatTensor q = Tensors.gaussian(r, 1, 1, n, d, 55), k = Tensors.gaussian(r, 1, 1, n, d, 55);
         FloatTensor v = Tensors.gaussian(r, 1, 1, n, d, 1);
         AttentionProblem expected = AttentionProblem.of(q, k, v).withCausal(causal).withLogSumExp();
         AttentionProblem actual = AttentionProblem.of(q, k, v).withCausal(causal).withLogSumExp();
@@ -33,7 +33,7 @@ class FlashEdgeCasesTest {
         for (float l : expected.logSumExp()) {
             maxLogit = Math.max(maxLogit, Math.abs(l));
         }
-        assertThat(maxLogit).as("the test really reaches large logits").isGreaterThan(5e3f);
+        assertThat(maxLogit).as("the test really reaches large logits").isGreaterThan(1e4f);
         float[] o = actual.output().toArray();
         for (float x : o) {
             assertThat(x).isFinite();

@@ -37,4 +37,27 @@ class FlashQueryTilesTest {
             assertEquals(0, tiles % 2);
         }
     }
+
+    @ParameterizedTest
+    @CsvSource({"1,1,2,1", "1,6,2,6", "1,12,2,8", "300,12,2,4", "1000,12,8,8", "1000,6,2,2", "2000,6,2,1",
+            "4096,1,2,1", "1,1,8,1"})
+    void shortQueriesAttendSeveralKvGroupsPerRunSoEveryThreadHasUnits(int nq, int kvGroups, int threads, int expected) {
+        int group = 1, fewest = (nq + FlashAttention.QUERY_TILE - 1) / FlashAttention.QUERY_TILE;
+        int groups = FlashAttention.groupsPerRun(kvGroups, group * fewest, threads);
+        assertEquals(expected, groups);
+        assertTrue(groups * fewest >= Math.min(FlashAttention.UNITS_PER_THREAD * threads, kvGroups * fewest),
+                "fewer units per run than asked for");
+        assertTrue(groups == 1 || (groups - 1) * fewest < FlashAttention.UNITS_PER_THREAD * threads,
+                "more groups per run than needed");
+    }
+
+    @org.junit.jupiter.api.Test
+    void theDeterminismTestShapesChangeTheScheduleWithTheThreadCount() {
+        // FlashDeterminismTest relies on these: 700 rows of one head cut into 3 units on 1 thread and 4 on 2 ...
+        assertEquals(3, FlashAttention.queryTiles(700, 1, 1));
+        assertEquals(4, FlashAttention.queryTiles(700, 1, 2));
+        // ... and 4 query rows over 6 KV groups attended 4 groups per run on 1 thread, all 6 on 2
+        assertEquals(4, FlashAttention.groupsPerRun(6, 1, 1));
+        assertEquals(6, FlashAttention.groupsPerRun(6, 1, 2));
+    }
 }

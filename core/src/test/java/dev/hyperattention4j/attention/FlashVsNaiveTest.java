@@ -68,7 +68,60 @@ class FlashVsNaiveTest {
             int nk = r.nextBoolean() ? nq : 1 + r.nextInt(1200);
             cases.add(Arguments.of(1 + r.nextInt(2), 1 + r.nextInt(2), g, nq, nk, d, r.nextBoolean(), r.nextLong()));
         }
+        // the full grid of head dims × masks × GQA ratios at small, odd lengths (cheap: every combination is met)
+        for (int d : dims) {
+            for (int causal = 0; causal < 2; causal++) {
+                for (int g : groups) {
+                    int nq = 1 + r.nextInt(150), nk = causal == 1 && r.nextBoolean() ? nq : 1 + r.nextInt(150);
+                    cases.add(Arguments.of(1 + r.nextInt(2), 1 + r.nextInt(2), g, nq, nk, d, causal == 1, r.nextLong()));
+                }
+            }
+        }
         return cases.stream();
+    }
+
+    /** The memory layouts a caller may hand in: contiguous, heads interleaved by strides, and memory segments. */
+    enum Layout { CONTIGUOUS, SEQUENCE_MAJOR, SEGMENT }
+
+    /** A copy of {@code x} in {@code layout}: [B][n][H][d] by strides (as models store it), or an off-heap segment. */
+    static FloatTensor inLayout(FloatTensor x, Layout layout, java.lang.foreign.Arena arena) {
+        final int b = x.batch(), h = x.heads(), n = x.length(), d = x.dim();
+        final FloatTensor copy = switch (layout) {
+            case CONTIGUOUS -> FloatTensor.zeros(b, h, n, d);
+            case SEQUENCE_MAJOR -> FloatTensor.strided(new float[b * h * n * d + 3], 3, new int[] {b, h, n, d},
+                    new long[] {(long) n * h * d, d, (long) h * d, 1});
+            case SEGMENT -> FloatTensor.of(arena.allocate(4L * b * h * n * d + 4, 64), 4, b, h, n, d);
+        };
+        for (int i = 0; i < b; i++) {
+            for (int j = 0; j < h; j++) {
+                for (int t = 0; t < n; t++) {
+                    for (int c = 0; c < d; c++) {
+                        copy.set(i, j, t, c, x.get(i, j, t, c));
+                    }
+                }
+            }
+        }
+        return copy;
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.EnumSource(Layout.class)
+    void matchesOracleOnStridedAndSegmentInputsAndOutputs(Layout layout) {
+        Random r = new Random(5);
+        FloatTensor q = Tensors.gaussian(r, 2, 4, 301, 64, 1), k = Tensors.gaussian(r, 2, 2, 290, 64, 1);
+        FloatTensor v = Tensors.gaussian(r, 2, 2, 290, 64, 1);
+        AttentionProblem expected = AttentionProblem.of(q, k, v).withCausal(true).withLogSumExp();
+        new NaiveAttention().forward(expected);
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared()) {
+            FloatTensor out = inLayout(FloatTensor.zeros(2, 4, 301, 64), layout, arena);
+            AttentionProblem actual = AttentionProblem.of(inLayout(q, layout, arena), inLayout(k, layout, arena),
+                    inLayout(v, layout, arena)).withOutput(out).withCausal(true).withLogSumExp();
+            new FlashAttention(pool).forward(actual);
+            assertThat(Tensors.maxNormalisedError(expected.output().toArray(), out.toArray()))
+                    .as("output error, %s", layout).isLessThanOrEqualTo(1e-5);
+            assertThat(Tensors.logSumExpError(expected.logSumExp(), actual.logSumExp()))
+                    .as("log-sum-exp error, %s", layout).isLessThanOrEqualTo(1e-6);
+        }
     }
 
     @ParameterizedTest(name = "B={0} Hkv={1} g={2} nq={3} nk={4} d={5} causal={6}")
