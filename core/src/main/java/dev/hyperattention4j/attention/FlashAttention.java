@@ -32,6 +32,8 @@ public final class FlashAttention implements Attention {
      * units, claimed largest first, finish within about a quarter of a unit of each other.
      */
     static final int UNITS_PER_THREAD = 4;
+    /** The packed K/V that the KV groups of one pool run may hold together (see {@link #groupsPerRun}). */
+    static final long PACKED_BYTES_PER_RUN = 16L << 20;
 
     private final WorkerPool pool;
     private final ArrayDeque<Workspace> free = new ArrayDeque<>();   // guarded by itself
@@ -134,11 +136,15 @@ public final class FlashAttention implements Attention {
      * How many KV groups ((batch, KV head) pairs) one pool run attends at once: one when a group alone has
      * {@link #UNITS_PER_THREAD} units per thread (long queries: the packed K/V of one group are the only ones in
      * cache), more for shorter queries, so that a decoding-sized call (a few query rows, many heads) uses every
-     * thread and the unequal units of a causal call (claimed largest first) even out across the threads.
+     * thread and the unequal units of a causal call (claimed largest first) even out across the threads. Each group
+     * attended at once holds its own packed K/V, so together they stay within {@link #PACKED_BYTES_PER_RUN} (a
+     * single group may exceed it: a 131,072-key head still runs alone, as before).
      */
-    static int groupsPerRun(int kvGroups, int unitsPerGroup, int threads) {
+    static int groupsPerRun(int kvGroups, int unitsPerGroup, int threads, long packedBytesPerGroup) {
         final long wanted = (long) UNITS_PER_THREAD * threads;
-        return (int) Math.max(1, Math.min(kvGroups, (wanted + unitsPerGroup - 1) / unitsPerGroup));
+        final long byUnits = (wanted + unitsPerGroup - 1) / unitsPerGroup;
+        final long byMemory = PACKED_BYTES_PER_RUN / Math.max(1, packedBytesPerGroup);
+        return (int) Math.max(1, Math.min(kvGroups, Math.min(byUnits, byMemory)));
     }
 
     /** First row of query tile i of {@code tiles}: tiles are whole register blocks, their sizes differ by at most one. */
@@ -157,7 +163,8 @@ public final class FlashAttention implements Attention {
         final int d = p.headDim(), nq = p.queryLength(), nk = p.keyLength(), g = p.groupSize();
         final int kvGroups = p.batch() * p.kvHeads();
         final int fewestTiles = (nq + QUERY_TILE - 1) / QUERY_TILE;
-        final int groupsPerRun = groupsPerRun(kvGroups, g * fewestTiles, pool.threads());
+        final int groupsPerRun = groupsPerRun(kvGroups, g * fewestTiles, pool.threads(),
+                PackedKeyValues.packedBytes(nk, d));
         final int tiles = queryTiles(nq, g * groupsPerRun, pool.threads());
         final boolean causal = p.causal();
         final int offset = causal ? nk - nq : 0;     // causal mask aligned to the end: row i sees keys j <= i + offset

@@ -58,6 +58,11 @@ public final class PackedKeyValues {
         return FlashKernel.roundUp(d, VectorWidth.LANES);
     }
 
+    /** Bytes of packed keys and values that {@code keys} keys of head dim d take (whole tiles). */
+    public static long packedBytes(int keys, int d) {
+        return 4L * FlashKernel.roundUp(keys, KEY_TILE) * (d + valueStride(d));
+    }
+
     /** Floats of scratch that {@link #packRange} needs for head dim d: a group of padded rows. */
     public static int scratchLength(int d) {
         return TRANSPOSE_GROUP * valueStride(d);

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.hyperattention4j.kernel.FlashTiles;
+import dev.hyperattention4j.kernel.PackedKeyValues;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -43,12 +44,22 @@ class FlashQueryTilesTest {
             "4096,1,2,1", "1,1,8,1"})
     void shortQueriesAttendSeveralKvGroupsPerRunSoEveryThreadHasUnits(int nq, int kvGroups, int threads, int expected) {
         int group = 1, fewest = (nq + FlashAttention.QUERY_TILE - 1) / FlashAttention.QUERY_TILE;
-        int groups = FlashAttention.groupsPerRun(kvGroups, group * fewest, threads);
+        int groups = FlashAttention.groupsPerRun(kvGroups, group * fewest, threads, PackedKeyValues.packedBytes(nq, 64));
         assertEquals(expected, groups);
         assertTrue(groups * fewest >= Math.min(FlashAttention.UNITS_PER_THREAD * threads, kvGroups * fewest),
                 "fewer units per run than asked for");
         assertTrue(groups == 1 || (groups - 1) * fewest < FlashAttention.UNITS_PER_THREAD * threads,
                 "more groups per run than needed");
+    }
+
+    @ParameterizedTest
+    @CsvSource({"4096,8", "16384,2", "32768,1", "131072,1"})
+    void theKvGroupsOfOneRunHoldABoundedAmountOfPackedKeysAndValues(int nk, int expected) {
+        // decoding (one query row) over 32 KV heads on 2 threads: 8 groups per run would give 4 units per thread
+        long perGroup = PackedKeyValues.packedBytes(nk, 64);
+        int groups = FlashAttention.groupsPerRun(32, 1, 2, perGroup);
+        assertEquals(expected, groups);
+        assertTrue(groups == 1 || groups * perGroup <= FlashAttention.PACKED_BYTES_PER_RUN, groups * perGroup + " bytes");
     }
 
     @org.junit.jupiter.api.Test
@@ -57,7 +68,8 @@ class FlashQueryTilesTest {
         assertEquals(3, FlashAttention.queryTiles(700, 1, 1));
         assertEquals(4, FlashAttention.queryTiles(700, 1, 2));
         // ... and 4 query rows over 6 KV groups attended 4 groups per run on 1 thread, all 6 on 2
-        assertEquals(4, FlashAttention.groupsPerRun(6, 1, 1));
-        assertEquals(6, FlashAttention.groupsPerRun(6, 1, 2));
+        long packed = PackedKeyValues.packedBytes(500, 64);
+        assertEquals(4, FlashAttention.groupsPerRun(6, 1, 1, packed));
+        assertEquals(6, FlashAttention.groupsPerRun(6, 1, 2, packed));
     }
 }
