@@ -36,7 +36,8 @@ public class FlashTilesBench {
     @Param({"64", "128"})
     int d;
 
-    float[] q, kT, s, laneMax, v, o, m, laneSum, scoresCopy;
+    float[] q, kT, laneMax, v, o, m, laneSum;
+    float[][] s, scoresCopy, p;
     int dp;
 
     @Setup
@@ -49,14 +50,24 @@ public class FlashTilesBench {
         // JVM allows it), as in the kernel
         kT = fill(r, new float[PackedKeyValues.BASE + d * T]);
         v = fill(r, new float[PackedKeyValues.BASE + T * dp]);
-        s = new float[FlashTiles.BASE + ROWS * T];
+        s = FlashTiles.scoreBlocks(ROWS);
         laneMax = new float[FlashTiles.BASE + ROWS * VectorWidth.LANES];
         o = new float[FlashTiles.BASE + ROWS * dp];
         m = new float[ROWS];
         laneSum = new float[FlashTiles.BASE + ROWS * VectorWidth.LANES];
         FlashTiles.scoreTile(q, 0, ROWS * FlashTiles.QUERY_BLOCK, 0, ROWS, d, kT, PackedKeyValues.BASE, Long.MAX_VALUE / 2,
                 s, laneMax);
-        scoresCopy = s.clone();
+        scoresCopy = copy(s);
+        p = copy(s);
+        FlashTiles.softmaxTile(p, laneMax, 0, ROWS, m, laneSum, o, dp);   // probabilities for valueTile
+    }
+
+    private static float[][] copy(float[][] blocks) {
+        final float[][] c = new float[blocks.length][];
+        for (int i = 0; i < blocks.length; i++) {
+            c[i] = blocks[i].clone();
+        }
+        return c;
     }
 
     private static float[] fill(Random r, float[] x) {
@@ -67,7 +78,7 @@ public class FlashTilesBench {
     }
 
     @Benchmark
-    public float[] scoreTile() {
+    public float[][] scoreTile() {
         FlashTiles.scoreTile(q, 0, ROWS * FlashTiles.QUERY_BLOCK, 0, ROWS, d, kT, PackedKeyValues.BASE, Long.MAX_VALUE / 2,
                 s, laneMax);
         return s;
@@ -76,7 +87,9 @@ public class FlashTilesBench {
     /** Includes restoring the scores (a 132 KiB copy), since the update works in place. */
     @Benchmark
     public float[] softmaxUpdate() {
-        System.arraycopy(scoresCopy, 0, s, 0, s.length);
+        for (int i = 0; i < s.length; i++) {
+            System.arraycopy(scoresCopy[i], 0, s[i], 0, s[i].length);
+        }
         Arrays.fill(m, 0f);   // a max below the tile's: every row takes the rescale path (and rescales its output row)
         FlashTiles.softmaxTile(s, laneMax, 0, ROWS, m, laneSum, o, dp);
         return laneSum;
@@ -84,7 +97,7 @@ public class FlashTilesBench {
 
     @Benchmark
     public float[] valueTile() {
-        FlashTiles.valueTile(scoresCopy, 0, ROWS, v, PackedKeyValues.BASE, dp, Long.MAX_VALUE / 2, o);
+        FlashTiles.valueTile(p, 0, ROWS, v, PackedKeyValues.BASE, dp, Long.MAX_VALUE / 2, o);
         return o;
     }
 }

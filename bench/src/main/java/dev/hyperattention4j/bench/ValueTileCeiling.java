@@ -19,11 +19,13 @@ public final class ValueTileCeiling {
     public static void main(String[] args) {
         final int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 3;
         final Random random = new Random(1);
-        final float[] p = new float[FlashTiles.BASE + ROWS * KEYS];
+        final float[][] p = FlashTiles.scoreBlocks(ROWS);
         final float[] v = new float[PackedKeyValues.BASE + KEYS * D];
         final float[] o = new float[FlashTiles.BASE + ROWS * D];
-        for (int i = 0; i < p.length; i++) {
-            p[i] = random.nextFloat() * 1e-3f;
+        for (float[] block : p) {
+            for (int i = FlashTiles.BASE; i < block.length; i++) {
+                block[i] = random.nextFloat() * 1e-3f;
+            }
         }
         for (int i = 0; i < v.length; i++) {
             v[i] = random.nextFloat() * 1e-3f;

@@ -19,7 +19,7 @@ import jdk.incubator.vector.FloatVector;
  * is {@link FlashTiles#scoreTile} (Q·Kᵀ with fused row maxima), {@link FlashTiles#maskTile} (only for tiles the mask
  * or the key range cuts), {@link FlashTiles#softmaxTile} (running max, exp2, row sums) and
  * {@link FlashTiles#valueTile} (P·V into the rescaled output accumulator). Key tiles entirely above the causal
- * diagonal are skipped. Scratch: scores {@code ROW_TILE × KEY_TILE} floats (132 KiB) and the output accumulator
+ * diagonal are skipped. Scratch: scores {@code ROW_TILE × KEY_TILE} floats (132 KiB, one array per register block) and the output accumulator
  * {@code ROW_TILE × dp}, both O(tile²).
  */
 public final class FlashKernel {
@@ -42,7 +42,7 @@ public final class FlashKernel {
     private final int chunkFloats;
     private final float[] row;
     private int queryRows;
-    private final float[] scores = new float[FlashTiles.BASE + ROW_TILE * PackedKeyValues.KEY_TILE];
+    private final float[][] scores = FlashTiles.scoreBlocks(ROW_TILE);
     private final float[] laneMax = new float[FlashTiles.BASE + ROW_TILE * VectorWidth.LANES];
     private final float[] acc;
     private final float[] rowMax = new float[ROW_TILE];

@@ -16,7 +16,8 @@ import jdk.incubator.vector.VectorSpecies;
  *   <li>queries {@code [rows][d]}, pre-scaled by {@code scale·log2(e)};</li>
  *   <li>keys of one tile transposed in blocks of 4 vectors of keys, {@code [T / 4L][d][4L]}: the key index is the
  *   lane dimension, and each block the score kernel holds in L1 is contiguous (see {@link PackedKeyValues});</li>
- *   <li>scores / probabilities {@code [rows][T]}; per-row lane maxima {@code [rows][L]} (from {@link #scoreTile}
+ *   <li>scores / probabilities in one array per register block ({@link #scoreBlocks}), {@code [ROW_BLOCK][T]} each;
+ *   per-row lane maxima {@code [rows][L]} (from {@link #scoreTile}
  *   "bit maxima", exact only where a lane holds a value >= 0; see there);</li>
  *   <li>values of one tile in column blocks of 4 vectors, {@code [dp / 4L][T][4L]} (a last, narrower block
  *   {@code [T][dp mod 4L]}; see {@link PackedKeyValues}), and the output accumulator {@code [rows][dp]}, with
@@ -59,6 +60,21 @@ public final class FlashTiles {
     private FlashTiles() {}
 
     /**
+     * Scratch for the scores of {@code rows} rows, which {@link #softmaxTile} turns into probabilities in place: one
+     * array per register block, {@code [ROW_BLOCK][KEY_TILE]} from {@link #BASE}. In an array of its own a block's 6
+     * broadcasts in {@link #valueTile} sit at constant displacements from the key index, so C2's P·V loop needs no
+     * sign extension and add for the block's offset (4 scalar uops per 24 FMAs instead of 6; isolated P·V +1.4 %,
+     * the kernel +0.0 to +0.5 points in paired runs, session 14).
+     */
+    public static float[][] scoreBlocks(int rows) {
+        final float[][] p = new float[(rows + ROW_BLOCK - 1) / ROW_BLOCK][];
+        for (int i = 0; i < p.length; i++) {
+            p[i] = new float[BASE + ROW_BLOCK * KEY_TILE];
+        }
+        return p;
+    }
+
+    /**
      * {@code s = q·kTᵀ} for one key tile, and per row the lane-wise "bit maxima" of s, computed while the accumulators
      * are still in registers (so the softmax needs no separate max pass in the usual case): the signed-integer max of
      * the float bits, one instruction per vector instead of a compare and a blend. Non-negative floats order like
@@ -79,7 +95,7 @@ public final class FlashTiles {
      * {@link #maskTile}, which sets them to -inf (causal n = 4096, one thread: +0.3 points at d = 64, +0.8 at d = 128).
      */
     public static void scoreTile(float[] q, int qOff, int qBlockStride, int rowFrom, int rows, int d, float[] kT,
-                                 int kOff, long diagonal, float[] s, float[] laneMax) {
+                                 int kOff, long diagonal, float[][] s, float[] laneMax) {
         final int lanes = SPECIES.length();
         final int t = KEY_TILE;
         final int qb = QUERY_BLOCK, kb = PackedKeyValues.KEY_BLOCK;
@@ -103,19 +119,20 @@ public final class FlashTiles {
                         a40 = a00; a41 = a00; a42 = a00; a43 = a00;
                         a50 = a00; a51 = a00; a52 = a00; a53 = a00;
                     } else {
-                        final int p0 = BASE + r * t + vb;
-                        a00 = FloatVector.fromArray(SPECIES, s, p0); a01 = FloatVector.fromArray(SPECIES, s, p0 + lanes);
-                        a02 = FloatVector.fromArray(SPECIES, s, p0 + 2 * lanes); a03 = FloatVector.fromArray(SPECIES, s, p0 + 3 * lanes);
-                        a10 = FloatVector.fromArray(SPECIES, s, p0 + t); a11 = FloatVector.fromArray(SPECIES, s, p0 + t + lanes);
-                        a12 = FloatVector.fromArray(SPECIES, s, p0 + t + 2 * lanes); a13 = FloatVector.fromArray(SPECIES, s, p0 + t + 3 * lanes);
-                        a20 = FloatVector.fromArray(SPECIES, s, p0 + 2 * t); a21 = FloatVector.fromArray(SPECIES, s, p0 + 2 * t + lanes);
-                        a22 = FloatVector.fromArray(SPECIES, s, p0 + 2 * t + 2 * lanes); a23 = FloatVector.fromArray(SPECIES, s, p0 + 2 * t + 3 * lanes);
-                        a30 = FloatVector.fromArray(SPECIES, s, p0 + 3 * t); a31 = FloatVector.fromArray(SPECIES, s, p0 + 3 * t + lanes);
-                        a32 = FloatVector.fromArray(SPECIES, s, p0 + 3 * t + 2 * lanes); a33 = FloatVector.fromArray(SPECIES, s, p0 + 3 * t + 3 * lanes);
-                        a40 = FloatVector.fromArray(SPECIES, s, p0 + 4 * t); a41 = FloatVector.fromArray(SPECIES, s, p0 + 4 * t + lanes);
-                        a42 = FloatVector.fromArray(SPECIES, s, p0 + 4 * t + 2 * lanes); a43 = FloatVector.fromArray(SPECIES, s, p0 + 4 * t + 3 * lanes);
-                        a50 = FloatVector.fromArray(SPECIES, s, p0 + 5 * t); a51 = FloatVector.fromArray(SPECIES, s, p0 + 5 * t + lanes);
-                        a52 = FloatVector.fromArray(SPECIES, s, p0 + 5 * t + 2 * lanes); a53 = FloatVector.fromArray(SPECIES, s, p0 + 5 * t + 3 * lanes);
+                        final float[] sb = s[r / ROW_BLOCK];
+                        final int p0 = BASE + vb;
+                        a00 = FloatVector.fromArray(SPECIES, sb, p0); a01 = FloatVector.fromArray(SPECIES, sb, p0 + lanes);
+                        a02 = FloatVector.fromArray(SPECIES, sb, p0 + 2 * lanes); a03 = FloatVector.fromArray(SPECIES, sb, p0 + 3 * lanes);
+                        a10 = FloatVector.fromArray(SPECIES, sb, p0 + t); a11 = FloatVector.fromArray(SPECIES, sb, p0 + t + lanes);
+                        a12 = FloatVector.fromArray(SPECIES, sb, p0 + t + 2 * lanes); a13 = FloatVector.fromArray(SPECIES, sb, p0 + t + 3 * lanes);
+                        a20 = FloatVector.fromArray(SPECIES, sb, p0 + 2 * t); a21 = FloatVector.fromArray(SPECIES, sb, p0 + 2 * t + lanes);
+                        a22 = FloatVector.fromArray(SPECIES, sb, p0 + 2 * t + 2 * lanes); a23 = FloatVector.fromArray(SPECIES, sb, p0 + 2 * t + 3 * lanes);
+                        a30 = FloatVector.fromArray(SPECIES, sb, p0 + 3 * t); a31 = FloatVector.fromArray(SPECIES, sb, p0 + 3 * t + lanes);
+                        a32 = FloatVector.fromArray(SPECIES, sb, p0 + 3 * t + 2 * lanes); a33 = FloatVector.fromArray(SPECIES, sb, p0 + 3 * t + 3 * lanes);
+                        a40 = FloatVector.fromArray(SPECIES, sb, p0 + 4 * t); a41 = FloatVector.fromArray(SPECIES, sb, p0 + 4 * t + lanes);
+                        a42 = FloatVector.fromArray(SPECIES, sb, p0 + 4 * t + 2 * lanes); a43 = FloatVector.fromArray(SPECIES, sb, p0 + 4 * t + 3 * lanes);
+                        a50 = FloatVector.fromArray(SPECIES, sb, p0 + 5 * t); a51 = FloatVector.fromArray(SPECIES, sb, p0 + 5 * t + lanes);
+                        a52 = FloatVector.fromArray(SPECIES, sb, p0 + 5 * t + 2 * lanes); a53 = FloatVector.fromArray(SPECIES, sb, p0 + 5 * t + 3 * lanes);
                     }
                     final int q0 = qBlock + r * qb;
                     int kc = kOff + vb * d + cb * kb;
@@ -141,13 +158,14 @@ public final class FlashTiles {
                     // "bit maxima": the signed-integer max of the float bits, one instruction (FloatVector.max carries
                     // Java's NaN/-0.0 rules: about 6; compare+blend: 2). It is the true lane max whenever the lane holds
                     // a value >= 0, and negative otherwise (see softmaxTile, which relies on no more than that)
-                    final int p0 = BASE + r * t + vb;
-                    a00.intoArray(s, p0); a01.intoArray(s, p0 + lanes); a02.intoArray(s, p0 + 2 * lanes); a03.intoArray(s, p0 + 3 * lanes);
-                    a10.intoArray(s, p0 + t); a11.intoArray(s, p0 + t + lanes); a12.intoArray(s, p0 + t + 2 * lanes); a13.intoArray(s, p0 + t + 3 * lanes);
-                    a20.intoArray(s, p0 + 2 * t); a21.intoArray(s, p0 + 2 * t + lanes); a22.intoArray(s, p0 + 2 * t + 2 * lanes); a23.intoArray(s, p0 + 2 * t + 3 * lanes);
-                    a30.intoArray(s, p0 + 3 * t); a31.intoArray(s, p0 + 3 * t + lanes); a32.intoArray(s, p0 + 3 * t + 2 * lanes); a33.intoArray(s, p0 + 3 * t + 3 * lanes);
-                    a40.intoArray(s, p0 + 4 * t); a41.intoArray(s, p0 + 4 * t + lanes); a42.intoArray(s, p0 + 4 * t + 2 * lanes); a43.intoArray(s, p0 + 4 * t + 3 * lanes);
-                    a50.intoArray(s, p0 + 5 * t); a51.intoArray(s, p0 + 5 * t + lanes); a52.intoArray(s, p0 + 5 * t + 2 * lanes); a53.intoArray(s, p0 + 5 * t + 3 * lanes);
+                    final float[] sb = s[r / ROW_BLOCK];
+                    final int p0 = BASE + vb;
+                    a00.intoArray(sb, p0); a01.intoArray(sb, p0 + lanes); a02.intoArray(sb, p0 + 2 * lanes); a03.intoArray(sb, p0 + 3 * lanes);
+                    a10.intoArray(sb, p0 + t); a11.intoArray(sb, p0 + t + lanes); a12.intoArray(sb, p0 + t + 2 * lanes); a13.intoArray(sb, p0 + t + 3 * lanes);
+                    a20.intoArray(sb, p0 + 2 * t); a21.intoArray(sb, p0 + 2 * t + lanes); a22.intoArray(sb, p0 + 2 * t + 2 * lanes); a23.intoArray(sb, p0 + 2 * t + 3 * lanes);
+                    a30.intoArray(sb, p0 + 3 * t); a31.intoArray(sb, p0 + 3 * t + lanes); a32.intoArray(sb, p0 + 3 * t + 2 * lanes); a33.intoArray(sb, p0 + 3 * t + 3 * lanes);
+                    a40.intoArray(sb, p0 + 4 * t); a41.intoArray(sb, p0 + 4 * t + lanes); a42.intoArray(sb, p0 + 4 * t + 2 * lanes); a43.intoArray(sb, p0 + 4 * t + 3 * lanes);
+                    a50.intoArray(sb, p0 + 5 * t); a51.intoArray(sb, p0 + 5 * t + lanes); a52.intoArray(sb, p0 + 5 * t + 2 * lanes); a53.intoArray(sb, p0 + 5 * t + 3 * lanes);
                     if (!last) {
                         continue;
                     }
@@ -211,14 +229,15 @@ public final class FlashTiles {
      * that causal calls do not change how C2 compiles the softmax of the full tiles (with the masked loop inside
      * softmaxTile, a causal warm-up made the non-causal softmax 25 % slower).
      */
-    public static void maskTile(float[] s, float[] laneMax, int rowFrom, int rows, int tileStart, int keyFrom,
+    public static void maskTile(float[][] s, float[] laneMax, int rowFrom, int rows, int tileStart, int keyFrom,
                                 int keyTo, long rowLimit) {
         final int lanes = SPECIES.length();
         final int t = KEY_TILE;
         final int lo = Math.max(0, keyFrom - tileStart);
         final int hiRange = Math.min(t, keyTo - tileStart);
         for (int r = rowFrom; r < rows; r++) {
-            final int row = BASE + r * t;
+            final float[] sb = s[r / ROW_BLOCK];
+            final int row = BASE + (r % ROW_BLOCK) * t;
             final int hi = (int) Math.max(0, Math.min(hiRange, rowLimit + r + 1 - tileStart));
             if (lo == 0 && hi == t) {
                 continue;                         // this row sees the whole tile: scores and lane maxima stand
@@ -229,8 +248,8 @@ public final class FlashTiles {
                 FloatVector index = FloatVector.fromArray(SPECIES, LANE_INDEX, j);
                 VectorMask<Float> hidden = index.compare(VectorOperators.LT, loF)
                         .or(index.compare(VectorOperators.GE, hiF));
-                FloatVector x = FloatVector.fromArray(SPECIES, s, row + j).blend(Float.NEGATIVE_INFINITY, hidden);
-                x.intoArray(s, row + j);
+                FloatVector x = FloatVector.fromArray(SPECIES, sb, row + j).blend(Float.NEGATIVE_INFINITY, hidden);
+                x.intoArray(sb, row + j);
                 mx = mx.blend(x, mx.compare(VectorOperators.LT, x).or(x.compare(VectorOperators.NE, x)));
             }
             mx.intoArray(laneMax, BASE + r * lanes);
@@ -247,7 +266,7 @@ public final class FlashTiles {
      * <p>Masked keys are -inf (see {@link #maskTile}) and get p = 0. A row that has seen no key yet keeps
      * {@code m = -inf}, {@code l = 0} and gets p = 0, so -inf - (-inf) never makes a NaN.
      */
-    public static void softmaxTile(float[] s, float[] laneMax, int rowFrom, int rows, float[] m, float[] laneSum,
+    public static void softmaxTile(float[][] s, float[] laneMax, int rowFrom, int rows, float[] m, float[] laneSum,
                                    float[] o, int dp) {
         final int lanes = SPECIES.length();
         final int t = KEY_TILE;
@@ -257,7 +276,8 @@ public final class FlashTiles {
         final FloatVector c6 = FloatVector.broadcast(SPECIES, FastExp2.C6);
         final FloatVector round = FloatVector.broadcast(SPECIES, FastExp2.ROUND);
         for (int r = rowFrom; r < rows; r++) {
-            final int row = BASE + r * t;
+            final float[] sb = s[r / ROW_BLOCK];
+            final int row = BASE + (r % ROW_BLOCK) * t;
             final float mOld = m[r];
             final FloatVector tileLaneMax = FloatVector.fromArray(SPECIES, laneMax, BASE + r * lanes);
             final float threshold = mOld + MAX_HEADROOM;
@@ -274,7 +294,7 @@ public final class FlashTiles {
                 if (laneTop < 0) {
                     FloatVector mx = FloatVector.broadcast(SPECIES, Float.NEGATIVE_INFINITY);
                     for (int j = 0; j < t; j += lanes) {
-                        FloatVector x = FloatVector.fromArray(SPECIES, s, row + j);
+                        FloatVector x = FloatVector.fromArray(SPECIES, sb, row + j);
                         mx = mx.blend(x, mx.compare(VectorOperators.LT, x).or(x.compare(VectorOperators.NE, x)));
                     }
                     exact = mx.reduceLanes(VectorOperators.MAX);
@@ -283,7 +303,7 @@ public final class FlashTiles {
             }
             final float mNew = tileMax > mOld || tileMax != tileMax ? tileMax : mOld;
             if (mNew == Float.NEGATIVE_INFINITY) {
-                java.util.Arrays.fill(s, row, row + t, 0f);
+                java.util.Arrays.fill(sb, row, row + t, 0f);
                 continue;
             }
             final float c = mNew == mOld ? 1f : FastExp2.exp2(mOld - mNew);
@@ -296,15 +316,15 @@ public final class FlashTiles {
             FloatVector sum = FloatVector.zero(SPECIES);
             for (int j = 0; j < t; j += lanes) {
                 // p = 2^(s - m): FastExp2 inlined by hand (see there for the method and its accuracy).
-                FloatVector x = FloatVector.fromArray(SPECIES, s, row + j).sub(max);
+                FloatVector x = FloatVector.fromArray(SPECIES, sb, row + j).sub(max);
                 VectorMask<Float> under = x.compare(VectorOperators.LT, FastExp2.MIN_ARG);
                 FloatVector tr = x.add(round);
                 FloatVector f = x.sub(tr.sub(round));
-                FloatVector p = c6.fma(f, c5).fma(f, c4).fma(f, c3).fma(f, c2).fma(f, c1).fma(f, c0);
-                IntVector bits = p.reinterpretAsInts().add(tr.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23));
-                p = ((FloatVector) bits.reinterpretAsFloats()).blend(0f, under);
-                p.intoArray(s, row + j);
-                sum = sum.add(p);
+                FloatVector poly = c6.fma(f, c5).fma(f, c4).fma(f, c3).fma(f, c2).fma(f, c1).fma(f, c0);
+                IntVector bits = poly.reinterpretAsInts().add(tr.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23));
+                FloatVector pj = ((FloatVector) bits.reinterpretAsFloats()).blend(0f, under);
+                pj.intoArray(sb, row + j);
+                sum = sum.add(pj);
             }
             m[r] = mNew;
             // The row sum stays in vector lanes across tiles (l = l·c + Σp lane by lane) and is reduced once per
@@ -324,7 +344,7 @@ public final class FlashTiles {
      * Micro-kernel: 6 rows × 4 vectors of the head dimension (24 accumulators, 4 value loads, 1 broadcast);
      * a 6 × 1 kernel takes the remaining vectors when {@code dp} is not a multiple of 4 vectors.
      */
-    public static void valueTile(float[] p, int rowFrom, int rows, float[] v, int vOff, int dp, long diagonal,
+    public static void valueTile(float[][] p, int rowFrom, int rows, float[] v, int vOff, int dp, long diagonal,
                                  float[] o) {
         final int lanes = SPECIES.length();
         final int t = KEY_TILE;
@@ -334,7 +354,7 @@ public final class FlashTiles {
         for (; cb + 4 * lanes <= dp; cb += 4 * lanes) {
             for (int r = rowFrom; r < rows; r += ROW_BLOCK) {
                 final int keys = visibleKeys(r, diagonal);
-                final int p0 = BASE + r * t, p1 = p0 + t, p2 = p1 + t, p3 = p2 + t, p4 = p3 + t, p5 = p4 + t;
+                final float[] pb = p[r / ROW_BLOCK];
                 final int o0 = BASE + r * dp, o1 = o0 + dp, o2 = o1 + dp, o3 = o2 + dp, o4 = o3 + dp, o5 = o4 + dp;
                 final int c1 = cb + lanes, c2 = cb + 2 * lanes, c3 = cb + 3 * lanes;
                 FloatVector a00 = FloatVector.fromArray(SPECIES, o, o0 + cb), a01 = FloatVector.fromArray(SPECIES, o, o0 + c1);
@@ -356,17 +376,17 @@ public final class FlashTiles {
                     FloatVector v1 = FloatVector.fromArray(SPECIES, v, vr + lanes);
                     FloatVector v2 = FloatVector.fromArray(SPECIES, v, vr + 2 * lanes);
                     FloatVector v3 = FloatVector.fromArray(SPECIES, v, vr + 3 * lanes);
-                    FloatVector b = FloatVector.broadcast(SPECIES, p[p0 + j]);
+                    FloatVector b = FloatVector.broadcast(SPECIES, pb[BASE + j]);
                     a00 = v0.fma(b, a00); a01 = v1.fma(b, a01); a02 = v2.fma(b, a02); a03 = v3.fma(b, a03);
-                    b = FloatVector.broadcast(SPECIES, p[p1 + j]);
+                    b = FloatVector.broadcast(SPECIES, pb[BASE + t + j]);
                     a10 = v0.fma(b, a10); a11 = v1.fma(b, a11); a12 = v2.fma(b, a12); a13 = v3.fma(b, a13);
-                    b = FloatVector.broadcast(SPECIES, p[p2 + j]);
+                    b = FloatVector.broadcast(SPECIES, pb[BASE + 2 * t + j]);
                     a20 = v0.fma(b, a20); a21 = v1.fma(b, a21); a22 = v2.fma(b, a22); a23 = v3.fma(b, a23);
-                    b = FloatVector.broadcast(SPECIES, p[p3 + j]);
+                    b = FloatVector.broadcast(SPECIES, pb[BASE + 3 * t + j]);
                     a30 = v0.fma(b, a30); a31 = v1.fma(b, a31); a32 = v2.fma(b, a32); a33 = v3.fma(b, a33);
-                    b = FloatVector.broadcast(SPECIES, p[p4 + j]);
+                    b = FloatVector.broadcast(SPECIES, pb[BASE + 4 * t + j]);
                     a40 = v0.fma(b, a40); a41 = v1.fma(b, a41); a42 = v2.fma(b, a42); a43 = v3.fma(b, a43);
-                    b = FloatVector.broadcast(SPECIES, p[p5 + j]);
+                    b = FloatVector.broadcast(SPECIES, pb[BASE + 5 * t + j]);
                     a50 = v0.fma(b, a50); a51 = v1.fma(b, a51); a52 = v2.fma(b, a52); a53 = v3.fma(b, a53);
                 }
                 a00.intoArray(o, o0 + cb); a01.intoArray(o, o0 + c1); a02.intoArray(o, o0 + c2); a03.intoArray(o, o0 + c3);
@@ -381,7 +401,7 @@ public final class FlashTiles {
         for (; cb < dp; cb += lanes) {   // remaining 1-3 vectors of the head dim: 6 x 1
             for (int r = rowFrom; r < rows; r += ROW_BLOCK) {
                 final int keys = visibleKeys(r, diagonal);
-                final int p0 = BASE + r * t, p1 = p0 + t, p2 = p1 + t, p3 = p2 + t, p4 = p3 + t, p5 = p4 + t;
+                final float[] pb = p[r / ROW_BLOCK];
                 final int o0 = BASE + r * dp, o1 = o0 + dp, o2 = o1 + dp, o3 = o2 + dp, o4 = o3 + dp, o5 = o4 + dp;
                 FloatVector a0 = FloatVector.fromArray(SPECIES, o, o0 + cb);
                 FloatVector a1 = FloatVector.fromArray(SPECIES, o, o1 + cb);
@@ -392,12 +412,12 @@ public final class FlashTiles {
                 int vr = vOff + lastBlock * t + (cb - lastBlock);
                 for (int j = 0; j < keys; j++, vr += lastWidth) {
                     FloatVector v0 = FloatVector.fromArray(SPECIES, v, vr);
-                    a0 = v0.fma(FloatVector.broadcast(SPECIES, p[p0 + j]), a0);
-                    a1 = v0.fma(FloatVector.broadcast(SPECIES, p[p1 + j]), a1);
-                    a2 = v0.fma(FloatVector.broadcast(SPECIES, p[p2 + j]), a2);
-                    a3 = v0.fma(FloatVector.broadcast(SPECIES, p[p3 + j]), a3);
-                    a4 = v0.fma(FloatVector.broadcast(SPECIES, p[p4 + j]), a4);
-                    a5 = v0.fma(FloatVector.broadcast(SPECIES, p[p5 + j]), a5);
+                    a0 = v0.fma(FloatVector.broadcast(SPECIES, pb[BASE + j]), a0);
+                    a1 = v0.fma(FloatVector.broadcast(SPECIES, pb[BASE + t + j]), a1);
+                    a2 = v0.fma(FloatVector.broadcast(SPECIES, pb[BASE + 2 * t + j]), a2);
+                    a3 = v0.fma(FloatVector.broadcast(SPECIES, pb[BASE + 3 * t + j]), a3);
+                    a4 = v0.fma(FloatVector.broadcast(SPECIES, pb[BASE + 4 * t + j]), a4);
+                    a5 = v0.fma(FloatVector.broadcast(SPECIES, pb[BASE + 5 * t + j]), a5);
                 }
                 a0.intoArray(o, o0 + cb);
                 a1.intoArray(o, o1 + cb);
