@@ -12,8 +12,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * tile) on a {@link WorkerPool} (threads: the pool's, by default {@code -Dha4j.threads} or all cores). Keys
  * and values are packed once per (batch, KV head), tile by tile by whichever unit first needs a tile
  * ({@link KeyTilesOnDemand}), and shared by every query head of the group; a pool run attends one KV group, or
- * several when the queries are too short to give every thread a unit (see {@link #groupsPerRun}). Every output row comes from one unit with
- * a fixed key order, so results are bit-identical for any thread count.
+ * several when the queries are too short to give every thread a unit (see {@link #groupsPerRun}). Every output row
+ * comes from one unit with a fixed key order, so results are bit-identical for any thread count.
  *
  * <p>Causal units are claimed largest first (the last query tiles see the most keys), so the threads finish
  * together. Scratch (packed keys, one kernel and one output tile per worker) is kept in a small free list and reused,
@@ -123,13 +123,18 @@ public final class FlashAttention implements Attention {
      */
     static int queryTiles(int nq, int groupSize, int threads) {
         final int blocks = (nq + FlashTiles.ROW_BLOCK - 1) / FlashTiles.ROW_BLOCK;
-        final int fewest = (nq + QUERY_TILE - 1) / QUERY_TILE;
+        final int fewest = fewestTiles(nq);
         for (int t = fewest; t <= Math.min(blocks, fewest + threads); t++) {
             if ((long) t * groupSize % threads == 0) {
                 return t;
             }
         }
         return fewest;
+    }
+
+    /** The fewest query tiles nq rows fit in (none larger than {@link #QUERY_TILE}). */
+    static int fewestTiles(int nq) {
+        return (nq + QUERY_TILE - 1) / QUERY_TILE;
     }
 
     /**
@@ -162,8 +167,7 @@ public final class FlashAttention implements Attention {
         final AtomicBoolean nonFinite = new AtomicBoolean();
         final int d = p.headDim(), nq = p.queryLength(), nk = p.keyLength(), g = p.groupSize();
         final int kvGroups = p.batch() * p.kvHeads();
-        final int fewestTiles = (nq + QUERY_TILE - 1) / QUERY_TILE;
-        final int groupsPerRun = groupsPerRun(kvGroups, g * fewestTiles, pool.threads(),
+        final int groupsPerRun = groupsPerRun(kvGroups, g * fewestTiles(nq), pool.threads(),
                 PackedKeyValues.packedBytes(nk, d));
         final int tiles = queryTiles(nq, g * groupsPerRun, pool.threads());
         final boolean causal = p.causal();

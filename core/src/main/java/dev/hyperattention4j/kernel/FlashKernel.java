@@ -19,8 +19,8 @@ import jdk.incubator.vector.FloatVector;
  * is {@link FlashTiles#scoreTile} (Q·Kᵀ with fused row maxima), {@link FlashTiles#maskTile} (only for tiles the mask
  * or the key range cuts), {@link FlashTiles#softmaxTile} (running max, exp2, row sums) and
  * {@link FlashTiles#valueTile} (P·V into the rescaled output accumulator). Key tiles entirely above the causal
- * diagonal are skipped. Scratch: scores {@code ROW_TILE × KEY_TILE} floats (132 KiB, one array per register block) and the output accumulator
- * {@code ROW_TILE × dp}, both O(tile²).
+ * diagonal are skipped. Scratch: scores {@code ROW_TILE × KEY_TILE} floats (132 KiB, one array per register block)
+ * and the output accumulator {@code ROW_TILE × dp}, both O(tile²).
  */
 public final class FlashKernel {
     /** {@code diagonal} value meaning "no causal mask". */

@@ -40,8 +40,8 @@ public final class FloatTensor {
         checkShape(new int[] {batch, heads, length, dim}, new long[4]);
         long size = (long) batch * heads * length * dim;
         if (size > Integer.MAX_VALUE - 16) {
-            throw new IllegalArgumentException("tensor shape [" + batch + "][" + heads + "][" + length + "][" + dim
-                    + "] holds " + size + " elements, more than a float[] can (2^31-17)");
+            throw new IllegalArgumentException("tensor shape " + bracketed(new int[] {batch, heads, length, dim})
+                    + " holds " + size + " elements, more than a float[] can (2^31-17)");
         }
         return of(new float[(int) size], batch, heads, length, dim);
     }
@@ -75,8 +75,8 @@ public final class FloatTensor {
     public static FloatTensor strided(MemorySegment segment, long offset, int[] shape, long[] strides) {
         checkShape(shape, strides);
         if (segment == null) {
-            throw new IllegalArgumentException("segment is null: expected a memory segment holding a float32 tensor of "
-                    + "shape " + bracketed(shape) + " [batch][heads][length][dim]");
+            throw new IllegalArgumentException("segment is null: expected a memory segment holding a float32 "
+                    + "tensor of shape " + bracketed(shape) + " [batch][heads][length][dim]");
         }
         checkBounds("segment", segment.byteSize() / 4, offset, shape, strides);
         return new FloatTensor(null, segment, offset, shape.clone(), strides.clone());

@@ -15,7 +15,7 @@ class FlashQueryTilesTest {
             "16384,1,2", "32768,8,2", "1000,1,8", "7,1,8"})
     void tilesCoverTheRowsInWholeRegisterBlocksAndBalanceTheThreads(int nq, int group, int threads) {
         int tiles = FlashAttention.queryTiles(nq, group, threads);
-        int fewest = (nq + FlashAttention.QUERY_TILE - 1) / FlashAttention.QUERY_TILE;
+        int fewest = FlashAttention.fewestTiles(nq);
         assertTrue(tiles >= fewest && tiles <= fewest + threads, "tiles " + tiles);
         assertEquals(0, FlashAttention.tileStart(0, tiles, nq));
         assertEquals(nq, FlashAttention.tileStart(tiles, tiles, nq));
@@ -43,7 +43,7 @@ class FlashQueryTilesTest {
     @CsvSource({"1,1,2,1", "1,6,2,6", "1,12,2,8", "300,12,2,4", "1000,12,8,8", "1000,6,2,2", "2000,6,2,1",
             "4096,1,2,1", "1,1,8,1"})
     void shortQueriesAttendSeveralKvGroupsPerRunSoEveryThreadHasUnits(int nq, int kvGroups, int threads, int expected) {
-        int group = 1, fewest = (nq + FlashAttention.QUERY_TILE - 1) / FlashAttention.QUERY_TILE;
+        int group = 1, fewest = FlashAttention.fewestTiles(nq);
         int groups = FlashAttention.groupsPerRun(kvGroups, group * fewest, threads, PackedKeyValues.packedBytes(nq, 64));
         assertEquals(expected, groups);
         assertTrue(groups * fewest >= Math.min(FlashAttention.UNITS_PER_THREAD * threads, kvGroups * fewest),

@@ -9,7 +9,8 @@ import java.nio.file.Path;
 import java.util.Locale;
 
 /**
- * The machine and JVM a result was measured on (../shared/docs/PERFORMANCE.md §5: record JVM, CPU, species, threads, flags), with
+ * The machine and JVM a result was measured on (../shared/docs/PERFORMANCE.md §5: record JVM, CPU, species, threads,
+ * flags), with
  * the FMA peak measured in the same run and the load average at the start, since the machine may be shared.
  */
 record MachineInfo(String cpu, int processors, String os, String jvm, String species, int threads, String jvmFlags,
