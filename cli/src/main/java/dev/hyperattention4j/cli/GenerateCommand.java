@@ -58,6 +58,11 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--no-bos", description = "Do not put BOS in front of the prompt.")
     boolean noBos;
 
+    @Option(names = "--chat", description = "Send the prompt as a user message, formatted by the model's own chat "
+            + "template (GGUF tokenizer.chat_template, or chat_template in tokenizer_config.json); a model without one "
+            + "is an error.")
+    boolean chat;
+
     @Option(names = "--json", description = "Print one JSON document (text and timings) instead of streaming.")
     boolean json;
 
@@ -72,7 +77,9 @@ public final class GenerateCommand implements Callable<Integer> {
         LlamaModel.startKernelWarmup();   // Vector API initialisation in parallel with the model parsing
         try (Model m = modelOptions.open(); WorkerPool pool = modelOptions.pool()) {
             LlamaModel model = LlamaModel.of(m);
-            int[] ids = m.tokenizer().encode(prompt, !noBos);
+            int[] ids = chat ? dev.hyperattention4j.chat.ChatTemplates.of(m).encode(m.tokenizer(),
+                    java.util.List.of(dev.hyperattention4j.chat.ChatMessage.user(prompt)))
+                    : m.tokenizer().encode(prompt, !noBos);
             if (ids.length == 0) {
                 ids = new int[] {m.tokenizer().bosId()};
             }
@@ -82,7 +89,7 @@ public final class GenerateCommand implements Callable<Integer> {
             PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
             Instant[] firstToken = new Instant[1];
             double[] firstTokenCpu = new double[1];
-            if (!json) {
+            if (!json && !chat) {
                 out.print(prompt);
                 out.flush();
             }
