@@ -1,9 +1,10 @@
 package dev.hyperattention4j.llm.model;
 
 /**
- * The weights the Llama forward pass needs, by role, whatever the file named them. Matrices are {@code [out][in]}.
- * {@code output()} is the token embedding itself when embeddings are tied. Bias accessors return null when the
- * model has none.
+ * The weights the forward pass needs, by role, whatever the file named them (the name is historical: every
+ * supported architecture is read into it, fused projections already split into their parts). Matrices are
+ * {@code [out][in]}. {@code output()} is the token embedding itself when embeddings are tied. Bias accessors return
+ * null when the model has none; {@code ffnGate} is null for a GELU MLP and {@code ffnNorm} for a parallel block.
  */
 public interface LlamaWeights {
     WeightTensor tokenEmbedding();   // [vocab][dim]
@@ -22,4 +23,10 @@ public interface LlamaWeights {
     default WeightTensor bq(int layer) { return null; }
     default WeightTensor bk(int layer) { return null; }
     default WeightTensor bv(int layer) { return null; }
+    default WeightTensor bo(int layer) { return null; }            // [dim]
+    default WeightTensor attentionNormBias(int layer) { return null; } // LayerNorm: [dim]
+    default WeightTensor upBias(int layer) { return null; }        // [hidden]
+    default WeightTensor downBias(int layer) { return null; }      // [dim]
+    default WeightTensor finalNormBias() { return null; }          // LayerNorm: [dim]
+    default WeightTensor outputBias() { return null; }             // [vocab]
 }

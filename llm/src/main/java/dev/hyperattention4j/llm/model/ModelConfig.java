@@ -1,7 +1,7 @@
 package dev.hyperattention4j.llm.model;
 
 /**
- * The one model description every format is read into (Llama family: Llama, Mistral, Qwen2, SmolLM, llama2.c).
+ * The one model description every format is read into (Llama, Mistral, Qwen2, SmolLM, llama2.c, phi, ChatGLM).
  *
  * @param format          "safetensors", "gguf" or "llama2c"
  * @param architecture    e.g. "llama", "mistral", "qwen2"
@@ -20,10 +20,24 @@ package dev.hyperattention4j.llm.model;
  * @param attentionBias   q/k/v projections have biases (Qwen2)
  * @param bosId           beginning-of-sequence token, or -1
  * @param eosId           end-of-sequence token, or -1
+ * @param block           norm, residual and MLP form of the blocks
+ * @param rotaryDims      leading dimensions of each head that RoPE rotates (headDim unless partial rotary)
+ * @param ropeScaling     rescaling of the rotary frequencies for long contexts
+ * @param slidingWindow   keys a query attends to (itself included), or 0 for the whole context
  */
 public record ModelConfig(String format, String architecture, int dim, int hiddenDim, int layers, int heads,
                           int kvHeads, int headDim, int vocabSize, int contextLength, float normEps, float ropeTheta,
-                          RopeStyle ropeStyle, boolean tiedEmbeddings, boolean attentionBias, int bosId, int eosId) {
+                          RopeStyle ropeStyle, boolean tiedEmbeddings, boolean attentionBias, int bosId, int eosId,
+                          BlockLayout block, int rotaryDims, RopeScaling ropeScaling, int slidingWindow) {
+    /** A Llama-layout model with full rotary dimensions, no RoPE scaling and no sliding window. */
+    public ModelConfig(String format, String architecture, int dim, int hiddenDim, int layers, int heads, int kvHeads,
+                       int headDim, int vocabSize, int contextLength, float normEps, float ropeTheta,
+                       RopeStyle ropeStyle, boolean tiedEmbeddings, boolean attentionBias, int bosId, int eosId) {
+        this(format, architecture, dim, hiddenDim, layers, heads, kvHeads, headDim, vocabSize, contextLength, normEps,
+                ropeTheta, ropeStyle, tiedEmbeddings, attentionBias, bosId, eosId, BlockLayout.LLAMA, headDim,
+                RopeScaling.NONE, 0);
+    }
+
     public ModelConfig {
         check(dim > 0 && dim <= 1 << 16, "dim", dim);
         check(hiddenDim > 0 && hiddenDim <= 1 << 18, "hiddenDim", hiddenDim);
@@ -39,6 +53,22 @@ public record ModelConfig(String format, String architecture, int dim, int hidde
             throw new IllegalArgumentException("normEps and ropeTheta must be > 0 and ropeStyle set: " + normEps + ", "
                     + ropeTheta + ", " + ropeStyle);
         }
+        if (block == null || ropeScaling == null) {
+            throw new IllegalArgumentException("block layout and rope scaling must be set");
+        }
+        check(rotaryDims > 0 && rotaryDims <= headDim && rotaryDims % 2 == 0,
+                "rotaryDims (even, at most headDim=" + headDim + ")", rotaryDims);
+        check(ropeScaling.divisors() == null || ropeScaling.divisors().length == rotaryDims / 2,
+                "rope frequency divisors (one per rotary pair, " + rotaryDims / 2 + ")",
+                ropeScaling.divisors() == null ? 0 : ropeScaling.divisors().length);
+        check(slidingWindow >= 0, "slidingWindow", slidingWindow);
+    }
+
+    /** The same configuration with other BOS/EOS ids (a tokenizer file may supply them). */
+    public ModelConfig withSpecialIds(int bos, int eos) {
+        return new ModelConfig(format, architecture, dim, hiddenDim, layers, heads, kvHeads, headDim, vocabSize,
+                contextLength, normEps, ropeTheta, ropeStyle, tiedEmbeddings, attentionBias, bos, eos, block,
+                rotaryDims, ropeScaling, slidingWindow);
     }
 
     private static void check(boolean ok, String field, long value) {

@@ -1,5 +1,6 @@
 package dev.hyperattention4j.llm.runtime;
 
+import dev.hyperattention4j.llm.model.BlockLayout;
 import dev.hyperattention4j.llm.model.LlamaWeights;
 import dev.hyperattention4j.llm.model.Model;
 import dev.hyperattention4j.llm.model.ModelConfig;
@@ -8,28 +9,38 @@ import dev.hyperattention4j.runtime.WorkerPool;
 import java.util.Objects;
 
 /**
- * A Llama-family network prepared for inference: float matrices packed into SIMD panels, quantised ones kept in
+ * A network of any supported architecture prepared for inference (the name is historical; the block's shape comes
+ * from {@link ModelConfig#block()}): float matrices packed into SIMD panels, quantised ones kept in
  * their blocks, norm vectors and biases decoded. Immutable and shareable; the mutable state of a run (KV cache,
  * activations) lives in a {@link LlamaSession}.
  */
 public final class LlamaModel {
-    /** The weights of one transformer block. Biases are null when the model has none. */
-    record Layer(float[] attentionNorm, Linear wq, Linear wk, Linear wv, Linear wo, float[] bq, float[] bk,
-                 float[] bv, float[] ffnNorm, Linear gate, Linear up, Linear down) {
+    /**
+     * The weights of one transformer block. Biases are null when the model has none, {@code gate} for a GELU MLP,
+     * {@code ffnNorm} for a parallel block.
+     */
+    record Layer(float[] attentionNorm, float[] attentionNormBias, Linear wq, Linear wk, Linear wv, Linear wo,
+                 float[] bq, float[] bk, float[] bv, float[] bo, float[] ffnNorm, Linear gate, Linear up,
+                 float[] upBias, Linear down, float[] downBias) {
     }
 
     private final ModelConfig config;
     private final Layer[] layers;
     private final WeightTensor embedding;
     private final float[] finalNorm;
+    private final float[] finalNormBias;
     private final Linear output;
+    private final float[] outputBias;
 
-    private LlamaModel(ModelConfig config, Layer[] layers, WeightTensor embedding, float[] finalNorm, Linear output) {
+    private LlamaModel(ModelConfig config, Layer[] layers, WeightTensor embedding, float[] finalNorm,
+                       float[] finalNormBias, Linear output, float[] outputBias) {
         this.config = config;
         this.layers = layers;
         this.embedding = embedding;
         this.finalNorm = finalNorm;
+        this.finalNormBias = finalNormBias;
         this.output = output;
+        this.outputBias = outputBias;
     }
 
     /**
@@ -58,20 +69,24 @@ public final class LlamaModel {
         Objects.requireNonNull(c, "config");
         int qDim = c.heads() * c.headDim(), kvDim = c.kvHeads() * c.headDim();
         Layer[] layers = new Layer[c.layers()];
+        boolean swiglu = c.block().mlp() == BlockLayout.Mlp.SWIGLU;
+        boolean layerNorm = c.block().norm() == BlockLayout.Norm.LAYER;
         for (int l = 0; l < c.layers(); l++) {
             layers[l] = new Layer(
-                    vector(w.attentionNorm(l), c.dim()),
+                    vector(w.attentionNorm(l), c.dim()), layerNorm ? vector(w.attentionNormBias(l), c.dim()) : null,
                     matrix(w.wq(l), qDim, c.dim()), matrix(w.wk(l), kvDim, c.dim()), matrix(w.wv(l), kvDim, c.dim()),
                     matrix(w.wo(l), c.dim(), qDim),
-                    bias(w.bq(l), qDim), bias(w.bk(l), kvDim), bias(w.bv(l), kvDim),
-                    vector(w.ffnNorm(l), c.dim()),
-                    matrix(w.ffnGate(l), c.hiddenDim(), c.dim()), matrix(w.ffnUp(l), c.hiddenDim(), c.dim()),
-                    matrix(w.ffnDown(l), c.dim(), c.hiddenDim()));
+                    bias(w.bq(l), qDim), bias(w.bk(l), kvDim), bias(w.bv(l), kvDim), bias(w.bo(l), c.dim()),
+                    c.block().parallelResidual() ? null : vector(w.ffnNorm(l), c.dim()),
+                    swiglu ? matrix(w.ffnGate(l), c.hiddenDim(), c.dim()) : null,
+                    matrix(w.ffnUp(l), c.hiddenDim(), c.dim()), bias(w.upBias(l), c.hiddenDim()),
+                    matrix(w.ffnDown(l), c.dim(), c.hiddenDim()), bias(w.downBias(l), c.dim()));
         }
         WeightTensor emb = w.tokenEmbedding();
         check(emb, c.vocabSize(), c.dim());
         return new LlamaModel(c, layers, emb, vector(w.finalNorm(), c.dim()),
-                matrix(w.output(), c.vocabSize(), c.dim()));
+                layerNorm ? vector(w.finalNormBias(), c.dim()) : null, matrix(w.output(), c.vocabSize(), c.dim()),
+                bias(w.outputBias(), c.vocabSize()));
     }
 
     private static Linear matrix(WeightTensor t, int rows, int cols) {
@@ -107,24 +122,32 @@ public final class LlamaModel {
 
     float[] finalNorm() { return finalNorm; }
 
+    float[] finalNormBias() { return finalNormBias; }
+
     Linear output() { return output; }
+
+    float[] outputBias() { return outputBias; }
 
     /** Parameter count (embedding counted once when tied). */
     public long parameters() {
-        long n = embedding.elementCount() + finalNorm.length;
+        long n = embedding.elementCount() + finalNorm.length + length(finalNormBias) + length(outputBias);
         if (!config.tiedEmbeddings()) {
             n += (long) output.rows() * output.cols();
         }
         for (Layer l : layers) {
-            n += l.attentionNorm().length + l.ffnNorm().length;
             for (Linear m : new Linear[] {l.wq(), l.wk(), l.wv(), l.wo(), l.gate(), l.up(), l.down()}) {
-                n += (long) m.rows() * m.cols();
+                n += m == null ? 0 : (long) m.rows() * m.cols();
             }
-            for (float[] b : new float[][] {l.bq(), l.bk(), l.bv()}) {
-                n += b == null ? 0 : b.length;
+            for (float[] b : new float[][] {l.attentionNorm(), l.attentionNormBias(), l.ffnNorm(), l.bq(), l.bk(),
+                    l.bv(), l.bo(), l.upBias(), l.downBias()}) {
+                n += length(b);
             }
         }
         return n;
+    }
+
+    private static int length(float[] a) {
+        return a == null ? 0 : a.length;
     }
 
     /** A new session with a KV cache for {@code contextLength} positions. */

@@ -3,6 +3,7 @@ package dev.hyperattention4j.llm.runtime;
 import dev.hyperattention4j.attention.Attention;
 import dev.hyperattention4j.attention.AttentionProblem;
 import dev.hyperattention4j.attention.NonFinitePolicy;
+import dev.hyperattention4j.llm.model.BlockLayout;
 import dev.hyperattention4j.llm.model.ModelConfig;
 import dev.hyperattention4j.runtime.WorkerPool;
 import dev.hyperattention4j.tensor.FloatTensor;
@@ -13,7 +14,9 @@ import java.util.Objects;
  * and every activation buffer, allocated once and reused. Not thread-safe; use one session per conversation.
  *
  * <p>Forward pass per layer (pre-norm Llama block): {@code h = x + Wo·attn(rope(Wq·n(x)), rope(Wk·n(x)),
- * Wv·n(x))}, {@code x' = h + Wd·(silu(Wg·n(h)) ⊙ Wu·n(h))} with RMSNorm n. A multi-token call (prefill) runs
+ * Wv·n(x))}, {@code x' = h + Wd·(silu(Wg·n(h)) ⊙ Wu·n(h))} with RMSNorm n. The model's {@code BlockLayout} varies
+ * this: LayerNorm with bias instead of RMSNorm, a GELU MLP {@code Wd·gelu(Wu·y)}, and a parallel block
+ * {@code x' = x + Wo·attn(..n(x)..) + mlp(n(x))} (phi); biases are added wherever the model has them. A multi-token call (prefill) runs
  * each layer as stages over tiles of {@link #TILE} tokens (norm + QKV + RoPE + cache write; output projection +
  * MLP) around the layer's {@link AttentionPlan} attention over the whole prompt, all stages of the prompt in one
  * pool job when the session computes the attention itself ({@link #prefill}). A single-token call (decode)
@@ -39,6 +42,7 @@ public final class LlamaSession {
     private final WorkerPool pool;
     private final int dimP, qDim, qP, kvDim, kvP, hidP, vocabP;
     private final float scale;
+    private final boolean layerNorm;
     private final Scratch[] scratch;
     private final float[] decodeLogits;
     private int position;
@@ -74,7 +78,7 @@ public final class LlamaSession {
             throw new IllegalArgumentException("context length must be > 0, got " + contextLength);
         }
         this.cache = new KvCache(c.layers(), c.kvHeads(), c.headDim(), contextLength);
-        this.rope = new Rope(c.ropeStyle(), c.headDim(), c.ropeTheta(), contextLength);
+        this.rope = new Rope(c.ropeStyle(), c.headDim(), c.rotaryDims(), c.ropeTheta(), c.ropeScaling(), contextLength);
         int b = Linear.BLOCK;
         this.dimP = Linear.roundUp(c.dim(), b);
         this.qDim = c.heads() * c.headDim();
@@ -84,6 +88,7 @@ public final class LlamaSession {
         this.hidP = Linear.roundUp(c.hiddenDim(), b);
         this.vocabP = Linear.roundUp(c.vocabSize(), b);
         this.scale = AttentionProblem.defaultScale(c.headDim());
+        this.layerNorm = c.block().norm() == BlockLayout.Norm.LAYER;
         int rowCols = Math.max(Math.max(c.dim(), c.hiddenDim()), qDim) + Linear.BLOCK;
         this.scratch = new Scratch[pool.threads()];
         for (int i = 0; i < scratch.length; i++) {
@@ -132,6 +137,7 @@ public final class LlamaSession {
         }
         ensureBatch(n);
         int p0 = position;
+        rope.prepare(p0, p0 + n);
         for (int t = 0; t < n; t++) {
             int tok = tokens[from + t];
             if (tok < 0 || tok >= c.vocabSize()) {
@@ -226,8 +232,8 @@ public final class LlamaSession {
                 Linear out = model.output();
                 if (rows == 1 && pool.threads() > 1 && (long) out.rows() * out.cols() >= SPLIT_ROWS_MACS) {
                     barrier.phase(i, rowUnits(out), w, (wk, u) -> {
-                        rmsNorm(x, logitsFrom * dimP, model.finalNorm(), scratch[wk].xb, 0);
-                        rowUnit(out, scratch[wk].xb, logits, u, scratch[wk].row);
+                        norm(x, logitsFrom * dimP, model.finalNorm(), model.finalNormBias(), scratch[wk].xb, 0);
+                        outputUnit(scratch[wk].xb, logits, u, scratch[wk].row);
                     });
                 } else {
                     barrier.phase(i, lu, w, (wk, u) -> head(wk, logitsFrom + u * TILE,
@@ -271,6 +277,7 @@ public final class LlamaSession {
         ensureBatch(1);
         Dequant.row(model.embedding(), token, x, 0);
         int p0 = position;
+        rope.prepare(p0, p0 + 1);
         barrier.reset(barrier.capacity());
         pool.run(pool.threads(), (w, u) -> decodeParticipant(w, p0));
         position++;
@@ -296,13 +303,15 @@ public final class LlamaSession {
      */
     private void decodeParticipant(int w, int p0) {
         float[] rs = scratch[w].row;
+        boolean parallel = c.block().parallelResidual();
         int ph = 0;
         int hd = c.headDim(), length = p0 + 1;
         for (int l = 0; l < c.layers(); l++) {
             LlamaModel.Layer layer = model.layer(l);
             final int li = l;
             int qu = rowUnits(layer.wq()), ku = rowUnits(layer.wk()), vu = rowUnits(layer.wv());
-            barrier.phase(ph++, 1, w, (wk, u) -> rmsNorm(x, 0, layer.attentionNorm(), dxb, 0));
+            barrier.phase(ph++, 1, w, (wk, u) -> norm(x, 0, layer.attentionNorm(), layer.attentionNormBias(), dxb,
+                    0));
             barrier.phase(ph++, qu + ku + vu, w, (wk, u) -> {
                 if (u < qu) {
                     rowUnit(layer.wq(), dxb, q, u, rs);
@@ -324,27 +333,38 @@ public final class LlamaSession {
                     h * hd));
             barrier.phase(ph++, rowUnits(layer.wo()), w, (wk, u) -> rowUnit(layer.wo(), att, dtmp, u, rs));
             barrier.phase(ph++, 1, w, (wk, u) -> {
+                addBias(dtmp, 0, layer.bo());
                 Vectors.add(x, 0, dtmp, 0, c.dim());
-                rmsNorm(x, 0, layer.ffnNorm(), dxb, 0);
+                if (!parallel) {   // a parallel block's MLP reads the attention's input, still in dxb
+                    norm(x, 0, layer.ffnNorm(), null, dxb, 0);
+                }
             });
-            int hu = rowUnits(layer.gate());
+            int hu = rowUnits(layer.up());
             barrier.phase(ph++, hu, w, (wk, u) -> {
-                rowUnit(layer.gate(), dxb, dh1, u, rs);
-                rowUnit(layer.up(), dxb, dh3, u, rs);
                 int r0 = u * DECODE_BLOCKS * Linear.BLOCK;
-                Vectors.siluMul(dh1, r0, dh3, r0, Math.min(c.hiddenDim(), r0 + DECODE_BLOCKS * Linear.BLOCK) - r0);
+                int r1 = Math.min(c.hiddenDim(), r0 + DECODE_BLOCKS * Linear.BLOCK);
+                if (layer.gate() != null) {
+                    rowUnit(layer.gate(), dxb, dh1, u, rs);
+                    rowUnit(layer.up(), dxb, dh3, u, rs);
+                    Vectors.siluMul(dh1, r0, dh3, r0, r1 - r0);
+                } else {
+                    rowUnit(layer.up(), dxb, dh1, u, rs);
+                    addBias(dh1, r0, layer.upBias(), r0, r1 - r0);
+                    Vectors.gelu(dh1, r0, dh3, r0, r1 - r0);
+                }
             });
             barrier.phase(ph++, rowUnits(layer.down()), w, (wk, u) -> rowUnit(layer.down(), dh1, dtmp, u, rs));
             // the residual add is folded into the next phase that reads x
             if (l + 1 < c.layers()) {
-                barrier.phase(ph++, 1, w, (wk, u) -> Vectors.add(x, 0, dtmp, 0, c.dim()));
+                barrier.phase(ph++, 1, w, (wk, u) -> residual(x, 0, dtmp, 0, layer.downBias()));
             }
         }
+        LlamaModel.Layer last = model.layer(c.layers() - 1);
         barrier.phase(ph++, 1, w, (wk, u) -> {
-            Vectors.add(x, 0, dtmp, 0, c.dim());
-            rmsNorm(x, 0, model.finalNorm(), dxb, 0);
+            residual(x, 0, dtmp, 0, last.downBias());
+            norm(x, 0, model.finalNorm(), model.finalNormBias(), dxb, 0);
         });
-        barrier.phase(ph, rowUnits(model.output()), w, (wk, u) -> rowUnit(model.output(), dxb, decodeLogits, u, rs));
+        barrier.phase(ph, rowUnits(model.output()), w, (wk, u) -> outputUnit(dxb, decodeLogits, u, rs));
     }
 
     private void ensureBatch(int n) {
@@ -362,7 +382,7 @@ public final class LlamaSession {
         Scratch s = scratch[worker];
         int n = t1 - t0;
         for (int t = 0; t < n; t++) {
-            rmsNorm(x, (t0 + t) * dimP, layer.attentionNorm(), s.xb, t * dimP);
+            norm(x, (t0 + t) * dimP, layer.attentionNorm(), layer.attentionNormBias(), s.xb, t * dimP);
         }
         mm(layer.wq(), s.xb, 0, dimP, n, q, t0 * qP, qP, s, split);
         mm(layer.wk(), s.xb, 0, dimP, n, s.k, 0, kvP, s, split);
@@ -438,23 +458,41 @@ public final class LlamaSession {
                 scale, true, NonFinitePolicy.PROPAGATE));
     }
 
-    /** Output projection + residual, RMSNorm, SwiGLU MLP + residual, for tokens [t0, t1). */
+    /**
+     * Output projection + residual, norm, MLP + residual, for tokens [t0, t1). A parallel block normalises the
+     * residual stream again before the attention output is added: its MLP reads the same input as the attention.
+     */
     private void feedForward(LlamaModel.Layer layer, int worker, int t0, int t1, boolean split) {
         Scratch s = scratch[worker];
         int n = t1 - t0;
         mm(layer.wo(), att, t0 * qP, qP, n, s.tmp, 0, dimP, s, split);
+        boolean parallel = c.block().parallelResidual();
         for (int t = 0; t < n; t++) {
-            Vectors.add(x, (t0 + t) * dimP, s.tmp, t * dimP, c.dim());
-            rmsNorm(x, (t0 + t) * dimP, layer.ffnNorm(), s.xb, t * dimP);
+            addBias(s.tmp, t * dimP, layer.bo());
+            if (parallel) {
+                norm(x, (t0 + t) * dimP, layer.attentionNorm(), layer.attentionNormBias(), s.xb, t * dimP);
+                Vectors.add(x, (t0 + t) * dimP, s.tmp, t * dimP, c.dim());
+            } else {
+                Vectors.add(x, (t0 + t) * dimP, s.tmp, t * dimP, c.dim());
+                norm(x, (t0 + t) * dimP, layer.ffnNorm(), null, s.xb, t * dimP);
+            }
         }
-        mm(layer.gate(), s.xb, 0, dimP, n, s.h1, 0, hidP, s, split);
-        mm(layer.up(), s.xb, 0, dimP, n, s.h3, 0, hidP, s, split);
-        for (int t = 0; t < n; t++) {
-            Vectors.siluMul(s.h1, t * hidP, s.h3, t * hidP, c.hiddenDim());
+        if (layer.gate() != null) {
+            mm(layer.gate(), s.xb, 0, dimP, n, s.h1, 0, hidP, s, split);
+            mm(layer.up(), s.xb, 0, dimP, n, s.h3, 0, hidP, s, split);
+            for (int t = 0; t < n; t++) {
+                Vectors.siluMul(s.h1, t * hidP, s.h3, t * hidP, c.hiddenDim());
+            }
+        } else {
+            mm(layer.up(), s.xb, 0, dimP, n, s.h1, 0, hidP, s, split);
+            for (int t = 0; t < n; t++) {
+                addBias(s.h1, t * hidP, layer.upBias());
+                Vectors.gelu(s.h1, t * hidP, s.h3, t * hidP, c.hiddenDim());
+            }
         }
         mm(layer.down(), s.h1, 0, hidP, n, s.tmp, 0, dimP, s, split);
         for (int t = 0; t < n; t++) {
-            Vectors.add(x, (t0 + t) * dimP, s.tmp, t * dimP, c.dim());
+            residual(x, (t0 + t) * dimP, s.tmp, t * dimP, layer.downBias());
         }
     }
 
@@ -463,9 +501,19 @@ public final class LlamaSession {
         Scratch s = scratch[worker];
         int n = t1 - t0;
         for (int t = 0; t < n; t++) {
-            rmsNorm(x, (t0 + t) * dimP, model.finalNorm(), s.xb, t * dimP);
+            norm(x, (t0 + t) * dimP, model.finalNorm(), model.finalNormBias(), s.xb, t * dimP);
         }
         mm(model.output(), s.xb, 0, dimP, n, logits, (t0 - logitsFrom) * vocabP, vocabP, s, split);
+        for (int t = 0; t < n; t++) {
+            addBias(logits, (t0 - logitsFrom + t) * vocabP, model.outputBias());
+        }
+    }
+
+    /** Output-head row unit u of a single token, with the head's bias when it has one. */
+    private void outputUnit(float[] in, float[] out, int u, float[] rs) {
+        rowUnit(model.output(), in, out, u, rs);
+        int r0 = u * DECODE_BLOCKS * Linear.BLOCK;
+        addBias(out, r0, model.outputBias(), r0, Math.min(c.vocabSize(), r0 + DECODE_BLOCKS * Linear.BLOCK) - r0);
     }
 
     private void mm(Linear m, float[] in, int inOff, int inStride, int n, float[] out, int outOff, int outStride,
@@ -484,13 +532,31 @@ public final class LlamaSession {
         });
     }
 
-    private void rmsNorm(float[] in, int inOff, float[] weight, float[] out, int outOff) {
-        Vectors.rmsNorm(in, inOff, weight, c.normEps(), out, outOff, c.dim());
+    /** The block's norm: RMSNorm, or LayerNorm with bias. */
+    private void norm(float[] in, int inOff, float[] weight, float[] bias, float[] out, int outOff) {
+        if (layerNorm) {
+            Vectors.layerNorm(in, inOff, weight, bias, c.normEps(), out, outOff, c.dim());
+        } else {
+            Vectors.rmsNorm(in, inOff, weight, c.normEps(), out, outOff, c.dim());
+        }
+    }
+
+    /** x += delta (+ bias). */
+    private void residual(float[] xs, int xOff, float[] delta, int dOff, float[] bias) {
+        Vectors.add(xs, xOff, delta, dOff, c.dim());
+        addBias(xs, xOff, bias);
     }
 
     private static void addBias(float[] a, int off, float[] bias) {
         if (bias != null) {
             Vectors.add(a, off, bias, 0, bias.length);
+        }
+    }
+
+    /** a[off + i] += bias[from + i] for i in [0, n). */
+    private static void addBias(float[] a, int off, float[] bias, int from, int n) {
+        if (bias != null) {
+            Vectors.add(a, off, bias, from, n);
         }
     }
 }

@@ -5,7 +5,7 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
-/** Element-wise kernels of the forward pass: residual add, RMSNorm, SwiGLU gate. */
+/** Element-wise kernels of the forward pass: residual add, RMSNorm, LayerNorm, SwiGLU gate, GELU. */
 final class Vectors {
     private static final VectorSpecies<Float> S = Linear.SPECIES;
     private static final int W = S.length();
@@ -170,6 +170,53 @@ final class Vectors {
         }
         for (; i < n; i++) {
             gate[gOff + i] = up[uOff + i] / (1f + gate[gOff + i]);
+        }
+    }
+
+    /**
+     * LayerNorm with bias: out = (x − mean) / sqrt(var + eps) ⊙ weight + bias, over n values. Mean and variance are
+     * accumulated in double in index order (one code path whatever the JIT state; the norm is a small share of a
+     * block's work).
+     */
+    static void layerNorm(float[] x, int xOff, float[] weight, float[] bias, float eps, float[] out, int outOff,
+                          int n) {
+        double sum = 0;
+        for (int i = 0; i < n; i++) {
+            sum += x[xOff + i];
+        }
+        double mean = sum / n;
+        double ss = 0;
+        for (int i = 0; i < n; i++) {
+            double d = x[xOff + i] - mean;
+            ss += d * d;
+        }
+        double inv = 1.0 / Math.sqrt(ss / n + eps);
+        for (int i = 0; i < n; i++) {
+            out[outOff + i] = (float) ((x[xOff + i] - mean) * inv) * weight[i] + bias[i];
+        }
+    }
+
+    private static final float GELU_2C = (float) (2 * Math.sqrt(2 / Math.PI));
+
+    /**
+     * h = gelu(h) in its tanh form, 0.5·h·(1 + tanh(√(2/π)(h + 0.044715h³))), written as h − h / (e^{2u} + 1) with
+     * {@link FixedExp} (JIT-independent); {@code scratch[sOff .. sOff+n)} is overwritten.
+     */
+    static void gelu(float[] h, int hOff, float[] scratch, int sOff, int n) {
+        for (int i = 0; i < n; i++) {
+            float v = h[hOff + i];
+            scratch[sOff + i] = GELU_2C * (v + 0.044715f * v * v * v);
+        }
+        if (KernelWarmup.ready()) {
+            FixedExp.expSum(scratch, sOff, n, 1f, 0f, true);
+        } else {
+            for (int i = 0; i < n; i++) {
+                scratch[sOff + i] = FixedExp.exp(Math.fma(scratch[sOff + i], 1f, 0f));
+            }
+        }
+        for (int i = 0; i < n; i++) {
+            float v = h[hOff + i];
+            h[hOff + i] = v - v / (scratch[sOff + i] + 1f);
         }
     }
 

@@ -2,9 +2,11 @@ package dev.hyperattention4j.llm.format.gguf;
 
 import dev.hyperattention4j.llm.format.io.FormatErrors;
 import dev.hyperattention4j.llm.format.io.MappedFile;
+import dev.hyperattention4j.llm.model.BlockLayout;
 import dev.hyperattention4j.llm.model.BoundWeights;
 import dev.hyperattention4j.llm.model.LoadedModel;
 import dev.hyperattention4j.llm.model.ModelConfig;
+import dev.hyperattention4j.llm.model.RopeScaling;
 import dev.hyperattention4j.llm.model.RopeStyle;
 import dev.hyperattention4j.llm.model.WeightNames;
 import dev.hyperattention4j.llm.model.WeightTensor;
@@ -20,13 +22,21 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Loads a GGUF model of the Llama family ({@code general.architecture} llama, mistral or qwen2) with its embedded
+ * Loads a GGUF model ({@code general.architecture} llama, mistral, qwen2, phi2 or chatglm) with its embedded
  * tokenizer. Quantised tensors stay packed in the mapping. RoPE: llama.cpp's converter permutes Llama/Mistral Q/K
- * rows into the interleaved order, so those use {@link RopeStyle#INTERLEAVED}; Qwen2 is not permuted and runs
- * llama.cpp's NEOX rope, which is {@link RopeStyle#ROTATE_HALF}.
+ * rows into the interleaved order, so those use {@link RopeStyle#INTERLEAVED}, as does ChatGLM natively (adjacent
+ * pairs in the first half of each head); Qwen2 and phi2 are not permuted and run llama.cpp's NEOX rope, which is
+ * {@link RopeStyle#ROTATE_HALF}. RoPE scaling is read by {@link GgufRopeScaling}. Architecture keys this runtime
+ * does not know are refused, naming the key: a field it cannot honour must not be ignored.
  */
 public final class GgufLoader {
-    private static final Set<String> SUPPORTED = Set.of("llama", "mistral", "qwen2");
+    private static final Set<String> SUPPORTED = Set.of("llama", "mistral", "qwen2", "phi2", "chatglm");
+    /** The {@code <arch>.*} keys read below ({@code rope.*} is checked by GgufRopeScaling). */
+    private static final Set<String> KNOWN_KEYS = Set.of("context_length", "embedding_length", "block_count",
+            "feed_forward_length", "vocab_size", "attention.head_count", "attention.head_count_kv",
+            "attention.key_length", "attention.value_length", "attention.layer_norm_rms_epsilon",
+            "attention.layer_norm_epsilon", "attention.sliding_window", "expert_count", "expert_used_count",
+            "tensor_data_layout");
 
     private GgufLoader() {}
 
@@ -46,16 +56,25 @@ public final class GgufLoader {
             int dim = (int) md.integer(arch + ".embedding_length", 1, 1 << 16);
             int heads = (int) md.integer(arch + ".attention.head_count", 1, 1024);
             int kvHeads = (int) md.integer(arch + ".attention.head_count_kv", 1, 1024, heads);
+            checkKeys(file, md, arch);
             int headDim = (int) md.integer(arch + ".attention.key_length", 1, 1024, dim / heads);
+            if (md.integer(arch + ".attention.value_length", 1, 1024, headDim) != headDim) {
+                throw new GgufFormatException(file, arch + ".attention.value_length", "differs from the key length "
+                        + headDim + ", which is not supported", -1);
+            }
             if (heads % kvHeads != 0) {
                 throw new GgufFormatException(file, arch + ".attention.head_count_kv", "head_count " + heads
                         + " is not a multiple of head_count_kv " + kvHeads, -1);
             }
-            long ropeDims = md.integer(arch + ".rope.dimension_count", 1, 1024, headDim);
-            if (ropeDims != headDim) {
-                throw new GgufFormatException(file, arch + ".rope.dimension_count", "partial rotary embedding ("
-                        + ropeDims + " of " + headDim + " dims) is not supported", -1);
+            // ChatGLM rotates the first half of each head; llama.cpp's loader assumes the same without the key
+            int rotaryDims = (int) md.integer(arch + ".rope.dimension_count", 2, headDim,
+                    arch.equals("chatglm") ? headDim / 2 : headDim);
+            if (rotaryDims % 2 != 0) {
+                throw new GgufFormatException(file, arch + ".rope.dimension_count", "must be even, got "
+                        + rotaryDims, -1);
             }
+            int context = (int) md.integer(arch + ".context_length", 1, Integer.MAX_VALUE, 2048);
+            RopeScaling scaling = GgufRopeScaling.read(file, md, arch, tensors, rotaryDims, context);
             WeightTensor embedding = tensors.get(WeightNames.GGUF.tokenEmbedding());
             if (embedding == null) {
                 throw new GgufFormatException(file, WeightNames.GGUF.tokenEmbedding(), "required tensor is missing",
@@ -64,17 +83,26 @@ public final class GgufLoader {
             int vocab = (int) md.integer(arch + ".vocab_size", 1, 1 << 22, embedding.shape()[0]);
             BpeTokenizer tokenizer = GgufTokenizers.build(file, md);
             boolean tied = !tensors.containsKey(WeightNames.GGUF.output());
-            boolean bias = tensors.containsKey(WeightNames.layer(WeightNames.GGUF.bq(), 0));
+            boolean bias = tensors.containsKey(WeightNames.GGUF.name(WeightNames.Role.BQ, 0))
+                    || tensors.containsKey(WeightNames.GGUF.name(WeightNames.Role.BQKV, 0));
+            boolean phi = arch.equals("phi2");
+            String epsKey = arch + (phi ? ".attention.layer_norm_epsilon" : ".attention.layer_norm_rms_epsilon");
+            String otherEps = arch + (phi ? ".attention.layer_norm_rms_epsilon" : ".attention.layer_norm_epsilon");
+            if (md.has(otherEps)) {
+                throw new GgufFormatException(file, otherEps, "does not match the " + arch + " block's norm (it uses "
+                        + epsKey + ")", -1);
+            }
+            int window = (int) md.integer(arch + ".attention.sliding_window", 0, Integer.MAX_VALUE, 0);
+            RopeStyle style = arch.equals("qwen2") || phi ? RopeStyle.ROTATE_HALF : RopeStyle.INTERLEAVED;
             ModelConfig config;
             try {
                 config = new ModelConfig("gguf", arch, dim,
                         (int) md.integer(arch + ".feed_forward_length", 1, 1 << 18),
                         (int) md.integer(arch + ".block_count", 1, 1024), heads, kvHeads, headDim, vocab,
-                        (int) md.integer(arch + ".context_length", 1, Integer.MAX_VALUE, 2048),
-                        (float) md.number(arch + ".attention.layer_norm_rms_epsilon", 1e-5),
-                        (float) md.number(arch + ".rope.freq_base", 10000.0),
-                        arch.equals("qwen2") ? RopeStyle.ROTATE_HALF : RopeStyle.INTERLEAVED, tied, bias,
-                        tokenizer.bosId(), tokenizer.eosId());
+                        context,
+                        (float) md.number(epsKey, 1e-5), (float) md.number(arch + ".rope.freq_base", 10000.0),
+                        style, tied, bias, tokenizer.bosId(), tokenizer.eosId(),
+                        phi ? BlockLayout.PHI : BlockLayout.LLAMA, rotaryDims, scaling, window);
             } catch (IllegalArgumentException e) {
                 throw new GgufFormatException(file, "metadata", e.getMessage(), -1);
             }
@@ -83,6 +111,10 @@ public final class GgufLoader {
                         + " tokens but only " + vocab + " embedding rows", -1);
             }
             BoundWeights weights = BoundWeights.bind(config, tensors, WeightNames.GGUF, errors);
+            if (!phi && tensors.containsKey(WeightNames.GGUF.name(WeightNames.Role.ATTN_NORM_BIAS, 0))) {
+                throw new GgufFormatException(file, WeightNames.GGUF.name(WeightNames.Role.ATTN_NORM_BIAS, 0),
+                        "norm biases are not part of the " + arch + " block", -1);
+            }
             Map<String, Object> meta = new LinkedHashMap<>();
             meta.put("gguf.version", gguf.version());
             meta.put("gguf.alignment", gguf.alignment());
@@ -91,6 +123,24 @@ public final class GgufLoader {
         } catch (IOException | RuntimeException e) {
             arena.close();
             throw e;
+        }
+    }
+
+    /** Refuses {@code <arch>.*} keys that this loader does not read (they could change the computation). */
+    private static void checkKeys(Path file, GgufMetadata md, String arch) throws GgufFormatException {
+        String prefix = arch + ".";
+        for (String key : md.entries().keySet()) {
+            if (!key.startsWith(prefix) || key.startsWith(prefix + "rope.")) {
+                continue;
+            }
+            String field = key.substring(prefix.length());
+            if (!KNOWN_KEYS.contains(field)) {
+                throw new GgufFormatException(file, key, "is not supported (value "
+                        + GgufMetadata.describe(md.entries().get(key)) + "): this runtime cannot honour it", -1);
+            }
+            if (field.startsWith("expert_") && md.integer(key, 0, Integer.MAX_VALUE) != 0) {
+                throw new GgufFormatException(file, key, "mixture-of-experts models are not supported", -1);
+            }
         }
     }
 }

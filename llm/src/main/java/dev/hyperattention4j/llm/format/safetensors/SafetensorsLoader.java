@@ -49,10 +49,7 @@ public final class SafetensorsLoader {
             Tokenizer tokenizer = HfTokenizerJson.read(dir.resolve("tokenizer.json"), config.bosId(), config.eosId(),
                     config.vocabSize());
             if (config.bosId() < 0 || config.eosId() < 0) { // config.json may leave them to the tokenizer
-                config = new ModelConfig(config.format(), config.architecture(), config.dim(), config.hiddenDim(),
-                        config.layers(), config.heads(), config.kvHeads(), config.headDim(), config.vocabSize(),
-                        config.contextLength(), config.normEps(), config.ropeTheta(), config.ropeStyle(),
-                        config.tiedEmbeddings(), config.attentionBias(), tokenizer.bosId(), tokenizer.eosId());
+                config = config.withSpecialIds(tokenizer.bosId(), tokenizer.eosId());
             }
             return new LoadedModel(file, config, weights, tokenizer, new ArrayList<>(tensors.values()),
                     parsed.fields(), arena);

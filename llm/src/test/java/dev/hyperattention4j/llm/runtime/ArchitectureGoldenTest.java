@@ -1,0 +1,135 @@
+package dev.hyperattention4j.llm.runtime;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.hyperattention4j.attention.FlashAttention;
+import dev.hyperattention4j.llm.model.Model;
+import dev.hyperattention4j.llm.model.ModelLoader;
+import dev.hyperattention4j.llm.testing.Goldens;
+import dev.hyperattention4j.runtime.WorkerPool;
+import java.util.Arrays;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * The architecture and RoPE-scaling goldens of {@code ../shared/goldens/} (phi2, qwen2, chatglm, rope-linear,
+ * rope-yarn, rope-llama3): the reference runtime's logits over the prompt, its greedy continuation and its
+ * perplexities, within the tolerances of the goldens' README. Every file is a synthetic random-weight model, so the
+ * numbers (flat logits, perplexity near the vocabulary size) are an oracle for the arithmetic, not for quality.
+ */
+class ArchitectureGoldenTest {
+    static WorkerPool pool;
+
+    @BeforeAll
+    static void start() {
+        pool = new WorkerPool(2);
+    }
+
+    @AfterAll
+    static void stop() {
+        pool.close();
+    }
+
+    /** Positions whose logits the folder stores, in file order. */
+    static int[] storedRows(String folder, String type, int storedCount) {
+        if (folder.startsWith("rope-")) { // positions 0-15 and 1984-2047 of a 2048-token pass
+            int[] rows = new int[80];
+            for (int i = 0; i < 16; i++) {
+                rows[i] = i;
+            }
+            for (int i = 0; i < 64; i++) {
+                rows[16 + i] = 1984 + i;
+            }
+            return rows;
+        }
+        int[] rows = new int[type.equals("F32") ? 256 : 32];
+        Arrays.setAll(rows, i -> i);
+        assertThat(rows).hasSize(storedCount);
+        return rows;
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @CsvSource({
+            "qwen2, F32, 1e-4, 0, 0.0001",
+            "chatglm, F32, 1e-4, 0, 0.0001",
+            "phi2, F32, 3e-3, 0.01, 0.001",
+            "phi2, Q8_0, 0.3, 0.05, 0.01",
+            "rope-linear, F32, 1e-4, 0, 0.0001",
+            "rope-yarn, F32, 1e-4, 0, 0.0001",
+            "rope-llama3, F32, 1e-4, 0, 0.0001"})
+    void matchesReferenceRuntime(String folder, String type, double maxAbs, double greedyMargin, double pplRel)
+            throws Exception {
+        Goldens g = Goldens.folder(folder);
+        Goldens.Tokens tokens = g.tokens();
+        Goldens.Matrix expected = g.logits(type);
+        boolean quantized = !type.equals("F32");
+        Goldens.Greedy greedy = g.greedy(type);
+        int prompt = greedy.promptTokens();
+        try (Model m = ModelLoader.open(g.model(type))) {
+            int vocab = m.config().vocabSize();
+            assertThat(expected.cols()).isEqualTo(vocab);
+            assertThat(m.tokenizer().encode(g.text(), tokens.addBos())).as("tokens of text.txt")
+                    .containsExactly(tokens.ids());
+            LlamaSession s = LlamaModel.of(m).newSession(Math.max(prompt + greedy.ids().length, 256),
+                    AttentionPlan.exact(new FlashAttention(pool)), pool);
+            int stride = s.logitStride();
+            float[] logits = new float[prompt * stride];
+            s.forward(tokens.ids(), 0, prompt, logits, 0);
+
+            int[] rows = storedRows(folder, type, expected.rows());
+            double max = 0, sum = 0;
+            for (int r = 0; r < rows.length; r++) {
+                for (int v = 0; v < vocab; v++) {
+                    double d = Math.abs(logits[rows[r] * stride + v] - expected.get(r, v));
+                    max = Math.max(max, d);
+                    sum += d;
+                }
+            }
+            double mean = sum / ((double) rows.length * vocab);
+            System.out.printf("golden %s %s: logits max abs %.3g mean abs %.3g%n", folder, type, max, mean);
+            assertThat(max).as("max abs logit difference").isLessThanOrEqualTo(maxAbs);
+            if (quantized) {
+                Goldens.Matrix f32 = g.logits("F32");
+                double ref = 0;
+                for (int r = 0; r < rows.length; r++) {
+                    for (int v = 0; v < vocab; v++) {
+                        ref += Math.abs(expected.get(r, v) - f32.get(rows[r], v));
+                    }
+                }
+                ref /= (double) rows.length * vocab;
+                assertThat(mean).as("mean abs logit difference").isLessThanOrEqualTo(Math.max(0.02, 0.15 * ref));
+            }
+
+            // greedy: equal up to (and including) the first step whose margin is too small to decide
+            int next = Sampler.argmax(Arrays.copyOfRange(logits, (prompt - 1) * stride, prompt * stride), vocab);
+            for (int step = 0; step < greedy.ids().length; step++) {
+                assertThat(next).as("greedy id at step " + step).isEqualTo(greedy.ids()[step]);
+                if (greedy.margins()[step] <= greedyMargin) {
+                    break;
+                }
+                next = Sampler.argmax(s.decode(next), vocab);
+            }
+
+            int bos = tokens.addBos() ? tokens.bos() : -1;
+            checkPpl(g, type, s, tokens.ids(), 128, 4, bos, pplRel, "c128x4");
+            if (!Double.isNaN(g.ppl(type, "c2048x1"))) {
+                LlamaSession big = LlamaModel.of(m).newSession(2048, AttentionPlan.exact(new FlashAttention(pool)),
+                        pool);
+                checkPpl(g, type, big, tokens.ids(), 2048, 1, bos, pplRel, "c2048x1");
+            }
+        }
+    }
+
+    private static void checkPpl(Goldens g, String type, LlamaSession s, int[] tokens, int context, int windows,
+                                 int bos, double rel, String key) throws Exception {
+        double expected = g.ppl(type, key);
+        assertThat(expected).as(key + " in ppl.json").isNotNaN();
+        double ppl = Perplexity.windows(s, tokens, context, bos, windows, null).perplexity();
+        System.out.printf("golden %s %s: ppl %s %.4f (reference %.4f, rel %.2g)%n", g.dir().getFileName(), type, key,
+                ppl, expected, Math.abs(ppl / expected - 1));
+        assertThat(ppl).as("perplexity " + key).isCloseTo(expected, org.assertj.core.data.Offset.offset(
+                expected * rel));
+    }
+}
