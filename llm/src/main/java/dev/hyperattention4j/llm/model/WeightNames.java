@@ -44,7 +44,8 @@ public final class WeightNames {
             Role.FFN_NORM, "model.layers.%d.post_attention_layernorm.weight",
             Role.GATE, "model.layers.%d.mlp.gate_proj.weight", Role.DOWN, "model.layers.%d.mlp.down_proj.weight",
             Role.UP, "model.layers.%d.mlp.up_proj.weight", Role.BQ, "model.layers.%d.self_attn.q_proj.bias",
-            Role.BK, "model.layers.%d.self_attn.k_proj.bias", Role.BV, "model.layers.%d.self_attn.v_proj.bias");
+            Role.BK, "model.layers.%d.self_attn.k_proj.bias", Role.BV, "model.layers.%d.self_attn.v_proj.bias",
+            Role.BO, "model.layers.%d.self_attn.o_proj.bias");
 
     /** Hugging Face PhiForCausalLM (phi-1.5, phi-2). */
     public static final WeightNames HUGGING_FACE_PHI = of(Role.TOKEN_EMBEDDING, "model.embed_tokens.weight",

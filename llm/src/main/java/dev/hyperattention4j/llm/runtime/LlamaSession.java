@@ -77,6 +77,11 @@ public final class LlamaSession {
         if (contextLength <= 0) {
             throw new IllegalArgumentException("context length must be > 0, got " + contextLength);
         }
+        if (c.slidingWindow() > 0 && c.slidingWindow() < contextLength) {
+            throw new IllegalArgumentException("the model attends within a sliding window of " + c.slidingWindow()
+                    + " tokens, which this runtime does not implement yet; use a context of at most "
+                    + c.slidingWindow() + " tokens (asked for " + contextLength + ")");
+        }
         this.cache = new KvCache(c.layers(), c.kvHeads(), c.headDim(), contextLength);
         this.rope = new Rope(c.ropeStyle(), c.headDim(), c.rotaryDims(), c.ropeTheta(), c.ropeScaling(), contextLength);
         int b = Linear.BLOCK;

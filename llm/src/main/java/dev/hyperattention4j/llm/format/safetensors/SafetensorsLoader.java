@@ -41,9 +41,11 @@ public final class SafetensorsLoader {
             Map<String, WeightTensor> tensors = isIndex ? readSharded(file, dir, arena) : readSingle(file, arena);
             FormatErrors errors = (field, problem, offset) -> new SafetensorsFormatException(file, field, problem,
                     offset);
-            WeightNames names = WeightNames.HUGGING_FACE;
-            boolean onlyOneHead = !tensors.containsKey(names.output()) || !tensors.containsKey(names.tokenEmbedding());
-            HfConfig.Parsed parsed = HfConfig.read(dir.resolve("config.json"), onlyOneHead);
+            HfConfig.Parsed parsed = HfConfig.read(dir.resolve("config.json"), false);
+            WeightNames names = parsed.names();
+            if (!tensors.containsKey(names.output()) || !tensors.containsKey(names.tokenEmbedding())) {
+                parsed = HfConfig.read(dir.resolve("config.json"), true); // only one head: tied
+            }
             ModelConfig config = parsed.config();
             BoundWeights weights = BoundWeights.bind(config, tensors, names, errors);
             Tokenizer tokenizer = HfTokenizerJson.read(dir.resolve("tokenizer.json"), config.bosId(), config.eosId(),
