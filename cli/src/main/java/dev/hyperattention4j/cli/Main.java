@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
                 BenchHyperCommand.class,
                 PplCommand.class,
                 GenerateCommand.class,
+                ServeCommand.class,
                 BenchModelCommand.class,
                 BenchBackwardCommand.class,
                 dev.hyperattention4j.cli.experiment.ExperimentCommand.class,
@@ -33,6 +34,7 @@ public final class Main implements Runnable {
         SUBCOMMANDS.put("bench-hyper", BenchHyperCommand::new);
         SUBCOMMANDS.put("ppl", PplCommand::new);
         SUBCOMMANDS.put("generate", GenerateCommand::new);
+        SUBCOMMANDS.put("serve", ServeCommand::new);
         SUBCOMMANDS.put("bench-model", BenchModelCommand::new);
         SUBCOMMANDS.put("bench-backward", BenchBackwardCommand::new);
         SUBCOMMANDS.put("experiment", dev.hyperattention4j.cli.experiment.ExperimentCommand::new);

@@ -38,7 +38,7 @@ public final class LlamaSession {
     private final ModelConfig c;
     private final KvCache cache;
     private final Rope rope;
-    private final AttentionPlan plan;
+    private AttentionPlan plan;
     private final WorkerPool pool;
     private final int dimP, qDim, qP, kvDim, kvP, hidP, vocabP;
     private final float scale;
@@ -121,6 +121,22 @@ public final class LlamaSession {
 
     /** Forgets the cached positions (the buffers are kept). */
     public void reset() { position = 0; }
+
+    /**
+     * Keeps the first {@code length} cached positions and forgets the rest, so the next {@link #forward} continues
+     * a shared prefix (a server reusing the cache of a slot's previous request).
+     */
+    public void truncate(int length) {
+        if (length < 0 || length > position) {
+            throw new IllegalArgumentException("cannot keep " + length + " cached positions of " + position);
+        }
+        position = length;
+    }
+
+    /** Uses {@code plan} for the following prefills (per-request attention settings; decode stays exact). */
+    public void usePlan(AttentionPlan plan) {
+        this.plan = Objects.requireNonNull(plan, "attention plan");
+    }
 
     /** Row stride of the logits arrays this session writes (the vocabulary rounded up to a SIMD block). */
     public int logitStride() { return vocabP; }
