@@ -1,0 +1,192 @@
+package dev.hyperattention4j.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.hyperattention4j.llm.model.Model;
+import dev.hyperattention4j.llm.model.ModelLoader;
+import java.io.InputStream;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Limits, validation, cancellation, prefix reuse, the HyperAttention extension and the bounded queue, through raw
+ * HTTP on a loopback port (one slot, so requests meet the same KV cache).
+ */
+class ServerBehaviourTest {
+    static Model model;
+    static OpenAiServer server;
+
+    @BeforeAll
+    static void start() throws Exception {
+        model = ModelLoader.open(TestModels.shared("models/tinystories-656k"));
+        server = OpenAiServer.start(model, new ServerOptions("127.0.0.1", 0, "tiny", 1, 512, 2, 1, null, 4096));
+    }
+
+    @AfterAll
+    static void stop() {
+        if (server != null) {
+            server.close();
+        }
+        if (model != null) {
+            model.close();
+        }
+    }
+
+    static void assertError(Http.Reply r, int status, String param, String messagePart) throws Exception {
+        assertThat(r.status()).as(r.body()).isEqualTo(status);
+        JsonNode e = r.json().get("error");
+        assertThat(e).as(r.body()).isNotNull();
+        assertThat(e.get("message").asText()).contains(messagePart);
+        assertThat(e.has("type")).isTrue();
+        if (param != null) {
+            assertThat(e.get("param").asText()).isEqualTo(param);
+        }
+        assertThat(r.body()).doesNotContain("Exception").doesNotContain("\tat ");
+    }
+
+    @Test
+    void badRequestsGetOpenAiStyleErrors() throws Exception {
+        assertError(Http.post(server, "/v1/completions", "{\"prompt\": "), 400, null, "malformed JSON");
+        assertError(Http.post(server, "/v1/completions", "[1, 2]"), 400, null, "must be a JSON object");
+        assertError(Http.post(server, "/v1/completions", ""), 400, null, "body is empty");
+        assertError(Http.post(server, "/v1/completions", "{\"prompt\": \"x\", \"max_tokens\": -3}"), 400,
+                "max_tokens", "max_tokens must be an integer >= 1, got -3");
+        assertError(Http.post(server, "/v1/completions", "{\"prompt\": \"x\", \"max_tokens\": 1e12}"), 400,
+                "max_tokens", "max_tokens must be an integer >= 1");
+        assertError(Http.post(server, "/v1/completions", "{\"prompt\": \"x\", \"max_tokens\": 2000000000}"), 400,
+                "max_tokens", "exceeds the context of 512 tokens");
+        assertError(Http.post(server, "/v1/completions", "{\"prompt\": \"x\", \"n\": 3}"), 400, "n",
+                "only n = 1 is supported");
+        assertError(Http.post(server, "/v1/completions", "{\"prompt\": \"x\", \"temperature\": -1}"), 400,
+                "temperature", "temperature must be a number in [0, 2]");
+        assertError(Http.post(server, "/v1/completions", "{\"prompt\": \"x\", \"frobnicate\": true}"), 400,
+                "frobnicate", "unsupported field 'frobnicate'");
+        assertError(Http.post(server, "/v1/completions", "{\"prompt\": \"x\", \"echo\": true}"), 400, "echo",
+                "echo is not supported");
+        assertError(Http.post(server, "/v1/completions", "{\"prompt\": 42}"), 400, "prompt", "prompt must be");
+        assertError(Http.post(server, "/v1/completions", "{\"model\": \"other\", \"prompt\": \"x\"}"), 404, "model",
+                "The model 'other' does not exist");
+        assertError(Http.post(server, "/v1/chat/completions", "{\"messages\": [{\"role\": \"user\", \"content\": "
+                + "\"hi\"}]}"), 400, "messages", "has no chat template");
+        assertError(Http.post(server, "/v1/completions", "{\"prompt\": \"" + "x".repeat(5000) + "\"}"), 413, null,
+                "exceeds the limit of 4096 bytes");
+        assertError(Http.post(server, "/v1/completions", "{\"prompt\": \"" + "ab ".repeat(1000) + "\"}"), 400,
+                "prompt", "but the context of 512 tokens");
+        assertError(Http.get(server, "/v1/nothing"), 404, null, "");
+        assertError(Http.post(server, "/v1/completions", "{\"prompt\": \"x\", \"hyperattention\": {\"b\": 4}}"), 400,
+                "hyperattention.b", "is not a setting");
+        assertError(Http.post(server, "/v1/completions", "{\"prompt\": \"x\", \"hyperattention\": "
+                + "{\"patch_last\": 9}}"), 400, "hyperattention.patch_last", "must be an integer in [0, 2]");
+    }
+
+    @Test
+    void stopStringsEndTheTextBeforeThem() throws Exception {
+        String full = TestModels.greedy(model, model.tokenizer().encode("Once upon a time", true), 30);
+        int at = full.indexOf("Lily");
+        assertThat(at).isPositive();
+        JsonNode r = Http.post(server, "/v1/completions", "{\"prompt\": \"Once upon a time\", \"max_tokens\": 30, "
+                + "\"temperature\": 0, \"stop\": [\"zzz\", \"Lily\"]}").json();
+        assertThat(r.at("/choices/0/text").asText()).isEqualTo(full.substring(0, at));
+        assertThat(r.at("/choices/0/finish_reason").asText()).isEqualTo("stop");
+        Http.Reply s = Http.post(server, "/v1/completions", "{\"prompt\": \"Once upon a time\", \"max_tokens\": 30, "
+                + "\"temperature\": 0, \"stop\": \"Lily\", \"stream\": true}");
+        assertThat(Http.streamedText(s)).isEqualTo(full.substring(0, at));
+    }
+
+    @Test
+    void aFollowUpPromptReusesTheCachedPrefix() throws Exception {
+        String first = "Once upon a time there was a dog";
+        JsonNode a = Http.post(server, "/v1/completions", "{\"prompt\": \"" + first + "\", \"max_tokens\": 8, "
+                + "\"temperature\": 0}").json();
+        String second = first + a.at("/choices/0/text").asText() + " The end.";
+        JsonNode b = Http.post(server, "/v1/completions", "{\"prompt\": \"" + second.replace("\n", "\\n")
+                + "\", \"max_tokens\": 12, \"temperature\": 0}").json();
+        int[] ids = model.tokenizer().encode(second, true);
+        assertThat(b.at("/timings/cache_n").asInt()).isGreaterThanOrEqualTo(model.tokenizer().encode(first, true)
+                .length - 1);
+        assertThat(b.at("/timings/prompt_n").asInt()).isEqualTo(ids.length - b.at("/timings/cache_n").asInt());
+        // reusing the cache changes nothing in the answer
+        assertThat(b.at("/choices/0/text").asText()).isEqualTo(TestModels.greedy(model, ids, 12));
+    }
+
+    @Test
+    void hyperAttentionSettingsAreEchoed() throws Exception {
+        String prompt = "Once upon a time there was a little girl who liked to play in the park with her friends";
+        JsonNode r = Http.post(server, "/v1/completions", "{\"prompt\": \"" + prompt + "\", \"max_tokens\": 4, "
+                + "\"temperature\": 0, \"hyperattention\": {\"patch_last\": 1, \"block_size\": 4, \"sample_size\": 4, "
+                + "\"min_seq_len\": 8}}").json();
+        assertThat(r.get("hyperattention").toString())
+                .isEqualTo("{\"patch_last\":1,\"block_size\":4,\"sample_size\":4,\"min_seq_len\":8}");
+        assertThat(r.at("/timings/cache_n").asInt()).isZero();   // a patched prefill never continues a cache
+        assertThat(r.at("/usage/completion_tokens").asInt()).isEqualTo(4);
+    }
+
+    @Test
+    void aClientThatDisconnectsCancelsItsGeneration() throws Exception {
+        double before = Http.metric(server, "ha4j_requests_cancelled_total");
+        HttpRequest req = HttpRequest.newBuilder(Http.uri(server, "/v1/completions")).timeout(Duration.ofSeconds(60))
+                .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\": \"Once\", \"max_tokens\": 500, "
+                        + "\"temperature\": 1, \"seed\": 3, \"stream\": true}")).build();
+        HttpResponse<InputStream> r = Http.CLIENT.send(req, HttpResponse.BodyHandlers.ofInputStream());
+        try (InputStream in = r.body()) {
+            byte[] first = in.readNBytes(16);
+            assertThat(new String(first, StandardCharsets.UTF_8)).startsWith("data: ");
+        }
+        // the slot notices at its next write; wait for it (bounded)
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (Http.metric(server, "ha4j_requests_cancelled_total") <= before && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertThat(Http.metric(server, "ha4j_requests_cancelled_total")).isGreaterThan(before);
+    }
+
+    @Test
+    void aFullQueueAnswers429() throws Exception {
+        // one slot and a queue of two: of eight long requests sent at once, some must be refused at once
+        ExecutorService clients = Executors.newFixedThreadPool(8);
+        try {
+            List<Future<Http.Reply>> replies = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                replies.add(clients.submit(() -> Http.post(server, "/v1/completions", "{\"prompt\": \"Once\", "
+                        + "\"max_tokens\": 400, \"temperature\": 1, \"seed\": 1}")));
+            }
+            int ok = 0, busy = 0;
+            for (Future<Http.Reply> f : replies) {
+                Http.Reply r = f.get();
+                if (r.status() == 429) {
+                    busy++;
+                    assertThat(r.json().at("/error/code").asText()).isEqualTo("queue_full");
+                } else {
+                    assertThat(r.status()).as(r.body()).isEqualTo(200);
+                    ok++;
+                }
+            }
+            assertThat(busy).isPositive();
+            assertThat(ok).isGreaterThanOrEqualTo(1);
+            assertThat(Http.metric(server, "ha4j_requests_rejected_queue_full_total")).isEqualTo(busy);
+        } finally {
+            clients.shutdownNow();
+        }
+    }
+
+    @Test
+    void metricsAndHealth() throws Exception {
+        Http.post(server, "/v1/completions", "{\"prompt\": \"Once\", \"max_tokens\": 3}");
+        String text = Http.get(server, "/metrics").body();
+        assertThat(text).contains("# TYPE ha4j_requests_total counter", "ha4j_queue_length ",
+                "ha4j_prompt_tokens_per_second ", "ha4j_generated_tokens_per_second ", "ha4j_generated_tokens_total ");
+        assertThat(Http.metric(server, "ha4j_generated_tokens_total")).isGreaterThanOrEqualTo(3);
+        assertThat(Http.get(server, "/health").json().get("status").asText()).isEqualTo("ok");
+    }
+}
