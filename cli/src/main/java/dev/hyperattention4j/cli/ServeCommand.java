@@ -61,7 +61,7 @@ public final class ServeCommand implements Callable<Integer> {
         LlamaModel.startKernelWarmup();
         try (Model m = modelOptions.open()) {
             int ctx = context > 0 ? context : Math.min(m.config().contextLength(), 4096);
-            int threads = Math.max(1, modelOptions.threads / parallel);
+            int threads = Math.max(1, modelOptions.threads / Math.max(1, parallel));   // --parallel is checked below
             ServerOptions options = new ServerOptions(host, port, alias != null ? alias : modelOptions.modelName(),
                     parallel, ctx, queue, threads, apiKey == null || apiKey.isEmpty() ? null : apiKey, maxBody);
             CountDownLatch stopped = new CountDownLatch(1);
