@@ -104,7 +104,8 @@ public final class PplCommand implements Callable<Integer> {
             Perplexity.Progress p = (done, all, running) -> bar.step(done, String.format("ppl %.4f", running));
             Perplexity.Result r = seqs != null
                     ? Perplexity.sequences(session, seqs, Stories.protocol(context), p)
-                    : Perplexity.windows(session, tokens, context, tok.bosId(), chunks, p);
+                    : Perplexity.windows(session, tokens, context,
+                            tok.addsBos() ? tok.bosId() : -1, chunks, p);
             return new Run(plan.describe(), r);
         }
     }

@@ -174,7 +174,8 @@ public final class PatchedLayersExperiment implements Callable<Integer> {
         LlamaSession session = llama.newSession(ctx, plan, pool);
         double[] windowNll = new double[windows];
         double[] previous = {0};
-        Perplexity.Result r = Perplexity.windows(session, tokens, ctx, m.config().bosId(), windows, (i, n, ppl) -> {
+        Perplexity.Result r = Perplexity.windows(session, tokens, ctx,
+                m.tokenizer().addsBos() ? m.config().bosId() : -1, windows, (i, n, ppl) -> {
             double sum = i * Math.log(ppl);          // every window scores the same number of tokens
             windowNll[i - 1] = sum - previous[0];
             previous[0] = sum;

@@ -58,7 +58,7 @@ public final class Stories {
     static int[] encodeLines(String story, Tokenizer tokenizer) {
         int[] newline = tokenizer.encodeContinuation("\n");
         List<Integer> ids = new ArrayList<>();
-        if (tokenizer.bosId() >= 0) {
+        if (tokenizer.addsBos()) {
             ids.add(tokenizer.bosId());
         }
         if (!story.isEmpty()) {

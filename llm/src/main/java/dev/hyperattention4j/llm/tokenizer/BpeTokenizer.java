@@ -54,6 +54,7 @@ public final class BpeTokenizer implements Tokenizer {
     private final SpecialTokenSplitter specials;
     private final int unkId;
     private final int bosId;
+    private final boolean addsBos;
     private final int eosId;
     private final Map<String, int[]> chunkCache = new ConcurrentHashMap<>();
 
@@ -82,6 +83,7 @@ public final class BpeTokenizer implements Tokenizer {
         this.specials = specials;
         this.unkId = b.unkId;
         this.bosId = b.bosId;
+        this.addsBos = b.bosId >= 0 && b.addsBos;
         this.eosId = b.eosId;
     }
 
@@ -108,7 +110,7 @@ public final class BpeTokenizer implements Tokenizer {
             text = Normalizer.normalize(text, Normalizer.Form.NFC);
         }
         IntList out = new IntList(text.length() / 3 + 4);
-        if (addBos && bosId >= 0) {
+        if (addBos && addsBos) {
             out.add(bosId);
         }
         if (specials.isEmpty()) {
@@ -317,6 +319,7 @@ public final class BpeTokenizer implements Tokenizer {
 
     @Override public int vocabSize() { return pieces.length; }
     @Override public int bosId() { return bosId; }
+    @Override public boolean addsBos() { return addsBos; }
     @Override public int eosId() { return eosId; }
     @Override public String kind() { return kind; }
 
@@ -399,6 +402,7 @@ public final class BpeTokenizer implements Tokenizer {
         List<Pattern> preTokenizer = new ArrayList<>();
         int unkId = -1;
         int bosId = -1;
+        boolean addsBos = true;
         int eosId = -1;
         Path source;
         String sourceField = "vocabulary";
@@ -424,6 +428,8 @@ public final class BpeTokenizer implements Tokenizer {
         public Builder preTokenizer(List<Pattern> v) { preTokenizer = new ArrayList<>(v); return this; }
         public Builder unkId(int v) { unkId = v; return this; }
         public Builder bosId(int v) { bosId = v; return this; }
+        /** Whether encode(text, true) adds the BOS id (default true when there is one). */
+        public Builder addsBos(boolean v) { addsBos = v; return this; }
         public Builder eosId(int v) { eosId = v; return this; }
         public Builder source(Path file, String field) { source = file; sourceField = field; return this; }
 

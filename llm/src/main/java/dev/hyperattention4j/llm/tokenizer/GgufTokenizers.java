@@ -75,7 +75,8 @@ public final class GgufTokenizers {
                 }
                 b.kind("gguf-llama").mode(BpeTokenizer.Mode.SENTENCEPIECE).spaceSymbol('\u2581')
                         .addPrefix(md.bool("tokenizer.ggml.add_space_prefix", true)).byteFallback(true)
-                        .fuseUnknown(true); // as SentencePiece: a run of unknown characters is one <unk>
+                        .fuseUnknown(true) // as SentencePiece: a run of unknown characters is one <unk>
+                        .addsBos(md.bool("tokenizer.ggml.add_bos_token", true));
             }
             case "gpt2" -> {
                 if (merges == null) {
@@ -95,7 +96,10 @@ public final class GgufTokenizers {
                             + pre + "' is not supported (llama-bpe, qwen2, smollm, default)");
                 }
                 b.kind("gguf-gpt2").mode(BpeTokenizer.Mode.BYTE_LEVEL).addPrefix(false).preTokenizer(patterns)
-                        .ignoreMerges(pre.startsWith("llama"));
+                        .ignoreMerges(pre.startsWith("llama"))
+                        // llama.cpp's default for byte-level vocabularies: BOS only for the Llama 3 pre-tokenizers
+                        .addsBos(md.bool("tokenizer.ggml.add_bos_token", pre.startsWith("llama")
+                                || pre.equals("smaug-bpe")));
             }
             default -> throw new TokenizerFormatException(file, "tokenizer.ggml.model", "'" + model
                     + "' is not supported (llama, gpt2)");

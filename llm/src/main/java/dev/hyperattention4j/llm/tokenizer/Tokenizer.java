@@ -37,6 +37,14 @@ public interface Tokenizer {
 
     int bosId();
 
+    /**
+     * Whether {@code encode(text, true)} puts BOS first: a vocabulary may name a BOS token that its model does not
+     * expect in front of a prompt (GGUF {@code tokenizer.ggml.add_bos_token} false: phi-2, ChatGLM, Qwen2).
+     */
+    default boolean addsBos() {
+        return bosId() >= 0;
+    }
+
     int eosId();
 
     /** "hf-bpe", "llama2c", "gguf-llama", "gguf-gpt2", ... */
