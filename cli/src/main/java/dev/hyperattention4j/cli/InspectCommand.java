@@ -119,11 +119,16 @@ public final class InspectCommand implements Callable<Integer> {
         dims.put("norm_eps", c.normEps());
         dims.put("rope_theta", c.ropeTheta());
         dims.put("rope_style", c.ropeStyle().name());
+        dims.put("rotary_dims", c.rotaryDims());
+        dims.put("rope_scaling", c.ropeScaling().describe());
+        dims.put("sliding_window", c.slidingWindow());
+        dims.put("block", c.block().describe());
         dims.put("tied_embeddings", c.tiedEmbeddings());
         dims.put("attention_bias", c.attentionBias());
         dims.put("bos_id", c.bosId());
         dims.put("eos_id", c.eosId());
         r.put("config", dims);
+        r.put("chat_template", chatTemplate(m));
         Tokenizer tok = m.tokenizer();
         r.put("tokenizer", Map.of("kind", tok.kind(), "vocab_size", tok.vocabSize(), "bos_id", tok.bosId(),
                 "eos_id", tok.eosId()));
@@ -148,6 +153,15 @@ public final class InspectCommand implements Callable<Integer> {
             r.put("metadata", lm.metadata());
         }
         return r;
+    }
+
+    /** Whether the model carries a chat template, or why it could not be read. */
+    private static String chatTemplate(Model m) {
+        try {
+            return dev.hyperattention4j.chat.ChatTemplates.find(m).isPresent() ? "present" : "none";
+        } catch (IOException | RuntimeException e) {
+            return "unreadable: " + e.getMessage();
+        }
     }
 
     /** The weight scan as a report entry: finite or not, its time, and for a bad weight where it is. */
@@ -218,6 +232,11 @@ public final class InspectCommand implements Callable<Integer> {
         out.printf("norm / rope   eps %s, theta %s, %s; tied embeddings %s, attention bias %s, bos %s, eos %s%n",
                 c.get("norm_eps"), c.get("rope_theta"), c.get("rope_style"), c.get("tied_embeddings"),
                 c.get("attention_bias"), c.get("bos_id"), c.get("eos_id"));
+        out.printf("rotary        %s of %s head dims; scaling %s; sliding window %s%n", c.get("rotary_dims"),
+                c.get("head_dim"), c.get("rope_scaling"), ((Integer) c.get("sliding_window")) == 0 ? "none"
+                        : c.get("sliding_window") + " tokens");
+        out.printf("block         %s%n", c.get("block"));
+        out.printf("chat template %s%n", r.get("chat_template"));
         Map<String, Object> t = (Map<String, Object>) r.get("tokenizer");
         out.printf("tokenizer     %s, %s tokens%n", t.get("kind"), t.get("vocab_size"));
         out.printf("open (ms)     wall %s, cpu %s (first run includes JVM class loading)%n",
