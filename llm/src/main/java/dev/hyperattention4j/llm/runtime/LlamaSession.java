@@ -43,6 +43,8 @@ public final class LlamaSession {
     private final int dimP, qDim, qP, kvDim, kvP, hidP, vocabP;
     private final float scale;
     private final boolean layerNorm;
+    /** Keys a query sees (itself included) when the model's sliding window is shorter than the context, else 0. */
+    private final int window;
     private final Scratch[] scratch;
     private final float[] decodeLogits;
     private int position;
@@ -77,11 +79,8 @@ public final class LlamaSession {
         if (contextLength <= 0) {
             throw new IllegalArgumentException("context length must be > 0, got " + contextLength);
         }
-        if (c.slidingWindow() > 0 && c.slidingWindow() < contextLength) {
-            throw new IllegalArgumentException("the model attends within a sliding window of " + c.slidingWindow()
-                    + " tokens, which this runtime does not implement yet; use a context of at most "
-                    + c.slidingWindow() + " tokens (asked for " + contextLength + ")");
-        }
+        this.window = c.slidingWindow() > 0 && c.slidingWindow() < contextLength ? c.slidingWindow() : 0;
+        checkWindow(plan);
         this.cache = new KvCache(c.layers(), c.kvHeads(), c.headDim(), contextLength);
         this.rope = new Rope(c.ropeStyle(), c.headDim(), c.rotaryDims(), c.ropeTheta(), c.ropeScaling(), contextLength);
         int b = Linear.BLOCK;
@@ -135,7 +134,21 @@ public final class LlamaSession {
 
     /** Uses {@code plan} for the following prefills (per-request attention settings; decode stays exact). */
     public void usePlan(AttentionPlan plan) {
-        this.plan = Objects.requireNonNull(plan, "attention plan");
+        checkWindow(Objects.requireNonNull(plan, "attention plan"));
+        this.plan = plan;
+    }
+
+    /**
+     * A sliding window is honoured by the session's own exact row attention (prefill and decode); a patched kernel
+     * (HyperAttention) would let its blocks, samples and causal recursion see keys outside the window, so that
+     * combination is refused rather than run on the full context.
+     */
+    private void checkWindow(AttentionPlan p) {
+        if (window > 0 && p.patchLast() > 0) {
+            throw new IllegalArgumentException("the model attends within a sliding window of " + window + " tokens; "
+                    + p.describe() + " does not support a window: use exact attention (no --patch-last), or a "
+                    + "context of at most " + window + " tokens");
+        }
     }
 
     /** Row stride of the logits arrays this session writes (the vocabulary rounded up to a SIMD block). */
@@ -428,7 +441,7 @@ public final class LlamaSession {
      */
     private boolean rowAttention(int l, int n) {
         Attention a = plan.forLayer(l);
-        return n == 1 || (a instanceof RowwiseAttention r && r.rowsFor(n))
+        return n == 1 || window > 0 || (a instanceof RowwiseAttention r && r.rowsFor(n))
                 || (n <= COLD_PROMPT && !KernelWarmup.ready() && a == plan.exact());
     }
 
@@ -445,7 +458,8 @@ public final class LlamaSession {
         if (KernelWarmup.ready()) {
             int kvh = h / c.groupSize(), cap = cache.capacity();
             int sStride = Linear.roundUp(cap, Linear.BLOCK);
-            for (; i + 4 <= end; i += 4) {
+            // four rows share one key range only while the window has not started to slide
+            for (; i + 4 <= end && (window == 0 || p0 + i + 4 <= window); i += 4) {
                 AttentionRow.rows4(q, i * qP + h * hd, qP, cache.keysTransposed(l), kvh * hd * cap, cap,
                         cache.valueRows(l), kvh * cap * hd, hd, p0 + i + 1, scale, scores, sStride, att,
                         i * qP + h * hd, qP);
@@ -456,16 +470,20 @@ public final class LlamaSession {
         }
     }
 
-    /** Query head h at q[qOff ..] against cached positions [0, length) of layer l, into out[outOff ..]. */
+    /**
+     * Query head h at q[qOff ..] against cached positions [0, length) of layer l (the last {@code window} of them
+     * with a sliding window), into out[outOff ..].
+     */
     private void attendRow(int l, float[] qs, int qOff, int h, int length, float[] scores, float[] out, int outOff) {
         int hd = c.headDim(), kvh = h / c.groupSize(), cap = cache.capacity();
+        int first = window > 0 ? Math.max(0, length - window) : 0;
         float[] kt = cache.keysTransposed(l), vv = cache.valueRows(l);
+        int kBase = kvh * hd * cap + first, vBase = (kvh * cap + first) * hd;
         if (KernelWarmup.ready()) {
-            AttentionRow.row(qs, qOff, kt, kvh * hd * cap, cap, vv, kvh * cap * hd, hd, length, scale, scores, out,
-                    outOff);
+            AttentionRow.row(qs, qOff, kt, kBase, cap, vv, vBase, hd, length - first, scale, scores, out, outOff);
         } else {
-            AttentionRow.rowScalar(qs, qOff, kt, kvh * hd * cap, cap, vv, kvh * cap * hd, hd, length, scale, scores,
-                    out, outOff);
+            AttentionRow.rowScalar(qs, qOff, kt, kBase, cap, vv, vBase, hd, length - first, scale, scores, out,
+                    outOff);
         }
     }
 

@@ -102,15 +102,20 @@ class ArchitectureGoldenTest {
                 assertThat(mean).as("mean abs logit difference").isLessThanOrEqualTo(Math.max(0.02, 0.15 * ref));
             }
 
-            // greedy: equal up to (and including) the first step whose margin is too small to decide
+            // greedy: equal at every step, except that at a step whose reference margin is too small to decide a
+            // correct runtime may pick the other token, after which the continuations are no longer comparable
             int next = Sampler.argmax(Arrays.copyOfRange(logits, (prompt - 1) * stride, prompt * stride), vocab);
+            int checked = 0;
             for (int step = 0; step < greedy.ids().length; step++) {
-                assertThat(next).as("greedy id at step " + step).isEqualTo(greedy.ids()[step]);
-                if (greedy.margins()[step] <= greedyMargin) {
+                if (greedy.margins()[step] <= greedyMargin && next != greedy.ids()[step]) {
                     break;
                 }
+                assertThat(next).as("greedy id at step " + step).isEqualTo(greedy.ids()[step]);
+                checked++;
                 next = Sampler.argmax(s.decode(next), vocab);
             }
+            System.out.printf("golden %s %s: greedy %d of %d ids compared and equal%n", folder, type, checked,
+                    greedy.ids().length);
 
             int bos = tokens.addBos() ? tokens.bos() : -1;
             checkPpl(g, type, s, tokens.ids(), 128, 4, bos, pplRel, "c128x4");

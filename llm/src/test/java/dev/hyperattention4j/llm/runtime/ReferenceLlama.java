@@ -13,6 +13,11 @@ final class ReferenceLlama {
 
     /** Logits [n][vocab] after every token. */
     static double[][] logits(SyntheticModel m, int[] tokens) {
+        return logits(m, tokens, 0);
+    }
+
+    /** As {@link #logits(SyntheticModel, int[])} with query t seeing keys (t − window, t] when window > 0. */
+    static double[][] logits(SyntheticModel m, int[] tokens, int window) {
         ModelConfig c = m.config;
         int n = tokens.length, d = c.dim(), hd = c.headDim(), qd = c.heads() * hd, kvd = c.kvHeads() * hd;
         double[][] x = new double[n][d];
@@ -37,7 +42,8 @@ final class ReferenceLlama {
                     int kvh = h / (c.heads() / c.kvHeads());
                     double[] s = new double[t + 1];
                     double max = Double.NEGATIVE_INFINITY;
-                    for (int j = 0; j <= t; j++) {
+                    int first = window > 0 ? Math.max(0, t - window + 1) : 0;
+                    for (int j = first; j <= t; j++) {
                         for (int e = 0; e < hd; e++) {
                             s[j] += q[t][h * hd + e] * k[j][kvh * hd + e];
                         }
@@ -45,11 +51,11 @@ final class ReferenceLlama {
                         max = Math.max(max, s[j]);
                     }
                     double sum = 0;
-                    for (int j = 0; j <= t; j++) {
+                    for (int j = first; j <= t; j++) {
                         s[j] = Math.exp(s[j] - max);
                         sum += s[j];
                     }
-                    for (int j = 0; j <= t; j++) {
+                    for (int j = first; j <= t; j++) {
                         for (int e = 0; e < hd; e++) {
                             o[h * hd + e] += s[j] / sum * v[j][kvh * hd + e];
                         }
