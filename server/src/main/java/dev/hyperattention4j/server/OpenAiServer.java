@@ -62,11 +62,9 @@ public final class OpenAiServer implements AutoCloseable {
         } catch (ChatTemplateException e) {
             noTemplate = e.getMessage();
         }
-        Scheduler[] holder = new Scheduler[1];
-        this.metrics = new ServerMetrics(() -> holder[0] == null ? 0 : holder[0].queued(),
-                () -> holder[0] == null ? 0 : holder[0].busy(), options.parallel());
-        this.scheduler = new Scheduler(slots, Math.max(1, options.queue()), metrics);
-        holder[0] = scheduler;
+        this.scheduler = new Scheduler(slots, options.queue());
+        this.metrics = new ServerMetrics(scheduler::queued, scheduler::busy, options.parallel());
+        scheduler.metrics(metrics);
         this.parser = new RequestParser(options.modelName(), model.tokenizer(), options.context(),
                 model.config().layers(), template, noTemplate);
         this.responses = new Responses(json, options.modelName());

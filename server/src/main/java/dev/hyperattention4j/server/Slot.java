@@ -131,8 +131,11 @@ final class Slot {
         }
     }
 
-    /** Tokens at the start of {@code prompt} that the cache already holds. */
-    private int commonPrefix(int[] prompt) {
+    /**
+     * Tokens at the start of {@code prompt} that the cache already holds. Called by the scheduler only while the
+     * slot is idle (its lock orders it after the slot's last write).
+     */
+    int commonPrefix(int[] prompt) {
         int n = Math.min(cachedLength, prompt.length);
         int i = 0;
         while (i < n && cached[i] == prompt[i]) {

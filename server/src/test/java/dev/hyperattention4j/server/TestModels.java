@@ -48,11 +48,15 @@ final class TestModels {
 
     /** What the runtime generates greedily for these token ids in a fresh session (the oracle of the server). */
     static String greedy(Model m, int[] prompt, int maxTokens) {
+        return greedyRun(m, prompt, maxTokens).text();
+    }
+
+    static Generator.Result greedyRun(Model m, int[] prompt, int maxTokens) {
         try (WorkerPool pool = new WorkerPool(1)) {
             LlamaSession s = LlamaModel.of(m).newSession(prompt.length + maxTokens,
                     AttentionPlan.exact(new RowwiseAttention(pool)), pool);
             return Generator.generate(s, m.tokenizer(), prompt, maxTokens, new Sampler(Sampler.Settings.greedy()),
-                    null).text();
+                    null);
         }
     }
 }
