@@ -127,6 +127,57 @@ class ArchitectureGoldenTest {
         }
     }
 
+    /**
+     * HyperAttention in the last layer of phi2, ChatGLM and a YaRN Qwen2 (as {@code --patch-last 1}): with one block
+     * holding every key nothing is sampled, so the logits stay at the reference's within float rounding; with real
+     * settings on the 2048-token text (rope-yarn) the perplexity moves, boundedly.
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"phi2, 3e-3", "chatglm, 1e-3", "rope-yarn, 1e-3"})
+    void hyperAttentionInTheLastLayer(String folder, double maxAbs) throws Exception {
+        Goldens g = Goldens.folder(folder);
+        Goldens.Matrix expected = g.logits("F32");
+        int[] tokens = g.tokens().ids();
+        int n = folder.startsWith("rope-") ? 2048 : 256;
+        try (Model m = ModelLoader.open(g.model("F32"))) {
+            LlamaModel model = LlamaModel.of(m);
+            int layers = m.config().layers();
+            dev.hyperattention4j.attention.hyper.HyperConfig whole = dev.hyperattention4j.attention.hyper.HyperConfig
+                    .defaults().withBlockSize(n).withSampleSize(64).withMinSeqLen(16);
+            LlamaSession s = model.newSession(n, lastLayerHyper(layers, whole), pool);
+            assertThat(s.plan().patchLast()).isEqualTo(1);
+            float[] logits = new float[n * s.logitStride()];
+            s.forward(tokens, 0, n, logits, 0);
+            int[] rows = storedRows(folder, "F32", expected.rows());
+            double max = 0;
+            for (int r = 0; r < rows.length; r++) {
+                for (int v = 0; v < m.config().vocabSize(); v++) {
+                    max = Math.max(max, Math.abs(logits[rows[r] * s.logitStride() + v] - expected.get(r, v)));
+                }
+            }
+            System.out.printf("golden %s, HyperAttention (one block) in the last layer: logits max abs %.3g%n",
+                    folder, max);
+            assertThat(max).isLessThanOrEqualTo(maxAbs);
+            if (n == 2048) {
+                dev.hyperattention4j.attention.hyper.HyperConfig real = dev.hyperattention4j.attention.hyper
+                        .HyperConfig.defaults().withBlockSize(128).withSampleSize(128).withMinSeqLen(512);
+                LlamaSession exact = model.newSession(n, AttentionPlan.exact(new FlashAttention(pool)), pool);
+                LlamaSession patched = model.newSession(n, lastLayerHyper(layers, real), pool);
+                double a = Perplexity.windows(exact, tokens, n, -1, 1, null).perplexity();
+                double b = Perplexity.windows(patched, tokens, n, -1, 1, null).perplexity();
+                System.out.printf("golden %s c2048x1: exact %.4f, HyperAttention in the last layer %.4f (%+.2f%%)%n",
+                        folder, a, b, 100 * (b / a - 1));
+                assertThat(b).isNotEqualTo(a);
+                assertThat(Math.abs(b / a - 1)).isLessThan(0.5);
+            }
+        }
+    }
+
+    private static AttentionPlan lastLayerHyper(int layers, dev.hyperattention4j.attention.hyper.HyperConfig c) {
+        return AttentionPlan.patchLast(new FlashAttention(pool), 1, layers,
+                l -> new dev.hyperattention4j.attention.hyper.HyperAttention(c.withLayer(l), pool));
+    }
+
     private static void checkPpl(Goldens g, String type, LlamaSession s, int[] tokens, int context, int windows,
                                  int bos, double rel, String key) throws Exception {
         double expected = g.ppl(type, key);
