@@ -7,13 +7,20 @@ import dev.hyperattention4j.llm.runtime.Generator;
 import dev.hyperattention4j.llm.runtime.LlamaModel;
 import dev.hyperattention4j.llm.runtime.LlamaSession;
 import dev.hyperattention4j.llm.runtime.Sampler;
+import dev.hyperattention4j.llm.runtime.SamplingParams;
 import dev.hyperattention4j.runtime.WorkerPool;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.OptionalDouble;
+import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -32,24 +39,56 @@ public final class GenerateCommand implements Callable<Integer> {
     @Mixin
     AttentionOptions attention;
 
-    @Option(names = {"-p", "--prompt"}, paramLabel = "TEXT", description = "Prompt text (default: empty, BOS only).")
-    String prompt = "";
+    @Option(names = {"-p", "--prompt"}, paramLabel = "TEXT", description = "Prompt text (default: empty, BOS only; "
+            + "or standard input when it is piped and ready).")
+    String prompt;
+
+    @Option(names = {"-f", "--file"}, paramLabel = "FILE",
+            description = "Read the prompt from a UTF-8 file; - = standard input (waits for its end).")
+    String promptFile;
 
     @Option(names = {"-n", "--max-tokens"}, paramLabel = "N",
-            description = "Tokens to generate at most (default: ${DEFAULT-VALUE}).")
+            description = "Tokens to generate at most, >= 0 (default: ${DEFAULT-VALUE}).")
     int maxTokens = 256;
 
-    @Option(names = "--temperature", paramLabel = "T", description = "0 = greedy (default: ${DEFAULT-VALUE}).")
+    @Option(names = {"--temp", "--temperature"}, paramLabel = "T",
+            description = "Temperature in [0, 100], 0 = greedy (default: ${DEFAULT-VALUE}).")
     float temperature = 0.8f;
 
     @Option(names = "--top-k", paramLabel = "K", description = "Keep the K most likely tokens, 0 = all (default: ${DEFAULT-VALUE}).")
     int topK = 40;
 
-    @Option(names = "--top-p", paramLabel = "P", description = "Nucleus sampling mass (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--top-p", paramLabel = "P",
+            description = "Nucleus: keep the most likely tokens up to mass P in (0, 1], 1 = off (default: ${DEFAULT-VALUE}).")
     float topP = 0.95f;
 
-    @Option(names = "--seed", paramLabel = "S", description = "Sampling seed (default: ${DEFAULT-VALUE}).")
-    long seed = 42;
+    @Option(names = "--min-p", paramLabel = "P",
+            description = "Keep tokens at least P times as likely as the most likely, P in [0, 1], 0 = off "
+                    + "(default: ${DEFAULT-VALUE}).")
+    float minP = 0.05f;
+
+    @Option(names = "--repeat-penalty", paramLabel = "R",
+            description = "Penalize the tokens of the last --repeat-last-n, R in (0, 10], 1 = off (default: ${DEFAULT-VALUE}).")
+    float repeatPenalty = 1f;
+
+    @Option(names = "--repeat-last-n", paramLabel = "N",
+            description = "Tokens (prompt included) the penalties look back over, 0 = none (default: ${DEFAULT-VALUE}).")
+    int repeatLastN = 64;
+
+    @Option(names = "--frequency-penalty", paramLabel = "F",
+            description = "Subtract F x count of each recent token, F in [-2, 2] (default: ${DEFAULT-VALUE}).")
+    float frequencyPenalty = 0f;
+
+    @Option(names = "--presence-penalty", paramLabel = "F",
+            description = "Subtract F from each recent token, F in [-2, 2] (default: ${DEFAULT-VALUE}).")
+    float presencePenalty = 0f;
+
+    @Option(names = "--seed", paramLabel = "S", description = "Sampling seed (default: random, printed to stderr).")
+    Long seed;
+
+    @Option(names = "--stop", paramLabel = "TEXT",
+            description = "Stop before this text (repeatable); it is not printed.")
+    List<String> stops = new ArrayList<>();
 
     @Option(names = {"-c", "--context"}, paramLabel = "N",
             description = "KV cache length (default: prompt tokens + --max-tokens).")
@@ -66,50 +105,127 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print one JSON document (text and timings) instead of streaming.")
     boolean json;
 
+    /** Streamed text reaches the terminal at least this often (a human does not see 20 ms). */
+    static final long FLUSH_NANOS = 20_000_000L;
+
     /** CPU time of the whole process (all threads, JIT included) so far. */
     static double processCpuSeconds() {
         return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
                 .getOperatingSystemMXBean()).getProcessCpuTime() / 1e9;
     }
 
+    /** The sampling options as parameters; the error names the option and its range. */
+    SamplingParams samplingParams(long s) {
+        try {
+            return new SamplingParams(temperature, topK, topP, minP, repeatPenalty, repeatLastN, frequencyPenalty,
+                    presencePenalty, s);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--" + e.getMessage());
+        }
+    }
+
+    /** The prompt: -p, -f FILE, -f - (standard input), or piped standard input that is already readable. */
+    String promptText() throws IOException {
+        if (prompt != null && promptFile != null) {
+            throw new IllegalArgumentException("give the prompt with -p or with -f, not both");
+        }
+        if (prompt != null) {
+            return prompt;
+        }
+        if (promptFile != null) {
+            if (promptFile.equals("-")) {
+                return readUtf8(System.in.readAllBytes(), "standard input");
+            }
+            Path f = Path.of(promptFile);
+            if (Files.isDirectory(f)) {
+                throw new IllegalArgumentException("-f " + promptFile + ": is a directory, not a text file");
+            }
+            return readUtf8(Files.readAllBytes(f), promptFile);
+        }
+        // no prompt option: a pipe with data waiting is the prompt (a terminal, or nothing written yet, is not)
+        java.io.Console console = System.console();
+        boolean terminal = console != null && console.isTerminal();
+        if (!terminal && System.in.available() > 0) {
+            return readUtf8(System.in.readAllBytes(), "standard input");
+        }
+        return "";
+    }
+
+    private static String readUtf8(byte[] bytes, String source) {
+        try {
+            return StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(bytes)).toString();
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new IllegalArgumentException(source + ": the prompt is not valid UTF-8");
+        }
+    }
+
     @Override
     public Integer call() throws Exception {
         LlamaModel.startKernelWarmup();   // Vector API initialisation in parallel with the model parsing
+        if (maxTokens < 0) {
+            throw new IllegalArgumentException("--max-tokens must be >= 0, got " + maxTokens);
+        }
+        if (context < 0) {
+            throw new IllegalArgumentException("--context must be >= 0 (0 = prompt + --max-tokens), got " + context);
+        }
+        long s = seed != null ? seed : new SplittableRandom().nextLong() & Long.MAX_VALUE;
+        SamplingParams params = samplingParams(s);
+        for (String stop : stops) {
+            if (stop.isEmpty()) {
+                throw new IllegalArgumentException("--stop must not be empty");
+            }
+        }
+        String text = promptText();
+        if (seed == null) {
+            System.err.println("seed: " + s);
+        }
         try (Model m = modelOptions.open(); WorkerPool pool = modelOptions.pool()) {
             LlamaModel model = LlamaModel.of(m);
             int[] ids = chat ? dev.hyperattention4j.chat.ChatTemplates.of(m).encode(m.tokenizer(),
-                    java.util.List.of(dev.hyperattention4j.chat.ChatMessage.user(prompt)))
-                    : m.tokenizer().encode(prompt, !noBos);
+                    java.util.List.of(dev.hyperattention4j.chat.ChatMessage.user(text)))
+                    : m.tokenizer().encode(text, !noBos);
             if (ids.length == 0) {
                 ids = new int[] {m.tokenizer().bosId()};
             }
-            int ctx = context > 0 ? context : ids.length + Math.max(1, maxTokens);
+            long wanted = context > 0 ? context : (long) ids.length + Math.max(1, maxTokens);
+            if (wanted > Integer.MAX_VALUE - 64) {
+                throw new IllegalArgumentException("--max-tokens " + maxTokens + " with a " + ids.length
+                        + "-token prompt is more than a context can hold");
+            }
+            int ctx = (int) wanted;
             LlamaSession session = model.newSession(ctx, attention.plan(pool, m.config()), pool);
-            Sampler sampler = new Sampler(new Sampler.Settings(temperature, topK, topP, seed));
-            PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+            Sampler sampler = new Sampler(params);
+            // not flushed per token: a write system call per token cost up to 5 % of a small model's decode; a
+            // terminal still sees the text within FLUSH_NANOS
+            PrintStream out = new PrintStream(System.out, false, StandardCharsets.UTF_8);
+            long[] lastFlush = {System.nanoTime() - FLUSH_NANOS};   // the first piece goes out at once
             Instant[] firstToken = new Instant[1];
             double[] firstTokenCpu = new double[1];
             if (!json && !chat) {
-                out.print(prompt);
+                out.print(text);
                 out.flush();
             }
-            Generator.Result r = Generator.generate(session, m.tokenizer(), ids, maxTokens, sampler, piece -> {
+            Generator.Result r = Generator.generate(session, m.tokenizer(), ids, maxTokens, sampler, stops, piece -> {
                 if (firstToken[0] == null) {
                     firstToken[0] = Instant.now();
                     firstTokenCpu[0] = processCpuSeconds();
                 }
                 if (!json) {
                     out.print(piece);
-                    out.flush();
+                    long now = System.nanoTime();
+                    if (now - lastFlush[0] >= FLUSH_NANOS) {
+                        out.flush();
+                        lastFlush[0] = now;
+                    }
                 }
             });
-            Double sinceStart = ProcessHandle.current().info().startInstant()
-                    .map(s -> Duration.between(s, firstToken[0] != null ? firstToken[0] : Instant.now()).toNanos() / 1e9)
-                    .orElse(null);
+            out.flush();
+            Timing timing = firstToken[0] == null ? null : new Timing(StartClock.sinceJvmStart(firstToken[0]),
+                    StartClock.sinceLaunch(firstToken[0]), firstTokenCpu[0]);
             if (json) {
                 Map<String, Object> doc = new LinkedHashMap<>();
                 doc.put("model", modelOptions.modelName());
-                doc.put("prompt", prompt);
+                doc.put("prompt", text);
                 doc.put("text", r.text());
                 doc.put("prompt_tokens", r.promptTokens().length);
                 doc.put("generated_tokens", r.newTokens().length);
@@ -117,21 +233,27 @@ public final class GenerateCommand implements Callable<Integer> {
                 doc.put("prefill_seconds", r.prefillSeconds());
                 doc.put("prompt_tokens_per_second", orNull(r.promptTokensPerSecond()));
                 doc.put("generation_tokens_per_second", orNull(r.generatedTokensPerSecond()));
-                doc.put("first_token_seconds_since_jvm_start", sinceStart);
-                doc.put("first_token_process_cpu_seconds", firstTokenCpu[0]);
+                doc.put("first_token_seconds_since_jvm_start", timing == null ? null : timing.sinceJvmStart());
+                doc.put("first_token_seconds_since_launch", timing == null ? null : orNull(timing.sinceLaunch()));
+                doc.put("first_token_process_cpu_seconds", timing == null ? null : timing.processCpu());
                 doc.put("attention", session.plan().describe());
-                doc.put("sampling", sampler.settings());
+                doc.put("sampling", params);
                 System.out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(doc));
             } else {
                 out.println();
-                System.err.println(summary(r, sinceStart, firstTokenCpu[0], session.plan().describe()));
+                out.flush();
+                System.err.println(summary(r, timing, session.plan().describe()));
             }
         }
         return 0;
     }
 
+    /** When the first token's text appeared: seconds after the JVM's start and the launcher's, process CPU. */
+    record Timing(double sinceJvmStart, OptionalDouble sinceLaunch, double processCpu) {
+    }
+
     /** The one-line summary after the streamed text: rates only where they are defined (no "NaN t/s"). */
-    static String summary(Generator.Result r, Double sinceStart, double firstTokenCpu, String attention) {
+    static String summary(Generator.Result r, Timing timing, String attention) {
         StringBuilder b = new StringBuilder();
         b.append(String.format("prompt: %d %s in %.1f ms", r.promptTokens().length,
                 r.promptTokens().length == 1 ? "token" : "tokens", r.prefillSeconds() * 1e3));
@@ -140,9 +262,10 @@ public final class GenerateCommand implements Callable<Integer> {
         b.append(String.format("; generated %d %s", n, n == 1 ? "token" : "tokens"));
         r.generatedTokensPerSecond().ifPresent(v -> b.append(String.format(" at %.1f t/s", v)));
         b.append("; stop: ").append(r.stopReason());
-        if (sinceStart != null && n > 0) {
-            b.append(String.format("; time to first token %.3f s after JVM start (process CPU %.3f s)", sinceStart,
-                    firstTokenCpu));
+        if (timing != null) {
+            b.append(String.format("; time to first token %.3f s after JVM start", timing.sinceJvmStart()));
+            timing.sinceLaunch().ifPresent(v -> b.append(String.format(" (%.3f s after launch)", v)));
+            b.append(String.format(", process CPU %.3f s", timing.processCpu()));
         }
         return b.append("; ").append(attention).toString();
     }

@@ -59,10 +59,12 @@ class CheckWeightsOptionTest {
             assertThat(r.err()).as(args[0]).contains("error: " + bad + ": " + BAD);
             assertThat(r.out()).as(args[0]).isEmpty();
         }
-        // without the option generate runs (its logits are NaN only where the bad embedding row is used)
+        // without the option the bad embedding row reaches the logits: generate stops with an error there instead
+        // of sampling from NaN (it printed token 0, the argmax of NaNs, and exited 0)
         CliRun unchecked = CliRun.of("generate", bad.toString(), "-p", "Once", "-n", "2", "--temperature", "0", "-t",
                 "1");
-        assertThat(unchecked.exit()).as(unchecked.err()).isZero();
+        assertThat(unchecked.exit()).as(unchecked.err()).isEqualTo(1);
+        assertThat(unchecked.err()).contains("error: cannot sample: the largest logit is NaN");
     }
 
     @Test

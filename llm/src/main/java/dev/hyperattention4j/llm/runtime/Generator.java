@@ -3,6 +3,7 @@ package dev.hyperattention4j.llm.runtime;
 import dev.hyperattention4j.llm.tokenizer.StreamingDecoder;
 import dev.hyperattention4j.llm.tokenizer.Tokenizer;
 import java.util.Arrays;
+import java.util.List;
 import java.util.OptionalDouble;
 import java.util.function.Consumer;
 
@@ -39,6 +40,18 @@ public final class Generator {
      */
     public static Result generate(LlamaSession session, Tokenizer tokenizer, int[] prompt, int maxNewTokens,
                                   Sampler sampler, Consumer<String> onText) {
+        return generate(session, tokenizer, prompt, maxNewTokens, sampler, List.of(), onText);
+    }
+
+    /**
+     * Generates up to {@code maxNewTokens} tokens after {@code prompt} (which includes BOS if wanted) from an empty
+     * session, stopping early at end of sequence, a full context, or the first of {@code stops} in the generated
+     * text (which is then cut before it). {@code onText} receives the text as it becomes final (a tail that may
+     * still grow into a stop string is held back); may be null. The prompt tokens are accepted into the sampler
+     * (its penalties see them).
+     */
+    public static Result generate(LlamaSession session, Tokenizer tokenizer, int[] prompt, int maxNewTokens,
+                                  Sampler sampler, List<String> stops, Consumer<String> onText) {
         if (prompt.length == 0) {
             throw new IllegalArgumentException("the prompt must hold at least one token (e.g. BOS)");
         }
@@ -46,48 +59,62 @@ public final class Generator {
             throw new IllegalArgumentException("the prompt has " + prompt.length + " tokens but the context holds "
                     + session.capacity() + "; raise --context");
         }
+        StopStrings stop = new StopStrings(stops);
         session.reset();
+        sampler.reset();
         int vocab = session.config().vocabSize();
         int eos = tokenizer.eosId() >= 0 ? tokenizer.eosId() : session.config().eosId();
         StreamingDecoder decoder = tokenizer.streamingDecoder();
         for (int t : prompt) {
             decoder.next(t);   // primes the decoder: the first new token keeps its leading space after the prompt
+            sampler.accept(t);
         }
         StringBuilder text = new StringBuilder();
         int[] out = new int[Math.max(0, maxNewTokens)];
         int count = 0;
-        String stop = "token limit";
+        String reason = "token limit";
         long t0 = System.nanoTime();
         float[] logits = session.forwardLast(prompt);
         long t1 = System.nanoTime();
         while (count < maxNewTokens) {
             int next = sampler.sample(logits, vocab);
             if (next == eos) {
-                stop = "end of sequence";
+                reason = "end of sequence";
                 break;
             }
             out[count++] = next;
-            String piece = decoder.next(next);
-            text.append(piece);
-            if (onText != null && !piece.isEmpty()) {
-                onText.accept(piece);
+            emit(stop.accept(decoder.next(next)), text, onText);
+            if (stop.stopped()) {
+                reason = "stop string";
+                break;
             }
             if (count == maxNewTokens) {
                 break;
             }
             if (session.position() >= session.capacity()) {
-                stop = "context full";
+                reason = "context full";
                 break;
             }
             logits = session.decode(next);
         }
-        String tail = decoder.flush();
-        text.append(tail);
-        if (onText != null && !tail.isEmpty()) {
-            onText.accept(tail);
+        if (!stop.stopped()) {
+            emit(stop.accept(decoder.flush()), text, onText);
+            if (stop.stopped()) {
+                reason = "stop string";
+            }
         }
+        emit(stop.flush(), text, onText);
         long t2 = System.nanoTime();
         return new Result(prompt.clone(), Arrays.copyOf(out, count), text.toString(), (t1 - t0) / 1e9,
-                (t2 - t1) / 1e9, stop);
+                (t2 - t1) / 1e9, reason);
+    }
+
+    private static void emit(String piece, StringBuilder text, Consumer<String> onText) {
+        if (!piece.isEmpty()) {
+            text.append(piece);
+            if (onText != null) {
+                onText.accept(piece);
+            }
+        }
     }
 }

@@ -4,47 +4,59 @@ import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
- * Picks the next token from logits: greedy (argmax) when the temperature is 0, otherwise a draw from
- * {@code softmax(logits / temperature)} restricted to the {@code topK} most likely tokens (0 = all) and then to
- * the smallest set whose probability reaches {@code topP} (1 = all). Seeded, so a run is reproducible. Not
- * thread-safe; scratch is allocated once per vocabulary size.
+ * Picks the next token from logits with {@link SamplingParams}, in llama.cpp's default order:
+ * <ol>
+ *   <li>penalties over the last {@code repeatLastN} accepted tokens (prompt included): a logit {@code l > 0} becomes
+ *       {@code l / repeatPenalty}, a logit {@code l <= 0} becomes {@code l · repeatPenalty}, then
+ *       {@code - count · frequencyPenalty - presencePenalty};</li>
+ *   <li>temperature 0: the argmax (lowest id on ties); otherwise</li>
+ *   <li>top-k: the K largest logits (ties: lower id first);</li>
+ *   <li>top-p: with p the softmax of those K logits at temperature 1, the shortest most-likely-first prefix whose
+ *       mass reaches P;</li>
+ *   <li>min-p: the tokens whose p is at least P times the largest p;</li>
+ *   <li>a draw from {@code softmax(l / temperature)} over what is left.</li>
+ * </ol>
+ * Top-p and min-p therefore do not depend on the temperature (as in llama.cpp, unlike Hugging Face's order).
+ *
+ * <p>Work per call is linear in the vocabulary plus a sort of the kept candidates only (top-p needs an order, and
+ * top-k / min-p usually leave a few dozen); no boxing, scratch allocated once per vocabulary size. Seeded, so a run
+ * is reproducible. Not thread-safe: one sampler per generation.
  */
 public final class Sampler {
-    /** Sampling settings, validated. */
-    public record Settings(float temperature, int topK, float topP, long seed) {
-        public Settings {
-            if (!(temperature >= 0) || !Float.isFinite(temperature)) {
-                throw new IllegalArgumentException("temperature must be finite and >= 0, got " + temperature);
-            }
-            if (topK < 0) {
-                throw new IllegalArgumentException("top-k must be >= 0 (0 = no limit), got " + topK);
-            }
-            if (!(topP > 0 && topP <= 1)) {
-                throw new IllegalArgumentException("top-p must be in (0, 1], got " + topP);
-            }
-        }
-
-        public static Settings greedy() {
-            return new Settings(0f, 0, 1f, 0);
-        }
-
-        public boolean isGreedy() {
-            return temperature == 0f;
-        }
-    }
-
-    private final Settings settings;
+    private final SamplingParams params;
     private final SplittableRandom random;
-    private float[] probs = new float[0];
-    private Integer[] order = new Integer[0];
+    /** The last {@code repeatLastN} accepted tokens, a ring. */
+    private final int[] recent;
+    private int recentCount, recentNext;
+    private float[] penalized = new float[0];
+    private int[] counts = new int[0];
+    private int[] candidates = new int[0];
+    private long[] sortKeys = new long[0];
+    private double[] weights = new double[0];
 
-    public Sampler(Settings settings) {
-        this.settings = settings;
-        this.random = new SplittableRandom(settings.seed());
+    public Sampler(SamplingParams params) {
+        this.params = java.util.Objects.requireNonNull(params, "sampling parameters");
+        this.random = new SplittableRandom(params.seed());
+        this.recent = new int[params.penalizes() ? params.repeatLastN() : 0];
     }
 
-    public Settings settings() {
-        return settings;
+    public SamplingParams params() {
+        return params;
+    }
+
+    /** Forgets the accepted tokens (the random stream continues). */
+    public void reset() {
+        recentCount = 0;
+        recentNext = 0;
+    }
+
+    /** Records a token the penalties should see (a prompt token); {@link #sample} records its own picks. */
+    public void accept(int token) {
+        if (recent.length > 0) {
+            recent[recentNext] = token;
+            recentNext = (recentNext + 1) % recent.length;
+            recentCount = Math.min(recentCount + 1, recent.length);
+        }
     }
 
     /** Index of the largest of {@code logits[0, n)} (the first one on ties). */
@@ -58,54 +70,235 @@ public final class Sampler {
         return best;
     }
 
+    /** Picks the next token from {@code logits[0, vocab)} and records it for the penalties. */
     public int sample(float[] logits, int vocab) {
-        if (settings.isGreedy()) {
-            return argmax(logits, vocab);
-        }
-        if (probs.length < vocab) {
-            probs = new float[vocab];
-            order = new Integer[vocab];
-        }
-        float max = logits[argmax(logits, vocab)];
-        double sum = 0;
-        for (int i = 0; i < vocab; i++) {
-            probs[i] = (float) Math.exp((logits[i] - max) / settings.temperature());
-            sum += probs[i];
-        }
-        for (int i = 0; i < vocab; i++) {
-            probs[i] /= (float) sum;
-        }
-        int k = settings.topK() == 0 ? vocab : Math.min(settings.topK(), vocab);
-        if (k == vocab && settings.topP() >= 1f) {
-            return draw(null, vocab, 1.0);
-        }
-        for (int i = 0; i < vocab; i++) {
-            order[i] = i;
-        }
-        Arrays.sort(order, 0, vocab, (a, b) -> Float.compare(probs[b], probs[a]));
-        double kept = 0;
-        int n = 0;
-        while (n < k) {
-            kept += probs[order[n]];
-            n++;
-            if (kept >= settings.topP()) {
-                break;
-            }
-        }
-        return draw(order, n, kept);
+        int token = pick(logits, vocab);
+        accept(token);
+        return token;
     }
 
-    /** Draws among the first {@code n} candidates (all tokens when order is null) with total mass {@code mass}. */
-    private int draw(Integer[] candidates, int n, double mass) {
-        double u = random.nextDouble() * mass;
+    private int pick(float[] logits, int vocab) {
+        float[] l = penalize(logits, vocab);
+        if (params.isGreedy()) {
+            int best = argmax(l, vocab);
+            checkFinite(l[best]);
+            return best;
+        }
+        int n = keep(l, vocab);
+        double sum = temperatureWeights(l, n);
+        double u = random.nextDouble() * sum;
         double cdf = 0;
         for (int i = 0; i < n; i++) {
-            int token = candidates == null ? i : candidates[i];
-            cdf += probs[token];
+            cdf += weights[i];
             if (u < cdf) {
-                return token;
+                return candidates[i];
             }
         }
-        return candidates == null ? n - 1 : candidates[n - 1];
+        return candidates[n - 1];
+    }
+
+    /**
+     * The distribution that {@link #sample} draws from for these logits (given the tokens accepted so far), as
+     * probabilities over {@code [0, vocab)}: zero outside the kept candidates; a single 1 when greedy. Does not
+     * draw or record anything.
+     */
+    public double[] distribution(float[] logits, int vocab) {
+        float[] l = penalize(logits, vocab);
+        double[] p = new double[vocab];
+        if (params.isGreedy()) {
+            int best = argmax(l, vocab);
+            checkFinite(l[best]);
+            p[best] = 1;
+            return p;
+        }
+        int n = keep(l, vocab);
+        double sum = temperatureWeights(l, n);
+        for (int i = 0; i < n; i++) {
+            p[candidates[i]] = weights[i] / sum;
+        }
+        return p;
+    }
+
+    /** The logits after the penalties: {@code logits} itself when no penalty applies, else a scratch copy. */
+    private float[] penalize(float[] logits, int vocab) {
+        if (logits.length < vocab) {
+            throw new IllegalArgumentException("logits hold " + logits.length + " values, fewer than the vocabulary "
+                    + vocab);
+        }
+        if (recentCount == 0) {
+            return logits;
+        }
+        if (penalized.length < vocab) {
+            penalized = new float[vocab];
+            counts = new int[vocab];
+        }
+        System.arraycopy(logits, 0, penalized, 0, vocab);
+        for (int i = 0; i < recentCount; i++) {
+            int t = recent[i];
+            if (t >= 0 && t < vocab) {
+                counts[t]++;
+            }
+        }
+        for (int i = 0; i < recentCount; i++) {
+            int t = recent[i];
+            if (t < 0 || t >= vocab || counts[t] == 0) {
+                continue;   // outside the vocabulary, or already penalized once
+            }
+            float v = penalized[t];
+            v = v > 0 ? v / params.repeatPenalty() : v * params.repeatPenalty();
+            penalized[t] = v - counts[t] * params.frequencyPenalty() - params.presencePenalty();
+            counts[t] = 0;
+        }
+        return penalized;
+    }
+
+    /**
+     * Fills {@code candidates[0, n)} with the tokens that survive top-k, top-p and min-p and returns n (at least 1:
+     * the most likely token always survives). {@code weights[i]} is then {@code exp(l - max)} of candidate i.
+     */
+    private int keep(float[] l, int vocab) {
+        if (candidates.length < vocab) {
+            candidates = new int[vocab];
+            sortKeys = new long[vocab];
+            weights = new double[vocab];
+        }
+        int k = params.topK() == 0 ? vocab : Math.min(params.topK(), vocab);
+        int n = k < vocab ? topK(l, vocab, k) : all(vocab);
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < n; i++) {
+            max = Math.max(max, l[candidates[i]]);
+        }
+        checkFinite(max);
+        double mass = 0;   // of the top-k set, at temperature 1: top-p's denominator
+        for (int i = 0; i < n; i++) {
+            mass += Math.exp((double) l[candidates[i]] - max);
+        }
+        // min-p: p / p_max = exp(l - max); its survivors are a most-likely-first prefix, as top-p's are, so the two
+        // cuts together keep the shorter prefix, and min-p can run first to shrink the sort
+        int kept = 0;
+        for (int i = 0; i < n; i++) {
+            int t = candidates[i];
+            double w = Math.exp((double) l[t] - max);
+            if (w >= params.minP()) {
+                candidates[kept] = t;
+                weights[kept] = w;
+                kept++;
+            }
+        }
+        if (params.topP() < 1f) {
+            kept = nucleus(l, kept, mass);
+        }
+        return kept;
+    }
+
+    /** Sorts the first n candidates most likely first (ties: lower id) and keeps the prefix reaching top-p. */
+    private int nucleus(float[] l, int n, double mass) {
+        for (int i = 0; i < n; i++) {
+            int t = candidates[i];
+            sortKeys[i] = ((long) ~orderedBits(l[t]) << 32) | t;   // ascending key = descending logit, then id
+        }
+        Arrays.sort(sortKeys, 0, n);
+        double cumulative = 0;
+        int kept = n;
+        for (int i = 0; i < n; i++) {
+            int t = (int) sortKeys[i];
+            candidates[i] = t;
+            cumulative += weights[i] = weightOf(l, t, sortKeys[0]);
+            if (kept == n && cumulative / mass >= params.topP()) {
+                kept = i + 1;
+            }
+        }
+        return kept;
+    }
+
+    /** {@code exp(l[t] - max)}, with max the logit of the first sorted key. */
+    private static double weightOf(float[] l, int t, long firstKey) {
+        return Math.exp((double) l[t] - l[(int) firstKey]);
+    }
+
+    /** The k largest logits (ties: lower id) into candidates[0, k), in no particular order. */
+    private int topK(float[] l, int vocab, int k) {
+        // a min-heap of the k best so far, the worst at the root
+        for (int i = 0; i < k; i++) {
+            candidates[i] = i;
+            siftUp(l, i);
+        }
+        for (int i = k; i < vocab; i++) {
+            if (better(l, i, candidates[0])) {
+                candidates[0] = i;
+                siftDown(l, k);
+            }
+        }
+        return k;
+    }
+
+    private static boolean better(float[] l, int a, int b) {
+        return l[a] > l[b] || (l[a] == l[b] && a < b);
+    }
+
+    private void siftUp(float[] l, int i) {
+        int t = candidates[i];
+        while (i > 0) {
+            int parent = (i - 1) >>> 1;
+            if (!better(l, candidates[parent], t)) {
+                break;
+            }
+            candidates[i] = candidates[parent];
+            i = parent;
+        }
+        candidates[i] = t;
+    }
+
+    private void siftDown(float[] l, int size) {
+        int t = candidates[0];
+        int i = 0;
+        while (true) {
+            int child = 2 * i + 1;
+            if (child >= size) {
+                break;
+            }
+            if (child + 1 < size && better(l, candidates[child], candidates[child + 1])) {
+                child++;
+            }
+            if (!better(l, t, candidates[child])) {
+                break;
+            }
+            candidates[i] = candidates[child];
+            i = child;
+        }
+        candidates[i] = t;
+    }
+
+    private int all(int vocab) {
+        for (int i = 0; i < vocab; i++) {
+            candidates[i] = i;
+        }
+        return vocab;
+    }
+
+    /** Replaces weights[0, n) by {@code exp((l - max) / temperature)} and returns their sum. */
+    private double temperatureWeights(float[] l, int n) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < n; i++) {
+            max = Math.max(max, l[candidates[i]]);
+        }
+        double inv = 1.0 / params.temperature(), sum = 0;
+        for (int i = 0; i < n; i++) {
+            sum += weights[i] = Math.exp(((double) l[candidates[i]] - max) * inv);
+        }
+        return sum;
+    }
+
+    /** Float bits as an int whose signed order is the float order (NaN excluded). */
+    private static int orderedBits(float v) {
+        int b = Float.floatToRawIntBits(v);
+        return b ^ ((b >> 31) & 0x7fffffff);
+    }
+
+    private static void checkFinite(float max) {
+        if (Float.isNaN(max) || max == Float.POSITIVE_INFINITY || max == Float.NEGATIVE_INFINITY) {
+            throw new IllegalArgumentException("cannot sample: the largest logit is " + max
+                    + " (NaN, infinite, or every token masked; a non-finite weight? see --check-weights)");
+        }
     }
 }

@@ -74,11 +74,36 @@ class GoldenValuesTest {
                     pool);
             StringBuilder streamed = new StringBuilder();
             Generator.Result r = Generator.generate(session, m.tokenizer(), m.tokenizer().encode(prompt, true), tokens,
-                    new Sampler(Sampler.Settings.greedy()), streamed::append);
+                    new Sampler(SamplingParams.greedy()), streamed::append);
             assertThat(streamed.toString()).isEqualTo(r.text());
             // the 260K golden text includes the prompt; the 656k one is the continuation only
             String withPrompt = (m.tokenizer().decode(r.promptTokens()) + r.text()).strip();
             assertThat(name.equals("stories260K") ? withPrompt : r.text()).startsWith(expected);
+        }
+    }
+
+    /**
+     * A stop string ends the greedy golden continuation just before its first occurrence, also when it spans
+     * several tokens; neither the returned nor the streamed text contains it.
+     */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "stories260K|Zoo|200|named Lily|'Zoo was a little girl '",
+            "stories260K|Zoo|200|park. One|'Zoo was a little girl named Lily. She loved to play outside in the '",
+            "tinystories-656k|Once upon a time|40|her dog|', a little girl named Lily lived in a small house with her mom, dad, and '"})
+    void stopStringCutsTheGoldenContinuation(String name, String prompt, int tokens, String stop, String expected)
+            throws Exception {
+        try (Model m = ModelLoader.open(model(name))) {
+            LlamaSession session = LlamaModel.of(m).newSession(512, AttentionPlan.exact(new RowwiseAttention(pool)),
+                    pool);
+            StringBuilder streamed = new StringBuilder();
+            Generator.Result r = Generator.generate(session, m.tokenizer(), m.tokenizer().encode(prompt, true), tokens,
+                    new Sampler(SamplingParams.greedy()), List.of("no such text", stop), streamed::append);
+            assertThat(r.stopReason()).isEqualTo("stop string");
+            assertThat(streamed.toString()).isEqualTo(r.text());
+            String withPrompt = name.equals("stories260K") ? (m.tokenizer().decode(r.promptTokens()) + r.text()).stripLeading()
+                    : r.text();
+            assertThat(withPrompt).isEqualTo(expected);
         }
     }
 }

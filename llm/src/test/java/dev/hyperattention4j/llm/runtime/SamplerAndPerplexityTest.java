@@ -1,16 +1,13 @@
 package dev.hyperattention4j.llm.runtime;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.hyperattention4j.attention.FlashAttention;
 import dev.hyperattention4j.llm.model.DType;
 import dev.hyperattention4j.llm.model.ModelConfig;
 import dev.hyperattention4j.llm.model.RopeStyle;
 import dev.hyperattention4j.runtime.WorkerPool;
-import java.util.HashSet;
 import java.util.Random;
-import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class SamplerAndPerplexityTest {
@@ -22,70 +19,6 @@ class SamplerAndPerplexityTest {
             l[i] = (float) (3 * r.nextGaussian());
         }
         return l;
-    }
-
-    @Test
-    void greedyAndTopOneAreTheArgmax() {
-        float[] l = logits(500, 1);
-        int arg = Sampler.argmax(l, l.length);
-        for (int i = 0; i < l.length; i++) {
-            assertThat(l[i]).isLessThanOrEqualTo(l[arg]);
-        }
-        assertThat(new Sampler(Sampler.Settings.greedy()).sample(l, l.length)).isEqualTo(arg);
-        Sampler topOne = new Sampler(new Sampler.Settings(1.5f, 1, 1f, 3));
-        for (int i = 0; i < 20; i++) {
-            assertThat(topOne.sample(l, l.length)).isEqualTo(arg);
-        }
-    }
-
-    /** Top-k and top-p restrict the draws to the k most likely tokens / the smallest nucleus reaching p. */
-    @Test
-    void topKAndTopPRestrictTheCandidates() {
-        float[] l = logits(300, 2);
-        Integer[] order = new Integer[l.length];
-        for (int i = 0; i < l.length; i++) {
-            order[i] = i;
-        }
-        java.util.Arrays.sort(order, (a, b) -> Float.compare(l[b], l[a]));
-        Set<Integer> top5 = Set.of(order[0], order[1], order[2], order[3], order[4]);
-        Sampler k = new Sampler(new Sampler.Settings(1f, 5, 1f, 4));
-        Set<Integer> seen = new HashSet<>();
-        for (int i = 0; i < 2000; i++) {
-            seen.add(k.sample(l, l.length));
-        }
-        assertThat(top5).containsAll(seen);
-        assertThat(seen.size()).isGreaterThan(1);
-        // nucleus: softmax mass of the sorted prefix
-        double[] p = new double[l.length];
-        double z = 0;
-        for (int i = 0; i < l.length; i++) {
-            z += p[i] = Math.exp(l[i]);
-        }
-        double mass = 0;
-        Set<Integer> nucleus = new HashSet<>();
-        for (Integer t : order) {
-            nucleus.add(t);
-            mass += p[t] / z;
-            if (mass >= 0.5) {
-                break;
-            }
-        }
-        Sampler topP = new Sampler(new Sampler.Settings(1f, 0, 0.5f, 5));
-        for (int i = 0; i < 2000; i++) {
-            assertThat(nucleus).contains(topP.sample(l, l.length));
-        }
-    }
-
-    @Test
-    void sameSeedSameDraws() {
-        float[] l = logits(100, 3);
-        Sampler a = new Sampler(new Sampler.Settings(0.9f, 40, 0.95f, 11));
-        Sampler b = new Sampler(new Sampler.Settings(0.9f, 40, 0.95f, 11));
-        for (int i = 0; i < 200; i++) {
-            assertThat(a.sample(l, l.length)).isEqualTo(b.sample(l, l.length));
-        }
-        assertThatThrownBy(() -> new Sampler.Settings(-1f, 0, 1f, 0)).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> new Sampler.Settings(1f, 0, 0f, 0)).isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test
