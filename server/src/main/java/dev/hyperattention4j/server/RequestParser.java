@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.hyperattention4j.chat.ChatMessage;
 import dev.hyperattention4j.chat.ChatTemplate;
 import dev.hyperattention4j.chat.ChatTemplateException;
-import dev.hyperattention4j.llm.runtime.Sampler;
+import dev.hyperattention4j.llm.runtime.SamplingParams;
 import dev.hyperattention4j.llm.tokenizer.Tokenizer;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -204,7 +204,7 @@ final class RequestParser {
             }
             includeUsage = so.path("include_usage").asBoolean(false);
         }
-        return new GenerationRequest(chat, prompt, maxTokens, new Sampler.Settings(temperature, topK, topP, seed),
+        return new GenerationRequest(chat, prompt, maxTokens, new SamplingParams(temperature, topK, topP, 0f, 1f, 0, 0f, 0f, seed),
                 stops(body), hyper(body), stream, includeUsage);
     }
 

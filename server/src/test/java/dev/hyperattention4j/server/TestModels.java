@@ -55,8 +55,8 @@ final class TestModels {
         try (WorkerPool pool = new WorkerPool(1)) {
             LlamaSession s = LlamaModel.of(m).newSession(prompt.length + maxTokens,
                     AttentionPlan.exact(new RowwiseAttention(pool)), pool);
-            return Generator.generate(s, m.tokenizer(), prompt, maxTokens, new Sampler(Sampler.Settings.greedy()),
-                    null);
+            return Generator.generate(s, m.tokenizer(), prompt, maxTokens,
+                    new Sampler(dev.hyperattention4j.llm.runtime.SamplingParams.greedy()), null);
         }
     }
 }
