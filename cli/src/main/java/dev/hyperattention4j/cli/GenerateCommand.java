@@ -176,9 +176,6 @@ public final class GenerateCommand implements Callable<Integer> {
             }
         }
         String text = promptText();
-        if (seed == null) {
-            System.err.println("seed: " + s);
-        }
         try (Model m = modelOptions.open(); WorkerPool pool = modelOptions.pool()) {
             LlamaModel model = LlamaModel.of(m);
             int[] ids = chat ? dev.hyperattention4j.chat.ChatTemplates.of(m).encode(m.tokenizer(),
@@ -195,6 +192,9 @@ public final class GenerateCommand implements Callable<Integer> {
             int ctx = (int) wanted;
             LlamaSession session = model.newSession(ctx, attention.plan(pool, m.config()), pool);
             Sampler sampler = new Sampler(params);
+            if (seed == null) {
+                System.err.println("seed: " + s);   // after every check, so an error stays a single line
+            }
             // not flushed per token: a write system call per token cost up to 5 % of a small model's decode; a
             // terminal still sees the text within FLUSH_NANOS
             PrintStream out = new PrintStream(System.out, false, StandardCharsets.UTF_8);
