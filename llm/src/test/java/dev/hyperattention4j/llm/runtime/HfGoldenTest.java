@@ -79,12 +79,20 @@ class HfGoldenTest {
                 config.set("rope_scaling", Json.MAPPER.readTree(ropeScaling));
             }
             Files.writeString(dir.resolve("config.json"), config.toString());
-            Files.writeString(dir.resolve("tokenizer.json"), TinyModels.tokenizerJson().toString());
+            if (modelType.equals("chatglm")) {
+                writeChatglmTokenizer(gguf, dir.resolve("tokenizer.model"));
+            } else {
+                Files.writeString(dir.resolve("tokenizer.json"), TinyModels.tokenizerJson().toString());
+            }
         }
         try (Model m = ModelLoader.open(dir)) {
             assertThat(m.config().format()).isEqualTo("safetensors");
             assertThat(m.config().architecture()).isEqualTo(modelType);
             int vocab = m.config().vocabSize();
+            if (modelType.equals("chatglm")) { // the SentencePiece tokenizer.model reproduces the reference's ids
+                assertThat(m.tokenizer().kind()).isEqualTo("sentencepiece-chatglm");
+                assertThat(m.tokenizer().encode(g.text(), true)).containsExactly(tokens);
+            }
             LlamaSession s = LlamaModel.of(m).newSession(prompt, AttentionPlan.exact(new FlashAttention(pool)), pool);
             float[] logits = new float[prompt * s.logitStride()];
             s.forward(tokens, 0, prompt, logits, 0);
@@ -130,6 +138,25 @@ class HfGoldenTest {
             w.add(name, DType.F32, t.shape(), v);
         }
         w.write(file);
+    }
+
+    /**
+     * ChatGLM's SentencePiece model as its checkpoints ship it: the GGUF vocabulary without the nine GLM specials
+     * that the tokenizer code appends (and the GGUF converter copied), BPE, byte fallback, dummy prefix.
+     */
+    private static void writeChatglmTokenizer(Model gguf, Path file) throws Exception {
+        dev.hyperattention4j.llm.tokenizer.BpeTokenizer t = (dev.hyperattention4j.llm.tokenizer.BpeTokenizer)
+                gguf.tokenizer();
+        int n = t.vocabSize() - dev.hyperattention4j.llm.tokenizer.SentencePieceModel.CHATGLM_SPECIALS.size();
+        java.util.List<String> pieces = new java.util.ArrayList<>();
+        int[] types = new int[n];
+        float[] scores = java.util.Arrays.copyOf(t.scores(), n);
+        for (int i = 0; i < n; i++) {
+            pieces.add(t.piece(i));
+            types[i] = t.type(i).code();
+        }
+        assertThat(t.piece(n)).isEqualTo("[MASK]");
+        dev.hyperattention4j.llm.testing.SentencePieceWriter.write(file, pieces, scores, types, 2, true, true);
     }
 
     /** GGUF row h·hd + 2j + s holds Hugging Face row h·hd + s·hd/2 + j (llama.cpp's converter permutation). */

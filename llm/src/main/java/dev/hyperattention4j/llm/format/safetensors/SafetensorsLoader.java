@@ -10,7 +10,9 @@ import dev.hyperattention4j.llm.model.LoadedModel;
 import dev.hyperattention4j.llm.model.ModelConfig;
 import dev.hyperattention4j.llm.model.WeightNames;
 import dev.hyperattention4j.llm.model.WeightTensor;
+import dev.hyperattention4j.llm.tokenizer.BpeTokenizer;
 import dev.hyperattention4j.llm.tokenizer.HfTokenizerJson;
+import dev.hyperattention4j.llm.tokenizer.SentencePieceModel;
 import dev.hyperattention4j.llm.tokenizer.Tokenizer;
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -48,8 +50,20 @@ public final class SafetensorsLoader {
             }
             ModelConfig config = parsed.config();
             BoundWeights weights = BoundWeights.bind(config, tensors, names, errors);
-            Tokenizer tokenizer = HfTokenizerJson.read(dir.resolve("tokenizer.json"), config.bosId(), config.eosId(),
-                    config.vocabSize());
+            Tokenizer tokenizer;
+            if (config.architecture().equals("chatglm") && !Files.exists(dir.resolve("tokenizer.json"))) {
+                // ChatGLM ships a SentencePiece model and Python tokenizer code instead of a tokenizer.json
+                Path spm = dir.resolve("tokenizer.model");
+                BpeTokenizer glm = SentencePieceModel.read(spm).chatglm(spm, config.eosId());
+                if (glm.vocabSize() > config.vocabSize()) {
+                    throw new SafetensorsFormatException(spm, "tokenizer.model", glm.vocabSize() + " tokens (with "
+                            + "ChatGLM's specials) but only " + config.vocabSize() + " embedding rows", -1);
+                }
+                tokenizer = glm;
+            } else {
+                tokenizer = HfTokenizerJson.read(dir.resolve("tokenizer.json"), config.bosId(), config.eosId(),
+                        config.vocabSize());
+            }
             if (config.bosId() < 0 || config.eosId() < 0) { // config.json may leave them to the tokenizer
                 config = config.withSpecialIds(tokenizer.bosId(), tokenizer.eosId());
             }
