@@ -15,7 +15,8 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Scans weight tensors for NaN and infinities straight from their (mapped) bytes: F32, F16 and BF16 elements, and
- * the f16 block scales of Q8_0 and Q4_0 (their int8/int4 quants are always finite). A value is not finite exactly
+ * the f16 scale fields of every quantised block ({@link DType#scaleOffsets()}: d, and m or dmin where the type has
+ * one; quants and K-quant sub-block scales are integers, always finite). A value is not finite exactly
  * when its exponent bits are all ones, i.e. when its bits without the sign are at least the bits of +Inf, so the
  * plain types are checked with one integer compare per lane, several vectors per step. The tensors are cut into
  * chunks that the worker pool scans in parallel; the reported element is the first bad one in tensor order,
@@ -68,14 +69,16 @@ public final class WeightScanner {
         long elements = 0;
         long bytes = 0;
         for (WeightTensor t : tensors) {
-            units += (t.elementCount() + chunkElements - 1) / chunkElements;
+            long chunk = chunkOf(t, chunkElements);
+            units += (t.elementCount() + chunk - 1) / chunk;
             elements += t.elementCount();
             bytes += t.data().byteSize();
         }
         int[] tensorOf = new int[Math.toIntExact(units)];
         long[] startOf = new long[tensorOf.length];
         for (int ti = 0, u = 0; ti < tensors.size(); ti++) {
-            for (long start = 0; start < tensors.get(ti).elementCount(); start += chunkElements, u++) {
+            long chunk = chunkOf(tensors.get(ti), chunkElements);
+            for (long start = 0; start < tensors.get(ti).elementCount(); start += chunk, u++) {
                 tensorOf[u] = ti;
                 startOf[u] = start;
             }
@@ -89,7 +92,8 @@ public final class WeightScanner {
             }
             WeightTensor t = tensors.get(tensorOf[u]);
             long from = startOf[u];
-            long bad = firstNonFinite(t.data(), t.type(), from, Math.min(t.elementCount(), from + chunkElements));
+            long to = Math.min(t.elementCount(), from + chunkOf(t, chunkElements));
+            long bad = firstNonFinite(t.data(), t.type(), from, to);
             if (bad >= 0) {
                 firstBad[u] = bad;
                 firstBadUnit.accumulateAndGet(u, Math::min);
@@ -103,13 +107,19 @@ public final class WeightScanner {
         return new Report(tensors.size(), elements, bytes, System.nanoTime() - t0);
     }
 
+    /** Chunks hold whole blocks: {@code chunkElements} rounded up to the tensor's block size (32 or 256). */
+    private static long chunkOf(WeightTensor t, long chunkElements) {
+        int size = t.type().blockSize();
+        return (chunkElements + size - 1) / size * size;
+    }
+
     /** The first element in [from, to) that is not finite (for quantised types: the first of a bad block), or -1. */
     static long firstNonFinite(MemorySegment data, DType type, long from, long to) {
         return switch (type) {
             case F32 -> firstNonFinite32(data, from, to);
             case F16 -> firstNonFinite16(data, from, to, F16_INF);
             case BF16 -> firstNonFinite16(data, from, to, BF16_INF);
-            case Q8_0, Q4_0 -> firstBadScale(data, type, from, to);
+            default -> firstBadScale(data, type, from, to);
         };
     }
 
@@ -167,15 +177,35 @@ public final class WeightScanner {
         return ShortVector.fromMemorySegment(SHORTS, data, byteOffset, ByteOrder.LITTLE_ENDIAN).and((short) 0x7fff);
     }
 
-    /** Q8_0 / Q4_0: the f16 scale at the start of each block; from and to are multiples of 32. */
+    /**
+     * Quantised types: the f16 scale fields of each block; from and to are multiples of the block size. One or two
+     * 16-bit loads per block of 32 to 256 weights: a 1B-parameter file has a few million of them.
+     */
     private static long firstBadScale(MemorySegment data, DType type, long from, long to) {
         int blockBytes = type.blockBytes();
-        for (long b = from / 32; b < to / 32; b++) {
-            if ((data.get(SHORT, b * blockBytes) & 0x7fff) >= F16_INF) {
-                return 32 * b;
+        int size = type.blockSize();
+        int[] offsets = type.scaleOffsets();
+        int first = offsets[0];
+        int second = offsets.length > 1 ? offsets[1] : offsets[0];
+        for (long b = from / size; b < to / size; b++) {
+            long at = b * blockBytes;
+            int bits = Math.max(data.get(SHORT, at + first) & 0x7fff, data.get(SHORT, at + second) & 0x7fff);
+            if (bits >= F16_INF) {
+                return size * b;
             }
         }
         return -1;
+    }
+
+    /** The first non-finite scale field of the block at {@code at} (its first scale field if all are finite). */
+    private static float badScale(MemorySegment d, DType type, long at) {
+        for (int offset : type.scaleOffsets()) {
+            float v = Float.float16ToFloat(d.get(SHORT, at + offset));
+            if (!Float.isFinite(v)) {
+                return v;
+            }
+        }
+        return Float.float16ToFloat(d.get(SHORT, at + type.scaleOffsets()[0]));
     }
 
     /** The Vector API reads native segments and heap segments over byte[]; others take the scalar loop. */
@@ -190,7 +220,7 @@ public final class WeightScanner {
             case F32 -> Float.intBitsToFloat(d.get(INT, 4 * element));
             case F16 -> Float.float16ToFloat(d.get(SHORT, 2 * element));
             case BF16 -> Float.intBitsToFloat((d.get(SHORT, 2 * element) & 0xffff) << 16);
-            case Q8_0, Q4_0 -> Float.float16ToFloat(d.get(SHORT, element / 32 * t.type().blockBytes()));
+            default -> badScale(d, t.type(), element / t.type().blockSize() * t.type().blockBytes());
         };
     }
 }

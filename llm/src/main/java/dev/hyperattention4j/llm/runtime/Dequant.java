@@ -2,6 +2,16 @@ package dev.hyperattention4j.llm.runtime;
 
 import dev.hyperattention4j.llm.model.DType;
 import dev.hyperattention4j.llm.model.WeightTensor;
+import dev.hyperattention4j.llm.quant.BlockQ2K;
+import dev.hyperattention4j.llm.quant.BlockQ3K;
+import dev.hyperattention4j.llm.quant.BlockQ4K;
+import dev.hyperattention4j.llm.quant.BlockQ4_0;
+import dev.hyperattention4j.llm.quant.BlockQ4_1;
+import dev.hyperattention4j.llm.quant.BlockQ5K;
+import dev.hyperattention4j.llm.quant.BlockQ5_0;
+import dev.hyperattention4j.llm.quant.BlockQ5_1;
+import dev.hyperattention4j.llm.quant.BlockQ6K;
+import dev.hyperattention4j.llm.quant.BlockQ8_0;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -37,8 +47,25 @@ public final class Dequant {
         return out;
     }
 
+    /** Decodes one block of a quantised type at byte {@code at} into {@code dst[off .. off + blockSize)}. */
+    public static void block(MemorySegment data, DType type, long at, float[] dst, int off) {
+        switch (type) {
+            case Q8_0 -> BlockQ8_0.decode(data, at, dst, off);
+            case Q4_0 -> BlockQ4_0.decode(data, at, dst, off);
+            case Q4_1 -> BlockQ4_1.decode(data, at, dst, off);
+            case Q5_0 -> BlockQ5_0.decode(data, at, dst, off);
+            case Q5_1 -> BlockQ5_1.decode(data, at, dst, off);
+            case Q2_K -> BlockQ2K.decode(data, at, dst, off);
+            case Q3_K -> BlockQ3K.decode(data, at, dst, off);
+            case Q4_K -> BlockQ4K.decode(data, at, dst, off);
+            case Q5_K -> BlockQ5K.decode(data, at, dst, off);
+            case Q6_K -> BlockQ6K.decode(data, at, dst, off);
+            case F32, F16, BF16 -> throw new IllegalArgumentException(type + " has no blocks");
+        }
+    }
+
     /** Decodes {@code count} values starting at byte {@code byteOffset} (count a multiple of the block size). */
-    static void decode(MemorySegment data, DType type, long byteOffset, int count, float[] dst, int off) {
+    public static void decode(MemorySegment data, DType type, long byteOffset, int count, float[] dst, int off) {
         switch (type) {
             case F32 -> MemorySegment.copy(data, F32, byteOffset, dst, off, count);
             case F16 -> {
@@ -52,26 +79,11 @@ public final class Dequant {
                     dst[off + i] = Float.intBitsToFloat((data.get(I16, byteOffset + 2L * i) & 0xffff) << 16);
                 }
             }
-            case Q8_0 -> {
-                for (int b = 0; b < count / 32; b++) {
-                    long p = byteOffset + 34L * b;
-                    float scale = Float.float16ToFloat(data.get(I16, p));
-                    int o = off + 32 * b;
-                    for (int i = 0; i < 32; i++) {
-                        dst[o + i] = scale * data.get(ValueLayout.JAVA_BYTE, p + 2 + i);
-                    }
-                }
-            }
-            case Q4_0 -> {
-                for (int b = 0; b < count / 32; b++) {
-                    long p = byteOffset + 18L * b;
-                    float scale = Float.float16ToFloat(data.get(I16, p));
-                    int o = off + 32 * b;
-                    for (int i = 0; i < 16; i++) {
-                        int packed = data.get(ValueLayout.JAVA_BYTE, p + 2 + i) & 0xff;
-                        dst[o + i] = scale * ((packed & 0x0f) - 8);
-                        dst[o + 16 + i] = scale * ((packed >>> 4) - 8);
-                    }
+            default -> {
+                int size = type.blockSize();
+                int bytes = type.blockBytes();
+                for (int b = 0; b < count / size; b++) {
+                    block(data, type, byteOffset + (long) bytes * b, dst, off + size * b);
                 }
             }
         }

@@ -6,7 +6,7 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * A linear layer {@code y = W·x} applied to a batch of token rows: {@code out[t][o] = Σ_k W[o][k]·x[t][k]}. Float
- * weights are packed into SIMD panels ({@link PanelLinear}); Q8_0 / Q4_0 stay in their block encoding and are
+ * weights are packed into SIMD panels ({@link PanelLinear}); block-quantised types stay in their block encoding and are
  * dequantised inside the kernel ({@link QuantLinear}).
  *
  * <p>Kernels may write whole SIMD blocks: the output row stride must be at least {@link #paddedRows()} and the
@@ -52,7 +52,7 @@ public sealed interface Linear permits PanelLinear, QuantLinear {
         }
         return switch (w.type()) {
             case F32, F16, BF16 -> PanelLinear.pack(w);
-            case Q8_0, Q4_0 -> new QuantLinear(w);
+            case Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K -> new QuantLinear(w);
         };
     }
 

@@ -5,7 +5,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * A linear layer over block-quantised weights (Q8_0, Q4_0) read straight from the mapped file: each weight row is
+ * A linear layer over block-quantised weights (any quantised {@code DType}) read straight from the mapped file: each weight row is
  * dequantised once into worker scratch and then multiplied with every token row of the batch, so the decoding
  * cost is shared by the whole token tile during prefill.
  */

@@ -12,7 +12,8 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Random;
 
-/** Small random Llama models built in memory, plus weight encoders for F32, F16 and Q8_0 / Q4_0 blocks. */
+/** Small random Llama models built in memory, plus weight encoders for every type (the
+ * other quantised types through the runtime's TensorEncoder). */
 final class SyntheticModel implements LlamaWeights {
     final ModelConfig config;
     final Map<String, float[]> values = new HashMap<>();
@@ -123,6 +124,7 @@ final class SyntheticModel implements LlamaWeights {
                     }
                 }
             }
+            default -> b.put(dev.hyperattention4j.llm.quantize.TensorEncoder.encode(v, type));
         }
         return new WeightTensor(name, type, shape, MemorySegment.ofArray(b.array()));
     }

@@ -3,6 +3,7 @@ package dev.hyperattention4j.llm.testing;
 import dev.hyperattention4j.llm.format.io.BinaryReader;
 import dev.hyperattention4j.llm.model.DType;
 import dev.hyperattention4j.llm.model.WeightTensor;
+import dev.hyperattention4j.llm.quantize.TensorEncoder;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
@@ -16,8 +17,15 @@ import java.nio.ByteOrder;
 public final class Quant {
     private Quant() {}
 
-    /** Encodes row-major values (row length a multiple of the block size for quantised types). */
+    /**
+     * Encodes row-major values (row length a multiple of the block size for quantised types). The five original
+     * types use the encoders below; the other quantised types use the runtime's {@link TensorEncoder} (decoders are
+     * checked against {@link ReferenceBlocks}, encoders by the golden files).
+     */
     public static byte[] encode(float[] values, DType type) {
+        if (!java.util.Set.of(DType.F32, DType.F16, DType.BF16, DType.Q8_0, DType.Q4_0).contains(type)) {
+            return TensorEncoder.encode(values, type);
+        }
         ByteBuffer out = ByteBuffer.allocate((int) type.bytesFor(values.length)).order(ByteOrder.LITTLE_ENDIAN);
         switch (type) {
             case F32 -> { for (float v : values) out.putFloat(v); }
@@ -52,6 +60,7 @@ public final class Quant {
                     }
                 }
             }
+            default -> throw new IllegalStateException("handled by TensorEncoder: " + type);
         }
         return out.array();
     }
@@ -93,6 +102,11 @@ public final class Quant {
                         out[b * 32 + 16 + j] = d * ((q >>> 4) - 8);
                     }
                 }
+            }
+            default -> {
+                byte[] bytes = s.toArray(ValueLayout.JAVA_BYTE);
+                double[] v = ReferenceBlocks.decode(bytes, t.type(), n / t.type().blockSize());
+                for (int i = 0; i < n; i++) out[i] = (float) v[i];
             }
         }
         return out;

@@ -155,7 +155,7 @@ public final class GgufFile {
             DType type = GgmlType.toDType(typeId);
             if (type == null) {
                 throw in.errors().error(name, "unsupported or unknown ggml tensor type " + typeId
-                        + " (supported: F32, F16, BF16, Q8_0, Q4_0)", typeAt);
+                        + " (supported: " + GgmlType.supportedNames() + ")", typeAt);
             }
             if (shape[nDims - 1] % type.blockSize() != 0) {
                 throw in.errors().error(name, "row length " + shape[nDims - 1] + " is not a multiple of the "

@@ -1,0 +1,48 @@
+package dev.hyperattention4j.llm.quant;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Q5_K: a super-block of 256 weights in 176 bytes; as {@link BlockQ4K} plus one high bit per weight.
+ * <pre>
+ *   offset 0   f16 d           super-block scale of the scales
+ *   offset 2   f16 dmin        super-block scale of the minimums
+ *   offset 4   u8 scales[12]   see {@link PackedScales}
+ *   offset 16  u8 qh[32]       high bits
+ *   offset 48  u8 qs[128]      low four bits
+ * </pre>
+ * Weight i (0..255): g = i / 64, half = (i % 64) / 32, l = i % 32, sub-block j = 2g + half. Low bits = low
+ * (half 0) or high (half 1) nibble of {@code qs[32g + l]}; high bit = bit j of {@code qh[l]}; q = low | high &lt;&lt; 4;
+ * weight = d * scale_j * q - dmin * min_j.
+ */
+public final class BlockQ5K {
+    public static final int SIZE = 256;
+    public static final int BYTES = 176;
+    public static final int D = 0;
+    public static final int DMIN = 2;
+    public static final int SCALES = 4;
+    public static final int QH = 16;
+    public static final int QS = 48;
+
+    private BlockQ5K() {}
+
+    /** Decodes the block at byte {@code at} of {@code s} into {@code dst[off .. off + 256)}. */
+    public static void decode(MemorySegment s, long at, float[] dst, int off) {
+        float d = Bytes.f16(s, at + D);
+        float dmin = Bytes.f16(s, at + DMIN);
+        int o = off;
+        for (int g = 0; g < 4; g++) {
+            long qs = at + QS + 32L * g;
+            for (int half = 0; half < 2; half++) {
+                int j = 2 * g + half;
+                float dl = d * PackedScales.scale(s, at + SCALES, j);
+                float ml = dmin * PackedScales.min(s, at + SCALES, j);
+                int shift = 4 * half;
+                for (int l = 0; l < 32; l++) {
+                    int q = ((Bytes.u8(s, qs + l) >>> shift) & 15) | ((Bytes.u8(s, at + QH + l) >>> j) & 1) << 4;
+                    dst[o++] = dl * q - ml;
+                }
+            }
+        }
+    }
+}
