@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
                 GenerateCommand.class,
                 ServeCommand.class,
                 BenchModelCommand.class,
+                QuantizeCommand.class,
                 BenchBackwardCommand.class,
                 dev.hyperattention4j.cli.experiment.ExperimentCommand.class,
                 dev.hyperattention4j.cli.experiment.ReportCommand.class,
@@ -36,6 +37,7 @@ public final class Main implements Runnable {
         SUBCOMMANDS.put("generate", GenerateCommand::new);
         SUBCOMMANDS.put("serve", ServeCommand::new);
         SUBCOMMANDS.put("bench-model", BenchModelCommand::new);
+        SUBCOMMANDS.put("quantize", QuantizeCommand::new);
         SUBCOMMANDS.put("bench-backward", BenchBackwardCommand::new);
         SUBCOMMANDS.put("experiment", dev.hyperattention4j.cli.experiment.ExperimentCommand::new);
         SUBCOMMANDS.put("report", dev.hyperattention4j.cli.experiment.ReportCommand::new);

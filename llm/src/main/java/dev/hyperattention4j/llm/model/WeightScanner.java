@@ -107,6 +107,24 @@ public final class WeightScanner {
         return new Report(tensors.size(), elements, bytes, System.nanoTime() - t0);
     }
 
+    /**
+     * The load-time check of quantised tensors: every block's f16 scale fields (not the F32/F16/BF16 tensors, whose
+     * full scan is {@link #scan}'s job). It reads 2 or 4 bytes per block of 32 to 256 weights, on the calling
+     * thread; a 1B-parameter Q4_K_M file has about 5 million blocks.
+     *
+     * @throws NonFiniteWeightException for the first bad scale, in tensor order
+     */
+    public static void checkScales(Path file, Iterable<WeightTensor> tensors) throws NonFiniteWeightException {
+        for (WeightTensor t : tensors) {
+            if (t.type().quantized()) {
+                long bad = firstBadScale(t.data(), t.type(), 0, t.elementCount());
+                if (bad >= 0) {
+                    throw new NonFiniteWeightException(file, t, bad, valueAt(t, bad));
+                }
+            }
+        }
+    }
+
     /** Chunks hold whole blocks: {@code chunkElements} rounded up to the tensor's block size (32 or 256). */
     private static long chunkOf(WeightTensor t, long chunkElements) {
         int size = t.type().blockSize();

@@ -152,9 +152,23 @@ class MalformedInputsTest {
                 gguf("gguf alignment 48", "general.alignment", false, d -> write(d, new GgufWriter()
                         .putUInt32("general.alignment", 48))),
                 // ---------------------------------------------------------------- GGUF tensors
-                gguf("gguf unknown tensor type", "unknown ggml tensor type 12", true, d -> write(d,
+                gguf("gguf unknown tensor type", "q99: unsupported or unknown ggml tensor type 99", true,
+                        d -> write(d, TinyModels.gguf(dev.hyperattention4j.llm.model.DType.F32, 3)
+                                .rawTensorInfo(tensorInfo("q99", 99, 0, 256, 1)))),
+                gguf("gguf IQ2_XXS tensor", "iq2: unsupported or unknown ggml tensor type 16", true,
+                        d -> write(d, TinyModels.gguf(dev.hyperattention4j.llm.model.DType.F32, 3)
+                                .rawTensorInfo(tensorInfo("iq2", 16, 0, 256, 1)))),
+                gguf("gguf Q4_K row of 128", "q4k: row length 128 is not a multiple of the Q4_K block size 256",
+                        true, d -> write(d, TinyModels.gguf(dev.hyperattention4j.llm.model.DType.F32, 3)
+                                .rawTensorInfo(tensorInfo("q4k", 12, 0, 128, 2)))),
+                gguf("gguf Q6_K row of 32", "q6k: row length 32 is not a multiple of the Q6_K block size 256",
+                        true, d -> write(d, TinyModels.gguf(dev.hyperattention4j.llm.model.DType.F32, 3)
+                                .rawTensorInfo(tensorInfo("q6k", 14, 0, 32, 8)))),
+                gguf("gguf byte length disagrees with shape", "overlaps", true, d -> write(d,
+                        ggufWithTwoTensors(dev.hyperattention4j.llm.model.DType.Q5_K, 256, 32))),
+                gguf("gguf aliased tensor data", "alias: data [0, +8192) overlaps", true, d -> write(d,
                         TinyModels.gguf(dev.hyperattention4j.llm.model.DType.F32, 3)
-                                .rawTensorInfo(tensorInfo("q4k", 12, 0, 256, 1)))),
+                                .rawTensorInfo(tensorInfo("alias", 0, 0, 64, 32)))),
                 gguf("gguf zero dims", "n_dims 0", true, d -> write(d, TinyModels.gguf(
                         dev.hyperattention4j.llm.model.DType.F32, 3).rawTensorInfo(tensorInfo("z", 0, 0)))),
                 gguf("gguf negative dimension", "not a sane size", true, d -> write(d, TinyModels.gguf(
@@ -307,6 +321,20 @@ class MalformedInputsTest {
         w.addTensor("token_embd.weight", dev.hyperattention4j.llm.model.DType.F32,
                 new long[] {TinyModels.VOCAB, TinyModels.DIM}, new float[TinyModels.VOCAB * TinyModels.DIM]);
         return w;
+    }
+
+    /**
+     * A valid tiny model plus two tensors of {@code type} whose data lies back to back, the first one's shape
+     * claiming {@code rows} rows although only {@code rowsStored} were written before the second begins: the block
+     * count implied by the shape disagrees with the bytes the layout gives the tensor.
+     */
+    private static GgufWriter ggufWithTwoTensors(dev.hyperattention4j.llm.model.DType type, int rows,
+                                                 int rowsStored) {
+        GgufWriter w = TinyModels.gguf(dev.hyperattention4j.llm.model.DType.F32, 3);
+        byte[] stored = dev.hyperattention4j.llm.testing.Quant.encode(new float[rowsStored * 256], type);
+        w.addTensor("first", type, new long[] {rowsStored, 256}, stored);
+        w.addTensor("second", type, new long[] {rowsStored, 256}, stored);
+        return w.reshape("first", new long[] {rows, 256});
     }
 
     private static GgufWriter ggufWithArch() {

@@ -98,6 +98,18 @@ public final class GgufWriter {
         return addTensor(name, type, shape, Quant.encode(values, type));
     }
 
+    /** Declares a different shape for an added tensor, keeping its data (malformed-file tests). */
+    public GgufWriter reshape(String name, long[] shape) {
+        for (int i = 0; i < tensors.size(); i++) {
+            Tensor t = tensors.get(i);
+            if (t.name().equals(name)) {
+                tensors.set(i, new Tensor(name, shape, t.ggmlType(), t.data()));
+                return this;
+            }
+        }
+        throw new IllegalArgumentException("no tensor " + name);
+    }
+
     /** Appends a hand-made tensor-info record (name, dims, type, offset) with no data of its own. */
     public GgufWriter rawTensorInfo(byte[] info) {
         rawTensorInfos.add(info);

@@ -176,6 +176,19 @@ public final class GgufFile {
         if (dataSize < 0 && tensorCount > 0) {
             throw in.errors().error("tensor data", "the file ends before the data section", data.byteSize());
         }
+        // GGUF stores no byte length: a tensor's bytes follow from its shape and type. Tensors whose implied ranges
+        // overlap mean a shape (block count) that disagrees with the layout the writer used.
+        Info[] byOffset = infos.clone();
+        java.util.Arrays.sort(byOffset, java.util.Comparator.comparingLong(Info::offset)); // stable: file order
+        for (int i = 1; i < byOffset.length; i++) {
+            Info a = byOffset[i - 1], b = byOffset[i];
+            if (a.bytes() > b.offset() - a.offset()) { // offsets are sorted and non-negative: no overflow
+                throw in.errors().error(b.name(), "data [" + b.offset() + ", +" + b.bytes() + ") overlaps the data ["
+                        + a.offset() + ", +" + a.bytes() + ") that tensor " + a.name() + "'s shape "
+                        + java.util.Arrays.toString(a.shape()) + " of " + a.type() + " implies: a shape (block count)"
+                        + " disagrees with the file's layout", b.at());
+            }
+        }
         Map<String, WeightTensor> tensors = new LinkedHashMap<>();
         for (Info info : infos) {
             if (info.offset() > dataSize || info.bytes() > dataSize - info.offset()) {

@@ -9,6 +9,7 @@ import dev.hyperattention4j.llm.model.ModelConfig;
 import dev.hyperattention4j.llm.model.RopeScaling;
 import dev.hyperattention4j.llm.model.RopeStyle;
 import dev.hyperattention4j.llm.model.WeightNames;
+import dev.hyperattention4j.llm.model.WeightScanner;
 import dev.hyperattention4j.llm.model.WeightTensor;
 import dev.hyperattention4j.llm.tokenizer.BpeTokenizer;
 import dev.hyperattention4j.llm.tokenizer.GgufTokenizers;
@@ -45,6 +46,7 @@ public final class GgufLoader {
         try {
             MemorySegment data = MappedFile.map(file, arena);
             GgufFile gguf = GgufFile.parse(file, data);
+            WeightScanner.checkScales(file, gguf.tensors().values()); // a NaN block scale poisons whole rows
             GgufMetadata md = gguf.metadata();
             Map<String, WeightTensor> tensors = gguf.tensors();
             FormatErrors errors = (field, problem, offset) -> new GgufFormatException(file, field, problem, offset);
