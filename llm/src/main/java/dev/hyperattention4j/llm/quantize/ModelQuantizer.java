@@ -24,13 +24,14 @@ import java.util.stream.IntStream;
 
 /**
  * Converts an opened model (any format the runtime reads) to a GGUF file of a {@link QuantPreset}, as the GGUF
- * ecosystem's converter and quantiser together would write it:
+ * ecosystem's converter and quantiser together would write it. A GGUF source keeps its metadata and tensor names
+ * (any architecture the runtime reads; only the tensor types change). Other sources (safetensors, llama2.c) of the
+ * Llama layout are written with:
  * <ul>
  *   <li>{@code general.architecture} {@code llama} (Llama, Mistral, SmolLM, llama2.c) or {@code qwen2}, the
  *       {@code <arch>.*} hyper-parameters, {@code general.file_type} (the preset's number),
  *       {@code general.quantization_version} 2, alignment 32;</li>
- *   <li>the tokenizer: a GGUF source's {@code tokenizer.*} keys copied unchanged, otherwise written from the
- *       loaded vocabulary ({@link GgufTokenizerKeys});</li>
+ *   <li>the tokenizer written from the loaded vocabulary ({@link GgufTokenizerKeys});</li>
  *   <li>tensors under GGUF names, each in the type {@link QuantPreset#typeOf} gives; Q and K rows of a
  *       {@code llama} model in adjacent-pair RoPE order (rows of a rotate-half source, such as Hugging Face
  *       checkpoints, are permuted; a GGUF llama source already is in that order), qwen2 unpermuted.</li>
@@ -55,7 +56,11 @@ public final class ModelQuantizer {
     /** Writes {@code model} as {@code out} in the given preset; returns the tensors written. */
     public static List<Entry> quantize(Model model, QuantPreset preset, Path out, Progress progress)
             throws IOException {
+        if (model.config().format().equals("gguf") && model instanceof LoadedModel loaded) {
+            return requantizeGguf(loaded, preset, out, progress);
+        }
         ModelConfig c = model.config();
+        refuseWhatLlamaKeysCannotHold(c);
         String arch = c.architecture().equals("qwen2") ? "qwen2" : "llama";
         RopeStyle target = arch.equals("qwen2") ? RopeStyle.ROTATE_HALF : RopeStyle.INTERLEAVED;
         if (c.attentionBias() && !arch.equals("qwen2")) {
@@ -110,13 +115,69 @@ public final class ModelQuantizer {
         if (!c.tiedEmbeddings()) {
             plan.add(new Object[] {n.output(), lw.output(), 0});
         }
+        return addAndWrite(w, plan, preset, c.layers(), group, c.tiedEmbeddings(), out, progress);
+    }
+
+    /**
+     * A GGUF source: every metadata key is kept (architecture-specific keys such as RoPE scaling, chat templates,
+     * tokenizer), except the ones that describe the encoding, and every tensor is re-encoded under its own name in
+     * the preset's type for that name. Row order is kept: the source is already in the ecosystem's convention.
+     */
+    private static List<Entry> requantizeGguf(LoadedModel model, QuantPreset preset, Path out, Progress progress)
+            throws IOException {
+        ModelConfig c = model.config();
+        GgufWriter w = new GgufWriter();
+        Map<String, WeightTensor> byName = new java.util.LinkedHashMap<>();
+        for (WeightTensor t : model.tensors()) {
+            byName.put(t.name(), t);
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            GgufFile source = GgufFile.parse(model.source(), MappedFile.map(model.source(), arena));
+            for (Map.Entry<String, GgufMetadata.Entry> e : source.metadata().entries().entrySet()) {
+                switch (e.getKey()) {
+                    case "general.alignment", "general.file_type", "general.quantization_version" -> { }
+                    default -> w.putEntry(e.getKey(), e.getValue());
+                }
+            }
+        }
+        w.putUInt32("general.file_type", preset.fileType());
+        w.putUInt32("general.quantization_version", 2);
+        List<Object[]> plan = new ArrayList<>();
+        for (WeightTensor t : byName.values()) {
+            plan.add(new Object[] {t.name(), t, 0});
+        }
+        boolean tied = !byName.containsKey(WeightNames.GGUF.output());
+        return addAndWrite(w, plan, preset, c.layers(), c.heads() / c.kvHeads(), tied, out, progress);
+    }
+
+    /** Non-GGUF sources are written as GGUF llama/qwen2: only what those keys describe can be converted. */
+    private static void refuseWhatLlamaKeysCannotHold(ModelConfig c) {
+        String problem = null;
+        if (!c.block().equals(dev.hyperattention4j.llm.model.BlockLayout.LLAMA)) {
+            problem = "its block layout " + c.block() + " is not Llama's (RMSNorm, SwiGLU, sequential residual)";
+        } else if (c.rotaryDims() != c.headDim()) {
+            problem = "partial rotary embeddings (" + c.rotaryDims() + " of " + c.headDim() + " dims)";
+        } else if (c.ropeScaling().type() != dev.hyperattention4j.llm.model.RopeScaling.Type.NONE) {
+            problem = "RoPE scaling " + c.ropeScaling().type();
+        } else if (c.slidingWindow() > 0 && c.slidingWindow() < c.contextLength()) {
+            problem = "a sliding attention window of " + c.slidingWindow();
+        }
+        if (problem != null) {
+            throw new IllegalArgumentException("quantize cannot yet write a " + c.format() + " " + c.architecture()
+                    + " model as GGUF: " + problem + " (GGUF sources of any architecture the runtime reads are"
+                    + " supported)");
+        }
+    }
+
+    private static List<Entry> addAndWrite(GgufWriter w, List<Object[]> plan, QuantPreset preset, int layers,
+                                           int group, boolean tied, Path out, Progress progress) throws IOException {
         List<Entry> written = new ArrayList<>();
         int[] done = {0};
         for (Object[] p : plan) {
             String name = (String) p[0];
             WeightTensor t = (WeightTensor) p[1];
             int heads = (Integer) p[2];
-            DType type = preset.typeOf(name, t.shape(), c.layers(), group, c.tiedEmbeddings());
+            DType type = preset.typeOf(name, t.shape(), layers, group, tied);
             written.add(new Entry(name, type, t.shape().clone()));
             w.addTensor(name, type, t.shape(), os -> {
                 encodeTensor(t, type, heads, os);
@@ -173,17 +234,6 @@ public final class ModelQuantizer {
     }
 
     private static void writeTokenizer(Model model, GgufWriter w, String arch) throws IOException {
-        if (model.config().format().equals("gguf") && model instanceof LoadedModel loaded) {
-            try (Arena arena = Arena.ofConfined()) {
-                GgufFile source = GgufFile.parse(loaded.source(), MappedFile.map(loaded.source(), arena));
-                for (Map.Entry<String, GgufMetadata.Entry> e : source.metadata().entries().entrySet()) {
-                    if (e.getKey().startsWith("tokenizer.")) {
-                        w.putEntry(e.getKey(), e.getValue());
-                    }
-                }
-            }
-            return;
-        }
         if (!(model.tokenizer() instanceof BpeTokenizer bpe)) {
             throw new IllegalArgumentException("the model's tokenizer (" + model.tokenizer().kind()
                     + ") cannot be written as GGUF tokenizer keys");

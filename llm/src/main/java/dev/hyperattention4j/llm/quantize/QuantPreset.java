@@ -13,7 +13,7 @@ import java.util.regex.Pattern;
  * <ul>
  *   <li>{@code output.weight} (or {@code token_embd.weight} when it doubles as the output head): Q6_K for every
  *       quantised preset but Q8_0, which keeps Q8_0.</li>
- *   <li>{@code attn_v}: Q2_K → Q3_K (Q4_K with ≥ 4 query heads per KV head); Q3_K_M → Q5_K in the first two
+ *   <li>{@code attn_v} (and a fused {@code attn_qkv}): Q2_K → Q3_K (Q4_K with ≥ 4 query heads per KV head); Q3_K_M → Q5_K in the first two
  *       layers, Q4_K after; Q3_K_L → Q5_K; Q4_K_S → Q5_K in the first four layers; Q4_K_M and Q5_K_M → Q6_K in the
  *       layers {@link #moreBits} selects.</li>
  *   <li>{@code ffn_down}: Q2_K → Q3_K; Q3_K_M → Q5_K in the first 1/16 of the layers, Q4_K after; Q3_K_L → Q5_K;
@@ -94,7 +94,7 @@ public enum QuantPreset {
         String role = m.matches() ? m.group(2) : "";
         if (outputHead) {
             type = this == Q8_0 ? DType.Q8_0 : DType.Q6_K;
-        } else if (role.equals("attn_v")) {
+        } else if (role.equals("attn_v") || role.equals("attn_qkv")) { // a fused QKV carries V: same rule
             type = switch (this) {
                 case Q2_K -> groupSize >= 4 ? DType.Q4_K : DType.Q3_K;
                 case Q3_K_M -> layer < 2 ? DType.Q5_K : DType.Q4_K;

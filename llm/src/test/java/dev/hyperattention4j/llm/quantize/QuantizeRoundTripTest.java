@@ -177,6 +177,53 @@ class QuantizeRoundTripTest {
         }
     }
 
+    /**
+     * GGUF sources of the other golden architectures (phi2: LayerNorm, biases, partial rotary; qwen2: tied output;
+     * chatglm: fused QKV and gate/up) re-quantised by name: every tensor gets the type the reference quantiser
+     * gave it, every metadata key but the encoding's survives, and the file runs with a perplexity no farther from
+     * the F32 model's than the reference file's, plus 1 %.
+     */
+    @ParameterizedTest(name = "{0} {1}")
+    @CsvSource({"phi2, Q8_0", "phi2, Q4_K_M", "qwen2, Q4_K_M", "chatglm, Q4_K_M"})
+    void otherArchitecturesRequantiseLikeTheReference(String arch, String preset, @TempDir Path dir)
+            throws IOException {
+        Path golden = SharedData.require("goldens/" + arch);
+        Path out = dir.resolve("m.gguf");
+        try (Model m = ModelLoader.open(golden.resolve("model-F32.gguf"))) {
+            ModelQuantizer.quantize(m, QuantPreset.parse(preset), out, null);
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            GgufFile ours = GgufFile.parse(out, MappedFile.map(out, arena));
+            GgufFile ref = GgufFile.parse(golden.resolve("model-" + preset + ".gguf"),
+                    MappedFile.map(golden.resolve("model-" + preset + ".gguf"), arena));
+            assertThat(ours.tensors().keySet()).containsExactlyInAnyOrderElementsOf(ref.tensors().keySet());
+            for (Map.Entry<String, WeightTensor> e : ref.tensors().entrySet()) {
+                assertThat(ours.tensors().get(e.getKey()).type()).as(e.getKey()).isEqualTo(e.getValue().type());
+            }
+            for (String key : ref.metadata().entries().keySet()) {
+                if (!key.equals("general.name")) {
+                    assertThat(GgufTestValues.describe(ours, key)).as(key).isEqualTo(GgufTestValues.describe(ref, key));
+                }
+            }
+        }
+        JsonNode tokensJson = JSON.readTree(golden.resolve("tokens.json").toFile());
+        int[] tokens = new int[tokensJson.get("tokens").size()];
+        for (int i = 0; i < tokens.length; i++) {
+            tokens[i] = tokensJson.get("tokens").get(i).asInt();
+        }
+        JsonNode results = JSON.readTree(golden.resolve("ppl.json").toFile()).get("results");
+        double refPpl = results.get(preset).get("c128x4").get("ppl").asDouble();
+        double f32Ppl = results.get("F32").get("c128x4").get("ppl").asDouble();
+        try (Model q = ModelLoader.open(out)) {
+            LlamaSession s = LlamaModel.of(q).newSession(128, AttentionPlan.exact(new FlashAttention(pool)), pool);
+            double ppl = Perplexity.windows(s, tokens, 128, tokensJson.get("add_bos").asBoolean()
+                    ? q.config().bosId() : -1, 4, null).perplexity();
+            System.out.printf("ours %s %-6s c128x4 ppl %.4f, reference file %.4f, F32 %.4f%n", arch, preset, ppl,
+                    refPpl, f32Ppl);
+            assertThat(Math.abs(ppl - f32Ppl)).isLessThanOrEqualTo(Math.abs(refPpl - f32Ppl) + 0.01 * f32Ppl);
+        }
+    }
+
     @Test
     void anUnknownPresetIsRefusedByName() {
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> QuantPreset.parse("Q7_K"))
