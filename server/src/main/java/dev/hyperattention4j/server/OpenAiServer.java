@@ -66,7 +66,7 @@ public final class OpenAiServer implements AutoCloseable {
         this.metrics = new ServerMetrics(scheduler::queued, scheduler::busy, options.parallel());
         scheduler.metrics(metrics);
         this.parser = new RequestParser(options.modelName(), model.tokenizer(), options.context(),
-                model.config().layers(), template, noTemplate);
+                model.config().layers(), model.config().slidingWindow(), template, noTemplate);
         this.responses = new Responses(json, options.modelName());
         this.expectedAuthorization = options.apiKey() == null ? null
                 : ("Bearer " + options.apiKey()).getBytes(StandardCharsets.UTF_8);

@@ -33,6 +33,7 @@ final class RequestParser {
     private final Tokenizer tokenizer;
     private final int context;
     private final int layers;
+    private final int window;
     private final ChatTemplate template;
     private final String noTemplate;
 
@@ -40,8 +41,9 @@ final class RequestParser {
      * @param template   the model's chat template, or null
      * @param noTemplate why there is none (the message of a chat request then)
      */
-    RequestParser(String modelName, Tokenizer tokenizer, int context, int layers, ChatTemplate template,
-                  String noTemplate) {
+    RequestParser(String modelName, Tokenizer tokenizer, int context, int layers, int slidingWindow,
+                  ChatTemplate template, String noTemplate) {
+        this.window = slidingWindow > 0 && slidingWindow < context ? slidingWindow : 0;
         this.modelName = modelName;
         this.tokenizer = tokenizer;
         this.context = context;
@@ -225,6 +227,10 @@ final class RequestParser {
         }
         HyperSettings d = HyperSettings.DEFAULTS;
         int patch = integer(h, "patch_last", d.patchLast(), 0, layers);
+        if (patch > 0 && window > 0) {
+            throw ApiException.invalid("hyperattention.patch_last", "the model attends within a sliding window of "
+                    + window + " tokens, which HyperAttention does not support: use patch_last 0");
+        }
         try {
             return new HyperSettings(patch, integer(h, "block_size", d.blockSize(), 1, 1 << 20),
                     integer(h, "sample_size", d.sampleSize(), 0, 1 << 20),
