@@ -22,9 +22,9 @@ final class RequestParser {
     static final int MAX_STOP_STRINGS = 4;
     static final int MAX_STOP_LENGTH = 256;
 
-    private static final Set<String> COMMON = Set.of("model", "max_tokens", "temperature", "top_p", "top_k", "stop",
-            "seed", "n", "stream", "stream_options", "user", "presence_penalty", "frequency_penalty", "logit_bias",
-            "hyperattention");
+    private static final Set<String> COMMON = Set.of("model", "max_tokens", "temperature", "top_p", "top_k", "min_p",
+            "repeat_penalty", "repeat_last_n", "stop", "seed", "n", "stream", "stream_options", "user",
+            "presence_penalty", "frequency_penalty", "logit_bias", "hyperattention");
     private static final Set<String> COMPLETION_ONLY = Set.of("prompt", "echo", "logprobs", "best_of", "suffix");
     private static final Set<String> CHAT_ONLY = Set.of("messages", "max_completion_tokens", "logprobs",
             "top_logprobs", "response_format", "tools", "tool_choice", "parallel_tool_calls", "store", "metadata");
@@ -174,20 +174,15 @@ final class RequestParser {
         if (n != null && !n.isNull() && !(n.isIntegralNumber() && n.asLong() == 1)) {
             throw ApiException.invalid("n", "only n = 1 is supported, got " + n);
         }
-        for (String penalty : new String[] {"presence_penalty", "frequency_penalty"}) {
-            neutral(body, penalty, v -> v.isNumber() && v.asDouble() == 0, penalty + " is not supported (only 0)");
-        }
         neutral(body, "logit_bias", v -> v.isObject() && v.isEmpty(), "logit_bias is not supported");
         float temperature = number(body, "temperature", 1f, 0, 2);
         float topP = number(body, "top_p", 1f, Float.MIN_VALUE, 1);
-        int topK = 0;
-        JsonNode tk = body.get("top_k");
-        if (tk != null && !tk.isNull()) {
-            if (!tk.isIntegralNumber() || !tk.canConvertToInt() || tk.asInt() < 0) {
-                throw ApiException.invalid("top_k", "top_k must be an integer >= 0 (0 = all), got " + tk);
-            }
-            topK = tk.asInt();
-        }
+        float minP = number(body, "min_p", 0f, 0, 1);
+        float presence = number(body, "presence_penalty", 0f, -2, 2);
+        float frequency = number(body, "frequency_penalty", 0f, -2, 2);
+        float repeat = number(body, "repeat_penalty", 1f, Float.MIN_VALUE, 10);
+        int topK = integer(body, "top_k", 0, 0, Integer.MAX_VALUE, "");
+        int repeatLastN = integer(body, "repeat_last_n", 64, 0, SamplingParams.MAX_REPEAT_LAST_N, "");
         long seed;
         JsonNode s = body.get("seed");
         if (s == null || s.isNull()) {
@@ -206,8 +201,10 @@ final class RequestParser {
             }
             includeUsage = so.path("include_usage").asBoolean(false);
         }
-        return new GenerationRequest(chat, prompt, maxTokens, new SamplingParams(temperature, topK, topP, 0f, 1f, 0, 0f, 0f, seed),
-                stops(body), hyper(body), stream, includeUsage);
+        SamplingParams sampling = new SamplingParams(temperature, topK, topP, minP, repeat, repeatLastN, frequency,
+                presence, seed);
+        return new GenerationRequest(chat, prompt, maxTokens, sampling, stops(body), hyper(body), stream,
+                includeUsage);
     }
 
     private HyperSettings hyper(JsonNode body) {
@@ -226,15 +223,15 @@ final class RequestParser {
             }
         }
         HyperSettings d = HyperSettings.DEFAULTS;
-        int patch = integer(h, "patch_last", d.patchLast(), 0, layers);
+        int patch = integer(h, "patch_last", d.patchLast(), 0, layers, "hyperattention.");
         if (patch > 0 && window > 0) {
             throw ApiException.invalid("hyperattention.patch_last", "the model attends within a sliding window of "
                     + window + " tokens, which HyperAttention does not support: use patch_last 0");
         }
         try {
-            return new HyperSettings(patch, integer(h, "block_size", d.blockSize(), 1, 1 << 20),
-                    integer(h, "sample_size", d.sampleSize(), 0, 1 << 20),
-                    integer(h, "min_seq_len", d.minSeqLen(), 1, Integer.MAX_VALUE));
+            return new HyperSettings(patch, integer(h, "block_size", d.blockSize(), 1, 1 << 20, "hyperattention."),
+                    integer(h, "sample_size", d.sampleSize(), 0, 1 << 20, "hyperattention."),
+                    integer(h, "min_seq_len", d.minSeqLen(), 1, Integer.MAX_VALUE, "hyperattention."));
         } catch (IllegalArgumentException e) {
             throw ApiException.invalid("hyperattention", e.getMessage());
         }
@@ -297,8 +294,8 @@ final class RequestParser {
             return fallback;
         }
         if (!v.isNumber() || !(v.asDouble() >= min && v.asDouble() <= max)) {
-            throw ApiException.invalid(field, field + " must be a number in [" + (min == Float.MIN_VALUE ? "0 (excl.)"
-                    : fmt(min)) + ", " + fmt(max) + "], got " + v);
+            throw ApiException.invalid(field, field + " must be a number in " + (min == Float.MIN_VALUE ? "(0"
+                    : "[" + fmt(min)) + ", " + fmt(max) + "], got " + v);
         }
         return (float) v.asDouble();
     }
@@ -307,14 +304,15 @@ final class RequestParser {
         return x == (int) x ? Integer.toString((int) x) : Float.toString(x);
     }
 
-    private static int integer(JsonNode obj, String field, int fallback, int min, int max) {
+    /** An integer field of {@code obj} in [min, max]; {@code prefix} names its parent object in messages. */
+    private static int integer(JsonNode obj, String field, int fallback, int min, int max, String prefix) {
         JsonNode v = obj.get(field);
         if (v == null || v.isNull()) {
             return fallback;
         }
         if (!v.isIntegralNumber() || !v.canConvertToInt() || v.asInt() < min || v.asInt() > max) {
-            throw ApiException.invalid("hyperattention." + field, "hyperattention." + field + " must be an integer in ["
-                    + min + ", " + max + "], got " + v);
+            throw ApiException.invalid(prefix + field, prefix + field + " must be an integer in [" + min + ", "
+                    + (max == Integer.MAX_VALUE ? "2^31-1" : Integer.toString(max)) + "], got " + v);
         }
         return v.asInt();
     }

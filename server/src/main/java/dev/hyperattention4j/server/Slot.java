@@ -5,6 +5,7 @@ import dev.hyperattention4j.llm.runtime.AttentionPlan;
 import dev.hyperattention4j.llm.runtime.LlamaModel;
 import dev.hyperattention4j.llm.runtime.LlamaSession;
 import dev.hyperattention4j.llm.runtime.Sampler;
+import dev.hyperattention4j.llm.runtime.StopStrings;
 import dev.hyperattention4j.llm.tokenizer.StreamingDecoder;
 import dev.hyperattention4j.llm.tokenizer.Tokenizer;
 import dev.hyperattention4j.runtime.WorkerPool;
@@ -87,8 +88,9 @@ final class Slot {
         StreamingDecoder decoder = tokenizer.streamingDecoder();
         for (int t : prompt) {
             decoder.next(t);   // the first new token keeps its leading space after the prompt
+            sampler.accept(t);   // the penalties look at the prompt too, as llama.cpp's do
         }
-        StopMatcher stops = new StopMatcher(r.stop());
+        StopStrings stops = new StopStrings(r.stop());
         StringBuilder text = new StringBuilder();
         int generated = 0;
         String finish = "length";
@@ -104,7 +106,7 @@ final class Slot {
                 break;
             }
             generated++;
-            emit(job, text, stops.offer(decoder.next(next)));
+            emit(job, text, stops.accept(decoder.next(next)));
             if (stops.stopped()) {
                 finish = "stop";
                 break;
@@ -116,7 +118,7 @@ final class Slot {
             cached[cachedLength++] = next;
         }
         if (!stops.stopped()) {
-            emit(job, text, stops.offer(decoder.flush()));
+            emit(job, text, stops.accept(decoder.flush()));
             emit(job, text, stops.flush());
         }
         long t2 = System.nanoTime();

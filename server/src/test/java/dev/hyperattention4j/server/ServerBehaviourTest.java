@@ -5,6 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hyperattention4j.llm.model.Model;
 import dev.hyperattention4j.llm.model.ModelLoader;
+import dev.hyperattention4j.llm.runtime.AttentionPlan;
+import dev.hyperattention4j.llm.runtime.Generator;
+import dev.hyperattention4j.llm.runtime.LlamaModel;
+import dev.hyperattention4j.llm.runtime.RowwiseAttention;
+import dev.hyperattention4j.llm.runtime.Sampler;
+import dev.hyperattention4j.llm.runtime.SamplingParams;
+import dev.hyperattention4j.runtime.WorkerPool;
 import java.io.InputStream;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -88,6 +95,29 @@ class ServerBehaviourTest {
                 "hyperattention.b", "is not a setting");
         assertError(Http.post(server, "/v1/completions", "{\"prompt\": \"x\", \"hyperattention\": "
                 + "{\"patch_last\": 9}}"), 400, "hyperattention.patch_last", "must be an integer in [0, 2]");
+    }
+
+    @Test
+    void penaltiesAndMinPAreTheSamplersOwn() throws Exception {
+        int[] ids = model.tokenizer().encode("Once upon a time", true);
+        SamplingParams params = new SamplingParams(0f, 0, 1f, 0f, 1.3f, 32, 0.5f, 1.5f, 1);
+        String expected;
+        try (WorkerPool pool = new WorkerPool(1)) {
+            expected = Generator.generate(LlamaModel.of(model).newSession(ids.length + 40,
+                    AttentionPlan.exact(new RowwiseAttention(pool)), pool), model.tokenizer(), ids, 40,
+                    new Sampler(params), null).text();
+        }
+        assertThat(expected).isNotEqualTo(TestModels.greedy(model, ids, 40));   // the penalties change the text
+        JsonNode r = Http.post(server, "/v1/completions", "{\"prompt\": \"Once upon a time\", \"max_tokens\": 40, "
+                + "\"temperature\": 0, \"repeat_penalty\": 1.3, \"repeat_last_n\": 32, \"frequency_penalty\": 0.5, "
+                + "\"presence_penalty\": 1.5, \"min_p\": 0}").json();
+        assertThat(r.at("/choices/0/text").asText()).isEqualTo(expected);
+        assertError(Http.post(server, "/v1/completions", "{\"prompt\": \"x\", \"frequency_penalty\": 3}"), 400,
+                "frequency_penalty", "frequency_penalty must be a number in [-2, 2], got 3");
+        assertError(Http.post(server, "/v1/completions", "{\"prompt\": \"x\", \"top_p\": 0}"), 400,
+                "top_p", "top_p must be a number in (0, 1], got 0");
+        assertError(Http.post(server, "/v1/completions", "{\"prompt\": \"x\", \"repeat_last_n\": -1}"), 400,
+                "repeat_last_n", "repeat_last_n must be an integer in [0, 1048576], got -1");
     }
 
     @Test

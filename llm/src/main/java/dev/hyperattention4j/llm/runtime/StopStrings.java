@@ -8,13 +8,13 @@ import java.util.List;
  * prefix of a stop string is held back until the next piece decides, so a streamed client never sees a stop string
  * or part of one (the text returned excludes the stop string, as OpenAI's API and llama.cpp do). Not thread-safe.
  */
-final class StopStrings {
+public final class StopStrings {
     private final List<String> stops;
     private final StringBuilder held = new StringBuilder();
     private boolean stopped;
 
     /** Empty strings are refused: they would match before the first token. */
-    StopStrings(List<String> stops) {
+    public StopStrings(List<String> stops) {
         for (String s : stops) {
             if (s == null || s.isEmpty()) {
                 throw new IllegalArgumentException("a stop string must not be empty");
@@ -23,12 +23,12 @@ final class StopStrings {
         this.stops = List.copyOf(stops);
     }
 
-    boolean stopped() {
+    public boolean stopped() {
         return stopped;
     }
 
     /** Adds a generated piece; returns the text that is now safe to release (possibly empty). */
-    String accept(String piece) {
+    public String accept(String piece) {
         if (stopped) {
             return "";
         }
@@ -56,7 +56,7 @@ final class StopStrings {
     }
 
     /** At the end of the generation: whatever was held back (it did not become a stop string). */
-    String flush() {
+    public String flush() {
         String out = stopped ? "" : held.toString();
         held.setLength(0);
         return out;
