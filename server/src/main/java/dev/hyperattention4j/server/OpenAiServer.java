@@ -48,6 +48,7 @@ public final class OpenAiServer implements AutoCloseable {
 
     private OpenAiServer(Model model, ServerOptions options, Function<WorkerPool, Attention> exact) throws IOException {
         this.options = options;
+        checkCacheFits(model, options);
         LlamaModel prepared = LlamaModel.of(model);
         List<Slot> slots = new ArrayList<>();
         for (int i = 0; i < options.parallel(); i++) {
@@ -95,6 +96,24 @@ public final class OpenAiServer implements AutoCloseable {
             config.routes.after(ctx -> metrics.request(endpoint(ctx), ctx.statusCode()));
         });
         app.start(options.host(), options.port());
+    }
+
+    /**
+     * The slots' KV caches (float32 keys and values of every layer) must fit in the heap that is left, checked
+     * before anything is allocated, so a too-large --parallel or --ctx-size is a message instead of an
+     * OutOfMemoryError halfway through start-up.
+     */
+    static void checkCacheFits(Model model, ServerOptions options) {
+        var c = model.config();
+        long perSlot = 2L * c.layers() * c.kvHeads() * c.headDim() * options.context() * Float.BYTES;
+        Runtime rt = Runtime.getRuntime();
+        long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+        if (perSlot * options.parallel() > free * 3 / 4) {
+            throw new IllegalArgumentException(String.format("%d slots x %d tokens need %,d MiB of KV cache but the "
+                            + "heap has about %,d MiB free: lower --parallel or --ctx-size, or raise the heap (-Xmx in "
+                            + "HA4J_JVM_OPTS)", options.parallel(), options.context(),
+                    perSlot * options.parallel() >> 20, free >> 20));
+        }
     }
 
     /**

@@ -211,6 +211,15 @@ class ServerBehaviourTest {
     }
 
     @Test
+    void slotsThatCannotFitAreRefusedBeforeAllocating() {
+        ServerOptions huge = new ServerOptions("127.0.0.1", 0, "tiny", 256, 1 << 30, 2, 1, null, 4096);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> OpenAiServer.checkCacheFits(model, huge))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("256 slots x 1073741824 tokens need ")
+                .hasMessageContaining("lower --parallel or --ctx-size");
+    }
+
+    @Test
     void metricsAndHealth() throws Exception {
         Http.post(server, "/v1/completions", "{\"prompt\": \"Once\", \"max_tokens\": 3}");
         String text = Http.get(server, "/metrics").body();
