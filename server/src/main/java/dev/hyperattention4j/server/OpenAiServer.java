@@ -95,7 +95,14 @@ public final class OpenAiServer implements AutoCloseable {
                     new ApiException(500, "server_error", null, null, "internal error: " + e))));
             config.routes.after(ctx -> metrics.request(endpoint(ctx), ctx.statusCode()));
         });
-        app.start(options.host(), options.port());
+        try {
+            app.start(options.host(), options.port());
+        } catch (RuntimeException e) {
+            scheduler.close();
+            pools.forEach(WorkerPool::close);
+            throw new IllegalArgumentException("cannot serve on " + options.host() + ":" + options.port() + " (--host, "
+                    + "--port): " + e.getMessage());
+        }
     }
 
     /**

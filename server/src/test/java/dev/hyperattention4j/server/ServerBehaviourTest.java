@@ -220,6 +220,15 @@ class ServerBehaviourTest {
     }
 
     @Test
+    void aPortInUseIsAOneLineError() {
+        ServerOptions same = new ServerOptions("127.0.0.1", server.port(), "tiny", 1, 64, 1, 1, null, 4096);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> OpenAiServer.start(model, same))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("cannot serve on 127.0.0.1:" + server.port() + " (--host, --port): ")
+                .hasMessageContaining("in use");
+    }
+
+    @Test
     void metricsAndHealth() throws Exception {
         Http.post(server, "/v1/completions", "{\"prompt\": \"Once\", \"max_tokens\": 3}");
         String text = Http.get(server, "/metrics").body();
