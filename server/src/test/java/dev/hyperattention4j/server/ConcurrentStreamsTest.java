@@ -18,11 +18,13 @@ import org.junit.jupiter.api.Test;
 
 /**
  * 32 streaming clients at once on 4 slots (loopback): every answer equals what one request alone gets at temperature
- * 0, none is lost or refused, and the heap after a second round is no larger than after the first (nothing per
+ * 0, none is lost or refused, and after a warm-up round the heap stays flat from round to round (nothing per
  * request is kept). Prints the delay from the end of each prefill to its first token on the socket.
  */
 class ConcurrentStreamsTest {
     static final int CLIENTS = 32;
+    /** Rounds of 32 streams: the first warms the server up (pools, JIT), the later ones must not grow the heap. */
+    static final int ROUNDS = Math.max(3, Integer.getInteger("rounds", 3));
     static final String[] PROMPTS = {"Once upon a time", "The little dog", "Tom and Sue went to the park",
             "One day, a bird"};
 
@@ -37,9 +39,9 @@ class ConcurrentStreamsTest {
                 expected[i] = TestModels.greedy(model, model.tokenizer().encode(PROMPTS[i], true), 64);
             }
             MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
-            long[] heapAfter = new long[2];
+            long[] heapAfter = new long[ROUNDS];
             List<Double> firstTokenMs = new ArrayList<>();
-            for (int round = 0; round < 2; round++) {
+            for (int round = 0; round < ROUNDS; round++) {
                 List<Future<Http.Reply>> replies = new ArrayList<>();
                 for (int c = 0; c < CLIENTS; c++) {
                     String prompt = PROMPTS[c % PROMPTS.length];
@@ -71,13 +73,13 @@ class ConcurrentStreamsTest {
             double[] ms = firstTokenMs.stream().mapToDouble(Double::doubleValue).sorted().toArray();
             System.out.printf("ConcurrentStreamsTest: first token after prefill, one stream at a time: median %.2f ms,"
                             + " max %.2f ms; %d streams 32 at a time on 4 slots: median %.2f ms, p90 %.2f ms, max %.2f"
-                            + " ms; heap after GC: round 1 %.1f MB, round 2 %.1f MB (2 shared cores, other builds "
-                            + "running)%n", alone[alone.length / 2], alone[alone.length - 1], ms.length,
-                    ms[ms.length / 2], ms[(int) (ms.length * 0.9)], ms[ms.length - 1], heapAfter[0] / 1e6,
-                    heapAfter[1] / 1e6);
+                            + " ms; heap after GC per round (MB): %s (2 shared cores, other builds running)%n",
+                    alone[alone.length / 2], alone[alone.length - 1], ms.length, ms[ms.length / 2],
+                    ms[(int) (ms.length * 0.9)], ms[ms.length - 1], Arrays.toString(Arrays.stream(heapAfter)
+                            .mapToObj(b -> String.format("%.1f", b / 1e6)).toArray()));
             assertThat(Arrays.stream(ms).min().orElseThrow()).isGreaterThanOrEqualTo(0);
-            // bounded: a second round of 32 streams leaves no more than 16 MB behind on the heap
-            assertThat(heapAfter[1]).isLessThan(heapAfter[0] + (16L << 20));
+            // bounded: after the warm-up round, further rounds of 32 streams leave less than 4 MB behind in total
+            assertThat(heapAfter[ROUNDS - 1]).isLessThan(heapAfter[1] + (4L << 20));
         }
     }
 }
