@@ -64,7 +64,12 @@ class BookRoundTripTest {
         try {
             Tokenizer tok = open(model, toClose);
             int[] ids = tok.encode(text, true);
-            assertThat(ids[0]).isEqualTo(tok.bosId());
+            // llama.cpp's default without tokenizer.ggml.add_bos_token: byte-level vocabularies other than Llama 3's
+            // add no BOS
+            assertThat(tok.addsBos()).isEqualTo(!model.equals("gpt2:qwen2"));
+            if (tok.addsBos()) {
+                assertThat(ids[0]).isEqualTo(tok.bosId());
+            }
             // real compression (README: alice is ~82k tok512 tokens / ~60k 656k tokens for 151k characters)
             if (!model.startsWith("gpt2:")) { // the hand-made vocabulary has only 13 merges
                 assertThat(ids.length).isLessThan(text.length() * 6 / 10);
