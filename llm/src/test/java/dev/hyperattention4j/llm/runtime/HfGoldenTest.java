@@ -58,7 +58,7 @@ class HfGoldenTest {
     void safetensorsMatchesReferenceRuntime(String folder, double maxAbs, String ropeScaling, @TempDir Path dir)
             throws Exception {
         Goldens g = Goldens.folder(folder);
-        Goldens.Matrix expected = g.logits("F32");
+        dev.hyperattention4j.llm.testing.Npy.Matrix expected = g.logits("F32");
         int[] tokens = g.tokens().ids();
         int prompt = g.greedy("F32").promptTokens();
         String modelType;
@@ -100,7 +100,7 @@ class HfGoldenTest {
             double max = 0;
             for (int r = 0; r < rows.length; r++) {
                 for (int v = 0; v < vocab; v++) {
-                    max = Math.max(max, Math.abs(logits[rows[r] * s.logitStride() + v] - expected.get(r, v)));
+                    max = Math.max(max, Math.abs(logits[rows[r] * s.logitStride() + v] - expected.at(r, v)));
                 }
             }
             System.out.printf("golden %s as safetensors: logits max abs %.3g%n", folder, max);

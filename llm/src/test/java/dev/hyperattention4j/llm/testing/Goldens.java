@@ -3,12 +3,8 @@ package dev.hyperattention4j.llm.testing;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hyperattention4j.llm.format.io.Json;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Reads one folder of {@code ../shared/goldens/} (see its README): the model files, token ids, the reference
@@ -60,40 +56,9 @@ public final class Goldens {
         return n.isNumber() ? n.asDouble() : Double.NaN;
     }
 
-    /** A float32 matrix from a {@code .npy} file. */
-    public record Matrix(int rows, int cols, float[] data) {
-        public float get(int r, int c) { return data[r * cols + c]; }
-    }
-
-    public Matrix logits(String type) throws IOException {
-        return npy(existing("logits-" + type + ".npy"));
-    }
-
-    private static final Pattern DESCR = Pattern.compile("'descr':\\s*'([^']*)'");
-    private static final Pattern SHAPE = Pattern.compile("'shape':\\s*\\((\\d+),\\s*(\\d+)\\)");
-    private static final Pattern ORDER = Pattern.compile("'fortran_order':\\s*(True|False)");
-
-    /** numpy's format 1.0/2.0: magic, version, header length, a Python dict literal, then the raw data. */
-    public static Matrix npy(Path file) throws IOException {
-        ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(file)).order(ByteOrder.LITTLE_ENDIAN);
-        if (b.get() != (byte) 0x93 || b.get() != 'N' || b.get() != 'U' || b.get() != 'M' || b.get() != 'P'
-                || b.get() != 'Y') {
-            throw new IOException(file + ": not an .npy file");
-        }
-        int major = b.get();
-        b.get();
-        int headerLength = major == 1 ? Short.toUnsignedInt(b.getShort()) : b.getInt();
-        byte[] h = new byte[headerLength];
-        b.get(h);
-        String header = new String(h, java.nio.charset.StandardCharsets.ISO_8859_1);
-        Matcher d = DESCR.matcher(header), s = SHAPE.matcher(header), o = ORDER.matcher(header);
-        if (!d.find() || !d.group(1).equals("<f4") || !s.find() || !o.find() || o.group(1).equals("True")) {
-            throw new IOException(file + ": expected a C-order little-endian float32 matrix, header " + header);
-        }
-        int rows = Integer.parseInt(s.group(1)), cols = Integer.parseInt(s.group(2));
-        float[] data = new float[rows * cols];
-        b.asFloatBuffer().get(data);
-        return new Matrix(rows, cols, data);
+    /** The reference logits of {@code type} (rows as the folder's README lists them). */
+    public Npy.Matrix logits(String type) throws IOException {
+        return Npy.read(existing("logits-" + type + ".npy"));
     }
 
     private JsonNode json(String name) throws IOException {
