@@ -109,18 +109,37 @@ public final class WeightScanner {
 
     /**
      * The load-time check of quantised tensors: every block's f16 scale fields (not the F32/F16/BF16 tensors, whose
-     * full scan is {@link #scan}'s job). It reads 2 or 4 bytes per block of 32 to 256 weights, on the calling
-     * thread; a 1B-parameter Q4_K_M file has about 5 million blocks.
+     * full scan is {@link #scan}'s job). It reads 2 or 4 bytes per block of 32 to 256 weights, but those bytes lie
+     * on nearly every cache line, so it costs about one pass over the tensor data; chunks of whole blocks are
+     * checked in parallel (common fork-join pool), and the first bad block in tensor order is reported.
      *
      * @throws NonFiniteWeightException for the first bad scale, in tensor order
      */
     public static void checkScales(Path file, Iterable<WeightTensor> tensors) throws NonFiniteWeightException {
+        List<WeightTensor> quantized = new java.util.ArrayList<>();
         for (WeightTensor t : tensors) {
             if (t.type().quantized()) {
-                long bad = firstBadScale(t.data(), t.type(), 0, t.elementCount());
-                if (bad >= 0) {
-                    throw new NonFiniteWeightException(file, t, bad, valueAt(t, bad));
-                }
+                quantized.add(t);
+            }
+        }
+        List<long[]> units = new java.util.ArrayList<>(); // {tensor index, first element, end element}
+        for (int ti = 0; ti < quantized.size(); ti++) {
+            WeightTensor t = quantized.get(ti);
+            long chunk = chunkOf(t, 4 * CHUNK_ELEMENTS);
+            for (long from = 0; from < t.elementCount(); from += chunk) {
+                units.add(new long[] {ti, from, Math.min(t.elementCount(), from + chunk)});
+            }
+        }
+        long[] firstBad = new long[units.size()];
+        java.util.stream.IntStream.range(0, units.size()).parallel().forEach(u -> {
+            long[] unit = units.get(u);
+            WeightTensor t = quantized.get((int) unit[0]);
+            firstBad[u] = firstBadScale(t.data(), t.type(), unit[1], unit[2]);
+        });
+        for (int u = 0; u < firstBad.length; u++) {
+            if (firstBad[u] >= 0) {
+                WeightTensor t = quantized.get((int) units.get(u)[0]);
+                throw new NonFiniteWeightException(file, t, firstBad[u], valueAt(t, firstBad[u]));
             }
         }
     }

@@ -65,4 +65,31 @@ class QuantScaleCheckTest {
         assertThat(Files.exists(file)).isTrue();
     }
 
+
+    /** Chunks are checked in parallel, yet the first bad block in tensor order is the one reported. */
+    @org.junit.jupiter.api.Test
+    void theFirstBadBlockInTensorOrderIsReported() {
+        long elements = 3 * 4 * WeightScanner.CHUNK_ELEMENTS; // three parallel chunks per tensor
+        java.util.List<WeightTensor> tensors = new java.util.ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            byte[] b = new byte[(int) DType.Q8_0.bytesFor(elements)];
+            for (int blk = 0; blk < elements / 32; blk++) {
+                b[blk * 34 + 1] = 0x3c; // d = 1.0
+            }
+            tensors.add(new WeightTensor("t" + i, DType.Q8_0, new long[] {elements}, java.lang.foreign.MemorySegment
+                    .ofArray(b)));
+        }
+        plantNaN(tensors.get(2), 0);
+        plantNaN(tensors.get(1), elements - 32);
+        plantNaN(tensors.get(1), elements / 2 + 64);
+        NonFiniteWeightException e = catchThrowableOfType(NonFiniteWeightException.class,
+                () -> WeightScanner.checkScales(Path.of("m.gguf"), tensors));
+        assertThat(e.field()).isEqualTo("t1");
+        assertThat(e.element()).isEqualTo(elements / 2 + 64);
+    }
+
+    private static void plantNaN(WeightTensor t, long element) {
+        t.data().set(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN),
+                element / 32 * 34, (short) 0x7e00);
+    }
 }
