@@ -16,6 +16,7 @@ import dev.hyperattention4j.llm.runtime.Dequant;
 import dev.hyperattention4j.llm.tokenizer.BpeTokenizer;
 import java.io.IOException;
 import java.lang.foreign.Arena;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -243,8 +244,11 @@ public final class ModelQuantizer {
 
     private static String name(Model model) {
         if (model instanceof LoadedModel loaded) {
-            Path file = loaded.source().getFileName();
-            return file == null ? "model" : file.toString();
+            Path source = loaded.source().toAbsolutePath().normalize();
+            // a safetensors model is named by its folder (its files are model.safetensors, config.json, ...)
+            Path name = Files.isDirectory(source) || !model.config().format().equals("safetensors")
+                    ? source.getFileName() : source.getParent().getFileName();
+            return name == null ? "model" : name.toString();
         }
         return "model";
     }
