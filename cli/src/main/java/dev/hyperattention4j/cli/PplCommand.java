@@ -58,6 +58,20 @@ public final class PplCommand implements Callable<Integer> {
     @Option(names = "--compare", description = "Also run exact attention in every layer and report the difference.")
     boolean compare;
 
+    /** Which run of --compare goes first. */
+    enum Order { patched, exact }
+
+    @Option(names = "--compare-order", paramLabel = "FIRST",
+            description = "With --compare: which run goes first, patched or exact (default: ${DEFAULT-VALUE}).")
+    Order order = Order.patched;
+
+    @Option(names = "--warmup", paramLabel = "W",
+            description = "Unmeasured windows (stories with --stories) run through every attention plan in turn "
+                    + "before the timed runs, at least W and at least 2 s of CPU time, so the JIT has compiled the "
+                    + "kernels and the speeds are steady and comparable in either order; 0 = none, the first run's "
+                    + "speed then includes the compilation (default: 1 with --compare, else 0).")
+    Integer warmup;
+
     @Option(names = "--json", description = "Print one JSON document instead of the text report.")
     boolean json;
 
@@ -66,6 +80,7 @@ public final class PplCommand implements Callable<Integer> {
         if (context < 4) {
             throw new IllegalArgumentException("--context must be >= 4, got " + context);
         }
+        warmupWindows();   // validated before any work
         String text = Files.readString(file, StandardCharsets.UTF_8);
         try (Model m = modelOptions.open(); WorkerPool pool = modelOptions.pool()) {
             ModelConfig c = m.config();
@@ -82,18 +97,58 @@ public final class PplCommand implements Callable<Integer> {
                             + "window of --context " + context);
                 }
             }
-            List<Run> runs = new ArrayList<>();
-            AttentionPlan plan = attention.plan(pool, c);
-            runs.add(run(model, plan, pool, tokens, seqs, tok));
+            List<AttentionPlan> plans = new ArrayList<>(List.of(attention.plan(pool, c)));
             if (compare && attention.patchLast > 0) {
-                runs.add(run(model, attention.exactPlan(pool, c), pool, tokens, seqs, tok));
+                plans.add(order == Order.exact ? 0 : 1, attention.exactPlan(pool, c));
             }
-            report(m, c, pool, runs, tokens, seqs);
+            int warm = warmupWindows();
+            if (warm > 0) {
+                LlamaModel.awaitKernelWarmup();
+                // W windows through each plan in turn, unmeasured, and more until WARMUP_CPU_SECONDS of process CPU
+                // time have passed (the JIT keeps compiling after the first window; CPU time, not wall time, so a busy
+                // host does not end it early)
+                double cpuEnd = GenerateCommand.processCpuSeconds() + WARMUP_CPU_SECONDS;
+                for (int i = 0; i < warm || GenerateCommand.processCpuSeconds() < cpuEnd && i < 100; i++) {
+                    for (AttentionPlan plan : plans) {
+                        warm(model, plan, pool, tokens, seqs, tok, i);
+                    }
+                }
+            }
+            List<Run> runs = new ArrayList<>();
+            for (AttentionPlan plan : plans) {
+                runs.add(run(model, plan, pool, tokens, seqs, tok));
+            }
+            report(m, c, pool, runs, tokens, seqs, warm);
         }
         return 0;
     }
 
     record Run(String attention, Perplexity.Result result) {
+    }
+
+    /** Process CPU time the warm-up lasts at least (bench-model's default warm-up). */
+    static final double WARMUP_CPU_SECONDS = 2.0;
+
+    int warmupWindows() {
+        int w = warmup != null ? warmup : compare && attention.patchLast > 0 ? 1 : 0;
+        if (w < 0 || w > 100) {
+            throw new IllegalArgumentException("--warmup must be in [0, 100] windows, got " + w);
+        }
+        return w;
+    }
+
+    /** Window (or story) i, wrapped around, through the plan; nothing is kept. */
+    private void warm(LlamaModel model, AttentionPlan plan, WorkerPool pool, int[] tokens, List<int[]> seqs,
+                      Tokenizer tok, int i) {
+        LlamaSession session = model.newSession(context, plan, pool);
+        if (seqs != null) {
+            Perplexity.sequences(session, List.of(seqs.get(i % seqs.size())), Stories.protocol(context), null);
+        } else {
+            int windows = limit(Perplexity.windowCount(tokens.length, context));
+            int from = (i % windows) * context;
+            Perplexity.windows(session, java.util.Arrays.copyOfRange(tokens, from, from + context), context,
+                    tok.addsBos() ? tok.bosId() : -1, 1, null);
+        }
     }
 
     private Run run(LlamaModel model, AttentionPlan plan, WorkerPool pool, int[] tokens, List<int[]> seqs,
@@ -130,8 +185,8 @@ public final class PplCommand implements Callable<Integer> {
         }
     }
 
-    private void report(Model m, ModelConfig c, WorkerPool pool, List<Run> runs, int[] tokens, List<int[]> seqs)
-            throws Exception {
+    private void report(Model m, ModelConfig c, WorkerPool pool, List<Run> runs, int[] tokens, List<int[]> seqs,
+                        int warm) throws Exception {
         String note = context > c.contextLength()
                 ? "context " + context + " exceeds the model's trained context " + c.contextLength()
                         + ": absolute perplexity is not meaningful here, only the change against exact attention is"
@@ -158,10 +213,14 @@ public final class PplCommand implements Callable<Integer> {
                 rs.add(e);
             }
             doc.put("runs", rs);
+            doc.put("warmup_windows", warm);
             if (runs.size() == 2) {
-                doc.put("difference", runs.get(0).result().perplexity() - runs.get(1).result().perplexity());
-                doc.put("relative_difference",
-                        runs.get(0).result().perplexity() / runs.get(1).result().perplexity() - 1);
+                Perplexity.Result patched = runs.get(order == Order.exact ? 1 : 0).result();
+                Perplexity.Result exact = runs.get(order == Order.exact ? 0 : 1).result();
+                doc.put("first_run", order == Order.exact ? "exact" : "patched");
+                doc.put("difference", patched.perplexity() - exact.perplexity());
+                doc.put("relative_difference", patched.perplexity() / exact.perplexity() - 1);
+                doc.put("speedup", patched.tokensPerSecond() / exact.tokensPerSecond());
             }
             if (attention.patchLast > 0) {
                 doc.put("hyper_settings", attention.hyperSettings());
@@ -190,9 +249,14 @@ public final class PplCommand implements Callable<Integer> {
             System.out.printf("%-60s ppl = %.4f +/- %.4f   tokens scored %d   %.0f tokens/s%n", r.attention(),
                     x.perplexity(), x.standardError(), x.tokensScored(), x.tokensPerSecond());
         }
+        System.out.println(warm > 0 ? "speed:    steady, after " + warm + " unmeasured warm-up window(s) per attention"
+                : "speed:    the first run's includes the JIT compiling the kernels (see --warmup)");
         if (runs.size() == 2) {
-            double a = runs.get(0).result().perplexity(), b = runs.get(1).result().perplexity();
-            System.out.printf("difference (patched - exact): %+.4f (%+.3f%%)%n", a - b, 100 * (a / b - 1));
+            Run patched = runs.get(order == Order.exact ? 1 : 0), exact = runs.get(order == Order.exact ? 0 : 1);
+            double a = patched.result().perplexity(), b = exact.result().perplexity();
+            System.out.printf("difference (patched - exact): %+.4f (%+.3f%%); speed-up %.2fx (%s run first)%n", a - b,
+                    100 * (a / b - 1), patched.result().tokensPerSecond() / exact.result().tokensPerSecond(),
+                    order == Order.exact ? "exact" : "patched");
         }
         if (attention.check > 0 && attention.checkTally.rows() > 0) {
             System.out.printf("check:    relative error %.4f over %d exactly recomputed rows of %d HyperAttention calls "
