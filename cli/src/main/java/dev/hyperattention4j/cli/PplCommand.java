@@ -108,8 +108,9 @@ public final class PplCommand implements Callable<Integer> {
                 // time have passed (the JIT keeps compiling after the first window; CPU time, not wall time, so a busy
                 // host does not end it early)
                 double cpuEnd = GenerateCommand.processCpuSeconds() + WARMUP_CPU_SECONDS;
+                List<AttentionPlan> warmPlans = warmupPlans(pool, c);
                 for (int i = 0; i < warm || GenerateCommand.processCpuSeconds() < cpuEnd && i < 100; i++) {
-                    for (AttentionPlan plan : plans) {
+                    for (AttentionPlan plan : warmPlans) {
                         warm(model, plan, pool, tokens, seqs, tok, i);
                     }
                 }
@@ -135,6 +136,25 @@ public final class PplCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--warmup must be in [0, 100] windows, got " + w);
         }
         return w;
+    }
+
+    /**
+     * Fresh plans for the warm-up, in the order of the timed runs: HyperAttention's sampling state then does not
+     * carry over into the timed runs (the perplexity does not depend on --warmup), and --check does not count the
+     * warm-up's calls.
+     */
+    private List<AttentionPlan> warmupPlans(WorkerPool pool, ModelConfig c) {
+        int check = attention.check;
+        attention.check = 0;
+        try {
+            List<AttentionPlan> plans = new ArrayList<>(List.of(attention.plan(pool, c)));
+            if (compare && attention.patchLast > 0) {
+                plans.add(order == Order.exact ? 0 : 1, attention.exactPlan(pool, c));
+            }
+            return plans;
+        } finally {
+            attention.check = check;
+        }
     }
 
     /** Window (or story) i, wrapped around, through the plan; nothing is kept. */
