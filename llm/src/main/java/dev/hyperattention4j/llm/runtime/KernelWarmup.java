@@ -1,5 +1,7 @@
 package dev.hyperattention4j.llm.runtime;
 
+import dev.hyperattention4j.kernel.AttentionRow;
+
 /**
  * Start-up helper for the vector kernels. Vector API code runs 100× slower than scalar code until C2 has compiled
  * it (interpreted and C1 code box every vector), which made the first prompt of a fresh JVM take seconds. So one

@@ -3,6 +3,7 @@ package dev.hyperattention4j.llm.runtime;
 import dev.hyperattention4j.attention.Attention;
 import dev.hyperattention4j.attention.AttentionProblem;
 import dev.hyperattention4j.attention.NonFinitePolicy;
+import dev.hyperattention4j.kernel.AttentionRow;
 import dev.hyperattention4j.llm.model.BlockLayout;
 import dev.hyperattention4j.llm.model.ModelConfig;
 import dev.hyperattention4j.runtime.WorkerPool;

@@ -2,6 +2,7 @@ package dev.hyperattention4j.llm.runtime;
 
 import dev.hyperattention4j.attention.Attention;
 import dev.hyperattention4j.attention.AttentionProblem;
+import dev.hyperattention4j.kernel.AttentionRow;
 import dev.hyperattention4j.runtime.WorkerPool;
 import java.util.Objects;
 import jdk.incubator.vector.VectorSpecies;

@@ -1,8 +1,9 @@
 package dev.hyperattention4j.llm.runtime;
 
+import dev.hyperattention4j.kernel.FixedExp;
+import dev.hyperattention4j.kernel.LaneSum;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /** Element-wise kernels of the forward pass: residual add, RMSNorm, LayerNorm, SwiGLU gate, GELU. */
@@ -10,61 +11,12 @@ final class Vectors {
     private static final VectorSpecies<Float> S = Linear.SPECIES;
     private static final int W = S.length();
 
-    /**
-     * The lane rotations of {@link #sum}, in a holder class: creating shuffles initialises much of the Vector API
-     * (tens of ms), which the scalar cold-start paths must not wait for.
-     */
-    static final class Rotations {
-        static final VectorShuffle<Float> R8 = VectorShuffle.iota(S, 8 % W, 1, true);
-        static final VectorShuffle<Float> R4 = VectorShuffle.iota(S, 4 % W, 1, true);
-        static final VectorShuffle<Float> R2 = VectorShuffle.iota(S, 2 % W, 1, true);
-        static final VectorShuffle<Float> R1 = VectorShuffle.iota(S, 1, 1, true);
-        /** Rotations by W/2, W/4, ..., 1 for other widths. */
-        @SuppressWarnings("unchecked")
-        static final VectorShuffle<Float>[] ALL = new VectorShuffle[Integer.numberOfTrailingZeros(W)];
-
-        static {
-            for (int i = 0, shift = W / 2; shift >= 1; i++, shift /= 2) {
-                ALL[i] = VectorShuffle.iota(S, shift, 1, true);
-            }
-        }
-
-        private Rotations() {
-        }
-    }
-
     private Vectors() {
     }
 
-    /**
-     * Sum of the lanes as a fixed tree of lane-wise adds (lane i += lane i + W/2, then + W/4, ..., lane 0 is the
-     * result). {@code reduceLanes(ADD)} may associate differently in interpreted and compiled code, so a result
-     * would depend on JIT timing; this does not. The 16-lane case uses constant shuffles, which C2 folds.
-     */
+    /** {@link LaneSum#sum}: the fixed tree of lane-wise adds that every runtime kernel folds its lanes with. */
     static float sum(FloatVector v) {
-        if (W == 16) {
-            v = v.add(v.rearrange(Rotations.R8));
-            v = v.add(v.rearrange(Rotations.R4));
-            v = v.add(v.rearrange(Rotations.R2));
-            v = v.add(v.rearrange(Rotations.R1));
-            return v.lane(0);
-        }
-        for (VectorShuffle<Float> r : Rotations.ALL) {
-            v = v.add(v.rearrange(r));
-        }
-        return v.lane(0);
-    }
-
-    /** {@link #sum} of W lane values held in an array (bit-identical; the array is overwritten). */
-    static float sumScalar(float[] lanes) {
-        float[] next = new float[W];
-        for (int sh = W / 2; sh >= 1; sh /= 2) {
-            for (int i = 0; i < W; i++) {
-                next[i] = lanes[i] + lanes[(i + sh) % W];
-            }
-            System.arraycopy(next, 0, lanes, 0, W);
-        }
-        return lanes[0];
+        return LaneSum.sum(v);
     }
 
     /** a[aOff + i] += b[bOff + i] for i in [0, n). */
@@ -103,7 +55,7 @@ final class Vectors {
         for (int i = 0; i < bound; i++) {
             lanes[i % W] = Math.fma(x[xOff + i], x[xOff + i], lanes[i % W]);
         }
-        float ss = sumScalar(lanes);
+        float ss = LaneSum.sumScalar(lanes);
         for (int i = bound; i < n; i++) {
             ss += x[xOff + i] * x[xOff + i];
         }

@@ -1,4 +1,4 @@
-package dev.hyperattention4j.llm.runtime;
+package dev.hyperattention4j.kernel;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
@@ -16,8 +16,8 @@ import jdk.incubator.vector.VectorSpecies;
  * x below −87.3 gives 0 (the true value is below the normal range), x above about 88.38 gives infinity (k = 128
  * fills the exponent field), NaN stays NaN.
  */
-final class FixedExp {
-    private static final VectorSpecies<Float> S = Linear.SPECIES;
+public final class FixedExp {
+    private static final VectorSpecies<Float> S = LaneSum.SPECIES;
     private static final int W = S.length();
     private static final float LOG2E = 1.44269504f;
     /** 1.5·2^23 + 127: adding it rounds to an integer and leaves k + 127 in the low mantissa bits. */
@@ -33,10 +33,10 @@ final class FixedExp {
 
     /**
      * {@code e_j = exp(a[off + j]·scale + shift)} for j in [0, n), written back when {@code store}; returns
-     * {@code Σ e_j} with e_j in lane j mod W and the lanes folded by the fixed tree of {@link Vectors#sum}. Array in,
+     * {@code Σ e_j} with e_j in lane j mod W and the lanes folded by the fixed tree of {@link LaneSum#sum}. Array in,
      * float out on purpose: a helper that takes or returns vectors is boxed when C2 does not inline it.
      */
-    static float expSum(float[] a, int off, int n, float scale, float shift, boolean store) {
+    public static float expSum(float[] a, int off, int n, float scale, float shift, boolean store) {
         FloatVector scaleV = FloatVector.broadcast(S, scale), shiftV = FloatVector.broadcast(S, shift);
         FloatVector log2e = FloatVector.broadcast(S, LOG2E), shiftK = FloatVector.broadcast(S, SHIFT);
         FloatVector hi = FloatVector.broadcast(S, HI), lo = FloatVector.broadcast(S, LO);
@@ -64,19 +64,19 @@ final class FixedExp {
             }
             sum = sum.add(e);
         }
-        // Vectors.sum by hand (a vector-typed call may be left out of line and boxed)
+        // LaneSum.sum by hand (a vector-typed call may be left out of line and boxed)
         if (W == 16) {
-            sum = sum.add(sum.rearrange(Vectors.Rotations.R8));
-            sum = sum.add(sum.rearrange(Vectors.Rotations.R4));
-            sum = sum.add(sum.rearrange(Vectors.Rotations.R2));
-            sum = sum.add(sum.rearrange(Vectors.Rotations.R1));
+            sum = sum.add(sum.rearrange(LaneSum.Rotations.R8));
+            sum = sum.add(sum.rearrange(LaneSum.Rotations.R4));
+            sum = sum.add(sum.rearrange(LaneSum.Rotations.R2));
+            sum = sum.add(sum.rearrange(LaneSum.Rotations.R1));
             return sum.lane(0);
         }
-        return Vectors.sum(sum);
+        return LaneSum.sum(sum);
     }
 
     /** e^x, bit-identical to the vector lanes of {@link #expSum}. */
-    static float exp(float x) {
+    public static float exp(float x) {
         float xc = x > HI ? HI : x;
         xc = xc < LO ? LO : xc;
         float z = Math.fma(xc, LOG2E, SHIFT);

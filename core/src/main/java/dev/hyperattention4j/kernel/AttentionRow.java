@@ -1,4 +1,4 @@
-package dev.hyperattention4j.llm.runtime;
+package dev.hyperattention4j.kernel;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
@@ -8,18 +8,19 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Exact attention of one query row against keys {@code [0, n)} stored transposed ({@code Kᵀ[c][j]} at
  * {@code keysT[kBase + c·kStride + j]}) with value rows {@code V[j]} at {@code values[vBase + j·d]}: the kernel of
- * prefill ({@link RowwiseAttention} and the session's fused path over the KV cache) and of single-token decode.
+ * prefill (the LLM runtime's {@code RowwiseAttention} and its session's fused path over the KV cache) and of
+ * single-token decode.
  * SIMD lanes run along the keys, so scores need no horizontal reduction.
  *
  * <p>Every output is a fixed sequence of IEEE operations that does not depend on how keys are grouped into
  * vectors: a score is one fma chain over c; e = exp(s·scale − max·scale) by {@link FixedExp}; the sum of e is kept
- * in 16 lanes (key j in lane j mod 16), folded by the fixed tree of {@link Vectors#sum}; an
+ * in 16 lanes (key j in lane j mod 16), folded by the fixed tree of {@link LaneSum#sum}; an
  * output column sums p·v in 4 fma chains (key k in chain k mod 4) combined pairwise. {@link #rowScalar} performs
  * the same operations in scalar code (fast while the vector code is still interpreted) and gives identical bits,
  * so results depend neither on the thread count, nor on prefill vs decode, nor on the JIT state.
  */
-final class AttentionRow {
-    private static final VectorSpecies<Float> S = Linear.SPECIES;
+public final class AttentionRow {
+    private static final VectorSpecies<Float> S = LaneSum.SPECIES;
     private static final int W = S.length();
     /** Independent fma chains of the value sum. */
     private static final int CHAINS = 4;
@@ -31,7 +32,7 @@ final class AttentionRow {
      * Writes softmax(scale·q·Kᵀ)·V of one row to {@code out[outOff .. + d)} using {@code s[0 .. n)} as scratch;
      * returns the natural-log normaliser. Requires n ≥ 1.
      */
-    static float row(float[] q, int qOff, float[] keysT, int kBase, int kStride, float[] values, int vBase, int d,
+    public static float row(float[] q, int qOff, float[] keysT, int kBase, int kStride, float[] values, int vBase, int d,
                      int n, float scale, float[] s, float[] out, int outOff) {
         float max = scores(q, qOff, keysT, kBase, kStride, d, n, s);
         float sum = FixedExp.expSum(s, 0, n, scale, -max * scale, true);
@@ -118,7 +119,7 @@ final class AttentionRow {
      * sees keys [0, n0 + r). Each K and V vector loaded serves all four rows, which cuts the cache traffic that
      * bounds the one-row kernel. {@code sStride} must be at least n0 + 3 rounded up to W.
      */
-    static void rows4(float[] q, int qOff, int qStride, float[] keysT, int kBase, int kStride, float[] values,
+    public static void rows4(float[] q, int qOff, int qStride, float[] keysT, int kBase, int kStride, float[] values,
                       int vBase, int d, int n0, float scale, float[] s, int sStride, float[] out, int outOff,
                       int outStride) {
         if (d % W != 0) {
@@ -280,7 +281,7 @@ final class AttentionRow {
     }
 
     /** {@link #row} in scalar code, bit-identical. */
-    static float rowScalar(float[] q, int qOff, float[] keysT, int kBase, int kStride, float[] values, int vBase,
+    public static float rowScalar(float[] q, int qOff, float[] keysT, int kBase, int kStride, float[] values, int vBase,
                            int d, int n, float scale, float[] s, float[] out, int outOff) {
         float max = Float.NEGATIVE_INFINITY;
         for (int j = 0; j < n; j++) {
@@ -294,7 +295,7 @@ final class AttentionRow {
             s[j] = e;
             lanes[j % W] += e;
         }
-        float sum = Vectors.sumScalar(lanes);
+        float sum = LaneSum.sumScalar(lanes);
         float inv = 1f / sum;
         if (d % W == 0) {
             float[] chain = new float[CHAINS];

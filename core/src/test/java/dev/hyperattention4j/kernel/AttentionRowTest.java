@@ -1,4 +1,4 @@
-package dev.hyperattention4j.llm.runtime;
+package dev.hyperattention4j.kernel;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -30,7 +30,7 @@ class AttentionRowTest {
         int kv = Math.max(stride, n0 + 3);
         float[] q = gaussian(r, 4 * d, 1f), kt = gaussian(r, d * kv, 1f), v = gaussian(r, kv * d, 1f);
         float scale = (float) (1 / Math.sqrt(d));
-        int ss = Linear.roundUp(kv, Linear.BLOCK);
+        int ss = roundUp(kv, LaneSum.SPECIES.length());
         float[] s = new float[4 * ss];
         float[] four = new float[4 * d];
         AttentionRow.rows4(q, 0, d, kt, 0, kv, v, 0, d, n0, scale, s, ss, four, 0, d);
@@ -90,7 +90,7 @@ class AttentionRowTest {
         x[5] = 88.3f;
         float[] e = x.clone();
         float sum = FixedExp.expSum(e, 0, n, 1f, 0f, true);
-        float[] lanes = new float[Linear.BLOCK];
+        float[] lanes = new float[LaneSum.SPECIES.length()];
         for (int i = 0; i < n; i++) {
             float s = FixedExp.exp(x[i]);
             assertThat(Float.floatToRawIntBits(e[i])).as("exp(%s)", x[i]).isEqualTo(Float.floatToRawIntBits(s));
@@ -112,7 +112,7 @@ class AttentionRowTest {
         for (int i = 0; i < y.length; i++) {
             lanes[i % lanes.length] += FixedExp.exp(Math.fma(y[i], 0.5f, -3f));
         }
-        assertThat(sumY).isEqualTo(Vectors.sumScalar(lanes));
+        assertThat(sumY).isEqualTo(LaneSum.sumScalar(lanes));
         assertThat(y[0]).as("store=false leaves the input alone").isEqualTo(x[16]);
     }
 
@@ -126,30 +126,23 @@ class AttentionRowTest {
         Random r = new Random(3);
         int d = 16, n0 = 45, kv = 48;
         float[] q = gaussian(r, 4 * d, 1f), kt = gaussian(r, d * kv, 1f), v = gaussian(r, kv * d, 1f);
-        float[] gate = gaussian(r, 100, 3f), up = gaussian(r, 100, 1f);
-        int ss = Linear.roundUp(kv, Linear.BLOCK);
+        int ss = roundUp(kv, LaneSum.SPECIES.length());
         float[] s = new float[4 * ss];
         float[] first = new float[4 * d], again = new float[4 * d], one = new float[d];
-        float[] g1 = gate.clone(), u1 = up.clone();
         AttentionRow.rows4(q, 0, d, kt, 0, kv, v, 0, d, n0, 0.25f, s, ss, first, 0, d);
         float lse = AttentionRow.row(q, 0, kt, 0, kv, v, 0, d, n0, 0.25f, s, one, 0);
-        Vectors.siluMul(g1, 0, u1, 0, 100);
-        double lseLogits = Vectors.logSumExp(gate, 0, 100);
         for (int i = 0; i < 30_000; i++) {
             AttentionRow.rows4(q, 0, d, kt, 0, kv, v, 0, d, n0, 0.25f, s, ss, again, 0, d);
             AttentionRow.row(q, 0, kt, 0, kv, v, 0, d, n0, 0.25f, s, again, 0);
-            float[] g2 = gate.clone();
-            Vectors.siluMul(g2, 0, up.clone(), 0, 100);
-            Vectors.logSumExp(gate, 0, 100);
         }
         AttentionRow.rows4(q, 0, d, kt, 0, kv, v, 0, d, n0, 0.25f, s, ss, again, 0, d);
         assertThat(again).containsExactly(first);
         float[] oneAgain = new float[d];
         assertThat(AttentionRow.row(q, 0, kt, 0, kv, v, 0, d, n0, 0.25f, s, oneAgain, 0)).isEqualTo(lse);
         assertThat(oneAgain).containsExactly(one);
-        float[] g2 = gate.clone();
-        Vectors.siluMul(g2, 0, up.clone(), 0, 100);
-        assertThat(g2).containsExactly(g1);
-        assertThat(Vectors.logSumExp(gate, 0, 100)).isEqualTo(lseLogits);
+    }
+
+    private static int roundUp(int n, int multiple) {
+        return (n + multiple - 1) / multiple * multiple;
     }
 }
