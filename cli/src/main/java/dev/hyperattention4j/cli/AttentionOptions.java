@@ -51,8 +51,8 @@ final class AttentionOptions {
     int check = 0;
 
     /** The pooled spot-check errors of every patched layer (filled when --check > 0). */
-    final dev.hyperattention4j.attention.hyper.SpotCheck.Tally checkTally =
-            new dev.hyperattention4j.attention.hyper.SpotCheck.Tally();
+    final dev.hyperattention4j.reference.SpotCheck.Tally checkTally =
+            new dev.hyperattention4j.reference.SpotCheck.Tally();
 
     Attention exact(WorkerPool pool, int headDim) {
         if (exactKernel == Exact.rowwise) {

@@ -296,7 +296,7 @@ public final class BenchHyperCommand implements Callable<Integer> {
         double sampleGf = prof.nanos(HyperProfile.Phase.SAMPLES) > 0
                 ? (double) prof.flops(HyperProfile.Phase.SAMPLES) / prof.nanos(HyperProfile.Phase.SAMPLES) : Double.NaN;
         double peak = peakGflops(clock);
-        double check = this.check > 0 ? dev.hyperattention4j.attention.hyper.SpotCheck.measure(hp, this.check, sweep.seed)
+        double check = this.check > 0 ? dev.hyperattention4j.reference.SpotCheck.measure(hp, this.check, sweep.seed)
                 .relError() : Double.NaN;
         return new Row(n, d, q.heads(), causal, input, exactSec, hyperSec, exactSec / hyperSec, err, gflops, ms,
                 blockGf, peak, 100 * blockGf / peak, check, sampleGf, prof.fallbackRows());

@@ -3,8 +3,9 @@ package dev.hyperattention4j.attention;
 import dev.hyperattention4j.tensor.FloatTensor;
 
 /**
- * Scaled dot-product attention. Implementations are interchangeable: the exact kernels ({@link NaiveAttention},
- * {@link FlashAttention}) and the approximate HyperAttention all take an {@link AttentionProblem} and write its
+ * Scaled dot-product attention. Implementations are interchangeable: the exact kernels
+ * ({@link dev.hyperattention4j.reference.NaiveAttention}, {@link FlashAttention}) and the approximate HyperAttention
+ * all take an {@link AttentionProblem} and write its
  * output (and log-sum-exp when requested). The LLM runtime plugs one implementation per layer.
  *
  * <p>Implementations are thread-safe: one instance may serve concurrent calls.

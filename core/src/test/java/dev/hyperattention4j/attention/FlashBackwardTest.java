@@ -6,6 +6,7 @@ import static dev.hyperattention4j.testing.TestTensors.maxRelativeError;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.hyperattention4j.reference.NaiveBackward;
 import dev.hyperattention4j.runtime.WorkerPool;
 import dev.hyperattention4j.tensor.FloatTensor;
 import java.util.Random;

@@ -2,6 +2,7 @@ package dev.hyperattention4j.attention;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.hyperattention4j.reference.NaiveAttention;
 import dev.hyperattention4j.runtime.WorkerPool;
 import dev.hyperattention4j.tensor.FloatTensor;
 import java.util.Random;

@@ -3,6 +3,7 @@ package dev.hyperattention4j.attention;
 import static dev.hyperattention4j.testing.TestTensors.gaussian;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.hyperattention4j.reference.NaiveBackward;
 import dev.hyperattention4j.tensor.FloatTensor;
 import java.util.Random;
 import org.junit.jupiter.params.ParameterizedTest;

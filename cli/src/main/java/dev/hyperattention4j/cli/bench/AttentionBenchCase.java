@@ -2,7 +2,7 @@ package dev.hyperattention4j.cli.bench;
 
 import dev.hyperattention4j.attention.Attention;
 import dev.hyperattention4j.attention.FlashAttention;
-import dev.hyperattention4j.attention.NaiveAttention;
+import dev.hyperattention4j.reference.NaiveAttention;
 import dev.hyperattention4j.attention.hyper.HyperAttention;
 import dev.hyperattention4j.attention.hyper.HyperConfig;
 import dev.hyperattention4j.runtime.WorkerPool;

@@ -4,6 +4,7 @@ import dev.hyperattention4j.attention.Attention;
 import dev.hyperattention4j.attention.AttentionProblem;
 import dev.hyperattention4j.cli.MaskOption;
 import dev.hyperattention4j.kernel.VectorWidth;
+import dev.hyperattention4j.reference.RowReference;
 import dev.hyperattention4j.runtime.WorkerPool;
 import dev.hyperattention4j.tensor.FloatTensor;
 import java.lang.management.ManagementFactory;

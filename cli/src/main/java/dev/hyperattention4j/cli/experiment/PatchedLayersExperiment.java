@@ -3,7 +3,7 @@ package dev.hyperattention4j.cli.experiment;
 import dev.hyperattention4j.attention.hyper.CheckedAttention;
 import dev.hyperattention4j.attention.hyper.HyperAttention;
 import dev.hyperattention4j.attention.hyper.HyperConfig;
-import dev.hyperattention4j.attention.hyper.SpotCheck;
+import dev.hyperattention4j.reference.SpotCheck;
 import dev.hyperattention4j.llm.model.Model;
 import dev.hyperattention4j.llm.runtime.AttentionPlan;
 import dev.hyperattention4j.llm.runtime.LlamaModel;

@@ -7,7 +7,7 @@ import dev.hyperattention4j.attention.TrainableAttention;
 import dev.hyperattention4j.attention.TrainableFlashAttention;
 import dev.hyperattention4j.attention.hyper.HyperAttention;
 import dev.hyperattention4j.attention.hyper.HyperConfig;
-import dev.hyperattention4j.attention.hyper.SpotCheck;
+import dev.hyperattention4j.reference.SpotCheck;
 import dev.hyperattention4j.attention.hyper.TrainableHyperAttention;
 import dev.hyperattention4j.cli.BenchHyperCommand;
 import dev.hyperattention4j.cli.BenchInputs;

@@ -2,6 +2,7 @@ package dev.hyperattention4j.attention.hyper;
 
 import dev.hyperattention4j.attention.Attention;
 import dev.hyperattention4j.attention.AttentionProblem;
+import dev.hyperattention4j.reference.SpotCheck;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**

@@ -9,7 +9,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.hyperattention4j.attention.AttentionProblem;
 import dev.hyperattention4j.attention.BackwardContext;
 import dev.hyperattention4j.attention.Gradients;
-import dev.hyperattention4j.attention.NaiveBackward;
+import dev.hyperattention4j.reference.NaiveBackward;
 import dev.hyperattention4j.runtime.WorkerPool;
 import dev.hyperattention4j.tensor.FloatTensor;
 import java.util.Random;

@@ -1,7 +1,7 @@
 package dev.hyperattention4j.attention.hyper;
 
 import dev.hyperattention4j.attention.AttentionProblem;
-import dev.hyperattention4j.attention.NaiveAttention;
+import dev.hyperattention4j.reference.NaiveAttention;
 import dev.hyperattention4j.tensor.FloatTensor;
 import java.util.Random;
 

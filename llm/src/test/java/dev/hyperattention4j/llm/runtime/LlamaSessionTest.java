@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.hyperattention4j.attention.FlashAttention;
-import dev.hyperattention4j.attention.NaiveAttention;
+import dev.hyperattention4j.reference.NaiveAttention;
 import dev.hyperattention4j.llm.model.DType;
 import dev.hyperattention4j.llm.model.ModelConfig;
 import dev.hyperattention4j.llm.model.RopeStyle;

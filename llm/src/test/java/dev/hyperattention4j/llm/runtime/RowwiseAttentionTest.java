@@ -3,7 +3,7 @@ package dev.hyperattention4j.llm.runtime;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.hyperattention4j.attention.AttentionProblem;
-import dev.hyperattention4j.attention.NaiveAttention;
+import dev.hyperattention4j.reference.NaiveAttention;
 import dev.hyperattention4j.runtime.WorkerPool;
 import dev.hyperattention4j.tensor.FloatTensor;
 import java.util.Random;

@@ -1,4 +1,7 @@
-package dev.hyperattention4j.attention;
+package dev.hyperattention4j.reference;
+
+import dev.hyperattention4j.attention.Attention;
+import dev.hyperattention4j.attention.AttentionProblem;
 
 /**
  * The test oracle: a direct transcription of {@code softmax(scale·Q·Kᵀ + mask)·V} with every score, exponential

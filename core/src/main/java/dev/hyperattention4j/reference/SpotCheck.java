@@ -1,4 +1,4 @@
-package dev.hyperattention4j.attention.hyper;
+package dev.hyperattention4j.reference;
 
 import dev.hyperattention4j.attention.AttentionProblem;
 import java.util.SplittableRandom;
@@ -43,9 +43,9 @@ public final class SpotCheck {
         SplittableRandom random = new SplittableRandom(seed);
         int rows = (int) Math.min(k, total);
         int d = problem.headDim();
-        float[] q = new float[d], kv = new float[d], got = new float[d];
+        float[] got = new float[d];
         double[] exact = new double[d];
-        double[] scores = new double[problem.keyLength()];
+        ExactRow reference = new ExactRow(d);
         double sqErr = 0, sqNorm = 0, maxRow = 0, lseErr = 0;
         int checked = 0, lseRows = 0;
         for (int t = 0; t < rows; t++) {
@@ -55,7 +55,7 @@ public final class SpotCheck {
             if (last < 0) {
                 continue;
             }
-            double lse = exactRow(problem, bi, hi, i, last, q, kv, scores, exact);
+            double lse = reference.compute(problem, bi, hi, i, exact);
             problem.output().readRow(bi, hi, i, got, 0);
             double e = 0, n = 0;
             for (int c = 0; c < d; c++) {
@@ -74,37 +74,6 @@ public final class SpotCheck {
         }
         double rel = sqNorm > 0 ? Math.sqrt(sqErr / sqNorm) : Math.sqrt(sqErr);
         return new Result(checked, rel, maxRow, lseRows > 0 ? lseErr / lseRows : Double.NaN, sqErr, sqNorm);
-    }
-
-    /** Exact output row i of head h into {@code out}; returns its log-sum-exp. */
-    private static double exactRow(AttentionProblem p, int b, int h, int i, int last, float[] q, float[] kv,
-                                   double[] scores, double[] out) {
-        int d = p.headDim(), kvh = h / p.groupSize();
-        p.query().readRow(b, h, i, q, 0);
-        double max = Double.NEGATIVE_INFINITY;
-        for (int j = 0; j <= last; j++) {
-            p.key().readRow(b, kvh, j, kv, 0);
-            double s = 0;
-            for (int c = 0; c < d; c++) {
-                s += (double) q[c] * kv[c];
-            }
-            scores[j] = s * p.scale();
-            max = Math.max(max, scores[j]);
-        }
-        java.util.Arrays.fill(out, 0);
-        double sum = 0;
-        for (int j = 0; j <= last; j++) {
-            double w = Math.exp(scores[j] - max);
-            sum += w;
-            p.value().readRow(b, kvh, j, kv, 0);
-            for (int c = 0; c < d; c++) {
-                out[c] += w * kv[c];
-            }
-        }
-        for (int c = 0; c < d; c++) {
-            out[c] /= sum;
-        }
-        return max + Math.log(sum);
     }
 
     /** Pools several checks (e.g. every patched call of a perplexity run); thread-safe. */

@@ -1,5 +1,7 @@
-package dev.hyperattention4j.attention;
+package dev.hyperattention4j.reference;
 
+import dev.hyperattention4j.attention.AttentionProblem;
+import dev.hyperattention4j.attention.Gradients;
 import dev.hyperattention4j.tensor.FloatTensor;
 
 /**

@@ -1,11 +1,12 @@
-package dev.hyperattention4j.attention.hyper;
+package dev.hyperattention4j.reference;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import dev.hyperattention4j.attention.AttentionProblem;
-import dev.hyperattention4j.attention.NaiveAttention;
+import dev.hyperattention4j.attention.hyper.CheckedAttention;
+import dev.hyperattention4j.reference.NaiveAttention;
 import dev.hyperattention4j.tensor.FloatTensor;
 import dev.hyperattention4j.testing.TestTensors;
 import java.util.Random;
