@@ -15,7 +15,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *
  * <p>{@code logSumExp}, when not null, receives {@code [B][Hq][nq]} (contiguous) natural-log row normalisers
  * {@code L_i = log Σ_j exp(scale · q_i·k_j)} over the visible keys; two attentions over disjoint key sets merge
- * exactly through it (see {@code PartialSoftmax}).
+ * exactly through it (HyperAttention merges its parts and causal levels that way).
  *
  * @param scale softmax scale; {@link #defaultScale(int)} is {@code 1/sqrt(d)}
  */

@@ -1,7 +1,6 @@
 package dev.hyperattention4j.attention.hyper;
 
 import dev.hyperattention4j.attention.AttentionProblem;
-import dev.hyperattention4j.attention.PartialSoftmax;
 import dev.hyperattention4j.attention.hyper.HyperProfile.Phase;
 import dev.hyperattention4j.kernel.FlashKernel;
 import dev.hyperattention4j.kernel.PackedKeyValues;
@@ -185,7 +184,7 @@ final class HyperPass {
                 if (logPad != Float.NEGATIVE_INFINITY) {
                     // zero padding keys of the reference: logit 0, value 0 (compatibility row 3)
                     for (int r = 0; r < rows; r++) {
-                        float l = PartialSoftmax.logAddExp(s.lse1[r], logPad);
+                        float l = LogSumExpMerge.logAddExp(s.lse1[r], logPad);
                         scaleRow(s.out1, r * d, d, (float) Math.exp(s.lse1[r] - l));
                         s.lse1[r] = l;
                     }

@@ -1,6 +1,5 @@
 package dev.hyperattention4j.attention.hyper;
 
-
 /**
  * Log-sum-exp merge of two attention parts over disjoint key sets (ALGORITHM.md §2.4), for a run of rows at once:
  * first the per-row weights (one exp and one log per row), then {@code O = c1·O1 + c2·O2} row by row.
@@ -52,6 +51,18 @@ final class LogSumExpMerge {
             c2[r] = (float) (firstLarger ? small : big);
             l[r] = (float) ((firstLarger ? a : b) + Math.log(1.0 + e));
         }
+    }
+
+    /** log(exp(a) + exp(b)) without overflow; -inf when both are -inf. */
+    static float logAddExp(float a, float b) {
+        if (a == Float.NEGATIVE_INFINITY) {
+            return b;
+        }
+        if (b == Float.NEGATIVE_INFINITY) {
+            return a;
+        }
+        float m = Math.max(a, b);
+        return (float) (m + Math.log(Math.exp(a - m) + Math.exp(b - m)));
     }
 
     /**
