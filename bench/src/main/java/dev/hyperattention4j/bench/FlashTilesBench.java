@@ -1,8 +1,13 @@
 package dev.hyperattention4j.bench;
 
+import static dev.hyperattention4j.kernel.TileSizes.Flash.KEY_TILE;
+import static dev.hyperattention4j.kernel.TileSizes.Flash.QUERY_BLOCK;
+import static dev.hyperattention4j.kernel.TileSizes.Flash.ROW_TILE;
+
 import dev.hyperattention4j.kernel.FlashKernel;
 import dev.hyperattention4j.kernel.FlashTiles;
 import dev.hyperattention4j.kernel.PackedKeyValues;
+import dev.hyperattention4j.kernel.TileSizes;
 import dev.hyperattention4j.kernel.VectorWidth;
 import java.util.Arrays;
 import java.util.Random;
@@ -20,7 +25,7 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * The three phases of one {@link FlashKernel#ROW_TILE} (264)-query × 128-key step of the flash kernel, each alone,
+ * The three phases of one {@link TileSizes.Flash#ROW_TILE} (264)-query × 128-key step of the flash kernel, each alone,
  * data in cache: the Q·Kᵀ tile (2·264·128·d flops), the online-softmax update (264·128 exponentials) and the P·V
  * tile (2·264·128·d flops). GFLOP/s of a matmul phase = 2·264·128·d / (µs per op) / 1000.
  */
@@ -31,7 +36,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 2, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "-XX:ObjectAlignmentInBytes=64"})
 public class FlashTilesBench {
-    static final int ROWS = FlashKernel.ROW_TILE, T = FlashTiles.KEY_TILE;
+    static final int ROWS = ROW_TILE, T = KEY_TILE;
 
     @Param({"64", "128"})
     int d;
@@ -45,7 +50,7 @@ public class FlashTilesBench {
         Random r = new Random(1);
         dp = PackedKeyValues.valueStride(d);
         // queries in column blocks of QUERY_BLOCK, as FlashKernel packs them
-        q = fill(r, new float[(d + FlashTiles.QUERY_BLOCK - 1) / FlashTiles.QUERY_BLOCK * ROWS * FlashTiles.QUERY_BLOCK]);
+        q = fill(r, new float[(d + QUERY_BLOCK - 1) / QUERY_BLOCK * ROWS * QUERY_BLOCK]);
         // packed tiles start at PackedKeyValues.BASE and scratch at FlashTiles.BASE (cache-line aligned when the
         // JVM allows it), as in the kernel
         kT = fill(r, new float[PackedKeyValues.BASE + d * T]);
@@ -55,7 +60,7 @@ public class FlashTilesBench {
         o = new float[FlashTiles.BASE + ROWS * dp];
         m = new float[ROWS];
         laneSum = new float[FlashTiles.BASE + ROWS * VectorWidth.LANES];
-        FlashTiles.scoreTile(q, 0, ROWS * FlashTiles.QUERY_BLOCK, 0, ROWS, d, kT, PackedKeyValues.BASE, Long.MAX_VALUE / 2,
+        FlashTiles.scoreTile(q, 0, ROWS * QUERY_BLOCK, 0, ROWS, d, kT, PackedKeyValues.BASE, Long.MAX_VALUE / 2,
                 s, laneMax);
         scoresCopy = copy(s);
         p = copy(s);
@@ -79,7 +84,7 @@ public class FlashTilesBench {
 
     @Benchmark
     public float[][] scoreTile() {
-        FlashTiles.scoreTile(q, 0, ROWS * FlashTiles.QUERY_BLOCK, 0, ROWS, d, kT, PackedKeyValues.BASE, Long.MAX_VALUE / 2,
+        FlashTiles.scoreTile(q, 0, ROWS * QUERY_BLOCK, 0, ROWS, d, kT, PackedKeyValues.BASE, Long.MAX_VALUE / 2,
                 s, laneMax);
         return s;
     }

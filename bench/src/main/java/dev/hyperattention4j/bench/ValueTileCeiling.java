@@ -4,6 +4,7 @@ import dev.hyperattention4j.kernel.FlashKernel;
 import dev.hyperattention4j.kernel.FlashTiles;
 import dev.hyperattention4j.kernel.FmaPeakProbe;
 import dev.hyperattention4j.kernel.PackedKeyValues;
+import dev.hyperattention4j.kernel.TileSizes;
 import java.util.Random;
 
 /**
@@ -12,7 +13,7 @@ import java.util.Random;
  * FMA probe in the same process, one line per round. Arguments: rounds (default 3).
  */
 public final class ValueTileCeiling {
-    private static final int D = 64, ROWS = FlashKernel.ROW_TILE, KEYS = FlashTiles.KEY_TILE;
+    private static final int D = 64, ROWS = TileSizes.Flash.ROW_TILE, KEYS = TileSizes.Flash.KEY_TILE;
 
     private ValueTileCeiling() {}
 

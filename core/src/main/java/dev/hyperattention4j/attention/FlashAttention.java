@@ -3,6 +3,7 @@ package dev.hyperattention4j.attention;
 import dev.hyperattention4j.kernel.FlashKernel;
 import dev.hyperattention4j.kernel.FlashTiles;
 import dev.hyperattention4j.kernel.PackedKeyValues;
+import dev.hyperattention4j.kernel.TileSizes;
 import dev.hyperattention4j.runtime.WorkerPool;
 import java.util.ArrayDeque;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -25,8 +26,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * output rows of units that ran before the bad tile was packed may already have been written.
  */
 public final class FlashAttention implements Attention {
-    /** Query rows per work unit (Br). */
-    public static final int QUERY_TILE = FlashKernel.ROW_TILE;
     /**
      * Work units per thread a pool run should have before it attends several KV groups at once: 4 lets the causal
      * units, claimed largest first, finish within about a quarter of a unit of each other.
@@ -75,8 +74,8 @@ public final class FlashAttention implements Attention {
             this.packScratch = new float[workers][];
             for (int w = 0; w < workers; w++) {
                 kernels[w] = new FlashKernel(dim);
-                outs[w] = new float[QUERY_TILE * dim];
-                lses[w] = new float[QUERY_TILE];
+                outs[w] = new float[TileSizes.Flash.ROW_TILE * dim];
+                lses[w] = new float[TileSizes.Flash.ROW_TILE];
                 packScratch[w] = new float[PackedKeyValues.scratchLength(dim)];
             }
         }
@@ -116,13 +115,14 @@ public final class FlashAttention implements Attention {
     }
 
     /**
-     * How many query tiles to cut nq rows into: enough that none exceeds {@link #QUERY_TILE} rows, and, when that
+     * How many query tiles to cut nq rows into: enough that none exceeds {@link TileSizes.Flash#ROW_TILE} rows, and,
+     * when that
      * costs at most a few more, a count that makes the units of one KV group ({@code groupSize · tiles}) a multiple
      * of the thread count. Fixed 132-row tiles left 4,096 rows as 31 full tiles and one of 4 rows: one of 2 threads
      * then idled for about a sixteenth of the call.
      */
     static int queryTiles(int nq, int groupSize, int threads) {
-        final int blocks = (nq + FlashTiles.ROW_BLOCK - 1) / FlashTiles.ROW_BLOCK;
+        final int blocks = (nq + TileSizes.Flash.REGISTER_ROWS - 1) / TileSizes.Flash.REGISTER_ROWS;
         final int fewest = fewestTiles(nq);
         for (int t = fewest; t <= Math.min(blocks, fewest + threads); t++) {
             if ((long) t * groupSize % threads == 0) {
@@ -132,9 +132,9 @@ public final class FlashAttention implements Attention {
         return fewest;
     }
 
-    /** The fewest query tiles nq rows fit in (none larger than {@link #QUERY_TILE}). */
+    /** The fewest query tiles nq rows fit in (none larger than {@link TileSizes.Flash#ROW_TILE}). */
     static int fewestTiles(int nq) {
-        return (nq + QUERY_TILE - 1) / QUERY_TILE;
+        return (nq + TileSizes.Flash.ROW_TILE - 1) / TileSizes.Flash.ROW_TILE;
     }
 
     /**
@@ -154,8 +154,8 @@ public final class FlashAttention implements Attention {
 
     /** First row of query tile i of {@code tiles}: tiles are whole register blocks, their sizes differ by at most one. */
     static int tileStart(int i, int tiles, int nq) {
-        final int blocks = (nq + FlashTiles.ROW_BLOCK - 1) / FlashTiles.ROW_BLOCK;
-        return Math.min(nq, (int) ((long) i * blocks / tiles) * FlashTiles.ROW_BLOCK);
+        final int blocks = (nq + TileSizes.Flash.REGISTER_ROWS - 1) / TileSizes.Flash.REGISTER_ROWS;
+        return Math.min(nq, (int) ((long) i * blocks / tiles) * TileSizes.Flash.REGISTER_ROWS);
     }
 
     @Override

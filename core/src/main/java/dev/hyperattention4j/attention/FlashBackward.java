@@ -2,6 +2,7 @@ package dev.hyperattention4j.attention;
 
 import dev.hyperattention4j.kernel.BackwardInputs;
 import dev.hyperattention4j.kernel.BackwardKernel;
+import dev.hyperattention4j.kernel.TileSizes;
 import dev.hyperattention4j.runtime.WorkerPool;
 import dev.hyperattention4j.tensor.FloatTensor;
 
@@ -11,7 +12,7 @@ import dev.hyperattention4j.tensor.FloatTensor;
  * buffer: tile probabilities are recomputed from L, with {@code Δ = rowsum(dO ∘ O) − dL}.
  *
  * <p>Per (batch, KV head) it packs K and V once ({@link BackwardInputs}); per query head of the GQA group and per
- * block of at most {@link BackwardInputs#ROW_BLOCK} query rows it runs {@code chunks} parallel units. Unit c owns
+ * block of at most {@link TileSizes.Backward#CHUNK_ROWS} query rows it runs {@code chunks} parallel units. Unit c owns
  * the key tiles {@code t ≡ c (mod chunks)}: it alone accumulates their dK and dV (over every query head of the group,
  * so shared KV heads get the sum), and it writes its share of dQ to its own partial buffer. The partials are then
  * summed in chunk order. No two units write the same memory, each sum has a fixed order, and the number of chunks
@@ -101,16 +102,16 @@ public final class FlashBackward {
             int d = p.headDim(), g = p.groupSize();
             in.reset(nq, nk);
             int qTiles = in.queryTiles(), kTiles = in.keyTiles();
-            int blockTiles = BackwardInputs.ROW_BLOCK / BackwardKernel.QUERY_TILE;
+            int blockTiles = TileSizes.Backward.CHUNK_ROWS / TileSizes.Backward.QUERY_TILE;
             pool.run(kTiles, (w, t) -> in.packKeyTile(p.key(), p.value(), b, kvh, null, kFrom, t,
                     kernel(kernels, w, d).rowScratch()));
             for (int h = kvh * g; h < (kvh + 1) * g; h++) {
                 final int hh = h;
                 int statBase = p.lseIndex(b, h, 0);
                 pool.run(qTiles, (w, t) -> {
-                    int q0 = t * BackwardKernel.QUERY_TILE;
+                    int q0 = t * TileSizes.Backward.QUERY_TILE;
                     in.packQueries(p.query(), outputGrad, lseOf, delta, statBase, 0f, b, hh, null, qFrom, q0,
-                            Math.min(nq, q0 + BackwardKernel.QUERY_TILE), p.scale());
+                            Math.min(nq, q0 + TileSizes.Backward.QUERY_TILE), p.scale());
                 });
                 for (int t0 = 0; t0 < qTiles; t0 += blockTiles) {
                     final int from = t0, to = Math.min(qTiles, t0 + blockTiles);

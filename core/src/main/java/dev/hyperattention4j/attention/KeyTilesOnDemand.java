@@ -2,6 +2,7 @@ package dev.hyperattention4j.attention;
 
 import dev.hyperattention4j.kernel.KeyTileGate;
 import dev.hyperattention4j.kernel.PackedKeyValues;
+import dev.hyperattention4j.kernel.TileSizes;
 import dev.hyperattention4j.tensor.FloatTensor;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 
@@ -41,7 +42,7 @@ final class KeyTilesOnDemand {
         this.h = h;
         this.reject = reject;
         this.length = key.length();
-        this.tiles = (length + PackedKeyValues.KEY_TILE - 1) / PackedKeyValues.KEY_TILE;
+        this.tiles = (length + TileSizes.Flash.KEY_TILE - 1) / TileSizes.Flash.KEY_TILE;
         kv.prepare(key, value, 0, length);
         if (state.length() < tiles) {
             state = new AtomicIntegerArray(tiles);
@@ -92,8 +93,8 @@ final class KeyTilesOnDemand {
     private void pack(int tile, float[] scratch) {
         int outcome = FAILED;
         try {
-            final int from = tile * PackedKeyValues.KEY_TILE;
-            kv.packRange(key, value, b, h, null, 0, from, Math.min(length, from + PackedKeyValues.KEY_TILE), scratch);
+            final int from = tile * TileSizes.Flash.KEY_TILE;
+            kv.packRange(key, value, b, h, null, 0, from, Math.min(length, from + TileSizes.Flash.KEY_TILE), scratch);
             if (reject && !kv.tileFinite(tile)) {
                 nonFinite = true;
             }

@@ -1,5 +1,7 @@
 package dev.hyperattention4j.kernel;
 
+import static dev.hyperattention4j.kernel.TileSizes.Row.CHAINS;
+
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
@@ -22,8 +24,6 @@ import jdk.incubator.vector.VectorSpecies;
 public final class AttentionRow {
     private static final VectorSpecies<Float> S = LaneSum.SPECIES;
     private static final int W = S.length();
-    /** Independent fma chains of the value sum. */
-    private static final int CHAINS = 4;
 
     private AttentionRow() {
     }

@@ -1,5 +1,9 @@
 package dev.hyperattention4j.kernel;
 
+import static dev.hyperattention4j.kernel.TileSizes.Backward.CHUNK_ROWS;
+import static dev.hyperattention4j.kernel.TileSizes.Backward.KEY_BLOCK;
+import static dev.hyperattention4j.kernel.TileSizes.Backward.QUERY_TILE;
+
 import dev.hyperattention4j.tensor.FloatTensor;
 import java.util.Arrays;
 
@@ -20,13 +24,11 @@ import java.util.Arrays;
  *   <li>the per-chunk dQ partials of one block of query rows, {@code [chunk][row][paddedDim]}.</li>
  * </ul>
  *
- * Memory is O((nq + 5·nk)·d + chunks·min(nq, ROW_BLOCK)·d) floats: no nq×nk buffer. Padding query rows get
+ * Memory is O((nq + 5·nk)·d + chunks·min(nq, CHUNK_ROWS)·d) floats: no nq×nk buffer. Padding query rows get
  * {@code L = +∞} and dO = 0, so their probabilities vanish and they contribute nothing; so does a row that sees no
  * key (saved {@code L = −∞}), whose keys are all masked anyway.
  */
 public final class BackwardInputs {
-    /** Query rows whose dQ partials are held at once; bounds the partial buffers to chunks × 8192 × d floats. */
-    public static final int ROW_BLOCK = 8192;
 
     final int dim;
     final int paddedDim;
@@ -45,7 +47,7 @@ public final class BackwardInputs {
     private final int chunks;
     private final int queryCapacity;
     private final int keyCapacity;
-    private final int chunkFloats;   // one chunk's partials: min(ROW_BLOCK, padded capacity) rows × paddedDim
+    private final int chunkFloats;   // one chunk's partials: min(CHUNK_ROWS, padded capacity) rows × paddedDim
 
     public BackwardInputs(int dim, int queryCapacity, int keyCapacity, int chunks) {
         if (dim <= 0 || queryCapacity <= 0 || keyCapacity <= 0 || chunks <= 0) {
@@ -56,12 +58,12 @@ public final class BackwardInputs {
         this.dim = dim;
         this.paddedDim = (dim + lanes - 1) / lanes * lanes;
         this.chunks = chunks;
-        int bc = BackwardKernel.KEY_TILE, br = BackwardKernel.QUERY_TILE;
+        int bc = KEY_BLOCK, br = QUERY_TILE;
         this.queryCapacity = (queryCapacity + br - 1) / br * br;
         this.keyCapacity = (keyCapacity + bc - 1) / bc * bc;
         long keyFloats = (long) this.keyCapacity * paddedDim;
         long queryFloats = (long) this.queryCapacity * paddedDim;
-        long partialFloats = (long) chunks * Math.min(ROW_BLOCK, this.queryCapacity) * paddedDim;
+        long partialFloats = (long) chunks * Math.min(CHUNK_ROWS, this.queryCapacity) * paddedDim;
         if (keyFloats > Integer.MAX_VALUE - 16 || queryFloats > Integer.MAX_VALUE - 16
                 || partialFloats > Integer.MAX_VALUE - 16) {
             throw new IllegalArgumentException("backward buffers for nq=" + queryCapacity + ", nk=" + keyCapacity
@@ -94,19 +96,19 @@ public final class BackwardInputs {
         }
         queryLength = nq;
         keyLength = nk;
-        int end = Math.min(queryCapacity, (nq + BackwardKernel.QUERY_TILE - 1) / BackwardKernel.QUERY_TILE
-                * BackwardKernel.QUERY_TILE);
+        int end = Math.min(queryCapacity, (nq + QUERY_TILE - 1) / QUERY_TILE
+                * QUERY_TILE);
         for (int i = nq; i < end; i++) {
             padQueryRow(i);
         }
     }
 
     public int keyTiles() {
-        return (keyLength + BackwardKernel.KEY_TILE - 1) / BackwardKernel.KEY_TILE;
+        return (keyLength + KEY_BLOCK - 1) / KEY_BLOCK;
     }
 
     public int queryTiles() {
-        return (queryLength + BackwardKernel.QUERY_TILE - 1) / BackwardKernel.QUERY_TILE;
+        return (queryLength + QUERY_TILE - 1) / QUERY_TILE;
     }
 
     public int queryCapacity() {
@@ -127,7 +129,7 @@ public final class BackwardInputs {
 
     /** Floats of the dQ partial of one query tile within its chunk's block: {@code QUERY_TILE · paddedDim}. */
     int tileFloats() {
-        return BackwardKernel.QUERY_TILE * paddedDim;
+        return QUERY_TILE * paddedDim;
     }
 
     /**
@@ -137,7 +139,7 @@ public final class BackwardInputs {
      */
     public void packKeyTile(FloatTensor key, FloatTensor value, int b, int kvHead, int[] rows, int rowBase, int tile,
                             float[] row) {
-        int bc = BackwardKernel.KEY_TILE, dp = paddedDim;
+        int bc = KEY_BLOCK, dp = paddedDim;
         int j0 = tile * bc, j1 = Math.min(keyLength, j0 + bc);
         int base = tile * dp * bc;
         Arrays.fill(keyGrads, base, base + dp * bc, 0f);
@@ -194,7 +196,7 @@ public final class BackwardInputs {
 
     /**
      * Runs {@code kernel} for chunk {@code chunk} over query tiles {@code [tileFrom, tileTo)} (one block of at most
-     * {@link #ROW_BLOCK} rows), storing the chunk's dQ partials.
+     * {@link TileSizes.Backward#CHUNK_ROWS} rows), storing the chunk's dQ partials.
      */
     public void runChunk(BackwardKernel kernel, int chunk, int tileFrom, int tileTo, boolean causal) {
         for (int t = tileFrom; t < tileTo; t++) {
@@ -209,8 +211,8 @@ public final class BackwardInputs {
      */
     public void addQueryTile(int tileFrom, int tile, float scale, FloatTensor queryGrad, int b, int head, int rowBase,
                              float[] row, float[] add) {
-        int dp = paddedDim, q0 = tile * BackwardKernel.QUERY_TILE;
-        int rows = Math.min(BackwardKernel.QUERY_TILE, queryLength - q0);
+        int dp = paddedDim, q0 = tile * QUERY_TILE;
+        int rows = Math.min(QUERY_TILE, queryLength - q0);
         int base = (tile - tileFrom) * tileFloats();
         for (int r = 0; r < rows; r++) {
             Arrays.fill(row, 0f);
@@ -246,7 +248,7 @@ public final class BackwardInputs {
     /** Adds the accumulated dK and dV of key tile {@code tile} to rows {@code rowBase + j} of {@code [b][kvHead]}. */
     public void addKeyTile(int tile, FloatTensor keyGrad, FloatTensor valueGrad, int b, int kvHead, int rowBase,
                            float[] add) {
-        int bc = BackwardKernel.KEY_TILE, dp = paddedDim;
+        int bc = KEY_BLOCK, dp = paddedDim;
         int j0 = tile * bc, j1 = Math.min(keyLength, j0 + bc);
         for (int j = j0; j < j1; j++) {
             addRow(keyGrad, b, kvHead, rowBase + j, keyGrads, j * dp, add);

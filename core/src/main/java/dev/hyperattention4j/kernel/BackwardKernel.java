@@ -1,5 +1,8 @@
 package dev.hyperattention4j.kernel;
 
+import static dev.hyperattention4j.kernel.TileSizes.Backward.KEY_BLOCK;
+import static dev.hyperattention4j.kernel.TileSizes.Backward.QUERY_TILE;
+
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
@@ -28,18 +31,14 @@ import jdk.incubator.vector.VectorSpecies;
 public final class BackwardKernel {
     static final VectorSpecies<Float> SPECIES = VectorWidth.FLOAT;
     static final int LANES = SPECIES.length();
-    /** Keys per tile (Bc): one micro-kernel row of four vectors spans the tile. */
-    public static final int KEY_TILE = 4 * LANES;
-    /** Query rows per tile (Br), a multiple of the micro-kernel's 4 rows. */
-    public static final int QUERY_TILE = 128;
 
     private static final float LOG2E = 1.4426950408889634f;
     /** Upper clamp of the exp2 argument (only masked lanes exceed 0): keeps the exponent arithmetic in range. */
     private static final float EXP2_MAX = 126f;
 
     private final int paddedDim;
-    private final float[] probs = new float[QUERY_TILE * KEY_TILE];     // S, then P
-    private final float[] scoreGrads = new float[QUERY_TILE * KEY_TILE]; // dP, then dS
+    private final float[] probs = new float[QUERY_TILE * KEY_BLOCK];     // S, then P
+    private final float[] scoreGrads = new float[QUERY_TILE * KEY_BLOCK]; // dP, then dS
     private final float[] queryGradAcc;  // [Br][dp]
     private final int[] visible = new int[QUERY_TILE];
     private final float[] row;
@@ -82,15 +81,15 @@ public final class BackwardKernel {
         int offset = in.keyLength - in.queryLength;
         int lastKey = causal ? Math.min(in.keyLength - 1, q0 + rows - 1 + offset) : in.keyLength - 1;
         int qBase = q0 * dp;
-        for (int tile = chunk; lastKey >= 0 && tile <= lastKey / KEY_TILE; tile += chunks) {
-            int k0 = tile * KEY_TILE;
-            int tileBase = tile * dp * KEY_TILE;
+        for (int tile = chunk; lastKey >= 0 && tile <= lastKey / KEY_BLOCK; tile += chunks) {
+            int k0 = tile * KEY_BLOCK;
+            int tileBase = tile * dp * KEY_BLOCK;
             scoreTile(in.queries, qBase, in.keysT, tileBase, probs, rows4);
             scoreTile(in.outputGrads, qBase, in.valuesT, tileBase, scoreGrads, rows4);
             softmaxGrad(in, q0, q0, rows4, k0, causal, offset);
             accumulateTransposed(probs, in.outputGrads, qBase, rows4, in.valueGrads, tileBase);
             accumulateTransposed(scoreGrads, in.queries, qBase, rows4, in.keyGrads, tileBase);
-            accumulateRows(scoreGrads, rows4, in.keyRows, k0 * dp, Math.min(KEY_TILE, in.keyLength - k0),
+            accumulateRows(scoreGrads, rows4, in.keyRows, k0 * dp, Math.min(KEY_BLOCK, in.keyLength - k0),
                     queryGradAcc);
         }
         System.arraycopy(queryGradAcc, 0, partial, partialOffset, rows * dp);
@@ -98,7 +97,7 @@ public final class BackwardKernel {
 
     /** out[r][0..Bc) = Σ_c a[aBase + r·dp + c] · bT[bBase + c·Bc + (0..Bc)] for r < rows (a multiple of 4). */
     private void scoreTile(float[] a, int aBase, float[] bT, int bBase, float[] out, int rows) {
-        final int dp = paddedDim, bc = KEY_TILE, l = LANES;
+        final int dp = paddedDim, bc = KEY_BLOCK, l = LANES;
         for (int r = 0; r < rows; r += 4) {
             FloatVector c00 = FloatVector.zero(SPECIES), c01 = c00, c02 = c00, c03 = c00;
             FloatVector c10 = c00, c11 = c00, c12 = c00, c13 = c00;
@@ -136,7 +135,7 @@ public final class BackwardKernel {
      * the first {@code min(nk, q0 + r + offset + 1) − k0} keys of the tile (all {@code nk − k0} when not causal).
      */
     private void softmaxGrad(BackwardInputs in, int lseBase, int q0, int rows, int k0, boolean causal, int offset) {
-        final int bc = KEY_TILE, l = LANES;
+        final int bc = KEY_BLOCK, l = LANES;
         for (int r = 0; r < rows; r++) {
             int end = causal ? Math.min(in.keyLength, q0 + r + offset + 1) : in.keyLength;
             visible[r] = Math.max(0, Math.min(bc, end - k0));
@@ -178,7 +177,7 @@ public final class BackwardKernel {
      * dK += dSᵀ·Q.
      */
     private void accumulateTransposed(float[] w, float[] x, int xBase, int rows, float[] acc, int accBase) {
-        final int dp = paddedDim, bc = KEY_TILE, l = LANES;
+        final int dp = paddedDim, bc = KEY_BLOCK, l = LANES;
         final int wide = dp / (4 * l) * (4 * l);
         for (int j = 0; j < bc; j += 4) {
             for (int c = 0; c < wide; c += 4 * l) {
@@ -241,7 +240,7 @@ public final class BackwardKernel {
 
     /** acc[r][c] += Σ_j w[r·Bc + j] · k[kBase + j·dp + c] for r < rows, j < keys: dQ += dS·K. */
     private void accumulateRows(float[] w, int rows, float[] k, int kBase, int keys, float[] acc) {
-        final int dp = paddedDim, bc = KEY_TILE, l = LANES;
+        final int dp = paddedDim, bc = KEY_BLOCK, l = LANES;
         final int wide = dp / (4 * l) * (4 * l);
         for (int r = 0; r < rows; r += 4) {
             int w0 = r * bc, w1 = w0 + bc, w2 = w1 + bc, w3 = w2 + bc;

@@ -1,5 +1,10 @@
 package dev.hyperattention4j.kernel;
 
+import static dev.hyperattention4j.kernel.TileSizes.Flash.KEY_TILE;
+import static dev.hyperattention4j.kernel.TileSizes.Flash.QUERY_BLOCK;
+import static dev.hyperattention4j.kernel.TileSizes.Flash.REGISTER_ROWS;
+import static dev.hyperattention4j.kernel.TileSizes.Flash.ROW_TILE;
+
 import dev.hyperattention4j.tensor.FloatTensor;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
@@ -15,7 +20,8 @@ import jdk.incubator.vector.FloatVector;
  * log-sum-exp is the natural log of the row normaliser. A row that sees no key gets a zero output and
  * {@code -Infinity}.
  *
- * <p>Per chunk of {@link #ROW_TILE} query rows and per key tile of {@link PackedKeyValues#KEY_TILE} keys, the work
+ * <p>Per chunk of {@link TileSizes.Flash#ROW_TILE} query rows and per key tile of {@link TileSizes.Flash#KEY_TILE}
+ * keys, the work
  * is {@link FlashTiles#scoreTile} (Q·Kᵀ with fused row maxima), {@link FlashTiles#maskTile} (only for tiles the mask
  * or the key range cuts), {@link FlashTiles#softmaxTile} (running max, exp2, row sums) and
  * {@link FlashTiles#valueTile} (P·V into the rescaled output accumulator). Key tiles entirely above the causal
@@ -25,13 +31,6 @@ import jdk.incubator.vector.FloatVector;
 public final class FlashKernel {
     /** {@code diagonal} value meaning "no causal mask". */
     public static final int NO_MASK = Integer.MAX_VALUE / 2;
-    /**
-     * Query rows processed together against each key tile (Br): 264 = 44 register blocks of 6 rows. Each chunk
-     * streams all packed keys and values (from L3 once they outgrow L2), so larger chunks halve that traffic: on
-     * 2 threads 264 rows ran 2-4 % faster than 132 (paired runs, n = 4096 and 16384, d = 64 and 128, causal and
-     * not), one thread the same; 64 rows were 4 % slower single-threaded.
-     */
-    public static final int ROW_TILE = 44 * FlashTiles.ROW_BLOCK;
     static final float LOG2E = 1.4426950408889634f;
     static final double LN2 = 0.6931471805599453;
 
@@ -55,7 +54,7 @@ public final class FlashKernel {
         this.dim = dim;
         this.valueStride = PackedKeyValues.valueStride(dim);
         this.acc = new float[FlashTiles.BASE + ROW_TILE * valueStride];
-        this.chunkFloats = (dim + FlashTiles.QUERY_BLOCK - 1) / FlashTiles.QUERY_BLOCK * ROW_TILE * FlashTiles.QUERY_BLOCK;
+        this.chunkFloats = (dim + QUERY_BLOCK - 1) / QUERY_BLOCK * ROW_TILE * QUERY_BLOCK;
         this.row = new float[dim];
     }
 
@@ -65,7 +64,7 @@ public final class FlashKernel {
 
     /**
      * Gathers query rows {@code rows[from..to)} (or {@code [from, to)} when rows is null) of head {@code [b][h]},
-     * scaled, into chunks of {@link #ROW_TILE} rows laid out as {@link FlashTiles#scoreTile} reads them.
+     * scaled, into chunks of {@link TileSizes.Flash#ROW_TILE} rows laid out as {@link FlashTiles#scoreTile} reads them.
      */
     public void packQueries(FloatTensor query, int b, int h, int[] rows, int from, int to, float scale) {
         if (query.dim() != dim) {
@@ -74,7 +73,7 @@ public final class FlashKernel {
         if (from < 0 || to < from) {
             throw new IllegalArgumentException("query row range [" + from + ", " + to + ") is invalid");
         }
-        final int n = to - from, d = dim, qb = FlashTiles.QUERY_BLOCK;
+        final int n = to - from, d = dim, qb = QUERY_BLOCK;
         final int chunks = (n + ROW_TILE - 1) / ROW_TILE;
         if (queries.length < chunks * chunkFloats) {
             queries = new float[chunks * chunkFloats];
@@ -91,7 +90,7 @@ public final class FlashKernel {
             }
         }
         // zero rows pad the last register block; their results are computed and dropped
-        for (int i = n, padded = roundUp(n, FlashTiles.ROW_BLOCK); i < padded; i++) {
+        for (int i = n, padded = roundUp(n, REGISTER_ROWS); i < padded; i++) {
             final int at = (i / ROW_TILE) * chunkFloats + (i % ROW_TILE) * qb;
             for (int cb = 0; cb < d; cb += qb) {
                 Arrays.fill(queries, at + (cb / qb) * ROW_TILE * qb, at + (cb / qb) * ROW_TILE * qb + qb, 0f);
@@ -105,7 +104,7 @@ public final class FlashKernel {
      * (cache-hot) rows, so callers validate Q without a separate pass over the tensor.
      */
     public boolean queriesFinite() {
-        final int qb = FlashTiles.QUERY_BLOCK;
+        final int qb = QUERY_BLOCK;
         for (int c0 = 0; c0 < queryRows; c0 += ROW_TILE) {
             final int rows = Math.min(ROW_TILE, queryRows - c0), chunk = (c0 / ROW_TILE) * chunkFloats;
             for (int cb = 0; cb < dim; cb += qb) {
@@ -144,11 +143,11 @@ public final class FlashKernel {
             throw new IllegalArgumentException("key range [" + keyFrom + ", " + keyTo + ") is outside the "
                     + kv.length() + " packed keys");
         }
-        final int d = dim, dp = valueStride, tile = PackedKeyValues.KEY_TILE;
+        final int d = dim, dp = valueStride, tile = KEY_TILE;
         final float[] kT = kv.keysTransposed(), v = kv.values();
         for (int c0 = 0; c0 < queryRows; c0 += ROW_TILE) {
             final int rows = Math.min(ROW_TILE, queryRows - c0);
-            final int padded = roundUp(rows, FlashTiles.ROW_BLOCK);
+            final int padded = roundUp(rows, REGISTER_ROWS);
             Arrays.fill(rowMax, 0, padded, Float.NEGATIVE_INFINITY);
             Arrays.fill(laneSum, FlashTiles.BASE, FlashTiles.BASE + padded * VectorWidth.LANES, 0f);
             Arrays.fill(acc, FlashTiles.BASE, FlashTiles.BASE + padded * dp, 0f);
@@ -162,8 +161,8 @@ public final class FlashKernel {
                 // register blocks whose rows all lie above the causal diagonal see nothing of this tile: skip them
                 // (scoreTile also skips them per 4-vector key block)
                 final long firstSeeing = Math.max(0, Math.max(t0, keyFrom) - rowLimit);
-                final int from = (int) (firstSeeing / FlashTiles.ROW_BLOCK) * FlashTiles.ROW_BLOCK;
-                FlashTiles.scoreTile(queries, (c0 / ROW_TILE) * chunkFloats, ROW_TILE * FlashTiles.QUERY_BLOCK, from, padded,
+                final int from = (int) (firstSeeing / REGISTER_ROWS) * REGISTER_ROWS;
+                FlashTiles.scoreTile(queries, (c0 / ROW_TILE) * chunkFloats, ROW_TILE * QUERY_BLOCK, from, padded,
                         d, kT, PackedKeyValues.BASE + t0 * d, rowLimit - t0, scores, laneMax);
                 if (t0 < keyFrom || t0 + tile > keyTo || t0 + tile - 1 > rowLimit + from) {
                     FlashTiles.maskTile(scores, laneMax, from, padded, t0, keyFrom, keyTo, rowLimit);

@@ -1,5 +1,10 @@
 package dev.hyperattention4j.kernel;
 
+import static dev.hyperattention4j.kernel.TileSizes.Flash.KEY_BLOCK;
+import static dev.hyperattention4j.kernel.TileSizes.Flash.KEY_TILE;
+import static dev.hyperattention4j.kernel.TileSizes.Flash.QUERY_BLOCK;
+import static dev.hyperattention4j.kernel.TileSizes.Flash.REGISTER_ROWS;
+
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
@@ -16,21 +21,20 @@ import jdk.incubator.vector.VectorSpecies;
  *   <li>queries {@code [rows][d]}, pre-scaled by {@code scale·log2(e)};</li>
  *   <li>keys of one tile transposed in blocks of 4 vectors of keys, {@code [T / 4L][d][4L]}: the key index is the
  *   lane dimension, and each block the score kernel holds in L1 is contiguous (see {@link PackedKeyValues});</li>
- *   <li>scores / probabilities in one array per register block ({@link #scoreBlocks}), {@code [ROW_BLOCK][T]} each;
+ *   <li>scores / probabilities in one array per register block ({@link #scoreBlocks}), {@code [REGISTER_ROWS][T]} each;
  *   per-row lane maxima {@code [rows][L]} (from {@link #scoreTile}
  *   "bit maxima", exact only where a lane holds a value >= 0; see there);</li>
  *   <li>values of one tile in column blocks of 4 vectors, {@code [dp / 4L][T][4L]} (a last, narrower block
  *   {@code [T][dp mod 4L]}; see {@link PackedKeyValues}), and the output accumulator {@code [rows][dp]}, with
  *   {@code dp} a multiple of L.</li>
  * </ul>
- * Row counts are multiples of {@link #ROW_BLOCK}; callers pad with zero query rows. Each phase works on rows
- * {@code [rowFrom, rows)} ({@code rowFrom} a multiple of ROW_BLOCK): rows above the causal diagonal of a tile are
+ * Row counts are multiples of {@link TileSizes.Flash#REGISTER_ROWS}; callers pad with zero query rows. Each phase works
+ * on rows
+ * {@code [rowFrom, rows)} ({@code rowFrom} a multiple of REGISTER_ROWS): rows above the causal diagonal of a tile are
  * skipped, and their state (max, sum, output) is left as it is.
  */
 public final class FlashTiles {
     static final VectorSpecies<Float> SPECIES = VectorWidth.FLOAT;
-    /** Keys per tile (Bc). */
-    public static final int KEY_TILE = PackedKeyValues.KEY_TILE;
     /**
      * Lazy max: how far (in log2 units) a tile's scores may exceed the row's running max m before the softmax moves
      * m. A tile whose scores all stay at or below {@code m + MAX_HEADROOM} keeps m, so p = 2^(s - m) <= 256 (far from
@@ -44,10 +48,6 @@ public final class FlashTiles {
      * those arrays {@code BASE} floats larger.
      */
     public static final int BASE = ArrayAlignment.FLOAT_OFFSET;
-    /** Query columns per block of the packed query layout (see {@link #scoreTile}): a compile-time row stride. */
-    public static final int QUERY_BLOCK = 64;
-    /** Rows per register block of both micro-kernels. */
-    public static final int ROW_BLOCK = 6;
     /** 0, 1, ..., KEY_TILE - 1: lane positions for the mask compare in tiles the causal diagonal crosses. */
     private static final float[] LANE_INDEX = new float[KEY_TILE];
 
@@ -61,15 +61,16 @@ public final class FlashTiles {
 
     /**
      * Scratch for the scores of {@code rows} rows, which {@link #softmaxTile} turns into probabilities in place: one
-     * array per register block, {@code [ROW_BLOCK][KEY_TILE]} from {@link #BASE}. In an array of its own a block's 6
+     * array per register block, {@code [REGISTER_ROWS][KEY_TILE]} from {@link #BASE}. In an array of its own a block's
+     * 6
      * broadcasts in {@link #valueTile} sit at constant displacements from the key index, so C2's P·V loop needs no
      * sign extension and add for the block's offset (4 scalar uops per 24 FMAs instead of 6; isolated P·V +1.4 %,
      * the whole kernel within the noise of paired runs, session 14).
      */
     public static float[][] scoreBlocks(int rows) {
-        final float[][] blocks = new float[(rows + ROW_BLOCK - 1) / ROW_BLOCK][];
+        final float[][] blocks = new float[(rows + REGISTER_ROWS - 1) / REGISTER_ROWS][];
         for (int i = 0; i < blocks.length; i++) {
-            blocks[i] = new float[BASE + ROW_BLOCK * KEY_TILE];
+            blocks[i] = new float[BASE + REGISTER_ROWS * KEY_TILE];
         }
         return blocks;
     }
@@ -98,17 +99,17 @@ public final class FlashTiles {
                                  int kOff, long diagonal, float[][] s, float[] laneMax) {
         final int lanes = SPECIES.length();
         final int t = KEY_TILE;
-        final int qb = QUERY_BLOCK, kb = PackedKeyValues.KEY_BLOCK;
+        final int qb = QUERY_BLOCK, kb = KEY_BLOCK;
         // Key blocks outside, row blocks inside: one contiguous block of Kᵀ ([d][4 vectors], 16 KiB at d = 64, 32 KiB at
         // d = 128) stays in L1 while every row block streams past it.
         for (int vb = 0; vb < t; vb += kb) {
             final long firstSeeing = vb - diagonal;          // the first row that sees key vb of the tile
             final int blockFrom = firstSeeing <= rowFrom ? rowFrom
-                    : (int) Math.min(rows, firstSeeing / ROW_BLOCK * ROW_BLOCK);
+                    : (int) Math.min(rows, firstSeeing / REGISTER_ROWS * REGISTER_ROWS);
             for (int cb = 0; cb < d; cb += qb) {
                 final boolean first = cb == 0, last = cb + qb >= d;
                 final int qBlock = qOff + (cb / qb) * qBlockStride, width = Math.min(qb, d - cb);
-                for (int r = blockFrom; r < rows; r += ROW_BLOCK) {
+                for (int r = blockFrom; r < rows; r += REGISTER_ROWS) {
                     FloatVector a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23;
                     FloatVector a30, a31, a32, a33, a40, a41, a42, a43, a50, a51, a52, a53;
                     if (first) {
@@ -119,7 +120,7 @@ public final class FlashTiles {
                         a40 = a00; a41 = a00; a42 = a00; a43 = a00;
                         a50 = a00; a51 = a00; a52 = a00; a53 = a00;
                     } else {
-                        final float[] sb = s[r / ROW_BLOCK];
+                        final float[] sb = s[r / REGISTER_ROWS];
                         final int p0 = BASE + vb;
                         a00 = FloatVector.fromArray(SPECIES, sb, p0); a01 = FloatVector.fromArray(SPECIES, sb, p0 + lanes);
                         a02 = FloatVector.fromArray(SPECIES, sb, p0 + 2 * lanes); a03 = FloatVector.fromArray(SPECIES, sb, p0 + 3 * lanes);
@@ -158,7 +159,7 @@ public final class FlashTiles {
                     // "bit maxima": the signed-integer max of the float bits, one instruction (FloatVector.max carries
                     // Java's NaN/-0.0 rules: about 6; compare+blend: 2). It is the true lane max whenever the lane holds
                     // a value >= 0, and negative otherwise (see softmaxTile, which relies on no more than that)
-                    final float[] sb = s[r / ROW_BLOCK];
+                    final float[] sb = s[r / REGISTER_ROWS];
                     final int p0 = BASE + vb;
                     a00.intoArray(sb, p0); a01.intoArray(sb, p0 + lanes); a02.intoArray(sb, p0 + 2 * lanes); a03.intoArray(sb, p0 + 3 * lanes);
                     a10.intoArray(sb, p0 + t); a11.intoArray(sb, p0 + t + lanes); a12.intoArray(sb, p0 + t + 2 * lanes); a13.intoArray(sb, p0 + t + 3 * lanes);
@@ -218,7 +219,7 @@ public final class FlashTiles {
 
     /** How many leading keys of a tile some row of the register block at r sees, when row r sees j <= r + diagonal. */
     private static int visibleKeys(int r, long diagonal) {
-        return (int) Math.max(0, Math.min(KEY_TILE, r + ROW_BLOCK + diagonal));
+        return (int) Math.max(0, Math.min(KEY_TILE, r + REGISTER_ROWS + diagonal));
     }
 
     /**
@@ -236,8 +237,8 @@ public final class FlashTiles {
         final int lo = Math.max(0, keyFrom - tileStart);
         final int hiRange = Math.min(t, keyTo - tileStart);
         for (int r = rowFrom; r < rows; r++) {
-            final float[] sb = s[r / ROW_BLOCK];
-            final int row = BASE + (r % ROW_BLOCK) * t;
+            final float[] sb = s[r / REGISTER_ROWS];
+            final int row = BASE + (r % REGISTER_ROWS) * t;
             final int hi = (int) Math.max(0, Math.min(hiRange, rowLimit + r + 1 - tileStart));
             if (lo == 0 && hi == t) {
                 continue;                         // this row sees the whole tile: scores and lane maxima stand
@@ -276,8 +277,8 @@ public final class FlashTiles {
         final FloatVector c6 = FloatVector.broadcast(SPECIES, FastExp2.C6);
         final FloatVector round = FloatVector.broadcast(SPECIES, FastExp2.ROUND);
         for (int r = rowFrom; r < rows; r++) {
-            final float[] sb = s[r / ROW_BLOCK];
-            final int row = BASE + (r % ROW_BLOCK) * t;
+            final float[] sb = s[r / REGISTER_ROWS];
+            final int row = BASE + (r % REGISTER_ROWS) * t;
             final float mOld = m[r];
             final FloatVector tileLaneMax = FloatVector.fromArray(SPECIES, laneMax, BASE + r * lanes);
             final float threshold = mOld + MAX_HEADROOM;
@@ -352,9 +353,9 @@ public final class FlashTiles {
         // while every row block streams past it.
         int cb = 0;
         for (; cb + 4 * lanes <= dp; cb += 4 * lanes) {
-            for (int r = rowFrom; r < rows; r += ROW_BLOCK) {
+            for (int r = rowFrom; r < rows; r += REGISTER_ROWS) {
                 final int keys = visibleKeys(r, diagonal);
-                final float[] pb = p[r / ROW_BLOCK];
+                final float[] pb = p[r / REGISTER_ROWS];
                 final int o0 = BASE + r * dp, o1 = o0 + dp, o2 = o1 + dp, o3 = o2 + dp, o4 = o3 + dp, o5 = o4 + dp;
                 final int c1 = cb + lanes, c2 = cb + 2 * lanes, c3 = cb + 3 * lanes;
                 FloatVector a00 = FloatVector.fromArray(SPECIES, o, o0 + cb), a01 = FloatVector.fromArray(SPECIES, o, o0 + c1);
@@ -399,9 +400,9 @@ public final class FlashTiles {
         }
         final int lastBlock = cb, lastWidth = dp - cb;    // the last value block: 1-3 vectors wide
         for (; cb < dp; cb += lanes) {   // remaining 1-3 vectors of the head dim: 6 x 1
-            for (int r = rowFrom; r < rows; r += ROW_BLOCK) {
+            for (int r = rowFrom; r < rows; r += REGISTER_ROWS) {
                 final int keys = visibleKeys(r, diagonal);
-                final float[] pb = p[r / ROW_BLOCK];
+                final float[] pb = p[r / REGISTER_ROWS];
                 final int o0 = BASE + r * dp, o1 = o0 + dp, o2 = o1 + dp, o3 = o2 + dp, o4 = o3 + dp, o5 = o4 + dp;
                 FloatVector a0 = FloatVector.fromArray(SPECIES, o, o0 + cb);
                 FloatVector a1 = FloatVector.fromArray(SPECIES, o, o1 + cb);

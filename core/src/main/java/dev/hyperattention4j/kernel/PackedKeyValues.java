@@ -1,5 +1,9 @@
 package dev.hyperattention4j.kernel;
 
+import static dev.hyperattention4j.kernel.TileSizes.Flash.KEY_BLOCK;
+import static dev.hyperattention4j.kernel.TileSizes.Flash.KEY_TILE;
+import static dev.hyperattention4j.kernel.TileSizes.Flash.VALUE_BLOCK;
+
 import dev.hyperattention4j.tensor.FloatTensor;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
@@ -7,11 +11,13 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Keys and values of one attention call, gathered from their tensors and packed once into the kernel's layout:
- * keys transposed per tile in blocks of {@link #KEY_BLOCK} keys, {@code [tile][KEY_TILE / KEY_BLOCK][d][KEY_BLOCK]}
+ * keys transposed per tile in blocks of {@link TileSizes.Flash#KEY_BLOCK} keys,
+ * {@code [tile][KEY_TILE / KEY_BLOCK][d][KEY_BLOCK]}
  * (the key index is the SIMD lane dimension; each block, which the score kernel keeps in L1 while every query row
  * block streams past it, is contiguous instead of a 256-byte run every 512 bytes: one thread n = 4096 +0.1 to +1.2
  * points at d = 64, +0.3 to +1.0 at d = 128 in paired runs), values per
- * tile in column blocks of {@link #VALUE_BLOCK} columns, {@code [tile][column block][KEY_TILE][block width]}, with
+ * tile in column blocks of {@link TileSizes.Flash#VALUE_BLOCK} columns,
+ * {@code [tile][column block][KEY_TILE][block width]}, with
  * rows of {@code valueStride = d} rounded up to whole vectors (so the P·V kernel needs no column tail; the extra
  * columns are zero). The column blocks give the P·V micro-kernel a row stride that is a compile-time constant
  * (4 vectors), which lets C2 drop the range checks and the address arithmetic from its inner loop (82-94 % of peak
@@ -23,15 +29,6 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Buffers grow on demand and are reused, so a per-worker instance allocates nothing once warm.
  */
 public final class PackedKeyValues {
-    /** Keys per tile (Bc). */
-    public static final int KEY_TILE = 128;
-    /**
-     * Keys per block of the transposed key layout: the 4 vectors of the score micro-kernel. A multiple of
-     * {@link #TRANSPOSE_GROUP} at every vector width, so a transpose group never straddles two blocks.
-     */
-    public static final int KEY_BLOCK = 4 * VectorWidth.LANES;
-    /** Columns per value block: the 4 vectors of the P·V micro-kernel. */
-    public static final int VALUE_BLOCK = 4 * VectorWidth.LANES;
     /**
      * Index of the first packed element in {@link #keysTransposed()} and {@link #values()}: the tiles start on a
      * cache line when the JVM lets {@link ArrayAlignment} know where arrays start (every tile is a multiple of 16

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.hyperattention4j.kernel.FlashTiles;
 import dev.hyperattention4j.kernel.PackedKeyValues;
+import dev.hyperattention4j.kernel.TileSizes;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -23,15 +24,15 @@ class FlashQueryTilesTest {
         for (int i = 0; i < tiles; i++) {
             int from = FlashAttention.tileStart(i, tiles, nq), to = FlashAttention.tileStart(i + 1, tiles, nq);
             assertTrue(to > from, "tile " + i + " is empty");
-            assertTrue(to - from <= FlashAttention.QUERY_TILE, "tile " + i + " has " + (to - from) + " rows");
-            assertEquals(0, from % FlashTiles.ROW_BLOCK, "tile " + i + " starts inside a register block");
+            assertTrue(to - from <= TileSizes.Flash.ROW_TILE, "tile " + i + " has " + (to - from) + " rows");
+            assertEquals(0, from % TileSizes.Flash.REGISTER_ROWS, "tile " + i + " starts inside a register block");
             if (to < nq) {
                 smallest = Math.min(smallest, to - from);
             }
             largest = Math.max(largest, to - from);
         }
         if (tiles > 1) {
-            assertTrue(largest - smallest <= FlashTiles.ROW_BLOCK, "full tiles differ by more than one block");
+            assertTrue(largest - smallest <= TileSizes.Flash.REGISTER_ROWS, "full tiles differ by more than one block");
         }
         // the balance this is for: 4096 rows on 2 threads no longer leave a 4-row tile for one thread
         if (nq == 4096 && group == 1 && threads == 2) {

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.hyperattention4j.kernel.PackedKeyValues;
+import dev.hyperattention4j.kernel.TileSizes;
 import dev.hyperattention4j.runtime.WorkerPool;
 import dev.hyperattention4j.tensor.FloatTensor;
 import java.lang.foreign.Arena;
@@ -39,7 +40,7 @@ class KeyTilesOnDemandTest {
     /** Two workers walking every tile in step, each claiming what the other has not: the same buffers as eager packing. */
     @Test
     void tilesPackedOnDemandByTwoWorkersEqualEagerPacking() {
-        int n = 1000, d = 64, tiles = (n + PackedKeyValues.KEY_TILE - 1) / PackedKeyValues.KEY_TILE;
+        int n = 1000, d = 64, tiles = (n + TileSizes.Flash.KEY_TILE - 1) / TileSizes.Flash.KEY_TILE;
         FloatTensor k = random(2, n, d, 1), v = random(2, n, d, 2);
         PackedKeyValues lazy = new PackedKeyValues();
         KeyTilesOnDemand onDemand = new KeyTilesOnDemand(lazy, scratch(2, d));
@@ -54,7 +55,7 @@ class KeyTilesOnDemandTest {
                 });
                 assertFalse(onDemand.sawNonFinite());
                 eager.pack(k, v, 0, head, null, 0, n);
-                int padded = tiles * PackedKeyValues.KEY_TILE;
+                int padded = tiles * TileSizes.Flash.KEY_TILE;
                 assertArrayEquals(Arrays.copyOf(eager.keysTransposed(), PackedKeyValues.BASE + padded * d),
                         Arrays.copyOf(lazy.keysTransposed(), PackedKeyValues.BASE + padded * d), "keys, head " + head);
                 assertArrayEquals(Arrays.copyOf(eager.values(), PackedKeyValues.BASE + padded * d),
@@ -67,7 +68,7 @@ class KeyTilesOnDemandTest {
     void aNonFiniteValueStopsTheWorkersThatReachItsTile() {
         int n = 600, d = 16;
         FloatTensor k = random(1, n, d, 3), v = random(1, n, d, 4);
-        v.set(0, 0, 3 * PackedKeyValues.KEY_TILE + 5, 7, Float.NaN);        // in tile 3
+        v.set(0, 0, 3 * TileSizes.Flash.KEY_TILE + 5, 7, Float.NaN);        // in tile 3
         KeyTilesOnDemand onDemand = new KeyTilesOnDemand(new PackedKeyValues(), scratch(1, d));
         onDemand.reset(k, v, 0, 0, true);
         assertTrue(onDemand.gate(0).await(0));

@@ -24,7 +24,7 @@ class PackedKeyValuesTest {
 
     /** The packed keys and values of the first {@code length} keys, padding included up to a whole tile. */
     private static float[][] used(PackedKeyValues kv) {
-        int padded = FlashKernel.roundUp(kv.length(), PackedKeyValues.KEY_TILE);
+        int padded = FlashKernel.roundUp(kv.length(), TileSizes.Flash.KEY_TILE);
         return new float[][] {Arrays.copyOfRange(kv.keysTransposed(), PackedKeyValues.BASE, PackedKeyValues.BASE + padded * kv.dim()),
                 Arrays.copyOfRange(kv.values(), PackedKeyValues.BASE, PackedKeyValues.BASE + padded * kv.valueStride())};
     }
@@ -107,15 +107,15 @@ class PackedKeyValuesTest {
         for (int c = 0; c + 1 < cuts.length; c++) {
             kv.packRange(k, v, 0, 0, rowList, 0, cuts[c], cuts[c + 1], scratch);
         }
-        int dp = kv.valueStride(), t = PackedKeyValues.KEY_TILE, kb = PackedKeyValues.KEY_BLOCK;
+        int dp = kv.valueStride(), t = TileSizes.Flash.KEY_TILE, kb = TileSizes.Flash.KEY_BLOCK;
         float[] kT = kv.keysTransposed(), vals = kv.values();
         for (int i = 0; i < n; i++) {
             for (int c = 0; c < d; c++) {
                 // [tile][key block][d][KEY_BLOCK]
                 float key = kT[PackedKeyValues.BASE + (i / t) * d * t + (i % t) / kb * d * kb + c * kb + i % kb];
                 assertEquals(k.get(0, 0, rows[i], c), key, "key " + i + " column " + c);
-                int block = c / PackedKeyValues.VALUE_BLOCK * PackedKeyValues.VALUE_BLOCK;
-                int width = Math.min(PackedKeyValues.VALUE_BLOCK, dp - block);
+                int block = c / TileSizes.Flash.VALUE_BLOCK * TileSizes.Flash.VALUE_BLOCK;
+                int width = Math.min(TileSizes.Flash.VALUE_BLOCK, dp - block);
                 float value = vals[PackedKeyValues.BASE + (i / t) * t * dp + block * t + (i % t) * width + c - block];
                 assertEquals(v.get(0, 0, rows[i], c), value, "value " + i + " column " + c);
             }

@@ -4,6 +4,7 @@ import dev.hyperattention4j.attention.AttentionProblem;
 import dev.hyperattention4j.attention.hyper.HyperProfile.Phase;
 import dev.hyperattention4j.kernel.FlashKernel;
 import dev.hyperattention4j.kernel.PackedKeyValues;
+import dev.hyperattention4j.kernel.TileSizes;
 
 /**
  * Causal HyperAttention by recursive halving (paper Algorithm 4, ALGORITHM.md §2.5), run level by level.
@@ -85,8 +86,8 @@ final class CausalRecursion {
         for (int n : real) {
             leafLength = Math.max(leafLength, n);
         }
-        final int keyTile = PackedKeyValues.KEY_TILE, stride = (leafLength + keyTile - 1) / keyTile * keyTile;
-        final int rowTile = FlashKernel.ROW_TILE;
+        final int keyTile = TileSizes.Flash.KEY_TILE, stride = (leafLength + keyTile - 1) / keyTile * keyTile;
+        final int rowTile = TileSizes.Flash.ROW_TILE;
         final int tiles = (leafLength + rowTile - 1) / rowTile;
         final int segsPerPack = Math.max(1, LEAF_KEYS / stride);
         int[] rows = new int[Math.multiplyExact(segs, stride)];   // packed key -> original row

@@ -1,5 +1,8 @@
 package dev.hyperattention4j.attention.hyper;
 
+import static dev.hyperattention4j.kernel.TileSizes.Backward.CHUNK_ROWS;
+import static dev.hyperattention4j.kernel.TileSizes.Backward.QUERY_TILE;
+
 import dev.hyperattention4j.attention.AttentionProblem;
 import dev.hyperattention4j.attention.FlashBackward;
 import dev.hyperattention4j.attention.Gradients;
@@ -380,12 +383,12 @@ final class HyperBackward {
             }
             in.packQueries(p.query(), outputGrad, lse, delta, statBase, lseShift, b, h, s.queryRows, 0, 0,
                     rows, p.scale());
-            int dp = in.paddedDim(), blockTiles = BackwardInputs.ROW_BLOCK / BackwardKernel.QUERY_TILE;
+            int dp = in.paddedDim(), blockTiles = CHUNK_ROWS / QUERY_TILE;
             for (int t0 = 0; t0 < in.queryTiles(); t0 += blockTiles) {
                 int t1 = Math.min(in.queryTiles(), t0 + blockTiles);
                 in.runChunk(s.kernel, 0, t0, t1, false);
-                int from = t0 * BackwardKernel.QUERY_TILE * dp;
-                int count = (Math.min(rows, t1 * BackwardKernel.QUERY_TILE) - t0 * BackwardKernel.QUERY_TILE) * dp;
+                int from = t0 * QUERY_TILE * dp;
+                int count = (Math.min(rows, t1 * QUERY_TILE) - t0 * QUERY_TILE) * dp;
                 float[] partial = in.partials();
                 if (add) {
                     for (int i = 0; i < count; i++) {

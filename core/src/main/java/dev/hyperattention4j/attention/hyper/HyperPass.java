@@ -4,6 +4,7 @@ import dev.hyperattention4j.attention.AttentionProblem;
 import dev.hyperattention4j.attention.hyper.HyperProfile.Phase;
 import dev.hyperattention4j.kernel.FlashKernel;
 import dev.hyperattention4j.kernel.PackedKeyValues;
+import dev.hyperattention4j.kernel.TileSizes;
 import dev.hyperattention4j.runtime.WorkerPool;
 
 /**
@@ -28,7 +29,7 @@ final class HyperPass {
     /** Query rows per kernel call (the kernel walks them in its own row tiles). */
     static final int QUERY_CHUNK = 256;
     /** Rows of the per-worker output scratch {@code out1/lse1}, which the causal leaves also use per row tile. */
-    static final int SCRATCH_ROWS = Math.max(QUERY_CHUNK, FlashKernel.ROW_TILE);
+    static final int SCRATCH_ROWS = Math.max(QUERY_CHUNK, TileSizes.Flash.ROW_TILE);
 
     private HyperPass() {}
 
