@@ -61,9 +61,8 @@ public final class FlashTiles {
 
     /**
      * Scratch for the scores of {@code rows} rows, which {@link #softmaxTile} turns into probabilities in place: one
-     * array per register block, {@code [REGISTER_ROWS][KEY_TILE]} from {@link #BASE}. In an array of its own a block's
-     * 6
-     * broadcasts in {@link #valueTile} sit at constant displacements from the key index, so C2's P·V loop needs no
+     * array per register block, {@code [REGISTER_ROWS][KEY_TILE]} from {@link #BASE}. In an array of its own a
+     * block's 6 broadcasts in {@link #valueTile} sit at constant displacements from the key index, so C2's P·V loop needs no
      * sign extension and add for the block's offset (4 scalar uops per 24 FMAs instead of 6; isolated P·V +1.4 %,
      * the whole kernel within the noise of paired runs, session 14).
      */
