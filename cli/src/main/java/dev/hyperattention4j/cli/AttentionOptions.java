@@ -4,6 +4,7 @@ import dev.hyperattention4j.attention.Attention;
 import dev.hyperattention4j.attention.FlashAttention;
 import dev.hyperattention4j.llm.model.ModelConfig;
 import dev.hyperattention4j.llm.runtime.AttentionPlan;
+import dev.hyperattention4j.llm.runtime.ExactKernels;
 import dev.hyperattention4j.llm.runtime.RowwiseAttention;
 import dev.hyperattention4j.runtime.WorkerPool;
 import picocli.CommandLine.Option;
@@ -12,15 +13,11 @@ import picocli.CommandLine.Option;
 final class AttentionOptions {
     enum Exact { auto, flash, rowwise }
 
-    /** Head dims up to this use the row kernel under {@code auto}: lanes along keys beat d-wide tiles there. */
-    static final int ROWWISE_MAX_HEAD_DIM = 32;
-    /** Under {@code auto}, prompts longer than this use flash even at small head dims (it reuses K/V more). */
-    static final int ROWWISE_MAX_ROWS = 1024;
-
     @Option(names = "--exact-kernel", paramLabel = "KIND",
-            description = "Exact attention kernel for prefill: ${COMPLETION-CANDIDATES}; auto = rowwise (the "
-                    + "session's own row kernel over the KV cache) for head dims up to " + ROWWISE_MAX_HEAD_DIM
-                    + " and prompts up to " + ROWWISE_MAX_ROWS + " tokens, flash otherwise (default: ${DEFAULT-VALUE}).")
+            description = "Exact attention kernel for prefill: ${COMPLETION-CANDIDATES}; auto = the library's choice: "
+                    + "rowwise (the session's own row kernel over the KV cache) for head dims up to "
+                    + ExactKernels.ROWWISE_MAX_HEAD_DIM + " and prompts up to " + ExactKernels.ROWWISE_MAX_ROWS
+                    + " tokens, flash otherwise (default: ${DEFAULT-VALUE}).")
     Exact exactKernel = Exact.auto;
 
     @Option(names = "--patch-last", paramLabel = "L",
@@ -58,10 +55,10 @@ final class AttentionOptions {
         if (exactKernel == Exact.rowwise) {
             return new RowwiseAttention(pool);
         }
-        if (exactKernel == Exact.auto && headDim <= ROWWISE_MAX_HEAD_DIM) {
-            return new RowwiseAttention(pool, ROWWISE_MAX_ROWS, new FlashAttention(pool));
+        if (exactKernel == Exact.flash) {
+            return new FlashAttention(pool);
         }
-        return new FlashAttention(pool);
+        return ExactKernels.forHeadDim(pool, headDim);
     }
 
     AttentionPlan plan(WorkerPool pool, ModelConfig c) {

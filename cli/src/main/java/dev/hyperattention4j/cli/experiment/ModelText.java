@@ -4,6 +4,7 @@ import dev.hyperattention4j.attention.Attention;
 import dev.hyperattention4j.attention.FlashAttention;
 import dev.hyperattention4j.llm.model.Model;
 import dev.hyperattention4j.llm.model.ModelLoader;
+import dev.hyperattention4j.llm.runtime.ExactKernels;
 import dev.hyperattention4j.llm.runtime.RowwiseAttention;
 import dev.hyperattention4j.runtime.WorkerPool;
 import java.io.IOException;
@@ -37,11 +38,11 @@ final class ModelText {
     }
 
     /**
-     * The project's fastest exact attention for this head dim: the row-wise kernel (SIMD along keys) for the small
-     * head dims of the shared models, the tiled flash kernel otherwise.
+     * The exact attention of the experiments: the row kernel at the small head dims of {@link ExactKernels}, at
+     * every prompt length (the committed results were measured so), the tiled flash kernel otherwise.
      */
     static Attention exactAttention(int headDim, WorkerPool pool) {
-        return headDim <= 32 ? new RowwiseAttention(pool) : new FlashAttention(pool);
+        return headDim <= ExactKernels.ROWWISE_MAX_HEAD_DIM ? new RowwiseAttention(pool) : new FlashAttention(pool);
     }
 
     static String modelName(Path model) {
