@@ -7,14 +7,15 @@ import dev.hyperattention4j.kernel.PackedKeyValues;
 import dev.hyperattention4j.kernel.TileSizes;
 
 /**
- * Causal HyperAttention by recursive halving (paper Algorithm 4, ALGORITHM.md §2.5), run level by level.
+ * Causal HyperAttention by recursive halving (paper Algorithm 4, docs/DESIGN.md §2.5), run level by level: the
+ * level table that {@link HyperSchedule} plans from, and the exact leaves that {@link HyperForward} runs first.
  *
  * <p>Level ℓ splits every head into 2^ℓ segments of equal total length T_ℓ: T_0 = n and, while T_ℓ &gt; minSeqLen,
  * an odd T_ℓ gets one appended zero row and T_{ℓ+1} = ⌈T_ℓ/2⌉. A segment is a run of original rows followed by the
  * zero rows appended at higher levels (zeros only ever accumulate at the end), so it is described by its start row
  * and its count of real rows. The deepest level's segments are exact causal leaves. Going back up, level ℓ's
  * lower-left blocks (queries: second half, keys: first half of each segment) of all heads form one non-causal
- * {@link HyperPass} over H·2^ℓ call-heads — call-head j is head j &gt;&gt; ℓ, segment j &amp; (2^ℓ−1), as in the
+ * pass over H·2^ℓ call-heads — call-head j is head j &gt;&gt; ℓ, segment j &amp; (2^ℓ−1), as in the
  * reference's batched recursion — whose rows are merged into the second halves' results. Processing the deepest
  * level first gives the post-order draw sequence (§3). A lower-left block shorter than minSeqLen is exact (the
  * non-causal rule), and draws nothing.
@@ -36,13 +37,21 @@ final class CausalRecursion {
         return totals;
     }
 
-    static void run(HyperPass.Context cx, SampleSource samples, HyperPass.Scratch[] scratch) {
-        AttentionProblem p = cx.problem();
-        int n = p.queryLength();
-        int minSeqLen = cx.config().minSeqLen();
+    /**
+     * The level table: {@code totals[ℓ]} segment length of level ℓ, and {@code start[ℓ][s]}, {@code real[ℓ][s]} the
+     * first original row and the count of real (not appended) rows of its 2^ℓ segments; level {@link #depth()} holds
+     * the exact leaves.
+     */
+    record Levels(int[] totals, int[][] start, int[][] real) {
+        int depth() {
+            return totals.length - 1;
+        }
+    }
+
+    /** The levels of a causal call of n rows. */
+    static Levels levels(int n, int minSeqLen) {
         int[] totals = levelTotals(n, minSeqLen);
         int depth = totals.length - 1;
-        // start[ℓ][s], real[ℓ][s] for the 2^ℓ segments of level ℓ
         int[][] start = new int[depth + 1][];
         int[][] real = new int[depth + 1][];
         start[0] = new int[] {0};
@@ -59,13 +68,7 @@ final class CausalRecursion {
                 real[l + 1][2 * s + 1] = Math.max(0, real[l][s] - half);
             }
         }
-        leaves(cx, start[depth], real[depth], scratch);
-        int hq = p.queryHeads();
-        for (int l = depth - 1; l >= 0; l--) {
-            int half = totals[l + 1];
-            HyperPass.Geometry g = HyperPass.Geometry.offDiagonal(hq, l, start, real, half);
-            HyperPass.run(cx, g, samples, true, scratch, half < minSeqLen);
-        }
+        return new Levels(totals, start, real);
     }
 
     /** Keys packed at a time for the leaves (one segment at least): bounds the call's buffer to a few MiB. */
@@ -79,8 +82,9 @@ final class CausalRecursion {
      * tiles of a segment first. (Interleaving the segments instead made every unit read its keys from memory: 20 %
      * slower at n = 131072.) The buffer is the call's own, so an instance keeps nothing of size n between calls.
      */
-    private static void leaves(HyperPass.Context cx, int[] start, int[] real, HyperPass.Scratch[] scratch) {
+    static void exactLeaves(HyperForward.Context cx, HyperSchedule.Leaves leaves, HyperForward.Scratch[] scratch) {
         AttentionProblem p = cx.problem();
+        int[] start = leaves.start(), real = leaves.real();
         int d = p.headDim(), group = p.groupSize(), segs = start.length;
         int leafLength = 0;
         for (int n : real) {
@@ -103,10 +107,10 @@ final class CausalRecursion {
                     final int bb = b, hk = kvh, first = s0, count = Math.min(segsPerPack, segs - s0);
                     kv.prepare(p.key(), p.value(), first * stride, (first + count) * stride);
                     cx.pool().run(count * stride / keyTile, (worker, unit) -> {
-                        long t0 = HyperPass.now(cx);
+                        long t0 = cx.clock().now();
                         kv.packRange(p.key(), p.value(), bb, hk, rows, first * stride, unit * keyTile,
-                                (unit + 1) * keyTile, HyperPass.scratch(scratch, worker, d).row);
-                        HyperPass.profile(cx, Phase.GATHER, t0);
+                                (unit + 1) * keyTile, HyperForward.scratch(scratch, worker, d).row);
+                        cx.clock().add(Phase.GATHER, t0);
                     });
                     cx.pool().run(count * tiles * group, (worker, unit) -> {
                         // segment by segment, so that the threads share its keys in cache; largest tiles first
@@ -116,8 +120,8 @@ final class CausalRecursion {
                         if (q0 >= q1) {
                             return;
                         }
-                        long a = HyperPass.now(cx);
-                        HyperPass.Scratch sc = HyperPass.scratch(scratch, worker, d);
+                        long a = cx.clock().now();
+                        HyperForward.Scratch sc = HyperForward.scratch(scratch, worker, d);
                         int from = start[s], base = (s - first) * stride;
                         sc.kernel.packQueries(p.query(), bb, h, null, from + q0, from + q1, p.scale());
                         // packed key base + j is segment row j; query row r (segment row q0 + r) sees j <= q0 + r
@@ -126,7 +130,7 @@ final class CausalRecursion {
                             p.output().writeRow(bb, h, from + i, sc.out1, (i - q0) * d);
                             cx.lse()[p.lseIndex(bb, h, from + i)] = sc.lse1[i - q0];
                         }
-                        HyperPass.profile(cx, Phase.EXACT, a);
+                        cx.clock().add(Phase.EXACT, a);
                     });
                 }
             }

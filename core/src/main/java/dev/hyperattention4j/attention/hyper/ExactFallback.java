@@ -40,7 +40,7 @@ final class ExactFallback {
      * Scans {@code lse} and recomputes the degenerate rows in place (output and L); returns their indices in
      * {@code lse} (ascending; {@link #NONE} when there are none).
      */
-    static int[] run(HyperPass.Context cx, HyperPass.Scratch[] scratch) {
+    static int[] run(HyperForward.Context cx, HyperForward.Scratch[] scratch) {
         AttentionProblem p = cx.problem();
         float[] lse = cx.lse();
         int batch = p.batch(), hq = p.queryHeads(), nq = p.queryLength();
@@ -59,7 +59,7 @@ final class ExactFallback {
                 flaggedRows[f++] = r;
             }
         }
-        long t0 = System.nanoTime();
+        long t0 = cx.clock().now();
         int group = p.groupSize(), nk = p.keyLength(), d = p.headDim();
         int offset = p.causal() ? nk - nq : 0;
         PackedKeyValues kv = new PackedKeyValues();
@@ -76,7 +76,7 @@ final class ExactFallback {
                             continue;
                         }
                         boolean breaksRun = p.causal() && count > unitStart && rows[count - 1] != i - 1;
-                        if (count - unitStart == HyperPass.QUERY_CHUNK || breaksRun) {
+                        if (count - unitStart == HyperForward.QUERY_CHUNK || breaksRun) {
                             units.add(new int[] {h, unitStart, count});
                             unitStart = count;
                         }
@@ -92,7 +92,7 @@ final class ExactFallback {
                 kv.pack(p.key(), p.value(), b, kvh, null, 0, nk);
                 final int bb = b;
                 cx.pool().run(units.size(), (worker, u) -> {
-                    HyperPass.Scratch s = HyperPass.scratch(scratch, worker, d);
+                    HyperForward.Scratch s = HyperForward.scratch(scratch, worker, d);
                     int[] unit = units.get(u);
                     int h = unit[0], from = unit[1], to = unit[2];
                     s.kernel.packQueries(p.query(), bb, h, rows, from, to, p.scale());
@@ -107,7 +107,7 @@ final class ExactFallback {
                 });
             }
         }
-        HyperPass.profile(cx, HyperProfile.Phase.EXACT, t0);
+        cx.clock().add(HyperProfile.Phase.EXACT, t0);
         return flaggedRows;
     }
 }

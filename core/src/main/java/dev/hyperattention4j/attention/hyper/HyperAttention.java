@@ -10,15 +10,15 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * HyperAttention (Han et al., arXiv 2310.05869; ALGORITHM.md is the specification): sortLSH, exact attention in
+ * HyperAttention (Han et al., arXiv 2310.05869; docs/DESIGN.md §2 describes the algorithm): sortLSH, exact attention in
  * aligned blocks of the sorted order plus a uniformly sampled residual, merged by log-sum-exp; causal calls by
  * recursive halving. Same layout, GQA support and optional log-sum-exp output as the exact kernels, so it plugs in
  * wherever an {@link Attention} is expected. Every exact piece runs on the project's {@code FlashKernel}.
  *
  * <p><b>Exact cases.</b> A non-causal call with nq &lt; minSeqLen, a causal call with n &lt;= minSeqLen, and a causal
- * call with nq != nk (decoding, chunked prefill; §5) return exactly the {@link FlashAttention} result.
+ * call with nq != nk (decoding, chunked prefill; docs/DESIGN.md §5) return exactly the {@link FlashAttention} result.
  *
- * <p><b>Reproducibility (§3).</b> One instance is one layer: W = {@link SortLsh#gaussianProjection} with seed
+ * <p><b>Reproducibility (docs/DESIGN.md §3).</b> One instance is one layer: W = {@link SortLsh#gaussianProjection} with seed
  * {@code mix(seed, layer)} for each head dim it meets, unless a projection is injected. Forward call c of the
  * instance (counting every {@code forward} that does not pass its own source) samples from
  * {@link SampleSource#seeded}(seed, layer, c). Draws happen on the calling thread, in post-order for the causal
@@ -39,10 +39,10 @@ public final class HyperAttention implements Attention {
     private final AtomicLong calls = new AtomicLong();
     private final AtomicLong fallbackRows = new AtomicLong();
     /** Per-worker tile scratch of finished calls, reused so that a warm call allocates only its O(n) index arrays. */
-    private final java.util.concurrent.ConcurrentLinkedQueue<HyperPass.Scratch[]> idleScratch =
+    private final java.util.concurrent.ConcurrentLinkedQueue<HyperForward.Scratch[]> idleScratch =
             new java.util.concurrent.ConcurrentLinkedQueue<>();
 
-    /** Per-(batch, head) sort keys to use instead of hashing (replay; §3 "bucket keys may be injected too"). */
+    /** Per-(batch, head) sort keys to use instead of hashing (replay; docs/DESIGN.md §3). */
     public record SortKeys(int[] query, int[] key) {
         public SortKeys {
             if (query == null || key == null) {
@@ -116,7 +116,7 @@ public final class HyperAttention implements Attention {
         return fallbackRows.get();
     }
 
-    /** Whether this call is answered by the exact kernel (ALGORITHM.md §2.3, §2.5, §5). */
+    /** Whether this call is answered by the exact kernel (docs/DESIGN.md §2.3, §2.5, §5). */
     public boolean isExact(AttentionProblem p) {
         if (p.causal()) {
             return p.queryLength() != p.keyLength() || p.queryLength() <= config.minSeqLen();
@@ -139,9 +139,12 @@ public final class HyperAttention implements Attention {
         forwardReportingFallbacks(p, samples, profile, sortKeys);
     }
 
-    /** The forward; returns the {@code lse} indices of the rows that fell back to exact attention (ascending). */
-    int[] forwardReportingFallbacks(AttentionProblem p, SampleSource samples, HyperProfile profile,
-                                    SortKeys sortKeys) {
+    /** A forward call's schedule (null when the call was exact) and the rows that fell back to exact attention. */
+    record Executed(HyperSchedule schedule, int[] fallbackRows) {}
+
+    /** The forward; returns its schedule and the {@code lse} indices of the rows that fell back (ascending). */
+    Executed forwardReportingFallbacks(AttentionProblem p, SampleSource samples, HyperProfile profile,
+                                       SortKeys sortKeys) {
         if (samples == null) {
             throw new IllegalArgumentException("samples must not be null; use SampleSource.seeded(...)");
         }
@@ -152,12 +155,10 @@ public final class HyperAttention implements Attention {
                 profile.add(Phase.EXACT, profile.now() - t0);   // the calling thread's share only on a CPU clock
             }
             samples.finish();
-            return ExactFallback.NONE;
+            return new Executed(null, ExactFallback.NONE);
         }
         p.checkFinite(pool);
         int batch = p.batch(), nq = p.queryLength(), nk = p.keyLength();
-        float[] lse = p.logSumExp() != null ? p.logSumExp()
-                : new float[Math.toIntExact((long) batch * p.queryHeads() * nq)];
         SortLsh lsh = lsh(p.headDim());
         int[] qKeys, kKeys;
         if (sortKeys != null) {
@@ -169,14 +170,27 @@ public final class HyperAttention implements Attention {
             hash(lsh, p.query(), qKeys, profile);
             hash(lsh, p.key(), kKeys, profile);
         }
-        HyperPass.Context cx = new HyperPass.Context(p, lse, qKeys, kKeys, lsh.keyCount(), config, pool, profile);
-        HyperPass.Scratch[] scratch = idleScratch.poll();
+        HyperSchedule schedule = HyperSchedule.plan(p, config, qKeys, kKeys, lsh.keyCount(), samples);
+        int[] fallback = execute(p, schedule, profile);
+        samples.finish();
+        return new Executed(schedule, fallback);
+    }
+
+    /**
+     * Runs a planned schedule on {@code p} (whose inputs may differ from the planning call's: tests replay a saved
+     * schedule on perturbed inputs); returns the rows that fell back to exact attention.
+     */
+    int[] execute(AttentionProblem p, HyperSchedule schedule, HyperProfile profile) {
+        float[] lse = p.logSumExp() != null ? p.logSumExp()
+                : new float[Math.toIntExact((long) p.batch() * p.queryHeads() * p.queryLength())];
+        HyperForward.Context cx = new HyperForward.Context(p, lse, schedule, config, pool, PhaseClock.of(profile));
+        HyperForward.Scratch[] scratch = idleScratch.poll();
         if (scratch == null || !fits(scratch, p.headDim())) {
-            scratch = new HyperPass.Scratch[pool.threads()];
+            scratch = new HyperForward.Scratch[pool.threads()];
         }
         int[] fallback;
         try {
-            run(p, cx, samples, scratch);
+            HyperForward.run(cx, scratch);
             fallback = ExactFallback.run(cx, scratch);
         } finally {
             idleScratch.offer(scratch);
@@ -187,39 +201,19 @@ public final class HyperAttention implements Attention {
                 profile.addFallbackRows(fallback.length);
             }
         }
-        samples.finish();
         return fallback;
     }
 
-    private boolean fits(HyperPass.Scratch[] scratch, int d) {
+    private boolean fits(HyperForward.Scratch[] scratch, int d) {
         if (scratch.length != pool.threads()) {
             return false;
         }
-        for (HyperPass.Scratch s : scratch) {
+        for (HyperForward.Scratch s : scratch) {
             if (s != null && s.kernel.dim() != d) {
                 return false;
             }
         }
         return true;
-    }
-
-    private void run(AttentionProblem p, HyperPass.Context cx, SampleSource samples, HyperPass.Scratch[] scratch) {
-        int nq = p.queryLength(), nk = p.keyLength();
-        if (p.causal()) {
-            CausalRecursion.run(cx, samples, scratch);
-        } else {
-            int h = p.queryHeads();
-            int[] head = new int[h];
-            for (int j = 0; j < h; j++) {
-                head[j] = j;
-            }
-            int[] zeros = new int[h];
-            int[] qReal = new int[h], kReal = new int[h];
-            java.util.Arrays.fill(qReal, nq);
-            java.util.Arrays.fill(kReal, nk);
-            HyperPass.Geometry g = new HyperPass.Geometry(h, head, zeros, qReal, nq, zeros, kReal, nk);
-            HyperPass.run(cx, g, samples, false, scratch);
-        }
     }
 
     private void hash(SortLsh lsh, dev.hyperattention4j.tensor.FloatTensor x, int[] keys, HyperProfile profile) {

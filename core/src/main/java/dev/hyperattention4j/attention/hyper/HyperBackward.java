@@ -10,11 +10,9 @@ import dev.hyperattention4j.kernel.BackwardInputs;
 import dev.hyperattention4j.kernel.BackwardKernel;
 import dev.hyperattention4j.runtime.WorkerPool;
 import dev.hyperattention4j.tensor.FloatTensor;
-import java.util.Iterator;
-import java.util.List;
 
 /**
- * The backward pass of HyperAttention (ALGORITHM.md §2.7) with the forward's sort keys and sample draws held fixed.
+ * The backward pass of HyperAttention (docs/DESIGN.md §2.7) with the forward's schedule held fixed.
  * Every merge of the forward is an exact log-add-exp, so each final output row i is one softmax over a multiset of
  * (key j, weight w): its sorted block's keys (w = 1), its unmasked samples (w = n_k/m of that call, duplicates
  * repeated), over every causal level and its exact leaf. With the <em>final</em> O and L,
@@ -25,8 +23,8 @@ import java.util.List;
  * </pre>
  *
  * which is ordinary exact attention backward per part, with {@code L_i − log w} in place of L_i. This class replays
- * the forward's structure ({@link HyperPass}, {@link CausalRecursion}): the same stable sorts of the same sort keys,
- * the same draws in the same order, and runs each part on the {@link BackwardKernel}. Parallel units are
+ * the forward's {@link HyperSchedule} (the same object the forward executed): the same leaves, passes, sorts and
+ * draws, and runs each part on the {@link BackwardKernel}. Parallel units are
  * (call-head, block); each writes its dQ rows (disjoint within a pass) and per-unit dK/dV partials, which are then
  * scattered into the gradients in parallel over (batch, KV head, stripe of key rows), each row receiving its
  * partials in a fixed order: deterministic for any thread count.
@@ -42,17 +40,18 @@ final class HyperBackward {
     private HyperBackward() {}
 
     /**
-     * What the forward pass fixed: sort keys as injected into it, every draw it took, in order, and the rows
-     * ({@code lse} indices, ascending) that {@link ExactFallback} recomputed exactly.
+     * What the forward pass fixed: its schedule (sort keys, partition, every draw) and the rows ({@code lse}
+     * indices, ascending) that {@link ExactFallback} recomputed exactly.
      */
-    record Saved(int[] queryKeys, int[] keyKeys, int keyCount, List<int[]> draws, int[] fallbackRows) {}
+    record Saved(HyperSchedule schedule, int[] fallbackRows) {}
 
     static Gradients run(HyperConfig cfg, WorkerPool pool, AttentionProblem p, FloatTensor outputGrad, float[] lseGrad,
                          Saved saved) {
         FlashBackward.checkArguments(p, outputGrad, lseGrad);
+        HyperSchedule schedule = saved.schedule();
+        schedule.checkFits(p);
         Gradients grads = Gradients.zerosLike(p);
         float[] delta = FlashBackward.delta(pool, p, outputGrad, lseGrad);
-        Iterator<int[]> draws = saved.draws().iterator();
         // a fallback row's output is exact attention: its estimate parts get L = +inf (probability 0) and its
         // gradient comes from the exact backward below
         float[] estimateLse = p.logSumExp();
@@ -62,58 +61,24 @@ final class HyperBackward {
                 estimateLse[r] = Float.POSITIVE_INFINITY;
             }
         }
-        Run run = new Run(cfg, pool, p, outputGrad, delta, estimateLse, grads, saved);
-        int nq = p.queryLength(), nk = p.keyLength();
-        if (p.causal()) {
-            int n = nq;
-            int minSeqLen = cfg.minSeqLen();
-            int[] totals = CausalRecursion.levelTotals(n, minSeqLen);
-            int depth = totals.length - 1;
-            int[][] start = new int[depth + 1][], real = new int[depth + 1][];
-            start[0] = new int[] {0};
-            real[0] = new int[] {n};
-            for (int l = 0; l < depth; l++) {
-                int half = totals[l + 1], segs = 1 << l;
-                start[l + 1] = new int[2 * segs];
-                real[l + 1] = new int[2 * segs];
-                for (int s = 0; s < segs; s++) {
-                    start[l + 1][2 * s] = start[l][s];
-                    real[l + 1][2 * s] = Math.min(real[l][s], half);
-                    start[l + 1][2 * s + 1] = start[l][s] + half;
-                    real[l + 1][2 * s + 1] = Math.max(0, real[l][s] - half);
-                }
-            }
-            // exact causal leaves
-            FlashBackward.Session leaves = new FlashBackward(pool).session(p, outputGrad, estimateLse, delta, grads,
-                    totals[depth], totals[depth]);
+        Run run = new Run(cfg, pool, p, outputGrad, delta, estimateLse, grads, schedule);
+        HyperSchedule.Leaves leaves = schedule.leaves();
+        if (leaves != null) {
+            FlashBackward.Session exact = new FlashBackward(pool).session(p, outputGrad, estimateLse, delta, grads,
+                    leaves.length(), leaves.length());
             for (int b = 0; b < p.batch(); b++) {
                 for (int kvh = 0; kvh < p.kvHeads(); kvh++) {
-                    for (int s = 0; s < start[depth].length; s++) {
-                        int len = real[depth][s], from = start[depth][s];
+                    for (int s = 0; s < leaves.start().length; s++) {
+                        int len = leaves.real()[s], from = leaves.start()[s];
                         if (len > 0) {
-                            leaves.accumulate(b, kvh, from, len, from, len, true);
+                            exact.accumulate(b, kvh, from, len, from, len, true);
                         }
                     }
                 }
             }
-            int hq = p.queryHeads();
-            for (int l = depth - 1; l >= 0; l--) {    // post-order: the forward's draw order
-                int half = totals[l + 1];
-                run.pass(HyperPass.Geometry.offDiagonal(hq, l, start, real, half), draws, half < minSeqLen);
-            }
-        } else {
-            int h = p.queryHeads();
-            int[] head = new int[h], zeros = new int[h], qReal = new int[h], kReal = new int[h];
-            for (int j = 0; j < h; j++) {
-                head[j] = j;
-            }
-            java.util.Arrays.fill(qReal, nq);
-            java.util.Arrays.fill(kReal, nk);
-            run.pass(new HyperPass.Geometry(h, head, zeros, qReal, nq, zeros, kReal, nk), draws, false);
         }
-        if (draws.hasNext()) {
-            throw new IllegalStateException("the backward replay left forward draws unused: the saved context does "
-                    + "not match this problem");
+        for (HyperSchedule.Pass pass : schedule.passes()) {
+            run.pass(pass);
         }
         fallbackRows(pool, p, outputGrad, delta, grads, saved.fallbackRows());
         return grads;
@@ -174,12 +139,12 @@ final class HyperBackward {
         final float[] delta;
         final float[] lse;
         final Gradients grads;
-        final Saved saved;
+        final HyperSchedule schedule;
         final Scratch[] scratch;
         final int d;
 
         Run(HyperConfig cfg, WorkerPool pool, AttentionProblem p, FloatTensor outputGrad, float[] delta, float[] lse,
-            Gradients grads, Saved saved) {
+            Gradients grads, HyperSchedule schedule) {
             this.cfg = cfg;
             this.pool = pool;
             this.p = p;
@@ -187,7 +152,7 @@ final class HyperBackward {
             this.delta = delta;
             this.lse = lse;
             this.grads = grads;
-            this.saved = saved;
+            this.schedule = schedule;
             this.scratch = new Scratch[pool.threads()];
             this.d = p.headDim();
         }
@@ -200,43 +165,29 @@ final class HyperBackward {
             return s;
         }
 
-        /** The backward of one {@link HyperPass#run} call: same geometry, sorts, draw and blocks. */
-        void pass(HyperPass.Geometry g, Iterator<int[]> draws, boolean exact) {
+        /** The backward of one pass of the forward: same geometry, sorts, draw and blocks. */
+        void pass(HyperSchedule.Pass pass) {
+            HyperSchedule.Geometry g = pass.geometry();
             int batch = p.batch(), heads = g.callHeads();
             int qTotal = g.qTotal(), kTotal = g.kTotal();
-            int bk = exact ? kTotal : cfg.blockSize();
-            int blocks = (kTotal + bk - 1) / bk;
-            int bq = (int) ((((long) qTotal + bk - 1) / bk * bk + blocks - 1) / blocks);
-            int m = cfg.sampleSize();
-            boolean residual = !exact && m > 0 && qTotal > bq && kTotal > bk;
-            int nq = p.queryLength(), nk = p.keyLength(), hq = p.queryHeads(), hkv = p.kvHeads(), group = p.groupSize();
+            int blocks = pass.blocks(), m = pass.sampleSize();
+            boolean residual = pass.residual();
+            int nk = p.keyLength(), hkv = p.kvHeads(), group = p.groupSize();
+            OwnBlockSamples ownBlock = cfg.compat().ownBlockSamples();
 
             // sorted orders, exactly as the forward: original row per sorted position, -1 for appended zero rows
             int[] qRows = new int[Math.multiplyExact(batch * heads, qTotal)];
             int[] kRows = new int[Math.multiplyExact(batch * heads, kTotal)];
             pool.run(batch * heads, (worker, c) -> {
                 Scratch s = scratch(worker);
-                int b = c / heads, j = c % heads, h = g.queryHead()[j];
-                int keyCount = exact ? 1 : saved.keyCount();
-                sortSegment(s, exact ? null : saved.queryKeys(), (b * hq + h) * nq, g.qStart()[j], g.qReal()[j],
-                        qTotal, keyCount, qRows, c * qTotal);
-                sortSegment(s, exact ? null : saved.keyKeys(), (b * hkv + h / group) * nk, g.kStart()[j], g.kReal()[j],
-                        kTotal, keyCount, kRows, c * kTotal);
+                int b = c / heads, j = c % heads;
+                schedule.sortQueries(s.sorter, pass, p, b, j, qRows, c * qTotal);
+                originalRows(qRows, c * qTotal, qTotal, g.qStart()[j], g.qReal()[j]);
+                schedule.sortKeys(s.sorter, pass, p, b, j, kRows, c * kTotal);
+                originalRows(kRows, c * kTotal, kTotal, g.kStart()[j], g.kReal()[j]);
             });
-            int[] idx = null;
-            if (residual) {
-                if (!draws.hasNext()) {
-                    throw new IllegalStateException("the backward replay needs more draws than the forward took: the "
-                            + "saved context does not match this problem");
-                }
-                idx = draws.next();
-                if (idx.length != batch * heads * m) {
-                    throw new IllegalStateException("saved draw has " + idx.length + " indices; this pass needs "
-                            + batch * heads * m);
-                }
-            }
-            final int[] sampleIdx = idx;
-            float logWeight = (float) Math.log((double) kTotal / m);
+            final int[] sampleIdx = pass.draw();
+            float logWeight = residual ? pass.logSampleWeight() : 0f;
             int dp = scratch(0).kernel.rowScratch().length;
             float[] keyPartK = new float[Math.multiplyExact(kRows.length, dp)];
             float[] keyPartV = new float[keyPartK.length];
@@ -247,11 +198,11 @@ final class HyperBackward {
                 Scratch s = scratch(worker);
                 int c = unit / blocks, t = unit % blocks;
                 int b = c / heads, j = c % heads, h = g.queryHead()[j], kvh = h / group;
-                int p0 = t * bq, p1 = Math.min(qTotal, p0 + bq);
+                int p0 = pass.queryFrom(t), p1 = pass.queryTo(t);
                 if (p0 >= p1 || g.qReal()[j] == 0) {
                     return;                          // nothing, or only appended zero rows: no gradient
                 }
-                int rows = p1 - p0, k0 = t * bk, k1 = Math.min(kTotal, k0 + bk);
+                int rows = p1 - p0, k0 = pass.keyFrom(t), k1 = pass.keyTo(t);
                 int statBase = p.lseIndex(b, h, 0);
                 if (s.queryRows.length < rows) {
                     s.queryRows = new int[rows];
@@ -275,7 +226,7 @@ final class HyperBackward {
                     int sampled = 0;
                     for (int i = 0; i < m; i++) {
                         int pos = sampleIdx[c * m + i];
-                        if (cfg.compat().countOwnBlock() || pos / bk != t) {
+                        if (ownBlock.sees(pass, pos, t)) {
                             s.sampleRows[sampled] = kRows[c * kTotal + pos];
                             s.sampleSlots[sampled++] = i;
                         }
@@ -418,14 +369,8 @@ final class HyperBackward {
         }
     }
 
-    /**
-     * The forward's stable sort of one segment ({@code HyperPass.sortSegment}): {@code real} rows from
-     * {@code start}, then {@code total − real} appended zero rows under key 0. Writes the original row of each sorted
-     * position, or −1 for an appended zero row.
-     */
-    private static void sortSegment(Scratch s, int[] keys, int keyBase, int start, int real, int total, int keyCount,
-                                    int[] rows, int offset) {
-        s.sorter.sort(keys, keyBase, start, real, total, keyCount, rows, offset);
+    /** Segment-local indices (from the schedule's sort) to original rows, −1 for an appended zero row. */
+    private static void originalRows(int[] rows, int offset, int total, int start, int real) {
         for (int q = offset; q < offset + total; q++) {
             int l = rows[q];
             rows[q] = l < real ? start + l : -1;

@@ -1,7 +1,7 @@
 package dev.hyperattention4j.attention.hyper;
 
 /**
- * Settings of one HyperAttention layer (ALGORITHM.md §7). The softmax scale and the causal flag are per call: they
+ * Settings of one HyperAttention layer (docs/DESIGN.md §7). The softmax scale and the causal flag are per call: they
  * come from the {@link dev.hyperattention4j.attention.AttentionProblem}, exactly as for the exact kernels, so the
  * two stay interchangeable behind {@link dev.hyperattention4j.attention.Attention}.
  *
@@ -79,7 +79,7 @@ public record HyperConfig(int blockSize, int sampleSize, int numProjections, int
     }
 
     /**
-     * The reference-compatibility profile (ALGORITHM.md §6, rows 1-5), for replaying the authors' code. Each switch
+     * The reference-compatibility profile (docs/DESIGN.md §6, rows 1-5), for replaying the authors' code. Each switch
      * reverts one deliberate fix; {@link #OFF} is the project's algorithm.
      *
      * @param grayEncoding    sort buckets by the Gray <em>encoding</em> G(bucket) instead of the inverse-Gray rank (row 1)
@@ -99,5 +99,20 @@ public record HyperConfig(int blockSize, int sampleSize, int numProjections, int
         public static final Compat REFERENCE_CPU = new Compat(true, true, true, true);
         /** The reference's GPU path (mask "apply"). */
         public static final Compat REFERENCE_GPU = new Compat(true, false, true, true);
+
+        /** The log-sum-exp merge of the parts and levels: exact, or the reference's eps form (row 4). */
+        LogSumExpMerge merge() {
+            return epsMerge ? LogSumExpMerge.REFERENCE_EPS : LogSumExpMerge.EXACT;
+        }
+
+        /** Padding keys in the last block (row 3), or none. */
+        KeyPadding padding() {
+            return padKeys ? KeyPadding.REFERENCE_ZERO_KEYS : KeyPadding.NONE;
+        }
+
+        /** Whether samples in a query's own block count (row 2). */
+        OwnBlockSamples ownBlockSamples() {
+            return countOwnBlock ? OwnBlockSamples.COUNTED : OwnBlockSamples.MASKED;
+        }
     }
 }

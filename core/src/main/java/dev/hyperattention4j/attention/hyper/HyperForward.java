@@ -2,28 +2,33 @@ package dev.hyperattention4j.attention.hyper;
 
 import dev.hyperattention4j.attention.AttentionProblem;
 import dev.hyperattention4j.attention.hyper.HyperProfile.Phase;
+import dev.hyperattention4j.attention.hyper.HyperSchedule.Geometry;
+import dev.hyperattention4j.attention.hyper.HyperSchedule.Pass;
 import dev.hyperattention4j.kernel.FlashKernel;
 import dev.hyperattention4j.kernel.PackedKeyValues;
 import dev.hyperattention4j.kernel.TileSizes;
 import dev.hyperattention4j.runtime.WorkerPool;
 
 /**
- * One non-causal HyperAttention call (ALGORITHM.md §2.3) over a batch of "call-heads": the whole sequence of every
- * head for a plain non-causal call, or the lower-left blocks of every segment of one causal recursion level.
+ * Executes a {@link HyperSchedule}: first the exact causal leaves ({@link CausalRecursion#exactLeaves}), then each
+ * non-causal pass (docs/DESIGN.md §2.3) in the steps of the paper:
+ * <ol>
+ *   <li>{@link #sortLsh}: the stable bucket order of every call-head's queries and keys;</li>
+ *   <li>{@link #blockDiagonal}: per block t of the sorted order, exact attention of its queries over its keys;</li>
+ *   <li>{@link #sampledResidual}: the same queries over the pass's samples outside block t, each of weight
+ *   n_k/m: with the block part this is the estimate of the row sums D (the paper's Algorithm 2) and of A·V;</li>
+ *   <li>{@link #mergeParts}: the two parts merged by log-sum-exp (§2.4);</li>
+ *   <li>{@link #mergeIntoCausalLevel} (the causal recursion, paper Algorithm 4): the lower-left block's rows merged
+ *   into the diagonal part already in the output, then {@link #writeRows} in original row order.</li>
+ * </ol>
  *
- * <p>A call-head j (of {@code callHeads} per batch entry) reads query head {@code queryHead[j]}; its queries are
- * {@code qReal[j]} original rows starting at {@code qStart[j]}, followed by zero rows up to {@code qTotal} (the
- * causal recursion's odd-length padding), and likewise for its keys. Zero rows sort under key 0; a zero query's
- * output is never written, and a zero key can only be seen by zero queries (it is the last row of its segment), so
- * both are gathered from any valid row and their results are discarded.
- *
- * <p>Phases: (1) per call-head, stable counting sorts of the precomputed sort keys; (2) one sample draw
- * {@code [B][callHeads][m]} on the calling thread; (3) parallel units (call-head, query block): the exact block part
- * and the exact part over the block's unmasked samples, both through {@link FlashKernel}, merged by log-sum-exp and
- * written (or merged into the rows already there, for the causal recursion) in original row order.
- * Memory: O(B·callHeads·(qTotal + kTotal)) ints of permutations plus per-worker tile scratch.
+ * <p>A call-head's zero rows (the causal recursion's odd-length padding) sort under key 0; a zero query's output is
+ * never written, and a zero key can only be seen by zero queries (it is the last row of its segment), so both are
+ * gathered from any valid row and their results are discarded. Parallel units are (call-head, block); every exact
+ * piece runs on {@link FlashKernel}. Memory: O(B·callHeads·(qTotal + kTotal)) ints of sorted order per pass plus
+ * per-worker tile scratch.
  */
-final class HyperPass {
+final class HyperForward {
     /** Prefetch gathered rows with {@link RowTouch} ({@code -Dha4j.hyper.touch=false} turns it off, to measure it). */
     static final boolean TOUCH = Boolean.parseBoolean(System.getProperty("ha4j.hyper.touch", "true"));
     /** Query rows per kernel call (the kernel walks them in its own row tiles). */
@@ -31,38 +36,18 @@ final class HyperPass {
     /** Rows of the per-worker output scratch {@code out1/lse1}, which the causal leaves also use per row tile. */
     static final int SCRATCH_ROWS = Math.max(QUERY_CHUNK, TileSizes.Flash.ROW_TILE);
 
-    private HyperPass() {}
+    private HyperForward() {}
 
-    /** Where the call-heads' rows live. Arrays are indexed by call-head j in {@code [0, callHeads)}. */
-    record Geometry(int callHeads, int[] queryHead, int[] qStart, int[] qReal, int qTotal,
-                    int[] kStart, int[] kReal, int kTotal) {
-
-        /**
-         * The off-diagonal (lower-left) calls of causal level {@code level}: call-head j is query head
-         * {@code j >> level}, segment {@code s = j & (2^level - 1)}; its queries are the second half (child
-         * {@code 2s+1}) and its keys the first half (child {@code 2s}) of that segment. {@code start}/{@code real}
-         * hold each level's segment starts and real (unpadded) row counts; {@code half} is the child length.
-         */
-        static Geometry offDiagonal(int queryHeads, int level, int[][] start, int[][] real, int half) {
-            int segs = 1 << level, callHeads = queryHeads * segs;
-            int[] head = new int[callHeads], qs = new int[callHeads], qr = new int[callHeads];
-            int[] ks = new int[callHeads], kr = new int[callHeads];
-            int[] childStart = start[level + 1], childReal = real[level + 1];
-            for (int j = 0; j < callHeads; j++) {
-                int s = j & (segs - 1);
-                head[j] = j >> level;
-                ks[j] = childStart[2 * s];
-                kr[j] = childReal[2 * s];
-                qs[j] = childStart[2 * s + 1];
-                qr[j] = childReal[2 * s + 1];
-            }
-            return new Geometry(callHeads, head, qs, qr, half, ks, kr, half);
+    /**
+     * Everything a call reads and writes. {@code lse} is indexed like {@link AttentionProblem#lseIndex}; the
+     * compatibility rules come from the configuration.
+     */
+    record Context(AttentionProblem problem, float[] lse, HyperSchedule schedule, HyperConfig config, WorkerPool pool,
+                   PhaseClock clock) {
+        LogSumExpMerge merge() {
+            return config.compat().merge();
         }
     }
-
-    /** Everything a pass reads and writes. {@code lse} is indexed like {@link AttentionProblem#lseIndex}. */
-    record Context(AttentionProblem problem, float[] lse, int[] queryKeys, int[] keyKeys, int keyCount,
-                   HyperConfig config, WorkerPool pool, HyperProfile profile) {}
 
     /** Per-worker scratch: the kernel, packed key sets and the two parts' rows. */
     static final class Scratch {
@@ -89,142 +74,174 @@ final class HyperPass {
     }
 
     /**
-     * Runs the pass. With {@code mergeIntoOutput}, each written row is log-sum-exp merged into the output and lse
-     * already there (which come first in the compatibility merge), else it overwrites them.
+     * One execution of a pass: its sorted orders. {@code queryRows}/{@code keyRows} hold the original row to gather
+     * for each sorted position of each call-head ({@code [B·callHeads][total]}), {@code queryLocal} the row's index
+     * within its segment. The object also names this execution in the per-worker sample cache.
      */
-    static void run(Context cx, Geometry g, SampleSource samples, boolean mergeIntoOutput, Scratch[] scratch) {
-        run(cx, g, samples, mergeIntoOutput, scratch, false);
+    private record SortedPass(Pass pass, int[] queryRows, int[] queryLocal, int[] keyRows) {}
+
+    /** Runs the whole schedule of the context. */
+    static void run(Context cx, Scratch[] scratch) {
+        HyperSchedule schedule = cx.schedule();
+        if (schedule.leaves() != null) {
+            CausalRecursion.exactLeaves(cx, schedule.leaves(), scratch);
+        }
+        for (Pass pass : schedule.passes()) {
+            SortedPass sorted = sortLsh(cx, pass, scratch);
+            int units = cx.problem().batch() * pass.geometry().callHeads() * pass.blocks();
+            cx.pool().run(units, (worker, unit) -> block(cx, sorted, scratch(scratch, worker, cx.problem().headDim()),
+                    unit / pass.blocks(), unit % pass.blocks()));
+        }
+    }
+
+    /** Step 1: the sorted order of every call-head of the pass, in parallel over (batch entry, call-head). */
+    private static SortedPass sortLsh(Context cx, Pass pass, Scratch[] scratch) {
+        AttentionProblem p = cx.problem();
+        Geometry g = pass.geometry();
+        int heads = g.callHeads(), qTotal = g.qTotal(), kTotal = g.kTotal();
+        int[] qRows = new int[Math.multiplyExact(p.batch() * heads, qTotal)];
+        int[] qLocal = new int[qRows.length];
+        int[] kRows = new int[Math.multiplyExact(p.batch() * heads, kTotal)];
+        cx.pool().run(p.batch() * heads, (worker, c) -> {
+            long t0 = cx.clock().now();
+            Scratch s = scratch(scratch, worker, p.headDim());
+            int b = c / heads, j = c % heads;
+            cx.schedule().sortQueries(s.sorter, pass, p, b, j, qLocal, c * qTotal);
+            gatherRows(qLocal, qRows, c * qTotal, qTotal, g.qStart()[j], g.qReal()[j]);
+            cx.schedule().sortKeys(s.sorter, pass, p, b, j, kRows, c * kTotal);
+            gatherRows(kRows, kRows, c * kTotal, kTotal, g.kStart()[j], g.kReal()[j]);
+            cx.clock().add(Phase.SORT, t0);
+        });
+        return new SortedPass(pass, qRows, qLocal, kRows);
+    }
+
+    /** Segment-local indices to the original rows to gather; any valid row stands in for an appended zero row. */
+    private static void gatherRows(int[] local, int[] rows, int offset, int total, int start, int real) {
+        int stand = real > 0 ? start : 0;           // a segment of zero rows only may start past the end
+        for (int q = offset; q < offset + total; q++) {
+            int l = local[q];
+            rows[q] = l < real ? start + l : stand;
+        }
+    }
+
+    /** Steps 2-5 for block t of call-head c: the block's query rows, a chunk of {@link #QUERY_CHUNK} at a time. */
+    private static void block(Context cx, SortedPass sorted, Scratch s, int c, int t) {
+        AttentionProblem p = cx.problem();
+        Pass pass = sorted.pass();
+        Geometry g = pass.geometry();
+        int heads = g.callHeads(), qTotal = g.qTotal(), kTotal = g.kTotal();
+        int b = c / heads, j = c % heads, h = g.queryHead()[j], kvh = h / p.groupSize();
+        int p0 = pass.queryFrom(t), p1 = pass.queryTo(t);
+        if (p0 >= p1) {
+            return;
+        }
+        long a = cx.clock().now();
+        int k0 = pass.keyFrom(t), k1 = pass.keyTo(t);
+        if (TOUCH) {
+            RowTouch.touch(p.key(), p.value(), b, kvh, sorted.keyRows(), c * kTotal + k0, c * kTotal + k1);
+        }
+        s.blockKeys.pack(p.key(), p.value(), b, kvh, sorted.keyRows(), c * kTotal + k0, c * kTotal + k1);
+        PackedKeyValues samples = pass.residual() ? residualKeys(cx, sorted, s, c, t, b, kvh) : null;
+        cx.clock().add(Phase.GATHER, a);
+        float logPad = cx.config().compat().padding().logPaddingKeys(pass, t);
+        Phase blockPhase = pass.exact() ? Phase.EXACT : Phase.BLOCKS;   // an exact pass is no block-diagonal work
+        int d = p.headDim();
+        for (int c0 = p0; c0 < p1; c0 += QUERY_CHUNK) {
+            int c1 = Math.min(p1, c0 + QUERY_CHUNK), rows = c1 - c0;
+            a = cx.clock().now();
+            if (TOUCH) {
+                // the output rows too: they are written (and in the causal recursion read) after the kernel
+                RowTouch.touch(p.query(), p.output(), b, h, sorted.queryRows(), c * qTotal + c0, c * qTotal + c1);
+            }
+            s.kernel.packQueries(p.query(), b, h, sorted.queryRows(), c * qTotal + c0, c * qTotal + c1, p.scale());
+            long a2 = cx.clock().now();
+            cx.clock().add(Phase.GATHER, a, a2);
+            blockDiagonal(cx, s, k1 - k0, rows, blockPhase);
+            boolean sampled = samples != null && samples.length() > 0;
+            if (sampled) {
+                sampledResidual(cx, s, samples, rows);
+            }
+            a = cx.clock().now();
+            if (logPad != Float.NEGATIVE_INFINITY) {
+                KeyPadding.addPaddingKeys(logPad, s.out1, s.lse1, rows, d);
+            }
+            mergeParts(cx, s, pass, sampled, rows);
+            if (pass.mergeIntoOutput()) {
+                mergeIntoCausalLevel(cx, s, sorted, b, h, j, c * qTotal + c0, rows);
+            }
+            writeRows(cx, s, sorted, b, h, j, c * qTotal + c0, rows);
+            cx.clock().add(Phase.MERGE, a);
+        }
+    }
+
+    /** Step 2: the packed queries over the block's packed keys into {@code out1}/{@code lse1}. */
+    private static void blockDiagonal(Context cx, Scratch s, int keys, int rows, Phase phase) {
+        long t0 = cx.clock().now();
+        s.kernel.attend(s.blockKeys, 0, keys, FlashKernel.NO_MASK, s.out1, 0, s.lse1, 0);
+        cx.clock().add(phase, t0);
+        cx.clock().kernelFlops(phase, rows, keys, cx.problem().headDim());
+    }
+
+    /** Step 3: the packed queries over the samples they see into {@code out2}/{@code lse2} (weight added at merge). */
+    private static void sampledResidual(Context cx, Scratch s, PackedKeyValues samples, int rows) {
+        long t0 = cx.clock().now();
+        s.kernel.attend(samples, 0, samples.length(), FlashKernel.NO_MASK, s.out2, 0, s.lse2, 0);
+        cx.clock().add(Phase.SAMPLES, t0);
+        cx.clock().kernelFlops(Phase.SAMPLES, rows, samples.length(), cx.problem().headDim());
     }
 
     /**
-     * With {@code exact}, every call-head is one exact block over all its keys in original order (no sort, no
-     * draw): the reference's exact fallback of a non-causal call with nq &lt; minSeqLen inside the recursion.
+     * Step 4: block part and residual part (its log-sum-exp raised by log(n_k/m)) merged into {@code out1}/
+     * {@code lse1}. The reference's merge also runs when every sample was masked, with an empty part 2.
      */
-    static void run(Context cx, Geometry g, SampleSource samples, boolean mergeIntoOutput, Scratch[] scratch,
-                    boolean exact) {
+    private static void mergeParts(Context cx, Scratch s, Pass pass, boolean sampled, int rows) {
+        if (!sampled && !(pass.residual() && cx.merge().mergesEmptyResidual())) {
+            return;
+        }
+        if (!sampled) {
+            java.util.Arrays.fill(s.lse2, 0, rows, Float.NEGATIVE_INFINITY);
+        }
+        cx.merge().weights(s.lse1, s.lse2, pass.logSampleWeight(), rows, s.c1, s.c2, s.lse1);
+        int d = cx.problem().headDim();
+        for (int r = 0; r < rows; r++) {
+            LogSumExpMerge.combine(s.out1, r * d, s.c1[r], s.out2, r * d, s.c2[r], d);
+        }
+    }
+
+    /**
+     * Step 5, causal levels only: the weights that merge these rows (part 2) into the diagonal part already in the
+     * output (part 1, which comes first in the reference's merge); {@link #writeRows} applies them.
+     */
+    private static void mergeIntoCausalLevel(Context cx, Scratch s, SortedPass sorted, int b, int h, int j,
+                                             int from, int rows) {
+        Geometry g = sorted.pass().geometry();
         AttentionProblem p = cx.problem();
-        HyperConfig cfg = cx.config();
-        int batch = p.batch(), heads = g.callHeads();
-        int qTotal = g.qTotal(), kTotal = g.kTotal();
-        int bk = exact ? kTotal : cfg.blockSize();
-        int blocks = (kTotal + bk - 1) / bk;
-        int bq = (int) ((((long) qTotal + bk - 1) / bk * bk + blocks - 1) / blocks);
-        int m = cfg.sampleSize();
-        boolean residual = !exact && m > 0 && qTotal > bq && kTotal > bk;
+        for (int r = 0; r < rows; r++) {
+            int local = sorted.queryLocal()[from + r];
+            s.lse2[r] = local < g.qReal()[j] ? cx.lse()[p.lseIndex(b, h, g.qStart()[j] + local)] : 0f;
+        }
+        cx.merge().weights(s.lse2, s.lse1, 0f, rows, s.c1, s.c2, s.lse1);
+    }
 
-        // (1) sorted order of every call-head: qRows/kRows = original row to gather, qLocal = row within the segment
-        int[] qRows = new int[Math.multiplyExact(batch * heads, qTotal)];
-        int[] qLocal = new int[qRows.length];
-        int[] kRows = new int[Math.multiplyExact(batch * heads, kTotal)];
-        int nq = p.queryLength(), nk = p.keyLength(), hq = p.queryHeads(), hkv = p.kvHeads(), group = p.groupSize();
-        cx.pool().run(batch * heads, (worker, c) -> {
-            long t0 = now(cx);
-            Scratch s = scratch(scratch, worker, p.headDim());
-            int b = c / heads, j = c % heads, h = g.queryHead()[j];
-            int keyCount = exact ? 1 : cx.keyCount();   // exact: every row under key 0 keeps the original order
-            sortSegment(s, exact ? null : cx.queryKeys(), (b * hq + h) * nq, g.qStart()[j], g.qReal()[j], qTotal,
-                    keyCount, qRows, qLocal, c * qTotal);
-            sortSegment(s, exact ? null : cx.keyKeys(), (b * hkv + h / group) * nk, g.kStart()[j], g.kReal()[j],
-                    kTotal, keyCount, kRows, null, c * kTotal);
-            profile(cx, Phase.SORT, t0);
-        });
-
-        // (2) one draw for the whole call, before forking, so the thread count cannot change it
-        int[] idx = residual ? samples.draw(batch, heads, m, kTotal) : null;
-        float logWeight = (float) Math.log((double) kTotal / m);
-
-        // (3) blocks
-        int units = batch * heads * blocks;
-        Object pass = new Object();                 // identifies this pass in the per-worker sample cache
-        Phase blockPhase = exact ? Phase.EXACT : Phase.BLOCKS;   // an exact pass is no block-diagonal work
-        int padKeys = cfg.compat().padKeys() && !exact ? blocks * bk - kTotal : 0;
-        cx.pool().run(units, (worker, unit) -> {
-            Scratch s = scratch(scratch, worker, p.headDim());
-            int c = unit / blocks, t = unit % blocks;
-            int b = c / heads, j = c % heads, h = g.queryHead()[j], kvh = h / group;
-            int p0 = t * bq, p1 = Math.min(qTotal, p0 + bq);
-            if (p0 >= p1) {
-                return;
+    /** The chunk's real rows written (or, in a causal level, merged) into the output in original row order. */
+    private static void writeRows(Context cx, Scratch s, SortedPass sorted, int b, int h, int j, int from, int rows) {
+        Geometry g = sorted.pass().geometry();
+        AttentionProblem p = cx.problem();
+        int d = p.headDim();
+        boolean merge = sorted.pass().mergeIntoOutput();
+        for (int r = 0; r < rows; r++) {
+            int local = sorted.queryLocal()[from + r];
+            if (local >= g.qReal()[j]) {
+                continue;                       // an appended zero row: its result is dropped
             }
-            long a = now(cx);
-            int k0 = t * bk, k1 = Math.min(kTotal, k0 + bk);
-            if (TOUCH) {
-                RowTouch.touch(p.key(), p.value(), b, kvh, kRows, c * kTotal + k0, c * kTotal + k1);
+            int i = g.qStart()[j] + local;
+            if (merge) {
+                p.output().readRow(b, h, i, s.row, 0);
+                LogSumExpMerge.combine(s.out1, r * d, s.c2[r], s.row, 0, s.c1[r], d);
             }
-            s.blockKeys.pack(p.key(), p.value(), b, kvh, kRows, c * kTotal + k0, c * kTotal + k1);
-            PackedKeyValues sampleKeys = null;
-            if (residual) {
-                sampleKeys = sampleKeys(s, pass, c, t, idx, m, bk, kRows, kTotal, b, kvh, cfg, p);
-            }
-            profile(cx, Phase.GATHER, a);
-            float logPad = (t == blocks - 1 && padKeys > 0) ? (float) Math.log(padKeys) : Float.NEGATIVE_INFINITY;
-            int d = p.headDim();
-            for (int c0 = p0; c0 < p1; c0 += QUERY_CHUNK) {
-                int c1 = Math.min(p1, c0 + QUERY_CHUNK), rows = c1 - c0;
-                a = now(cx);
-                if (TOUCH) {
-                    // the output rows too: they are written (and in the causal recursion read) after the kernel
-                    RowTouch.touch(p.query(), p.output(), b, h, qRows, c * qTotal + c0, c * qTotal + c1);
-                }
-                s.kernel.packQueries(p.query(), b, h, qRows, c * qTotal + c0, c * qTotal + c1, p.scale());
-                long a2 = now(cx);
-                profile(cx, Phase.GATHER, a, a2);
-                s.kernel.attend(s.blockKeys, 0, k1 - k0, FlashKernel.NO_MASK, s.out1, 0, s.lse1, 0);
-                long a3 = now(cx);
-                profile(cx, blockPhase, a2, a3);
-                flops(cx, blockPhase, rows, k1 - k0, d);
-                a = a3;
-                if (sampleKeys != null && sampleKeys.length() > 0) {
-                    s.kernel.attend(sampleKeys, 0, sampleKeys.length(), FlashKernel.NO_MASK, s.out2, 0, s.lse2, 0);
-                    a = now(cx);
-                    profile(cx, Phase.SAMPLES, a3, a);
-                    flops(cx, Phase.SAMPLES, rows, sampleKeys.length(), d);
-                }
-                boolean merge2 = sampleKeys != null && sampleKeys.length() > 0;
-                boolean compat = cfg.compat().epsMerge();
-                if (logPad != Float.NEGATIVE_INFINITY) {
-                    // zero padding keys of the reference: logit 0, value 0 (compatibility row 3)
-                    for (int r = 0; r < rows; r++) {
-                        float l = LogSumExpMerge.logAddExp(s.lse1[r], logPad);
-                        scaleRow(s.out1, r * d, d, (float) Math.exp(s.lse1[r] - l));
-                        s.lse1[r] = l;
-                    }
-                }
-                if (merge2 || (residual && compat)) {
-                    // (the reference merges even an empty residual: L1 - log(1 + eps))
-                    if (!merge2) {
-                        java.util.Arrays.fill(s.lse2, 0, rows, Float.NEGATIVE_INFINITY);
-                    }
-                    LogSumExpMerge.weights(s.lse1, s.lse2, logWeight, rows, compat, s.c1, s.c2, s.lse1);
-                    for (int r = 0; r < rows; r++) {
-                        LogSumExpMerge.combine(s.out1, r * d, s.c1[r], s.out2, r * d, s.c2[r], d);
-                    }
-                }
-                if (mergeIntoOutput) {
-                    // the causal recursion: the diagonal part already in the output comes first
-                    for (int r = 0; r < rows; r++) {
-                        int local = qLocal[c * qTotal + c0 + r];
-                        s.lse2[r] = local < g.qReal()[j]
-                                ? cx.lse()[p.lseIndex(b, h, g.qStart()[j] + local)] : 0f;
-                    }
-                    LogSumExpMerge.weights(s.lse2, s.lse1, 0f, rows, compat, s.c1, s.c2, s.lse1);
-                }
-                for (int r = 0; r < rows; r++) {
-                    int local = qLocal[c * qTotal + c0 + r];
-                    if (local >= g.qReal()[j]) {
-                        continue;                       // an appended zero row: its result is dropped
-                    }
-                    int i = g.qStart()[j] + local;
-                    if (mergeIntoOutput) {
-                        p.output().readRow(b, h, i, s.row, 0);
-                        LogSumExpMerge.combine(s.out1, r * d, s.c2[r], s.row, 0, s.c1[r], d);
-                    }
-                    p.output().writeRow(b, h, i, s.out1, r * d);
-                    cx.lse()[p.lseIndex(b, h, i)] = s.lse1[r];
-                }
-                profile(cx, Phase.MERGE, a);
-            }
-        });
+            p.output().writeRow(b, h, i, s.out1, r * d);
+            cx.lse()[p.lseIndex(b, h, i)] = s.lse1[r];
+        }
     }
 
     /**
@@ -233,31 +250,34 @@ final class HyperPass {
      * block owns (expected m·b/n_k of them) are one run of that pack, and a block that owns some gets a copy of the
      * pack without that run (from cache, instead of gathering the rows again).
      */
-    private static PackedKeyValues sampleKeys(Scratch s, Object pass, int c, int t, int[] idx, int m, int bk,
-                                              int[] kRows, int kTotal, int b, int kvh, HyperConfig cfg,
-                                              AttentionProblem p) {
-        if (s.samplePass != pass || s.sampleHead != c) {
+    private static PackedKeyValues residualKeys(Context cx, SortedPass sorted, Scratch s, int c, int t, int b,
+                                                int kvh) {
+        AttentionProblem p = cx.problem();
+        Pass pass = sorted.pass();
+        int m = pass.sampleSize(), kTotal = pass.geometry().kTotal();
+        if (s.samplePass != sorted || s.sampleHead != c) {
             if (s.sampleRows.length < m) {
                 s.sampleRows = new int[m];
                 s.samplePositions = new int[m];
             }
-            System.arraycopy(idx, c * m, s.samplePositions, 0, m);
+            System.arraycopy(pass.draw(), c * m, s.samplePositions, 0, m);
             java.util.Arrays.sort(s.samplePositions, 0, m);
             for (int i = 0; i < m; i++) {
-                s.sampleRows[i] = kRows[c * kTotal + s.samplePositions[i]];
+                s.sampleRows[i] = sorted.keyRows()[c * kTotal + s.samplePositions[i]];
             }
             if (TOUCH) {
                 RowTouch.touch(p.key(), p.value(), b, kvh, s.sampleRows, 0, m);
             }
             s.allSamples.pack(p.key(), p.value(), b, kvh, s.sampleRows, 0, m);
-            s.samplePass = pass;
+            s.samplePass = sorted;
             s.sampleHead = c;
         }
-        if (cfg.compat().countOwnBlock()) {
+        if (cx.config().compat().ownBlockSamples() == OwnBlockSamples.COUNTED) {
             return s.allSamples;
         }
-        int own0 = firstAtLeast(s.samplePositions, m, t * bk);
-        int own1 = firstAtLeast(s.samplePositions, m, (t + 1) * bk);
+        // the samples are sorted by position, so those in block t are one run
+        int own0 = firstAtLeast(s.samplePositions, m, pass.keyFrom(t));
+        int own1 = firstAtLeast(s.samplePositions, m, pass.keyFrom(t + 1));
         if (own0 == own1) {
             return s.allSamples;
         }
@@ -279,59 +299,11 @@ final class HyperPass {
         return lo;
     }
 
-    /**
-     * Stable sort of one segment: {@code real} rows from {@code start} (sort keys at {@code keys[keyBase + row]}),
-     * then {@code total - real} zero rows (key 0). Writes the gather row (a valid row for zero rows) and, when
-     * {@code local} is non-null, the index within the segment.
-     */
-    private static void sortSegment(Scratch s, int[] keys, int keyBase, int start, int real, int total, int keyCount,
-                                    int[] rows, int[] local, int offset) {
-        s.sorter.sort(keys, keyBase, start, real, total, keyCount, rows, offset);
-        int stand = real > 0 ? start : 0;           // a segment of zero rows only may start past the end
-        for (int p = offset; p < offset + total; p++) {
-            int l = rows[p];
-            if (local != null) {
-                local[p] = l;
-            }
-            rows[p] = l < real ? start + l : stand; // any valid row stands in for a zero row
-        }
-    }
-
-    private static void scaleRow(float[] x, int off, int d, float f) {
-        for (int k = 0; k < d; k++) {
-            x[off + k] *= f;
-        }
-    }
-
     static Scratch scratch(Scratch[] scratch, int worker, int d) {
         Scratch s = scratch[worker];
         if (s == null) {
             s = scratch[worker] = new Scratch(d);
         }
         return s;
-    }
-
-    /** A reading of the profile's clock, or 0 without a profile. */
-    static long now(Context cx) {
-        return cx.profile() != null ? cx.profile().now() : 0;
-    }
-
-    static void profile(Context cx, Phase phase, long start) {
-        if (cx.profile() != null) {
-            cx.profile().add(phase, cx.profile().now() - start);
-        }
-    }
-
-    /** Counts the 4·rows·keys·d flops of one exact kernel call. */
-    static void flops(Context cx, Phase phase, int rows, int keys, int d) {
-        if (cx.profile() != null) {
-            cx.profile().addFlops(phase, 4L * rows * keys * d);
-        }
-    }
-
-    private static void profile(Context cx, Phase phase, long start, long end) {
-        if (cx.profile() != null) {
-            cx.profile().add(phase, end - start);
-        }
     }
 }

@@ -5,7 +5,7 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * Where the residual part's sampled key indices come from (ALGORITHM.md §3). Every HyperAttention call that reaches
+ * Where the residual part's sampled key indices come from (docs/DESIGN.md §3). Every HyperAttention call that reaches
  * the residual part takes exactly one draw of shape {@code [B][H_call][m]}, values uniform in {@code [0, n_k)}
  * (positions in the <em>sorted</em> key order), consumed batch, head, sample. The causal recursion draws in post-order,
  * deepest approximated level first. Draws are taken on the calling thread before any parallel work, so results do

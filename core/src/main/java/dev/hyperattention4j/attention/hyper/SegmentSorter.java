@@ -3,9 +3,10 @@ package dev.hyperattention4j.attention.hyper;
 import java.util.Arrays;
 
 /**
- * The stable sort of one causal-recursion segment, shared by the forward ({@link HyperPass}) and the backward
- * ({@link HyperBackward}) so that both see exactly the same order: {@code real} rows from {@code start} with their
- * sort keys, then {@code total - real} appended zero rows under key 0 (ALGORITHM.md §2.5). Owns its scratch, so one
+ * The stable sort of one causal-recursion segment, called through {@link HyperSchedule#sortQueries} and
+ * {@link HyperSchedule#sortKeys} by the forward and the backward alike, so that both see exactly the same order:
+ * {@code real} rows from {@code start} with their sort keys, then {@code total - real} appended zero rows under key 0
+ * (docs/DESIGN.md §2.5). Owns its scratch, so one
  * instance per worker allocates nothing once warm.
  */
 final class SegmentSorter {

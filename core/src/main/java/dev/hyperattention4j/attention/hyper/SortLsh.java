@@ -7,7 +7,7 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * sortLSH (paper Algorithm 1, ALGORITHM.md §2.2): r Gaussian hyperplanes W (d×r), shared by Q and K, give each row
+ * sortLSH (paper Algorithm 1, docs/DESIGN.md §2.2): r Gaussian hyperplanes W (d×r), shared by Q and K, give each row
  * a bucket {@code Σ_j [x·W[:,j] > 0]·2^j} (fp32, strict test, so a zero row is bucket 0). Buckets are ordered by
  * their position in the Gray sequence G(i) = i ^ (i >> 1) (the inverse Gray code), so buckets adjacent in the order
  * differ in exactly one hyperplane. Rows are then sorted stably by that sort key (a counting sort over 2^r keys).

@@ -7,14 +7,13 @@ import dev.hyperattention4j.attention.Gradients;
 import dev.hyperattention4j.attention.TrainableAttention;
 import dev.hyperattention4j.runtime.WorkerPool;
 import dev.hyperattention4j.tensor.FloatTensor;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * HyperAttention for training: the {@link HyperAttention} forward pass, which with {@code saveForBackward} records
- * its discrete choices (the sort keys of Q and K and every sample draw: O(n) ints), and {@link HyperBackward}, the
- * gradient of the approximate output with those choices held fixed (ALGORITHM.md §2.7). Calls that HyperAttention
+ * its {@link HyperSchedule} (the sort keys of Q and K, the partition and every sample draw: O(n) ints), and
+ * {@link HyperBackward}, the gradient of the approximate output with that schedule held fixed (docs/DESIGN.md §2.7). Calls that HyperAttention
  * answers exactly get the exact tiled backward.
  *
  * <p>Forward call c of this instance samples from {@code SampleSource.seeded(seed, layer, c)}, counting its own calls.
@@ -66,25 +65,12 @@ public final class TrainableHyperAttention implements TrainableAttention {
             return new Context(p, true, null);
         }
         SortLsh lsh = hyper.lsh(p.headDim());
+        // hashed here, not inside the forward, so that a replay (tests) reuses the same keys on perturbed inputs
         int[] qKeys = hash(lsh, p.query());
         int[] kKeys = hash(lsh, p.key());
-        List<int[]> draws = new ArrayList<>();
-        SampleSource recording = new SampleSource() {
-            @Override
-            public int[] draw(int batch, int heads, int m, int keyLength) {
-                int[] d = seeded.draw(batch, heads, m, keyLength);
-                draws.add(d.clone());
-                return d;
-            }
-
-            @Override
-            public void finish() {
-                seeded.finish();
-            }
-        };
-        int[] fallback = hyper.forwardReportingFallbacks(p, recording, null, new HyperAttention.SortKeys(qKeys, kKeys));
-        return new Context(p, false,
-                new HyperBackward.Saved(qKeys, kKeys, lsh.keyCount(), List.copyOf(draws), fallback));
+        HyperAttention.Executed run = hyper.forwardReportingFallbacks(p, seeded, null,
+                new HyperAttention.SortKeys(qKeys, kKeys));
+        return new Context(p, false, new HyperBackward.Saved(run.schedule(), run.fallbackRows()));
     }
 
     /** The forward of a context's problem again with its saved choices (tests: finite differences of the estimator). */
@@ -92,8 +78,7 @@ public final class TrainableHyperAttention implements TrainableAttention {
         if (ctx.exact()) {
             hyper.forward(p, SampleSource.replay(List.of()), null);
         } else {
-            hyper.forward(p, SampleSource.replay(ctx.saved().draws()), null,
-                    new HyperAttention.SortKeys(ctx.saved().queryKeys(), ctx.saved().keyKeys()));
+            hyper.execute(p, ctx.saved().schedule(), null);
         }
     }
 

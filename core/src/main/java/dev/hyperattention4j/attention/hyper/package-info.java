@@ -1,17 +1,20 @@
 /**
- * HyperAttention (Han et al., arXiv 2310.05869), forward pass; {@code /work/shared/docs/ALGORITHM.md} (project
- * docs) is the specification.
+ * HyperAttention (Han et al., arXiv 2310.05869), forward and backward; docs/DESIGN.md §2 describes the algorithm
+ * and maps the paper's four algorithms to these classes.
  *
  * <h2>Pieces</h2>
  * <ul>
  *   <li>{@link dev.hyperattention4j.attention.hyper.HyperConfig}: b, m, r, minSeqLen, seed, layer, compatibility.</li>
  *   <li>{@link dev.hyperattention4j.attention.hyper.SortLsh}: Gaussian hyperplanes shared by Q and K, sign-bit
  *       buckets, inverse-Gray-code ranks, stable counting sort.</li>
- *   <li>{@code HyperPass}: one non-causal call over a batch of (head, segment) call-heads: block-diagonal part and
- *       sampled residual through the exact {@code FlashKernel}, {@code LogSumExpMerge}, rows written back in original
- *       order. Permuted rows are read through the permutation arrays by the kernel's pack step; no permuted copy of
- *       Q, K or V is made, and nothing O(n²) exists.</li>
- *   <li>{@code CausalRecursion}: paper Algorithm 4, level by level.</li>
+ *   <li>{@code HyperSchedule}: every discrete choice of one call (sort keys, causal levels, per pass its call-heads,
+ *       blocks and sample draw), planned once; the forward executes it and the backward replays it.</li>
+ *   <li>{@code HyperForward}: executes a schedule in the paper's steps: sortLSH order, block-diagonal part and
+ *       sampled residual through the exact {@code FlashKernel}, {@code LogSumExpMerge}, causal merge, rows written
+ *       back in original order. Permuted rows are read through the permutation arrays by the kernel's pack step; no
+ *       permuted copy of Q, K or V is made, and nothing O(n²) exists.</li>
+ *   <li>{@code CausalRecursion}: paper Algorithm 4, level by level (the level table and the exact leaves).</li>
+ *   <li>{@code HyperBackward}: the gradient of the estimator with the forward's schedule held fixed.</li>
  *   <li>{@link dev.hyperattention4j.attention.hyper.SampleSource}: seeded or replayed sample draws.</li>
  *   <li>{@link dev.hyperattention4j.attention.hyper.HyperAttention}: the {@code Attention} implementation.</li>
  * </ul>

@@ -192,7 +192,7 @@ class ExactFallbackTest {
         HyperAttention hyper = new HyperAttention(new HyperConfig(8, 0, 1, 16, 1, 0, HyperConfig.Compat.OFF), pool);
         AttentionProblem p = AttentionProblem.of(q, k, v).withCausal(true).withLogSumExp();
         int[] rows = hyper.forwardReportingFallbacks(p, SampleSource.replay(List.of()), null,
-                new HyperAttention.SortKeys(qKeys, kKeys));
+                new HyperAttention.SortKeys(qKeys, kKeys)).fallbackRows();
         assertThat(rows).hasSize(16).startsWith(p.lseIndex(1, 1, 48)).endsWith(p.lseIndex(1, 1, 63));
         AttentionProblem f = exact(q, k, v, true, NonFinitePolicy.REJECT);
         float[] ra = new float[D], rb = new float[D];
@@ -221,8 +221,9 @@ class ExactFallbackTest {
         HyperAttention hyper = new HyperAttention(cfg, pool);
         int[] qKeys = hostile.qKeys(), kKeys = hostile.kKeys();
         AttentionProblem p = AttentionProblem.of(q, k, v).withCausal(true).withLogSumExp();
-        int[] fallback = hyper.forwardReportingFallbacks(p, SampleSource.replay(List.of()), null,
+        HyperAttention.Executed forward = hyper.forwardReportingFallbacks(p, SampleSource.replay(List.of()), null,
                 new HyperAttention.SortKeys(qKeys, kKeys));
+        int[] fallback = forward.fallbackRows();
         assertThat(fallback).hasSize(16).startsWith(48).endsWith(63);
         FloatTensor dO = FloatTensor.zeros(1, 1, n, D);
         for (int i = 48; i < 64; i++) {
@@ -231,7 +232,7 @@ class ExactFallbackTest {
             }
         }
         dev.hyperattention4j.attention.Gradients hg = HyperBackward.run(cfg, pool, p, dO, null,
-                new HyperBackward.Saved(qKeys, kKeys, 2, List.of(), fallback));
+                new HyperBackward.Saved(forward.schedule(), fallback));
         AttentionProblem f = exact(q, k, v, true, NonFinitePolicy.REJECT);
         dev.hyperattention4j.attention.Gradients eg = new dev.hyperattention4j.attention.FlashBackward(pool)
                 .backward(f, dO, null);
@@ -296,7 +297,7 @@ class ExactFallbackTest {
     void mergingTwoEmptyPartsGivesAnEmptyPartNotNaN() {
         float ninf = Float.NEGATIVE_INFINITY;
         float[] l1 = {ninf, ninf, 2f}, l2 = {ninf, 1f, ninf}, c1 = new float[3], c2 = new float[3], l = new float[3];
-        LogSumExpMerge.weights(l1, l2, 0.5f, 3, false, c1, c2, l);
+        LogSumExpMerge.EXACT.weights(l1, l2, 0.5f, 3, c1, c2, l);
         assertThat(l).containsExactly(ninf, 1.5f, 2f);
         assertThat(c1).containsExactly(0f, 0f, 1f);
         assertThat(c2).containsExactly(0f, 1f, 0f);

@@ -67,13 +67,13 @@ class HyperBackwardGqaTest {
         AttentionProblem p = AttentionProblem.of(q, k, v).withCausal(causal);
         TrainableHyperAttention.Context ctx = (TrainableHyperAttention.Context) attention.forward(p, true);
         assertThat(ctx.exact()).isFalse();
-        assertThat(ctx.saved().draws()).as("the residual part must run").isNotEmpty();
+        assertThat(ctx.saved().schedule().draws()).as("the residual part must run").isNotEmpty();
         Gradients gqa = attention.backward(ctx, dO, dL);
         AttentionProblem solved = ctx.problem();
 
         FloatTensor dq = FloatTensor.zeros(batch, hq, n, d);
         double[] dk = new double[batch * hkv * n * d], dv = new double[dk.length];
-        HyperBackward.Saved saved = ctx.saved();
+        HyperSchedule saved = ctx.saved().schedule();
         for (int b = 0; b < batch; b++) {
             for (int h = 0; h < hq; h++) {
                 int kvh = h / group;
@@ -94,7 +94,8 @@ class HyperBackwardGqaTest {
                         .containsExactly(head(solved.output(), b, h).toArray());
                 float[] dLh = Arrays.copyOfRange(dL, (b * hq + h) * n, (b * hq + h + 1) * n);
                 Gradients g = HyperBackward.run(CFG, pool, one, head(dO, b, h), dLh,
-                        new HyperBackward.Saved(qKeys, kKeys, saved.keyCount(), draws, ExactFallback.NONE));
+                        new HyperBackward.Saved(HyperSchedule.plan(one, CFG, qKeys, kKeys, saved.keyCount(),
+                                SampleSource.replay(draws)), ExactFallback.NONE));
                 float[] row = new float[d];
                 for (int i = 0; i < n; i++) {
                     g.query().readRow(0, 0, i, row, 0);

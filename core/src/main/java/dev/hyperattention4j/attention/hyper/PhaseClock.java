@@ -1,0 +1,67 @@
+package dev.hyperattention4j.attention.hyper;
+
+import dev.hyperattention4j.attention.hyper.HyperProfile.Phase;
+
+/**
+ * The profiling hook of the HyperAttention passes: time and flops per {@link Phase}. A call without a
+ * {@link HyperProfile} gets {@link #OFF}, whose methods do nothing, so the passes never test for a profile.
+ */
+interface PhaseClock {
+    /** Reads nothing and records nothing. */
+    PhaseClock OFF = new PhaseClock() {
+        @Override
+        public long now() {
+            return 0;
+        }
+
+        @Override
+        public void add(Phase phase, long from, long to) {
+        }
+
+        @Override
+        public void flops(Phase phase, long count) {
+        }
+    };
+
+    /** The clock that records into {@code profile}, or {@link #OFF} when it is null. */
+    static PhaseClock of(HyperProfile profile) {
+        if (profile == null) {
+            return OFF;
+        }
+        return new PhaseClock() {
+            @Override
+            public long now() {
+                return profile.now();
+            }
+
+            @Override
+            public void add(Phase phase, long from, long to) {
+                profile.add(phase, to - from);
+            }
+
+            @Override
+            public void flops(Phase phase, long count) {
+                profile.addFlops(phase, count);
+            }
+        };
+    }
+
+    /** A reading of the clock (0 for {@link #OFF}); only differences on one thread mean anything. */
+    long now();
+
+    /** Adds {@code to − from} nanoseconds to a phase. */
+    void add(Phase phase, long from, long to);
+
+    /** Adds the time since {@code from} to a phase. */
+    default void add(Phase phase, long from) {
+        add(phase, from, now());
+    }
+
+    /** Counts the 4·rows·keys·d flops of one exact kernel call. */
+    default void kernelFlops(Phase phase, int rows, int keys, int d) {
+        flops(phase, 4L * rows * keys * d);
+    }
+
+    /** Adds flops to a phase. */
+    void flops(Phase phase, long count);
+}
