@@ -3,7 +3,7 @@ package dev.hyperattention4j.cli;
 import dev.hyperattention4j.tensor.FloatTensor;
 import java.util.SplittableRandom;
 
-/** Benchmark inputs (ALGORITHM.md §4), v ~ N(0,1) throughout. */
+/** Benchmark inputs (docs/DESIGN.md §4), v ~ N(0,1) throughout. */
 public enum BenchInputs {
     /** Q, K ~ N(0,1): nearly uniform attention, the worst case for any sparse approximation. */
     RANDOM,

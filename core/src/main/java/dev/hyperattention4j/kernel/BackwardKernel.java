@@ -25,7 +25,7 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Every product is a 4×4 register-blocked micro-kernel (4 rows × 4 vectors: 16 accumulators, 4 loads and a
  * broadcast, 21 of 32 registers): for S and dP the key index is the lane dimension (keys transposed per tile), for
  * the three gradient products the head dimension is. Vectors never cross a method boundary
- * (../shared/docs/PERFORMANCE.md §3).
+ * (docs/DESIGN.md §9.3).
  * Scratch is O(tile²) and allocated once per worker.
  */
 public final class BackwardKernel {

@@ -8,7 +8,7 @@ import java.util.SplittableRandom;
  * {@code (b, h, i)} are recomputed exactly (double precision, O(k·nk·d)) and compared with what the call wrote.
  *
  * <p>The reported error is {@code sqrt(Σ‖ô_i − o_i‖² / Σ‖o_i‖²)} over the checked rows: the relative Frobenius
- * error of ALGORITHM.md §4 restricted to a uniform sample of rows, so it estimates the full-output error without
+ * error of docs/DESIGN.md §4 restricted to a uniform sample of rows, so it estimates the full-output error without
  * computing the full exact output. When the call also wrote a log-sum-exp, the mean |L̂ − L| is reported too.
  */
 public final class SpotCheck {

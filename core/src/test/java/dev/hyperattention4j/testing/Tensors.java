@@ -19,7 +19,7 @@ public final class Tensors {
     /**
      * {@code max|x - ref| / max|ref|}: per-element relative error is meaningless for outputs near zero (an
      * attention output is an average of values, so many entries are), so errors are normalised by the largest
-     * reference magnitude (../shared/docs/PERFORMANCE.md, "Accuracy"). Returns the absolute error when the reference
+     * reference magnitude (docs/DESIGN.md §9.4). Returns the absolute error when the reference
      * is all zero.
      */
     public static double maxNormalisedError(float[] ref, float[] x) {

@@ -18,7 +18,7 @@ public final class TestTensors {
 
     /**
      * max |actual − expected| / max |expected|: relative to the tensor's scale, because per-element relative error
-     * is meaningless for entries near zero (../shared/docs/PERFORMANCE.md §2).
+     * is meaningless for entries near zero (docs/DESIGN.md §9.4).
      */
     public static double maxRelativeError(FloatTensor expected, FloatTensor actual) {
         float[] e = expected.toArray(), a = actual.toArray();

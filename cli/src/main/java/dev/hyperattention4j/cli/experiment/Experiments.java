@@ -16,7 +16,7 @@ final class Experiments {
     /**
      * Median wall time of {@code task} in seconds over up to {@code reps} runs, after one warm-up run when
      * {@code warmUp}. A run longer than two seconds is not repeated (the long exact points;
-     * ../shared/docs/PERFORMANCE.md §5
+     * docs/DESIGN.md §10
      * asks for repetitions of 0.1-0.5 s, which a 30-second run does not need).
      */
     static double time(Runnable task, int reps, boolean warmUp) {

@@ -42,7 +42,7 @@ public final class FidelityExperiment implements Callable<Integer> {
     @Option(names = "--model", split = ",", description = "model files or directories whose layers are captured")
     List<Path> models = new ArrayList<>();
 
-    @Option(names = "--text", description = "text the models read (e.g. /work/shared/texts/war_and_peace.txt)")
+    @Option(names = "--text", description = "text the models read (e.g. ../shared/texts/war_and_peace.txt)")
     Path text;
 
     @Option(names = "--layers", split = ",", defaultValue = "-1",

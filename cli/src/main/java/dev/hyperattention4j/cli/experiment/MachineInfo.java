@@ -9,7 +9,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 
 /**
- * The machine and JVM a result was measured on (../shared/docs/PERFORMANCE.md §5: record JVM, CPU, species, threads,
+ * The machine and JVM a result was measured on (docs/DESIGN.md §10: record JVM, CPU, species, threads,
  * flags), with
  * the FMA peak measured in the same run and the load average at the start, since the machine may be shared.
  */

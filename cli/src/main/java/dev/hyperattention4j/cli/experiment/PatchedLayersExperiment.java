@@ -40,7 +40,7 @@ public final class PatchedLayersExperiment implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "model file or directory")
     Path model;
 
-    @Option(names = "--text", required = true, description = "text file (e.g. /work/shared/texts/war_and_peace.txt)")
+    @Option(names = "--text", required = true, description = "text file (e.g. ../shared/texts/war_and_peace.txt)")
     Path text;
 
     @Option(names = "--ctx", split = ",", description = "context lengths (default: the model's trained context)")

@@ -26,7 +26,7 @@ final class ReportText {
             same threads, median of the repetitions. Forward+backward rows time a training step's attention \
             (forward saving the log-sum-exp, then the gradients). **rel err** is HyperAttention's forward error \
             ‖Ô−O‖/‖O‖; on N(0,1) inputs attention is nearly uniform and the error is large by construction \
-            (ALGORITHM.md §4: about √(n/m)), which says nothing about real inputs: see the fidelity section.
+            (docs/DESIGN.md §4: about √(n/m)), which says nothing about real inputs: see the fidelity section.
 
             """;
 
@@ -35,7 +35,7 @@ final class ReportText {
             m (sampled keys) and r (LSH projections) around the base setting, mean ± standard deviation over \
             seeds (each seed draws new projections and samples). Model sources are the post-RoPE Q, K, V of one \
             layer of a real model reading real text (`LayerCapture`), all heads; synthetic sources use the \
-            `clustered`/`random` inputs of ALGORITHM.md §4. mean |ΔL| is the error of the row log-normalisers. \
+            `clustered`/`random` inputs of docs/DESIGN.md §4. mean |ΔL| is the error of the row log-normalisers. \
             Causal problems at or below minSeqLen, and the diagonal leaves of the causal recursion, are exact.             **mass on key 0** is the mean exact attention weight on the first key (BOS for model inputs): large             language models often park much of their attention there (an "attention sink"), a single key that             the sorted LSH blocks rarely hold and uniform sampling rarely draws, so a high value would predict a             large log-normaliser error. Non-causal rows apply a causally trained model's Q and K to all keys,             future ones included: they measure the approximation, not the model.
 
             """;

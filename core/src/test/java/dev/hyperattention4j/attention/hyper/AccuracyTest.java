@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Approximation quality on the "planted" input (clusters of 32 tokens scattered over the sequence, ≈ 89 % of each
- * row's mass in its cluster; ALGORITHM.md §4), against the double-precision oracle, mean over 3 seeds.
+ * row's mass in its cluster; docs/DESIGN.md §4), against the double-precision oracle, mean over 3 seeds.
  */
 class AccuracyTest {
     static WorkerPool pool;

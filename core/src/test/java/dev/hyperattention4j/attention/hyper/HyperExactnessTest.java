@@ -18,7 +18,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * Settings under which HyperAttention must equal exact attention. Tolerances: float32 kernels against the double
- * oracle reach ~4e-7 relative (../shared/docs/PERFORMANCE.md §2); merges and the causal levels add a few roundings,
+ * oracle reach ~4e-7 relative (docs/DESIGN.md §9.4); merges and the causal levels add a few roundings,
  * so 1e-5
  * relative Frobenius on outputs and 1e-4 absolute on log-sum-exp (values ~5) are tight yet safe.
  */

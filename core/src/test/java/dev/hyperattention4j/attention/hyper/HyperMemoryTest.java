@@ -7,7 +7,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * ../shared/docs/PERFORMANCE.md §6.2: n = 131,072, d = 64 must run in a 512 MiB heap (inputs and output take 128
+ * docs/DESIGN.md §10: n = 131,072, d = 64 must run in a 512 MiB heap (inputs and output take 128
  * MiB; a single
  * n×n float matrix would take 64 GiB), causal and non-causal, in a forked JVM so the limit applies to it alone.
  */

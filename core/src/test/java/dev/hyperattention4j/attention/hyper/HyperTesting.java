@@ -18,7 +18,7 @@ final class HyperTesting {
     }
 
     /**
-     * The "planted" input of ALGORITHM.md §4: clusters of 32 tokens with centres N(0, I), q_t = c_{z_t} + 0.1·ε,
+     * The "planted" input of docs/DESIGN.md §4: clusters of 32 tokens with centres N(0, I), q_t = c_{z_t} + 0.1·ε,
      * k_t = c_{z_t} + 0.1·ε', labels shuffled over positions, v ~ N(0, 1). Returns {q, k, v}. Most of each row's
      * attention mass sits on the 32 keys of its own cluster, which are scattered over the sequence.
      */

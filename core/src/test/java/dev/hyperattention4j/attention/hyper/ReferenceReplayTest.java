@@ -18,9 +18,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Replays the cases dumped from the authors' reference code (/work/shared/vectors, see its README) through the
+ * Replays the cases dumped from the authors' reference code (../shared/vectors, see its README) through the
  * injection API: their W, their sample draws in draw order, the compatibility profile they were made with (true Gray
- * rank, own-block mask applied, eps merge). Pass criterion from ALGORITHM.md §3: relative Frobenius error &lt;= 1e-5
+ * rank, own-block mask applied, eps merge). Pass criterion from docs/DESIGN.md §3: relative Frobenius error &lt;= 1e-5
  * and max abs &lt;= 1e-4 on the outputs; log-sum-exp within 1e-4 (float32 rounding of values of size ~10).
  */
 class ReferenceReplayTest {

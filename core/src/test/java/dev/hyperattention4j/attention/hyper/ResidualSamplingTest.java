@@ -13,7 +13,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** The sampled residual: own-block masking and unbiasedness (ALGORITHM.md §2.3, §4 "Unbiasedness test"). */
+/** The sampled residual: own-block masking and unbiasedness (docs/DESIGN.md §2.3, §4 "Unbiasedness test"). */
 class ResidualSamplingTest {
     static WorkerPool pool;
 

@@ -22,7 +22,7 @@ class RowwiseAttentionTest {
 
     /**
      * Equals the float64 oracle to 1e-5 of the largest output (float32 softmax over a few hundred keys stays
-     * near 1e-6, see ../shared/docs/PERFORMANCE.md §1), with GQA, causal (aligned to the end) or not, nq ≠ nk, head
+     * near 1e-6, see docs/DESIGN.md §9.4), with GQA, causal (aligned to the end) or not, nq ≠ nk, head
      * dims
      * 8 / 16 / 32 / 12, lengths that are not multiples of the SIMD width; the log-sum-exp too.
      */
