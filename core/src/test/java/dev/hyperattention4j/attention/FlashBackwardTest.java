@@ -9,25 +9,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.hyperattention4j.reference.NaiveBackward;
 import dev.hyperattention4j.runtime.WorkerPool;
 import dev.hyperattention4j.tensor.FloatTensor;
+import dev.hyperattention4j.testing.TestPools;
 import java.util.Random;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 class FlashBackwardTest {
-    private static WorkerPool pool;
-
-    @BeforeAll
-    static void startPool() {
-        pool = new WorkerPool(2);
-    }
-
-    @AfterAll
-    static void stopPool() {
-        pool.close();
-    }
+    static final WorkerPool pool = TestPools.twoThreads();
 
     /**
      * Tiled fp32 backward against the double-precision oracle. 1e-4 (max error over max entry) leaves two orders of

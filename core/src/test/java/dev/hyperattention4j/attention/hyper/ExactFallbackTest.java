@@ -8,10 +8,9 @@ import dev.hyperattention4j.attention.FlashAttention;
 import dev.hyperattention4j.attention.NonFinitePolicy;
 import dev.hyperattention4j.runtime.WorkerPool;
 import dev.hyperattention4j.tensor.FloatTensor;
+import dev.hyperattention4j.testing.TestPools;
 import java.util.List;
 import java.util.Random;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -25,17 +24,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  */
 class ExactFallbackTest {
     static final int D = 4;
-    static WorkerPool pool;
-
-    @BeforeAll
-    static void start() {
-        pool = new WorkerPool(2);
-    }
-
-    @AfterAll
-    static void stop() {
-        pool.close();
-    }
+    static final WorkerPool pool = TestPools.twoThreads();
 
     /** Sets coordinate 0 of rows [from, to) of head h to {@code x} (and to 0 in every other row of that head). */
     static void plant(FloatTensor t, int h, int from, int to, float x) {

@@ -9,12 +9,11 @@ import dev.hyperattention4j.attention.AttentionProblem;
 import dev.hyperattention4j.attention.Gradients;
 import dev.hyperattention4j.runtime.WorkerPool;
 import dev.hyperattention4j.tensor.FloatTensor;
+import dev.hyperattention4j.testing.TestPools;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -25,17 +24,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * heads. A GQA backward that kept only one query head's contribution, or mixed up heads, fails this.
  */
 class HyperBackwardGqaTest {
-    private static WorkerPool pool;
-
-    @BeforeAll
-    static void startPool() {
-        pool = new WorkerPool(2);
-    }
-
-    @AfterAll
-    static void stopPool() {
-        pool.close();
-    }
+    static final WorkerPool pool = TestPools.twoThreads();
 
     /** b = 16, m = 16, minSeqLen 64; n = 300 gives causal levels of 150, 75 and 38 (< 64: an exact pass). */
     static final HyperConfig CFG = new HyperConfig(16, 16, 3, 64, 21, 0, HyperConfig.Compat.OFF);

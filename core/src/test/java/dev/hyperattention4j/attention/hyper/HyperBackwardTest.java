@@ -12,25 +12,14 @@ import dev.hyperattention4j.attention.Gradients;
 import dev.hyperattention4j.reference.NaiveBackward;
 import dev.hyperattention4j.runtime.WorkerPool;
 import dev.hyperattention4j.tensor.FloatTensor;
+import dev.hyperattention4j.testing.TestPools;
 import java.util.Random;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 class HyperBackwardTest {
-    private static WorkerPool pool;
-
-    @BeforeAll
-    static void startPool() {
-        pool = new WorkerPool(2);
-    }
-
-    @AfterAll
-    static void stopPool() {
-        pool.close();
-    }
+    static final WorkerPool pool = TestPools.twoThreads();
 
     /** Small blocks and samples, minSeqLen 16: the approximation, the recursion and its exact passes all run. */
     static HyperConfig small() {

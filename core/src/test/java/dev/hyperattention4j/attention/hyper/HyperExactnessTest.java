@@ -9,9 +9,8 @@ import dev.hyperattention4j.attention.AttentionProblem;
 import dev.hyperattention4j.attention.FlashAttention;
 import dev.hyperattention4j.runtime.WorkerPool;
 import dev.hyperattention4j.tensor.FloatTensor;
+import dev.hyperattention4j.testing.TestPools;
 import java.util.Random;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -23,17 +22,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * relative Frobenius on outputs and 1e-4 absolute on log-sum-exp (values ~5) are tight yet safe.
  */
 class HyperExactnessTest {
-    static WorkerPool pool;
-
-    @BeforeAll
-    static void start() {
-        pool = new WorkerPool(2);
-    }
-
-    @AfterAll
-    static void stop() {
-        pool.close();
-    }
+    static final WorkerPool pool = TestPools.twoThreads();
 
     static void assertExact(AttentionProblem actual, AttentionProblem oracle) {
         assertThat(relErr(actual.output().toArray(), oracle.output().toArray())).isLessThan(1e-5);

@@ -7,25 +7,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.hyperattention4j.attention.AttentionProblem;
 import dev.hyperattention4j.runtime.WorkerPool;
 import dev.hyperattention4j.tensor.FloatTensor;
+import dev.hyperattention4j.testing.TestPools;
 import java.util.List;
 import java.util.Random;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** The sampled residual: own-block masking and unbiasedness (docs/DESIGN.md §2.3, §4 "Unbiasedness test"). */
 class ResidualSamplingTest {
-    static WorkerPool pool;
-
-    @BeforeAll
-    static void start() {
-        pool = new WorkerPool(2);
-    }
-
-    @AfterAll
-    static void stop() {
-        pool.close();
-    }
+    static final WorkerPool pool = TestPools.twoThreads();
 
     @Test
     void samplesInsideTheQuerysOwnBlockAreMasked() {

@@ -8,13 +8,12 @@ import dev.hyperattention4j.llm.model.Model;
 import dev.hyperattention4j.llm.model.ModelLoader;
 import dev.hyperattention4j.llm.testing.GgufConverter;
 import dev.hyperattention4j.llm.testing.SharedData;
+import dev.hyperattention4j.llm.testing.TestPools;
 import dev.hyperattention4j.runtime.WorkerPool;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.assertj.core.data.Percentage;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -26,17 +25,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * kernels) within looser bounds that reflect their quantisation error.
  */
 class GgufGoldenTest {
-    static WorkerPool pool;
-
-    @BeforeAll
-    static void start() {
-        pool = new WorkerPool(2);
-    }
-
-    @AfterAll
-    static void stop() {
-        pool.close();
-    }
+    static final WorkerPool pool = TestPools.twoThreads();
 
     record Measure(int argmax, float maxLogit, double ppl, long tokens) {
     }

@@ -8,10 +8,9 @@ import dev.hyperattention4j.attention.hyper.HyperConfig;
 import dev.hyperattention4j.llm.model.Model;
 import dev.hyperattention4j.llm.model.ModelLoader;
 import dev.hyperattention4j.llm.testing.SharedData;
+import dev.hyperattention4j.llm.testing.TestPools;
 import dev.hyperattention4j.runtime.WorkerPool;
 import java.nio.file.Files;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -20,17 +19,7 @@ import org.junit.jupiter.api.Test;
  * against exact attention means anything) change it by a reported, bounded amount.
  */
 class HyperPatchTest {
-    static WorkerPool pool;
-
-    @BeforeAll
-    static void start() {
-        pool = new WorkerPool(2);
-    }
-
-    @AfterAll
-    static void stop() {
-        pool.close();
-    }
+    static final WorkerPool pool = TestPools.twoThreads();
 
     static AttentionPlan hyper(int layers, int patchLast, HyperConfig config) {
         return AttentionPlan.patchLast(new FlashAttention(pool), patchLast, layers,

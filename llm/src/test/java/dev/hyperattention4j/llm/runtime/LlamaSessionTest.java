@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.hyperattention4j.attention.FlashAttention;
+import dev.hyperattention4j.llm.testing.TestPools;
 import dev.hyperattention4j.reference.NaiveAttention;
 import dev.hyperattention4j.llm.model.DType;
 import dev.hyperattention4j.llm.model.ModelConfig;
@@ -11,25 +12,13 @@ import dev.hyperattention4j.llm.model.RopeStyle;
 import dev.hyperattention4j.runtime.WorkerPool;
 import java.util.Random;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 class LlamaSessionTest {
-    static WorkerPool pool;
-
-    @BeforeAll
-    static void start() {
-        pool = new WorkerPool(2);
-    }
-
-    @AfterAll
-    static void stop() {
-        pool.close();
-    }
+    static final WorkerPool pool = TestPools.twoThreads();
 
     static Stream<Arguments> models() {
         return Stream.of(
