@@ -174,129 +174,90 @@ public final class BackwardKernel {
 
     /**
      * acc[accBase + j·dp + c] += Σ_r w[r·Bc + j] · x[xBase + r·dp + c] for j < Bc, r < rows: dV += Pᵀ·dO and
-     * dK += dSᵀ·Q.
+     * dK += dSᵀ·Q. Accumulator rows are keys (4 consecutive weights per step), steps are query rows.
      */
     private void accumulateTransposed(float[] w, float[] x, int xBase, int rows, float[] acc, int accBase) {
-        final int dp = paddedDim, bc = KEY_BLOCK, l = LANES;
-        final int wide = dp / (4 * l) * (4 * l);
-        for (int j = 0; j < bc; j += 4) {
-            for (int c = 0; c < wide; c += 4 * l) {
-                int a0 = accBase + j * dp + c, a1 = a0 + dp, a2 = a1 + dp, a3 = a2 + dp;
-                FloatVector c00 = FloatVector.fromArray(SPECIES, acc, a0);
-                FloatVector c01 = FloatVector.fromArray(SPECIES, acc, a0 + l);
-                FloatVector c02 = FloatVector.fromArray(SPECIES, acc, a0 + 2 * l);
-                FloatVector c03 = FloatVector.fromArray(SPECIES, acc, a0 + 3 * l);
-                FloatVector c10 = FloatVector.fromArray(SPECIES, acc, a1);
-                FloatVector c11 = FloatVector.fromArray(SPECIES, acc, a1 + l);
-                FloatVector c12 = FloatVector.fromArray(SPECIES, acc, a1 + 2 * l);
-                FloatVector c13 = FloatVector.fromArray(SPECIES, acc, a1 + 3 * l);
-                FloatVector c20 = FloatVector.fromArray(SPECIES, acc, a2);
-                FloatVector c21 = FloatVector.fromArray(SPECIES, acc, a2 + l);
-                FloatVector c22 = FloatVector.fromArray(SPECIES, acc, a2 + 2 * l);
-                FloatVector c23 = FloatVector.fromArray(SPECIES, acc, a2 + 3 * l);
-                FloatVector c30 = FloatVector.fromArray(SPECIES, acc, a3);
-                FloatVector c31 = FloatVector.fromArray(SPECIES, acc, a3 + l);
-                FloatVector c32 = FloatVector.fromArray(SPECIES, acc, a3 + 2 * l);
-                FloatVector c33 = FloatVector.fromArray(SPECIES, acc, a3 + 3 * l);
-                for (int r = 0; r < rows; r++) {
-                    int xb = xBase + r * dp + c;
-                    FloatVector x0 = FloatVector.fromArray(SPECIES, x, xb);
-                    FloatVector x1 = FloatVector.fromArray(SPECIES, x, xb + l);
-                    FloatVector x2 = FloatVector.fromArray(SPECIES, x, xb + 2 * l);
-                    FloatVector x3 = FloatVector.fromArray(SPECIES, x, xb + 3 * l);
-                    int wb = r * bc + j;
-                    FloatVector y = FloatVector.broadcast(SPECIES, w[wb]);
-                    c00 = x0.fma(y, c00); c01 = x1.fma(y, c01); c02 = x2.fma(y, c02); c03 = x3.fma(y, c03);
-                    y = FloatVector.broadcast(SPECIES, w[wb + 1]);
-                    c10 = x0.fma(y, c10); c11 = x1.fma(y, c11); c12 = x2.fma(y, c12); c13 = x3.fma(y, c13);
-                    y = FloatVector.broadcast(SPECIES, w[wb + 2]);
-                    c20 = x0.fma(y, c20); c21 = x1.fma(y, c21); c22 = x2.fma(y, c22); c23 = x3.fma(y, c23);
-                    y = FloatVector.broadcast(SPECIES, w[wb + 3]);
-                    c30 = x0.fma(y, c30); c31 = x1.fma(y, c31); c32 = x2.fma(y, c32); c33 = x3.fma(y, c33);
-                }
-                c00.intoArray(acc, a0); c01.intoArray(acc, a0 + l); c02.intoArray(acc, a0 + 2 * l); c03.intoArray(acc, a0 + 3 * l);
-                c10.intoArray(acc, a1); c11.intoArray(acc, a1 + l); c12.intoArray(acc, a1 + 2 * l); c13.intoArray(acc, a1 + 3 * l);
-                c20.intoArray(acc, a2); c21.intoArray(acc, a2 + l); c22.intoArray(acc, a2 + 2 * l); c23.intoArray(acc, a2 + 3 * l);
-                c30.intoArray(acc, a3); c31.intoArray(acc, a3 + l); c32.intoArray(acc, a3 + 2 * l); c33.intoArray(acc, a3 + 3 * l);
-            }
-            for (int c = wide; c < dp; c += l) {   // head dims that are not a multiple of 4 vectors: 4×1 blocks
-                int a0 = accBase + j * dp + c;
-                FloatVector c0 = FloatVector.fromArray(SPECIES, acc, a0);
-                FloatVector c1 = FloatVector.fromArray(SPECIES, acc, a0 + dp);
-                FloatVector c2 = FloatVector.fromArray(SPECIES, acc, a0 + 2 * dp);
-                FloatVector c3 = FloatVector.fromArray(SPECIES, acc, a0 + 3 * dp);
-                for (int r = 0; r < rows; r++) {
-                    FloatVector x0 = FloatVector.fromArray(SPECIES, x, xBase + r * dp + c);
-                    int wb = r * bc + j;
-                    c0 = x0.fma(FloatVector.broadcast(SPECIES, w[wb]), c0);
-                    c1 = x0.fma(FloatVector.broadcast(SPECIES, w[wb + 1]), c1);
-                    c2 = x0.fma(FloatVector.broadcast(SPECIES, w[wb + 2]), c2);
-                    c3 = x0.fma(FloatVector.broadcast(SPECIES, w[wb + 3]), c3);
-                }
-                c0.intoArray(acc, a0); c1.intoArray(acc, a0 + dp); c2.intoArray(acc, a0 + 2 * dp); c3.intoArray(acc, a0 + 3 * dp);
-            }
+        for (int j = 0; j < KEY_BLOCK; j += 4) {
+            accumulate4(w, j, 1, KEY_BLOCK, x, xBase, rows, acc, accBase + j * paddedDim);
         }
     }
 
-    /** acc[r][c] += Σ_j w[r·Bc + j] · k[kBase + j·dp + c] for r < rows, j < keys: dQ += dS·K. */
+    /**
+     * acc[r][c] += Σ_j w[r·Bc + j] · k[kBase + j·dp + c] for r < rows, j < keys: dQ += dS·K. Accumulator rows are
+     * query rows (weights Bc apart), steps are keys.
+     */
     private void accumulateRows(float[] w, int rows, float[] k, int kBase, int keys, float[] acc) {
-        final int dp = paddedDim, bc = KEY_BLOCK, l = LANES;
-        final int wide = dp / (4 * l) * (4 * l);
         for (int r = 0; r < rows; r += 4) {
-            int w0 = r * bc, w1 = w0 + bc, w2 = w1 + bc, w3 = w2 + bc;
-            for (int c = 0; c < wide; c += 4 * l) {
-                int a0 = r * dp + c, a1 = a0 + dp, a2 = a1 + dp, a3 = a2 + dp;
-                FloatVector c00 = FloatVector.fromArray(SPECIES, acc, a0);
-                FloatVector c01 = FloatVector.fromArray(SPECIES, acc, a0 + l);
-                FloatVector c02 = FloatVector.fromArray(SPECIES, acc, a0 + 2 * l);
-                FloatVector c03 = FloatVector.fromArray(SPECIES, acc, a0 + 3 * l);
-                FloatVector c10 = FloatVector.fromArray(SPECIES, acc, a1);
-                FloatVector c11 = FloatVector.fromArray(SPECIES, acc, a1 + l);
-                FloatVector c12 = FloatVector.fromArray(SPECIES, acc, a1 + 2 * l);
-                FloatVector c13 = FloatVector.fromArray(SPECIES, acc, a1 + 3 * l);
-                FloatVector c20 = FloatVector.fromArray(SPECIES, acc, a2);
-                FloatVector c21 = FloatVector.fromArray(SPECIES, acc, a2 + l);
-                FloatVector c22 = FloatVector.fromArray(SPECIES, acc, a2 + 2 * l);
-                FloatVector c23 = FloatVector.fromArray(SPECIES, acc, a2 + 3 * l);
-                FloatVector c30 = FloatVector.fromArray(SPECIES, acc, a3);
-                FloatVector c31 = FloatVector.fromArray(SPECIES, acc, a3 + l);
-                FloatVector c32 = FloatVector.fromArray(SPECIES, acc, a3 + 2 * l);
-                FloatVector c33 = FloatVector.fromArray(SPECIES, acc, a3 + 3 * l);
-                for (int j = 0; j < keys; j++) {
-                    int kb = kBase + j * dp + c;
-                    FloatVector x0 = FloatVector.fromArray(SPECIES, k, kb);
-                    FloatVector x1 = FloatVector.fromArray(SPECIES, k, kb + l);
-                    FloatVector x2 = FloatVector.fromArray(SPECIES, k, kb + 2 * l);
-                    FloatVector x3 = FloatVector.fromArray(SPECIES, k, kb + 3 * l);
-                    FloatVector y = FloatVector.broadcast(SPECIES, w[w0 + j]);
-                    c00 = x0.fma(y, c00); c01 = x1.fma(y, c01); c02 = x2.fma(y, c02); c03 = x3.fma(y, c03);
-                    y = FloatVector.broadcast(SPECIES, w[w1 + j]);
-                    c10 = x0.fma(y, c10); c11 = x1.fma(y, c11); c12 = x2.fma(y, c12); c13 = x3.fma(y, c13);
-                    y = FloatVector.broadcast(SPECIES, w[w2 + j]);
-                    c20 = x0.fma(y, c20); c21 = x1.fma(y, c21); c22 = x2.fma(y, c22); c23 = x3.fma(y, c23);
-                    y = FloatVector.broadcast(SPECIES, w[w3 + j]);
-                    c30 = x0.fma(y, c30); c31 = x1.fma(y, c31); c32 = x2.fma(y, c32); c33 = x3.fma(y, c33);
-                }
-                c00.intoArray(acc, a0); c01.intoArray(acc, a0 + l); c02.intoArray(acc, a0 + 2 * l); c03.intoArray(acc, a0 + 3 * l);
-                c10.intoArray(acc, a1); c11.intoArray(acc, a1 + l); c12.intoArray(acc, a1 + 2 * l); c13.intoArray(acc, a1 + 3 * l);
-                c20.intoArray(acc, a2); c21.intoArray(acc, a2 + l); c22.intoArray(acc, a2 + 2 * l); c23.intoArray(acc, a2 + 3 * l);
-                c30.intoArray(acc, a3); c31.intoArray(acc, a3 + l); c32.intoArray(acc, a3 + 2 * l); c33.intoArray(acc, a3 + 3 * l);
+            accumulate4(w, r * KEY_BLOCK, KEY_BLOCK, 1, k, kBase, keys, acc, r * paddedDim);
+        }
+    }
+
+    /**
+     * The micro-kernel of both gradient products: for accumulator rows i < 4 and every column,
+     * {@code acc[accBase + i·dp + c] += Σ_{t < steps} w[wBase + i·wRow + t·wStep] · x[xBase + t·dp + c]}, each
+     * accumulator's terms added in step order. 4 rows × 4 vectors in registers (16 accumulators, 4 loads, one
+     * broadcast); head dims that are not a multiple of 4 vectors end in 4 × 1 blocks.
+     */
+    private void accumulate4(float[] w, int wBase, int wRow, int wStep, float[] x, int xBase, int steps, float[] acc,
+                             int accBase) {
+        final int dp = paddedDim, l = LANES;
+        final int wide = dp / (4 * l) * (4 * l);
+        final int a0 = accBase, a1 = a0 + dp, a2 = a1 + dp, a3 = a2 + dp;
+        for (int c = 0; c < wide; c += 4 * l) {
+            FloatVector c00 = FloatVector.fromArray(SPECIES, acc, a0 + c);
+            FloatVector c01 = FloatVector.fromArray(SPECIES, acc, a0 + c + l);
+            FloatVector c02 = FloatVector.fromArray(SPECIES, acc, a0 + c + 2 * l);
+            FloatVector c03 = FloatVector.fromArray(SPECIES, acc, a0 + c + 3 * l);
+            FloatVector c10 = FloatVector.fromArray(SPECIES, acc, a1 + c);
+            FloatVector c11 = FloatVector.fromArray(SPECIES, acc, a1 + c + l);
+            FloatVector c12 = FloatVector.fromArray(SPECIES, acc, a1 + c + 2 * l);
+            FloatVector c13 = FloatVector.fromArray(SPECIES, acc, a1 + c + 3 * l);
+            FloatVector c20 = FloatVector.fromArray(SPECIES, acc, a2 + c);
+            FloatVector c21 = FloatVector.fromArray(SPECIES, acc, a2 + c + l);
+            FloatVector c22 = FloatVector.fromArray(SPECIES, acc, a2 + c + 2 * l);
+            FloatVector c23 = FloatVector.fromArray(SPECIES, acc, a2 + c + 3 * l);
+            FloatVector c30 = FloatVector.fromArray(SPECIES, acc, a3 + c);
+            FloatVector c31 = FloatVector.fromArray(SPECIES, acc, a3 + c + l);
+            FloatVector c32 = FloatVector.fromArray(SPECIES, acc, a3 + c + 2 * l);
+            FloatVector c33 = FloatVector.fromArray(SPECIES, acc, a3 + c + 3 * l);
+            for (int t = 0; t < steps; t++) {
+                int xb = xBase + t * dp + c, wb = wBase + t * wStep;
+                FloatVector x0 = FloatVector.fromArray(SPECIES, x, xb);
+                FloatVector x1 = FloatVector.fromArray(SPECIES, x, xb + l);
+                FloatVector x2 = FloatVector.fromArray(SPECIES, x, xb + 2 * l);
+                FloatVector x3 = FloatVector.fromArray(SPECIES, x, xb + 3 * l);
+                FloatVector y = FloatVector.broadcast(SPECIES, w[wb]);
+                c00 = x0.fma(y, c00); c01 = x1.fma(y, c01); c02 = x2.fma(y, c02); c03 = x3.fma(y, c03);
+                y = FloatVector.broadcast(SPECIES, w[wb + wRow]);
+                c10 = x0.fma(y, c10); c11 = x1.fma(y, c11); c12 = x2.fma(y, c12); c13 = x3.fma(y, c13);
+                y = FloatVector.broadcast(SPECIES, w[wb + 2 * wRow]);
+                c20 = x0.fma(y, c20); c21 = x1.fma(y, c21); c22 = x2.fma(y, c22); c23 = x3.fma(y, c23);
+                y = FloatVector.broadcast(SPECIES, w[wb + 3 * wRow]);
+                c30 = x0.fma(y, c30); c31 = x1.fma(y, c31); c32 = x2.fma(y, c32); c33 = x3.fma(y, c33);
             }
-            for (int c = wide; c < dp; c += l) {
-                int a0 = r * dp + c;
-                FloatVector c0 = FloatVector.fromArray(SPECIES, acc, a0);
-                FloatVector c1 = FloatVector.fromArray(SPECIES, acc, a0 + dp);
-                FloatVector c2 = FloatVector.fromArray(SPECIES, acc, a0 + 2 * dp);
-                FloatVector c3 = FloatVector.fromArray(SPECIES, acc, a0 + 3 * dp);
-                for (int j = 0; j < keys; j++) {
-                    FloatVector x0 = FloatVector.fromArray(SPECIES, k, kBase + j * dp + c);
-                    c0 = x0.fma(FloatVector.broadcast(SPECIES, w[w0 + j]), c0);
-                    c1 = x0.fma(FloatVector.broadcast(SPECIES, w[w1 + j]), c1);
-                    c2 = x0.fma(FloatVector.broadcast(SPECIES, w[w2 + j]), c2);
-                    c3 = x0.fma(FloatVector.broadcast(SPECIES, w[w3 + j]), c3);
-                }
-                c0.intoArray(acc, a0); c1.intoArray(acc, a0 + dp); c2.intoArray(acc, a0 + 2 * dp); c3.intoArray(acc, a0 + 3 * dp);
+            c00.intoArray(acc, a0 + c); c01.intoArray(acc, a0 + c + l);
+            c02.intoArray(acc, a0 + c + 2 * l); c03.intoArray(acc, a0 + c + 3 * l);
+            c10.intoArray(acc, a1 + c); c11.intoArray(acc, a1 + c + l);
+            c12.intoArray(acc, a1 + c + 2 * l); c13.intoArray(acc, a1 + c + 3 * l);
+            c20.intoArray(acc, a2 + c); c21.intoArray(acc, a2 + c + l);
+            c22.intoArray(acc, a2 + c + 2 * l); c23.intoArray(acc, a2 + c + 3 * l);
+            c30.intoArray(acc, a3 + c); c31.intoArray(acc, a3 + c + l);
+            c32.intoArray(acc, a3 + c + 2 * l); c33.intoArray(acc, a3 + c + 3 * l);
+        }
+        for (int c = wide; c < dp; c += l) {
+            FloatVector c0 = FloatVector.fromArray(SPECIES, acc, a0 + c);
+            FloatVector c1 = FloatVector.fromArray(SPECIES, acc, a1 + c);
+            FloatVector c2 = FloatVector.fromArray(SPECIES, acc, a2 + c);
+            FloatVector c3 = FloatVector.fromArray(SPECIES, acc, a3 + c);
+            for (int t = 0; t < steps; t++) {
+                FloatVector x0 = FloatVector.fromArray(SPECIES, x, xBase + t * dp + c);
+                int wb = wBase + t * wStep;
+                c0 = x0.fma(FloatVector.broadcast(SPECIES, w[wb]), c0);
+                c1 = x0.fma(FloatVector.broadcast(SPECIES, w[wb + wRow]), c1);
+                c2 = x0.fma(FloatVector.broadcast(SPECIES, w[wb + 2 * wRow]), c2);
+                c3 = x0.fma(FloatVector.broadcast(SPECIES, w[wb + 3 * wRow]), c3);
             }
+            c0.intoArray(acc, a0 + c); c1.intoArray(acc, a1 + c); c2.intoArray(acc, a2 + c); c3.intoArray(acc, a3 + c);
         }
     }
 }
