@@ -1,4 +1,4 @@
-package dev.hyperattention4j;
+package dev.hyperattention4j.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -16,7 +16,10 @@ import javax.tools.ToolProvider;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The library example in README.md compiles against this build and runs: so the README cannot drift from the API. */
+/**
+ * The library example in README.md compiles against this build and runs, so the README cannot drift from the API
+ * (here in cli, whose tests run once, not at three vector widths as core's do).
+ */
 class ReadmeExampleTest {
 
     @Test

@@ -29,28 +29,51 @@ public record AttentionError(double vsOutput, double vsValues, double worstRowVs
         checkSameShape(approx, exact);
         int d = exact.dim();
         float[] a = new float[d], e = new float[d];
-        double err = 0, norm = 0, worst = 0;
-        long rows = 0;
+        Sum sum = new Sum();
         for (int b = 0; b < exact.batch(); b++) {
             for (int h = 0; h < exact.heads(); h++) {
                 for (int i = 0; i < exact.length(); i++) {
                     approx.readRow(b, h, i, a, 0);
                     exact.readRow(b, h, i, e, 0);
-                    double rowErr = 0;
+                    double rowErr = 0, rowNorm = 0;
                     for (int c = 0; c < d; c++) {
                         double diff = a[c] - (double) e[c];
                         rowErr += diff * diff;
-                        norm += e[c] * (double) e[c];
+                        rowNorm += e[c] * (double) e[c];
                     }
-                    err += rowErr;
-                    worst = Math.max(worst, rowErr);
-                    rows++;
+                    sum.addRow(rowErr, rowNorm);
                 }
             }
         }
-        double valueRms = valueRowRms(values);
-        return new AttentionError(norm == 0 ? Math.sqrt(err) : Math.sqrt(err / norm),
-                Math.sqrt(err / Math.max(1, rows)) / valueRms, Math.sqrt(worst) / valueRms);
+        double rms = 0;
+        for (int b = 0; b < values.batch(); b++) {
+            for (int h = 0; h < values.heads(); h++) {
+                double r = valueRowRms(values, b, h);
+                rms += r * r;
+            }
+        }
+        return sum.result(Math.sqrt(rms / ((long) values.batch() * values.heads())));
+    }
+
+    /** Row-by-row sums of squared errors and norms, and the three measures from them. */
+    public static final class Sum {
+        private double error, norm, worst;
+        private long rows;
+
+        /** One output row: its squared error ‖ô_i − o_i‖² and squared exact norm ‖o_i‖². */
+        public void addRow(double squaredError, double squaredNorm) {
+            error += squaredError;
+            norm += squaredNorm;
+            worst = Math.max(worst, squaredError);
+            rows++;
+        }
+
+        /** The measures, with {@code valueRowRms} the root-mean-square row norm of V (1 when V is zero). */
+        public AttentionError result(double valueRowRms) {
+            double scale = valueRowRms > 0 ? valueRowRms : 1;
+            return new AttentionError(norm == 0 ? Math.sqrt(error) : Math.sqrt(error / norm),
+                    Math.sqrt(error / Math.max(1, rows)) / scale, Math.sqrt(worst) / scale);
+        }
     }
 
     /** ‖Ô − O‖_F / ‖O‖_F alone. */
@@ -58,23 +81,17 @@ public record AttentionError(double vsOutput, double vsValues, double worstRowVs
         return of(approx, exact, exact).vsOutput();
     }
 
-    /** The root-mean-square row norm of {@code values} over every batch entry, head and row (1 when all zero). */
-    public static double valueRowRms(FloatTensor values) {
+    /** The root-mean-square norm of the rows of head {@code [b][h]} of {@code values} (0 when there are none). */
+    public static double valueRowRms(FloatTensor values, int b, int h) {
         float[] v = new float[values.dim()];
         double sum = 0;
-        long rows = 0;
-        for (int b = 0; b < values.batch(); b++) {
-            for (int h = 0; h < values.heads(); h++) {
-                for (int j = 0; j < values.length(); j++) {
-                    values.readRow(b, h, j, v, 0);
-                    for (float x : v) {
-                        sum += x * (double) x;
-                    }
-                    rows++;
-                }
+        for (int j = 0; j < values.length(); j++) {
+            values.readRow(b, h, j, v, 0);
+            for (float x : v) {
+                sum += x * (double) x;
             }
         }
-        return sum == 0 ? 1 : Math.sqrt(sum / rows);
+        return values.length() == 0 ? 0 : Math.sqrt(sum / values.length());
     }
 
     private static void checkSameShape(FloatTensor a, FloatTensor b) {
