@@ -6,7 +6,7 @@ import dev.hyperattention4j.attention.hyper.TrainableHyperAttention;
 import dev.hyperattention4j.runtime.WorkerPool;
 import java.util.List;
 
-/** The approximate trainable attentions that {@code bench-backward} compares with exact attention. */
+/** The approximate trainable attentions that {@code bench backward} compares with exact attention. */
 public final class ApproximateMethods {
     private ApproximateMethods() {}
 

@@ -2,11 +2,13 @@ package dev.hyperattention4j.cli;
 
 import dev.hyperattention4j.attention.Attention;
 import dev.hyperattention4j.attention.FlashAttention;
+import dev.hyperattention4j.attention.hyper.HyperConfig;
 import dev.hyperattention4j.llm.model.ModelConfig;
 import dev.hyperattention4j.llm.runtime.AttentionPlan;
 import dev.hyperattention4j.llm.runtime.ExactKernels;
 import dev.hyperattention4j.llm.runtime.RowwiseAttention;
 import dev.hyperattention4j.runtime.WorkerPool;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** Per-layer attention choice: exact everywhere, or HyperAttention in the last L layers with its settings. */
@@ -25,23 +27,8 @@ final class AttentionOptions {
                     + "steps always stay exact over the KV cache).")
     int patchLast = 0;
 
-    @Option(names = "--hyper-b", paramLabel = "B", description = "HyperAttention block size b (default: ${DEFAULT-VALUE}).")
-    int blockSize = 256;
-
-    @Option(names = "--hyper-m", paramLabel = "M",
-            description = "HyperAttention sampled columns m (default: ${DEFAULT-VALUE}).")
-    int sampleSize = 256;
-
-    @Option(names = "--hyper-r", paramLabel = "R",
-            description = "HyperAttention LSH hyperplanes r (default: ${DEFAULT-VALUE}).")
-    int projections = 7;
-
-    @Option(names = "--hyper-min-seq-len", paramLabel = "N",
-            description = "Sequences of at most N tokens stay exact (default: ${DEFAULT-VALUE}).")
-    int minSeqLen = 4096;
-
-    @Option(names = "--hyper-seed", paramLabel = "S", description = "HyperAttention seed (default: ${DEFAULT-VALUE}).")
-    long seed = 0x5EED_4A77_E117L;
+    @Mixin
+    HyperAttentionOptions hyper = new HyperAttentionOptions();
 
     @Option(names = "--check", paramLabel = "K", description = "Recompute K random rows of every HyperAttention call "
             + "exactly and report the measured error (0 = off; default).")
@@ -70,7 +57,6 @@ final class AttentionOptions {
     }
 
     String hyperSettings() {
-        return "b=" + blockSize + " m=" + sampleSize + " r=" + projections + " min_seq_len=" + minSeqLen + " seed="
-                + seed;
+        return hyper.describe(HyperConfig.DEFAULT_SEED);
     }
 }

@@ -6,7 +6,8 @@ import dev.hyperattention4j.attention.AttentionProblem;
 import dev.hyperattention4j.attention.BackwardContext;
 import dev.hyperattention4j.attention.TrainableAttention;
 import dev.hyperattention4j.attention.TrainableFlashAttention;
-import dev.hyperattention4j.kernel.FmaPeakProbe;
+import dev.hyperattention4j.cli.bench.BenchClock;
+import dev.hyperattention4j.cli.bench.FmaPeak;
 import dev.hyperattention4j.kernel.VectorWidth;
 import dev.hyperattention4j.runtime.WorkerPool;
 import dev.hyperattention4j.tensor.FloatTensor;
@@ -24,7 +25,8 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * {@code ha4j bench-backward}: forward + backward (training step) time of exact tiled attention and of the
+ * {@code ha4j bench backward} (alias {@code bench-backward}): forward + backward (training step) time of exact
+ * tiled attention and of the
  * approximate attentions available, in the same run, on the same inputs and threads. Reports the measured FMA
  * peak, each method's forward, backward and total time, the exact backward's GFLOP/s and % of the peak (counting
  * 2.5 × the forward's 4·n²·d flops, half when causal), and every method's total-time speedup over exact.
@@ -35,11 +37,16 @@ import picocli.CommandLine.Option;
                 + "%% of FMA peak.", "Default: n = 131072, d = 64, one head, non-causal and causal, 1 repetition."})
 public final class BenchBackwardCommand implements Callable<Integer> {
 
-    @Option(names = "--sizes", split = ",", defaultValue = "131072", description = "sequence lengths (default ${DEFAULT-VALUE})")
+    @Option(names = {"--sizes", "--n"}, split = ",", defaultValue = "131072",
+            description = "sequence lengths (default ${DEFAULT-VALUE})")
     int[] sizes;
 
-    @Option(names = "--dim", defaultValue = "64", description = "head dim (default ${DEFAULT-VALUE})")
-    int dim;
+    @Option(names = {"--dims", "--dim"}, split = ",", defaultValue = "64",
+            description = "head dims (default ${DEFAULT-VALUE})")
+    int[] dims;
+
+    /** The head dim being measured. */
+    private int dim;
 
     @Option(names = {"-r", "--reps"}, defaultValue = "1", description = "timed repetitions, median (default ${DEFAULT-VALUE})")
     int reps;
@@ -61,7 +68,7 @@ public final class BenchBackwardCommand implements Callable<Integer> {
                                           boolean json) {
         BenchBackwardCommand c = new BenchBackwardCommand();
         c.sizes = sizes;
-        c.dim = dim;
+        c.dims = new int[] {dim};
         c.maskOption.mask = mask;
         c.sweep.threads = threads;
         c.sweep.seed = seed;
@@ -86,7 +93,8 @@ public final class BenchBackwardCommand implements Callable<Integer> {
         Map<String, Object> header = new LinkedHashMap<>();
         try (WorkerPool pool = new WorkerPool(t)) {
             List<TrainableAttention> methods = methods(pool);
-            double peak1 = peakGflops(1), peakT = peakGflops(t);
+            FmaPeak peak = FmaPeak.measure(pool, BenchClock.WALL, FmaPeak.calibrate());
+            double peak1 = peak.oneThreadGflops(), peakT = peak.allThreadsGflops();
             header.put("jvm", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
             header.put("cpu", Runtime.getRuntime().availableProcessors() + " processors");
             header.put("species", VectorWidth.describe());
@@ -97,47 +105,52 @@ public final class BenchBackwardCommand implements Callable<Integer> {
                 System.out.printf(Locale.ROOT, "%s; %s; %d threads; FMA peak %.0f GFLOP/s (1 thread), %.0f (%d threads)%n",
                         header.get("jvm"), header.get("species"), t, peak1, peakT, t);
                 System.out.println("flops: forward 4·n²·d per head (half when causal); backward counted as 2.5 × forward");
-                System.out.printf(Locale.ROOT, "%-7s %-6s %-8s %9s %9s %9s %8s %7s %9s %8s%n", "n", "mask", "method",
-                        "fwd s", "bwd s", "total s", "bwd GF/s", "% peak", "speedup", "MiB/call");
+                System.out.printf(Locale.ROOT, "%-4s %-7s %-6s %-8s %9s %9s %9s %8s %7s %9s %8s%n", "d", "n", "mask",
+                        "method", "fwd s", "bwd s", "total s", "bwd GF/s", "% peak", "speedup", "MiB/call");
             }
-            for (TrainableAttention m : methods) {
-                warmUp(m, masks);
-            }
-            for (int n : sizes) {
-                for (boolean causal : masks) {
-                    Random r = new Random(sweep.seed + n);
-                    FloatTensor q = gaussian(r, n), k = gaussian(r, n), v = gaussian(r, n), dO = gaussian(r, n);
-                    Timing exact = null;
-                    for (TrainableAttention m : methods) {
-                        Timing tm = measure(m, q, k, v, dO, causal);
-                        if (exact == null) {
-                            exact = tm;
-                        }
-                        double forwardFlops = AttentionProblem.of(q, k, v).withCausal(causal).flops();
-                        Map<String, Object> row = new LinkedHashMap<>();
-                        row.put("n", n);
-                        row.put("causal", causal);
-                        row.put("method", tm.method());
-                        row.put("forwardSeconds", tm.forwardSeconds());
-                        row.put("backwardSeconds", tm.backwardSeconds());
-                        row.put("totalSeconds", tm.total());
-                        row.put("allocatedMiBPerCall", tm.allocatedMiB());
-                        double gf = Double.NaN, pct = Double.NaN;
-                        if (tm == exact) {
-                            gf = 2.5 * forwardFlops / tm.backwardSeconds() / 1e9;
-                            pct = 100 * gf / peakT;
-                            row.put("backwardGflops", gf);
-                            row.put("backwardPercentOfPeak", pct);
-                        }
-                        double speedup = exact.total() / tm.total();
-                        row.put("speedupOverExact", speedup);
-                        rows.add(row);
-                        if (!sweep.json) {
-                            System.out.printf(Locale.ROOT, "%-7d %-6s %-8s %9.3f %9.3f %9.3f %8s %7s %8.1fx %8.0f%n", n,
-                                    causal ? "causal" : "full", tm.method(), tm.forwardSeconds(), tm.backwardSeconds(),
-                                    tm.total(), Double.isNaN(gf) ? "-" : String.format(Locale.ROOT, "%.0f", gf),
-                                    Double.isNaN(pct) ? "-" : String.format(Locale.ROOT, "%.1f", pct), speedup,
-                                    tm.allocatedMiB());
+            for (int d : dims) {
+                dim = d;
+                for (TrainableAttention m : methods) {
+                    warmUp(m, masks);
+                }
+                for (int n : sizes) {
+                    for (boolean causal : masks) {
+                        Random r = new Random(sweep.seed + n);
+                        FloatTensor q = gaussian(r, n), k = gaussian(r, n), v = gaussian(r, n), dO = gaussian(r, n);
+                        Timing exact = null;
+                        for (TrainableAttention m : methods) {
+                            Timing tm = measure(m, q, k, v, dO, causal);
+                            if (exact == null) {
+                                exact = tm;
+                            }
+                            double forwardFlops = AttentionProblem.of(q, k, v).withCausal(causal).flops();
+                            Map<String, Object> row = new LinkedHashMap<>();
+                            row.put("d", d);
+                            row.put("n", n);
+                            row.put("causal", causal);
+                            row.put("method", tm.method());
+                            row.put("forwardSeconds", tm.forwardSeconds());
+                            row.put("backwardSeconds", tm.backwardSeconds());
+                            row.put("totalSeconds", tm.total());
+                            row.put("allocatedMiBPerCall", tm.allocatedMiB());
+                            double gf = Double.NaN, pct = Double.NaN;
+                            if (tm == exact) {
+                                gf = 2.5 * forwardFlops / tm.backwardSeconds() / 1e9;
+                                pct = 100 * gf / peakT;
+                                row.put("backwardGflops", gf);
+                                row.put("backwardPercentOfPeak", pct);
+                            }
+                            double speedup = exact.total() / tm.total();
+                            row.put("speedupOverExact", speedup);
+                            rows.add(row);
+                            if (!sweep.json) {
+                                System.out.printf(Locale.ROOT,
+                                        "%-4d %-7d %-6s %-8s %9.3f %9.3f %9.3f %8s %7s %8.1fx %8.0f%n", d, n,
+                                        causal ? "causal" : "full", tm.method(), tm.forwardSeconds(), tm.backwardSeconds(),
+                                        tm.total(), Double.isNaN(gf) ? "-" : String.format(Locale.ROOT, "%.0f", gf),
+                                        Double.isNaN(pct) ? "-" : String.format(Locale.ROOT, "%.1f", pct), speedup,
+                                        tm.allocatedMiB());
+                            }
                         }
                     }
                 }
@@ -218,30 +231,5 @@ public final class BenchBackwardCommand implements Callable<Integer> {
             return sum;
         }
         return 0;
-    }
-
-    /** FP32 FMA throughput of {@code threads} threads spinning {@link FmaPeakProbe} at once, best of 5 rounds. */
-    static double peakGflops(int threads) throws InterruptedException {
-        for (int i = 0; i < 2000; i++) {
-            FmaPeakProbe.spin(1000, 1f);           // compile the probe before timing it
-        }
-        long iterations = 20_000_000;
-        double best = 0;
-        for (int round = 0; round < 5; round++) {
-            Thread[] ts = new Thread[threads];
-            float[] sink = new float[threads];
-            long t0 = System.nanoTime();
-            for (int i = 0; i < threads; i++) {
-                final int id = i;
-                ts[i] = new Thread(() -> sink[id] = FmaPeakProbe.spin(iterations, 1f + id));
-                ts[i].start();
-            }
-            for (Thread th : ts) {
-                th.join();
-            }
-            double seconds = (System.nanoTime() - t0) / 1e9;
-            best = Math.max(best, threads * iterations * (double) FmaPeakProbe.FLOPS_PER_ITERATION / seconds / 1e9);
-        }
-        return best;
     }
 }

@@ -9,6 +9,9 @@ import dev.hyperattention4j.attention.hyper.HyperConfig;
 import dev.hyperattention4j.attention.hyper.HyperProfile;
 import dev.hyperattention4j.attention.hyper.SampleSource;
 import dev.hyperattention4j.cli.bench.BenchClock;
+import dev.hyperattention4j.cli.bench.FmaPeak;
+import dev.hyperattention4j.cli.experiment.Charts;
+import dev.hyperattention4j.reference.AttentionError;
 import dev.hyperattention4j.runtime.WorkerPool;
 import dev.hyperattention4j.tensor.FloatTensor;
 import java.nio.charset.StandardCharsets;
@@ -20,16 +23,13 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
-import org.knowm.xchart.XYChartBuilder;
-import org.knowm.xchart.style.Styler;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * {@code ha4j bench-hyper}: HyperAttention against the project's exact tiled kernel in the same run, on the same
+ * {@code ha4j bench hyper} (alias {@code bench-hyper}): HyperAttention against the project's exact tiled kernel in the same run, on the same
  * inputs and threads. For each (n, d, causal, input) it reports the time of each, the speedup, and the relative
  * Frobenius error of HyperAttention's output against the exact output. After a warm-up of each, timed runs
  * alternate the two (medians); exact runs once when it takes more than two seconds (the 131k points).
@@ -40,13 +40,14 @@ import picocli.CommandLine.Option;
                 "Default sweep n = 4096..32768 (about two minutes); --full goes to 131072."})
 public final class BenchHyperCommand implements Callable<Integer> {
 
-    @Option(names = "--sizes", split = ",", description = "sequence lengths (default 4096,8192,16384,32768)")
+    @Option(names = {"--sizes", "--n"}, split = ",", description = "sequence lengths (default 4096,8192,16384,32768)")
     int[] sizes;
 
     @Option(names = "--full", description = "sweep n = 4096..131072")
     boolean full;
 
-    @Option(names = "--dims", split = ",", description = "head dims (default ${DEFAULT-VALUE})", defaultValue = "64,128")
+    @Option(names = {"--dims", "--dim"}, split = ",", description = "head dims (default ${DEFAULT-VALUE})",
+            defaultValue = "64,128")
     int[] dims;
 
     @Option(names = "--inputs", split = ",", description = "random, clustered (default ${DEFAULT-VALUE})",
@@ -57,17 +58,8 @@ public final class BenchHyperCommand implements Callable<Integer> {
             defaultValue = "3")
     int reps;
 
-    @Option(names = "--block", defaultValue = "256", description = "HyperAttention block size b")
-    int block;
-
-    @Option(names = "--samples", defaultValue = "256", description = "HyperAttention sample count m")
-    int samples;
-
-    @Option(names = "--projections", defaultValue = "7", description = "LSH projections r")
-    int projections;
-
-    @Option(names = "--min-seq-len", defaultValue = "4096", description = "exact below this length")
-    int minSeqLen;
+    @Mixin
+    HyperAttentionOptions hyperOptions = new HyperAttentionOptions();
 
     @Option(names = "--profile", description = "print HyperAttention's breakdown: hash, sort, gather, blocks, samples, "
             + "merge, exact, and the count of rows recomputed exactly because their estimate was degenerate")
@@ -103,7 +95,8 @@ public final class BenchHyperCommand implements Callable<Integer> {
 
     /** One measured configuration. */
     public record Row(int n, int d, int heads, boolean causal, String input, double exactSeconds, double hyperSeconds,
-                      double speedup, double relError, double exactGflops, Map<String, Double> profileMs,
+                      double speedup, double relError, double errorVsValues, double exactGflops,
+                      Map<String, Double> profileMs,
                       double blockGflopsPerThread, double peakGflopsPerThread, double blockPercentOfPeak,
                       double checkError, double sampleGflopsPerThread, long fallbackRows) {}
 
@@ -117,8 +110,7 @@ public final class BenchHyperCommand implements Callable<Integer> {
             String[] f = one.split(":");
             BenchInputs kind = BenchInputs.valueOf(f[3].toUpperCase(Locale.ROOT));
             int n = Integer.parseInt(f[0]), d = Integer.parseInt(f[1]);
-            HyperConfig c = new HyperConfig(block, samples, projections, minSeqLen, sweep.seed, 0,
-                    HyperConfig.Compat.OFF);
+            HyperConfig c = hyperOptions.config(sweep.seed, 0);
             try (WorkerPool pool = new WorkerPool(t)) {
                 Row row = measure(new FlashAttention(pool), new HyperAttention(c, pool),
                         kind.make(sweep.heads, n, d, sweep.seed + n + d), Boolean.parseBoolean(f[2]), kind.label(), t);
@@ -126,12 +118,12 @@ public final class BenchHyperCommand implements Callable<Integer> {
             }
             return 0;
         }
-        HyperConfig cfg = new HyperConfig(block, samples, projections, minSeqLen, sweep.seed, 0,
-                HyperConfig.Compat.OFF);
+        HyperConfig cfg = hyperOptions.config(sweep.seed, 0);
         List<Row> rows = new ArrayList<>();
-        System.err.printf("bench-hyper: %s, %s, %d threads, species %s, b=%d m=%d r=%d minSeqLen=%d, %s%n",
+        System.err.printf("bench hyper: %s, %s, %d threads, species %s, b=%d m=%d r=%d minSeqLen=%d, %s%n",
                 System.getProperty("java.vm.name") + " " + Runtime.version(), System.getProperty("os.arch"), t,
-                jdk.incubator.vector.FloatVector.SPECIES_PREFERRED, block, samples, projections, minSeqLen,
+                jdk.incubator.vector.FloatVector.SPECIES_PREFERRED, cfg.blockSize(), cfg.sampleSize(),
+                cfg.numProjections(), cfg.minSeqLen(),
                 cpuTime ? "times in thread CPU time / threads" : "times in elapsed time");
         try (WorkerPool pool = new WorkerPool(t)) {
             FlashAttention exact = new FlashAttention(pool);
@@ -146,7 +138,7 @@ public final class BenchHyperCommand implements Callable<Integer> {
                         FloatTensor[] x = inProcess ? kind.make(sweep.heads, n, d, sweep.seed + n + d) : null;
                         for (boolean causal : masks) {
                             Row row = inProcess ? measure(exact, hyper, x, causal, kind.label(), t)
-                                    : fork(n, d, causal, kind, t);
+                                    : fork(n, d, causal, kind, t, cfg);
                             rows.add(row);
                             if (!sweep.json) {
                                 System.out.println(format(row));
@@ -185,7 +177,7 @@ public final class BenchHyperCommand implements Callable<Integer> {
         }
         if (plot != null) {
             writePlot(rows, plot);
-            System.err.println("bench-hyper: wrote " + plot);
+            System.err.println("bench hyper: wrote " + plot);
         }
         return 0;
     }
@@ -194,7 +186,7 @@ public final class BenchHyperCommand implements Callable<Integer> {
      * This JVM's options for the forked one (vector module, heap, collector, object alignment), without the
      * class-data-sharing and logging options the launcher adds for itself (one archive per JVM) and without agents.
      */
-    static List<String> forwardedJvmOptions() {
+    public static List<String> forwardedJvmOptions() {
         List<String> options = new ArrayList<>();
         for (String a : java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()) {
             if (a.contains("SharedArchiveFile") || a.contains("ArchiveClassesAtExit") || a.startsWith("-Xlog")
@@ -210,14 +202,15 @@ public final class BenchHyperCommand implements Callable<Integer> {
     }
 
     /** Measures one configuration in a fresh JVM (same class path, same options) and parses its JSON row. */
-    private Row fork(int n, int d, boolean causal, BenchInputs kind, int t) throws Exception {
+    private Row fork(int n, int d, boolean causal, BenchInputs kind, int t, HyperConfig cfg) throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> cmd = new ArrayList<>(List.of(java));
         cmd.addAll(forwardedJvmOptions());
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName(), "bench-hyper",
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName(), "bench", "hyper",
                 "--one", n + ":" + d + ":" + causal + ":" + kind.label(), "--heads", "" + sweep.heads,
-                "--threads", "" + t, "--reps", "" + reps, "--block", "" + block, "--samples", "" + samples, "--projections",
-                "" + projections, "--min-seq-len", "" + minSeqLen, "--seed", "" + sweep.seed, "--check", "" + check));
+                "--threads", "" + t, "--reps", "" + reps, "--hyper-b", "" + cfg.blockSize(), "--hyper-m",
+                "" + cfg.sampleSize(), "--hyper-r", "" + cfg.numProjections(), "--hyper-min-seq-len",
+                "" + cfg.minSeqLen(), "--hyper-seed", "" + cfg.seed(), "--seed", "" + sweep.seed, "--check", "" + check));
         if (noExact) {
             cmd.add("--no-exact");
         }
@@ -279,10 +272,11 @@ public final class BenchHyperCommand implements Callable<Integer> {
             }
         }
         double hyperSec = median(htList.stream().mapToDouble(Double::doubleValue).toArray());
-        double exactSec = Double.NaN, err = Double.NaN, gflops = Double.NaN;
+        double exactSec = Double.NaN, gflops = Double.NaN;
+        AttentionError err = new AttentionError(Double.NaN, Double.NaN, Double.NaN);
         if (!noExact) {
             exactSec = median(et.stream().mapToDouble(Double::doubleValue).toArray());
-            err = relErr(hp.output(), ep.output());
+            err = AttentionError.of(hp.output(), ep.output(), v);
             gflops = ep.flops() / exactSec / 1e9;
         }
         Map<String, Double> ms = new LinkedHashMap<>();
@@ -295,28 +289,12 @@ public final class BenchHyperCommand implements Callable<Integer> {
                 ? (double) prof.flops(HyperProfile.Phase.BLOCKS) / prof.nanos(HyperProfile.Phase.BLOCKS) : Double.NaN;
         double sampleGf = prof.nanos(HyperProfile.Phase.SAMPLES) > 0
                 ? (double) prof.flops(HyperProfile.Phase.SAMPLES) / prof.nanos(HyperProfile.Phase.SAMPLES) : Double.NaN;
-        double peak = peakGflops(clock);
+        double peak = FmaPeak.measure(1, clock).oneThreadGflops();
         double check = this.check > 0 ? dev.hyperattention4j.reference.SpotCheck.measure(hp, this.check, sweep.seed)
                 .relError() : Double.NaN;
-        return new Row(n, d, q.heads(), causal, input, exactSec, hyperSec, exactSec / hyperSec, err, gflops, ms,
+        return new Row(n, d, q.heads(), causal, input, exactSec, hyperSec, exactSec / hyperSec, err.vsOutput(),
+                err.vsValues(), gflops, ms,
                 blockGf, peak, 100 * blockGf / peak, check, sampleGf, prof.fallbackRows());
-    }
-
-    /** The FP32 FMA peak of one thread, measured in this JVM on {@code clock} (best of 5 runs of about 0.1 s). */
-    static double peakGflops(BenchClock clock) {
-        double best = 0;
-        long iterations = 2_000_000;
-        float sink = 0;
-        for (int i = 0; i < 8; i++) {
-            long t0 = clock.now(1);
-            sink += dev.hyperattention4j.kernel.FmaPeakProbe.spin(iterations, 0.5f + i);
-            long dt = Math.max(1, clock.now(1) - t0);
-            if (i >= 3) {
-                best = Math.max(best, iterations * (double) dev.hyperattention4j.kernel.FmaPeakProbe.FLOPS_PER_ITERATION
-                        / dt);
-            }
-        }
-        return sink == 12345f ? -best : best;
     }
 
     /** "phase ms (share%)" for every phase with time. */
@@ -350,35 +328,19 @@ public final class BenchHyperCommand implements Callable<Integer> {
         return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
     }
 
-    public static double relErr(FloatTensor a, FloatTensor b) {
-        double num = 0, den = 0;
-        float[] ra = new float[a.dim()], rb = new float[b.dim()];
-        for (int h = 0; h < a.heads(); h++) {
-            for (int i = 0; i < a.length(); i++) {
-                a.readRow(0, h, i, ra, 0);
-                b.readRow(0, h, i, rb, 0);
-                for (int c = 0; c < ra.length; c++) {
-                    double e = ra[c] - (double) rb[c];
-                    num += e * e;
-                    den += rb[c] * (double) rb[c];
-                }
-            }
-        }
-        return Math.sqrt(num / den);
-    }
-
     private static String header() {
-        return String.format(Locale.ROOT, "| %7s | %4s | %5s | %-9s | %-9s | %10s | %9s | %9s | %10s | %8s |",
-                "n", "d", "heads", "mask", "input", "exact s", "exact GF", "hyper s", "speedup", "rel err")
-                + "\n|---------|------|-------|-----------|-----------|------------|-----------|-----------|------------|----------|";
+        String h = String.format(Locale.ROOT, "| %7s | %4s | %5s | %-9s | %-9s | %10s | %9s | %9s | %10s | %8s | %8s |",
+                "n", "d", "heads", "mask", "input", "exact s", "exact GF", "hyper s", "speedup", "err/|O|", "err/|V|");
+        return "errors against the exact kernel's output: err/|O| = |Ô−O|/|O| (on random inputs about sqrt(n/m) by "
+                + "construction), err/|V| = row error on the scale of V's rows\n" + h + "\n" + h.replaceAll("[^|]", "-");
     }
 
     private static String format(Row r) {
         // a figure that was not measured (--no-exact) prints as "-", never as NaN
-        return String.format(Locale.ROOT, "| %7d | %4d | %5d | %-9s | %-9s | %10s | %9s | %9.4f | %10s | %8s |",
+        return String.format(Locale.ROOT, "| %7d | %4d | %5d | %-9s | %-9s | %10s | %9s | %9.4f | %10s | %8s | %8s |",
                 r.n(), r.d(), r.heads(), r.causal() ? "causal" : "noncausal", r.input(), orDash("%.4f", r.exactSeconds()),
                 orDash("%.1f", r.exactGflops()), r.hyperSeconds(), orDash("%.1fx", r.speedup()),
-                orDash("%.4f", r.relError()));
+                orDash("%.4f", r.relError()), orDash("%.4f", r.errorVsValues()));
     }
 
     /** {@code value} formatted, or "-" when it was not measured (NaN). */
@@ -387,10 +349,9 @@ public final class BenchHyperCommand implements Callable<Integer> {
     }
 
     private static void writePlot(List<Row> rows, Path file) throws java.io.IOException {
-        XYChart chart = new XYChartBuilder().width(900).height(600).title("HyperAttention speedup over exact")
-                .xAxisTitle("sequence length n").yAxisTitle("speedup (exact time / hyper time)").build();
-        chart.getStyler().setXAxisLogarithmic(true).setYAxisLogarithmic(true)
-                .setLegendPosition(Styler.LegendPosition.InsideNW);
+        XYChart chart = Charts.chart("HyperAttention speedup over exact attention", "sequence length n (tokens)",
+                "speedup (exact time / HyperAttention time)");
+        chart.getStyler().setXAxisLogarithmic(true).setYAxisLogarithmic(true);
         Map<String, List<Row>> series = new LinkedHashMap<>();
         for (Row r : rows) {
             if (!Double.isNaN(r.speedup())) {
@@ -404,7 +365,6 @@ public final class BenchHyperCommand implements Callable<Integer> {
             chart.addSeries(e.getKey(), xs, ys);
         }
         String name = file.toString();
-        BitmapEncoder.saveBitmap(chart, name.endsWith(".png") ? name.substring(0, name.length() - 4) : name,
-                BitmapEncoder.BitmapFormat.PNG);
+        Charts.save(chart, name.endsWith(".png") ? file : Path.of(name + ".png"));
     }
 }

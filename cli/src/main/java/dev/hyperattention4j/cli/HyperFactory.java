@@ -15,9 +15,8 @@ final class HyperFactory {
     }
 
     static Attention create(AttentionOptions o, int layer, WorkerPool pool) {
-        HyperConfig cfg = new HyperConfig(o.blockSize, o.sampleSize, o.projections, o.minSeqLen, o.seed, layer,
-                HyperConfig.Compat.OFF);
+        HyperConfig cfg = o.hyper.config(HyperConfig.DEFAULT_SEED, layer);
         HyperAttention hyper = new HyperAttention(cfg, pool);
-        return o.check > 0 ? new CheckedAttention(hyper, o.check, o.seed + 1000L * layer, o.checkTally) : hyper;
+        return o.check > 0 ? new CheckedAttention(hyper, o.check, cfg.seed() + 1000L * layer, o.checkTally) : hyper;
     }
 }

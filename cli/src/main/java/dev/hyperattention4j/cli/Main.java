@@ -48,7 +48,15 @@ public final class Main implements Runnable {
         new CommandLine(this).usage(System.out);
     }
 
+    /** The former names of the benchmark modes, kept as aliases for one release. */
+    static final java.util.Map<String, String> RENAMED = java.util.Map.of(
+            "bench-hyper", "bench hyper", "bench-backward", "bench backward", "bench-model", "bench model");
+
     public static void main(String[] args) {
+        if (args.length > 0 && RENAMED.containsKey(args[0])) {
+            System.err.println("note: 'ha4j " + args[0] + "' is now 'ha4j " + RENAMED.get(args[0])
+                    + "'; the old name goes away in the next release");
+        }
         System.exit(commandLine(args).execute(args));
     }
 

@@ -42,7 +42,7 @@ public final class PplCommand implements Callable<Integer> {
     @Mixin
     AttentionOptions attention;
 
-    @Option(names = {"-f", "--file"}, required = true, paramLabel = "TEXT", description = "UTF-8 text file.")
+    @Option(names = {"-f", "--text", "--file"}, required = true, paramLabel = "TEXT", description = "UTF-8 text file.")
     Path file;
 
     @Option(names = {"-c", "--context"}, paramLabel = "N",

@@ -2,7 +2,7 @@ package dev.hyperattention4j.cli;
 
 import picocli.CommandLine.Option;
 
-/** Options the attention benchmarks {@code bench-hyper} and {@code bench-backward} share (a picocli mixin). */
+/** Options the attention benchmarks {@code bench hyper} and {@code bench backward} share (a picocli mixin). */
 public final class SweepOptions {
     @Option(names = "--heads", defaultValue = "1", description = "heads per call (paper: 12; default ${DEFAULT-VALUE})")
     int heads = 1;

@@ -4,6 +4,7 @@ import dev.hyperattention4j.attention.Attention;
 import dev.hyperattention4j.attention.AttentionProblem;
 import dev.hyperattention4j.cli.MaskOption;
 import dev.hyperattention4j.kernel.VectorWidth;
+import dev.hyperattention4j.reference.AttentionError;
 import dev.hyperattention4j.reference.RowReference;
 import dev.hyperattention4j.runtime.WorkerPool;
 import dev.hyperattention4j.tensor.FloatTensor;
@@ -16,7 +17,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
@@ -27,18 +30,44 @@ import picocli.CommandLine.Option;
  * kernel is the reference of each point; the naive baselines run at small n only. Results go to stdout (table or
  * {@code --json}); progress goes to stderr.
  */
-@Command(name = "bench", mixinStandardHelpOptions = true,
-        description = {"Exact attention speed vs the measured FMA peak, with naive baselines.",
-                "Default sweep n = 4096, 8192, 16384, d = 64 and 128, causal and not, 1 and all threads, with "
-                        + "HyperAttention rows (about a minute on 2 cores); --n 4096,8192,16384,32768 adds the "
-                        + "32768 points (about two minutes)."})
-public final class BenchCommand implements Callable<Integer> {
+@Command(name = "bench", mixinStandardHelpOptions = true, modelTransformer = BenchCommand.Modes.class,
+        description = {"Attention benchmarks. Without a mode (or with 'exact'): exact attention speed vs the measured "
+                + "FMA peak, with naive baselines and HyperAttention rows.",
+                "Default sweep n = 4096, 8192, 16384, d = 64 and 128, causal and not, 1 and all threads (about a "
+                        + "minute on 2 cores); --sizes 4096,8192,16384,32768 adds the 32768 points (about two "
+                        + "minutes).",
+                "Modes: exact, hyper (HyperAttention vs exact over n), backward (forward + backward), model "
+                        + "(llama-bench-style model throughput)."})
+public class BenchCommand implements Callable<Integer> {
 
-    @Option(names = "--n", split = ",", defaultValue = "4096,8192,16384",
+    /**
+     * Adds the modes to {@code bench}: {@code exact} (this sweep), {@code hyper}, {@code backward} and {@code model}
+     * (the former {@code bench-hyper}, {@code bench-backward} and {@code bench-model}, which stay as aliases).
+     */
+    public static final class Modes implements CommandLine.IModelTransformer {
+        @Override
+        public CommandSpec transform(CommandSpec spec) {
+            if (spec.userObject() != null && spec.userObject().getClass() == BenchCommand.class) {
+                spec.addSubcommand("exact", new CommandLine(new Exact()));
+                spec.addSubcommand("hyper", new CommandLine(new dev.hyperattention4j.cli.BenchHyperCommand()));
+                spec.addSubcommand("backward", new CommandLine(new dev.hyperattention4j.cli.BenchBackwardCommand()));
+                spec.addSubcommand("model", new CommandLine(new dev.hyperattention4j.cli.BenchModelCommand()));
+            }
+            return spec;
+        }
+    }
+
+    /** {@code bench exact}: the same sweep as {@code bench} alone. */
+    @Command(name = "exact", mixinStandardHelpOptions = true,
+            description = "Exact attention speed vs the measured FMA peak, with naive baselines and HyperAttention rows.")
+    public static final class Exact extends BenchCommand {}
+
+    @Option(names = {"--sizes", "--n"}, split = ",", defaultValue = "4096,8192,16384",
             description = "sequence lengths, nq = nk (default ${DEFAULT-VALUE}); e.g. 4096,8192,131072")
     int[] sizes;
 
-    @Option(names = "--dims", split = ",", defaultValue = "64,128", description = "head dims (default ${DEFAULT-VALUE})")
+    @Option(names = {"--dims", "--dim"}, split = ",", defaultValue = "64,128",
+            description = "head dims (default ${DEFAULT-VALUE})")
     int[] dims;
 
     @Mixin
@@ -71,7 +100,7 @@ public final class BenchCommand implements Callable<Integer> {
     boolean json;
 
     @Option(names = "--backward", description = {"time forward + backward of exact and HyperAttention instead "
-            + "(the first --dims entry, the largest --threads; see bench-backward), e.g. --backward --n 131072 -r 1"})
+            + "(the first --dims entry, the largest --threads); the same as 'bench backward'"})
     boolean backward;
 
     @Option(names = "--cpu-time", description = {"time with the threads' CPU time (divided by the thread count) "
@@ -105,7 +134,7 @@ public final class BenchCommand implements Callable<Integer> {
 
     /**
      * The implementations in the table, the exact reference first (the others are compared with it).
-     * HyperAttention's own sweep with more detail: {@code bench-hyper}.
+     * HyperAttention's own sweep with more detail: {@code bench hyper}.
      */
     List<AttentionBenchCase> cases(int baselineMax) {
         List<AttentionBenchCase> cases = new ArrayList<>(List.of(AttentionBenchCase.flash()));
@@ -207,7 +236,7 @@ public final class BenchCommand implements Callable<Integer> {
                                         causal ? "causal" : "full", t);
                                 BenchTimer.Timing timing = timer.time(() -> a.forward(problem), t);
                                 points.add(new Point(c, n, d, causal, t, a, problem, timing,
-                                        reference.relativeError(problem)));
+                                        reference.error(problem)));
                             }
                         }
                     }
@@ -239,7 +268,7 @@ public final class BenchCommand implements Callable<Integer> {
                 rows.add(new BenchRow(pt.impl().name(), pt.n(), pt.d(), pt.causal(), pt.threads(), ms,
                         timing.min() * 1e3, timing.max() * 1e3, timing.repetitions(), gflops,
                         100 * gflops / peak.forThreads(pt.threads()), exactMs.getOrDefault(pt.key(), Double.NaN) / ms,
-                        pt.relativeError(), timing.allocatedBytes()));
+                        pt.error().vsOutput(), pt.error().vsValues(), timing.allocatedBytes()));
             }
             if (json) {
                 BenchReport.json(System.out, system, peakBefore, peakAfter, host, rows);
@@ -254,9 +283,9 @@ public final class BenchCommand implements Callable<Integer> {
 
     /** One timed point of the sweep, kept so that later passes can add repetitions. */
     private record Point(AttentionBenchCase impl, int n, int d, boolean causal, int threads, Attention attention,
-                         AttentionProblem problem, BenchTimer.Timing timing, double relativeError) {
+                         AttentionProblem problem, BenchTimer.Timing timing, AttentionError error) {
         Point with(BenchTimer.Timing t) {
-            return new Point(impl, n, d, causal, threads, attention, problem, t, relativeError);
+            return new Point(impl, n, d, causal, threads, attention, problem, t, error);
         }
 
         /** The point's (n, d, mask, threads), shared by the cases timed there. */

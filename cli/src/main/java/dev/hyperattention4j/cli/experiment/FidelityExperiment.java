@@ -6,7 +6,10 @@ import dev.hyperattention4j.attention.hyper.HyperAttention;
 import dev.hyperattention4j.attention.hyper.HyperConfig;
 import dev.hyperattention4j.cli.BenchHyperCommand;
 import dev.hyperattention4j.cli.BenchInputs;
+import dev.hyperattention4j.cli.HyperAttentionOptions;
+import dev.hyperattention4j.cli.Progress;
 import dev.hyperattention4j.llm.model.Model;
+import dev.hyperattention4j.reference.AttentionError;
 import dev.hyperattention4j.runtime.WorkerPool;
 import dev.hyperattention4j.tensor.FloatTensor;
 import java.nio.file.Path;
@@ -37,7 +40,7 @@ public final class FidelityExperiment implements Callable<Integer> {
 
     @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
     @Mixin ExperimentOptions opts;
-    @Mixin HyperOptions base;
+    @Mixin HyperAttentionOptions base;
 
     @Option(names = "--model", split = ",", description = "model files or directories whose layers are captured")
     List<Path> models = new ArrayList<>();
@@ -106,9 +109,9 @@ public final class FidelityExperiment implements Callable<Integer> {
                 Arrays.stream(syntheticShape).boxed().toList(), n, maskOption.mask,
                 Arrays.stream(bValues).boxed().toList(),
                 Arrays.stream(mValues).boxed().toList(), Arrays.stream(rValues).boxed().toList(), seeds,
-                base.describe(), opts.seed);
+                base.describeScaled(), opts.seed);
         MachineInfo machine = MachineInfo.describe(threads, false);
-        HyperConfig center = base.at(n, opts.seed);
+        HyperConfig center = base.scaledAt(n, opts.seed);
         try (ResultStore<Row> store = Experiments.start(opts, NAME, NAME, settings, machine, Row.class, Row::key, spec);
              WorkerPool pool = new WorkerPool(threads)) {
             List<Source> sources = sources(syn, pool);
@@ -138,7 +141,7 @@ public final class FidelityExperiment implements Callable<Integer> {
                                     default -> center.withNumProjections(value);
                                 };
                                 store.add(measure(key, s, causal, param, value, cfg, p, exact, pool));
-                                bar.step(1, key);
+                                bar.advance(1, key);
                             }
                         }
                     }
@@ -183,7 +186,7 @@ public final class FidelityExperiment implements Callable<Integer> {
         for (int i = 0; i < seeds; i++) {
             AttentionProblem hp = p.withOutput(FloatTensor.zeros(1, p.queryHeads(), n, p.headDim())).withLogSumExp();
             new HyperAttention(cfg.withSeed(opts.seed * 1000 + i), pool).forward(hp);
-            err[i] = BenchHyperCommand.relErr(hp.output(), exact.output());
+            err[i] = AttentionError.relativeToOutput(hp.output(), exact.output());
             double sum = 0;
             for (int j = 0; j < hp.logSumExp().length; j++) {
                 sum += Math.abs(hp.logSumExp()[j] - exact.logSumExp()[j]);

@@ -1,7 +1,8 @@
 package dev.hyperattention4j.cli.experiment;
 
-import dev.hyperattention4j.kernel.FmaPeakProbe;
-import dev.hyperattention4j.runtime.WorkerPool;
+import dev.hyperattention4j.cli.BenchHyperCommand;
+import dev.hyperattention4j.cli.bench.BenchClock;
+import dev.hyperattention4j.cli.bench.FmaPeak;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
@@ -20,15 +21,16 @@ record MachineInfo(String cpu, int processors, String os, String jvm, String spe
     static MachineInfo describe(int threads, boolean probe) {
         double p1 = Double.NaN, pAll = Double.NaN;
         if (probe) {
-            p1 = peak(1);
-            pAll = peak(threads);
+            FmaPeak peak = FmaPeak.measure(threads, BenchClock.WALL);
+            p1 = peak.oneThreadGflops();
+            pAll = peak.allThreadsGflops();
         }
         return new MachineInfo(cpuName(), Runtime.getRuntime().availableProcessors(),
                 System.getProperty("os.name") + " " + System.getProperty("os.version") + " "
                         + System.getProperty("os.arch"),
                 System.getProperty("java.vm.name") + " " + Runtime.version(),
                 jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.toString(), threads,
-                String.join(" ", ManagementFactory.getRuntimeMXBean().getInputArguments()), p1, pAll,
+                String.join(" ", BenchHyperCommand.forwardedJvmOptions()), p1, pAll,
                 ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(),
                 Runtime.getRuntime().maxMemory() >> 20);
     }
@@ -51,26 +53,5 @@ record MachineInfo(String cpu, int processors, String os, String jvm, String spe
             // not Linux: fall through
         }
         return System.getProperty("os.arch");
-    }
-
-    /** FP32 FMA GFLOP/s over {@code threads} threads, best of three rounds of about 0.1 s. */
-    private static double peak(int threads) {
-        long iterations = 2_000_000;
-        double best = 0;
-        try (WorkerPool pool = new WorkerPool(threads)) {
-            float[] sink = new float[threads];
-            for (int round = 0; round < 4; round++) {
-                long t0 = System.nanoTime();
-                pool.run(threads, (w, u) -> sink[u] = FmaPeakProbe.spin(iterations, 0.5f + u));
-                double s = (System.nanoTime() - t0) / 1e9;
-                if (round > 0) {
-                    best = Math.max(best, threads * iterations * (double) FmaPeakProbe.FLOPS_PER_ITERATION / s / 1e9);
-                }
-            }
-            if (Float.isNaN(sink[0])) {
-                throw new IllegalStateException("FMA probe returned NaN");
-            }
-        }
-        return best;
     }
 }

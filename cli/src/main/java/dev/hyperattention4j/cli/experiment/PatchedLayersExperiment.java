@@ -3,6 +3,8 @@ package dev.hyperattention4j.cli.experiment;
 import dev.hyperattention4j.attention.hyper.CheckedAttention;
 import dev.hyperattention4j.attention.hyper.HyperAttention;
 import dev.hyperattention4j.attention.hyper.HyperConfig;
+import dev.hyperattention4j.cli.HyperAttentionOptions;
+import dev.hyperattention4j.cli.Progress;
 import dev.hyperattention4j.reference.SpotCheck;
 import dev.hyperattention4j.llm.model.Model;
 import dev.hyperattention4j.llm.runtime.AttentionPlan;
@@ -35,7 +37,7 @@ public final class PatchedLayersExperiment implements Callable<Integer> {
 
     @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
     @Mixin ExperimentOptions opts;
-    @Mixin HyperOptions hyperOptions;
+    @Mixin HyperAttentionOptions hyperOptions;
 
     @Option(names = "--model", required = true, description = "model file or directory")
     Path model;
@@ -90,7 +92,7 @@ public final class PatchedLayersExperiment implements Callable<Integer> {
                 ls = java.util.stream.IntStream.concat(java.util.stream.IntStream.of(0), Arrays.stream(ls)).toArray();
             }
             Settings settings = new Settings(model.toString(), text.toString(), Arrays.stream(ctxs).boxed().toList(),
-                    tokenBudget, windowsOverride, Arrays.stream(ls).boxed().toList(), hyperOptions.describe(),
+                    tokenBudget, windowsOverride, Arrays.stream(ls).boxed().toList(), hyperOptions.describeScaled(),
                     ModelText.exactAttention(m.config().headDim(), pool).name(), opts.seed, opts.check, threads);
             MachineInfo machine = MachineInfo.describe(threads, true);
             String name = fileName(model, text);
@@ -114,7 +116,7 @@ public final class PatchedLayersExperiment implements Callable<Integer> {
                             throw new IllegalArgumentException(text + " has " + tokens.length + " tokens, fewer than "
                                     + "one window of " + c);
                         }
-                        HyperConfig cfg = hyperOptions.at(c, opts.seed);
+                        HyperConfig cfg = hyperOptions.scaledAt(c, opts.seed);
                         boolean warmed = false;
                         for (int l : ls) {
                             if (store.has(key(c, l))) {
@@ -126,7 +128,7 @@ public final class PatchedLayersExperiment implements Callable<Integer> {
                                 warmed = true;
                             }
                             Row row = run(llama, m, pool, tokens, c, w, l, cfg,
-                                    (i, n, ppl) -> bar.step(c, "n=" + c + " L=" + key(c, l)));
+                                    (i, n, ppl) -> bar.advance(c, "n=" + c + " L=" + key(c, l)));
                             store.add(withBaseline(row, store.get(key(c, 0)), displayName(model), trained));
                         }
                     }

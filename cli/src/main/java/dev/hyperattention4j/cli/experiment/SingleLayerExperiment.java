@@ -7,6 +7,9 @@ import dev.hyperattention4j.attention.TrainableAttention;
 import dev.hyperattention4j.attention.TrainableFlashAttention;
 import dev.hyperattention4j.attention.hyper.HyperAttention;
 import dev.hyperattention4j.attention.hyper.HyperConfig;
+import dev.hyperattention4j.cli.HyperAttentionOptions;
+import dev.hyperattention4j.cli.Progress;
+import dev.hyperattention4j.reference.AttentionError;
 import dev.hyperattention4j.reference.SpotCheck;
 import dev.hyperattention4j.attention.hyper.TrainableHyperAttention;
 import dev.hyperattention4j.cli.BenchHyperCommand;
@@ -40,13 +43,13 @@ public final class SingleLayerExperiment implements Callable<Integer> {
 
     @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
     @Mixin ExperimentOptions opts;
-    @Mixin HyperOptions hyperOptions;
+    @Mixin HyperAttentionOptions hyperOptions;
 
-    @Option(names = "--sizes", split = ",", defaultValue = "4096,8192,16384,32768,65536,131072",
+    @Option(names = {"--sizes", "--n"}, split = ",", defaultValue = "4096,8192,16384,32768,65536,131072",
             description = "sequence lengths (default ${DEFAULT-VALUE})")
     int[] sizes;
 
-    @Option(names = "--dim", defaultValue = "64", description = "head dim (default ${DEFAULT-VALUE})")
+    @Option(names = {"--dim", "--dims"}, defaultValue = "64", description = "head dim, one (default ${DEFAULT-VALUE})")
     int dim;
 
     @Option(names = "--heads", defaultValue = "1", description = "heads per call (the paper uses 12-32; "
@@ -99,7 +102,7 @@ public final class SingleLayerExperiment implements Callable<Integer> {
         BenchInputs kind = BenchInputs.valueOf(input.toUpperCase(Locale.ROOT));
         int threads = opts.threadCount();
         Settings settings = new Settings(java.util.Arrays.stream(sizes).boxed().toList(), dim, heads,
-                maskOption.mask, List.of(modes), input, reps, exactMaxN, hyperOptions.describe(), opts.seed, threads);
+                maskOption.mask, List.of(modes), input, reps, exactMaxN, hyperOptions.describeScaled(), opts.seed, threads);
         MachineInfo machine = MachineInfo.describe(threads, true);
         List<Point> points = new ArrayList<>();
         for (String mode : modes) {
@@ -129,7 +132,7 @@ public final class SingleLayerExperiment implements Callable<Integer> {
                     FloatTensor[] x = inputs.get(p.n);
                     Row row = measure(p, x, pool, store);
                     store.add(row);
-                    bar.step(p.cost(), p.key() + " " + Table.times(row.speedup()));
+                    bar.advance(p.cost(), p.key() + " " + Table.times(row.speedup()));
                 }
             }
             store.complete();
@@ -156,7 +159,7 @@ public final class SingleLayerExperiment implements Callable<Integer> {
         int n = Math.min(4096, java.util.Arrays.stream(sizes).min().orElse(4096));
         FloatTensor[] x = BenchInputs.RANDOM.make(heads, n, dim, opts.seed);
         TrainableFlashAttention exact = new TrainableFlashAttention(pool);
-        HyperConfig cfg = hyperOptions.at(n, opts.seed).withMinSeqLen(Math.max(1, n / 4));
+        HyperConfig cfg = hyperOptions.scaledAt(n, opts.seed).withMinSeqLen(Math.max(1, n / 4));
         HyperAttention hyper = new HyperAttention(cfg, pool);
         TrainableHyperAttention trainableHyper = new TrainableHyperAttention(cfg, pool);
         for (boolean causal : new boolean[] {false, true}) {
@@ -170,7 +173,7 @@ public final class SingleLayerExperiment implements Callable<Integer> {
     }
 
     private Row measure(Point pt, FloatTensor[] x, WorkerPool pool, ResultStore<Row> store) {
-        HyperConfig cfg = hyperOptions.at(pt.n, opts.seed).withMinSeqLen(minSeqLen(pt.n));
+        HyperConfig cfg = hyperOptions.scaledAt(pt.n, opts.seed).withMinSeqLen(minSeqLen(pt.n));
         boolean backward = pt.mode.equals("backward");
         HyperAttention hyper = new HyperAttention(cfg, pool);
         TrainableFlashAttention exact = new TrainableFlashAttention(pool);
@@ -197,7 +200,7 @@ public final class SingleLayerExperiment implements Callable<Integer> {
                         exact.backward(c, dOut);
                     }, reps, false)
                     : Experiments.time(() -> exact.forward(ep), reps, false);
-            err = BenchHyperCommand.relErr(hp.output(), ep.output());
+            err = AttentionError.relativeToOutput(hp.output(), ep.output());
         } else {
             exactSec = extrapolated(store, pt);
             errKind = "spot";

@@ -1,0 +1,56 @@
+package dev.hyperattention4j.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.hyperattention4j.attention.hyper.HyperConfig;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import picocli.CommandLine;
+
+/** One {@code bench} command with modes; the former command names stay as aliases; option spellings agree. */
+class BenchModesTest {
+
+    @Test
+    void benchListsItsModes() {
+        CliRun run = CliRun.of("bench", "--help");
+        assertThat(run.exit()).isZero();
+        assertThat(run.out()).contains("exact", "hyper", "backward", "model");
+    }
+
+    /** Each mode and its former top-level name parse the same options into the same command class. */
+    @ParameterizedTest
+    @CsvSource({"hyper,bench-hyper,BenchHyperCommand", "backward,bench-backward,BenchBackwardCommand",
+            "model,bench-model,BenchModelCommand", "exact,bench,Exact"})
+    void modesAndTheirOldNamesAreTheSameCommands(String mode, String oldName, String className) {
+        CommandLine bench = Main.commandLine().getSubcommands().get("bench");
+        Object viaMode = bench.getSubcommands().get(mode).getCommand();
+        Object viaOldName = Main.commandLine().getSubcommands().get(oldName).getCommand();
+        assertThat(viaMode.getClass().getSimpleName()).isEqualTo(className);
+        assertThat(viaMode.getClass()).isAssignableTo(viaOldName.getClass());
+        assertThat(CliRun.of("bench", mode, "--help").out()).contains("Usage: ha4j bench " + mode);
+    }
+
+    /** --sizes/--n and --dims/--dim are spellings of one option wherever they appear. */
+    @Test
+    void sizeAndDimSpellingsAreAliases() {
+        BenchHyperCommand a = new BenchHyperCommand(), b = new BenchHyperCommand();
+        new CommandLine(a).parseArgs("--sizes", "512,1024", "--dims", "16");
+        new CommandLine(b).parseArgs("--n", "512,1024", "--dim", "16");
+        assertThat(b.sizes).containsExactly(a.sizes);
+        assertThat(b.dims).containsExactly(a.dims);
+    }
+
+    /** HyperAttention's options are one mixin: old and new spellings give one configuration. */
+    @Test
+    void hyperOptionsHaveOneMeaning() {
+        BenchHyperCommand a = new BenchHyperCommand(), b = new BenchHyperCommand();
+        new CommandLine(a).parseArgs("--block", "32", "--samples", "64", "--projections", "3", "--min-seq-len", "128");
+        new CommandLine(b).parseArgs("--hyper-b", "32", "--hyper-m", "64", "--hyper-r", "3",
+                "--hyper-min-seq-len", "128");
+        HyperConfig ca = a.hyperOptions.config(1, 0), cb = b.hyperOptions.config(1, 0);
+        assertThat(ca).isEqualTo(cb);
+        assertThat(ca.minSeqLen()).isEqualTo(128);
+        assertThat(new HyperAttentionOptions().config(7, 0)).isEqualTo(HyperConfig.defaults().withSeed(7));
+    }
+}
