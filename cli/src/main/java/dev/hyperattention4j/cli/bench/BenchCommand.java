@@ -48,12 +48,19 @@ public class BenchCommand implements Callable<Integer> {
         @Override
         public CommandSpec transform(CommandSpec spec) {
             if (spec.userObject() != null && spec.userObject().getClass() == BenchCommand.class) {
-                spec.addSubcommand("exact", new CommandLine(new Exact()));
-                spec.addSubcommand("hyper", new CommandLine(new dev.hyperattention4j.cli.BenchHyperCommand()));
-                spec.addSubcommand("backward", new CommandLine(new dev.hyperattention4j.cli.BenchBackwardCommand()));
-                spec.addSubcommand("model", new CommandLine(new dev.hyperattention4j.cli.BenchModelCommand()));
+                add(spec, "exact", new Exact());
+                add(spec, "hyper", new dev.hyperattention4j.cli.BenchHyperCommand());
+                add(spec, "backward", new dev.hyperattention4j.cli.BenchBackwardCommand());
+                add(spec, "model", new dev.hyperattention4j.cli.BenchModelCommand());
             }
             return spec;
+        }
+
+        /** Registers {@code command} as mode {@code name}, under which its usage is shown too. */
+        private static void add(CommandSpec spec, String name, Object command) {
+            CommandLine mode = new CommandLine(command);
+            mode.getCommandSpec().name(name);
+            spec.addSubcommand(name, mode);
         }
     }
 
