@@ -7,12 +7,12 @@ import dev.hyperattention4j.reference.NaiveAttention;
 import dev.hyperattention4j.runtime.WorkerPool;
 import dev.hyperattention4j.tensor.FloatTensor;
 import dev.hyperattention4j.testing.Tensors;
+import dev.hyperattention4j.testing.TestPools;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -27,17 +27,11 @@ import org.junit.jupiter.params.provider.MethodSource;
  * measured is 1e-6 or below; the bound leaves a 10× margin. The build also runs this class at 128 and 256 bits.
  */
 class FlashVsNaiveTest {
-    private static WorkerPool pool;
+    private static final WorkerPool pool = TestPools.twoThreads();
     private static double worstOutput, worstLse;   // reported once, to state the achieved accuracy
 
-    @BeforeAll
-    static void start() {
-        pool = new WorkerPool(2);
-    }
-
     @AfterAll
-    static void stop() {
-        pool.close();
+    static void report() {
         System.out.printf("FlashVsNaiveTest at %s: worst output error %.2e, worst log-sum-exp error %.2e%n",
                 VectorWidth.describe(), worstOutput, worstLse);
     }

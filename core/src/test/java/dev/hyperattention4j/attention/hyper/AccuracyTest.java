@@ -6,9 +6,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.hyperattention4j.attention.AttentionProblem;
 import dev.hyperattention4j.runtime.WorkerPool;
 import dev.hyperattention4j.tensor.FloatTensor;
+import dev.hyperattention4j.testing.TestPools;
 import java.util.Random;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -16,18 +15,8 @@ import org.junit.jupiter.api.Test;
  * row's mass in its cluster; docs/DESIGN.md §4), against the double-precision oracle, mean over 3 seeds.
  */
 class AccuracyTest {
-    static WorkerPool pool;
+    static final WorkerPool pool = TestPools.twoThreads();
     static final int N = 2048, D = 32, HEADS = 2;
-
-    @BeforeAll
-    static void start() {
-        pool = new WorkerPool(2);
-    }
-
-    @AfterAll
-    static void stop() {
-        pool.close();
-    }
 
     /** Inputs and oracle per (seed, causal), computed once for all configurations. */
     static final java.util.Map<String, Object[]> CASES = new java.util.concurrent.ConcurrentHashMap<>();

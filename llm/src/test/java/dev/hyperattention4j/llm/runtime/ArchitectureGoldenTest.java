@@ -6,10 +6,9 @@ import dev.hyperattention4j.attention.FlashAttention;
 import dev.hyperattention4j.llm.model.Model;
 import dev.hyperattention4j.llm.model.ModelLoader;
 import dev.hyperattention4j.llm.testing.Goldens;
+import dev.hyperattention4j.llm.testing.TestPools;
 import dev.hyperattention4j.runtime.WorkerPool;
 import java.util.Arrays;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -20,17 +19,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * numbers (flat logits, perplexity near the vocabulary size) are an oracle for the arithmetic, not for quality.
  */
 class ArchitectureGoldenTest {
-    static WorkerPool pool;
-
-    @BeforeAll
-    static void start() {
-        pool = new WorkerPool(2);
-    }
-
-    @AfterAll
-    static void stop() {
-        pool.close();
-    }
+    static final WorkerPool pool = TestPools.twoThreads();
 
     /** Positions whose logits the folder stores, in file order. */
     static int[] storedRows(String folder, String type, int storedCount) {

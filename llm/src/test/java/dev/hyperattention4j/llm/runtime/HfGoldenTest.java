@@ -14,14 +14,13 @@ import dev.hyperattention4j.llm.model.WeightNames.Role;
 import dev.hyperattention4j.llm.model.WeightTensor;
 import dev.hyperattention4j.llm.testing.Goldens;
 import dev.hyperattention4j.llm.testing.SafetensorsWriter;
+import dev.hyperattention4j.llm.testing.TestPools;
 import dev.hyperattention4j.llm.testing.TinyModels;
 import dev.hyperattention4j.runtime.WorkerPool;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -34,17 +33,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * place of the rope_freqs tensor for llama3). Its logits must match the reference runtime's like the GGUF file's.
  */
 class HfGoldenTest {
-    static WorkerPool pool;
-
-    @BeforeAll
-    static void start() {
-        pool = new WorkerPool(2);
-    }
-
-    @AfterAll
-    static void stop() {
-        pool.close();
-    }
+    static final WorkerPool pool = TestPools.twoThreads();
 
     @ParameterizedTest(name = "{0} as safetensors")
     @CsvSource(delimiter = '|', value = {
