@@ -74,7 +74,8 @@ public final class Main implements Runnable {
         CommandLine cl;
         if (!first.equals("help") && SUBCOMMANDS.containsKey(first)) {
             cl = new CommandLine(new Single());
-            cl.addSubcommand(first, SUBCOMMANDS.get(first).get());
+            // as a CommandLine of its own, so that its model transformer (bench's modes) runs
+            cl.addSubcommand(first, new CommandLine(SUBCOMMANDS.get(first).get()));
         } else {
             cl = new CommandLine(new Main());
         }

@@ -18,6 +18,15 @@ class BenchModesTest {
         assertThat(run.out()).contains("exact", "hyper", "backward", "model");
     }
 
+    /** main() registers only the named command: bench must still bring its modes. */
+    @Test
+    void modesArePresentWhenOnlyBenchIsRegistered() {
+        CommandLine cl = Main.commandLine("bench", "hyper", "--help");
+        assertThat(cl.getSubcommands()).containsOnlyKeys("bench");
+        assertThat(cl.getSubcommands().get("bench").getSubcommands())
+                .containsOnlyKeys("exact", "hyper", "backward", "model");
+    }
+
     /** Each mode and its former top-level name parse the same options into the same command class. */
     @ParameterizedTest
     @CsvSource({"hyper,bench-hyper,BenchHyperCommand", "backward,bench-backward,BenchBackwardCommand",
