@@ -106,6 +106,18 @@ final class KernelWarmup {
             kt[i] = (i % 5) * 0.1f;
             vv[i] = (i % 3) * 0.1f;
         }
+        // every packed type with a fast kernel, in native memory like a mapped file (a heap segment would teach C2
+        // the wrong segment class); zero bytes decode to finite weights in every layout
+        java.util.List<QuantLinear> packed = new java.util.ArrayList<>();
+        for (dev.hyperattention4j.llm.model.DType type : dev.hyperattention4j.llm.model.DType.values()) {
+            if (BlockKernel.forType(type) != null) {
+                int qc = 256;
+                java.lang.foreign.MemorySegment seg = java.lang.foreign.Arena.ofAuto().allocate(type.bytesFor(8L * qc), 64);
+                packed.add(new QuantLinear(new dev.hyperattention4j.llm.model.WeightTensor("warm-up", type,
+                        new long[] {8, qc}, seg)));
+            }
+        }
+        float[] qx = new float[9 * 256], qout = new float[9 * 16], qs = new float[QuantLinear.ROWS * 256];
         int fast = 0;
         java.lang.management.ThreadMXBean cpu = java.lang.management.ManagementFactory.getThreadMXBean();
         boolean compiled = false;
@@ -130,6 +142,10 @@ final class KernelWarmup {
                 Vectors.rmsNormVector(out, 0, x, 1e-5f, out, 0, 100);
                 Vectors.addVector(out, 0, x, 0, 100);
                 Vectors.logSumExp(out, 0, 100);
+                for (QuantLinear p : packed) {
+                    p.applyVector(qx, 0, 256, 1, qout, 0, 16, 0, 8, qs);
+                    p.applyVector(qx, 0, 256, 9, qout, 0, 16, 0, 8, qs);
+                }
                 long t1 = cpu.getCurrentThreadCpuTime();
                 // compiled: tens of µs; interpreted or C1 (boxed vectors): several ms
                 fast = t1 - t0 < FAST_NANOS ? fast + 1 : 0;

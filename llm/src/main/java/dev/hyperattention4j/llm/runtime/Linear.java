@@ -1,19 +1,20 @@
 package dev.hyperattention4j.llm.runtime;
 
 import dev.hyperattention4j.llm.model.WeightTensor;
-import jdk.incubator.vector.FloatVector;
+import dev.hyperattention4j.kernel.VectorWidth;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * A linear layer {@code y = W·x} applied to a batch of token rows: {@code out[t][o] = Σ_k W[o][k]·x[t][k]}. Float
- * weights are packed into SIMD panels ({@link PanelLinear}); block-quantised types stay in their block encoding and are
- * dequantised inside the kernel ({@link QuantLinear}).
+ * A linear layer {@code y = W·x} applied to a batch of token rows: {@code out[t][o] = Σ_k W[o][k]·x[t][k]}. F32
+ * weights are packed into SIMD panels ({@link PanelLinear}); F16, BF16 and the quantised types stay in their file
+ * encoding and are decoded inside the kernel ({@link QuantLinear}). The vector width is {@link VectorWidth#FLOAT}
+ * ({@code -Dha4j.vectorBits} forces a narrower one for tests).
  *
  * <p>Kernels may write whole SIMD blocks: the output row stride must be at least {@link #paddedRows()} and the
  * padding columns receive zeros. Row ranges passed to {@link #apply} start at a multiple of {@link #BLOCK}.
  */
 public sealed interface Linear permits PanelLinear, QuantLinear {
-    VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
+    VectorSpecies<Float> SPECIES = VectorWidth.FLOAT;
     /** Output rows per SIMD block (16 with AVX-512). */
     int BLOCK = SPECIES.length();
 
@@ -51,8 +52,8 @@ public sealed interface Linear permits PanelLinear, QuantLinear {
                     + java.util.Arrays.toString(w.shape()));
         }
         return switch (w.type()) {
-            case F32, F16, BF16 -> PanelLinear.pack(w);
-            case Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K -> new QuantLinear(w);
+            case F32 -> PanelLinear.pack(w);
+            default -> new QuantLinear(w);
         };
     }
 

@@ -128,6 +128,17 @@ public final class LlamaModel {
 
     float[] outputBias() { return outputBias; }
 
+    /** Floats of worker scratch the largest of the matrices' kernels needs. */
+    int scratchSize() {
+        int n = output.scratchSize();
+        for (Layer l : layers) {
+            for (Linear m : new Linear[] {l.wq(), l.wk(), l.wv(), l.wo(), l.gate(), l.up(), l.down()}) {
+                n = m == null ? n : Math.max(n, m.scratchSize());
+            }
+        }
+        return n;
+    }
+
     /** Parameter count (embedding counted once when tied). */
     public long parameters() {
         long n = embedding.elementCount() + finalNorm.length + length(finalNormBias) + length(outputBias);

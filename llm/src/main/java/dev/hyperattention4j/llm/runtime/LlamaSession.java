@@ -94,7 +94,7 @@ public final class LlamaSession {
         this.vocabP = Linear.roundUp(c.vocabSize(), b);
         this.scale = AttentionProblem.defaultScale(c.headDim());
         this.layerNorm = c.block().norm() == BlockLayout.Norm.LAYER;
-        int rowCols = Math.max(Math.max(c.dim(), c.hiddenDim()), qDim) + Linear.BLOCK;
+        int rowCols = Math.max(Math.max(Math.max(c.dim(), c.hiddenDim()), qDim) + Linear.BLOCK, model.scratchSize());
         this.scratch = new Scratch[pool.threads()];
         for (int i = 0; i < scratch.length; i++) {
             scratch[i] = new Scratch(dimP, kvP, hidP, rowCols, contextLength);

@@ -1,0 +1,81 @@
+package dev.hyperattention4j.llm.runtime;
+
+import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+/** Q4_0: blocks of 32 = f16 scale d + 16 bytes; byte i holds q[i] (low nibble) and q[i+16]; weight = d·(q − 8). */
+final class Q4_0Kernel extends BlockKernel {
+    static final Q4_0Kernel INSTANCE = new Q4_0Kernel();
+    private static final int BYTES = 18;
+
+    @Override
+    void expand(MemorySegment w, long row, int cols, float[] dst, int off) {
+        for (int b = 0; b < cols / 32; b++) {
+            long p = row + (long) BYTES * b;
+            float d = half(w, p);
+            ByteVector q = bytes(w, p + 2);
+            ByteVector lo = q.and((byte) 0x0f).sub((byte) 8), hi = q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
+            for (int j = 0; j < PARTS; j++) {
+                widen(lo, j).mul(d).intoArray(dst, off + 32 * b + W * j);
+            }
+            for (int j = 0; j < PARTS; j++) {
+                widen(hi, j).mul(d).intoArray(dst, off + 32 * b + 16 + W * j);
+            }
+        }
+    }
+
+    @Override
+    void expandScalar(MemorySegment w, long row, int cols, float[] dst, int off) {
+        for (int b = 0; b < cols / 32; b++) {
+            long p = row + (long) BYTES * b;
+            float d = half(w, p);
+            for (int i = 0; i < 16; i++) {
+                int q = w.get(I8, p + 2 + i) & 0xff;
+                dst[off + 32 * b + i] = (float) ((q & 0x0f) - 8) * d;
+                dst[off + 32 * b + 16 + i] = (float) ((q >>> 4) - 8) * d;
+            }
+        }
+    }
+
+    @Override
+    void dot(MemorySegment w, long row, long rowBytes, int n, float[] x, int xOff, int cols, float[] out, int outOff) {
+        if (n == 4) {
+            FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+            for (int b = 0; b < cols / 32; b++) {
+                long p = row + (long) BYTES * b;
+                int k = xOff + 32 * b;
+                a0 = block(w, p, x, k, a0);
+                a1 = block(w, p + rowBytes, x, k, a1);
+                a2 = block(w, p + 2 * rowBytes, x, k, a2);
+                a3 = block(w, p + 3 * rowBytes, x, k, a3);
+            }
+            out[outOff] = Vectors.sum(a0);
+            out[outOff + 1] = Vectors.sum(a1);
+            out[outOff + 2] = Vectors.sum(a2);
+            out[outOff + 3] = Vectors.sum(a3);
+            return;
+        }
+        for (int r = 0; r < n; r++) {
+            FloatVector a = FloatVector.zero(S);
+            for (int b = 0; b < cols / 32; b++) {
+                a = block(w, row + r * rowBytes + (long) BYTES * b, x, xOff + 32 * b, a);
+            }
+            out[outOff + r] = Vectors.sum(a);
+        }
+    }
+
+    private static FloatVector block(MemorySegment w, long p, float[] x, int k, FloatVector acc) {
+        float d = half(w, p);
+        ByteVector q = bytes(w, p + 2);
+        ByteVector lo = q.and((byte) 0x0f).sub((byte) 8), hi = q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
+        for (int j = 0; j < PARTS; j++) {
+            acc = widen(lo, j).mul(d).fma(FloatVector.fromArray(S, x, k + W * j), acc);
+        }
+        for (int j = 0; j < PARTS; j++) {
+            acc = widen(hi, j).mul(d).fma(FloatVector.fromArray(S, x, k + 16 + W * j), acc);
+        }
+        return acc;
+    }
+}

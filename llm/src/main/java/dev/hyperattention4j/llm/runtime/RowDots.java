@@ -1,0 +1,105 @@
+package dev.hyperattention4j.llm.runtime;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Dot products of float weight rows (a tile decoded by {@link BlockKernel#expand}) with token rows: the prefill
+ * microkernel of {@link QuantLinear}. 4 rows × 4 tokens keep 16 accumulators, and each step loads 4 weight and 4
+ * token vectors for 16 FMAs; the weight tile stays in L1/L2 while every token of the batch passes. Every (row, token)
+ * pair has its own accumulator fed in column order, reduced by {@link Vectors#sum}, then a scalar tail: the same
+ * bits as {@link BlockKernel#dot} and {@link #dotScalar}.
+ */
+final class RowDots {
+    private static final VectorSpecies<Float> S = Linear.SPECIES;
+    private static final int W = S.length();
+
+    private RowDots() {
+    }
+
+    /**
+     * {@code out[outOff + t·outStride + r] = Σ_k w[r·cols + k]·x[xOff + t·xStride + k]} for r in [0, rows) (at most
+     * 4) and t in [0, tokens).
+     */
+    static void apply(float[] w, int rows, int cols, float[] x, int xOff, int xStride, int tokens, float[] out,
+                      int outOff, int outStride) {
+        int t = 0;
+        if (rows == 4) {
+            for (; t + 4 <= tokens; t += 4) {
+                k4x4(w, cols, x, xOff + t * xStride, xStride, out, outOff + t * outStride, outStride);
+            }
+        }
+        for (; t < tokens; t++) {
+            for (int r = 0; r < rows; r++) {
+                out[outOff + t * outStride + r] = dot(w, r * cols, x, xOff + t * xStride, cols);
+            }
+        }
+    }
+
+    static float dot(float[] w, int wOff, float[] x, int xOff, int cols) {
+        int bound = S.loopBound(cols);
+        FloatVector a = FloatVector.zero(S);
+        for (int k = 0; k < bound; k += W) {
+            a = FloatVector.fromArray(S, w, wOff + k).fma(FloatVector.fromArray(S, x, xOff + k), a);
+        }
+        return tail(w, wOff, x, xOff, bound, cols, Vectors.sum(a));
+    }
+
+    /** {@link #dot} with scalar code, lane by lane (the cold-start path). */
+    static float dotScalar(float[] w, int wOff, float[] x, int xOff, int cols, float[] lanes) {
+        int bound = cols / W * W;
+        java.util.Arrays.fill(lanes, 0, W, 0f);
+        for (int k = 0; k < bound; k += W) {
+            for (int l = 0; l < W; l++) {
+                lanes[l] = Math.fma(w[wOff + k + l], x[xOff + k + l], lanes[l]);
+            }
+        }
+        return tail(w, wOff, x, xOff, bound, cols, Vectors.sumScalar(lanes));
+    }
+
+    private static float tail(float[] w, int wOff, float[] x, int xOff, int from, int cols, float sum) {
+        for (int k = from; k < cols; k++) {
+            sum = Math.fma(w[wOff + k], x[xOff + k], sum);
+        }
+        return sum;
+    }
+
+    private static void k4x4(float[] w, int n, float[] x, int xb, int xs, float[] out, int ob, int os) {
+        FloatVector a00 = FloatVector.zero(S), a01 = a00, a02 = a00, a03 = a00;
+        FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+        FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
+        FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+        int bound = S.loopBound(n);
+        int w1 = n, w2 = 2 * n, w3 = 3 * n;
+        int x1 = xb + xs, x2 = xb + 2 * xs, x3 = xb + 3 * xs;
+        for (int k = 0; k < bound; k += W) {
+            FloatVector v0 = FloatVector.fromArray(S, x, xb + k), v1 = FloatVector.fromArray(S, x, x1 + k);
+            FloatVector v2 = FloatVector.fromArray(S, x, x2 + k), v3 = FloatVector.fromArray(S, x, x3 + k);
+            FloatVector r = FloatVector.fromArray(S, w, k);
+            a00 = r.fma(v0, a00); a01 = r.fma(v1, a01); a02 = r.fma(v2, a02); a03 = r.fma(v3, a03);
+            r = FloatVector.fromArray(S, w, w1 + k);
+            a10 = r.fma(v0, a10); a11 = r.fma(v1, a11); a12 = r.fma(v2, a12); a13 = r.fma(v3, a13);
+            r = FloatVector.fromArray(S, w, w2 + k);
+            a20 = r.fma(v0, a20); a21 = r.fma(v1, a21); a22 = r.fma(v2, a22); a23 = r.fma(v3, a23);
+            r = FloatVector.fromArray(S, w, w3 + k);
+            a30 = r.fma(v0, a30); a31 = r.fma(v1, a31); a32 = r.fma(v2, a32); a33 = r.fma(v3, a33);
+        }
+        // accumulator a_rt: weight row r, token t
+        out[ob] = tail(w, 0, x, xb, bound, n, Vectors.sum(a00));
+        out[ob + 1] = tail(w, w1, x, xb, bound, n, Vectors.sum(a10));
+        out[ob + 2] = tail(w, w2, x, xb, bound, n, Vectors.sum(a20));
+        out[ob + 3] = tail(w, w3, x, xb, bound, n, Vectors.sum(a30));
+        out[ob + os] = tail(w, 0, x, x1, bound, n, Vectors.sum(a01));
+        out[ob + os + 1] = tail(w, w1, x, x1, bound, n, Vectors.sum(a11));
+        out[ob + os + 2] = tail(w, w2, x, x1, bound, n, Vectors.sum(a21));
+        out[ob + os + 3] = tail(w, w3, x, x1, bound, n, Vectors.sum(a31));
+        out[ob + 2 * os] = tail(w, 0, x, x2, bound, n, Vectors.sum(a02));
+        out[ob + 2 * os + 1] = tail(w, w1, x, x2, bound, n, Vectors.sum(a12));
+        out[ob + 2 * os + 2] = tail(w, w2, x, x2, bound, n, Vectors.sum(a22));
+        out[ob + 2 * os + 3] = tail(w, w3, x, x2, bound, n, Vectors.sum(a32));
+        out[ob + 3 * os] = tail(w, 0, x, x3, bound, n, Vectors.sum(a03));
+        out[ob + 3 * os + 1] = tail(w, w1, x, x3, bound, n, Vectors.sum(a13));
+        out[ob + 3 * os + 2] = tail(w, w2, x, x3, bound, n, Vectors.sum(a23));
+        out[ob + 3 * os + 3] = tail(w, w3, x, x3, bound, n, Vectors.sum(a33));
+    }
+}
