@@ -42,32 +42,42 @@ final class BF16Kernel extends BlockKernel {
     }
 
     @Override
-    void dot(MemorySegment w, long row, long rowBytes, int n, float[] x, int xOff, int cols, float[] out, int outOff) {
+    void dot(MemorySegment w, long row, long rowBytes, int n, float[] x, int xOff, int cols, float[] out, int outOff,
+             float[] lanes) {
         int bound = S.loopBound(cols);
         if (n == 4) {
-            FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
-            for (int k = 0; k < bound; k += W) {
-                FloatVector xv = FloatVector.fromArray(S, x, xOff + k);
-                long p = row + 2L * k;
-                a0 = load(w, p).fma(xv, a0);
-                a1 = load(w, p + rowBytes).fma(xv, a1);
-                a2 = load(w, p + 2 * rowBytes).fma(xv, a2);
-                a3 = load(w, p + 3 * rowBytes).fma(xv, a3);
+            dot2(w, row, rowBytes, x, xOff, bound, lanes, 0);
+            dot2(w, row + 2 * rowBytes, rowBytes, x, xOff, bound, lanes, 2 * W);
+            for (int r = 0; r < 4; r++) {
+                out[outOff + r] = tail(w, row + r * rowBytes, x, xOff, bound, cols, Vectors.sumLanes(lanes, r * W));
             }
-            out[outOff] = tail(w, row, x, xOff, bound, cols, Vectors.sum(a0));
-            out[outOff + 1] = tail(w, row + rowBytes, x, xOff, bound, cols, Vectors.sum(a1));
-            out[outOff + 2] = tail(w, row + 2 * rowBytes, x, xOff, bound, cols, Vectors.sum(a2));
-            out[outOff + 3] = tail(w, row + 3 * rowBytes, x, xOff, bound, cols, Vectors.sum(a3));
             return;
         }
         for (int r = 0; r < n; r++) {
-            FloatVector a = FloatVector.zero(S);
-            long p = row + r * rowBytes;
-            for (int k = 0; k < bound; k += W) {
-                a = load(w, p + 2L * k).fma(FloatVector.fromArray(S, x, xOff + k), a);
-            }
-            out[outOff + r] = tail(w, p, x, xOff, bound, cols, Vectors.sum(a));
+            dot1(w, row + r * rowBytes, x, xOff, bound, lanes);
+            out[outOff + r] = tail(w, row + r * rowBytes, x, xOff, bound, cols, Vectors.sumLanes(lanes, 0));
         }
+    }
+
+    private static void dot2(MemorySegment w, long row, long rowBytes, float[] x, int xOff, int bound, float[] lanes,
+                             int lanesOff) {
+        FloatVector a0 = FloatVector.zero(S), a1 = a0;
+        for (int k = 0; k < bound; k += W) {
+            FloatVector xv = FloatVector.fromArray(S, x, xOff + k);
+            long p = row + 2L * k;
+            a0 = load(w, p).fma(xv, a0);
+            a1 = load(w, p + rowBytes).fma(xv, a1);
+        }
+        a0.intoArray(lanes, lanesOff);
+        a1.intoArray(lanes, lanesOff + W);
+    }
+
+    private static void dot1(MemorySegment w, long row, float[] x, int xOff, int bound, float[] lanes) {
+        FloatVector a = FloatVector.zero(S);
+        for (int k = 0; k < bound; k += W) {
+            a = load(w, row + 2L * k).fma(FloatVector.fromArray(S, x, xOff + k), a);
+        }
+        a.intoArray(lanes, 0);
     }
 
     private static float tail(MemorySegment w, long row, float[] x, int xOff, int from, int cols, float sum) {

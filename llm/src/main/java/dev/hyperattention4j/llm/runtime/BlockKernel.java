@@ -52,10 +52,15 @@ abstract class BlockKernel {
     /**
      * Dot products of {@code n} (1 to 4) consecutive rows, the first at byte offset {@code row}, with
      * {@code x[xOff ..]}, written to {@code out[outOff + i]}: the weights are decoded into registers and never
-     * stored (the decode kernel, bound by memory bandwidth; several rows share the loads of x).
+     * stored (the decode kernel, bound by memory bandwidth; pairs of rows share the loads of x: with 4 rows C2
+     * stopped inlining the decoding of the larger blocks and boxed the vectors, 5-10× slower). {@code lanes}
+     * ({@link #LANES} floats) receives the accumulators, which are reduced by scalar code.
      */
     abstract void dot(MemorySegment w, long row, long rowBytes, int n, float[] x, int xOff, int cols, float[] out,
-                      int outOff);
+                      int outOff, float[] lanes);
+
+    /** Floats of the {@code lanes} buffer of {@link #dot}. */
+    static final int LANES = 4 * W;
 
     /** 16 bytes at {@code p} as bytes. */
     static ByteVector bytes(MemorySegment w, long p) {

@@ -117,7 +117,7 @@ final class KernelWarmup {
                         new long[] {8, qc}, seg)));
             }
         }
-        float[] qx = new float[9 * 256], qout = new float[9 * 16], qs = new float[QuantLinear.ROWS * 256];
+        float[] qx = new float[9 * 256], qout = new float[9 * 16], qs = new float[QuantLinear.ROWS * 256 + RowDots.LANES];
         int fast = 0;
         java.lang.management.ThreadMXBean cpu = java.lang.management.ManagementFactory.getThreadMXBean();
         boolean compiled = false;

@@ -29,6 +29,9 @@ public sealed interface Linear permits PanelLinear, QuantLinear {
         return roundUp(rows(), BLOCK);
     }
 
+    /** Bytes of weights one pass over all rows reads. */
+    long weightBytes();
+
     /** Floats of worker scratch {@link #apply} needs. */
     int scratchSize();
 

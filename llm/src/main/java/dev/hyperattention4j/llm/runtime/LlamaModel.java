@@ -128,6 +128,20 @@ public final class LlamaModel {
 
     float[] outputBias() { return outputBias; }
 
+    /**
+     * Bytes of weights one decoded token reads: every layer matrix and the output head in the encoding the kernels
+     * read (F32 panels include their padding rows). The embedding row, norm vectors and KV cache are left out.
+     */
+    public long weightBytesPerToken() {
+        long n = output.weightBytes();
+        for (Layer l : layers) {
+            for (Linear m : new Linear[] {l.wq(), l.wk(), l.wv(), l.wo(), l.gate(), l.up(), l.down()}) {
+                n += m == null ? 0 : m.weightBytes();
+            }
+        }
+        return n;
+    }
+
     /** Floats of worker scratch the largest of the matrices' kernels needs. */
     int scratchSize() {
         int n = output.scratchSize();

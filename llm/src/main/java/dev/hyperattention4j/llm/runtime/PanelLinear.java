@@ -68,6 +68,9 @@ public final class PanelLinear implements Linear {
     public int scratchSize() { return 0; }
 
     @Override
+    public long weightBytes() { return 4L * panel.length; }
+
+    @Override
     public void apply(float[] x, int xOff, int xStride, int tokens, float[] out, int outOff, int outStride,
                       int rowFrom, int rowTo, float[] scratch) {
         if (rowFrom % W != 0) {

@@ -34,30 +34,41 @@ final class Q8_0Kernel extends BlockKernel {
     }
 
     @Override
-    void dot(MemorySegment w, long row, long rowBytes, int n, float[] x, int xOff, int cols, float[] out, int outOff) {
+    void dot(MemorySegment w, long row, long rowBytes, int n, float[] x, int xOff, int cols, float[] out, int outOff,
+             float[] lanes) {
         if (n == 4) {
-            FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
-            for (int b = 0; b < cols / 32; b++) {
-                long p = row + (long) BYTES * b;
-                int k = xOff + 32 * b;
-                a0 = block(w, p, x, k, a0);
-                a1 = block(w, p + rowBytes, x, k, a1);
-                a2 = block(w, p + 2 * rowBytes, x, k, a2);
-                a3 = block(w, p + 3 * rowBytes, x, k, a3);
+            dot2(w, row, rowBytes, x, xOff, cols, lanes, 0);
+            dot2(w, row + 2 * rowBytes, rowBytes, x, xOff, cols, lanes, 2 * W);
+            for (int r = 0; r < 4; r++) {
+                out[outOff + r] = Vectors.sumLanes(lanes, r * W);
             }
-            out[outOff] = Vectors.sum(a0);
-            out[outOff + 1] = Vectors.sum(a1);
-            out[outOff + 2] = Vectors.sum(a2);
-            out[outOff + 3] = Vectors.sum(a3);
             return;
         }
         for (int r = 0; r < n; r++) {
-            FloatVector a = FloatVector.zero(S);
-            for (int b = 0; b < cols / 32; b++) {
-                a = block(w, row + r * rowBytes + (long) BYTES * b, x, xOff + 32 * b, a);
-            }
-            out[outOff + r] = Vectors.sum(a);
+            dot1(w, row + r * rowBytes, x, xOff, cols, lanes);
+            out[outOff + r] = Vectors.sumLanes(lanes, 0);
         }
+    }
+
+    private static void dot2(MemorySegment w, long row, long rowBytes, float[] x, int xOff, int cols, float[] lanes,
+                             int lanesOff) {
+        FloatVector a0 = FloatVector.zero(S), a1 = a0;
+        for (int b = 0; b < cols / 32; b++) {
+            long p = row + (long) BYTES * b;
+            int k = xOff + 32 * b;
+            a0 = block(w, p, x, k, a0);
+            a1 = block(w, p + rowBytes, x, k, a1);
+        }
+        a0.intoArray(lanes, lanesOff);
+        a1.intoArray(lanes, lanesOff + W);
+    }
+
+    private static void dot1(MemorySegment w, long row, float[] x, int xOff, int cols, float[] lanes) {
+        FloatVector a = FloatVector.zero(S);
+        for (int b = 0; b < cols / 32; b++) {
+            a = block(w, row + (long) BYTES * b, x, xOff + 32 * b, a);
+        }
+        a.intoArray(lanes, 0);
     }
 
     private static FloatVector block(MemorySegment w, long p, float[] x, int k, FloatVector acc) {

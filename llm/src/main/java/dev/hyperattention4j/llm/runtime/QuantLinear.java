@@ -6,7 +6,7 @@ import java.lang.foreign.MemorySegment;
 /**
  * A linear layer over weights kept in their file encoding (F16, BF16 and the block-quantised types), read straight
  * from the mapped file: memory stays the file's size. One token (decode, bound by memory bandwidth): the type's
- * {@link BlockKernel#dot} decodes 4 rows at a time into registers. Several tokens (prefill, bound by arithmetic):
+ * {@link BlockKernel#dot} decodes 2 rows at a time into registers. Several tokens (prefill, bound by arithmetic):
  * 4 rows are decoded once into a float tile in worker scratch, and {@link RowDots} multiplies the tile with every
  * token row. A type without a fast kernel decodes its rows with the reference {@link Dequant}. Before C2 has compiled
  * the vector kernels, scalar code computes the same bits (see {@link KernelWarmup}).
@@ -46,9 +46,12 @@ public final class QuantLinear implements Linear {
     @Override
     public int cols() { return cols; }
 
-    /** A tile of {@link #ROWS} decoded rows. */
     @Override
-    public int scratchSize() { return ROWS * cols; }
+    public long weightBytes() { return rows * rowBytes; }
+
+    /** A tile of {@link #ROWS} decoded rows, then the accumulator lanes of the kernels. */
+    @Override
+    public int scratchSize() { return ROWS * cols + RowDots.LANES; }
 
     /** Whether a fast kernel reads this layer (false: the reference decoder). */
     public boolean hasFastKernel() { return kernel != null; }
@@ -67,7 +70,8 @@ public final class QuantLinear implements Linear {
                      int rowFrom, int rowTo, float[] scratch) {
         if (tokens == 1 && kernel != null) {
             for (int o = rowFrom; o < rowTo; o += ROWS) {
-                kernel.dot(data, o * rowBytes, rowBytes, Math.min(ROWS, rowTo - o), x, xOff, cols, out, outOff + o);
+                kernel.dot(data, o * rowBytes, rowBytes, Math.min(ROWS, rowTo - o), x, xOff, cols, out, outOff + o,
+                        scratch);
             }
         } else {
             for (int o = rowFrom; o < rowTo; o += ROWS) {
@@ -75,7 +79,8 @@ public final class QuantLinear implements Linear {
                 for (int r = 0; r < n; r++) {
                     expand(o + r, scratch, r * cols, false);
                 }
-                RowDots.apply(scratch, n, cols, x, xOff, xStride, tokens, out, outOff + o, outStride);
+                RowDots.apply(scratch, n, cols, x, xOff, xStride, tokens, out, outOff + o, outStride,
+                        scratch, ROWS * cols);
             }
         }
         padding(out, outOff, outStride, tokens, rowTo);

@@ -14,6 +14,9 @@ final class RowDots {
     private static final VectorSpecies<Float> S = Linear.SPECIES;
     private static final int W = S.length();
 
+    /** Floats of the accumulator buffer of {@link #apply} (at least {@link BlockKernel#LANES}). */
+    static final int LANES = 16 * W;
+
     private RowDots() {
     }
 
@@ -22,27 +25,37 @@ final class RowDots {
      * 4) and t in [0, tokens).
      */
     static void apply(float[] w, int rows, int cols, float[] x, int xOff, int xStride, int tokens, float[] out,
-                      int outOff, int outStride) {
+                      int outOff, int outStride, float[] lanes, int lanesOff) {
         int t = 0;
+        int bound = S.loopBound(cols);
         if (rows == 4) {
             for (; t + 4 <= tokens; t += 4) {
-                k4x4(w, cols, x, xOff + t * xStride, xStride, out, outOff + t * outStride, outStride);
+                int xb = xOff + t * xStride;
+                k4x4(w, cols, x, xb, xStride, lanes, lanesOff);
+                for (int tt = 0; tt < 4; tt++) {
+                    for (int r = 0; r < 4; r++) {
+                        out[outOff + (t + tt) * outStride + r] = tail(w, r * cols, x, xb + tt * xStride, bound, cols,
+                                Vectors.sumLanes(lanes, lanesOff + (4 * r + tt) * W));
+                    }
+                }
             }
         }
         for (; t < tokens; t++) {
             for (int r = 0; r < rows; r++) {
-                out[outOff + t * outStride + r] = dot(w, r * cols, x, xOff + t * xStride, cols);
+                int xb = xOff + t * xStride;
+                k1x1(w, r * cols, x, xb, bound, lanes, lanesOff);
+                out[outOff + t * outStride + r] = tail(w, r * cols, x, xb, bound, cols,
+                        Vectors.sumLanes(lanes, lanesOff));
             }
         }
     }
 
-    static float dot(float[] w, int wOff, float[] x, int xOff, int cols) {
-        int bound = S.loopBound(cols);
+    private static void k1x1(float[] w, int wOff, float[] x, int xOff, int bound, float[] lanes, int lanesOff) {
         FloatVector a = FloatVector.zero(S);
         for (int k = 0; k < bound; k += W) {
             a = FloatVector.fromArray(S, w, wOff + k).fma(FloatVector.fromArray(S, x, xOff + k), a);
         }
-        return tail(w, wOff, x, xOff, bound, cols, Vectors.sum(a));
+        a.intoArray(lanes, lanesOff);
     }
 
     /** {@link #dot} with scalar code, lane by lane (the cold-start path). */
@@ -64,7 +77,7 @@ final class RowDots {
         return sum;
     }
 
-    private static void k4x4(float[] w, int n, float[] x, int xb, int xs, float[] out, int ob, int os) {
+    private static void k4x4(float[] w, int n, float[] x, int xb, int xs, float[] l, int lo) {
         FloatVector a00 = FloatVector.zero(S), a01 = a00, a02 = a00, a03 = a00;
         FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
         FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
@@ -84,22 +97,13 @@ final class RowDots {
             r = FloatVector.fromArray(S, w, w3 + k);
             a30 = r.fma(v0, a30); a31 = r.fma(v1, a31); a32 = r.fma(v2, a32); a33 = r.fma(v3, a33);
         }
-        // accumulator a_rt: weight row r, token t
-        out[ob] = tail(w, 0, x, xb, bound, n, Vectors.sum(a00));
-        out[ob + 1] = tail(w, w1, x, xb, bound, n, Vectors.sum(a10));
-        out[ob + 2] = tail(w, w2, x, xb, bound, n, Vectors.sum(a20));
-        out[ob + 3] = tail(w, w3, x, xb, bound, n, Vectors.sum(a30));
-        out[ob + os] = tail(w, 0, x, x1, bound, n, Vectors.sum(a01));
-        out[ob + os + 1] = tail(w, w1, x, x1, bound, n, Vectors.sum(a11));
-        out[ob + os + 2] = tail(w, w2, x, x1, bound, n, Vectors.sum(a21));
-        out[ob + os + 3] = tail(w, w3, x, x1, bound, n, Vectors.sum(a31));
-        out[ob + 2 * os] = tail(w, 0, x, x2, bound, n, Vectors.sum(a02));
-        out[ob + 2 * os + 1] = tail(w, w1, x, x2, bound, n, Vectors.sum(a12));
-        out[ob + 2 * os + 2] = tail(w, w2, x, x2, bound, n, Vectors.sum(a22));
-        out[ob + 2 * os + 3] = tail(w, w3, x, x2, bound, n, Vectors.sum(a32));
-        out[ob + 3 * os] = tail(w, 0, x, x3, bound, n, Vectors.sum(a03));
-        out[ob + 3 * os + 1] = tail(w, w1, x, x3, bound, n, Vectors.sum(a13));
-        out[ob + 3 * os + 2] = tail(w, w2, x, x3, bound, n, Vectors.sum(a23));
-        out[ob + 3 * os + 3] = tail(w, w3, x, x3, bound, n, Vectors.sum(a33));
+        // accumulator a_rt (weight row r, token t) to lanes[(4r + t)·W ..]
+        a00.intoArray(l, lo); a01.intoArray(l, lo + W); a02.intoArray(l, lo + 2 * W); a03.intoArray(l, lo + 3 * W);
+        a10.intoArray(l, lo + 4 * W); a11.intoArray(l, lo + 5 * W); a12.intoArray(l, lo + 6 * W);
+        a13.intoArray(l, lo + 7 * W);
+        a20.intoArray(l, lo + 8 * W); a21.intoArray(l, lo + 9 * W); a22.intoArray(l, lo + 10 * W);
+        a23.intoArray(l, lo + 11 * W);
+        a30.intoArray(l, lo + 12 * W); a31.intoArray(l, lo + 13 * W); a32.intoArray(l, lo + 14 * W);
+        a33.intoArray(l, lo + 15 * W);
     }
 }

@@ -19,6 +19,32 @@ final class Vectors {
         return LaneSum.sum(v);
     }
 
+    /**
+     * {@link #sum} of the W lane values at {@code lanes[off ..]}, in place, without allocating (bit-identical: lane 0
+     * of the rotation tree only ever combines lanes i and i + shift for i < shift). The kernels store their
+     * accumulators and reduce them here, so no vector crosses a call that C2 might not inline.
+     */
+    static float sumLanes(float[] lanes, int off) {
+        for (int sh = W / 2; sh >= 1; sh /= 2) {
+            for (int i = 0; i < sh; i++) {
+                lanes[off + i] = lanes[off + i] + lanes[off + i + sh];
+            }
+        }
+        return lanes[off];
+    }
+
+    /** {@link #sum} of W lane values held in an array (bit-identical; the array is overwritten). */
+    static float sumScalar(float[] lanes) {
+        float[] next = new float[W];
+        for (int sh = W / 2; sh >= 1; sh /= 2) {
+            for (int i = 0; i < W; i++) {
+                next[i] = lanes[i] + lanes[(i + sh) % W];
+            }
+            System.arraycopy(next, 0, lanes, 0, W);
+        }
+        return lanes[0];
+    }
+
     /** a[aOff + i] += b[bOff + i] for i in [0, n). */
     static void add(float[] a, int aOff, float[] b, int bOff, int n) {
         if (KernelWarmup.ready()) {
