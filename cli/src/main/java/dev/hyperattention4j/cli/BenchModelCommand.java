@@ -32,8 +32,8 @@ import picocli.CommandLine.Parameters;
                 + "position) from an empty cache; tgN = N single-token decode steps from an empty cache.",
                 "t/s is mean +/- sample standard deviation over --repetitions after --warmup runs.",
                 "Each thread count first measures the machine's limits: the streaming read bandwidth (all threads "
-                + "reading a 1 GiB buffer) and the FP32 FMA peak. A tg row shows weight bytes per token x t/s as % "
-                + "of that bandwidth, a pp row 2 x parameters flops per token x t/s as % of that peak.",
+                + "reading a 1 GiB buffer) and the FP32 FMA peak. A tg row shows weight bytes per token x t/s as percent "
+                + "of that bandwidth, a pp row 2 x parameters flops per token x t/s as percent of that peak.",
                 "--synthetic SHAPE --type T times random weights of a published model's shape instead of a file.",
                 "With --patch-last L, every pp test also runs with HyperAttention in the last L layers."})
 public final class BenchModelCommand implements Callable<Integer> {
@@ -88,7 +88,7 @@ public final class BenchModelCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Same as -o json.")
     boolean json;
 
-    @Option(names = "--no-limits", description = "Skip the bandwidth and FMA peak probes (no % columns).")
+    @Option(names = "--no-limits", description = "Skip the bandwidth and FMA peak probes (no percent columns).")
     boolean noLimits;
 
     /** One result row; bandwidth in bytes/s and peak in flop/s of the same thread count (0 = not measured). */
