@@ -39,6 +39,8 @@ abstract class BlockKernel {
             case "Q4_0" -> Q4_0Kernel.INSTANCE;
             case "F16" -> F16Kernel.INSTANCE;
             case "BF16" -> BF16Kernel.INSTANCE;
+            case "Q4_K" -> Q4_KKernel.INSTANCE;
+            case "Q6_K" -> Q6_KKernel.INSTANCE;
             default -> null;
         };
     }
@@ -58,6 +60,14 @@ abstract class BlockKernel {
      */
     abstract void dot(MemorySegment w, long row, long rowBytes, int n, float[] x, int xOff, int cols, float[] out,
                       int outOff, float[] lanes);
+
+    /**
+     * Whether single tokens use {@link #dot}; otherwise they take the prefill path too (rows decoded into the float
+     * tile, then one dot per row), which is faster where the fused decoding is too large for C2 to compile well.
+     */
+    boolean fusedDecode() {
+        return true;
+    }
 
     /** Floats of the {@code lanes} buffer of {@link #dot}. */
     static final int LANES = 4 * W;

@@ -68,7 +68,7 @@ public final class QuantLinear implements Linear {
 
     void applyVector(float[] x, int xOff, int xStride, int tokens, float[] out, int outOff, int outStride,
                      int rowFrom, int rowTo, float[] scratch) {
-        if (tokens == 1 && kernel != null) {
+        if (tokens == 1 && kernel != null && kernel.fusedDecode()) {
             for (int o = rowFrom; o < rowTo; o += ROWS) {
                 kernel.dot(data, o * rowBytes, rowBytes, Math.min(ROWS, rowTo - o), x, xOff, cols, out, outOff + o,
                         scratch);
