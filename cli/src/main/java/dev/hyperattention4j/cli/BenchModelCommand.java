@@ -52,8 +52,15 @@ public final class BenchModelCommand implements Callable<Integer> {
     String synthetic;
 
     @Option(names = "--type", paramLabel = "T",
-            description = "Weight type of --synthetic: F32, F16, BF16, Q8_0, Q4_0, ... (default: ${DEFAULT-VALUE}).")
+            description = "Weights of --synthetic: a quantisation preset (Q4_K_M, Q8_0, Q6_K, ...: per-tensor types as "
+                    + "the GGUF quantiser picks them) or one type for every matrix (F32, F16, BF16, Q4_K, ...) "
+                    + "(default: ${DEFAULT-VALUE}).")
     String type = "Q8_0";
+
+    @Option(names = "--save", paramLabel = "FILE",
+            description = "With --synthetic: also write the random model as a GGUF file (with a placeholder "
+                    + "vocabulary), so other tools can be timed on the same weights.")
+    Path save;
 
     @Option(names = {"-t", "--threads"}, split = ",", paramLabel = "N",
             description = "Worker thread counts, e.g. 1,2 (default: available processors).")
@@ -136,16 +143,23 @@ public final class BenchModelCommand implements Callable<Integer> {
         if ((model == null) == (synthetic == null)) {
             throw new IllegalArgumentException("give either MODEL or --synthetic SHAPE (not both)");
         }
+        if (save != null && synthetic == null) {
+            throw new IllegalArgumentException("--save needs --synthetic");
+        }
         LlamaModel.startKernelWarmup();   // Vector API initialisation in parallel with the model parsing
         int maxThreads = threads.stream().mapToInt(Integer::intValue).max().orElse(1);
         List<Row> rows = new ArrayList<>();
         Subject subject;
         if (synthetic != null) {
             SyntheticShape shape = SyntheticShape.named(synthetic);
-            java.util.function.Function<String, dev.hyperattention4j.llm.model.DType> types = SyntheticTypes.of(type);
+            java.util.function.Function<String, dev.hyperattention4j.llm.model.DType> types = SyntheticTypes.of(type, shape.config());
             long t0 = System.nanoTime();
             try (WorkerPool fillPool = new WorkerPool(maxThreads);
                  RandomWeights w = RandomWeights.create(shape.config(), types, 1234, fillPool)) {
+                if (save != null) {
+                    dev.hyperattention4j.llm.synthetic.SyntheticGguf.write(w, shape.id() + " " + type + " (random)",
+                            save);
+                }
                 long built = System.nanoTime();
                 LlamaModel lm = LlamaModel.of(shape.config(), w);
                 subject = new Subject(shape.id() + " " + type.toUpperCase(Locale.ROOT) + " (random)",

@@ -40,6 +40,7 @@ abstract class BlockKernel {
             case "F16" -> F16Kernel.INSTANCE;
             case "BF16" -> BF16Kernel.INSTANCE;
             case "Q4_K" -> Q4_KKernel.INSTANCE;
+            case "Q5_K" -> Q5_KKernel.INSTANCE;
             case "Q6_K" -> Q6_KKernel.INSTANCE;
             default -> null;
         };
@@ -58,12 +59,15 @@ abstract class BlockKernel {
      * stopped inlining the decoding of the larger blocks and boxed the vectors, 5-10× slower). {@code lanes}
      * ({@link #LANES} floats) receives the accumulators, which are reduced by scalar code.
      */
-    abstract void dot(MemorySegment w, long row, long rowBytes, int n, float[] x, int xOff, int cols, float[] out,
-                      int outOff, float[] lanes);
+    void dot(MemorySegment w, long row, long rowBytes, int n, float[] x, int xOff, int cols, float[] out,
+             int outOff, float[] lanes) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " decodes single tokens through expand");
+    }
 
     /**
      * Whether single tokens use {@link #dot}; otherwise they take the prefill path too (rows decoded into the float
-     * tile, then one dot per row), which is faster where the fused decoding is too large for C2 to compile well.
+     * tile, then 4 rows against the token at once). The K-quants do: their fused super-block decoding was too large
+     * for C2 to compile well (2.7 GB/s against 3.7-8 GB/s through the tile, one thread).
      */
     boolean fusedDecode() {
         return true;

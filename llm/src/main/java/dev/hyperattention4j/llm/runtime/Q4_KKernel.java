@@ -3,6 +3,8 @@ package dev.hyperattention4j.llm.runtime;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorSpecies;
 import jdk.incubator.vector.VectorOperators;
 
 /**
@@ -13,21 +15,27 @@ import jdk.incubator.vector.VectorOperators;
 final class Q4_KKernel extends BlockKernel {
     static final Q4_KKernel INSTANCE = new Q4_KKernel();
     private static final int BYTES = 144;
+    private static final VectorSpecies<Integer> INTS = VectorSpecies.of(int.class, S.vectorShape());
 
-    /** Scale (even index) and min (odd index) of sub-block j, from the 12 packed bytes at p + 4. */
+    private static final java.lang.foreign.ValueLayout.OfLong I64 =
+            java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED.withOrder(LE);
+    private static final java.lang.foreign.ValueLayout.OfInt I32 =
+            java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED.withOrder(LE);
+
+    /**
+     * Scale (even index) and min (odd index) of sub-block j, times d and dmin, from the 12 packed bytes at p + 4:
+     * bytes 0-3 hold scales 0-3 in their low 6 bits, bytes 4-7 mins 0-3, bytes 8-11 the low 4 bits of scale and
+     * min 4-7; the top 2 bits of bytes 0-7 are the high bits of scales and mins 4-7.
+     */
     static void scales(MemorySegment w, long p, float d, float dmin, float[] out) {
-        for (int j = 0; j < 8; j++) {
-            int sc, m;
-            if (j < 4) {
-                sc = w.get(I8, p + 4 + j) & 63;
-                m = w.get(I8, p + 4 + j + 4) & 63;
-            } else {
-                int hi = w.get(I8, p + 4 + j + 4) & 0xff;
-                sc = (hi & 0x0f) | ((w.get(I8, p + 4 + j - 4) & 0xff) >>> 6) << 4;
-                m = (hi >>> 4) | ((w.get(I8, p + 4 + j) & 0xff) >>> 6) << 4;
-            }
-            out[2 * j] = d * sc;
-            out[2 * j + 1] = dmin * m;
+        long lo = w.get(I64, p + 4);
+        int hi = w.get(I32, p + 12);
+        for (int j = 0; j < 4; j++) {
+            int s = (int) (lo >>> 8 * j) & 0xff, m = (int) (lo >>> 8 * (j + 4)) & 0xff, q = hi >>> 8 * j & 0xff;
+            out[2 * j] = d * (s & 63);
+            out[2 * j + 1] = dmin * (m & 63);
+            out[2 * j + 8] = d * ((q & 0x0f) | (s >>> 6) << 4);
+            out[2 * j + 9] = dmin * ((q >>> 4) | (m >>> 6) << 4);
         }
     }
 
@@ -39,15 +47,17 @@ final class Q4_KKernel extends BlockKernel {
             scales(w, p, half(w, p), half(w, p + 2), sm);
             for (int g = 0; g < 4; g++) {
                 int o = off + 256 * b + 64 * g;
-                ByteVector q0 = bytes(w, p + 16 + 32 * g), q1 = bytes(w, p + 32 + 32 * g);
                 float dl = sm[4 * g], ml = sm[4 * g + 1], dh = sm[4 * g + 2], mh = sm[4 * g + 3];
-                ByteVector l0 = q0.and((byte) 0x0f), l1 = q1.and((byte) 0x0f);
-                ByteVector h0 = q0.lanewise(VectorOperators.LSHR, 4), h1 = q1.lanewise(VectorOperators.LSHR, 4);
-                for (int j = 0; j < PARTS; j++) {
-                    widen(l0, j).mul(dl).sub(ml).intoArray(dst, o + W * j);
-                    widen(l1, j).mul(dl).sub(ml).intoArray(dst, o + 16 + W * j);
-                    widen(h0, j).mul(dh).sub(mh).intoArray(dst, o + 32 + W * j);
-                    widen(h1, j).mul(dh).sub(mh).intoArray(dst, o + 48 + W * j);
+                for (int h = 0; h < 2; h++) {
+                    // widen the 16 bytes to ints once; both nibbles are cut from the ints (no byte shifts)
+                    ByteVector q = ByteVector.fromMemorySegment(B16, w, p + 16 + 32 * g + 16 * h, LE);
+                    for (int j = 0; j < PARTS; j++) {
+                        IntVector qi = (IntVector) q.convertShape(VectorOperators.B2I, INTS, j);
+                        ((FloatVector) qi.and(15).convert(VectorOperators.I2F, 0)).mul(dl).sub(ml)
+                                .intoArray(dst, o + 16 * h + W * j);
+                        ((FloatVector) qi.lanewise(VectorOperators.ASHR, 4).and(15).convert(VectorOperators.I2F, 0))
+                                .mul(dh).sub(mh).intoArray(dst, o + 32 + 16 * h + W * j);
+                    }
                 }
             }
         }
@@ -73,44 +83,5 @@ final class Q4_KKernel extends BlockKernel {
     @Override
     boolean fusedDecode() {
         return false;
-    }
-
-    @Override
-    void dot(MemorySegment w, long row, long rowBytes, int n, float[] x, int xOff, int cols, float[] out, int outOff,
-             float[] lanes) {
-        float[] sm = new float[16];
-        for (int r = 0; r < n; r++) {
-            FloatVector a = FloatVector.zero(S);
-            for (int b = 0; b < cols / 256; b++) {
-                long p = row + r * rowBytes + (long) BYTES * b;
-                scales(w, p, half(w, p), half(w, p + 2), sm);
-                a = superBlock(w, p, sm, x, xOff + 256 * b, a);
-            }
-            a.intoArray(lanes, 0);
-            out[outOff + r] = Vectors.sumLanes(lanes, 0);
-        }
-    }
-
-    private static FloatVector superBlock(MemorySegment w, long p, float[] sm, float[] x, int k, FloatVector acc) {
-        for (int g = 0; g < 4; g++) {
-            int o = k + 64 * g;
-            ByteVector q0 = bytes(w, p + 16 + 32 * g), q1 = bytes(w, p + 32 + 32 * g);
-            float dl = sm[4 * g], ml = sm[4 * g + 1], dh = sm[4 * g + 2], mh = sm[4 * g + 3];
-            ByteVector l0 = q0.and((byte) 0x0f), l1 = q1.and((byte) 0x0f);
-            ByteVector h0 = q0.lanewise(VectorOperators.LSHR, 4), h1 = q1.lanewise(VectorOperators.LSHR, 4);
-            for (int j = 0; j < PARTS; j++) {
-                acc = widen(l0, j).mul(dl).sub(ml).fma(FloatVector.fromArray(S, x, o + W * j), acc);
-            }
-            for (int j = 0; j < PARTS; j++) {
-                acc = widen(l1, j).mul(dl).sub(ml).fma(FloatVector.fromArray(S, x, o + 16 + W * j), acc);
-            }
-            for (int j = 0; j < PARTS; j++) {
-                acc = widen(h0, j).mul(dh).sub(mh).fma(FloatVector.fromArray(S, x, o + 32 + W * j), acc);
-            }
-            for (int j = 0; j < PARTS; j++) {
-                acc = widen(h1, j).mul(dh).sub(mh).fma(FloatVector.fromArray(S, x, o + 48 + W * j), acc);
-            }
-        }
-        return acc;
     }
 }

@@ -3,6 +3,8 @@ package dev.hyperattention4j.llm.runtime;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorSpecies;
 import jdk.incubator.vector.VectorOperators;
 
 /**
@@ -14,18 +16,7 @@ import jdk.incubator.vector.VectorOperators;
 final class Q6_KKernel extends BlockKernel {
     static final Q6_KKernel INSTANCE = new Q6_KKernel();
     private static final int BYTES = 210;
-
-    /** Quants 32j + l0 .. + 15 of a half, from a = ql[l0..], b = ql[32 + l0..], h = qh[l0..], as signed bytes. */
-    private static ByteVector quant(int j, ByteVector a, ByteVector b, ByteVector h) {
-        ByteVector low = switch (j) {
-            case 0 -> a.and((byte) 0x0f);
-            case 1 -> b.and((byte) 0x0f);
-            case 2 -> a.lanewise(VectorOperators.LSHR, 4);
-            default -> b.lanewise(VectorOperators.LSHR, 4);
-        };
-        ByteVector high = h.lanewise(VectorOperators.LSHR, 2 * j).and((byte) 3).lanewise(VectorOperators.LSHL, 4);
-        return low.or(high).sub((byte) 32);
-    }
+    private static final VectorSpecies<Integer> INTS = VectorSpecies.of(int.class, S.vectorShape());
 
     @Override
     void expand(MemorySegment w, long row, int cols, float[] dst, int off) {
@@ -34,14 +25,28 @@ final class Q6_KKernel extends BlockKernel {
             float d = half(w, p + 208);
             for (int n = 0; n < 2; n++) {
                 long ql = p + 64 * n, qh = p + 128 + 32 * n, sc = p + 192 + 8 * n;
-                for (int j = 0; j < 4; j++) {
-                    for (int h = 0; h < 2; h++) {
-                        ByteVector q = quant(j, bytes(w, ql + 16 * h), bytes(w, ql + 32 + 16 * h), bytes(w, qh + 16 * h));
-                        float ds = d * w.get(I8, sc + 2 * j + h);
-                        int o = off + 256 * b + 128 * n + 32 * j + 16 * h;
-                        for (int part = 0; part < PARTS; part++) {
-                            widen(q, part).mul(ds).intoArray(dst, o + W * part);
-                        }
+                for (int h = 0; h < 2; h++) {
+                    // the 16 bytes of ql[l], ql[l + 32] and qh[l] widened to ints once; the four quants are cut
+                    // from the ints (x86 has no byte shifts)
+                    ByteVector a = ByteVector.fromMemorySegment(B16, w, ql + 16 * h, LE);
+                    ByteVector c = ByteVector.fromMemorySegment(B16, w, ql + 32 + 16 * h, LE);
+                    ByteVector e = ByteVector.fromMemorySegment(B16, w, qh + 16 * h, LE);
+                    float d0 = d * w.get(I8, sc + h), d1 = d * w.get(I8, sc + 2 + h);
+                    float d2 = d * w.get(I8, sc + 4 + h), d3 = d * w.get(I8, sc + 6 + h);
+                    int o = off + 256 * b + 128 * n + 16 * h;
+                    for (int j = 0; j < PARTS; j++) {
+                        IntVector ai = (IntVector) a.convertShape(VectorOperators.B2I, INTS, j);
+                        IntVector ci = (IntVector) c.convertShape(VectorOperators.B2I, INTS, j);
+                        IntVector hi = (IntVector) e.convertShape(VectorOperators.B2I, INTS, j);
+                        IntVector q0 = ai.and(0x0f).or(hi.and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
+                        IntVector q1 = ci.and(0x0f).or(hi.and(0x0c).lanewise(VectorOperators.LSHL, 2)).sub(32);
+                        IntVector q2 = ai.lanewise(VectorOperators.ASHR, 4).and(0x0f).or(hi.and(0x30)).sub(32);
+                        IntVector q3 = ci.lanewise(VectorOperators.ASHR, 4).and(0x0f)
+                                .or(hi.lanewise(VectorOperators.ASHR, 2).and(0x30)).sub(32);
+                        ((FloatVector) q0.convert(VectorOperators.I2F, 0)).mul(d0).intoArray(dst, o + W * j);
+                        ((FloatVector) q1.convert(VectorOperators.I2F, 0)).mul(d1).intoArray(dst, o + 32 + W * j);
+                        ((FloatVector) q2.convert(VectorOperators.I2F, 0)).mul(d2).intoArray(dst, o + 64 + W * j);
+                        ((FloatVector) q3.convert(VectorOperators.I2F, 0)).mul(d3).intoArray(dst, o + 96 + W * j);
                     }
                 }
             }
@@ -71,41 +76,5 @@ final class Q6_KKernel extends BlockKernel {
     @Override
     boolean fusedDecode() {
         return false;
-    }
-
-    @Override
-    void dot(MemorySegment w, long row, long rowBytes, int n, float[] x, int xOff, int cols, float[] out, int outOff,
-             float[] lanes) {
-        for (int r = 0; r < n; r++) {
-            FloatVector a = FloatVector.zero(S);
-            for (int b = 0; b < cols / 256; b++) {
-                a = superBlock(w, row + r * rowBytes + (long) BYTES * b, x, xOff + 256 * b, a);
-            }
-            a.intoArray(lanes, 0);
-            out[outOff + r] = Vectors.sumLanes(lanes, 0);
-        }
-    }
-
-    private static FloatVector superBlock(MemorySegment w, long p, float[] x, int k, FloatVector acc) {
-        float d = half(w, p + 208);
-        for (int n = 0; n < 2; n++) {
-            long ql = p + 64 * n, qh = p + 128 + 32 * n, sc = p + 192 + 8 * n;
-            ByteVector a0 = bytes(w, ql), a1 = bytes(w, ql + 16), b0 = bytes(w, ql + 32), b1 = bytes(w, ql + 48);
-            ByteVector h0 = bytes(w, qh), h1 = bytes(w, qh + 16);
-            for (int j = 0; j < 4; j++) {
-                int o = k + 128 * n + 32 * j;
-                ByteVector q = quant(j, a0, b0, h0);
-                float ds = d * w.get(I8, sc + 2 * j);
-                for (int part = 0; part < PARTS; part++) {
-                    acc = widen(q, part).mul(ds).fma(FloatVector.fromArray(S, x, o + W * part), acc);
-                }
-                q = quant(j, a1, b1, h1);
-                ds = d * w.get(I8, sc + 2 * j + 1);
-                for (int part = 0; part < PARTS; part++) {
-                    acc = widen(q, part).mul(ds).fma(FloatVector.fromArray(S, x, o + 16 + W * part), acc);
-                }
-            }
-        }
-        return acc;
     }
 }

@@ -40,6 +40,16 @@ final class RowDots {
                 }
             }
         }
+        if (rows == 4) {
+            for (; t < tokens; t++) {
+                int xb = xOff + t * xStride;
+                k4x1(w, cols, x, xb, bound, lanes, lanesOff);
+                for (int r = 0; r < 4; r++) {
+                    out[outOff + t * outStride + r] = tail(w, r * cols, x, xb, bound, cols,
+                            Vectors.sumLanes(lanes, lanesOff + r * W));
+                }
+            }
+        }
         for (; t < tokens; t++) {
             for (int r = 0; r < rows; r++) {
                 int xb = xOff + t * xStride;
@@ -48,6 +58,22 @@ final class RowDots {
                         Vectors.sumLanes(lanes, lanesOff));
             }
         }
+    }
+
+    /** 4 rows × 1 token: four independent FMA chains (one token: decode, or the tail of a batch). */
+    private static void k4x1(float[] w, int n, float[] x, int xOff, int bound, float[] lanes, int lanesOff) {
+        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+        for (int k = 0; k < bound; k += W) {
+            FloatVector v = FloatVector.fromArray(S, x, xOff + k);
+            a0 = FloatVector.fromArray(S, w, k).fma(v, a0);
+            a1 = FloatVector.fromArray(S, w, n + k).fma(v, a1);
+            a2 = FloatVector.fromArray(S, w, 2 * n + k).fma(v, a2);
+            a3 = FloatVector.fromArray(S, w, 3 * n + k).fma(v, a3);
+        }
+        a0.intoArray(lanes, lanesOff);
+        a1.intoArray(lanes, lanesOff + W);
+        a2.intoArray(lanes, lanesOff + 2 * W);
+        a3.intoArray(lanes, lanesOff + 3 * W);
     }
 
     private static void k1x1(float[] w, int wOff, float[] x, int xOff, int bound, float[] lanes, int lanesOff) {

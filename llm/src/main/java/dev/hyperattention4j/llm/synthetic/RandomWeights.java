@@ -84,7 +84,7 @@ public final class RandomWeights implements LlamaWeights, AutoCloseable {
     }
 
     /** Tensor names and shapes in GGUF order ({@code [rows, cols]} for matrices). */
-    static Map<String, long[]> shapes(ModelConfig c) {
+    public static Map<String, long[]> shapes(ModelConfig c) {
         Map<String, long[]> m = new LinkedHashMap<>();
         long d = c.dim(), q = (long) c.heads() * c.headDim(), kv = (long) c.kvHeads() * c.headDim();
         m.put("token_embd.weight", new long[] {c.vocabSize(), d});
