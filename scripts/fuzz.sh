@@ -10,7 +10,8 @@ cd "$(dirname "$0")/.."
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
   targets=(SafetensorsFuzzTest#container SafetensorsFuzzTest#configJson Llama2cFuzzTest#checkpoint
-           Llama2cFuzzTest#tokenizer TokenizerJsonFuzzTest#tokenizerJson ModelLoaderFuzzTest#open
+           Llama2cFuzzTest#tokenizer TokenizerJsonFuzzTest#tokenizerJson TokenizerJsonFuzzTest#splitPattern
+           ModelLoaderFuzzTest#open
            TokenizerFuzzTest#encodeDecode TokenizerFuzzTest#decodeIds GgufFuzzTest#container GgufFuzzTest#model)
 fi
 mkdir -p target-fuzz

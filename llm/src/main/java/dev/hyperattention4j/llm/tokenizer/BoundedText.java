@@ -1,13 +1,11 @@
 package dev.hyperattention4j.llm.tokenizer;
 
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-
 /**
- * Text for matching a pre-tokenizer regex that came from a model file, with a budget of character reads. A
- * tokenizer.json may carry any regex; one with catastrophic backtracking (e.g. {@code (a+)+$}) would otherwise hang
- * {@code encode} for hours, and one with deep group repetition can overflow the stack. Real pre-tokenizers (GPT-2,
- * Llama 3, Qwen2) read each character a handful of times, far below the budget.
+ * Text for matching a pre-tokenizer regex that came from a model file, with a budget of character reads shared by
+ * every search over it. The engine ({@link SplitPattern}) reads each character a bounded number of times per search,
+ * but finding every match of some patterns (e.g. {@code a*b|a} on "aaa…") restarts a search that reads to the end of
+ * the text at every position; the budget turns that quadratic case into an error. Real pre-tokenizers (GPT-2,
+ * Llama 3, Qwen2) read each character a few times, far below the budget.
  */
 final class BoundedText implements CharSequence {
     /** Character reads allowed per input character, plus a constant for short texts. */
@@ -21,18 +19,8 @@ final class BoundedText implements CharSequence {
         this.budget = READS_BASE + READS_PER_CHAR * text.length();
     }
 
-    /** A matcher of {@code pattern} over {@code text} that fails instead of running away. */
-    static Matcher matcher(Pattern pattern, String text) {
-        return pattern.matcher(new BoundedText(text));
-    }
-
-    /** The error for a pattern that exhausted its budget or the stack while matching {@code text}. */
-    static IllegalArgumentException runaway(Pattern pattern, String text, Throwable cause) {
-        String shown = pattern.pattern().length() > 80 ? pattern.pattern().substring(0, 80) + "…" : pattern.pattern();
-        return new IllegalArgumentException("the tokenizer's pre-tokenizer pattern '" + shown + "' "
-                + (cause instanceof StackOverflowError ? "overflows the stack" : "backtracks catastrophically")
-                + " on a text chunk of " + text.length() + " characters; the tokenizer file is unusable for this text",
-                cause);
+    static BoundedText of(String text) {
+        return new BoundedText(text);
     }
 
     /** Thrown when the budget is used up. */

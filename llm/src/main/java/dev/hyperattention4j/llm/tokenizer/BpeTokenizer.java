@@ -10,8 +10,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * The one BPE tokenizer behind every format; the readers ({@code HfTokenizerJson}, {@code Llama2cTokenizerReader},
@@ -50,7 +48,7 @@ public final class BpeTokenizer implements Tokenizer {
     private final boolean ignoreMerges;
     private final boolean nfc;
     private final boolean fuseUnknown;
-    private final List<Pattern> preTokenizer;
+    private final List<SplitPattern> preTokenizer;
     private final SpecialTokenSplitter specials;
     private final int unkId;
     private final int bosId;
@@ -199,27 +197,10 @@ public final class BpeTokenizer implements Tokenizer {
     /** Splits with each regex in turn; text between matches is kept as chunks too (HF "Isolated"). */
     private List<String> preTokenize(String text) {
         List<String> chunks = List.of(text);
-        for (Pattern pattern : preTokenizer) {
+        for (SplitPattern pattern : preTokenizer) {
             List<String> next = new ArrayList<>();
             for (String chunk : chunks) {
-                Matcher m = BoundedText.matcher(pattern, chunk); // the regex comes from the file: bounded
-                int last = 0;
-                try {
-                    while (m.find()) {
-                        if (m.start() > last) {
-                            next.add(chunk.substring(last, m.start()));
-                        }
-                        if (m.end() > m.start()) {
-                            next.add(chunk.substring(m.start(), m.end()));
-                        }
-                        last = m.end();
-                    }
-                } catch (BoundedText.Exhausted | StackOverflowError e) {
-                    throw BoundedText.runaway(pattern, chunk, e);
-                }
-                if (last < chunk.length()) {
-                    next.add(chunk.substring(last));
-                }
+                pattern.split(chunk, next); // the regex comes from the file: linear-time engine, bounded reads
             }
             chunks = next;
         }
@@ -399,7 +380,7 @@ public final class BpeTokenizer implements Tokenizer {
         boolean nfc;
         boolean fuseUnknown;
         boolean splitSpecials;
-        List<Pattern> preTokenizer = new ArrayList<>();
+        List<SplitPattern> preTokenizer = new ArrayList<>();
         int unkId = -1;
         int bosId = -1;
         boolean addsBos = true;
@@ -425,7 +406,7 @@ public final class BpeTokenizer implements Tokenizer {
         /** Consecutive unrepresentable characters give one unknown token (HF's fuse_unk). */
         public Builder fuseUnknown(boolean v) { fuseUnknown = v; return this; }
         public Builder splitSpecials(boolean v) { splitSpecials = v; return this; }
-        public Builder preTokenizer(List<Pattern> v) { preTokenizer = new ArrayList<>(v); return this; }
+        public Builder preTokenizer(List<SplitPattern> v) { preTokenizer = new ArrayList<>(v); return this; }
         public Builder unkId(int v) { unkId = v; return this; }
         public Builder bosId(int v) { bosId = v; return this; }
         /** Whether encode(text, true) adds the BOS id (default true when there is one). */
@@ -459,6 +440,10 @@ public final class BpeTokenizer implements Tokenizer {
             for (int i = 0; i < n; i++) {
                 if (pieces[i] == null) {
                     throw error(sourceField, "token " + i + " is missing");
+                }
+                if (pieces[i].length() > TokenizerLimits.MAX_PIECE_CHARS) {
+                    throw error(sourceField + "[" + i + "]", "piece of " + pieces[i].length()
+                            + " characters is longer than the limit of " + TokenizerLimits.MAX_PIECE_CHARS);
                 }
                 pieceToId.putIfAbsent(pieces[i], i);
             }
@@ -581,21 +566,23 @@ public final class BpeTokenizer implements Tokenizer {
                     distinct[count++] = sorted[i];
                 }
             }
-            long splits = 0;
+            boolean[] canonical = new boolean[n];
             for (int i = 0; i < n; i++) {
-                splits += Math.max(0, pieces[i].length() - 1);
+                canonical[i] = pieceToId.get(pieces[i]) == i;
             }
-            PairTable table = new PairTable((int) Math.min(splits, 1 << 26));
+            PieceIndex index = new PieceIndex(pieces, canonical);
+            PairTable table = new PairTable(n);
             for (int id = 0; id < n; id++) {
                 String p = pieces[id];
-                if (!types[id].mergeable() || p.length() < 2 || pieceToId.get(p) != id) {
+                if (!types[id].mergeable() || p.length() < 2 || !canonical[id]) {
                     continue;
                 }
                 int rank = rankOf(distinct, count, scores[id]);
+                index.load(p);
                 for (int k = p.offsetByCodePoints(0, 1); k < p.length(); k = p.offsetByCodePoints(k, 1)) {
-                    Integer left = pieceToId.get(p.substring(0, k));
-                    Integer right = pieceToId.get(p.substring(k));
-                    if (left != null && right != null && types[left].mergeable() && types[right].mergeable()) {
+                    int left = index.find(p, 0, k);
+                    int right = left < 0 ? -1 : index.find(p, k, p.length());
+                    if (right >= 0 && types[left].mergeable() && types[right].mergeable()) {
                         table.putIfAbsent(left, right, rank, id);
                     }
                 }

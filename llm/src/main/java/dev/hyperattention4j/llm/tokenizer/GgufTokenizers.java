@@ -5,7 +5,6 @@ import dev.hyperattention4j.llm.format.gguf.GgufMetadata;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Pattern;
 
 /**
  * Builds the tokenizer embedded in a GGUF file from its {@code tokenizer.ggml.*} keys:
@@ -83,7 +82,7 @@ public final class GgufTokenizers {
                     throw new TokenizerFormatException(file, "tokenizer.ggml.merges", "a gpt2 vocabulary needs merges");
                 }
                 String pre = md.string("tokenizer.ggml.pre", "default");
-                List<Pattern> patterns = new ArrayList<>();
+                List<SplitPattern> patterns = new ArrayList<>();
                 switch (pre) {
                     case "llama-bpe", "llama3", "llama-v3", "smaug-bpe" -> patterns.add(compile(LLAMA3_PATTERN));
                     case "qwen2" -> patterns.add(compile(QWEN2_PATTERN));
@@ -107,7 +106,7 @@ public final class GgufTokenizers {
         return b.build();
     }
 
-    private static Pattern compile(String regex) { return Pattern.compile(regex, Pattern.UNICODE_CHARACTER_CLASS); }
+    private static SplitPattern compile(String regex) { return SplitPattern.compile(regex); }
 
     private static int id(GgufMetadata md, String key, int vocab) throws GgufFormatException {
         return (int) md.integer(key, -1, vocab - 1, -1);

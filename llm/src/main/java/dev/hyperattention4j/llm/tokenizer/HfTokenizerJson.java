@@ -10,8 +10,6 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Pattern;
-import java.util.regex.PatternSyntaxException;
 
 /**
  * Reads a Hugging Face {@code tokenizer.json} whose model is BPE, in the two shapes Llama-family checkpoints use:
@@ -119,7 +117,7 @@ public final class HfTokenizerJson {
                 .unkId(unkId).bosId(bosId).eosId(eosId).splitSpecials(true).addPrefix(false)
                 .prefixEverySegment(true);
         normalizer(file, root.path("normalizer"), b);
-        List<Pattern> patterns = new ArrayList<>();
+        List<SplitPattern> patterns = new ArrayList<>();
         preTokenizer(file, root.path("pre_tokenizer"), b, patterns);
         b.preTokenizer(patterns);
         return b.build();
@@ -184,7 +182,7 @@ public final class HfTokenizerJson {
         }
     }
 
-    private static void preTokenizer(Path file, JsonNode n, BpeTokenizer.Builder b, List<Pattern> patterns)
+    private static void preTokenizer(Path file, JsonNode n, BpeTokenizer.Builder b, List<SplitPattern> patterns)
             throws TokenizerFormatException {
         if (n.isMissingNode() || n.isNull()) {
             return;
@@ -206,7 +204,7 @@ public final class HfTokenizerJson {
                 String regex = n.path("pattern").path("Regex").asText(null);
                 if (regex == null) {
                     String literal = n.path("pattern").path("String").asText(null);
-                    regex = literal == null ? null : Pattern.quote(literal);
+                    regex = literal == null ? null : "\\Q" + literal.replace("\\E", "\\E\\\\E\\Q") + "\\E";
                 }
                 if (regex == null || !n.path("behavior").asText("Isolated").equals("Isolated")
                         || n.path("invert").asBoolean(false)) {
@@ -222,7 +220,7 @@ public final class HfTokenizerJson {
                         ? "always" : "never");
                 b.spaceSymbol('\u2581').addPrefix(!scheme.equals("never")).prefixEverySegment(scheme.equals("always"));
                 if (n.path("split").asBoolean(false)) {
-                    patterns.add(compile(file, "(?=\u2581)"));
+                    patterns.add(compile(file, "\u2581[^\u2581]*")); // a piece starts at every "▁"
                 }
             }
             default -> throw new TokenizerFormatException(file, "pre_tokenizer.type", "'" + n.path("type").asText()
@@ -230,11 +228,11 @@ public final class HfTokenizerJson {
         }
     }
 
-    private static Pattern compile(Path file, String regex) throws TokenizerFormatException {
+    private static SplitPattern compile(Path file, String regex) throws TokenizerFormatException {
         try {
-            return Pattern.compile(regex, Pattern.UNICODE_CHARACTER_CLASS);
-        } catch (PatternSyntaxException e) {
-            throw new TokenizerFormatException(file, "pre_tokenizer.pattern", "cannot be compiled: " + e.getMessage());
+            return SplitPattern.compile(regex);
+        } catch (IllegalArgumentException e) {
+            throw new TokenizerFormatException(file, "pre_tokenizer.pattern", e.getMessage());
         }
     }
 }

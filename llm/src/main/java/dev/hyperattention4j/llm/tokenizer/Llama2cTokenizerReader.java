@@ -35,8 +35,12 @@ public final class Llama2cTokenizerReader {
         BinaryReader in = new BinaryReader(MemorySegment.ofArray(bytes), 0,
                 (field, problem, offset) -> new TokenizerFormatException(file, field, problem, offset));
         int maxTokenLength = in.readInt("max_token_length");
-        if (maxTokenLength <= 0 || maxTokenLength > 1 << 16) {
+        if (maxTokenLength <= 0) {
             throw new TokenizerFormatException(file, "max_token_length", "invalid value " + maxTokenLength, 0);
+        }
+        if (maxTokenLength > TokenizerLimits.MAX_PIECE_BYTES) {
+            throw new TokenizerFormatException(file, "max_token_length", maxTokenLength + " bytes is longer than the "
+                    + "limit of " + TokenizerLimits.MAX_PIECE_BYTES + " for one piece", 0);
         }
         // each token needs at least 8 bytes, so a vocabulary larger than the file allows is caught before allocating
         if ((long) vocabSize * 8 > in.remaining()) {

@@ -2,14 +2,15 @@ package dev.hyperattention4j.llm.tokenizer;
 
 /**
  * BPE merge table: (left id, right id) → (rank, merged id), an open-addressing hash map of primitive longs, because
- * it is probed once per adjacent pair and boxing would dominate tokenisation time. Immutable once built.
+ * it is probed once per adjacent pair and boxing would dominate tokenisation time. Grows as merges are added (a
+ * score-driven vocabulary's merge count is known only after the splits are tried). Immutable once built.
  * Lower rank merges first.
  */
 final class PairTable {
     private static final long EMPTY = -1L;
-    private final long[] keys;
-    private final long[] values;
-    private final int mask;
+    private long[] keys;
+    private long[] values;
+    private int mask;
     private int size;
 
     PairTable(int expectedEntries) {
@@ -44,7 +45,9 @@ final class PairTable {
             i = (i + 1) & mask;
         }
         if (size + 1 > (mask + 1) * 3 / 4) {
-            throw new IllegalStateException("pair table over capacity");
+            grow();
+            putIfAbsent(left, right, rank, merged);
+            return;
         }
         keys[i] = k;
         values[i] = ((long) rank << 32) | (merged & 0xFFFFFFFFL);
@@ -66,4 +69,26 @@ final class PairTable {
     }
 
     int size() { return size; }
+
+    private void grow() {
+        if (mask + 1 >= 1 << 30) {
+            throw new IllegalStateException("pair table over capacity");
+        }
+        long[] oldKeys = keys;
+        long[] oldValues = values;
+        keys = new long[oldKeys.length * 2];
+        values = new long[oldKeys.length * 2];
+        java.util.Arrays.fill(keys, EMPTY);
+        mask = keys.length - 1;
+        for (int j = 0; j < oldKeys.length; j++) {
+            if (oldKeys[j] != EMPTY) {
+                int i = slot(oldKeys[j]);
+                while (keys[i] != EMPTY) {
+                    i = (i + 1) & mask;
+                }
+                keys[i] = oldKeys[j];
+                values[i] = oldValues[j];
+            }
+        }
+    }
 }

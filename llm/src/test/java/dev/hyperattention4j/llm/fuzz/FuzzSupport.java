@@ -79,4 +79,17 @@ final class FuzzSupport {
         // the text a decoder returns is well-formed UTF-16 (incomplete byte sequences become U+FFFD)
         assertThat(new String(decoded.getBytes(StandardCharsets.UTF_8), StandardCharsets.UTF_8)).isEqualTo(decoded);
     }
+
+    /**
+     * Time bound per input for the targets that build tokenizers and run their regexes (issue #25): building and
+     * running a tokenizer must be linear in the file and the text, so any input taking longer than this is a finding
+     * (a hang or super-linear work), reported by JUnit's preemptive timeout instead of stalling the fuzzer.
+     */
+    static final java.time.Duration PER_INPUT = java.time.Duration.ofSeconds(20);
+
+    /** Runs {@code work} under {@link #PER_INPUT}. */
+    static void bounded(org.junit.jupiter.api.function.Executable work) {
+        org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(PER_INPUT, work,
+                "one input took longer than " + PER_INPUT.toSeconds() + " s: a hang or super-linear work");
+    }
 }

@@ -30,7 +30,11 @@ class GgufFuzzTest {
 
     /** Metadata to model configuration, tensor binding and the embedded tokenizer. */
     @FuzzTest(maxDuration = "2m")
-    void model(byte[] data) throws IOException {
+    void model(byte[] data) {
+        FuzzSupport.bounded(() -> modelOnce(data));
+    }
+
+    private static void modelOnce(byte[] data) throws IOException {
         Path file = FuzzSupport.write("gguf/model.gguf", data);
         try (LoadedModel m = GgufLoader.open(file)) {
             assertThat(m.tokenizer().vocabSize()).isBetween(1, m.config().vocabSize());

@@ -18,7 +18,11 @@ class ModelLoaderFuzzTest {
     private static volatile boolean companions;
 
     @FuzzTest(maxDuration = "2m")
-    void open(byte[] data) throws IOException {
+    void open(byte[] data) {
+        FuzzSupport.bounded(() -> openOnce(data));
+    }
+
+    private static void openOnce(byte[] data) throws IOException {
         if (!companions) {
             FuzzSupport.write("any/config.json", TinyModelFiles.configJson().toString().getBytes());
             FuzzSupport.write("any/tokenizer.json", TinyModelFiles.tokenizerJson().toString().getBytes());
