@@ -22,6 +22,7 @@ final class AttentionOptions {
                     + " tokens, flash otherwise (default: ${DEFAULT-VALUE}).")
     Exact exactKernel = Exact.auto;
 
+    @Range(min = 0, max = 1024, note = "at most the model's layers")
     @Option(names = "--patch-last", paramLabel = "L",
             description = "Use HyperAttention in the last L layers during prefill (0 = exact everywhere; decode "
                     + "steps always stay exact over the KV cache).")
@@ -30,6 +31,7 @@ final class AttentionOptions {
     @Mixin
     HyperAttentionOptions hyper = new HyperAttentionOptions();
 
+    @Range(min = 0, max = 1 << 20, note = "0 = off")
     @Option(names = "--check", paramLabel = "K", description = "Recompute K random rows of every HyperAttention call "
             + "exactly and report the measured error (0 = off; default).")
     int check = 0;
@@ -48,7 +50,13 @@ final class AttentionOptions {
         return ExactKernels.forHeadDim(pool, headDim);
     }
 
+    /** The checks that need the model, run right after opening it (before any work). */
+    void validate(ModelConfig c) {
+        OptionRanges.atMost(this, "--patch-last", patchLast, c.layers(), "the model's layer count");
+    }
+
     AttentionPlan plan(WorkerPool pool, ModelConfig c) {
+        validate(c);
         return AttentionPlan.patchLast(exact(pool, c.headDim()), patchLast, c.layers(), layer -> HyperFactory.create(this, layer, pool));
     }
 

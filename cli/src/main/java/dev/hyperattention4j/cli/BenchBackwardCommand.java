@@ -37,10 +37,12 @@ import picocli.CommandLine.Option;
                 + "%% of FMA peak.", "Default: n = 131072, d = 64, one head, non-causal and causal, 1 repetition."})
 public final class BenchBackwardCommand implements Callable<Integer> {
 
+    @Range(min = 1, max = 1 << 24)
     @Option(names = {"--sizes", "--n"}, split = ",", defaultValue = "131072",
             description = "sequence lengths (default ${DEFAULT-VALUE})")
     int[] sizes;
 
+    @Range(min = 1, max = 1024)
     @Option(names = {"--dims", "--dim"}, split = ",", defaultValue = "64",
             description = "head dims (default ${DEFAULT-VALUE})")
     int[] dims;
@@ -48,9 +50,11 @@ public final class BenchBackwardCommand implements Callable<Integer> {
     /** The head dim being measured. */
     private int dim;
 
+    @Range(min = 1, max = 10_000)
     @Option(names = {"-r", "--reps"}, defaultValue = "1", description = "timed repetitions, median (default ${DEFAULT-VALUE})")
     int reps;
 
+    @Range(min = 0, max = 3600)
     @Option(names = "--warmup-seconds", defaultValue = "3", description = "JIT warm-up per method at n = 4096 (default ${DEFAULT-VALUE})")
     double warmupSeconds;
 
@@ -89,6 +93,11 @@ public final class BenchBackwardCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         int t = sweep.threadCount();
         boolean[] masks = maskOption.masks(this);
+        for (int n : sizes) {
+            for (int d : dims) {
+                BenchInputs.requireInputs(sweep.heads, n, d, 8); // before the FMA peak and warm-up runs
+            }
+        }
         List<Map<String, Object>> rows = new ArrayList<>();
         Map<String, Object> header = new LinkedHashMap<>();
         try (WorkerPool pool = new WorkerPool(t)) {

@@ -40,12 +40,14 @@ import picocli.CommandLine.Option;
                 "Default sweep n = 4096..32768 (about two minutes); --full goes to 131072."})
 public final class BenchHyperCommand implements Callable<Integer> {
 
+    @Range(min = 1, max = 1 << 24)
     @Option(names = {"--sizes", "--n"}, split = ",", description = "sequence lengths (default 4096,8192,16384,32768)")
     int[] sizes;
 
     @Option(names = "--full", description = "sweep n = 4096..131072")
     boolean full;
 
+    @Range(min = 1, max = 1024)
     @Option(names = {"--dims", "--dim"}, split = ",", description = "head dims (default ${DEFAULT-VALUE})",
             defaultValue = "64,128")
     int[] dims;
@@ -54,6 +56,7 @@ public final class BenchHyperCommand implements Callable<Integer> {
             defaultValue = "random,clustered")
     String[] inputs;
 
+    @Range(min = 1, max = 10_000)
     @Option(names = {"-r", "--reps"}, description = "timed repetitions (median; default ${DEFAULT-VALUE})",
             defaultValue = "3")
     int reps;
@@ -70,6 +73,7 @@ public final class BenchHyperCommand implements Callable<Integer> {
             + "CPU time too")
     boolean cpuTime;
 
+    @Range(min = 0, max = 1 << 20, note = "0 = off")
     @Option(names = "--check", paramLabel = "k", defaultValue = "0", description = "recompute k random output rows "
             + "exactly and report HyperAttention's measured error (0 = off; useful with --no-exact)")
     int check;
@@ -120,6 +124,11 @@ public final class BenchHyperCommand implements Callable<Integer> {
         }
         HyperConfig cfg = hyperOptions.config(sweep.seed, 0);
         List<Row> rows = new ArrayList<>();
+        for (int d : dims) {
+            for (int n : ns) {
+                BenchInputs.requireInputs(sweep.heads, n, d, 5); // before any JVM is forked
+            }
+        }
         System.err.printf("bench hyper: %s, %s, %d threads, species %s, b=%d m=%d r=%d minSeqLen=%d, %s%n",
                 System.getProperty("java.vm.name") + " " + Runtime.version(), System.getProperty("os.arch"), t,
                 jdk.incubator.vector.FloatVector.SPECIES_PREFERRED, cfg.blockSize(), cfg.sampleSize(),

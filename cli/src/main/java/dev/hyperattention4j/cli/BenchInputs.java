@@ -1,5 +1,6 @@
 package dev.hyperattention4j.cli;
 
+import dev.hyperattention4j.runtime.HeapBudget;
 import dev.hyperattention4j.tensor.FloatTensor;
 import java.util.SplittableRandom;
 
@@ -16,6 +17,7 @@ public enum BenchInputs {
 
     /** {q, k, v}, each [1][heads][n][d]. */
     public FloatTensor[] make(int heads, int n, int d, long seed) {
+        requireInputs(heads, n, d, 5);
         SplittableRandom r = new SplittableRandom(seed);
         float[] q = new float[heads * n * d], k = new float[heads * n * d], v = new float[heads * n * d];
         switch (this) {
@@ -45,6 +47,20 @@ public enum BenchInputs {
         gauss(r, v, 1f);
         return new FloatTensor[] {FloatTensor.of(q, 1, heads, n, d), FloatTensor.of(k, 1, heads, n, d),
                 FloatTensor.of(v, 1, heads, n, d)};
+    }
+
+    /**
+     * Refuses, before allocating, inputs of {@code heads·n·d} floats that exceed one Java array or, {@code copies}
+     * times over (Q, K, V, outputs), the heap.
+     */
+    public static void requireInputs(long heads, long n, long d, int copies) {
+        double floats = (double) heads * n * d;
+        if (floats > Integer.MAX_VALUE - 16) {
+            throw new IllegalArgumentException("--heads " + heads + " x n " + n + " x d " + d + " = " + (long) floats
+                    + " floats per tensor is more than one Java array holds (2^31); lower --sizes, --dims or --heads");
+        }
+        HeapBudget.require(floats * Float.BYTES * copies, "attention inputs of " + heads + " heads x " + n + " x " + d,
+                "lower --sizes, --dims or --heads");
     }
 
     private static void gauss(SplittableRandom r, float[] x, float sigma) {

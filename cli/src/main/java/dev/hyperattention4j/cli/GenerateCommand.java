@@ -47,42 +47,52 @@ public final class GenerateCommand implements Callable<Integer> {
             description = "Read the prompt from a UTF-8 file; - = standard input (waits for its end).")
     String promptFile;
 
+    @Range(min = 0, max = 1 << 24)
     @Option(names = {"-n", "--max-tokens"}, paramLabel = "N",
             description = "Tokens to generate at most, >= 0 (default: ${DEFAULT-VALUE}).")
     int maxTokens = 256;
 
+    @Range(min = 0, max = 100, note = "0 = greedy")
     @Option(names = {"--temp", "--temperature"}, paramLabel = "T",
             description = "Temperature in [0, 100], 0 = greedy (default: ${DEFAULT-VALUE}).")
     float temperature = 0.8f;
 
+    @Range(min = 0, max = 1 << 22, note = "0 = all")
     @Option(names = "--top-k", paramLabel = "K", description = "Keep the K most likely tokens, 0 = all (default: ${DEFAULT-VALUE}).")
     int topK = 40;
 
+    @Range(min = 0, max = 1)
     @Option(names = "--top-p", paramLabel = "P",
             description = "Nucleus: keep the most likely tokens up to mass P in (0, 1], 1 = off (default: ${DEFAULT-VALUE}).")
     float topP = 0.95f;
 
+    @Range(min = 0, max = 1)
     @Option(names = "--min-p", paramLabel = "P",
             description = "Keep tokens at least P times as likely as the most likely, P in [0, 1], 0 = off "
                     + "(default: ${DEFAULT-VALUE}).")
     float minP = 0.05f;
 
+    @Range(min = 0, max = 10)
     @Option(names = "--repeat-penalty", paramLabel = "R",
             description = "Penalize the tokens of the last --repeat-last-n, R in (0, 10], 1 = off (default: ${DEFAULT-VALUE}).")
     float repeatPenalty = 1f;
 
+    @Range(min = 0, max = 1 << 24)
     @Option(names = "--repeat-last-n", paramLabel = "N",
             description = "Tokens (prompt included) the penalties look back over, 0 = none (default: ${DEFAULT-VALUE}).")
     int repeatLastN = 64;
 
+    @Range(min = -2, max = 2)
     @Option(names = "--frequency-penalty", paramLabel = "F",
             description = "Subtract F x count of each recent token, F in [-2, 2] (default: ${DEFAULT-VALUE}).")
     float frequencyPenalty = 0f;
 
+    @Range(min = -2, max = 2)
     @Option(names = "--presence-penalty", paramLabel = "F",
             description = "Subtract F from each recent token, F in [-2, 2] (default: ${DEFAULT-VALUE}).")
     float presencePenalty = 0f;
 
+    @AnyValue
     @Option(names = "--seed", paramLabel = "S", description = "Sampling seed (default: random, printed to stderr).")
     Long seed;
 
@@ -90,6 +100,7 @@ public final class GenerateCommand implements Callable<Integer> {
             description = "Stop before this text (repeatable); it is not printed.")
     List<String> stops = new ArrayList<>();
 
+    @Range(min = 0, max = 1 << 24, note = "0 = prompt + --max-tokens")
     @Option(names = {"-c", "--context"}, paramLabel = "N",
             description = "KV cache length (default: prompt tokens + --max-tokens).")
     int context = 0;
@@ -178,6 +189,7 @@ public final class GenerateCommand implements Callable<Integer> {
         String text = promptText();
         try (Model m = modelOptions.open(); WorkerPool pool = modelOptions.pool()) {
             LlamaModel model = LlamaModel.of(m);
+            attention.validate(m.config());
             int[] ids = chat ? dev.hyperattention4j.chat.ChatTemplates.of(m).encode(m.tokenizer(),
                     java.util.List.of(dev.hyperattention4j.chat.ChatMessage.user(text)))
                     : m.tokenizer().encode(text, !noBos);
@@ -189,6 +201,8 @@ public final class GenerateCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("--max-tokens " + maxTokens + " with a " + ids.length
                         + "-token prompt is more than a context can hold");
             }
+            modelOptions.requireContext(m.config(), wanted, context > 0 ? "-c/--context"
+                    : "-n/--max-tokens (or the prompt)");
             int ctx = (int) wanted;
             LlamaSession session = model.newSession(ctx, attention.plan(pool, m.config()), pool);
             Sampler sampler = new Sampler(params);

@@ -10,23 +10,28 @@ import picocli.CommandLine.Option;
  * most that many tokens, and non-causal calls of fewer query rows, are answered exactly.
  */
 public final class HyperAttentionOptions {
+    @Range(min = 1, max = 1 << 20)
     @Option(names = {"--hyper-b", "--block"}, paramLabel = "B", description = "HyperAttention block size b, keys per "
             + "block of the sorted order (default: 256; experiments: clamp(n/16, 16, 256)).")
     public Integer blockSize;
 
+    @Range(min = 0, max = 1 << 20)
     @Option(names = {"--hyper-m", "--samples"}, paramLabel = "M", description = "HyperAttention sampled keys m per head "
             + "(default: 256; experiments: like b; 0 = blocks only).")
     public Integer sampleSize;
 
+    @Range(min = 0, max = 16)
     @Option(names = {"--hyper-r", "--projections"}, paramLabel = "R",
             description = "HyperAttention LSH hyperplanes r (default: 7; 0 = plain local blocks).")
     public Integer projections;
 
+    @Range(min = 1, max = 1 << 30)
     @Option(names = {"--hyper-min-seq-len", "--min-seq-len"}, paramLabel = "N", description = "Causal calls of at "
             + "most N tokens, and non-causal calls of fewer than N query rows, stay exact (default: 4096; "
             + "experiments: max(n/8, 2b)).")
     public Integer minSeqLen;
 
+    @AnyValue
     @Option(names = "--hyper-seed", paramLabel = "S", description = "Seed of HyperAttention's projections and samples "
             + "(default: the command's --seed, or a fixed seed for the model commands).")
     public Long seed;

@@ -15,8 +15,6 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -55,6 +53,7 @@ public final class InspectCommand implements Callable<Integer> {
             + "tokens per second (single thread)")
     Path tokenizeFile;
 
+    @Range(min = 1, max = 1_000_000)
     @Option(names = "--repeat", paramLabel = "N", defaultValue = "3",
             description = "times to open the model and to tokenize, reporting each run (default: ${DEFAULT-VALUE})")
     int repeat;
@@ -186,7 +185,7 @@ public final class InspectCommand implements Callable<Integer> {
     }
 
     private Map<String, Object> tokenize(Tokenizer tok) throws IOException {
-        String text = Files.readString(tokenizeFile, StandardCharsets.UTF_8);
+        String text = TextFile.read(tokenizeFile, "--tokenize");
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("file", tokenizeFile.toString());
         r.put("chars", text.length());

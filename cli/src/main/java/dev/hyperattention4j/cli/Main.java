@@ -62,7 +62,7 @@ public final class Main implements Runnable {
 
     /** The configured command line with every subcommand (tests, help). */
     static CommandLine commandLine() {
-        return new CommandLine(new Main()).setExecutionExceptionHandler(Main::reportFailure);
+        return configure(new CommandLine(new Main()));
     }
 
     /**
@@ -79,7 +79,17 @@ public final class Main implements Runnable {
         } else {
             cl = new CommandLine(new Main());
         }
-        return cl.setExecutionExceptionHandler(Main::reportFailure);
+        return configure(cl);
+    }
+
+    /**
+     * Failures as one line ({@link #reportFailure}); every option's {@link Range} checked before the command runs,
+     * a violation being one line too ({@link OptionRanges}).
+     */
+    private static CommandLine configure(CommandLine cl) {
+        CommandLine.IParameterExceptionHandler usage = cl.getParameterExceptionHandler();
+        return cl.setExecutionExceptionHandler(Main::reportFailure).setExecutionStrategy(OptionRanges::execute)
+                .setParameterExceptionHandler((e, args) -> OptionRanges.handle(e, args, usage));
     }
 
     /** The program's root with one subcommand registered by {@link #commandLine(String...)}. */

@@ -1,8 +1,11 @@
 package dev.hyperattention4j.cli;
 
 import dev.hyperattention4j.llm.model.Model;
+import dev.hyperattention4j.llm.model.ModelConfig;
 import dev.hyperattention4j.llm.model.ModelLoader;
 import dev.hyperattention4j.llm.model.WeightScanner;
+import dev.hyperattention4j.llm.runtime.LlamaSession;
+import dev.hyperattention4j.runtime.HeapBudget;
 import dev.hyperattention4j.runtime.WorkerPool;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -19,6 +22,7 @@ final class ModelOptions {
             description = "Tokenizer file for llama2.c checkpoints (default: tokenizer.bin / tok*.bin beside it).")
     Path tokenizer;
 
+    @Range(min = 1, max = 1024)
     @Option(names = {"-t", "--threads"}, paramLabel = "N",
             description = "Worker threads (default: available processors = ${DEFAULT-VALUE}).")
     int threads = Runtime.getRuntime().availableProcessors();
@@ -45,6 +49,15 @@ final class ModelOptions {
     static String describe(WeightScanner.Report r) {
         return String.format("weights: %d tensors, %,d values, all finite (checked in %.1f ms, %.2f GB/s)",
                 r.tensors(), r.elements(), r.nanos() / 1e6, r.bytes() / (double) Math.max(1, r.nanos()));
+    }
+
+    /**
+     * Refuses, before any work, a context the heap cannot hold, naming the option that asked for it: the KV cache
+     * and buffers of a session ({@link LlamaSession#bytesFor}).
+     */
+    void requireContext(ModelConfig c, long context, String option) {
+        HeapBudget.require(LlamaSession.bytesFor(c, context, threads), "a context of " + context
+                + " tokens (KV cache and buffers of " + c.layers() + " layers)", "lower " + option);
     }
 
     WorkerPool pool() {

@@ -11,8 +11,6 @@ import dev.hyperattention4j.llm.runtime.Perplexity;
 import dev.hyperattention4j.llm.runtime.Stories;
 import dev.hyperattention4j.llm.tokenizer.Tokenizer;
 import dev.hyperattention4j.runtime.WorkerPool;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -45,10 +43,12 @@ public final class PplCommand implements Callable<Integer> {
     @Option(names = {"-f", "--text", "--file"}, required = true, paramLabel = "TEXT", description = "UTF-8 text file.")
     Path file;
 
+    @Range(min = 4, max = 1 << 24)
     @Option(names = {"-c", "--context"}, paramLabel = "N",
             description = "Window length in tokens (default: ${DEFAULT-VALUE}).")
     int context = 512;
 
+    @Range(min = 0, max = Integer.MAX_VALUE, note = "0 = all")
     @Option(names = "--chunks", paramLabel = "K", description = "Score at most K windows (0 = all; default).")
     int chunks = 0;
 
@@ -65,6 +65,7 @@ public final class PplCommand implements Callable<Integer> {
             description = "With --compare: which run goes first, patched or exact (default: ${DEFAULT-VALUE}).")
     Order order = Order.patched;
 
+    @Range(min = 0, max = 10_000)
     @Option(names = "--warmup", paramLabel = "W",
             description = "Unmeasured windows (stories with --stories) run through every attention plan in turn "
                     + "before the timed runs, at least W and at least 2 s of CPU time, so the JIT has compiled the "
@@ -81,15 +82,21 @@ public final class PplCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--context must be >= 4, got " + context);
         }
         warmupWindows();   // validated before any work
-        String text = Files.readString(file, StandardCharsets.UTF_8);
+        String text = TextFile.read(file, "-f/--file");
         try (Model m = modelOptions.open(); WorkerPool pool = modelOptions.pool()) {
             ModelConfig c = m.config();
+            attention.validate(c);
+            modelOptions.requireContext(c, context, "-c/--context");
             LlamaModel model = LlamaModel.of(m);
             Tokenizer tok = m.tokenizer();
             List<int[]> seqs = null;
             int[] tokens = null;
             if (stories) {
                 seqs = Stories.encode(text, tok, context);
+                if (seqs.stream().noneMatch(seq -> seq.length >= 2)) {
+                    throw new IllegalArgumentException("-f/--file " + file + ": holds no story of at least 2 tokens "
+                            + "(stories are separated by " + Stories.SEPARATOR + "); there is nothing to score");
+                }
             } else {
                 tokens = tokenize(text, tok, chunks > 0 ? (long) chunks * context + 1 : Long.MAX_VALUE);
                 if (Perplexity.windowCount(tokens.length, context) == 0) {

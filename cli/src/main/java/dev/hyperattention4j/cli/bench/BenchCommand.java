@@ -2,7 +2,10 @@ package dev.hyperattention4j.cli.bench;
 
 import dev.hyperattention4j.attention.Attention;
 import dev.hyperattention4j.attention.AttentionProblem;
+import dev.hyperattention4j.cli.AnyValue;
+import dev.hyperattention4j.cli.BenchInputs;
 import dev.hyperattention4j.cli.MaskOption;
+import dev.hyperattention4j.cli.Range;
 import dev.hyperattention4j.kernel.VectorWidth;
 import dev.hyperattention4j.reference.AttentionError;
 import dev.hyperattention4j.reference.RowReference;
@@ -17,11 +20,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /**
  * {@code ha4j bench}: exact attention speed against this machine's measured FMA peak, in one run. Measures the
@@ -69,10 +72,12 @@ public class BenchCommand implements Callable<Integer> {
             description = "Exact attention speed vs the measured FMA peak, with naive baselines and HyperAttention rows.")
     public static final class Exact extends BenchCommand {}
 
+    @Range(min = 1, max = 1 << 24)
     @Option(names = {"--sizes", "--n"}, split = ",", defaultValue = "4096,8192,16384",
             description = "sequence lengths, nq = nk (default ${DEFAULT-VALUE}); e.g. 4096,8192,131072")
     int[] sizes;
 
+    @Range(min = 1, max = 1024)
     @Option(names = {"--dims", "--dim"}, split = ",", defaultValue = "64,128",
             description = "head dims (default ${DEFAULT-VALUE})")
     int[] dims;
@@ -80,26 +85,32 @@ public class BenchCommand implements Callable<Integer> {
     @Mixin
     MaskOption maskOption = new MaskOption();
 
+    @Range(min = 1, max = 1024)
     @Option(names = "--threads", split = ",",
             description = "thread counts to time (default: 1 and all processors)")
     int[] threadCounts;
 
+    @Range(min = 1, max = 1 << 24)
     @Option(names = "--baseline-n", split = ",", defaultValue = "1024",
             description = "small lengths where the naive baselines run too (default ${DEFAULT-VALUE}; 0 = none)")
     int[] baselineSizes;
 
+    @Range(min = 1, max = 10_000)
     @Option(names = {"-r", "--reps"}, defaultValue = "3", description = "timed repetitions of at least 0.1 s, split "
             + "between the passes (default ${DEFAULT-VALUE}: one per pass; at least 3 in all)")
     int reps;
 
+    @Range(min = 0, max = 3600)
     @Option(names = "--warmup", defaultValue = "0.3", description = "warm-up seconds per point (default ${DEFAULT-VALUE})")
     double warmup;
 
+    @Range(min = 1, max = 10_000)
     @Option(names = "--rounds", defaultValue = "3", description = {"passes over the whole sweep, the repetitions "
             + "split between them (default ${DEFAULT-VALUE}); a point's median is over all of them, so on a host whose "
             + "speed drifts every point samples the same mix of its states"})
     int rounds;
 
+    @AnyValue
     @Option(names = "--seed", defaultValue = "1", description = "input seed")
     long seed;
 
@@ -347,6 +358,7 @@ public class BenchCommand implements Callable<Integer> {
     static FloatTensor[] inputs(int n, int d, long seed) {
         SplittableRandom r = new SplittableRandom(seed * 1_000_003L + n * 31L + d);
         FloatTensor[] t = new FloatTensor[3];
+        BenchInputs.requireInputs(1, n, d, 5);
         for (int i = 0; i < 3; i++) {
             float[] x = new float[Math.multiplyExact(n, d)];
             for (int j = 0; j < x.length; j++) {

@@ -1,5 +1,7 @@
 package dev.hyperattention4j.cli.experiment;
 
+import dev.hyperattention4j.cli.AnyValue;
+import dev.hyperattention4j.cli.Range;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
@@ -17,12 +19,15 @@ public final class ExperimentOptions {
             + "(also silences the progress bar)")
     public boolean json;
 
+    @Range(min = 1, max = 1024)
     @Option(names = "--threads", description = "worker threads (default: all processors)")
     public Integer threads;
 
+    @AnyValue
     @Option(names = "--seed", defaultValue = "1", description = "seed of inputs and HyperAttention (default ${DEFAULT-VALUE})")
     public long seed;
 
+    @Range(min = 0, max = 1 << 20, note = "0 = off")
     @Option(names = "--check", defaultValue = "0", paramLabel = "k", description = "recompute k random rows of every "
             + "HyperAttention call exactly and report the measured error (0 = off)")
     public int check;

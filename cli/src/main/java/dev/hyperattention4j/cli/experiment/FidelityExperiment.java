@@ -7,7 +7,9 @@ import dev.hyperattention4j.attention.hyper.HyperConfig;
 import dev.hyperattention4j.cli.BenchHyperCommand;
 import dev.hyperattention4j.cli.BenchInputs;
 import dev.hyperattention4j.cli.HyperAttentionOptions;
+import dev.hyperattention4j.cli.MaskOption;
 import dev.hyperattention4j.cli.Progress;
+import dev.hyperattention4j.cli.Range;
 import dev.hyperattention4j.llm.model.Model;
 import dev.hyperattention4j.reference.AttentionError;
 import dev.hyperattention4j.runtime.WorkerPool;
@@ -21,7 +23,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.knowm.xchart.XYChart;
-import dev.hyperattention4j.cli.MaskOption;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -48,6 +49,7 @@ public final class FidelityExperiment implements Callable<Integer> {
     @Option(names = "--text", description = "text the models read (e.g. ../shared/texts/war_and_peace.txt)")
     Path text;
 
+    @Range(min = -1, max = 1023, note = "-1 = the last layer")
     @Option(names = "--layers", split = ",", defaultValue = "-1",
             description = "layers to capture, -1 = the last (default ${DEFAULT-VALUE})")
     int[] layers;
@@ -56,24 +58,30 @@ public final class FidelityExperiment implements Callable<Integer> {
             description = "synthetic inputs too: random, clustered, or none (default ${DEFAULT-VALUE})")
     String[] synthetic;
 
+    @Range(min = 1, max = 1024)
     @Option(names = "--synthetic-shape", split = ",", defaultValue = "4,64",
             description = "heads,head dim of the synthetic inputs (default ${DEFAULT-VALUE})")
     int[] syntheticShape;
 
+    @Range(min = 1, max = 1 << 24)
     @Option(names = "-n", defaultValue = "4096", description = "sequence length (default ${DEFAULT-VALUE})")
     int n;
 
     @Mixin MaskOption maskOption;
 
+    @Range(min = 1, max = 1 << 20)
     @Option(names = "--b-values", split = ",", defaultValue = "16,32,64,128,256,512")
     int[] bValues;
 
+    @Range(min = 0, max = 1 << 20)
     @Option(names = "--m-values", split = ",", defaultValue = "0,16,32,64,128,256,512,1024")
     int[] mValues;
 
+    @Range(min = 0, max = 16)
     @Option(names = "--r-values", split = ",", defaultValue = "0,1,2,4,7,10")
     int[] rValues;
 
+    @Range(min = 1, max = 10_000)
     @Option(names = "--seeds", defaultValue = "3", description = "seeds per point (default ${DEFAULT-VALUE})")
     int seeds;
 

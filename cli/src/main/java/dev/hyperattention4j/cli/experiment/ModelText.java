@@ -8,8 +8,6 @@ import dev.hyperattention4j.llm.runtime.ExactKernels;
 import dev.hyperattention4j.llm.runtime.RowwiseAttention;
 import dev.hyperattention4j.runtime.WorkerPool;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** A model and the tokens of a text, as the model experiments need them. */
@@ -21,7 +19,7 @@ final class ModelText {
      * the file is encoded when that suffices (books have millions of tokens; an experiment needs a few windows).
      */
     static int[] tokens(Model model, Path text, long needed) throws IOException {
-        String s = Files.readString(text, StandardCharsets.UTF_8);
+        String s = dev.hyperattention4j.cli.TextFile.read(text, "--text");
         long chars = needed * 8 + 4096;
         while (true) {
             boolean whole = chars >= s.length();

@@ -5,12 +5,13 @@ import dev.hyperattention4j.attention.hyper.HyperAttention;
 import dev.hyperattention4j.attention.hyper.HyperConfig;
 import dev.hyperattention4j.cli.HyperAttentionOptions;
 import dev.hyperattention4j.cli.Progress;
-import dev.hyperattention4j.reference.SpotCheck;
+import dev.hyperattention4j.cli.Range;
 import dev.hyperattention4j.llm.model.Model;
 import dev.hyperattention4j.llm.runtime.AttentionPlan;
 import dev.hyperattention4j.llm.runtime.LlamaModel;
 import dev.hyperattention4j.llm.runtime.LlamaSession;
 import dev.hyperattention4j.llm.runtime.Perplexity;
+import dev.hyperattention4j.reference.SpotCheck;
 import dev.hyperattention4j.runtime.WorkerPool;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -45,16 +46,20 @@ public final class PatchedLayersExperiment implements Callable<Integer> {
     @Option(names = "--text", required = true, description = "text file (e.g. ../shared/texts/war_and_peace.txt)")
     Path text;
 
+    @Range(min = 4, max = 1 << 24)
     @Option(names = "--ctx", split = ",", description = "context lengths (default: the model's trained context)")
     int[] contexts;
 
+    @Range(min = 1, max = 1L << 40)
     @Option(names = "--tokens", defaultValue = "65536", description = "tokens of text per context length: "
             + "windows = max(2, tokens/ctx), at most what the text holds (default ${DEFAULT-VALUE})")
     long tokenBudget;
 
+    @Range(min = 1, max = Integer.MAX_VALUE)
     @Option(names = "--windows", description = "exact number of windows per context (overrides --tokens)")
     Integer windowsOverride;
 
+    @Range(min = 0, max = 1024, note = "at most the model's layers")
     @Option(names = "--layers", split = ",", description = "values of L (default 0..layers)")
     int[] layerCounts;
 

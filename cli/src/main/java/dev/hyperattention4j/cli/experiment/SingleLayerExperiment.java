@@ -7,13 +7,15 @@ import dev.hyperattention4j.attention.TrainableAttention;
 import dev.hyperattention4j.attention.TrainableFlashAttention;
 import dev.hyperattention4j.attention.hyper.HyperAttention;
 import dev.hyperattention4j.attention.hyper.HyperConfig;
-import dev.hyperattention4j.cli.HyperAttentionOptions;
-import dev.hyperattention4j.cli.Progress;
-import dev.hyperattention4j.reference.AttentionError;
-import dev.hyperattention4j.reference.SpotCheck;
 import dev.hyperattention4j.attention.hyper.TrainableHyperAttention;
 import dev.hyperattention4j.cli.BenchHyperCommand;
 import dev.hyperattention4j.cli.BenchInputs;
+import dev.hyperattention4j.cli.HyperAttentionOptions;
+import dev.hyperattention4j.cli.MaskOption;
+import dev.hyperattention4j.cli.Progress;
+import dev.hyperattention4j.cli.Range;
+import dev.hyperattention4j.reference.AttentionError;
+import dev.hyperattention4j.reference.SpotCheck;
 import dev.hyperattention4j.runtime.WorkerPool;
 import dev.hyperattention4j.tensor.FloatTensor;
 import java.nio.file.Path;
@@ -24,7 +26,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.knowm.xchart.XYChart;
-import dev.hyperattention4j.cli.MaskOption;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -45,13 +46,16 @@ public final class SingleLayerExperiment implements Callable<Integer> {
     @Mixin ExperimentOptions opts;
     @Mixin HyperAttentionOptions hyperOptions;
 
+    @Range(min = 1, max = 1 << 24)
     @Option(names = {"--sizes", "--n"}, split = ",", defaultValue = "4096,8192,16384,32768,65536,131072",
             description = "sequence lengths (default ${DEFAULT-VALUE})")
     int[] sizes;
 
+    @Range(min = 1, max = 1024)
     @Option(names = {"--dim", "--dims"}, defaultValue = "64", description = "head dim, one (default ${DEFAULT-VALUE})")
     int dim;
 
+    @Range(min = 1, max = 1024)
     @Option(names = "--heads", defaultValue = "1", description = "heads per call (the paper uses 12-32; "
             + "default ${DEFAULT-VALUE})")
     int heads;
@@ -65,10 +69,12 @@ public final class SingleLayerExperiment implements Callable<Integer> {
     @Option(names = "--input", defaultValue = "random", description = "random or clustered (default ${DEFAULT-VALUE})")
     String input;
 
+    @Range(min = 1, max = 10_000)
     @Option(names = {"-r", "--reps"}, defaultValue = "3", description = "repetitions, median (default ${DEFAULT-VALUE}); "
             + "a point longer than 2 s runs once")
     int reps;
 
+    @Range(min = 0, max = 1 << 24)
     @Option(names = "--exact-max-n", defaultValue = "0", description = "extrapolate the exact time above this n "
             + "(quadratic in n; 0 = always measure)")
     int exactMaxN;

@@ -81,7 +81,8 @@ public final class Generator {
             sampler.accept(t);
         }
         StringBuilder text = new StringBuilder();
-        int[] out = new int[Math.max(0, maxNewTokens)];
+        // no more tokens than the context can still hold, whatever the limit asked for
+        int[] out = new int[Math.max(0, Math.min(maxNewTokens, session.capacity() - prompt.length + 1))];
         int count = 0;
         String reason = "token limit";
         long t0 = System.nanoTime();

@@ -6,6 +6,7 @@ import dev.hyperattention4j.attention.NonFinitePolicy;
 import dev.hyperattention4j.kernel.AttentionRow;
 import dev.hyperattention4j.llm.model.BlockLayout;
 import dev.hyperattention4j.llm.model.ModelConfig;
+import dev.hyperattention4j.runtime.HeapBudget;
 import dev.hyperattention4j.runtime.WorkerPool;
 import dev.hyperattention4j.tensor.FloatTensor;
 import java.util.Objects;
@@ -72,6 +73,17 @@ public final class LlamaSession {
         }
     }
 
+    /**
+     * Heap bytes a session of {@code contextLength} tokens allocates, at most: the KV cache, RoPE tables, the
+     * per-thread score rows and the prefill buffers of a whole-context batch (the weights are mapped, not on heap).
+     */
+    public static long bytesFor(ModelConfig c, long contextLength, int threads) {
+        long kv = 2L * c.layers() * c.kvHeads() * c.headDim();
+        long perToken = kv + 4L * threads + c.headDim() + c.dim() + 2L * c.heads() * c.headDim() + 3L * Linear.BLOCK;
+        return Math.multiplyHigh(perToken, contextLength) != 0 ? Long.MAX_VALUE
+                : Math.min(Long.MAX_VALUE / 8, perToken * contextLength) * Float.BYTES;
+    }
+
     LlamaSession(LlamaModel model, int contextLength, AttentionPlan plan, WorkerPool pool) {
         this.model = Objects.requireNonNull(model, "model");
         this.plan = Objects.requireNonNull(plan, "attention plan");
@@ -82,6 +94,8 @@ public final class LlamaSession {
         }
         this.window = c.slidingWindow() > 0 && c.slidingWindow() < contextLength ? c.slidingWindow() : 0;
         checkWindow(plan);
+        HeapBudget.require(bytesFor(c, contextLength, pool.threads()),
+                "a session of " + contextLength + " tokens of context for this model", "lower the context length");
         this.cache = new KvCache(c.layers(), c.kvHeads(), c.headDim(), contextLength);
         this.rope = new Rope(c.ropeStyle(), c.headDim(), c.rotaryDims(), c.ropeTheta(), c.ropeScaling(), contextLength);
         int b = Linear.BLOCK;

@@ -85,6 +85,10 @@ public final class Perplexity {
 
     /** Scores every predicted token of each sequence (each from an empty cache). */
     public static Result sequences(LlamaSession session, List<int[]> sequences, String protocol, Progress progress) {
+        if (sequences.stream().noneMatch(seq -> seq.length >= 2)) { // a perplexity of no tokens would print NaN
+            throw new IllegalArgumentException("no sequence has the 2 tokens needed to score one (" + sequences.size()
+                    + " sequences)");
+        }
         int stride = session.logitStride();
         Accumulator acc = new Accumulator();
         long processed = 0;
