@@ -2,6 +2,7 @@ package dev.hyperattention4j.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.hyperattention4j.llm.format.io.Printable;
 import dev.hyperattention4j.llm.model.LoadedModel;
 import dev.hyperattention4j.llm.model.Model;
 import dev.hyperattention4j.llm.model.ModelConfig;
@@ -136,7 +137,7 @@ public final class InspectCommand implements Callable<Integer> {
         long totalParams = 0;
         for (WeightTensor t : m.tensors()) {
             Map<String, Object> row = new LinkedHashMap<>();
-            row.put("name", t.name());
+            row.put("name", Printable.escape(t.name()));
             row.put("type", t.type().name());
             row.put("shape", t.shape());
             row.put("bytes", t.data().byteSize());
@@ -255,7 +256,8 @@ public final class InspectCommand implements Callable<Integer> {
         }
         if (r.containsKey("metadata")) {
             out.println();
-            ((Map<String, Object>) r.get("metadata")).forEach((k, v) -> out.printf("%-40s %s%n", k, v));
+            ((Map<String, Object>) r.get("metadata")).forEach((k, v) -> out.printf("%-40s %s%n", Printable.escape(k),
+                    Printable.escape(String.valueOf(v)))); // keys and values from the file: no raw control characters
         }
         if (r.containsKey("tokenize")) {
             Map<String, Object> k = (Map<String, Object>) r.get("tokenize");

@@ -116,7 +116,8 @@ public final class Main implements Runnable {
         }
         String msg = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
         String kind = e instanceof java.nio.file.NoSuchFileException ? "no such file: " : "";
-        cl.getErr().println("error: " + kind + msg);
+        // one line whatever the message holds (file names and values may carry newlines or control characters)
+        cl.getErr().println("error: " + kind + dev.hyperattention4j.llm.format.io.Printable.escape(msg));
         return 1;
     }
 }

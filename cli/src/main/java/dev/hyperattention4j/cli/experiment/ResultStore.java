@@ -73,14 +73,19 @@ final class ResultStore<R> implements AutoCloseable {
         JsonNode s = JSON.readTree(JSON.writeValueAsString(settings));   // as it reads back from the file
         List<R> previous = new ArrayList<>();
         if (Files.exists(file) && !restart) {
-            JsonNode old = JSON.readTree(file.toFile());
+            JsonNode old = readResults(file, "delete it or pass --restart to start this experiment over");
             if (!s.equals(old.path("settings"))) {
-                throw new SettingsMismatch(file + " holds results made with other settings:\n  there: "
-                        + old.path("settings") + "\n  now:   " + s
-                        + "\npass --restart to discard them, or choose another --out directory");
+                throw new SettingsMismatch(file + " holds results made with other settings (there: "
+                        + old.path("settings") + "; now: " + s
+                        + "); pass --restart to discard them, or choose another --out directory");
             }
             JavaType list = JSON.getTypeFactory().constructCollectionType(List.class, rowType);
-            previous = JSON.convertValue(old.path("rows"), list);
+            try {
+                previous = JSON.convertValue(old.path("rows"), list);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(file + ": its rows are not this experiment's results ("
+                        + firstLine(e.getMessage()) + "); delete it or pass --restart to start this experiment over");
+            }
         }
         ResultStore<R> store = new ResultStore<>(file, experiment, s, JSON.valueToTree(machine), key, previous);
         store.write();
@@ -183,6 +188,25 @@ final class ResultStore<R> implements AutoCloseable {
 
     /** Reads a results file written by any experiment. */
     static JsonNode read(Path file) throws IOException {
-        return JSON.readTree(file.toFile());
+        return readResults(file, "delete it, or run its experiment again");
+    }
+
+    /** A results file's JSON, or an error naming the file and what to do (a crash or an edit can corrupt it). */
+    private static JsonNode readResults(Path file, String advice) throws IOException {
+        JsonNode doc;
+        try {
+            doc = JSON.readTree(file.toFile());
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalArgumentException(file + ": is not a valid results file ("
+                    + firstLine(e.getOriginalMessage()) + "); " + advice);
+        }
+        if (doc == null || !doc.isObject()) {
+            throw new IllegalArgumentException(file + ": is not a valid results file (not a JSON object); " + advice);
+        }
+        return doc;
+    }
+
+    private static String firstLine(String s) {
+        return s == null ? "" : s.lines().findFirst().orElse("");
     }
 }

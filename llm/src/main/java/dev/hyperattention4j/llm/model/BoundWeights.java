@@ -79,7 +79,38 @@ public final class BoundWeights implements LlamaWeights {
                 }
                 bindMlp(l, hidden, dim);
             }
+            refuseLayersBeyondTheCount();
             return new BoundWeights(global, perLayer);
+        }
+
+        /**
+         * A tensor of a layer past the declared count means the count is wrong (the extra layers would be ignored
+         * and the model would run, giving numbers of a truncated network); refused naming the tensor.
+         */
+        void refuseLayersBeyondTheCount() throws ModelFormatException {
+            java.util.Set<String> prefixes = new java.util.HashSet<>();
+            for (Role role : Role.values()) {
+                String pattern = names.pattern(role);
+                if (role.perLayer() && pattern != null && pattern.contains("%d")) {
+                    prefixes.add(pattern.substring(0, pattern.indexOf("%d")));
+                }
+            }
+            for (String name : tensors.keySet()) {
+                for (String prefix : prefixes) {
+                    if (!name.startsWith(prefix)) {
+                        continue;
+                    }
+                    int end = prefix.length();
+                    while (end < name.length() && end - prefix.length() < 9 && Character.isDigit(name.charAt(end))) {
+                        end++;
+                    }
+                    if (end > prefix.length() && end < name.length() && name.charAt(end) == '.'
+                            && Integer.parseInt(name.substring(prefix.length(), end)) >= c.layers()) {
+                        throw errors.error(name, "belongs to layer " + name.substring(prefix.length(), end)
+                                + " but the model declares " + c.layers() + " layers (the layer count is wrong)");
+                    }
+                }
+            }
         }
 
         private void bindAttention(int l, int qDim, int kvDim, int dim) throws ModelFormatException {

@@ -38,6 +38,17 @@ public record ModelConfig(String format, String architecture, int dim, int hidde
                 RopeScaling.NONE, 0);
     }
 
+    /**
+     * Norm epsilons are added to a mean of squares: real ones are 1e-6 to 1e-5, and 1 or more (or +Inf) would flatten
+     * every activation, so the runtime refuses them instead of printing a perplexity of the vocabulary size.
+     */
+    public static final double MAX_NORM_EPS = 1;
+    /**
+     * RoPE bases: real ones are 10,000 to a few million (long-context models up to about 1e8); below 1 the
+     * frequencies grow with the dimension, far above 1e10 (or +Inf) every rotation is the identity.
+     */
+    public static final double MIN_ROPE_THETA = 1, MAX_ROPE_THETA = 1e10;
+
     public ModelConfig {
         check(dim > 0 && dim <= 1 << 16, "dim", dim);
         check(hiddenDim > 0 && hiddenDim <= 1 << 18, "hiddenDim", hiddenDim);
@@ -49,10 +60,14 @@ public record ModelConfig(String format, String architecture, int dim, int hidde
         check(headDim % 2 == 0, "headDim (RoPE needs an even head dim)", headDim);
         check(vocabSize > 0 && vocabSize <= 1 << 22, "vocabSize", vocabSize);
         check(contextLength > 0, "contextLength", contextLength);
-        if (!(normEps > 0) || !(ropeTheta > 0) || ropeStyle == null) {
-            throw new IllegalArgumentException("normEps and ropeTheta must be > 0 and ropeStyle set: " + normEps + ", "
-                    + ropeTheta + ", " + ropeStyle);
+        if (!(normEps > 0 && normEps < MAX_NORM_EPS) || !(ropeTheta >= MIN_ROPE_THETA && ropeTheta <= MAX_ROPE_THETA)
+                || ropeStyle == null) {
+            throw new IllegalArgumentException("normEps must be in (0, " + MAX_NORM_EPS + "), ropeTheta in ["
+                    + MIN_ROPE_THETA + ", " + MAX_ROPE_THETA + "] and ropeStyle set: " + normEps + ", " + ropeTheta
+                    + ", " + ropeStyle);
         }
+        check(bosId >= -1 && bosId < vocabSize, "bosId (a token id below vocabSize=" + vocabSize + ", or -1)", bosId);
+        check(eosId >= -1 && eosId < vocabSize, "eosId (a token id below vocabSize=" + vocabSize + ", or -1)", eosId);
         if (block == null || ropeScaling == null) {
             throw new IllegalArgumentException("block layout and rope scaling must be set");
         }

@@ -1,5 +1,6 @@
 package dev.hyperattention4j.llm.model;
 
+import dev.hyperattention4j.llm.format.io.Printable;
 import java.io.IOException;
 import java.nio.file.Path;
 
@@ -36,7 +37,8 @@ public class ModelFormatException extends IOException {
     }
 
     private static String format(Path file, String field, String problem, long offset) {
-        return (file == null ? "<memory>" : file.toString()) + ": " + field + ": " + problem
+        // names and values from the file may hold control characters: one printable line whatever they are
+        return Printable.escape((file == null ? "<memory>" : file.toString()) + ": " + field + ": " + problem)
                 + (offset >= 0 ? " (at byte offset " + offset + ")" : "");
     }
 

@@ -54,6 +54,7 @@ public final class BpeTokenizer implements Tokenizer {
     private final int bosId;
     private final boolean addsBos;
     private final int eosId;
+    private final int[] stopIds;
     private final Map<String, int[]> chunkCache = new ConcurrentHashMap<>();
 
     private BpeTokenizer(Builder b, Map<String, Integer> pieceToId, PairTable merges, int[] bmpToId,
@@ -83,6 +84,8 @@ public final class BpeTokenizer implements Tokenizer {
         this.bosId = b.bosId;
         this.addsBos = b.bosId >= 0 && b.addsBos;
         this.eosId = b.eosId;
+        this.stopIds = java.util.stream.IntStream.concat(java.util.stream.IntStream.of(b.eosId),
+                Arrays.stream(b.extraStopIds)).filter(id -> id >= 0).distinct().toArray();
     }
 
     // ---------------------------------------------------------------- encode
@@ -302,6 +305,7 @@ public final class BpeTokenizer implements Tokenizer {
     @Override public int bosId() { return bosId; }
     @Override public boolean addsBos() { return addsBos; }
     @Override public int eosId() { return eosId; }
+    @Override public int[] stopIds() { return stopIds.clone(); }
     @Override public String kind() { return kind; }
 
     /** The token's text as stored in its file (e.g. "▁the", "Ġthe", "<0x0A>"). */
@@ -385,6 +389,7 @@ public final class BpeTokenizer implements Tokenizer {
         int bosId = -1;
         boolean addsBos = true;
         int eosId = -1;
+        int[] extraStopIds = new int[0];
         Path source;
         String sourceField = "vocabulary";
 
@@ -412,6 +417,8 @@ public final class BpeTokenizer implements Tokenizer {
         /** Whether encode(text, true) adds the BOS id (default true when there is one). */
         public Builder addsBos(boolean v) { addsBos = v; return this; }
         public Builder eosId(int v) { eosId = v; return this; }
+        /** Tokens that end a generated sequence besides the EOS id (validated against the vocabulary). */
+        public Builder stopIds(int... v) { extraStopIds = v.clone(); return this; }
         public Builder source(Path file, String field) { source = file; sourceField = field; return this; }
 
         private TokenizerFormatException error(String field, String problem) {
@@ -434,6 +441,11 @@ public final class BpeTokenizer implements Tokenizer {
             for (int id : new int[] {unkId, bosId, eosId}) {
                 if (id >= n) {
                     throw error(sourceField, "special token id " + id + " is outside the vocabulary of " + n);
+                }
+            }
+            for (int id : extraStopIds) {
+                if (id < 0 || id >= n) {
+                    throw error(sourceField, "end-of-sequence token id " + id + " is outside the vocabulary of " + n);
                 }
             }
             Map<String, Integer> pieceToId = new HashMap<>(n * 2);

@@ -61,7 +61,9 @@ public final class GgufTokenizers {
         BpeTokenizer.Builder b = new BpeTokenizer.Builder().source(file, "tokenizer.ggml.tokens").pieces(tokens)
                 .types(types).merges(merges).splitSpecials(true)
                 .bosId(id(md, "tokenizer.ggml.bos_token_id", n)).eosId(id(md, "tokenizer.ggml.eos_token_id", n))
-                .unkId(id(md, "tokenizer.ggml.unknown_token_id", n));
+                .unkId(id(md, "tokenizer.ggml.unknown_token_id", n))
+                .stopIds(java.util.stream.IntStream.of(id(md, "tokenizer.ggml.eot_token_id", n),
+                        id(md, "tokenizer.ggml.eom_token_id", n)).filter(id -> id >= 0).toArray());
         switch (model) {
             case "llama" -> {
                 if (merges == null) {

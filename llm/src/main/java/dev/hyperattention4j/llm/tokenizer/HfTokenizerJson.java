@@ -38,6 +38,12 @@ public final class HfTokenizerJson {
      * @param modelVocab rows of the embedding; the tokenizer may not have more tokens (0 to skip the check)
      */
     public static BpeTokenizer read(Path file, int bosId, int eosId, int modelVocab) throws IOException {
+        return read(file, bosId, eosId, new int[0], modelVocab);
+    }
+
+    /** As {@link #read(Path, int, int, int)}, with more end-of-sequence ids (config.json's list). */
+    public static BpeTokenizer read(Path file, int bosId, int eosId, int[] moreEosIds, int modelVocab)
+            throws IOException {
         if (!Files.isRegularFile(file)) {
             throw new TokenizerFormatException(file, "tokenizer.json", "is missing (needed next to the weights)");
         }
@@ -114,7 +120,7 @@ public final class HfTokenizerJson {
                 .byteFallback(model.path("byte_fallback").asBoolean(false))
                 .ignoreMerges(model.path("ignore_merges").asBoolean(false))
                 .fuseUnknown(model.path("fuse_unk").asBoolean(false))
-                .unkId(unkId).bosId(bosId).eosId(eosId).splitSpecials(true).addPrefix(false)
+                .unkId(unkId).bosId(bosId).eosId(eosId).stopIds(moreEosIds).splitSpecials(true).addPrefix(false)
                 .prefixEverySegment(true);
         normalizer(file, root.path("normalizer"), b);
         List<SplitPattern> patterns = new ArrayList<>();

@@ -47,6 +47,14 @@ public interface Tokenizer {
 
     int eosId();
 
+    /**
+     * Every token that ends a generated sequence: {@link #eosId()} plus the others the model file lists (a list of
+     * {@code eos_token_id}s in config.json; GGUF's end-of-turn and end-of-message tokens).
+     */
+    default int[] stopIds() {
+        return eosId() >= 0 ? new int[] {eosId()} : new int[0];
+    }
+
     /** "hf-bpe", "llama2c", "gguf-llama", "gguf-gpt2", ... */
     String kind();
 

@@ -1,6 +1,7 @@
 package dev.hyperattention4j.llm.format.gguf;
 
 import dev.hyperattention4j.llm.format.io.FormatErrors;
+import dev.hyperattention4j.llm.format.io.Printable;
 import dev.hyperattention4j.llm.format.io.MappedFile;
 import dev.hyperattention4j.llm.model.BlockLayout;
 import dev.hyperattention4j.llm.model.BoundWeights;
@@ -102,7 +103,10 @@ public final class GgufLoader {
                         (int) md.integer(arch + ".feed_forward_length", 1, 1 << 18),
                         (int) md.integer(arch + ".block_count", 1, 1024), heads, kvHeads, headDim, vocab,
                         context,
-                        (float) md.number(epsKey, 1e-5), (float) md.number(arch + ".rope.freq_base", 10000.0),
+                        (float) md.number(epsKey, 1e-5, v -> v > 0 && v < ModelConfig.MAX_NORM_EPS,
+                                "a norm epsilon in (0, 1)"),
+                        (float) md.number(arch + ".rope.freq_base", 10000.0, v -> v >= ModelConfig.MIN_ROPE_THETA
+                                && v <= ModelConfig.MAX_ROPE_THETA, "a RoPE base in [1, 1.0E10]"),
                         style, tied, bias, tokenizer.bosId(), tokenizer.eosId(),
                         phi ? BlockLayout.PHI : BlockLayout.LLAMA, rotaryDims, scaling, window);
             } catch (IllegalArgumentException e) {
@@ -120,7 +124,7 @@ public final class GgufLoader {
             Map<String, Object> meta = new LinkedHashMap<>();
             meta.put("gguf.version", gguf.version());
             meta.put("gguf.alignment", gguf.alignment());
-            md.entries().forEach((k, v) -> meta.put(k, GgufMetadata.describe(v)));
+            md.entries().forEach((k, v) -> meta.put(Printable.escape(k), GgufMetadata.describe(v)));
             return new LoadedModel(file, config, weights, tokenizer, new ArrayList<>(tensors.values()), meta, arena);
         } catch (IOException | RuntimeException e) {
             arena.close();

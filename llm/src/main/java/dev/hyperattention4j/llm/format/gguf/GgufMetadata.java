@@ -78,6 +78,16 @@ public final class GgufMetadata {
         return n.doubleValue();
     }
 
+    /** A number within the range {@code ok} accepts (described by {@code range}, e.g. "a norm epsilon in (0, 1)"). */
+    public double number(String key, double fallback, java.util.function.DoublePredicate ok, String range)
+            throws GgufFormatException {
+        double v = number(key, fallback);
+        if (!ok.test(v)) {
+            throw error(key, "must be " + range + ", got " + v);
+        }
+        return v;
+    }
+
     public boolean bool(String key, boolean fallback) throws GgufFormatException {
         Object v = get(key);
         if (v == null) {
@@ -143,9 +153,9 @@ public final class GgufMetadata {
                     sb.append(i == 0 ? "" : ", ").append(java.lang.reflect.Array.get(v, i));
                 }
             }
-            return sb.toString();
+            return dev.hyperattention4j.llm.format.io.Printable.escape(sb.toString());
         }
-        String s = String.valueOf(v);
+        String s = dev.hyperattention4j.llm.format.io.Printable.escape(String.valueOf(v));
         if (e.type() == GgufValueType.UINT64 || e.type() == GgufValueType.UINT32) {
             s = Long.toUnsignedString(((Number) v).longValue());
         }

@@ -11,7 +11,9 @@ import dev.hyperattention4j.llm.model.WeightNames;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -30,7 +32,11 @@ public final class HfConfig {
     private HfConfig() {}
 
     /** The parsed config, how the checkpoint names its tensors, and every top-level field (for inspect). */
-    public record Parsed(ModelConfig config, WeightNames names, Map<String, Object> fields) {}
+    /**
+     * @param eosIds every end-of-sequence id of {@code eos_token_id} (Llama 3.1 lists three; generation stops at
+     *               any of them), empty when the field is absent
+     */
+    public record Parsed(ModelConfig config, WeightNames names, Map<String, Object> fields, int[] eosIds) {}
 
     /**
      * @param tiedHint whether the checkpoint lacks a separate output head (then embeddings are tied whatever the
@@ -61,6 +67,10 @@ public final class HfConfig {
         root.properties().forEach(e -> fields.put(e.getKey(), e.getValue().isValueNode()
                 ? e.getValue().asText() : e.getValue().toString()));
         Reader r = new Reader(file, root);
+        JsonNode vocabField = root.has("padded_vocab_size") ? root.get("padded_vocab_size") : root.get("vocab_size");
+        int vocab = vocabField != null && vocabField.canConvertToInt() ? vocabField.asInt() : 0;
+        specialIds(r, "bos_token_id", vocab);
+        int[] eosIds = specialIds(r, "eos_token_id", vocab);
         ModelConfig config;
         WeightNames names;
         try {
@@ -81,7 +91,39 @@ public final class HfConfig {
         } catch (IllegalArgumentException e) {
             throw new SafetensorsFormatException(file, "config.json", e.getMessage(), -1);
         }
-        return new Parsed(config, names, fields);
+        return new Parsed(config, names, fields, eosIds);
+    }
+
+    /**
+     * A special-token id or list of them ({@code eos_token_id: [128001, 128008, 128009]}), each inside the
+     * vocabulary: an id outside it would be a token the model can never produce (generation would not stop) or a row
+     * that does not exist.
+     */
+    private static int[] specialIds(Reader r, String key, int vocab) throws SafetensorsFormatException {
+        JsonNode node = r.root().get(key);
+        if (node == null || node.isNull()) {
+            return new int[0];
+        }
+        List<JsonNode> items = new ArrayList<>();
+        if (node.isArray()) {
+            node.forEach(items::add);
+        } else {
+            items.add(node);
+        }
+        int[] ids = new int[items.size()];
+        for (int i = 0; i < ids.length; i++) {
+            JsonNode n = items.get(i);
+            String field = node.isArray() ? key + "[" + i + "]" : key;
+            if (!n.isIntegralNumber() || !n.canConvertToInt() || n.asInt() < 0) {
+                throw r.error(field, "must be a token id (a non-negative integer) or a list of them, got " + n);
+            }
+            if (vocab > 0 && n.asInt() >= vocab) {
+                throw r.error(field, "token id " + n.asInt() + " is outside the vocabulary of " + vocab
+                        + " (vocab_size)");
+            }
+            ids[i] = n.asInt();
+        }
+        return ids;
     }
 
     private static ModelConfig llamaFamily(Reader r, String type, boolean tiedHint) throws SafetensorsFormatException {
@@ -98,7 +140,7 @@ public final class HfConfig {
         boolean bias = type.equals("qwen2") || r.root.path("attention_bias").asBoolean(false);
         return new ModelConfig("safetensors", type, dim, r.integer("intermediate_size", null),
                 r.integer("num_hidden_layers", null), heads, r.integer("num_key_value_heads", heads), headDim,
-                r.integer("vocab_size", null), context, (float) r.number("rms_norm_eps", 1e-6), (float) theta(r),
+                r.integer("vocab_size", null), context, (float) eps(r, "rms_norm_eps", 1e-6), (float) theta(r),
                 RopeStyle.ROTATE_HALF, tied(r, tiedHint), bias, firstId(r.root.get("bos_token_id")),
                 firstId(r.root.get("eos_token_id")), BlockLayout.LLAMA, rotary, scaling(r, rotary, context),
                 slidingWindow(r, type));
@@ -118,7 +160,7 @@ public final class HfConfig {
         r.requireFalse("qk_layernorm", "LayerNorms on queries and keys");
         return new ModelConfig("safetensors", "phi", dim, r.integer("intermediate_size", null),
                 r.integer("num_hidden_layers", null), heads, r.integer("num_key_value_heads", heads), headDim,
-                r.integer("vocab_size", null), context, (float) r.number("layer_norm_eps", 1e-5), (float) theta(r),
+                r.integer("vocab_size", null), context, (float) eps(r, "layer_norm_eps", 1e-5), (float) theta(r),
                 RopeStyle.ROTATE_HALF, tied(r, tiedHint), true, firstId(r.root.get("bos_token_id")),
                 firstId(r.root.get("eos_token_id")), BlockLayout.PHI, rotary, scaling(r, rotary, context), 0);
     }
@@ -150,7 +192,7 @@ public final class HfConfig {
         int rotary = headDim / 2;
         return new ModelConfig("safetensors", "chatglm", dim, r.integer("ffn_hidden_size", null),
                 r.integer("num_layers", null), heads, kvHeads, headDim, r.integer("padded_vocab_size", null), context,
-                (float) r.number("layernorm_epsilon", 1e-5), 10000f, RopeStyle.INTERLEAVED, tied(r, tiedHint),
+                (float) eps(r, "layernorm_epsilon", 1e-5), 10000f, RopeStyle.INTERLEAVED, tied(r, tiedHint),
                 r.root.path("add_qkv_bias").asBoolean(false), firstId(r.root.get("bos_token_id")),
                 firstId(r.root.get("eos_token_id")), BlockLayout.LLAMA, rotary, RopeScaling.NONE, 0);
     }
@@ -171,9 +213,22 @@ public final class HfConfig {
     private static double theta(Reader r) throws SafetensorsFormatException {
         JsonNode params = r.root.get("rope_parameters");
         if (params != null && params.isObject() && params.hasNonNull("rope_theta")) {
-            return new Reader(r.file, params).number("rope_theta", 10000.0);
+            return new Reader(r.file, params).number("rope_theta", 10000.0, HfConfig::ropeBase, ROPE_BASES);
         }
-        return r.number("rope_theta", 10000.0);
+        return r.number("rope_theta", 10000.0, HfConfig::ropeBase, ROPE_BASES);
+    }
+
+    private static final String ROPE_BASES = "a RoPE base in [" + (long) ModelConfig.MIN_ROPE_THETA + ", "
+            + ModelConfig.MAX_ROPE_THETA + "]";
+
+    private static boolean ropeBase(double v) {
+        return v >= ModelConfig.MIN_ROPE_THETA && v <= ModelConfig.MAX_ROPE_THETA;
+    }
+
+    /** A norm epsilon, in (0, 1). */
+    private static double eps(Reader r, String key, double fallback) throws SafetensorsFormatException {
+        return r.number(key, fallback, v -> v > 0 && v < ModelConfig.MAX_NORM_EPS, "a norm epsilon in (0, "
+                + (long) ModelConfig.MAX_NORM_EPS + ")");
     }
 
     /** {@code headDim · partial_rotary_factor}, even and at least 2. */
@@ -346,6 +401,16 @@ public final class HfConfig {
 
         double number(String key, double fallback) throws SafetensorsFormatException {
             return number(key, Double.valueOf(fallback));
+        }
+
+        /** A number the forward pass uses as is (norm epsilon, RoPE base), within the range {@code ok} accepts. */
+        double number(String key, double fallback, java.util.function.DoublePredicate ok, String range)
+                throws SafetensorsFormatException {
+            double v = number(key, fallback);
+            if (!ok.test(v)) {
+                throw error(prefix + key, "must be " + range + ", got " + v);
+            }
+            return v;
         }
 
         void requireFalse(String key, String meaning) throws SafetensorsFormatException {

@@ -3,8 +3,9 @@ package dev.hyperattention4j.llm.format.safetensors;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.hyperattention4j.llm.format.io.Json;
 import dev.hyperattention4j.llm.format.io.BinaryReader;
+import dev.hyperattention4j.llm.format.io.DisjointRanges;
+import dev.hyperattention4j.llm.format.io.Json;
 import dev.hyperattention4j.llm.model.DType;
 import dev.hyperattention4j.llm.model.ModelFormatException;
 import dev.hyperattention4j.llm.model.WeightTensor;
@@ -92,6 +93,9 @@ public final class SafetensorsFile {
             list.add(t);
             begins.put(t, t.data().address() - data.address());
         }
+        DisjointRanges.require(list.stream().map(t -> new DisjointRanges.Range(t.name() + ".data_offsets",
+                begins.get(t) - dataStart, t.data().byteSize(), 8)).toArray(DisjointRanges.Range[]::new),
+                (field, problem, offset) -> new SafetensorsFormatException(file, field, problem, offset));
         list.sort(Comparator.comparingLong(begins::get));
         Map<String, WeightTensor> tensors = new LinkedHashMap<>();
         for (WeightTensor t : list) {

@@ -50,6 +50,7 @@ public final class SafetensorsLoader {
             }
             ModelConfig config = parsed.config();
             BoundWeights weights = BoundWeights.bind(config, tensors, names, errors);
+<<<<<<< HEAD
             Tokenizer tokenizer;
             if (config.architecture().equals("chatglm") && !Files.exists(dir.resolve("tokenizer.json"))) {
                 // ChatGLM ships a SentencePiece model and Python tokenizer code instead of a tokenizer.json
@@ -64,6 +65,10 @@ public final class SafetensorsLoader {
                 tokenizer = HfTokenizerJson.read(dir.resolve("tokenizer.json"), config.bosId(), config.eosId(),
                         config.vocabSize());
             }
+=======
+            Tokenizer tokenizer = HfTokenizerJson.read(dir.resolve("tokenizer.json"), config.bosId(), config.eosId(),
+                    parsed.eosIds(), config.vocabSize());
+>>>>>>> 831830a (Load-time validation (issue #25 classes 3, 5): norm epsilon in (0, 1) and RoPE base in [1, 1e10] named by field (config.json, GGUF), special-token ids inside the vocabulary, every eos_token_id of a list (and GGUF eot/eom) stops generation, padding rows past the tokenizer never sampled, overlapping tensor bytes refused (GGUF, safetensors), tensors of layers past the declared count refused, shard index entries that are not files named; control characters escaped in format errors, GGUF metadata, inspect and every CLI error; corrupt experiment results named with what to do; HA4J_JVM_OPTS not glob-expanded; BookRoundTripTest follows add_bos_token)
             if (config.bosId() < 0 || config.eosId() < 0) { // config.json may leave them to the tokenizer
                 config = config.withSpecialIds(tokenizer.bosId(), tokenizer.eosId());
             }
@@ -100,7 +105,7 @@ public final class SafetensorsLoader {
             Map.Entry<String, JsonNode> e = it.next();
             String shardName = e.getValue().asText("");
             Path shard = dir.resolve(shardName).normalize();
-            if (shardName.isEmpty() || !shard.getParent().equals(dir.normalize())) {
+            if (shardName.isEmpty() || shard.getParent() == null || !shard.getParent().equals(dir.normalize())) {
                 throw new SafetensorsFormatException(index, "weight_map." + e.getKey(), "shard name '" + shardName
                         + "' is not a file in the model directory", -1);
             }
@@ -108,7 +113,7 @@ public final class SafetensorsLoader {
             if (parsed == null) {
                 if (!Files.isRegularFile(shard)) {
                     throw new SafetensorsFormatException(index, "weight_map." + e.getKey(), "shard " + shard
-                            + " does not exist", -1);
+                            + (Files.exists(shard) ? " is not a regular file" : " does not exist"), -1);
                 }
                 parsed = SafetensorsFile.parse(shard, MappedFile.map(shard, arena));
                 shards.put(shardName, parsed);
