@@ -2,6 +2,8 @@ package dev.hyperattention4j.cli;
 
 import dev.hyperattention4j.llm.model.Model;
 import dev.hyperattention4j.llm.runtime.LlamaModel;
+import dev.hyperattention4j.llm.runtime.LlamaSession;
+import dev.hyperattention4j.runtime.HeapBudget;
 import dev.hyperattention4j.server.OpenAiServer;
 import dev.hyperattention4j.server.ServerOptions;
 import java.util.concurrent.Callable;
@@ -25,17 +27,21 @@ public final class ServeCommand implements Callable<Integer> {
             description = "Address to bind (default: ${DEFAULT-VALUE}; 0.0.0.0 exposes the server to the network).")
     String host = ServerOptions.DEFAULT_HOST;
 
+    @Range(min = 0, max = 65535, note = "0 = any free port")
     @Option(names = "--port", paramLabel = "N", description = "TCP port (default: ${DEFAULT-VALUE}).")
     int port = 8080;
 
+    @Range(min = 1, max = 256)
     @Option(names = {"-np", "--parallel"}, paramLabel = "N",
             description = "Slots generating at the same time, each with its own KV cache (default: ${DEFAULT-VALUE}).")
     int parallel = 4;
 
+    @Range(min = 0, max = 1 << 24, note = "0 = the model's trained context, at most 4096")
     @Option(names = {"-c", "--ctx-size"}, paramLabel = "N",
             description = "KV cache length of each slot in tokens (default: the model's trained context, at most 4096).")
     int context = 0;
 
+    @Range(min = 0, max = 1 << 16)
     @Option(names = "--queue", paramLabel = "N",
             description = "Requests that may wait for a free slot; more get HTTP 429 (default: ${DEFAULT-VALUE}).")
     int queue = 64;
@@ -49,6 +55,7 @@ public final class ServeCommand implements Callable<Integer> {
             description = "Model id for clients (default: the model's file or folder name).")
     String alias;
 
+    @Range(min = 1024, max = 1 << 30)
     @Option(names = "--max-body", paramLabel = "BYTES",
             description = "Largest request body accepted (default: ${DEFAULT-VALUE}).")
     long maxBody = ServerOptions.DEFAULT_MAX_BODY;
@@ -62,6 +69,8 @@ public final class ServeCommand implements Callable<Integer> {
         try (Model m = modelOptions.open()) {
             int ctx = context > 0 ? context : Math.min(m.config().contextLength(), 4096);
             int threads = Math.max(1, modelOptions.threads / Math.max(1, parallel));   // --parallel is checked below
+            HeapBudget.require((double) LlamaSession.bytesFor(m.config(), ctx, threads) * parallel, parallel
+                    + " slots of " + ctx + " tokens of context", "lower -c/--ctx-size or -np/--parallel");
             ServerOptions options = new ServerOptions(host, port, alias != null ? alias : modelOptions.modelName(),
                     parallel, ctx, queue, threads, apiKey == null || apiKey.isEmpty() ? null : apiKey, maxBody);
             CountDownLatch stopped = new CountDownLatch(1);

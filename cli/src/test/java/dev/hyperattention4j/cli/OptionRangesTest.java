@@ -87,6 +87,29 @@ class OptionRangesTest {
     }
 
     @Test
+    void everyDefaultValueIsInsideItsRange() {
+        int checked = 0;
+        for (List<String> path : commandPaths()) {
+            CommandLine cl = find(path);
+            if (!cl.getSubcommands().isEmpty()) {
+                continue;
+            }
+            List<String> args = new ArrayList<>(path);
+            args.addAll(requiredArguments(cl));
+            CommandLine.ParseResult parsed = Main.commandLine().parseArgs(args.toArray(String[]::new));
+            while (parsed.hasSubcommand()) {
+                parsed = parsed.subcommand();
+            }
+            CommandLine leaf = parsed.commandSpec().commandLine();
+            for (ArgSpec a : parsed.commandSpec().args()) {
+                OptionRanges.check(leaf, a); // throws for a default outside the declared range
+                checked += OptionRanges.rangeOf(a) != null ? 1 : 0;
+            }
+        }
+        assertThat(checked).isGreaterThan(50);
+    }
+
+    @Test
     void absurdValuesAreOneLineErrorsNamingTheOptionBeforeAnyWork() {
         int refused = 0;
         for (List<String> path : commandPaths()) {
