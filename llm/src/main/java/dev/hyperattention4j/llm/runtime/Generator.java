@@ -81,16 +81,11 @@ public final class Generator {
         }
         StopStrings stop = new StopStrings(stops);
         session.reset();
-<<<<<<< HEAD
         sampler.reset();
-        int vocab = session.config().vocabSize();
-        int eos = tokenizer.eosId() >= 0 ? tokenizer.eosId() : session.config().eosId();
-=======
         // every end-of-sequence id the files list (Llama 3.1: three); the configuration's when the tokenizer has none
-        int[] stops = tokenizer.stopIds().length > 0 ? tokenizer.stopIds() : new int[] {session.config().eosId()};
+        int[] stopIds = tokenizer.stopIds().length > 0 ? tokenizer.stopIds() : new int[] {session.config().eosId()};
         // rows past the tokenizer's vocabulary are padding (Qwen2 pads 151,665 tokens to 151,936 rows): never sampled
         int vocab = Math.min(session.config().vocabSize(), tokenizer.vocabSize());
->>>>>>> 831830a (Load-time validation (issue #25 classes 3, 5): norm epsilon in (0, 1) and RoPE base in [1, 1e10] named by field (config.json, GGUF), special-token ids inside the vocabulary, every eos_token_id of a list (and GGUF eot/eom) stops generation, padding rows past the tokenizer never sampled, overlapping tensor bytes refused (GGUF, safetensors), tensors of layers past the declared count refused, shard index entries that are not files named; control characters escaped in format errors, GGUF metadata, inspect and every CLI error; corrupt experiment results named with what to do; HA4J_JVM_OPTS not glob-expanded; BookRoundTripTest follows add_bos_token)
         StreamingDecoder decoder = tokenizer.streamingDecoder();
         for (int t : prompt) {
             decoder.next(t);   // primes the decoder: the first new token keeps its leading space after the prompt
@@ -107,13 +102,8 @@ public final class Generator {
         boolean compiling = !KernelWarmup.ready();
         while (count < maxNewTokens) {
             int next = sampler.sample(logits, vocab);
-<<<<<<< HEAD
-            if (next == eos) {
+            if (contains(stopIds, next)) {
                 reason = "end of sequence";
-=======
-            if (contains(stops, next)) {
-                stop = "end of sequence";
->>>>>>> 831830a (Load-time validation (issue #25 classes 3, 5): norm epsilon in (0, 1) and RoPE base in [1, 1e10] named by field (config.json, GGUF), special-token ids inside the vocabulary, every eos_token_id of a list (and GGUF eot/eom) stops generation, padding rows past the tokenizer never sampled, overlapping tensor bytes refused (GGUF, safetensors), tensors of layers past the declared count refused, shard index entries that are not files named; control characters escaped in format errors, GGUF metadata, inspect and every CLI error; corrupt experiment results named with what to do; HA4J_JVM_OPTS not glob-expanded; BookRoundTripTest follows add_bos_token)
                 break;
             }
             out[count++] = next;

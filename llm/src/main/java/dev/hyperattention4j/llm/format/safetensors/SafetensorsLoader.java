@@ -50,7 +50,6 @@ public final class SafetensorsLoader {
             }
             ModelConfig config = parsed.config();
             BoundWeights weights = BoundWeights.bind(config, tensors, names, errors);
-<<<<<<< HEAD
             Tokenizer tokenizer;
             if (config.architecture().equals("chatglm") && !Files.exists(dir.resolve("tokenizer.json"))) {
                 // ChatGLM ships a SentencePiece model and Python tokenizer code instead of a tokenizer.json
@@ -63,12 +62,8 @@ public final class SafetensorsLoader {
                 tokenizer = glm;
             } else {
                 tokenizer = HfTokenizerJson.read(dir.resolve("tokenizer.json"), config.bosId(), config.eosId(),
-                        config.vocabSize());
+                        parsed.eosIds(), config.vocabSize());
             }
-=======
-            Tokenizer tokenizer = HfTokenizerJson.read(dir.resolve("tokenizer.json"), config.bosId(), config.eosId(),
-                    parsed.eosIds(), config.vocabSize());
->>>>>>> 831830a (Load-time validation (issue #25 classes 3, 5): norm epsilon in (0, 1) and RoPE base in [1, 1e10] named by field (config.json, GGUF), special-token ids inside the vocabulary, every eos_token_id of a list (and GGUF eot/eom) stops generation, padding rows past the tokenizer never sampled, overlapping tensor bytes refused (GGUF, safetensors), tensors of layers past the declared count refused, shard index entries that are not files named; control characters escaped in format errors, GGUF metadata, inspect and every CLI error; corrupt experiment results named with what to do; HA4J_JVM_OPTS not glob-expanded; BookRoundTripTest follows add_bos_token)
             if (config.bosId() < 0 || config.eosId() < 0) { // config.json may leave them to the tokenizer
                 config = config.withSpecialIds(tokenizer.bosId(), tokenizer.eosId());
             }
