@@ -16,6 +16,7 @@ import dev.hyperattention4j.llm.runtime.LlamaModel;
 import dev.hyperattention4j.llm.runtime.LlamaSession;
 import dev.hyperattention4j.llm.runtime.RowwiseAttention;
 import dev.hyperattention4j.llm.runtime.Sampler;
+import dev.hyperattention4j.llm.runtime.SamplingParams;
 import dev.hyperattention4j.llm.testing.GgufWriter;
 import dev.hyperattention4j.llm.testing.TinyModels;
 import dev.hyperattention4j.runtime.WorkerPool;
@@ -143,7 +144,7 @@ class LoadValidationTest {
     private static Generator.Result generate(Model m, WorkerPool pool) {
         LlamaSession s = LlamaModel.of(m).newSession(32, AttentionPlan.exact(new RowwiseAttention(pool)), pool);
         return Generator.generate(s, m.tokenizer(), m.tokenizer().encode("a a", true), 4,
-                new Sampler(new Sampler.Settings(0, 0, 1, 1)), null);
+                new Sampler(SamplingParams.greedy()), java.util.List.of(), null);
     }
 
     @Test
