@@ -21,7 +21,7 @@ final class Slot {
     private final LlamaSession session;
     private final Tokenizer tokenizer;
     private final int vocab;
-    private final int eos;
+    private final int[] stopIds;
     private final WorkerPool pool;
     private final Attention exact;
     private final AttentionPlan exactPlan;
@@ -36,8 +36,9 @@ final class Slot {
         this.exactPlan = AttentionPlan.exact(exact);
         this.session = model.newSession(context, exactPlan, pool);
         this.tokenizer = tokenizer;
-        this.vocab = model.config().vocabSize();
-        this.eos = tokenizer.eosId() >= 0 ? tokenizer.eosId() : model.config().eosId();
+        // rows past the tokenizer's vocabulary are padding, never sampled; every EOS id the files list stops (#25)
+        this.vocab = Math.min(model.config().vocabSize(), tokenizer.vocabSize());
+        this.stopIds = tokenizer.stopIds().length > 0 ? tokenizer.stopIds() : new int[] {model.config().eosId()};
         this.logits = new float[session.logitStride()];
         this.cached = new int[context];
     }
@@ -101,7 +102,7 @@ final class Slot {
                 break;
             }
             int next = sampler.sample(current, vocab);
-            if (next == eos) {
+            if (java.util.Arrays.stream(stopIds).anyMatch(id -> id == next)) {
                 finish = "stop";
                 break;
             }
