@@ -77,7 +77,7 @@ public final class GenerateCommand implements Callable<Integer> {
             description = "Penalize the tokens of the last --repeat-last-n, R in (0, 10], 1 = off (default: ${DEFAULT-VALUE}).")
     float repeatPenalty = 1f;
 
-    @Range(min = 0, max = 1 << 24)
+    @Range(min = 0, max = 1 << 20)
     @Option(names = "--repeat-last-n", paramLabel = "N",
             description = "Tokens (prompt included) the penalties look back over, 0 = none (default: ${DEFAULT-VALUE}).")
     int repeatLastN = 64;

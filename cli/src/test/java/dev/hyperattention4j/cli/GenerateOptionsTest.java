@@ -93,17 +93,17 @@ class GenerateOptionsTest {
 
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
-            "--temp|-0.5|--temperature must be in [0, 100]",
-            "--temp|NaN|--temperature must be in [0, 100]",
-            "--top-k|-1|--top-k must be >= 0",
+            "--temp|-0.5|--temperature: -0.5 is outside the accepted range 0 to 100",
+            "--temp|NaN|--temperature: NaN is outside the accepted range 0 to 100",
+            "--top-k|-1|--top-k: -1 is outside the accepted range 0 to 4194304",
             "--top-p|0|--top-p must be in (0, 1]",
-            "--top-p|1.5|--top-p must be in (0, 1]",
-            "--min-p|-0.1|--min-p must be in [0, 1]",
+            "--top-p|1.5|--top-p: 1.5 is outside the accepted range 0 to 1",
+            "--min-p|-0.1|--min-p: -0.1 is outside the accepted range 0 to 1",
             "--repeat-penalty|0|--repeat-penalty must be in (0, 10]",
-            "--repeat-last-n|-2|--repeat-last-n must be in [0, 1048576]",
-            "--frequency-penalty|3|--frequency-penalty must be in [-2, 2]",
-            "--presence-penalty|-3|--presence-penalty must be in [-2, 2]",
-            "--max-tokens|-1|--max-tokens must be >= 0",
+            "--repeat-last-n|-2|--repeat-last-n: -2 is outside the accepted range 0 to 1048576",
+            "--frequency-penalty|3|--frequency-penalty: 3.0 is outside the accepted range -2 to 2",
+            "--presence-penalty|-3|--presence-penalty: -3.0 is outside the accepted range -2 to 2",
+            "--max-tokens|-1|--max-tokens: -1 is outside the accepted range 0 to 16777216",
             "--stop|''|--stop must not be empty",
             "-f|no-such-prompt.txt|no such file: no-such-prompt.txt"})
     void badOptionsGetAOneLineError(String option, String value, String message) {
