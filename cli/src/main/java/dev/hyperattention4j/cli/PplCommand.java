@@ -65,7 +65,7 @@ public final class PplCommand implements Callable<Integer> {
             description = "With --compare: which run goes first, patched or exact (default: ${DEFAULT-VALUE}).")
     Order order = Order.patched;
 
-    @Range(min = 0, max = 10_000)
+    @Range(min = 0, max = 100)
     @Option(names = "--warmup", paramLabel = "W",
             description = "Unmeasured windows (stories with --stories) run through every attention plan in turn "
                     + "before the timed runs, at least W and at least 2 s of CPU time, so the JIT has compiled the "
