@@ -51,6 +51,6 @@ class PplCompareOrderTest {
         String model = ModelCommandsTest.shared("models/stories260K/stories260K.bin").toString();
         CliRun r = CliRun.of("ppl", model, "-f", "x.txt", "--warmup", "-1", "--compare", "--patch-last", "1");
         assertThat(r.exit()).isNotZero();
-        assertThat(r.err()).contains("--warmup must be in [0, 100]");
+        assertThat(r.err()).contains("--warmup: -1 is outside the accepted range 0 to 100");
     }
 }
