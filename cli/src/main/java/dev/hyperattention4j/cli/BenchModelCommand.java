@@ -12,6 +12,7 @@ import dev.hyperattention4j.llm.runtime.LlamaModel;
 import dev.hyperattention4j.llm.runtime.LlamaSession;
 import dev.hyperattention4j.llm.synthetic.RandomWeights;
 import dev.hyperattention4j.llm.synthetic.SyntheticShape;
+import dev.hyperattention4j.runtime.HeapBudget;
 import dev.hyperattention4j.runtime.WorkerPool;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -207,6 +208,12 @@ public final class BenchModelCommand implements Callable<Integer> {
 
     private void runAll(Subject s, List<Row> rows) {
         ModelConfig c = s.model().config();
+        for (int n : prompts) { // before any work: a context the heap cannot hold names its option
+            HeapBudget.require(LlamaSession.bytesFor(c, n, 1), "a context of " + n + " tokens", "lower -p/--n-prompt");
+        }
+        for (int n : gens) {
+            HeapBudget.require(LlamaSession.bytesFor(c, n, 1), "a context of " + n + " tokens", "lower -n/--n-gen");
+        }
         int total = threads.size() * (prompts.size() * (attention.patchLast > 0 ? 2 : 1)
                 + (int) gens.stream().filter(g -> g > 0).count()) * repetitions;
         LlamaModel.awaitKernelWarmup();   // time the compiled vector kernels, not the start-up path
