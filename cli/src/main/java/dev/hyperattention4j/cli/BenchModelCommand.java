@@ -63,6 +63,7 @@ public final class BenchModelCommand implements Callable<Integer> {
                     + "vocabulary), so other tools can be timed on the same weights.")
     Path save;
 
+    @Range(min = 1, max = 1024)
     @Option(names = {"-t", "--threads"}, split = ",", paramLabel = "N",
             description = "Worker thread counts, e.g. 1,2 (default: available processors).")
     List<Integer> threads = new ArrayList<>(List.of(Runtime.getRuntime().availableProcessors()));
@@ -74,16 +75,20 @@ public final class BenchModelCommand implements Callable<Integer> {
     @Mixin
     AttentionOptions attention;
 
+    @Range(min = 1, max = 1 << 24)
     @Option(names = {"-p", "--n-prompt"}, split = ",", paramLabel = "N",
             description = "Prompt lengths (default: 512,2048).")
     List<Integer> prompts = new ArrayList<>(List.of(512, 2048));
 
+    @Range(min = 0, max = 1 << 24)
     @Option(names = {"-n", "--n-gen"}, split = ",", paramLabel = "N", description = "Generation lengths (default: 128; 0 = none).")
     List<Integer> gens = new ArrayList<>(List.of(128));
 
+    @Range(min = 1, max = 10_000)
     @Option(names = {"-r", "--repetitions"}, paramLabel = "R", description = "Measured runs per test (default: ${DEFAULT-VALUE}).")
     int repetitions = 5;
 
+    @Range(min = 0, max = 3600)
     @Option(names = "--warmup", paramLabel = "SECONDS",
             description = "Unmeasured runs for this much CPU time (at least one) before each test, so the JIT has "
                     + "compiled the kernels (default: ${DEFAULT-VALUE}).")
