@@ -31,6 +31,7 @@ abstract class BlockKernel {
     static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
     static final ValueLayout.OfByte I8 = ValueLayout.JAVA_BYTE;
+    static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(LE);
 
     /** The kernel of a type, or null when the type has none (the layer then expands rows with {@link Dequant}). */
     static BlockKernel forType(DType type) {
@@ -39,6 +40,8 @@ abstract class BlockKernel {
             case "Q4_0" -> Q4_0Kernel.INSTANCE;
             case "F16" -> F16Kernel.INSTANCE;
             case "BF16" -> BF16Kernel.INSTANCE;
+            case "Q5_0" -> Q5_0Kernel.Q5_0;
+            case "Q5_1" -> Q5_0Kernel.Q5_1;
             case "Q4_K" -> Q4_KKernel.INSTANCE;
             case "Q5_K" -> Q5_KKernel.INSTANCE;
             case "Q6_K" -> Q6_KKernel.INSTANCE;

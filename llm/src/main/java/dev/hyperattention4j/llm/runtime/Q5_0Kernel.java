@@ -1,0 +1,85 @@
+package dev.hyperattention4j.llm.runtime;
+
+import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Q5_0 (and, with {@code hasMin}, Q5_1): blocks of 32 = f16 d (Q5_1: then f16 m), a 32-bit word of fifth bits,
+ * 16 bytes of nibbles; weight j (j &lt; 16) = low nibble of byte j plus bit j of the word as 16, weight j + 16 the
+ * high nibble plus bit j + 16. Q5_0: d·(q − 16); Q5_1: d·q + m, as the reference decoders compute them. The
+ * K-quant presets fall back to these types for rows that are not a multiple of 256 (Qwen2.5 0.5B's 896 columns).
+ * Single tokens go through the expanded tile.
+ */
+final class Q5_0Kernel extends BlockKernel {
+    static final Q5_0Kernel Q5_0 = new Q5_0Kernel(false);
+    static final Q5_0Kernel Q5_1 = new Q5_0Kernel(true);
+    private static final VectorSpecies<Integer> INTS = VectorSpecies.of(int.class, S.vectorShape());
+    /** Bit positions of the lanes of each part: 0, 1, ..., 15. */
+    private static final int[] LANE = java.util.stream.IntStream.range(0, 16).toArray();
+
+    private final boolean hasMin;
+    private final int bytes, qh, qs;
+
+    private Q5_0Kernel(boolean hasMin) {
+        this.hasMin = hasMin;
+        this.bytes = hasMin ? 24 : 22;
+        this.qh = hasMin ? 4 : 2;
+        this.qs = hasMin ? 8 : 6;
+    }
+
+    @Override
+    void expand(MemorySegment w, long row, int cols, float[] dst, int off) {
+        for (int b = 0; b < cols / 32; b++) {
+            long p = row + (long) bytes * b;
+            float d = half(w, p), m = hasMin ? half(w, p + 2) : 0f;
+            int h = w.get(I32, p + qh);
+            ByteVector q = ByteVector.fromMemorySegment(B16, w, p + qs, LE);
+            for (int j = 0; j < PARTS; j++) {
+                IntVector qi = (IntVector) q.convertShape(VectorOperators.B2I, INTS, j);
+                IntVector bit = IntVector.fromArray(INTS, LANE, W * j);
+                IntVector hv = IntVector.broadcast(INTS, h);
+                IntVector lo = qi.and(15).or(hv.lanewise(VectorOperators.LSHR, bit).and(1).lanewise(VectorOperators.LSHL, 4));
+                IntVector hi = qi.lanewise(VectorOperators.ASHR, 4).and(15)
+                        .or(hv.lanewise(VectorOperators.LSHR, bit.add(16)).and(1).lanewise(VectorOperators.LSHL, 4));
+                int o = off + 32 * b + W * j;
+                if (hasMin) {
+                    ((FloatVector) lo.convert(VectorOperators.I2F, 0)).mul(d).add(m).intoArray(dst, o);
+                    ((FloatVector) hi.convert(VectorOperators.I2F, 0)).mul(d).add(m).intoArray(dst, o + 16);
+                } else {
+                    ((FloatVector) lo.sub(16).convert(VectorOperators.I2F, 0)).mul(d).intoArray(dst, o);
+                    ((FloatVector) hi.sub(16).convert(VectorOperators.I2F, 0)).mul(d).intoArray(dst, o + 16);
+                }
+            }
+        }
+    }
+
+    @Override
+    void expandScalar(MemorySegment w, long row, int cols, float[] dst, int off) {
+        for (int b = 0; b < cols / 32; b++) {
+            long p = row + (long) bytes * b;
+            float d = half(w, p), m = hasMin ? half(w, p + 2) : 0f;
+            int h = w.get(I32, p + qh);
+            for (int j = 0; j < 16; j++) {
+                int q = w.get(I8, p + qs + j) & 0xff;
+                int lo = (q & 15) | (h >>> j & 1) << 4, hi = (q >>> 4) | (h >>> j + 16 & 1) << 4;
+                int o = off + 32 * b + j;
+                if (hasMin) {
+                    dst[o] = (float) lo * d + m;
+                    dst[o + 16] = (float) hi * d + m;
+                } else {
+                    dst[o] = (float) (lo - 16) * d;
+                    dst[o + 16] = (float) (hi - 16) * d;
+                }
+            }
+        }
+    }
+
+    @Override
+    boolean fusedDecode() {
+        return false;
+    }
+}
