@@ -339,9 +339,9 @@ public final class BenchHyperCommand implements Callable<Integer> {
 
     private static String header() {
         String h = String.format(Locale.ROOT, "| %7s | %4s | %5s | %-9s | %-9s | %10s | %9s | %9s | %10s | %8s | %8s |",
-                "n", "d", "heads", "mask", "input", "exact s", "exact GF", "hyper s", "speedup", "err/|O|", "err/|V|");
-        return "errors against the exact kernel's output: err/|O| = |Ô−O|/|O| (on random inputs about sqrt(n/m) by "
-                + "construction), err/|V| = row error on the scale of V's rows\n" + h + "\n" + h.replaceAll("[^|]", "-");
+                "n", "d", "heads", "mask", "input", "exact s", "exact GF", "hyper s", "speedup", "err/‖O‖", "err/‖V‖");
+        return "errors against the exact kernel's output: err/‖O‖ = ‖Ô−O‖/‖O‖ (on random inputs about sqrt(n/m) by "
+                + "construction), err/‖V‖ = row error on the scale of V's rows\n" + h + "\n" + h.replaceAll("[^|]", "-");
     }
 
     private static String format(Row r) {

@@ -25,13 +25,13 @@ final class BenchReport {
         out.println("flops: 4·nq·nk·d per head, half of it when causal (only the unmasked half is counted); "
                 + "'vs exact' = flash time / this time at the same point (> 1: faster than exact); alloc B = bytes "
                 + "allocated by a warm call (all threads)");
-        out.println("errors over 8 sampled rows against float64: err/|O| = |Ô−O|/|O| (for HyperAttention on these "
-                + "random inputs about sqrt(n/m) by construction), err/|V| = row error on the scale of V's rows");
+        out.println("errors over 8 sampled rows against float64: err/‖O‖ = ‖Ô−O‖/‖O‖ (for HyperAttention on these "
+                + "random inputs about sqrt(n/m) by construction), err/‖V‖ = row error on the scale of V's rows");
         out.println();
         String header = String.format(Locale.ROOT,
                 "| %-14s | %6s | %3s | %-6s | %3s | %-28s | %8s | %6s | %9s | %8s | %8s | %9s |",
-                "impl", "n", "d", "mask", "thr", "ms/call median (min-max)", "GFLOP/s", "% peak", "vs exact", "err/|O|",
-                "err/|V|", "alloc B");
+                "impl", "n", "d", "mask", "thr", "ms/call median (min-max)", "GFLOP/s", "% peak", "vs exact", "err/‖O‖",
+                "err/‖V‖", "alloc B");
         out.println(header);
         out.println(header.replaceAll("[^|]", "-"));
         for (BenchRow r : rows) {
