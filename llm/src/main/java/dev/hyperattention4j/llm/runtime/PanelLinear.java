@@ -90,20 +90,21 @@ public final class PanelLinear implements Linear {
     void applyScalar(float[] x, int xOff, int xStride, int tokens, float[] out, int outOff, int outStride,
                      int rowFrom, int rowTo) {
         int b0 = rowFrom / W, b1 = (rowTo + W - 1) / W;
-        float[] acc = new float[W];
+        // accumulates in the output block itself (its stride covers whole blocks), so a cold decode step
+        // allocates nothing either
         for (int t = 0; t < tokens; t++) {
             int xb = xOff + t * xStride, ob = outOff + t * outStride;
             for (int b = b0; b < b1; b++) {
-                java.util.Arrays.fill(acc, 0f);
+                int o = ob + b * W;
+                java.util.Arrays.fill(out, o, o + W, 0f);
                 int p = b * cols * W;
                 for (int k = 0; k < cols; k++) {
                     float xk = x[xb + k];
                     int pk = p + k * W;
                     for (int l = 0; l < W; l++) {
-                        acc[l] = Math.fma(panel[pk + l], xk, acc[l]);
+                        out[o + l] = Math.fma(panel[pk + l], xk, out[o + l]);
                     }
                 }
-                System.arraycopy(acc, 0, out, ob + b * W, W);
             }
         }
     }
