@@ -12,7 +12,8 @@ if [ ${#targets[@]} -eq 0 ]; then
   targets=(SafetensorsFuzzTest#container SafetensorsFuzzTest#configJson Llama2cFuzzTest#checkpoint
            Llama2cFuzzTest#tokenizer TokenizerJsonFuzzTest#tokenizerJson TokenizerJsonFuzzTest#splitPattern
            ModelLoaderFuzzTest#open
-           TokenizerFuzzTest#encodeDecode TokenizerFuzzTest#decodeIds GgufFuzzTest#container GgufFuzzTest#model)
+           TokenizerFuzzTest#encodeDecode TokenizerFuzzTest#decodeIds GgufFuzzTest#container GgufFuzzTest#model
+           GgufFuzzTest#tokenizer)
 fi
 mkdir -p target-fuzz
 for t in "${targets[@]}"; do
