@@ -102,7 +102,8 @@ public final class BenchHyperCommand implements Callable<Integer> {
                       double speedup, double relError, double errorVsValues, double exactGflops,
                       Map<String, Double> profileMs,
                       double blockGflopsPerThread, double peakGflopsPerThread, double blockPercentOfPeak,
-                      double checkError, double sampleGflopsPerThread, long fallbackRows) {}
+                      double checkError, double sampleGflopsPerThread, long fallbackRows,
+                      double checkErrorVsValues) {}
 
     @Override
     public Integer call() throws Exception {
@@ -152,8 +153,9 @@ public final class BenchHyperCommand implements Callable<Integer> {
                             if (!sweep.json) {
                                 System.out.println(format(row));
                                 if (check > 0) {
-                                    System.out.println(String.format(Locale.ROOT, "    spot check (%d rows): rel err "
-                                            + "%.4f", check, row.checkError()));
+                                    System.out.println(String.format(Locale.ROOT, "    spot check (%d rows): "
+                                            + "err/‖O‖ %.4f, err/‖V‖ %.4f", check, row.checkError(),
+                                            row.checkErrorVsValues()));
                                 }
                                 if (profile) {
                                     System.out.println("    profile (ms, summed over threads" + (cpuTime
@@ -299,11 +301,13 @@ public final class BenchHyperCommand implements Callable<Integer> {
         double sampleGf = prof.nanos(HyperProfile.Phase.SAMPLES) > 0
                 ? (double) prof.flops(HyperProfile.Phase.SAMPLES) / prof.nanos(HyperProfile.Phase.SAMPLES) : Double.NaN;
         double peak = FmaPeak.measure(1, clock).oneThreadGflops();
-        double check = this.check > 0 ? dev.hyperattention4j.reference.SpotCheck.measure(hp, this.check, sweep.seed)
-                .relError() : Double.NaN;
+        AttentionError check = this.check > 0
+                ? dev.hyperattention4j.reference.SpotCheck.measure(hp, this.check, sweep.seed).error()
+                : new AttentionError(Double.NaN, Double.NaN, Double.NaN);
         return new Row(n, d, q.heads(), causal, input, exactSec, hyperSec, exactSec / hyperSec, err.vsOutput(),
                 err.vsValues(), gflops, ms,
-                blockGf, peak, 100 * blockGf / peak, check, sampleGf, prof.fallbackRows());
+                blockGf, peak, 100 * blockGf / peak, check.vsOutput(), sampleGf, prof.fallbackRows(),
+                check.vsValues());
     }
 
     /** "phase ms (share%)" for every phase with time. */

@@ -256,6 +256,8 @@ public final class PplCommand implements Callable<Integer> {
                 doc.put("check_rows", attention.checkTally.rows());
                 doc.put("check_rel_error", attention.checkTally.relError());
                 doc.put("check_max_row_error", attention.checkTally.maxRowError());
+                doc.put("check_error_vs_values", attention.checkTally.error().vsValues());
+                doc.put("check_worst_row_vs_values", attention.checkTally.error().worstRowVsValues());
             }
             if (note != null) {
                 doc.put("note", note);
@@ -286,9 +288,12 @@ public final class PplCommand implements Callable<Integer> {
                     order == Order.exact ? "exact" : "patched");
         }
         if (attention.check > 0 && attention.checkTally.rows() > 0) {
-            System.out.printf("check:    relative error %.4f over %d exactly recomputed rows of %d HyperAttention calls "
-                            + "(worst row %.4f)%n", attention.checkTally.relError(), attention.checkTally.rows(),
-                    attention.checkTally.calls(), attention.checkTally.maxRowError());
+            dev.hyperattention4j.reference.AttentionError e = attention.checkTally.error();
+            System.out.printf("check:    error over %d exactly recomputed rows of %d HyperAttention calls: err/‖O‖ %.4f "
+                            + "(worst row %.4f), err/‖V‖ %.4f (worst row %.4f)%n          %s%n",
+                    attention.checkTally.rows(), attention.checkTally.calls(), e.vsOutput(),
+                    attention.checkTally.maxRowError(), e.vsValues(), e.worstRowVsValues(),
+                    dev.hyperattention4j.reference.AttentionError.EXPLANATION);
         }
         if (note != null) {
             System.out.println("note:     " + note);

@@ -52,10 +52,26 @@ class SpotCheckTest {
         SpotCheck.Result all = SpotCheck.measure(perturbed, 4 * 96, 0);
         assertThat(all.rows()).isEqualTo(4 * 96);
         assertThat(all.relError()).isCloseTo(Math.sqrt(num / den), within(1e-4));
+        // both readings equal the full comparison's (AttentionError) when every row is checked
+        AttentionError full = AttentionError.of(perturbed.output(), p.output(), p.value());
+        assertThat(all.error().vsOutput()).isCloseTo(full.vsOutput(), within(1e-6));
+        assertThat(all.error().vsValues()).isCloseTo(full.vsValues(), within(1e-6 * full.vsValues()));
+        assertThat(all.error().worstRowVsValues()).isCloseTo(full.worstRowVsValues(),
+                within(1e-6 * full.worstRowVsValues()));
+        assertThat(full.vsValues()).isLessThan(full.vsOutput());   // on N(0,1) inputs ‖O‖ is much smaller than ‖V‖
         // a sample of rows estimates the same quantity
         SpotCheck.Result some = SpotCheck.measure(perturbed, 64, 11);
         assertThat(some.relError()).isCloseTo(all.relError(), within(0.35 * all.relError()));
         assertThat(some.maxRowError()).isGreaterThanOrEqualTo(some.relError() * 0.5);
+        assertThat(some.error().vsValues()).isCloseTo(full.vsValues(), within(0.35 * full.vsValues()));
+        // pooled checks give the figures of one check over all their rows
+        SpotCheck.Tally tally = new SpotCheck.Tally();
+        tally.add(SpotCheck.measure(perturbed, 4 * 96, 0));
+        tally.add(SpotCheck.measure(perturbed, 4 * 96, 1));
+        assertThat(tally.error().vsValues()).isCloseTo(full.vsValues(), within(1e-6 * full.vsValues()));
+        assertThat(tally.error().worstRowVsValues()).isCloseTo(full.worstRowVsValues(),
+                within(1e-6 * full.worstRowVsValues()));
+        assertThat(new SpotCheck.Tally().error().vsValues()).isNaN();
     }
 
     @Test

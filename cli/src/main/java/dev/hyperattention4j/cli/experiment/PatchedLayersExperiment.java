@@ -11,6 +11,7 @@ import dev.hyperattention4j.llm.runtime.AttentionPlan;
 import dev.hyperattention4j.llm.runtime.LlamaModel;
 import dev.hyperattention4j.llm.runtime.LlamaSession;
 import dev.hyperattention4j.llm.runtime.Perplexity;
+import dev.hyperattention4j.reference.AttentionError;
 import dev.hyperattention4j.reference.SpotCheck;
 import dev.hyperattention4j.runtime.WorkerPool;
 import java.nio.file.Path;
@@ -75,7 +76,7 @@ public final class PatchedLayersExperiment implements Callable<Integer> {
                       double meanNll, double deltaPpl, double deltaNll, double deltaNllStdErr, double attnSeconds,
                       double totalSeconds, double attnShare, double attnSpeedup, double e2eSpeedup, double checkError,
                       long checkRows, int block, int samples, int projections, int minSeqLen, String protocol,
-                      List<Double> windowNll) {}
+                      List<Double> windowNll, Double checkErrorVsValues) {}
 
     @Override
     public Integer call() throws Exception {
@@ -104,6 +105,9 @@ public final class PatchedLayersExperiment implements Callable<Integer> {
             long longest = Arrays.stream(ctxs).mapToLong(c -> (long) windows(c, Long.MAX_VALUE) * c).max().orElse(0);
             int[] tokens = ModelText.tokens(m, text, longest + 1);
             LlamaModel llama = LlamaModel.of(m);
+            // time the compiled kernels: before they are, a short prompt's exact attention runs on the session's
+            // scalar start-up path, which the timing wrapper around the exact kernel does not see
+            LlamaModel.awaitKernelWarmup();
             try (ResultStore<Row> store = Experiments.start(opts, name, NAME, settings, machine, Row.class, Row::key,
                     spec)) {
                 long total = 0, done = 0;
@@ -139,7 +143,8 @@ public final class PatchedLayersExperiment implements Callable<Integer> {
                     }
                 }
                 store.complete();
-                Experiments.print(opts, store.file(), table(store.rows()).render());
+                Experiments.print(opts, store.file(), table(store.rows()).render()
+                        + (opts.check > 0 ? AttentionError.EXPLANATION + "\n" : ""));
                 Experiments.report(opts, false);
             }
         }
@@ -190,12 +195,17 @@ public final class PatchedLayersExperiment implements Callable<Integer> {
                 progress.update(i, n, ppl);
             }
         });
+        if (exact.calls() == 0 && l < m.config().layers()) {
+            throw new IllegalStateException("the exact layers' attention time was not observed (the session ran its "
+                    + "scalar start-up attention: the vector kernels did not compile in time on this host); run again "
+                    + "on a less loaded machine");
+        }
         double attn = exact.seconds() + hypers.stream().mapToDouble(TimedAttention::seconds).sum();
         return new Row(key(ctx, l), "", ctx, 0, false, l, m.config().layers(), windows, r.tokensScored(),
                 r.perplexity(), r.standardError(), Math.pow(2, r.meanNll()), r.meanNll(), 0, 0, 0, attn, r.seconds(),
                 attn / r.seconds(), 1, 1, tally.relError(), tally.rows(), cfg.blockSize(), cfg.sampleSize(),
                 cfg.numProjections(), cfg.minSeqLen(), r.protocol(),
-                Arrays.stream(windowNll).boxed().toList());
+                Arrays.stream(windowNll).boxed().toList(), tally.error().vsValues());
     }
 
     /** Fills the columns measured against L = 0 of the same context (the row itself when it is L = 0). */
@@ -211,18 +221,19 @@ public final class PatchedLayersExperiment implements Callable<Integer> {
                 r.tokensScored(), r.ppl(), r.pplStdErr(), r.pplBase2(), r.meanNll(), r.ppl() - b.ppl(),
                 r.meanNll() - b.meanNll(), Math.sqrt(var / d.length), r.attnSeconds(), r.totalSeconds(), r.attnShare(),
                 b.attnSeconds() / r.attnSeconds(), b.totalSeconds() / r.totalSeconds(), r.checkError(), r.checkRows(),
-                r.block(), r.samples(), r.projections(), r.minSeqLen(), r.protocol(), r.windowNll());
+                r.block(), r.samples(), r.projections(), r.minSeqLen(), r.protocol(), r.windowNll(),
+                r.checkErrorVsValues());
     }
 
     static Table table(List<Row> rows) {
         Table t = new Table("model", "ctx", "L", "windows", "ppl", "Δppl vs L=0", "ΔCE ± se", "attn share",
-                "attn speedup", "e2e speedup", "check err", "b/m/r/n0", "note");
+                "attn speedup", "e2e speedup", "check err/‖O‖", "check err/‖V‖", "b/m/r/n0", "note");
         for (Row r : rows) {
             t.row(r.model(), r.ctx(), r.patchedLayers() + "/" + r.layers(), r.windows(),
                     Table.num(r.ppl(), 3) + " ± " + Table.num(r.pplStdErr(), 3), Table.signed(r.deltaPpl(), 4),
                     Table.signed(r.deltaNll(), 4) + " ± " + Table.num(r.deltaNllStdErr(), 4),
                     Table.num(100 * r.attnShare(), 0) + "%", Table.times(r.attnSpeedup()), Table.times(r.e2eSpeedup()),
-                    Table.num(r.checkError(), 3), r.block() + "/" + r.samples() + "/" + r.projections() + "/"
+                    Table.num(r.checkError(), 3), Table.num(r.checkErrorVsValues(), 3), r.block() + "/" + r.samples() + "/" + r.projections() + "/"
                             + r.minSeqLen(),
                     r.beyondTrainedCtx() ? "beyond trained ctx " + r.trainedCtx() + ": only Δ meaningful" : "");
         }

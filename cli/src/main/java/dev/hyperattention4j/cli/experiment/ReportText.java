@@ -12,8 +12,8 @@ final class ReportText {
             against L = 0 on the same windows (± standard error over windows). **attn speedup** is the time spent \
             in all attention calls at L = 0 divided by that at L; **e2e speedup** the same for the whole \
             perplexity run (projections, MLP and output head included); **attn share** is attention's share of \
-            the run. **check err** is `--check k`: k random rows of every HyperAttention call recomputed exactly \
-            (relative Frobenius error over those rows). b/m/r/n0 are block size, samples, projections and \
+            the run. **check err** is `--check k`: k random rows of every HyperAttention call recomputed exactly, \
+            their error ‖Ô−O‖/‖O‖ over those rows and the same error on the scale of V's rows (/‖V‖). b/m/r/n0 are block size, samples, projections and \
             minSeqLen (exact at or below n0). The shared models were trained on 512-token windows: at longer \
             contexts their absolute perplexity means nothing and only the change against exact attention at the \
             same length is reported as meaningful.
@@ -24,9 +24,11 @@ final class ReportText {
             The paper's single-layer figure: one attention call, exact tiled kernel (the project's fastest, \
             skipping masked causal tiles) against HyperAttention, same inputs (Q, K, V ~ N(0,1) unless stated), \
             same threads, median of the repetitions. Forward+backward rows time a training step's attention \
-            (forward saving the log-sum-exp, then the gradients). **rel err** is HyperAttention's forward error \
-            ‖Ô−O‖/‖O‖; on N(0,1) inputs attention is nearly uniform and the error is large by construction \
-            (docs/DESIGN.md §4: about √(n/m)), which says nothing about real inputs: see the fidelity section.
+            (forward saving the log-sum-exp, then the gradients). **err/‖O‖** is HyperAttention's forward error \
+            ‖Ô−O‖/‖O‖; on N(0,1) inputs attention is nearly uniform and this error is large by construction \
+            (docs/DESIGN.md §4: about √(n/m)), which says nothing about real inputs: see the fidelity section. \
+            **err/‖V‖** is the same error on the scale of V's rows (root-mean-square row error over \
+            root-mean-square row norm of V).
 
             """;
 

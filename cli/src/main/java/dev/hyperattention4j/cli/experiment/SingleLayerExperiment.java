@@ -85,12 +85,14 @@ public final class SingleLayerExperiment implements Callable<Integer> {
 
     /**
      * One point. {@code relError} is the relative Frobenius error of HyperAttention's forward output against the
-     * exact output (or against exactly recomputed random rows when the exact run was extrapolated).
+     * exact output (or against exactly recomputed random rows when the exact run was extrapolated),
+     * {@code errorVsValues} the same error on the scale of V's rows ({@link AttentionError}; null in results written
+     * before it was recorded).
      */
     public record Row(String key, int n, int d, int heads, boolean causal, String mode, double exactSeconds,
                       boolean exactExtrapolated, double hyperSeconds, double speedup, double relError,
                       String errorKind, double checkError, int block, int samples, int projections, int minSeqLen,
-                      String note) {}
+                      String note, Double errorVsValues) {}
 
     @Override
     public Integer call() throws Exception {
@@ -143,7 +145,7 @@ public final class SingleLayerExperiment implements Callable<Integer> {
             }
             store.complete();
             List<Row> rows = store.rows();
-            Experiments.print(opts, store.file(), table(rows).render());
+            Experiments.print(opts, store.file(), table(rows).render() + AttentionError.EXPLANATION + "\n");
             Experiments.report(opts, false);
         }
         return 0;
@@ -196,7 +198,7 @@ public final class SingleLayerExperiment implements Callable<Integer> {
         }
         boolean extrapolate = exactMaxN > 0 && pt.n > exactMaxN;
         double exactSec;
-        double err = Double.NaN;
+        AttentionError err;
         String errKind = "full";
         if (!extrapolate) {
             AttentionProblem ep = AttentionProblem.of(q, k, v).withCausal(pt.causal);
@@ -206,17 +208,17 @@ public final class SingleLayerExperiment implements Callable<Integer> {
                         exact.backward(c, dOut);
                     }, reps, false)
                     : Experiments.time(() -> exact.forward(ep), reps, false);
-            err = AttentionError.relativeToOutput(hp.output(), ep.output());
+            err = AttentionError.of(hp.output(), ep.output(), v);
         } else {
             exactSec = extrapolated(store, pt);
             errKind = "spot";
-            err = SpotCheck.measure(hp, Math.max(256, opts.check), opts.seed).relError();
+            err = SpotCheck.measure(hp, Math.max(256, opts.check), opts.seed).error();
             note = (note.isEmpty() ? "" : note + "; ") + "exact time extrapolated as n² from n = " + largestMeasured(pt);
         }
         double check = opts.check > 0 ? SpotCheck.measure(hp, opts.check, opts.seed + 1).relError() : Double.NaN;
         return new Row(pt.key(), pt.n, dim, heads, pt.causal, backward ? "forward+backward" : "forward", exactSec,
-                extrapolate, hyperSec, exactSec / hyperSec, err, errKind, check, cfg.blockSize(), cfg.sampleSize(),
-                cfg.numProjections(), cfg.minSeqLen(), note);
+                extrapolate, hyperSec, exactSec / hyperSec, err.vsOutput(), errKind, check, cfg.blockSize(),
+                cfg.sampleSize(), cfg.numProjections(), cfg.minSeqLen(), note, err.vsValues());
     }
 
     /** The paper's minSeqLen (4096) unless set: the single-layer figure uses fixed b, m and minSeqLen. */
@@ -245,12 +247,13 @@ public final class SingleLayerExperiment implements Callable<Integer> {
     }
 
     static Table table(List<Row> rows) {
-        Table t = new Table("mode", "mask", "n", "d", "heads", "exact s", "hyper s", "speedup", "rel err", "note");
+        Table t = new Table("mode", "mask", "n", "d", "heads", "exact s", "hyper s", "speedup", "err/‖O‖", "err/‖V‖",
+                "note");
         for (Row r : rows) {
             t.row(r.mode(), r.causal() ? "causal" : "non-causal", r.n(), r.d(), r.heads(),
                     Table.num(r.exactSeconds(), 3) + (r.exactExtrapolated() ? "*" : ""), Table.num(r.hyperSeconds(), 3),
                     Table.times(r.speedup()), Table.num(r.relError(), 3) + (r.errorKind().equals("spot") ? " (spot)" : ""),
-                    r.note());
+                    Table.num(r.errorVsValues(), 3), r.note());
         }
         return t;
     }

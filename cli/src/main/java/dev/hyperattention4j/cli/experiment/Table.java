@@ -66,6 +66,11 @@ final class Table {
         return Double.isFinite(x) ? String.format(Locale.ROOT, "%." + digits + "f", x) : "—";
     }
 
+    /** As {@link #num(double, int)} for a figure that older results do not hold (null): "—". */
+    static String num(Double x, int digits) {
+        return num(x == null ? Double.NaN : x, digits);
+    }
+
     /** A ratio such as "3.2×", or "—". */
     static String times(double x) {
         return Double.isFinite(x) ? String.format(Locale.ROOT, x >= 10 ? "%.1f×" : "%.2f×", x) : "—";

@@ -20,6 +20,9 @@ class CheckOptionTest {
         JsonNode doc = ResultStore.JSON.readTree(run.out());
         assertThat(doc.path("check_rows").asLong()).isEqualTo(2 * 8);     // two patched layers, one call each
         assertThat(doc.path("check_rel_error").asDouble()).isPositive().isLessThan(10);
+        assertThat(doc.path("check_error_vs_values").asDouble()).isPositive().isLessThan(10);
+        assertThat(doc.path("check_worst_row_vs_values").asDouble())
+                .isGreaterThanOrEqualTo(doc.path("check_error_vs_values").asDouble());
     }
 
     @Test
@@ -32,6 +35,8 @@ class CheckOptionTest {
         // checking every row of the single head measures exactly the full relative error
         assertThat(row.path("checkError").asDouble()).isCloseTo(row.path("relError").asDouble(),
                 org.assertj.core.api.Assertions.within(1e-3 * row.path("relError").asDouble()));
+        assertThat(row.path("checkErrorVsValues").asDouble()).isCloseTo(row.path("errorVsValues").asDouble(),
+                org.assertj.core.api.Assertions.within(1e-3 * row.path("errorVsValues").asDouble()));
     }
 
     @Test

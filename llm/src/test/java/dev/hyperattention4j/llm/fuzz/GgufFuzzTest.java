@@ -10,6 +10,7 @@ import dev.hyperattention4j.llm.format.gguf.GgufLoader;
 import dev.hyperattention4j.llm.format.gguf.GgufValueType;
 import dev.hyperattention4j.llm.model.LoadedModel;
 import dev.hyperattention4j.llm.model.ModelFormatException;
+import dev.hyperattention4j.llm.model.NonFiniteWeightException;
 import dev.hyperattention4j.llm.testing.GgufWriter;
 import dev.hyperattention4j.llm.tokenizer.BpeTokenizer;
 import dev.hyperattention4j.llm.tokenizer.GgufTokenizers;
@@ -52,6 +53,8 @@ class GgufFuzzTest {
             FuzzSupport.exercise(m.tokenizer(), "Once upon a time, ab \u00e9\ud83d\ude00\n");
         } catch (TokenizerFormatException e) {
             FuzzSupport.checkFormatError(e, TokenizerFormatException.class, data.length);
+        } catch (NonFiniteWeightException e) {   // quantised blocks' scales are checked at open (docs/RELIABILITY.md)
+            FuzzSupport.checkFormatError(e, NonFiniteWeightException.class, data.length);
         } catch (ModelFormatException e) {
             FuzzSupport.checkFormatError(e, GgufFormatException.class, data.length);
         }
