@@ -38,8 +38,8 @@ abstract class BlockKernel {
         return switch (type.name()) {
             case "Q8_0" -> Q8_0Kernel.INSTANCE;
             case "Q4_0" -> Q4_0Kernel.INSTANCE;
-            case "F16" -> F16Kernel.INSTANCE;
-            case "BF16" -> BF16Kernel.INSTANCE;
+            case "F16" -> HalfKernel.F16;
+            case "BF16" -> HalfKernel.BF16;
             case "Q5_0" -> Q5_0Kernel.Q5_0;
             case "Q5_1" -> Q5_0Kernel.Q5_1;
             case "Q4_K" -> Q4_KKernel.INSTANCE;
