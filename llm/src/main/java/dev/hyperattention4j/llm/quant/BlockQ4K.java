@@ -26,18 +26,29 @@ public final class BlockQ4K {
 
     /** Decodes the block at byte {@code at} of {@code s} into {@code dst[off .. off + 256)}. */
     public static void decode(MemorySegment s, long at, float[] dst, int off) {
+        decode(s, at, QS, -1, dst, off);
+    }
+
+    /**
+     * The decoding of Q4_K and of {@link BlockQ5K}, which adds a fifth bit per weight: nibbles at byte {@code qs} of
+     * the block, fifth bits at byte {@code qh} (negative: none); sub-block j's bit of {@code qh[l]} is bit j.
+     */
+    static void decode(MemorySegment s, long at, int qs, int qh, float[] dst, int off) {
         float d = Bytes.f16(s, at + D);
         float dmin = Bytes.f16(s, at + DMIN);
         int o = off;
         for (int g = 0; g < 4; g++) {
-            long qs = at + QS + 32L * g;
             for (int half = 0; half < 2; half++) {
                 int j = 2 * g + half;
                 float dl = d * PackedScales.scale(s, at + SCALES, j);
                 float ml = dmin * PackedScales.min(s, at + SCALES, j);
                 int shift = 4 * half;
                 for (int l = 0; l < 32; l++) {
-                    dst[o++] = dl * ((Bytes.u8(s, qs + l) >>> shift) & 15) - ml;
+                    int q = (Bytes.u8(s, at + qs + 32L * g + l) >>> shift) & 15;
+                    if (qh >= 0) {
+                        q |= ((Bytes.u8(s, at + qh + l) >>> j) & 1) << 4;
+                    }
+                    dst[o++] = dl * q - ml;
                 }
             }
         }

@@ -28,21 +28,6 @@ public final class BlockQ5K {
 
     /** Decodes the block at byte {@code at} of {@code s} into {@code dst[off .. off + 256)}. */
     public static void decode(MemorySegment s, long at, float[] dst, int off) {
-        float d = Bytes.f16(s, at + D);
-        float dmin = Bytes.f16(s, at + DMIN);
-        int o = off;
-        for (int g = 0; g < 4; g++) {
-            long qs = at + QS + 32L * g;
-            for (int half = 0; half < 2; half++) {
-                int j = 2 * g + half;
-                float dl = d * PackedScales.scale(s, at + SCALES, j);
-                float ml = dmin * PackedScales.min(s, at + SCALES, j);
-                int shift = 4 * half;
-                for (int l = 0; l < 32; l++) {
-                    int q = ((Bytes.u8(s, qs + l) >>> shift) & 15) | ((Bytes.u8(s, at + QH + l) >>> j) & 1) << 4;
-                    dst[o++] = dl * q - ml;
-                }
-            }
-        }
+        BlockQ4K.decode(s, at, QS, QH, dst, off);
     }
 }
