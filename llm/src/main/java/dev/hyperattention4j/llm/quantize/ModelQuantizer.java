@@ -72,14 +72,7 @@ public final class ModelQuantizer {
         w.putString("general.architecture", arch);
         w.putString("general.type", "model");
         w.putString("general.name", name(model));
-        w.putUInt32(arch + ".block_count", c.layers());
-        w.putUInt32(arch + ".context_length", c.contextLength());
-        w.putUInt32(arch + ".embedding_length", c.dim());
-        w.putUInt32(arch + ".feed_forward_length", c.hiddenDim());
-        w.putUInt32(arch + ".attention.head_count", c.heads());
-        w.putUInt32(arch + ".attention.head_count_kv", c.kvHeads());
-        w.putFloat32(arch + ".rope.freq_base", c.ropeTheta());
-        w.putFloat32(arch + ".attention.layer_norm_rms_epsilon", c.normEps());
+        w.putHyperparameters(arch, c);
         if (c.headDim() != c.dim() / c.heads()) {
             w.putUInt32(arch + ".attention.key_length", c.headDim());
             w.putUInt32(arch + ".attention.value_length", c.headDim());

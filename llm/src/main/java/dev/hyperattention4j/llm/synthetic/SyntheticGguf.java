@@ -24,14 +24,7 @@ public final class SyntheticGguf {
         GgufWriter w = new GgufWriter();
         w.putString("general.architecture", arch);
         w.putString("general.name", name);
-        w.putUInt32(arch + ".context_length", c.contextLength());
-        w.putUInt32(arch + ".embedding_length", c.dim());
-        w.putUInt32(arch + ".block_count", c.layers());
-        w.putUInt32(arch + ".feed_forward_length", c.hiddenDim());
-        w.putUInt32(arch + ".attention.head_count", c.heads());
-        w.putUInt32(arch + ".attention.head_count_kv", c.kvHeads());
-        w.putFloat32(arch + ".rope.freq_base", c.ropeTheta());
-        w.putFloat32(arch + ".attention.layer_norm_rms_epsilon", c.normEps());
+        w.putHyperparameters(arch, c);
         vocabulary(w, c.vocabSize());
         for (Map.Entry<String, WeightTensor> e : weights.tensors().entrySet()) {
             WeightTensor t = e.getValue();

@@ -69,6 +69,21 @@ public final class GgufWriter {
     }
 
     /** A value as {@link GgufFile} reads it (arrays as Java arrays), e.g. copied from another file. */
+    /**
+     * The hyper-parameter keys every Llama-like architecture of the GGUF ecosystem reads, under {@code arch}: block
+     * count, context, embedding and feed-forward lengths, head counts, RoPE base and RMS-norm epsilon.
+     */
+    public GgufWriter putHyperparameters(String arch, dev.hyperattention4j.llm.model.ModelConfig c) {
+        putUInt32(arch + ".block_count", c.layers());
+        putUInt32(arch + ".context_length", c.contextLength());
+        putUInt32(arch + ".embedding_length", c.dim());
+        putUInt32(arch + ".feed_forward_length", c.hiddenDim());
+        putUInt32(arch + ".attention.head_count", c.heads());
+        putUInt32(arch + ".attention.head_count_kv", c.kvHeads());
+        putFloat32(arch + ".rope.freq_base", c.ropeTheta());
+        return putFloat32(arch + ".attention.layer_norm_rms_epsilon", c.normEps());
+    }
+
     public GgufWriter putEntry(String key, GgufMetadata.Entry entry) {
         if (key.isBlank()) {
             throw new IllegalArgumentException("metadata keys must not be blank");
