@@ -4,6 +4,7 @@ import dev.hyperattention4j.kernel.FixedExp;
 import dev.hyperattention4j.kernel.LaneSum;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /** Element-wise kernels of the forward pass: residual add, RMSNorm, LayerNorm, SwiGLU gate, GELU. */
@@ -14,9 +15,33 @@ final class Vectors {
     private Vectors() {
     }
 
-    /** {@link LaneSum#sum}: the fixed tree of lane-wise adds that every runtime kernel folds its lanes with. */
+    /**
+     * {@link LaneSum#sum}: the fixed tree of lane-wise adds that every runtime kernel folds its lanes with. At a width
+     * forced below the preferred one ({@code -Dha4j.vectorBits}, tests), the same tree over this width's lanes.
+     */
     static float sum(FloatVector v) {
-        return LaneSum.sum(v);
+        if (W == LaneSum.SPECIES.length()) {
+            return LaneSum.sum(v);
+        }
+        for (VectorShuffle<Float> r : Rotations.ALL) {
+            v = v.add(v.rearrange(r));
+        }
+        return v.lane(0);
+    }
+
+    /** Lane rotations by W/2, ..., 1 of {@link #S} (only used at a forced width). */
+    private static final class Rotations {
+        @SuppressWarnings("unchecked")
+        static final VectorShuffle<Float>[] ALL = new VectorShuffle[Integer.numberOfTrailingZeros(W)];
+
+        static {
+            for (int i = 0, shift = W / 2; shift >= 1; i++, shift /= 2) {
+                ALL[i] = VectorShuffle.iota(S, shift, 1, true);
+            }
+        }
+
+        private Rotations() {
+        }
     }
 
     /**
@@ -81,7 +106,7 @@ final class Vectors {
         for (int i = 0; i < bound; i++) {
             lanes[i % W] = Math.fma(x[xOff + i], x[xOff + i], lanes[i % W]);
         }
-        float ss = LaneSum.sumScalar(lanes);
+        float ss = sumScalar(lanes);
         for (int i = bound; i < n; i++) {
             ss += x[xOff + i] * x[xOff + i];
         }
