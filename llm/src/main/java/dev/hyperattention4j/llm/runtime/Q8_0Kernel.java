@@ -3,7 +3,11 @@ package dev.hyperattention4j.llm.runtime;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
 
-/** Q8_0: blocks of 32 = f16 scale d + 32 int8 q; weight = d·q. */
+/**
+ * Q8_0: blocks of 32 = f16 scale d + 32 int8 q; weight = d·q. The pair-of-rows loop repeats {@link Q4_0Kernel}'s on
+ * purpose: one shared loop (a base class calling each type's block decoder, or one class testing a final type flag)
+ * ran 7× slower, as the two decoders' vector results meet in a phi that C2 boxes (docs/QUANT-KERNELS.md).
+ */
 final class Q8_0Kernel extends BlockKernel {
     static final Q8_0Kernel INSTANCE = new Q8_0Kernel();
     private static final int BYTES = 34;
