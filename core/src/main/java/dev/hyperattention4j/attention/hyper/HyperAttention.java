@@ -222,7 +222,7 @@ public final class HyperAttention implements Attention {
         pool.run(x.batch() * heads * chunks, (worker, unit) -> {
             long t0 = profile != null ? profile.now() : 0;
             int bh = unit / chunks, from = (unit % chunks) * HASH_CHUNK, to = Math.min(n, from + HASH_CHUNK);
-            lsh.hashRows(x, bh / heads, bh % heads, from, to, keys, bh * n + from, new float[x.dim()]);
+            lsh.hashRows(x, bh / heads, bh % heads, from, to, keys, bh * n + from, new float[lsh.hashScratchLength()]);
             if (profile != null) {
                 profile.add(Phase.HASH, profile.now() - t0);
             }

@@ -5,6 +5,7 @@ import dev.hyperattention4j.attention.hyper.HyperProfile.Phase;
 import dev.hyperattention4j.attention.hyper.HyperSchedule.Geometry;
 import dev.hyperattention4j.attention.hyper.HyperSchedule.Pass;
 import dev.hyperattention4j.kernel.FlashKernel;
+import dev.hyperattention4j.kernel.HyperBlockKernel;
 import dev.hyperattention4j.kernel.PackedKeyValues;
 import dev.hyperattention4j.kernel.TileSizes;
 import dev.hyperattention4j.runtime.WorkerPool;
@@ -47,11 +48,24 @@ final class HyperForward {
         LogSumExpMerge merge() {
             return config.compat().merge();
         }
+
+        /**
+         * Whether the passes run on {@link HyperBlockKernel} (block and sample parts in one pass, merged in its
+         * epilogue): every profile with the exact merge and no padding keys. The reference's eps merge and padding
+         * keys take the separate parts and merges of {@link #blockInParts}.
+         */
+        boolean fused() {
+            HyperConfig.Compat c = config.compat();
+            return c.merge() == LogSumExpMerge.EXACT && c.padding() == KeyPadding.NONE;
+        }
     }
 
     /** Per-worker scratch: the kernel, packed key sets and the two parts' rows. */
     static final class Scratch {
         final FlashKernel kernel;
+        final HyperBlockKernel blockKernel;
+        /** A chunk's prior results (the causal level's diagonal part) in sorted order, for the fused merge. */
+        final float[] prior, priorLse = new float[QUERY_CHUNK];
         final PackedKeyValues blockKeys = new PackedKeyValues();
         final PackedKeyValues sampleKeys = new PackedKeyValues();
         final PackedKeyValues allSamples = new PackedKeyValues();
@@ -67,6 +81,8 @@ final class HyperForward {
 
         Scratch(int d) {
             kernel = new FlashKernel(d);
+            blockKernel = new HyperBlockKernel(d);
+            prior = new float[QUERY_CHUNK * d];
             out1 = new float[SCRATCH_ROWS * d];
             out2 = new float[QUERY_CHUNK * d];
             row = new float[PackedKeyValues.scratchLength(d)];   // packRange scratch
@@ -89,8 +105,15 @@ final class HyperForward {
         for (Pass pass : schedule.passes()) {
             SortedPass sorted = sortLsh(cx, pass, scratch);
             int units = cx.problem().batch() * pass.geometry().callHeads() * pass.blocks();
-            cx.pool().run(units, (worker, unit) -> block(cx, sorted, scratch(scratch, worker, cx.problem().headDim()),
-                    unit / pass.blocks(), unit % pass.blocks()));
+            boolean fused = cx.fused();
+            cx.pool().run(units, (worker, unit) -> {
+                Scratch s = scratch(scratch, worker, cx.problem().headDim());
+                if (fused) {
+                    block(cx, sorted, s, unit / pass.blocks(), unit % pass.blocks());
+                } else {
+                    blockInParts(cx, sorted, s, unit / pass.blocks(), unit % pass.blocks());
+                }
+            });
         }
     }
 
@@ -124,8 +147,89 @@ final class HyperForward {
         }
     }
 
-    /** Steps 2-5 for block t of call-head c: the block's query rows, a chunk of {@link #QUERY_CHUNK} at a time. */
+    /**
+     * Steps 2-5 for block t of call-head c on {@link HyperBlockKernel}: per chunk of {@link #QUERY_CHUNK} query rows,
+     * the block part, the sample part (the block's own samples masked in the per-head sample pack) and one merge of
+     * both with the causal level's prior result, in the kernel's epilogue; then the rows are written in original
+     * order.
+     */
     private static void block(Context cx, SortedPass sorted, Scratch s, int c, int t) {
+        AttentionProblem p = cx.problem();
+        Pass pass = sorted.pass();
+        Geometry g = pass.geometry();
+        int heads = g.callHeads(), qTotal = g.qTotal(), kTotal = g.kTotal();
+        int b = c / heads, j = c % heads, h = g.queryHead()[j], kvh = h / p.groupSize();
+        int p0 = pass.queryFrom(t), p1 = pass.queryTo(t);
+        if (p0 >= p1) {
+            return;
+        }
+        long a = cx.clock().now();
+        int k0 = pass.keyFrom(t), k1 = pass.keyTo(t);
+        if (TOUCH) {
+            RowTouch.touch(p.key(), p.value(), b, kvh, sorted.keyRows(), c * kTotal + k0, c * kTotal + k1);
+        }
+        s.blockKeys.pack(p.key(), p.value(), b, kvh, sorted.keyRows(), c * kTotal + k0, c * kTotal + k1);
+        int m = pass.sampleSize(), hole0 = 0, hole1 = 0;
+        if (pass.residual()) {
+            packSamples(cx, sorted, s, c, b, kvh);
+            if (cx.config().compat().ownBlockSamples() == OwnBlockSamples.MASKED) {
+                // the samples are sorted by position, so those in block t are one run: masked in the kernel
+                hole0 = firstAtLeast(s.samplePositions, m, pass.keyFrom(t));
+                hole1 = firstAtLeast(s.samplePositions, m, pass.keyFrom(t + 1));
+            }
+        }
+        Phase blockPhase = pass.exact() ? Phase.EXACT : Phase.BLOCKS;   // an exact pass is no block-diagonal work
+        boolean merge = pass.mergeIntoOutput();
+        int d = p.headDim();
+        // one clock reading per phase boundary: a thread-CPU-time reading costs microseconds on some machines
+        for (int c0 = p0; c0 < p1; c0 += QUERY_CHUNK) {
+            int c1 = Math.min(p1, c0 + QUERY_CHUNK), rows = c1 - c0, from = c * qTotal + c0;
+            if (TOUCH) {
+                // the output rows too: they are written (and in the causal recursion read) after the kernel
+                RowTouch.touch(p.query(), p.output(), b, h, sorted.queryRows(), from, from + rows);
+            }
+            s.blockKernel.packQueries(p.query(), b, h, sorted.queryRows(), from, from + rows, p.scale());
+            if (merge) {
+                readPrior(cx, s, sorted, b, h, j, from, rows);
+            }
+            a = cx.clock().lap(Phase.GATHER, a);
+            s.blockKernel.blockPart(s.blockKeys, k1 - k0);
+            a = cx.clock().lap(blockPhase, a);
+            cx.clock().kernelFlops(blockPhase, rows, k1 - k0, d);
+            if (pass.residual() && hole1 - hole0 < m) {
+                s.blockKernel.samplePart(s.allSamples, m, hole0, hole1);
+                a = cx.clock().lap(Phase.SAMPLES, a);
+                cx.clock().kernelFlops(Phase.SAMPLES, rows, m - (hole1 - hole0), d);
+            }
+            s.blockKernel.finish(pass.logSampleWeight(), merge ? s.prior : null, s.priorLse, s.out1, 0, s.lse1, 0);
+            writeRows(cx, s, sorted, b, h, j, from, rows, false);
+            a = cx.clock().lap(Phase.MERGE, a);
+        }
+    }
+
+    /** The prior results (the diagonal part already in the output) of a chunk's rows, in sorted order. */
+    private static void readPrior(Context cx, Scratch s, SortedPass sorted, int b, int h, int j, int from, int rows) {
+        Geometry g = sorted.pass().geometry();
+        AttentionProblem p = cx.problem();
+        int d = p.headDim();
+        for (int r = 0; r < rows; r++) {
+            int local = sorted.queryLocal()[from + r];
+            if (local < g.qReal()[j]) {
+                int i = g.qStart()[j] + local;
+                p.output().readRow(b, h, i, s.prior, r * d);
+                s.priorLse[r] = cx.lse()[p.lseIndex(b, h, i)];
+            } else {
+                java.util.Arrays.fill(s.prior, r * d, (r + 1) * d, 0f);   // an appended zero row: dropped later
+                s.priorLse[r] = Float.NEGATIVE_INFINITY;
+            }
+        }
+    }
+
+    /**
+     * Steps 2-5 for block t of call-head c with separate parts and merges (the reference's compatibility
+     * profiles): the block's query rows, a chunk of {@link #QUERY_CHUNK} at a time.
+     */
+    private static void blockInParts(Context cx, SortedPass sorted, Scratch s, int c, int t) {
         AttentionProblem p = cx.problem();
         Pass pass = sorted.pass();
         Geometry g = pass.geometry();
@@ -169,7 +273,7 @@ final class HyperForward {
             if (pass.mergeIntoOutput()) {
                 mergeIntoCausalLevel(cx, s, sorted, b, h, j, c * qTotal + c0, rows);
             }
-            writeRows(cx, s, sorted, b, h, j, c * qTotal + c0, rows);
+            writeRows(cx, s, sorted, b, h, j, c * qTotal + c0, rows, pass.mergeIntoOutput());
             cx.clock().add(Phase.MERGE, a);
         }
     }
@@ -223,12 +327,15 @@ final class HyperForward {
         cx.merge().weights(s.lse2, s.lse1, 0f, rows, s.c1, s.c2, s.lse1);
     }
 
-    /** The chunk's real rows written (or, in a causal level, merged) into the output in original row order. */
-    private static void writeRows(Context cx, Scratch s, SortedPass sorted, int b, int h, int j, int from, int rows) {
+    /**
+     * The chunk's real rows written (or, with {@code merge}, merged with the weights of
+     * {@link #mergeIntoCausalLevel}) into the output in original row order.
+     */
+    private static void writeRows(Context cx, Scratch s, SortedPass sorted, int b, int h, int j, int from, int rows,
+                                  boolean merge) {
         Geometry g = sorted.pass().geometry();
         AttentionProblem p = cx.problem();
         int d = p.headDim();
-        boolean merge = sorted.pass().mergeIntoOutput();
         for (int r = 0; r < rows; r++) {
             int local = sorted.queryLocal()[from + r];
             if (local >= g.qReal()[j]) {
@@ -252,6 +359,27 @@ final class HyperForward {
      */
     private static PackedKeyValues residualKeys(Context cx, SortedPass sorted, Scratch s, int c, int t, int b,
                                                 int kvh) {
+        packSamples(cx, sorted, s, c, b, kvh);
+        Pass pass = sorted.pass();
+        int m = pass.sampleSize();
+        if (cx.config().compat().ownBlockSamples() == OwnBlockSamples.COUNTED) {
+            return s.allSamples;
+        }
+        // the samples are sorted by position, so those in block t are one run
+        int own0 = firstAtLeast(s.samplePositions, m, pass.keyFrom(t));
+        int own1 = firstAtLeast(s.samplePositions, m, pass.keyFrom(t + 1));
+        if (own0 == own1) {
+            return s.allSamples;
+        }
+        s.sampleKeys.packExcept(s.allSamples, own0, own1);
+        return s.sampleKeys;
+    }
+
+    /**
+     * All m samples of call-head c packed in {@code s.allSamples} in the order of their sorted positions (kept in
+     * {@code s.samplePositions}): once per worker and call-head, then reused by the call-head's following blocks.
+     */
+    private static void packSamples(Context cx, SortedPass sorted, Scratch s, int c, int b, int kvh) {
         AttentionProblem p = cx.problem();
         Pass pass = sorted.pass();
         int m = pass.sampleSize(), kTotal = pass.geometry().kTotal();
@@ -272,17 +400,6 @@ final class HyperForward {
             s.samplePass = sorted;
             s.sampleHead = c;
         }
-        if (cx.config().compat().ownBlockSamples() == OwnBlockSamples.COUNTED) {
-            return s.allSamples;
-        }
-        // the samples are sorted by position, so those in block t are one run
-        int own0 = firstAtLeast(s.samplePositions, m, pass.keyFrom(t));
-        int own1 = firstAtLeast(s.samplePositions, m, pass.keyFrom(t + 1));
-        if (own0 == own1) {
-            return s.allSamples;
-        }
-        s.sampleKeys.packExcept(s.allSamples, own0, own1);
-        return s.sampleKeys;
     }
 
     /** The first index i in {@code [0, n)} with {@code sorted[i] >= value}, or n. */

@@ -57,6 +57,13 @@ interface PhaseClock {
         add(phase, from, now());
     }
 
+    /** Adds the time since {@code from} to a phase and returns the reading it took (the next phase's start). */
+    default long lap(Phase phase, long from) {
+        long now = now();
+        add(phase, from, now);
+        return now;
+    }
+
     /** Counts the 4·rows·keys·d flops of one exact kernel call. */
     default void kernelFlops(Phase phase, int rows, int keys, int d) {
         flops(phase, 4L * rows * keys * d);

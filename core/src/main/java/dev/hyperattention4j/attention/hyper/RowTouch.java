@@ -10,8 +10,6 @@ import dev.hyperattention4j.tensor.FloatTensor;
  * Java has no prefetch instruction; these are plain loads whose sum goes to a field so that they are not removed.
  */
 final class RowTouch {
-    /** Floats per cache line. */
-    private static final int LINE = 16;
     @SuppressWarnings("unused")
     private static volatile float sink;
 
@@ -19,18 +17,9 @@ final class RowTouch {
 
     /** Touches rows {@code rows[from..to)} of head {@code [b][h]} of one or two tensors ({@code second} may be null). */
     static void touch(FloatTensor first, FloatTensor second, int b, int h, int[] rows, int from, int to) {
-        int d = first.dim();
-        float acc = 0;
-        for (int i = from; i < to; i++) {
-            int row = rows[i];
-            for (int c = 0; c < d; c += LINE) {
-                acc += first.get(b, h, row, c);
-            }
-            if (second != null) {
-                for (int c = 0; c < d; c += LINE) {
-                    acc += second.get(b, h, row, c);
-                }
-            }
+        float acc = first.touchRows(b, h, rows, from, to);
+        if (second != null) {
+            acc += second.touchRows(b, h, rows, from, to);
         }
         if (acc == 1.2345e-30f) {
             sink = acc;   // practically never taken, but the loads must happen to decide it

@@ -159,9 +159,18 @@ public final class SortLsh {
         return (int) a0.add(a1).add(a2.add(a3)).compare(VectorOperators.GT, 0f).toLong();
     }
 
+    /** Rows {@link #hashRows} hashes together: their projections share the loads of W and fill the FMA pipes. */
+    static final int HASH_GROUP = 4;
+
+    /** Floats of scratch {@link #hashRows} uses when its caller gives it that much: a group of rows. */
+    public int hashScratchLength() {
+        return HASH_GROUP * dim;
+    }
+
     /**
      * Writes the sort key of rows {@code [from, to)} of head {@code [b][h]} into {@code keys[keyOffset ..]}.
-     * {@code row} is caller scratch of at least d floats.
+     * {@code row} is caller scratch of at least d floats ({@link #hashScratchLength()} lets it hash rows in groups,
+     * with the same result).
      */
     public void hashRows(FloatTensor x, int b, int h, int from, int to, int[] keys, int keyOffset, float[] row) {
         if (x.dim() != dim) {
@@ -172,10 +181,71 @@ public final class SortLsh {
             java.util.Arrays.fill(keys, keyOffset, keyOffset + (to - from), 0);
             return;
         }
-        for (int i = from; i < to; i++) {
+        int i = from;
+        if (wLanes != null && projections <= 8 && row.length >= HASH_GROUP * dim) {
+            for (; i + HASH_GROUP <= to; i += HASH_GROUP) {
+                x.readRows(b, h, i, HASH_GROUP, row, 0);
+                int buckets = bucketsOfFour(row);
+                for (int g = 0; g < HASH_GROUP; g++) {
+                    keys[keyOffset + i + g - from] = sortKeyOfBucket[(buckets >>> (8 * g)) & 0xff];
+                }
+            }
+        }
+        for (; i < to; i++) {
             x.readRow(b, h, i, row, 0);
             keys[keyOffset + i - from] = sortKeyOfBucket[bucket(row, 0)];
         }
+    }
+
+    /**
+     * {@link #bucketByLanes} of four consecutive rows of {@code x} (d floats apart) at once, bucket g in bits
+     * {@code 8g .. 8g+7}: each row is summed exactly as {@link #bucketByLanes} sums it (same accumulators, same
+     * order), so the buckets are the same; the four rows share each load of W and give the FMA units 16 independent
+     * chains instead of 4.
+     */
+    private int bucketsOfFour(float[] x) {
+        final int lanes = SPECIES.length(), d = dim;
+        final int x0 = 0, x1 = d, x2 = 2 * d, x3 = 3 * d;
+        FloatVector a0 = FloatVector.zero(SPECIES), a1 = a0, a2 = a0, a3 = a0;
+        FloatVector b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+        FloatVector c0 = a0, c1 = a0, c2 = a0, c3 = a0;
+        FloatVector e0 = a0, e1 = a0, e2 = a0, e3 = a0;
+        int c = 0;
+        for (; c + 3 < d; c += 4) {
+            final int w = c * lanes;
+            FloatVector w0 = FloatVector.fromArray(SPECIES, wLanes, w);
+            FloatVector w1 = FloatVector.fromArray(SPECIES, wLanes, w + lanes);
+            FloatVector w2 = FloatVector.fromArray(SPECIES, wLanes, w + 2 * lanes);
+            FloatVector w3 = FloatVector.fromArray(SPECIES, wLanes, w + 3 * lanes);
+            a0 = w0.fma(FloatVector.broadcast(SPECIES, x[x0 + c]), a0);
+            a1 = w1.fma(FloatVector.broadcast(SPECIES, x[x0 + c + 1]), a1);
+            a2 = w2.fma(FloatVector.broadcast(SPECIES, x[x0 + c + 2]), a2);
+            a3 = w3.fma(FloatVector.broadcast(SPECIES, x[x0 + c + 3]), a3);
+            b0 = w0.fma(FloatVector.broadcast(SPECIES, x[x1 + c]), b0);
+            b1 = w1.fma(FloatVector.broadcast(SPECIES, x[x1 + c + 1]), b1);
+            b2 = w2.fma(FloatVector.broadcast(SPECIES, x[x1 + c + 2]), b2);
+            b3 = w3.fma(FloatVector.broadcast(SPECIES, x[x1 + c + 3]), b3);
+            c0 = w0.fma(FloatVector.broadcast(SPECIES, x[x2 + c]), c0);
+            c1 = w1.fma(FloatVector.broadcast(SPECIES, x[x2 + c + 1]), c1);
+            c2 = w2.fma(FloatVector.broadcast(SPECIES, x[x2 + c + 2]), c2);
+            c3 = w3.fma(FloatVector.broadcast(SPECIES, x[x2 + c + 3]), c3);
+            e0 = w0.fma(FloatVector.broadcast(SPECIES, x[x3 + c]), e0);
+            e1 = w1.fma(FloatVector.broadcast(SPECIES, x[x3 + c + 1]), e1);
+            e2 = w2.fma(FloatVector.broadcast(SPECIES, x[x3 + c + 2]), e2);
+            e3 = w3.fma(FloatVector.broadcast(SPECIES, x[x3 + c + 3]), e3);
+        }
+        for (; c < d; c++) {
+            FloatVector w0 = FloatVector.fromArray(SPECIES, wLanes, c * lanes);
+            a0 = w0.fma(FloatVector.broadcast(SPECIES, x[x0 + c]), a0);
+            b0 = w0.fma(FloatVector.broadcast(SPECIES, x[x1 + c]), b0);
+            c0 = w0.fma(FloatVector.broadcast(SPECIES, x[x2 + c]), c0);
+            e0 = w0.fma(FloatVector.broadcast(SPECIES, x[x3 + c]), e0);
+        }
+        long m0 = a0.add(a1).add(a2.add(a3)).compare(VectorOperators.GT, 0f).toLong();
+        long m1 = b0.add(b1).add(b2.add(b3)).compare(VectorOperators.GT, 0f).toLong();
+        long m2 = c0.add(c1).add(c2.add(c3)).compare(VectorOperators.GT, 0f).toLong();
+        long m3 = e0.add(e1).add(e2.add(e3)).compare(VectorOperators.GT, 0f).toLong();
+        return (int) (m0 | m1 << 8 | m2 << 16 | m3 << 24);
     }
 
     /**

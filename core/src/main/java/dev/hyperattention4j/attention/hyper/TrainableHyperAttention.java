@@ -100,7 +100,7 @@ public final class TrainableHyperAttention implements TrainableAttention {
         int chunk = 4096, chunks = (n + chunk - 1) / chunk;
         pool.run(x.batch() * heads * chunks, (worker, unit) -> {
             int bh = unit / chunks, from = (unit % chunks) * chunk, to = Math.min(n, from + chunk);
-            lsh.hashRows(x, bh / heads, bh % heads, from, to, keys, bh * n + from, new float[x.dim()]);
+            lsh.hashRows(x, bh / heads, bh % heads, from, to, keys, bh * n + from, new float[lsh.hashScratchLength()]);
         });
         return keys;
     }
