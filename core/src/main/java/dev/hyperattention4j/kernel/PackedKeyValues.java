@@ -144,6 +144,10 @@ public final class PackedKeyValues {
             if (rows == null && dp == d && dp <= VALUE_BLOCK) {
                 // one column block of whole rows: the packed tile is row-major, so copy the rows straight in
                 value.readRows(b, h, from + i, count, values, valueIndex(i, 0));
+            } else if (dp == d && dp <= VALUE_BLOCK) {
+                for (int g = 0; g < count; g++) {     // the same for gathered rows, one at a time
+                    value.readRow(b, h, rows[from + i + g], values, valueIndex(i + g, 0));
+                }
             } else {
                 for (int g = 0; g < count; g++) {
                     value.readRow(b, h, rows == null ? from + i + g : rows[from + i + g], rowScratch, 0);

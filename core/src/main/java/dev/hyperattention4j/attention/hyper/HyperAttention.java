@@ -3,6 +3,7 @@ package dev.hyperattention4j.attention.hyper;
 import dev.hyperattention4j.attention.Attention;
 import dev.hyperattention4j.attention.AttentionProblem;
 import dev.hyperattention4j.attention.FlashAttention;
+import dev.hyperattention4j.attention.NonFinitePolicy;
 import dev.hyperattention4j.attention.hyper.HyperProfile.Phase;
 import dev.hyperattention4j.runtime.WorkerPool;
 import java.util.Map;
@@ -157,18 +158,22 @@ public final class HyperAttention implements Attention {
             samples.finish();
             return new Executed(null, ExactFallback.NONE);
         }
-        p.checkFinite(pool);
         int batch = p.batch(), nq = p.queryLength(), nk = p.keyLength();
         SortLsh lsh = lsh(p.headDim());
         int[] qKeys, kKeys;
         if (sortKeys != null) {
+            p.checkFinite(pool);
             qKeys = checkKeys(sortKeys.query(), (long) batch * p.queryHeads() * nq, lsh.keyCount(), "query");
             kKeys = checkKeys(sortKeys.key(), (long) batch * p.kvHeads() * nk, lsh.keyCount(), "key");
         } else {
             qKeys = new int[Math.toIntExact((long) batch * p.queryHeads() * nq)];
             kKeys = new int[Math.toIntExact((long) batch * p.kvHeads() * nk)];
-            hash(lsh, p.query(), qKeys, profile);
-            hash(lsh, p.key(), kKeys, profile);
+            // the hash reads every row of Q and K, and checks them on the way (docs/RELIABILITY.md): only V is
+            // scanned on its own; a failed check is located and reported by the serial scan
+            boolean finite = hash(lsh, p.query(), qKeys, profile) & hash(lsh, p.key(), kKeys, profile);
+            if (p.nonFinite() == NonFinitePolicy.REJECT && !(finite && allFinite(p.value()))) {
+                p.checkFinite();
+            }
         }
         HyperSchedule schedule = HyperSchedule.plan(p, config, qKeys, kKeys, lsh.keyCount(), samples);
         int[] fallback = execute(p, schedule, profile);
@@ -216,17 +221,35 @@ public final class HyperAttention implements Attention {
         return true;
     }
 
-    private void hash(SortLsh lsh, dev.hyperattention4j.tensor.FloatTensor x, int[] keys, HyperProfile profile) {
+    /** Hashes every row of x in parallel chunks; returns whether every element of x is finite. */
+    private boolean hash(SortLsh lsh, dev.hyperattention4j.tensor.FloatTensor x, int[] keys, HyperProfile profile) {
         int n = x.length(), heads = x.heads();
         int chunks = (n + HASH_CHUNK - 1) / HASH_CHUNK;
+        java.util.concurrent.atomic.AtomicBoolean bad = new java.util.concurrent.atomic.AtomicBoolean();
         pool.run(x.batch() * heads * chunks, (worker, unit) -> {
             long t0 = profile != null ? profile.now() : 0;
             int bh = unit / chunks, from = (unit % chunks) * HASH_CHUNK, to = Math.min(n, from + HASH_CHUNK);
-            lsh.hashRows(x, bh / heads, bh % heads, from, to, keys, bh * n + from, new float[lsh.hashScratchLength()]);
+            if (!lsh.hashRows(x, bh / heads, bh % heads, from, to, keys, bh * n + from,
+                    new float[lsh.hashScratchLength()])) {
+                bad.set(true);
+            }
             if (profile != null) {
                 profile.add(Phase.HASH, profile.now() - t0);
             }
         });
+        return !bad.get();
+    }
+
+    /** Whether every element of x is finite: a scan split over the pool's threads. */
+    private boolean allFinite(dev.hyperattention4j.tensor.FloatTensor x) {
+        int parts = 4 * pool.threads();
+        java.util.concurrent.atomic.AtomicBoolean bad = new java.util.concurrent.atomic.AtomicBoolean();
+        pool.run(parts, (worker, part) -> {
+            if (!bad.get() && !x.allFinite(part, parts)) {
+                bad.set(true);
+            }
+        });
+        return !bad.get();
     }
 
     private static int[] checkKeys(int[] keys, long expected, int keyCount, String what) {

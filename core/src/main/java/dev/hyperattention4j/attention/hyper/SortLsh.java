@@ -1,5 +1,6 @@
 package dev.hyperattention4j.attention.hyper;
 
+import dev.hyperattention4j.kernel.FiniteScan;
 import dev.hyperattention4j.tensor.FloatTensor;
 import java.util.Random;
 import jdk.incubator.vector.FloatVector;
@@ -168,23 +169,31 @@ public final class SortLsh {
     }
 
     /**
-     * Writes the sort key of rows {@code [from, to)} of head {@code [b][h]} into {@code keys[keyOffset ..]}.
-     * {@code row} is caller scratch of at least d floats ({@link #hashScratchLength()} lets it hash rows in groups,
-     * with the same result).
+     * Writes the sort key of rows {@code [from, to)} of head {@code [b][h]} into {@code keys[keyOffset ..]} and
+     * returns whether every element of those rows is finite (a check on rows already in cache, so that callers
+     * validate their input without a separate pass over it). {@code row} is caller scratch of at least d floats
+     * ({@link #hashScratchLength()} lets it hash rows in groups, with the same result).
      */
-    public void hashRows(FloatTensor x, int b, int h, int from, int to, int[] keys, int keyOffset, float[] row) {
+    public boolean hashRows(FloatTensor x, int b, int h, int from, int to, int[] keys, int keyOffset, float[] row) {
         if (x.dim() != dim) {
             throw new IllegalArgumentException("tensor " + x.shapeString() + " has head dim " + x.dim()
                     + " but the projection has d = " + dim);
         }
         if (projections == 0) {
             java.util.Arrays.fill(keys, keyOffset, keyOffset + (to - from), 0);
-            return;
+            boolean finite = true;
+            for (int i = from; i < to; i++) {
+                x.readRow(b, h, i, row, 0);
+                finite &= FiniteScan.allFinite(row, 0, dim);
+            }
+            return finite;
         }
+        boolean finite = true;
         int i = from;
         if (wLanes != null && projections <= 8 && row.length >= HASH_GROUP * dim) {
             for (; i + HASH_GROUP <= to; i += HASH_GROUP) {
                 x.readRows(b, h, i, HASH_GROUP, row, 0);
+                finite &= FiniteScan.allFinite(row, 0, HASH_GROUP * dim);
                 int buckets = bucketsOfFour(row);
                 for (int g = 0; g < HASH_GROUP; g++) {
                     keys[keyOffset + i + g - from] = sortKeyOfBucket[(buckets >>> (8 * g)) & 0xff];
@@ -193,8 +202,10 @@ public final class SortLsh {
         }
         for (; i < to; i++) {
             x.readRow(b, h, i, row, 0);
+            finite &= FiniteScan.allFinite(row, 0, dim);
             keys[keyOffset + i - from] = sortKeyOfBucket[bucket(row, 0)];
         }
+        return finite;
     }
 
     /**
