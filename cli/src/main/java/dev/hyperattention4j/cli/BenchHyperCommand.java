@@ -65,7 +65,8 @@ public final class BenchHyperCommand implements Callable<Integer> {
     HyperAttentionOptions hyperOptions = new HyperAttentionOptions();
 
     @Option(names = "--profile", description = "print HyperAttention's breakdown: hash, sort, gather, blocks, samples, "
-            + "merge, exact, and the count of rows recomputed exactly because their estimate was degenerate")
+            + "merge, exact, idle (threads × wall time minus the phases; not with --cpu-time), each part's share of "
+            + "the FMA peak, and the count of rows recomputed exactly because their estimate was degenerate")
     boolean profile;
 
     @Option(names = "--cpu-time", description = "time with the threads' CPU time (divided by the thread count) "
@@ -294,6 +295,12 @@ public final class BenchHyperCommand implements Callable<Integer> {
         Map<String, Double> ms = new LinkedHashMap<>();
         for (HyperProfile.Phase phase : HyperProfile.Phase.values()) {
             ms.put(phase.name().toLowerCase(Locale.ROOT), Math.round(prof.nanos(phase) / 1e4) / 100.0);
+        }
+        if (!cpuTime && !htList.isEmpty()) {
+            // threads × wall time of the profiled (last) call minus the phases: waits at the barriers between the
+            // parallel steps, the serial planning, and time a thread did not get a core on a shared machine
+            double wallMs = htList.get(htList.size() - 1) * 1e3;
+            ms.put("idle", Math.max(0, Math.round((threads * wallMs - prof.totalNanos() / 1e6) * 100) / 100.0));
         }
         // block-diagonal flops of the last repetition, as counted by the profile: 4·rows·keys·d per kernel call
         // (about 4·n·b·d per head and causal level; padding and exact fallbacks are not block work)
