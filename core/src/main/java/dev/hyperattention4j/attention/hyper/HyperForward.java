@@ -125,14 +125,18 @@ final class HyperForward {
         int[] qRows = new int[Math.multiplyExact(p.batch() * heads, qTotal)];
         int[] qLocal = new int[qRows.length];
         int[] kRows = new int[Math.multiplyExact(p.batch() * heads, kTotal)];
-        cx.pool().run(p.batch() * heads, (worker, c) -> {
+        // queries and keys are separate units, so that a call with one head keeps two threads busy
+        cx.pool().run(2 * p.batch() * heads, (worker, unit) -> {
             long t0 = cx.clock().now();
             Scratch s = scratch(scratch, worker, p.headDim());
-            int b = c / heads, j = c % heads;
-            cx.schedule().sortQueries(s.sorter, pass, p, b, j, qLocal, c * qTotal);
-            gatherRows(qLocal, qRows, c * qTotal, qTotal, g.qStart()[j], g.qReal()[j]);
-            cx.schedule().sortKeys(s.sorter, pass, p, b, j, kRows, c * kTotal);
-            gatherRows(kRows, kRows, c * kTotal, kTotal, g.kStart()[j], g.kReal()[j]);
+            int c = unit / 2, b = c / heads, j = c % heads;
+            if (unit % 2 == 0) {
+                cx.schedule().sortQueries(s.sorter, pass, p, b, j, qLocal, c * qTotal);
+                gatherRows(qLocal, qRows, c * qTotal, qTotal, g.qStart()[j], g.qReal()[j]);
+            } else {
+                cx.schedule().sortKeys(s.sorter, pass, p, b, j, kRows, c * kTotal);
+                gatherRows(kRows, kRows, c * kTotal, kTotal, g.kStart()[j], g.kReal()[j]);
+            }
             cx.clock().add(Phase.SORT, t0);
         });
         return new SortedPass(pass, qRows, qLocal, kRows);
