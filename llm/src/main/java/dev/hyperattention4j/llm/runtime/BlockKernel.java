@@ -58,26 +58,52 @@ abstract class BlockKernel {
     /**
      * Dot products of {@code n} (1 to 4) consecutive rows, the first at byte offset {@code row}, with
      * {@code x[xOff ..]}, written to {@code out[outOff + i]}: the weights are decoded into registers and never
-     * stored (the decode kernel, bound by memory bandwidth; pairs of rows share the loads of x: with 4 rows C2
-     * stopped inlining the decoding of the larger blocks and boxed the vectors, 5-10× slower). {@code lanes}
-     * ({@link #LANES} floats) receives the accumulators, which are reduced by scalar code.
+     * stored (the decode kernel, bound by memory bandwidth). Rows go in pairs ({@link #pair}) that share the loads of
+     * x (with 4 rows C2 stopped inlining the decoding of the larger blocks and boxed the vectors, 5-10× slower), a
+     * lone row through {@link #single}. {@code lanes} ({@link #LANES} floats) receives the accumulators, which are
+     * reduced by scalar code; no vector crosses a call here, so these calls need not be inlined.
      */
-    void dot(MemorySegment w, long row, long rowBytes, int n, float[] x, int xOff, int cols, float[] out,
-             int outOff, float[] lanes) {
+    final void dot(MemorySegment w, long row, long rowBytes, int n, float[] x, int xOff, int cols, float[] out,
+                   int outOff, float[] lanes) {
+        if (n == 4) {
+            pair(w, row, rowBytes, x, xOff, cols, lanes, 0);
+            pair(w, row + 2 * rowBytes, rowBytes, x, xOff, cols, lanes, 2 * W);
+            for (int r = 0; r < 4; r++) {
+                out[outOff + r] = finish(w, row + r * rowBytes, x, xOff, cols, Vectors.sumLanes(lanes, r * W));
+            }
+            return;
+        }
+        for (int r = 0; r < n; r++) {
+            single(w, row + r * rowBytes, x, xOff, cols, lanes);
+            out[outOff + r] = finish(w, row + r * rowBytes, x, xOff, cols, Vectors.sumLanes(lanes, 0));
+        }
+    }
+
+    /** The accumulators of two rows (at {@code row} and {@code row + rowBytes}) to {@code lanes[lanesOff ..]}. */
+    void pair(MemorySegment w, long row, long rowBytes, float[] x, int xOff, int cols, float[] lanes, int lanesOff) {
         throw new UnsupportedOperationException(getClass().getSimpleName() + " decodes single tokens through expand");
+    }
+
+    /** The accumulator of one row to {@code lanes[0 ..]}. */
+    void single(MemorySegment w, long row, float[] x, int xOff, int cols, float[] lanes) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " decodes single tokens through expand");
+    }
+
+    /** The row's dot from its reduced lanes: plus the columns past the last whole vector, if the type has any. */
+    float finish(MemorySegment w, long row, float[] x, int xOff, int cols, float sum) {
+        return sum;
     }
 
     /**
      * Whether single tokens use {@link #dot}; otherwise they take the prefill path too (rows decoded into the float
-     * tile, then 4 rows against the token at once). The K-quants do: their fused super-block decoding was too large
-     * for C2 to compile well (2.7 GB/s against 3.7-8 GB/s through the tile, one thread).
+     * tile, then 4 rows against the token at once).
      */
     boolean fusedDecode() {
         return true;
     }
 
-    /** Floats of the {@code lanes} buffer of {@link #dot}. */
-    static final int LANES = 4 * W;
+    /** Floats of the {@code lanes} buffer of {@link #dot}: 4 accumulators, then room for two rows' block scales. */
+    static final int LANES = 4 * W + 32;
 
     /** 16 bytes at {@code p} as bytes. */
     static ByteVector bytes(MemorySegment w, long p) {

@@ -71,25 +71,8 @@ final class HalfKernel extends BlockKernel {
     }
 
     @Override
-    void dot(MemorySegment w, long row, long rowBytes, int n, float[] x, int xOff, int cols, float[] out, int outOff,
-             float[] lanes) {
+    void pair(MemorySegment w, long row, long rowBytes, float[] x, int xOff, int cols, float[] lanes, int lanesOff) {
         int bound = S.loopBound(cols);
-        if (n == 4) {
-            dot2(w, row, rowBytes, x, xOff, bound, lanes, 0);
-            dot2(w, row + 2 * rowBytes, rowBytes, x, xOff, bound, lanes, 2 * W);
-            for (int r = 0; r < 4; r++) {
-                out[outOff + r] = tail(w, row + r * rowBytes, x, xOff, bound, cols, Vectors.sumLanes(lanes, r * W));
-            }
-            return;
-        }
-        for (int r = 0; r < n; r++) {
-            dot1(w, row + r * rowBytes, x, xOff, bound, lanes);
-            out[outOff + r] = tail(w, row + r * rowBytes, x, xOff, bound, cols, Vectors.sumLanes(lanes, 0));
-        }
-    }
-
-    private void dot2(MemorySegment w, long row, long rowBytes, float[] x, int xOff, int bound, float[] lanes,
-                      int lanesOff) {
         FloatVector a0 = FloatVector.zero(S), a1 = a0;
         for (int k = 0; k < bound; k += W) {
             FloatVector xv = FloatVector.fromArray(S, x, xOff + k);
@@ -101,7 +84,9 @@ final class HalfKernel extends BlockKernel {
         a1.intoArray(lanes, lanesOff + W);
     }
 
-    private void dot1(MemorySegment w, long row, float[] x, int xOff, int bound, float[] lanes) {
+    @Override
+    void single(MemorySegment w, long row, float[] x, int xOff, int cols, float[] lanes) {
+        int bound = S.loopBound(cols);
         FloatVector a = FloatVector.zero(S);
         for (int k = 0; k < bound; k += W) {
             a = load(w, row + 2L * k).fma(FloatVector.fromArray(S, x, xOff + k), a);
@@ -109,8 +94,9 @@ final class HalfKernel extends BlockKernel {
         a.intoArray(lanes, 0);
     }
 
-    private float tail(MemorySegment w, long row, float[] x, int xOff, int from, int cols, float sum) {
-        for (int k = from; k < cols; k++) {
+    @Override
+    float finish(MemorySegment w, long row, float[] x, int xOff, int cols, float sum) {
+        for (int k = S.loopBound(cols); k < cols; k++) {
             sum = Math.fma(scalar(w, row + 2L * k), x[xOff + k], sum);
         }
         return sum;

@@ -40,24 +40,7 @@ final class Q4_0Kernel extends BlockKernel {
     }
 
     @Override
-    void dot(MemorySegment w, long row, long rowBytes, int n, float[] x, int xOff, int cols, float[] out, int outOff,
-             float[] lanes) {
-        if (n == 4) {
-            dot2(w, row, rowBytes, x, xOff, cols, lanes, 0);
-            dot2(w, row + 2 * rowBytes, rowBytes, x, xOff, cols, lanes, 2 * W);
-            for (int r = 0; r < 4; r++) {
-                out[outOff + r] = Vectors.sumLanes(lanes, r * W);
-            }
-            return;
-        }
-        for (int r = 0; r < n; r++) {
-            dot1(w, row + r * rowBytes, x, xOff, cols, lanes);
-            out[outOff + r] = Vectors.sumLanes(lanes, 0);
-        }
-    }
-
-    private static void dot2(MemorySegment w, long row, long rowBytes, float[] x, int xOff, int cols, float[] lanes,
-                             int lanesOff) {
+    void pair(MemorySegment w, long row, long rowBytes, float[] x, int xOff, int cols, float[] lanes, int lanesOff) {
         FloatVector a0 = FloatVector.zero(S), a1 = a0;
         for (int b = 0; b < cols / 32; b++) {
             long p = row + (long) BYTES * b;
@@ -69,7 +52,8 @@ final class Q4_0Kernel extends BlockKernel {
         a1.intoArray(lanes, lanesOff + W);
     }
 
-    private static void dot1(MemorySegment w, long row, float[] x, int xOff, int cols, float[] lanes) {
+    @Override
+    void single(MemorySegment w, long row, float[] x, int xOff, int cols, float[] lanes) {
         FloatVector a = FloatVector.zero(S);
         for (int b = 0; b < cols / 32; b++) {
             a = block(w, row + (long) BYTES * b, x, xOff + 32 * b, a);

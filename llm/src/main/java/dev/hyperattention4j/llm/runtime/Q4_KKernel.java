@@ -27,15 +27,15 @@ final class Q4_KKernel extends BlockKernel {
      * bytes 0-3 hold scales 0-3 in their low 6 bits, bytes 4-7 mins 0-3, bytes 8-11 the low 4 bits of scale and
      * min 4-7; the top 2 bits of bytes 0-7 are the high bits of scales and mins 4-7.
      */
-    static void scales(MemorySegment w, long p, float d, float dmin, float[] out) {
+    static void scales(MemorySegment w, long p, float d, float dmin, float[] out, int off) {
         long lo = w.get(I64, p + 4);
         int hi = w.get(I32, p + 12);
         for (int j = 0; j < 4; j++) {
             int s = (int) (lo >>> 8 * j) & 0xff, m = (int) (lo >>> 8 * (j + 4)) & 0xff, q = hi >>> 8 * j & 0xff;
-            out[2 * j] = d * (s & 63);
-            out[2 * j + 1] = dmin * (m & 63);
-            out[2 * j + 8] = d * ((q & 0x0f) | (s >>> 6) << 4);
-            out[2 * j + 9] = dmin * ((q >>> 4) | (m >>> 6) << 4);
+            out[off + 2 * j] = d * (s & 63);
+            out[off + 2 * j + 1] = dmin * (m & 63);
+            out[off + 2 * j + 8] = d * ((q & 0x0f) | (s >>> 6) << 4);
+            out[off + 2 * j + 9] = dmin * ((q >>> 4) | (m >>> 6) << 4);
         }
     }
 
@@ -44,7 +44,7 @@ final class Q4_KKernel extends BlockKernel {
         float[] sm = new float[16];
         for (int b = 0; b < cols / 256; b++) {
             long p = row + (long) BYTES * b;
-            scales(w, p, half(w, p), half(w, p + 2), sm);
+            scales(w, p, half(w, p), half(w, p + 2), sm, 0);
             for (int g = 0; g < 4; g++) {
                 int o = off + 256 * b + 64 * g;
                 float dl = sm[4 * g], ml = sm[4 * g + 1], dh = sm[4 * g + 2], mh = sm[4 * g + 3];
@@ -68,7 +68,7 @@ final class Q4_KKernel extends BlockKernel {
         float[] sm = new float[16];
         for (int b = 0; b < cols / 256; b++) {
             long p = row + (long) BYTES * b;
-            scales(w, p, half(w, p), half(w, p + 2), sm);
+            scales(w, p, half(w, p), half(w, p + 2), sm, 0);
             for (int g = 0; g < 4; g++) {
                 int o = off + 256 * b + 64 * g;
                 for (int i = 0; i < 32; i++) {
@@ -80,8 +80,65 @@ final class Q4_KKernel extends BlockKernel {
         }
     }
 
+    /**
+     * The fused decode: per super-block each row's 16 scales are unpacked (scalar code) after the accumulators in
+     * {@code lanes}, then each group of 64 weights is decoded in registers by {@link #group}, small enough for C2 to
+     * inline (a whole super-block in one method was not, and ran at 2.7 GB/s).
+     */
     @Override
-    boolean fusedDecode() {
-        return false;
+    void pair(MemorySegment w, long row, long rowBytes, float[] x, int xOff, int cols, float[] lanes, int lanesOff) {
+        int sm = 4 * W;
+        FloatVector a0 = FloatVector.zero(S), a1 = a0;
+        for (int b = 0; b < cols / 256; b++) {
+            long p = row + (long) BYTES * b, q = p + rowBytes;
+            scales(w, p, half(w, p), half(w, p + 2), lanes, sm);
+            scales(w, q, half(w, q), half(w, q + 2), lanes, sm + 16);
+            for (int g = 0; g < 4; g++) {
+                int k = xOff + 256 * b + 64 * g;
+                a0 = group(w, p + 16 + 32 * g, lanes, sm + 4 * g, x, k, a0);
+                a1 = group(w, q + 16 + 32 * g, lanes, sm + 16 + 4 * g, x, k, a1);
+            }
+        }
+        a0.intoArray(lanes, lanesOff);
+        a1.intoArray(lanes, lanesOff + W);
+    }
+
+    @Override
+    void single(MemorySegment w, long row, float[] x, int xOff, int cols, float[] lanes) {
+        int sm = 4 * W;
+        FloatVector a = FloatVector.zero(S);
+        for (int b = 0; b < cols / 256; b++) {
+            long p = row + (long) BYTES * b;
+            scales(w, p, half(w, p), half(w, p + 2), lanes, sm);
+            for (int g = 0; g < 4; g++) {
+                a = group(w, p + 16 + 32 * g, lanes, sm + 4 * g, x, xOff + 256 * b + 64 * g, a);
+            }
+        }
+        a.intoArray(lanes, 0);
+    }
+
+    /**
+     * acc + the 64 weights of a group times x[k .. k + 64): 32 bytes at {@code qs}, their low nibbles (scale and min
+     * at sm[s], sm[s + 1]) then their high nibbles (sm[s + 2], sm[s + 3]), in column order. A loop, not four calls:
+     * C2 inlines a call once per call site, and with the Vector API's deep call trees four sites per row ran into
+     * its node-count cutoff (the vectors were then boxed).
+     */
+    private static FloatVector group(MemorySegment w, long qs, float[] sm, int s, float[] x, int k, FloatVector acc) {
+        for (int i = 0; i < 4; i++) {
+            int hi = i >> 1;
+            acc = nibbles(bytes(w, qs + 16 * (i & 1)), 4 * hi, sm[s + 2 * hi], sm[s + 2 * hi + 1], x, k + 16 * i, acc);
+        }
+        return acc;
+    }
+
+    /** acc + (the nibbles at bit {@code shift} of 16 bytes, as (d·scale)·q − dmin·min) times x[k .. k + 16). */
+    private static FloatVector nibbles(ByteVector q, int shift, float d, float m, float[] x, int k, FloatVector acc) {
+        for (int j = 0; j < PARTS; j++) {
+            IntVector qi = (IntVector) q.convertShape(VectorOperators.B2I, INTS, j);
+            FloatVector v = ((FloatVector) qi.lanewise(VectorOperators.ASHR, shift).and(15)
+                    .convert(VectorOperators.I2F, 0)).mul(d).sub(m);
+            acc = v.fma(FloatVector.fromArray(S, x, k + W * j), acc);
+        }
+        return acc;
     }
 }

@@ -22,7 +22,7 @@ final class Q5_KKernel extends BlockKernel {
         float[] sm = new float[16];
         for (int b = 0; b < cols / 256; b++) {
             long p = row + (long) BYTES * b;
-            Q4_KKernel.scales(w, p, half(w, p), half(w, p + 2), sm);
+            Q4_KKernel.scales(w, p, half(w, p), half(w, p + 2), sm, 0);
             for (int g = 0; g < 4; g++) {
                 int o = off + 256 * b + 64 * g;
                 float dl = sm[4 * g], ml = sm[4 * g + 1], dh = sm[4 * g + 2], mh = sm[4 * g + 3];
@@ -54,7 +54,7 @@ final class Q5_KKernel extends BlockKernel {
         float[] sm = new float[16];
         for (int b = 0; b < cols / 256; b++) {
             long p = row + (long) BYTES * b;
-            Q4_KKernel.scales(w, p, half(w, p), half(w, p + 2), sm);
+            Q4_KKernel.scales(w, p, half(w, p), half(w, p + 2), sm, 0);
             for (int g = 0; g < 4; g++) {
                 int o = off + 256 * b + 64 * g;
                 for (int l = 0; l < 32; l++) {
