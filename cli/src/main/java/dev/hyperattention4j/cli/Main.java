@@ -53,11 +53,32 @@ public final class Main implements Runnable {
             "bench-hyper", "bench hyper", "bench-backward", "bench backward", "bench-model", "bench model");
 
     public static void main(String[] args) {
+        if (runsExactAttention(args)) {
+            // compile the attention kernels while picocli starts and the command builds its inputs
+            dev.hyperattention4j.kernel.FlashWarmup.start();
+        }
         if (args.length > 0 && RENAMED.containsKey(args[0])) {
             System.err.println("note: 'ha4j " + args[0] + "' is now 'ha4j " + RENAMED.get(args[0])
                     + "'; the old name goes away in the next release");
         }
         System.exit(commandLine(args).execute(args));
+    }
+
+    /**
+     * Whether the command times or runs the exact attention kernel early enough that its warm-up should start at
+     * once: the attention benchmarks and experiments (the model commands have their own warm-up, which defers its
+     * work until the first prompt is done; see KernelWarmup).
+     */
+    static boolean runsExactAttention(String... args) {
+        java.util.List<String> list = java.util.Arrays.asList(args);
+        if (args.length == 0 || list.contains("--help") || list.contains("-h")) {
+            return false;
+        }
+        return switch (args[0]) {
+            case "bench" -> args.length < 2 || !args[1].equals("model");
+            case "bench-hyper", "bench-backward", "experiment" -> true;
+            default -> false;
+        };
     }
 
     /** The configured command line with every subcommand (tests, help). */

@@ -15,7 +15,7 @@ class BenchModesTest {
     void benchListsItsModes() {
         CliRun run = CliRun.of("bench", "--help");
         assertThat(run.exit()).isZero();
-        assertThat(run.out()).contains("exact", "hyper", "backward", "model");
+        assertThat(run.out()).contains("exact", "hyper", "backward", "model", "cold");
     }
 
     /** main() registers only the named command: bench must still bring its modes. */
@@ -24,7 +24,20 @@ class BenchModesTest {
         CommandLine cl = Main.commandLine("bench", "hyper", "--help");
         assertThat(cl.getSubcommands()).containsOnlyKeys("bench");
         assertThat(cl.getSubcommands().get("bench").getSubcommands())
-                .containsOnlyKeys("exact", "hyper", "backward", "model");
+                .containsOnlyKeys("exact", "hyper", "backward", "model", "cold");
+    }
+
+    /** bench cold times a first call and the later ones and reports their ratio; a bad mask is a usage error. */
+    @Test
+    void coldModeReportsFirstAgainstSteady() {
+        CliRun run = CliRun.of("bench", "cold", "--n", "300", "--dim", "16", "--heads", "2", "--calls", "3",
+                "--threads", "1", "--mask", "full");
+        assertThat(run.exit()).isZero();
+        assertThat(run.out()).contains("n=300 d=16 heads=2 full", "call 1:", "call 3:", "first/steady");
+        assertThat(run.out()).containsPattern("first/steady \\d+\\.\\d\\d");
+        CliRun bad = CliRun.of("bench", "cold", "--mask", "both");
+        assertThat(bad.exit()).isEqualTo(2);
+        assertThat(bad.err()).contains("--mask must be causal or noncausal");
     }
 
     /** Each mode and its former top-level name parse the same options into the same command class. */

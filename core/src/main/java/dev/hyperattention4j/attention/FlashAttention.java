@@ -2,6 +2,7 @@ package dev.hyperattention4j.attention;
 
 import dev.hyperattention4j.kernel.FlashKernel;
 import dev.hyperattention4j.kernel.FlashTiles;
+import dev.hyperattention4j.kernel.FlashWarmup;
 import dev.hyperattention4j.kernel.PackedKeyValues;
 import dev.hyperattention4j.kernel.TileSizes;
 import dev.hyperattention4j.runtime.WorkerPool;
@@ -31,6 +32,13 @@ public final class FlashAttention implements Attention {
      * units, claimed largest first, finish within about a quarter of a unit of each other.
      */
     static final int UNITS_PER_THREAD = 4;
+    /**
+     * A call of at least this many flops (about 15 ms of compiled work on 2 cores) waits for {@link FlashWarmup}
+     * before it starts: run before C2 has compiled the micro-kernels, it would take about 100 times its compiled time,
+     * and its threads would take the cores from the compiler (a fresh process's first n = 8192, 4-head call took
+     * 16-25 s instead of 0.4-0.8 s, against about 1 s of warm-up). Smaller calls start the warm-up and run at once.
+     */
+    static final double WAIT_FOR_WARMUP_FLOPS = 1e9;
     /** The packed K/V that the KV groups of one pool run may hold together (see {@link #groupsPerRun}). */
     static final long PACKED_BYTES_PER_RUN = 16L << 20;
 
@@ -164,6 +172,14 @@ public final class FlashAttention implements Attention {
         // separate serial pass over Q, K and V before the call (4 % of a 2-thread call at n = 4096, d = 64); a unit
         // that finds a non-finite value stops, and the call then names the first bad element (p.checkFinite)
         final boolean reject = p.nonFinite() == NonFinitePolicy.REJECT;
+        if (!FlashWarmup.finished()) {
+            // the first calls of a process: the kernels are not compiled yet (FlashWarmup)
+            if (p.flops() >= WAIT_FOR_WARMUP_FLOPS) {
+                FlashWarmup.awaitFinished();
+            } else {
+                FlashWarmup.start();
+            }
+        }
         final AtomicBoolean nonFinite = new AtomicBoolean();
         final int d = p.headDim(), nq = p.queryLength(), nk = p.keyLength(), g = p.groupSize();
         final int kvGroups = p.batch() * p.kvHeads();

@@ -75,9 +75,9 @@ public final class FlashTiles {
     }
 
     /**
-     * {@code s = q·kTᵀ} for one key tile, and per row the lane-wise "bit maxima" of s, computed while the accumulators
-     * are still in registers (so the softmax needs no separate max pass in the usual case): the signed-integer max of
-     * the float bits, one instruction per vector instead of a compare and a blend. Non-negative floats order like
+     * {@code s = q·kTᵀ} for one key tile, and per row the lane-wise "bit maxima" of s, folded from the 4-vector
+     * block just stored (still in L1; so the softmax needs no separate max pass in the usual case): the signed-integer
+     * max of the float bits, one instruction per vector instead of a compare and a blend. Non-negative floats order like
      * their bits and lie above every negative one, so a lane's bit max is its true max when the lane holds a value
      * >= 0 and some negative value otherwise; {@link #softmaxTile} only asks whether a score exceeds a threshold
      * >= 0, which that answers exactly (+0.3 to +1.2 points at n = 4096, d = 64 and 128, paired; results
@@ -108,111 +108,104 @@ public final class FlashTiles {
             for (int cb = 0; cb < d; cb += qb) {
                 final boolean first = cb == 0, last = cb + qb >= d;
                 final int qBlock = qOff + (cb / qb) * qBlockStride, width = Math.min(qb, d - cb);
+                final int kc = kOff + vb * d + cb * kb;
                 for (int r = blockFrom; r < rows; r += REGISTER_ROWS) {
-                    FloatVector a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23;
-                    FloatVector a30, a31, a32, a33, a40, a41, a42, a43, a50, a51, a52, a53;
-                    if (first) {
-                        a00 = FloatVector.zero(SPECIES); a01 = a00; a02 = a00; a03 = a00;
-                        a10 = a00; a11 = a00; a12 = a00; a13 = a00;
-                        a20 = a00; a21 = a00; a22 = a00; a23 = a00;
-                        a30 = a00; a31 = a00; a32 = a00; a33 = a00;
-                        a40 = a00; a41 = a00; a42 = a00; a43 = a00;
-                        a50 = a00; a51 = a00; a52 = a00; a53 = a00;
-                    } else {
-                        final float[] sb = s[r / REGISTER_ROWS];
-                        final int p0 = BASE + vb;
-                        a00 = FloatVector.fromArray(SPECIES, sb, p0); a01 = FloatVector.fromArray(SPECIES, sb, p0 + lanes);
-                        a02 = FloatVector.fromArray(SPECIES, sb, p0 + 2 * lanes); a03 = FloatVector.fromArray(SPECIES, sb, p0 + 3 * lanes);
-                        a10 = FloatVector.fromArray(SPECIES, sb, p0 + t); a11 = FloatVector.fromArray(SPECIES, sb, p0 + t + lanes);
-                        a12 = FloatVector.fromArray(SPECIES, sb, p0 + t + 2 * lanes); a13 = FloatVector.fromArray(SPECIES, sb, p0 + t + 3 * lanes);
-                        a20 = FloatVector.fromArray(SPECIES, sb, p0 + 2 * t); a21 = FloatVector.fromArray(SPECIES, sb, p0 + 2 * t + lanes);
-                        a22 = FloatVector.fromArray(SPECIES, sb, p0 + 2 * t + 2 * lanes); a23 = FloatVector.fromArray(SPECIES, sb, p0 + 2 * t + 3 * lanes);
-                        a30 = FloatVector.fromArray(SPECIES, sb, p0 + 3 * t); a31 = FloatVector.fromArray(SPECIES, sb, p0 + 3 * t + lanes);
-                        a32 = FloatVector.fromArray(SPECIES, sb, p0 + 3 * t + 2 * lanes); a33 = FloatVector.fromArray(SPECIES, sb, p0 + 3 * t + 3 * lanes);
-                        a40 = FloatVector.fromArray(SPECIES, sb, p0 + 4 * t); a41 = FloatVector.fromArray(SPECIES, sb, p0 + 4 * t + lanes);
-                        a42 = FloatVector.fromArray(SPECIES, sb, p0 + 4 * t + 2 * lanes); a43 = FloatVector.fromArray(SPECIES, sb, p0 + 4 * t + 3 * lanes);
-                        a50 = FloatVector.fromArray(SPECIES, sb, p0 + 5 * t); a51 = FloatVector.fromArray(SPECIES, sb, p0 + 5 * t + lanes);
-                        a52 = FloatVector.fromArray(SPECIES, sb, p0 + 5 * t + 2 * lanes); a53 = FloatVector.fromArray(SPECIES, sb, p0 + 5 * t + 3 * lanes);
-                    }
-                    final int q0 = qBlock + r * qb;
-                    int kc = kOff + vb * d + cb * kb;
-                    for (int c = 0; c < width; c++, kc += kb) {
-                        FloatVector k0 = FloatVector.fromArray(SPECIES, kT, kc);
-                        FloatVector k1 = FloatVector.fromArray(SPECIES, kT, kc + lanes);
-                        FloatVector k2 = FloatVector.fromArray(SPECIES, kT, kc + 2 * lanes);
-                        FloatVector k3 = FloatVector.fromArray(SPECIES, kT, kc + 3 * lanes);
-                        FloatVector b = FloatVector.broadcast(SPECIES, q[q0 + c]);
-                        a00 = k0.fma(b, a00); a01 = k1.fma(b, a01); a02 = k2.fma(b, a02); a03 = k3.fma(b, a03);
-                        b = FloatVector.broadcast(SPECIES, q[q0 + qb + c]);
-                        a10 = k0.fma(b, a10); a11 = k1.fma(b, a11); a12 = k2.fma(b, a12); a13 = k3.fma(b, a13);
-                        b = FloatVector.broadcast(SPECIES, q[q0 + 2 * qb + c]);
-                        a20 = k0.fma(b, a20); a21 = k1.fma(b, a21); a22 = k2.fma(b, a22); a23 = k3.fma(b, a23);
-                        b = FloatVector.broadcast(SPECIES, q[q0 + 3 * qb + c]);
-                        a30 = k0.fma(b, a30); a31 = k1.fma(b, a31); a32 = k2.fma(b, a32); a33 = k3.fma(b, a33);
-                        b = FloatVector.broadcast(SPECIES, q[q0 + 4 * qb + c]);
-                        a40 = k0.fma(b, a40); a41 = k1.fma(b, a41); a42 = k2.fma(b, a42); a43 = k3.fma(b, a43);
-                        b = FloatVector.broadcast(SPECIES, q[q0 + 5 * qb + c]);
-                        a50 = k0.fma(b, a50); a51 = k1.fma(b, a51); a52 = k2.fma(b, a52); a53 = k3.fma(b, a53);
-                    }
-                    // store the scores; after the last column block, also fold each row's 4 vectors into its lane
-                    // "bit maxima": the signed-integer max of the float bits, one instruction (FloatVector.max carries
-                    // Java's NaN/-0.0 rules: about 6; compare+blend: 2). It is the true lane max whenever the lane holds
-                    // a value >= 0, and negative otherwise (see softmaxTile, which relies on no more than that)
-                    final float[] sb = s[r / REGISTER_ROWS];
-                    final int p0 = BASE + vb;
-                    a00.intoArray(sb, p0); a01.intoArray(sb, p0 + lanes); a02.intoArray(sb, p0 + 2 * lanes); a03.intoArray(sb, p0 + 3 * lanes);
-                    a10.intoArray(sb, p0 + t); a11.intoArray(sb, p0 + t + lanes); a12.intoArray(sb, p0 + t + 2 * lanes); a13.intoArray(sb, p0 + t + 3 * lanes);
-                    a20.intoArray(sb, p0 + 2 * t); a21.intoArray(sb, p0 + 2 * t + lanes); a22.intoArray(sb, p0 + 2 * t + 2 * lanes); a23.intoArray(sb, p0 + 2 * t + 3 * lanes);
-                    a30.intoArray(sb, p0 + 3 * t); a31.intoArray(sb, p0 + 3 * t + lanes); a32.intoArray(sb, p0 + 3 * t + 2 * lanes); a33.intoArray(sb, p0 + 3 * t + 3 * lanes);
-                    a40.intoArray(sb, p0 + 4 * t); a41.intoArray(sb, p0 + 4 * t + lanes); a42.intoArray(sb, p0 + 4 * t + 2 * lanes); a43.intoArray(sb, p0 + 4 * t + 3 * lanes);
-                    a50.intoArray(sb, p0 + 5 * t); a51.intoArray(sb, p0 + 5 * t + lanes); a52.intoArray(sb, p0 + 5 * t + 2 * lanes); a53.intoArray(sb, p0 + 5 * t + 3 * lanes);
-                    if (!last) {
-                        continue;
-                    }
-                    final int m0 = BASE + (r + 0) * lanes;
-                    IntVector x0 = a00.reinterpretAsInts().max(a01.reinterpretAsInts())
-                            .max(a02.reinterpretAsInts().max(a03.reinterpretAsInts()));
-                    if (vb != 0) {
-                        x0 = x0.max(FloatVector.fromArray(SPECIES, laneMax, m0).reinterpretAsInts());
-                    }
-                    x0.reinterpretAsFloats().intoArray(laneMax, m0);
-                    final int m1 = BASE + (r + 1) * lanes;
-                    IntVector x1 = a10.reinterpretAsInts().max(a11.reinterpretAsInts())
-                            .max(a12.reinterpretAsInts().max(a13.reinterpretAsInts()));
-                    if (vb != 0) {
-                        x1 = x1.max(FloatVector.fromArray(SPECIES, laneMax, m1).reinterpretAsInts());
-                    }
-                    x1.reinterpretAsFloats().intoArray(laneMax, m1);
-                    final int m2 = BASE + (r + 2) * lanes;
-                    IntVector x2 = a20.reinterpretAsInts().max(a21.reinterpretAsInts())
-                            .max(a22.reinterpretAsInts().max(a23.reinterpretAsInts()));
-                    if (vb != 0) {
-                        x2 = x2.max(FloatVector.fromArray(SPECIES, laneMax, m2).reinterpretAsInts());
-                    }
-                    x2.reinterpretAsFloats().intoArray(laneMax, m2);
-                    final int m3 = BASE + (r + 3) * lanes;
-                    IntVector x3 = a30.reinterpretAsInts().max(a31.reinterpretAsInts())
-                            .max(a32.reinterpretAsInts().max(a33.reinterpretAsInts()));
-                    if (vb != 0) {
-                        x3 = x3.max(FloatVector.fromArray(SPECIES, laneMax, m3).reinterpretAsInts());
-                    }
-                    x3.reinterpretAsFloats().intoArray(laneMax, m3);
-                    final int m4 = BASE + (r + 4) * lanes;
-                    IntVector x4 = a40.reinterpretAsInts().max(a41.reinterpretAsInts())
-                            .max(a42.reinterpretAsInts().max(a43.reinterpretAsInts()));
-                    if (vb != 0) {
-                        x4 = x4.max(FloatVector.fromArray(SPECIES, laneMax, m4).reinterpretAsInts());
-                    }
-                    x4.reinterpretAsFloats().intoArray(laneMax, m4);
-                    final int m5 = BASE + (r + 5) * lanes;
-                    IntVector x5 = a50.reinterpretAsInts().max(a51.reinterpretAsInts())
-                            .max(a52.reinterpretAsInts().max(a53.reinterpretAsInts()));
-                    if (vb != 0) {
-                        x5 = x5.max(FloatVector.fromArray(SPECIES, laneMax, m5).reinterpretAsInts());
-                    }
-                    x5.reinterpretAsFloats().intoArray(laneMax, m5);
+                    scoreBlock(q, qBlock + r * qb, width, kT, kc, s[r / REGISTER_ROWS], BASE + vb, first,
+                            last, vb != 0, laneMax, BASE + r * lanes);
                 }
             }
+        }
+    }
+
+    /**
+     * One register block of {@link #scoreTile}: 6 query rows × 4 vectors of keys over one query column block of
+     * {@code width} columns, resumed from the stored scores unless {@code first}; after the {@code last} column block
+     * also folds each row's lane "bit maxima" into {@code laneMax} (over the earlier key blocks' too when
+     * {@code foldPrevious}). A method of its own, with no vector crossing its boundary: C2 compiles it in a fraction
+     * of the time it took for the whole tile loop, after a few hundred calls instead of after an on-stack replacement
+     * of the loop nest (whose code boxed the accumulators live at its entry), so a fresh process reaches compiled
+     * speed early in its first large call.
+     */
+    static void scoreBlock(float[] q, int q0, int width, float[] kT, int kc0, float[] sb, int p0,
+                           boolean first, boolean last, boolean foldPrevious, float[] laneMax, int mBase) {
+        final int lanes = SPECIES.length();
+        final int t = KEY_TILE;
+        final int qb = QUERY_BLOCK, kb = KEY_BLOCK;
+        FloatVector a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23;
+        FloatVector a30, a31, a32, a33, a40, a41, a42, a43, a50, a51, a52, a53;
+        if (first) {
+            a00 = FloatVector.zero(SPECIES); a01 = a00; a02 = a00; a03 = a00;
+            a10 = a00; a11 = a00; a12 = a00; a13 = a00;
+            a20 = a00; a21 = a00; a22 = a00; a23 = a00;
+            a30 = a00; a31 = a00; a32 = a00; a33 = a00;
+            a40 = a00; a41 = a00; a42 = a00; a43 = a00;
+            a50 = a00; a51 = a00; a52 = a00; a53 = a00;
+        } else {
+            a00 = FloatVector.fromArray(SPECIES, sb, p0); a01 = FloatVector.fromArray(SPECIES, sb, p0 + lanes);
+            a02 = FloatVector.fromArray(SPECIES, sb, p0 + 2 * lanes); a03 = FloatVector.fromArray(SPECIES, sb, p0 + 3 * lanes);
+            a10 = FloatVector.fromArray(SPECIES, sb, p0 + t); a11 = FloatVector.fromArray(SPECIES, sb, p0 + t + lanes);
+            a12 = FloatVector.fromArray(SPECIES, sb, p0 + t + 2 * lanes); a13 = FloatVector.fromArray(SPECIES, sb, p0 + t + 3 * lanes);
+            a20 = FloatVector.fromArray(SPECIES, sb, p0 + 2 * t); a21 = FloatVector.fromArray(SPECIES, sb, p0 + 2 * t + lanes);
+            a22 = FloatVector.fromArray(SPECIES, sb, p0 + 2 * t + 2 * lanes); a23 = FloatVector.fromArray(SPECIES, sb, p0 + 2 * t + 3 * lanes);
+            a30 = FloatVector.fromArray(SPECIES, sb, p0 + 3 * t); a31 = FloatVector.fromArray(SPECIES, sb, p0 + 3 * t + lanes);
+            a32 = FloatVector.fromArray(SPECIES, sb, p0 + 3 * t + 2 * lanes); a33 = FloatVector.fromArray(SPECIES, sb, p0 + 3 * t + 3 * lanes);
+            a40 = FloatVector.fromArray(SPECIES, sb, p0 + 4 * t); a41 = FloatVector.fromArray(SPECIES, sb, p0 + 4 * t + lanes);
+            a42 = FloatVector.fromArray(SPECIES, sb, p0 + 4 * t + 2 * lanes); a43 = FloatVector.fromArray(SPECIES, sb, p0 + 4 * t + 3 * lanes);
+            a50 = FloatVector.fromArray(SPECIES, sb, p0 + 5 * t); a51 = FloatVector.fromArray(SPECIES, sb, p0 + 5 * t + lanes);
+            a52 = FloatVector.fromArray(SPECIES, sb, p0 + 5 * t + 2 * lanes); a53 = FloatVector.fromArray(SPECIES, sb, p0 + 5 * t + 3 * lanes);
+        }
+        int kc = kc0;
+        for (int c = 0; c < width; c++, kc += kb) {
+            FloatVector k0 = FloatVector.fromArray(SPECIES, kT, kc);
+            FloatVector k1 = FloatVector.fromArray(SPECIES, kT, kc + lanes);
+            FloatVector k2 = FloatVector.fromArray(SPECIES, kT, kc + 2 * lanes);
+            FloatVector k3 = FloatVector.fromArray(SPECIES, kT, kc + 3 * lanes);
+            FloatVector b = FloatVector.broadcast(SPECIES, q[q0 + c]);
+            a00 = k0.fma(b, a00); a01 = k1.fma(b, a01); a02 = k2.fma(b, a02); a03 = k3.fma(b, a03);
+            b = FloatVector.broadcast(SPECIES, q[q0 + qb + c]);
+            a10 = k0.fma(b, a10); a11 = k1.fma(b, a11); a12 = k2.fma(b, a12); a13 = k3.fma(b, a13);
+            b = FloatVector.broadcast(SPECIES, q[q0 + 2 * qb + c]);
+            a20 = k0.fma(b, a20); a21 = k1.fma(b, a21); a22 = k2.fma(b, a22); a23 = k3.fma(b, a23);
+            b = FloatVector.broadcast(SPECIES, q[q0 + 3 * qb + c]);
+            a30 = k0.fma(b, a30); a31 = k1.fma(b, a31); a32 = k2.fma(b, a32); a33 = k3.fma(b, a33);
+            b = FloatVector.broadcast(SPECIES, q[q0 + 4 * qb + c]);
+            a40 = k0.fma(b, a40); a41 = k1.fma(b, a41); a42 = k2.fma(b, a42); a43 = k3.fma(b, a43);
+            b = FloatVector.broadcast(SPECIES, q[q0 + 5 * qb + c]);
+            a50 = k0.fma(b, a50); a51 = k1.fma(b, a51); a52 = k2.fma(b, a52); a53 = k3.fma(b, a53);
+        }
+        // store the scores; after the last column block, fold them into the lane "bit maxima"
+        a00.intoArray(sb, p0); a01.intoArray(sb, p0 + lanes); a02.intoArray(sb, p0 + 2 * lanes); a03.intoArray(sb, p0 + 3 * lanes);
+        a10.intoArray(sb, p0 + t); a11.intoArray(sb, p0 + t + lanes); a12.intoArray(sb, p0 + t + 2 * lanes); a13.intoArray(sb, p0 + t + 3 * lanes);
+        a20.intoArray(sb, p0 + 2 * t); a21.intoArray(sb, p0 + 2 * t + lanes); a22.intoArray(sb, p0 + 2 * t + 2 * lanes); a23.intoArray(sb, p0 + 2 * t + 3 * lanes);
+        a30.intoArray(sb, p0 + 3 * t); a31.intoArray(sb, p0 + 3 * t + lanes); a32.intoArray(sb, p0 + 3 * t + 2 * lanes); a33.intoArray(sb, p0 + 3 * t + 3 * lanes);
+        a40.intoArray(sb, p0 + 4 * t); a41.intoArray(sb, p0 + 4 * t + lanes); a42.intoArray(sb, p0 + 4 * t + 2 * lanes); a43.intoArray(sb, p0 + 4 * t + 3 * lanes);
+        a50.intoArray(sb, p0 + 5 * t); a51.intoArray(sb, p0 + 5 * t + lanes); a52.intoArray(sb, p0 + 5 * t + 2 * lanes); a53.intoArray(sb, p0 + 5 * t + 3 * lanes);
+        if (last) {
+            foldLaneMax(sb, p0, foldPrevious, laneMax, mBase);
+        }
+    }
+
+    /**
+     * Folds the 4 score vectors of each of 6 rows from {@code sb[p0]} into the rows' lane "bit maxima": the
+     * signed-integer max of the float bits, one instruction (FloatVector.max carries Java's NaN/-0.0 rules: about 6;
+     * compare+blend: 2). It is the true lane max whenever the lane holds a value >= 0, and negative otherwise (see
+     * softmaxTile, which relies on no more than that). Folded from the stored scores rather than from
+     * {@link #scoreBlock}'s accumulators: with the fold inside, C2 took 1-1.7 s to compile scoreBlock (busy 2-core
+     * host), 0.25 s without it, and the reload is 24 L1 loads per 1,536 FMAs.
+     */
+    static void foldLaneMax(float[] sb, int p0, boolean foldPrevious, float[] laneMax, int mBase) {
+        final int lanes = SPECIES.length();
+        final int t = KEY_TILE;
+        for (int i = 0; i < REGISTER_ROWS; i++) {
+            final int p = p0 + i * t, m = mBase + i * lanes;
+            IntVector x = FloatVector.fromArray(SPECIES, sb, p).reinterpretAsInts()
+                    .max(FloatVector.fromArray(SPECIES, sb, p + lanes).reinterpretAsInts())
+                    .max(FloatVector.fromArray(SPECIES, sb, p + 2 * lanes).reinterpretAsInts()
+                            .max(FloatVector.fromArray(SPECIES, sb, p + 3 * lanes).reinterpretAsInts()));
+            if (foldPrevious) {
+                x = x.max(FloatVector.fromArray(SPECIES, laneMax, m).reinterpretAsInts());
+            }
+            x.reinterpretAsFloats().intoArray(laneMax, m);
         }
     }
 
@@ -236,24 +229,28 @@ public final class FlashTiles {
         final int lo = Math.max(0, keyFrom - tileStart);
         final int hiRange = Math.min(t, keyTo - tileStart);
         for (int r = rowFrom; r < rows; r++) {
-            final float[] sb = s[r / REGISTER_ROWS];
-            final int row = BASE + (r % REGISTER_ROWS) * t;
             final int hi = (int) Math.max(0, Math.min(hiRange, rowLimit + r + 1 - tileStart));
             if (lo == 0 && hi == t) {
                 continue;                         // this row sees the whole tile: scores and lane maxima stand
             }
-            final float loF = lo, hiF = hi;
-            FloatVector mx = FloatVector.broadcast(SPECIES, Float.NEGATIVE_INFINITY);
-            for (int j = 0; j < t; j += lanes) {
-                FloatVector index = FloatVector.fromArray(SPECIES, LANE_INDEX, j);
-                VectorMask<Float> hidden = index.compare(VectorOperators.LT, loF)
-                        .or(index.compare(VectorOperators.GE, hiF));
-                FloatVector x = FloatVector.fromArray(SPECIES, sb, row + j).blend(Float.NEGATIVE_INFINITY, hidden);
-                x.intoArray(sb, row + j);
-                mx = mx.blend(x, mx.compare(VectorOperators.LT, x).or(x.compare(VectorOperators.NE, x)));
-            }
-            mx.intoArray(laneMax, BASE + r * lanes);
+            maskRow(s[r / REGISTER_ROWS], BASE + (r % REGISTER_ROWS) * t, lo, hi, laneMax, BASE + r * lanes);
         }
+    }
+
+    /** One row of {@link #maskTile}: keys outside {@code [lo, hi)} become -inf; the row's lane maxima are redone. */
+    static void maskRow(float[] sb, int row, int lo, int hi, float[] laneMax, int m) {
+        final int lanes = SPECIES.length();
+        final float loF = lo, hiF = hi;
+        FloatVector mx = FloatVector.broadcast(SPECIES, Float.NEGATIVE_INFINITY);
+        for (int j = 0; j < KEY_TILE; j += lanes) {
+            FloatVector index = FloatVector.fromArray(SPECIES, LANE_INDEX, j);
+            VectorMask<Float> hidden = index.compare(VectorOperators.LT, loF)
+                    .or(index.compare(VectorOperators.GE, hiF));
+            FloatVector x = FloatVector.fromArray(SPECIES, sb, row + j).blend(Float.NEGATIVE_INFINITY, hidden);
+            x.intoArray(sb, row + j);
+            mx = mx.blend(x, mx.compare(VectorOperators.LT, x).or(x.compare(VectorOperators.NE, x)));
+        }
+        mx.intoArray(laneMax, m);
     }
 
     /**
@@ -268,6 +265,14 @@ public final class FlashTiles {
      */
     public static void softmaxTile(float[][] s, float[] laneMax, int rowFrom, int rows, float[] m, float[] laneSum,
                                    float[] o, int dp) {
+        for (int r = rowFrom; r < rows; r++) {
+            softmaxRow(s[r / REGISTER_ROWS], BASE + (r % REGISTER_ROWS) * KEY_TILE, r, laneMax, m, laneSum, o, dp);
+        }
+    }
+
+    /** One row r of {@link #softmaxTile}, whose scores start at {@code sb[row]}. */
+    static void softmaxRow(float[] sb, int row, int r, float[] laneMax, float[] m, float[] laneSum,
+                           float[] o, int dp) {
         final int lanes = SPECIES.length();
         final int t = KEY_TILE;
         final FloatVector c0 = FloatVector.broadcast(SPECIES, FastExp2.C0), c1 = FloatVector.broadcast(SPECIES, FastExp2.C1);
@@ -275,65 +280,61 @@ public final class FlashTiles {
         final FloatVector c4 = FloatVector.broadcast(SPECIES, FastExp2.C4), c5 = FloatVector.broadcast(SPECIES, FastExp2.C5);
         final FloatVector c6 = FloatVector.broadcast(SPECIES, FastExp2.C6);
         final FloatVector round = FloatVector.broadcast(SPECIES, FastExp2.ROUND);
-        for (int r = rowFrom; r < rows; r++) {
-            final float[] sb = s[r / REGISTER_ROWS];
-            final int row = BASE + (r % REGISTER_ROWS) * t;
-            final float mOld = m[r];
-            final FloatVector tileLaneMax = FloatVector.fromArray(SPECIES, laneMax, BASE + r * lanes);
-            final float threshold = mOld + MAX_HEADROOM;
-            final float tileMax;
-            // The lane "maxima" from scoreTile are exact in lanes that hold a value >= 0 and negative otherwise, so
-            // with a threshold >= 0 they answer "does any score exceed it?" exactly (maskTile's are always exact).
-            if (threshold >= 0 && !tileLaneMax.compare(VectorOperators.GT, threshold).anyTrue()) {
-                tileMax = mOld;    // lazy max: keep m, so no reduction and no rescale; p <= 2^MAX_HEADROOM
-            } else {
-                // The largest lane value is the exact tile max when it is >= 0 (the max then lies in a lane holding
-                // a value >= 0) or NaN; only a tile whose scores are all negative needs a pass over the stored scores
-                final float laneTop = tileLaneMax.reduceLanes(VectorOperators.MAX);
-                float exact = laneTop;
-                if (laneTop < 0) {
-                    FloatVector mx = FloatVector.broadcast(SPECIES, Float.NEGATIVE_INFINITY);
-                    for (int j = 0; j < t; j += lanes) {
-                        FloatVector x = FloatVector.fromArray(SPECIES, sb, row + j);
-                        mx = mx.blend(x, mx.compare(VectorOperators.LT, x).or(x.compare(VectorOperators.NE, x)));
-                    }
-                    exact = mx.reduceLanes(VectorOperators.MAX);
+        final float mOld = m[r];
+        final FloatVector tileLaneMax = FloatVector.fromArray(SPECIES, laneMax, BASE + r * lanes);
+        final float threshold = mOld + MAX_HEADROOM;
+        final float tileMax;
+        // The lane "maxima" from scoreTile are exact in lanes that hold a value >= 0 and negative otherwise, so
+        // with a threshold >= 0 they answer "does any score exceed it?" exactly (maskTile's are always exact).
+        if (threshold >= 0 && !tileLaneMax.compare(VectorOperators.GT, threshold).anyTrue()) {
+            tileMax = mOld;    // lazy max: keep m, so no reduction and no rescale; p <= 2^MAX_HEADROOM
+        } else {
+            // The largest lane value is the exact tile max when it is >= 0 (the max then lies in a lane holding
+            // a value >= 0) or NaN; only a tile whose scores are all negative needs a pass over the stored scores
+            final float laneTop = tileLaneMax.reduceLanes(VectorOperators.MAX);
+            float exact = laneTop;
+            if (laneTop < 0) {
+                FloatVector mx = FloatVector.broadcast(SPECIES, Float.NEGATIVE_INFINITY);
+                for (int j = 0; j < t; j += lanes) {
+                    FloatVector x = FloatVector.fromArray(SPECIES, sb, row + j);
+                    mx = mx.blend(x, mx.compare(VectorOperators.LT, x).or(x.compare(VectorOperators.NE, x)));
                 }
-                tileMax = mOld != Float.NEGATIVE_INFINITY && exact <= threshold ? mOld : exact;   // the same lazy rule
+                exact = mx.reduceLanes(VectorOperators.MAX);
             }
-            final float mNew = tileMax > mOld || tileMax != tileMax ? tileMax : mOld;
-            if (mNew == Float.NEGATIVE_INFINITY) {
-                java.util.Arrays.fill(sb, row, row + t, 0f);
-                continue;
-            }
-            final float c = mNew == mOld ? 1f : FastExp2.exp2(mOld - mNew);
-            if (c != 1f) {
-                for (int i = BASE + r * dp, end = i + dp; i < end; i += lanes) {
-                    FloatVector.fromArray(SPECIES, o, i).mul(c).intoArray(o, i);
-                }
-            }
-            final FloatVector max = FloatVector.broadcast(SPECIES, mNew);
-            FloatVector sum = FloatVector.zero(SPECIES);
-            for (int j = 0; j < t; j += lanes) {
-                // p = 2^(s - m): FastExp2 inlined by hand (see there for the method and its accuracy).
-                FloatVector x = FloatVector.fromArray(SPECIES, sb, row + j).sub(max);
-                VectorMask<Float> under = x.compare(VectorOperators.LT, FastExp2.MIN_ARG);
-                FloatVector tr = x.add(round);
-                FloatVector f = x.sub(tr.sub(round));
-                FloatVector poly = c6.fma(f, c5).fma(f, c4).fma(f, c3).fma(f, c2).fma(f, c1).fma(f, c0);
-                IntVector bits = poly.reinterpretAsInts().add(tr.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23));
-                FloatVector pj = ((FloatVector) bits.reinterpretAsFloats()).blend(0f, under);
-                pj.intoArray(sb, row + j);
-                sum = sum.add(pj);
-            }
-            m[r] = mNew;
-            // The row sum stays in vector lanes across tiles (l = l·c + Σp lane by lane) and is reduced once per
-            // row at the end in a fixed order: reduceLanes(ADD) per tile would cost a shuffle tree per row, and it
-            // sums in a different order when C2 intrinsifies it than in the interpreter (results would depend on
-            // JIT timing, and so on thread count).
-            FloatVector.fromArray(SPECIES, laneSum, BASE + r * lanes).fma(FloatVector.broadcast(SPECIES, c), sum)
-                    .intoArray(laneSum, BASE + r * lanes);
+            tileMax = mOld != Float.NEGATIVE_INFINITY && exact <= threshold ? mOld : exact;   // the same lazy rule
         }
+        final float mNew = tileMax > mOld || tileMax != tileMax ? tileMax : mOld;
+        if (mNew == Float.NEGATIVE_INFINITY) {
+            java.util.Arrays.fill(sb, row, row + t, 0f);
+            return;
+        }
+        final float c = mNew == mOld ? 1f : FastExp2.exp2(mOld - mNew);
+        if (c != 1f) {
+            for (int i = BASE + r * dp, end = i + dp; i < end; i += lanes) {
+                FloatVector.fromArray(SPECIES, o, i).mul(c).intoArray(o, i);
+            }
+        }
+        final FloatVector max = FloatVector.broadcast(SPECIES, mNew);
+        FloatVector sum = FloatVector.zero(SPECIES);
+        for (int j = 0; j < t; j += lanes) {
+            // p = 2^(s - m): FastExp2 inlined by hand (see there for the method and its accuracy).
+            FloatVector x = FloatVector.fromArray(SPECIES, sb, row + j).sub(max);
+            VectorMask<Float> under = x.compare(VectorOperators.LT, FastExp2.MIN_ARG);
+            FloatVector tr = x.add(round);
+            FloatVector f = x.sub(tr.sub(round));
+            FloatVector poly = c6.fma(f, c5).fma(f, c4).fma(f, c3).fma(f, c2).fma(f, c1).fma(f, c0);
+            IntVector bits = poly.reinterpretAsInts().add(tr.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23));
+            FloatVector pj = ((FloatVector) bits.reinterpretAsFloats()).blend(0f, under);
+            pj.intoArray(sb, row + j);
+            sum = sum.add(pj);
+        }
+        m[r] = mNew;
+        // The row sum stays in vector lanes across tiles (l = l·c + Σp lane by lane) and is reduced once per
+        // row at the end in a fixed order: reduceLanes(ADD) per tile would cost a shuffle tree per row, and it
+        // sums in a different order when C2 intrinsifies it than in the interpreter (results would depend on
+        // JIT timing, and so on thread count).
+        FloatVector.fromArray(SPECIES, laneSum, BASE + r * lanes).fma(FloatVector.broadcast(SPECIES, c), sum)
+                .intoArray(laneSum, BASE + r * lanes);
     }
 
     /**
@@ -353,79 +354,97 @@ public final class FlashTiles {
         int cb = 0;
         for (; cb + 4 * lanes <= dp; cb += 4 * lanes) {
             for (int r = rowFrom; r < rows; r += REGISTER_ROWS) {
-                final int keys = visibleKeys(r, diagonal);
-                final float[] pb = p[r / REGISTER_ROWS];
-                final int o0 = BASE + r * dp, o1 = o0 + dp, o2 = o1 + dp, o3 = o2 + dp, o4 = o3 + dp, o5 = o4 + dp;
-                final int c1 = cb + lanes, c2 = cb + 2 * lanes, c3 = cb + 3 * lanes;
-                FloatVector a00 = FloatVector.fromArray(SPECIES, o, o0 + cb), a01 = FloatVector.fromArray(SPECIES, o, o0 + c1);
-                FloatVector a02 = FloatVector.fromArray(SPECIES, o, o0 + c2), a03 = FloatVector.fromArray(SPECIES, o, o0 + c3);
-                FloatVector a10 = FloatVector.fromArray(SPECIES, o, o1 + cb), a11 = FloatVector.fromArray(SPECIES, o, o1 + c1);
-                FloatVector a12 = FloatVector.fromArray(SPECIES, o, o1 + c2), a13 = FloatVector.fromArray(SPECIES, o, o1 + c3);
-                FloatVector a20 = FloatVector.fromArray(SPECIES, o, o2 + cb), a21 = FloatVector.fromArray(SPECIES, o, o2 + c1);
-                FloatVector a22 = FloatVector.fromArray(SPECIES, o, o2 + c2), a23 = FloatVector.fromArray(SPECIES, o, o2 + c3);
-                FloatVector a30 = FloatVector.fromArray(SPECIES, o, o3 + cb), a31 = FloatVector.fromArray(SPECIES, o, o3 + c1);
-                FloatVector a32 = FloatVector.fromArray(SPECIES, o, o3 + c2), a33 = FloatVector.fromArray(SPECIES, o, o3 + c3);
-                FloatVector a40 = FloatVector.fromArray(SPECIES, o, o4 + cb), a41 = FloatVector.fromArray(SPECIES, o, o4 + c1);
-                FloatVector a42 = FloatVector.fromArray(SPECIES, o, o4 + c2), a43 = FloatVector.fromArray(SPECIES, o, o4 + c3);
-                FloatVector a50 = FloatVector.fromArray(SPECIES, o, o5 + cb), a51 = FloatVector.fromArray(SPECIES, o, o5 + c1);
-                FloatVector a52 = FloatVector.fromArray(SPECIES, o, o5 + c2), a53 = FloatVector.fromArray(SPECIES, o, o5 + c3);
                 // the block's value rows are 4 vectors apart: a constant stride (see PackedKeyValues)
-                int vr = vOff + cb * t;
-                for (int j = 0; j < keys; j++, vr += 4 * lanes) {
-                    FloatVector v0 = FloatVector.fromArray(SPECIES, v, vr);
-                    FloatVector v1 = FloatVector.fromArray(SPECIES, v, vr + lanes);
-                    FloatVector v2 = FloatVector.fromArray(SPECIES, v, vr + 2 * lanes);
-                    FloatVector v3 = FloatVector.fromArray(SPECIES, v, vr + 3 * lanes);
-                    FloatVector b = FloatVector.broadcast(SPECIES, pb[BASE + j]);
-                    a00 = v0.fma(b, a00); a01 = v1.fma(b, a01); a02 = v2.fma(b, a02); a03 = v3.fma(b, a03);
-                    b = FloatVector.broadcast(SPECIES, pb[BASE + t + j]);
-                    a10 = v0.fma(b, a10); a11 = v1.fma(b, a11); a12 = v2.fma(b, a12); a13 = v3.fma(b, a13);
-                    b = FloatVector.broadcast(SPECIES, pb[BASE + 2 * t + j]);
-                    a20 = v0.fma(b, a20); a21 = v1.fma(b, a21); a22 = v2.fma(b, a22); a23 = v3.fma(b, a23);
-                    b = FloatVector.broadcast(SPECIES, pb[BASE + 3 * t + j]);
-                    a30 = v0.fma(b, a30); a31 = v1.fma(b, a31); a32 = v2.fma(b, a32); a33 = v3.fma(b, a33);
-                    b = FloatVector.broadcast(SPECIES, pb[BASE + 4 * t + j]);
-                    a40 = v0.fma(b, a40); a41 = v1.fma(b, a41); a42 = v2.fma(b, a42); a43 = v3.fma(b, a43);
-                    b = FloatVector.broadcast(SPECIES, pb[BASE + 5 * t + j]);
-                    a50 = v0.fma(b, a50); a51 = v1.fma(b, a51); a52 = v2.fma(b, a52); a53 = v3.fma(b, a53);
-                }
-                a00.intoArray(o, o0 + cb); a01.intoArray(o, o0 + c1); a02.intoArray(o, o0 + c2); a03.intoArray(o, o0 + c3);
-                a10.intoArray(o, o1 + cb); a11.intoArray(o, o1 + c1); a12.intoArray(o, o1 + c2); a13.intoArray(o, o1 + c3);
-                a20.intoArray(o, o2 + cb); a21.intoArray(o, o2 + c1); a22.intoArray(o, o2 + c2); a23.intoArray(o, o2 + c3);
-                a30.intoArray(o, o3 + cb); a31.intoArray(o, o3 + c1); a32.intoArray(o, o3 + c2); a33.intoArray(o, o3 + c3);
-                a40.intoArray(o, o4 + cb); a41.intoArray(o, o4 + c1); a42.intoArray(o, o4 + c2); a43.intoArray(o, o4 + c3);
-                a50.intoArray(o, o5 + cb); a51.intoArray(o, o5 + c1); a52.intoArray(o, o5 + c2); a53.intoArray(o, o5 + c3);
+                valueBlock(p[r / REGISTER_ROWS], visibleKeys(r, diagonal), v, vOff + cb * t, o, BASE + r * dp, dp, cb);
             }
         }
         final int lastBlock = cb, lastWidth = dp - cb;    // the last value block: 1-3 vectors wide
         for (; cb < dp; cb += lanes) {   // remaining 1-3 vectors of the head dim: 6 x 1
             for (int r = rowFrom; r < rows; r += REGISTER_ROWS) {
-                final int keys = visibleKeys(r, diagonal);
-                final float[] pb = p[r / REGISTER_ROWS];
-                final int o0 = BASE + r * dp, o1 = o0 + dp, o2 = o1 + dp, o3 = o2 + dp, o4 = o3 + dp, o5 = o4 + dp;
-                FloatVector a0 = FloatVector.fromArray(SPECIES, o, o0 + cb);
-                FloatVector a1 = FloatVector.fromArray(SPECIES, o, o1 + cb);
-                FloatVector a2 = FloatVector.fromArray(SPECIES, o, o2 + cb);
-                FloatVector a3 = FloatVector.fromArray(SPECIES, o, o3 + cb);
-                FloatVector a4 = FloatVector.fromArray(SPECIES, o, o4 + cb);
-                FloatVector a5 = FloatVector.fromArray(SPECIES, o, o5 + cb);
-                int vr = vOff + lastBlock * t + (cb - lastBlock);
-                for (int j = 0; j < keys; j++, vr += lastWidth) {
-                    FloatVector v0 = FloatVector.fromArray(SPECIES, v, vr);
-                    a0 = v0.fma(FloatVector.broadcast(SPECIES, pb[BASE + j]), a0);
-                    a1 = v0.fma(FloatVector.broadcast(SPECIES, pb[BASE + t + j]), a1);
-                    a2 = v0.fma(FloatVector.broadcast(SPECIES, pb[BASE + 2 * t + j]), a2);
-                    a3 = v0.fma(FloatVector.broadcast(SPECIES, pb[BASE + 3 * t + j]), a3);
-                    a4 = v0.fma(FloatVector.broadcast(SPECIES, pb[BASE + 4 * t + j]), a4);
-                    a5 = v0.fma(FloatVector.broadcast(SPECIES, pb[BASE + 5 * t + j]), a5);
-                }
-                a0.intoArray(o, o0 + cb);
-                a1.intoArray(o, o1 + cb);
-                a2.intoArray(o, o2 + cb);
-                a3.intoArray(o, o3 + cb);
-                a4.intoArray(o, o4 + cb);
-                a5.intoArray(o, o5 + cb);
+                valueColumn(p[r / REGISTER_ROWS], visibleKeys(r, diagonal), v,
+                        vOff + lastBlock * t + (cb - lastBlock), lastWidth, o, BASE + r * dp, dp, cb);
             }
         }
+    }
+
+    /**
+     * One register block of {@link #valueTile}: 6 output rows from {@code o[o0]} ({@code dp} apart) × the 4 vectors
+     * of columns from {@code cb}, over the first {@code keys} keys, whose value rows start at {@code v[vr0]}, 4
+     * vectors apart. A method of its own for the reason given at {@link #scoreBlock}.
+     */
+    static void valueBlock(float[] pb, int keys, float[] v, int vr0, float[] o, int o0, int dp, int cb) {
+        final int lanes = SPECIES.length();
+        final int t = KEY_TILE;
+        final int o1 = o0 + dp, o2 = o1 + dp, o3 = o2 + dp, o4 = o3 + dp, o5 = o4 + dp;
+        final int c1 = cb + lanes, c2 = cb + 2 * lanes, c3 = cb + 3 * lanes;
+        FloatVector a00 = FloatVector.fromArray(SPECIES, o, o0 + cb), a01 = FloatVector.fromArray(SPECIES, o, o0 + c1);
+        FloatVector a02 = FloatVector.fromArray(SPECIES, o, o0 + c2), a03 = FloatVector.fromArray(SPECIES, o, o0 + c3);
+        FloatVector a10 = FloatVector.fromArray(SPECIES, o, o1 + cb), a11 = FloatVector.fromArray(SPECIES, o, o1 + c1);
+        FloatVector a12 = FloatVector.fromArray(SPECIES, o, o1 + c2), a13 = FloatVector.fromArray(SPECIES, o, o1 + c3);
+        FloatVector a20 = FloatVector.fromArray(SPECIES, o, o2 + cb), a21 = FloatVector.fromArray(SPECIES, o, o2 + c1);
+        FloatVector a22 = FloatVector.fromArray(SPECIES, o, o2 + c2), a23 = FloatVector.fromArray(SPECIES, o, o2 + c3);
+        FloatVector a30 = FloatVector.fromArray(SPECIES, o, o3 + cb), a31 = FloatVector.fromArray(SPECIES, o, o3 + c1);
+        FloatVector a32 = FloatVector.fromArray(SPECIES, o, o3 + c2), a33 = FloatVector.fromArray(SPECIES, o, o3 + c3);
+        FloatVector a40 = FloatVector.fromArray(SPECIES, o, o4 + cb), a41 = FloatVector.fromArray(SPECIES, o, o4 + c1);
+        FloatVector a42 = FloatVector.fromArray(SPECIES, o, o4 + c2), a43 = FloatVector.fromArray(SPECIES, o, o4 + c3);
+        FloatVector a50 = FloatVector.fromArray(SPECIES, o, o5 + cb), a51 = FloatVector.fromArray(SPECIES, o, o5 + c1);
+        FloatVector a52 = FloatVector.fromArray(SPECIES, o, o5 + c2), a53 = FloatVector.fromArray(SPECIES, o, o5 + c3);
+        int vr = vr0;
+        for (int j = 0; j < keys; j++, vr += 4 * lanes) {
+            FloatVector v0 = FloatVector.fromArray(SPECIES, v, vr);
+            FloatVector v1 = FloatVector.fromArray(SPECIES, v, vr + lanes);
+            FloatVector v2 = FloatVector.fromArray(SPECIES, v, vr + 2 * lanes);
+            FloatVector v3 = FloatVector.fromArray(SPECIES, v, vr + 3 * lanes);
+            FloatVector b = FloatVector.broadcast(SPECIES, pb[BASE + j]);
+            a00 = v0.fma(b, a00); a01 = v1.fma(b, a01); a02 = v2.fma(b, a02); a03 = v3.fma(b, a03);
+            b = FloatVector.broadcast(SPECIES, pb[BASE + t + j]);
+            a10 = v0.fma(b, a10); a11 = v1.fma(b, a11); a12 = v2.fma(b, a12); a13 = v3.fma(b, a13);
+            b = FloatVector.broadcast(SPECIES, pb[BASE + 2 * t + j]);
+            a20 = v0.fma(b, a20); a21 = v1.fma(b, a21); a22 = v2.fma(b, a22); a23 = v3.fma(b, a23);
+            b = FloatVector.broadcast(SPECIES, pb[BASE + 3 * t + j]);
+            a30 = v0.fma(b, a30); a31 = v1.fma(b, a31); a32 = v2.fma(b, a32); a33 = v3.fma(b, a33);
+            b = FloatVector.broadcast(SPECIES, pb[BASE + 4 * t + j]);
+            a40 = v0.fma(b, a40); a41 = v1.fma(b, a41); a42 = v2.fma(b, a42); a43 = v3.fma(b, a43);
+            b = FloatVector.broadcast(SPECIES, pb[BASE + 5 * t + j]);
+            a50 = v0.fma(b, a50); a51 = v1.fma(b, a51); a52 = v2.fma(b, a52); a53 = v3.fma(b, a53);
+        }
+        a00.intoArray(o, o0 + cb); a01.intoArray(o, o0 + c1); a02.intoArray(o, o0 + c2); a03.intoArray(o, o0 + c3);
+        a10.intoArray(o, o1 + cb); a11.intoArray(o, o1 + c1); a12.intoArray(o, o1 + c2); a13.intoArray(o, o1 + c3);
+        a20.intoArray(o, o2 + cb); a21.intoArray(o, o2 + c1); a22.intoArray(o, o2 + c2); a23.intoArray(o, o2 + c3);
+        a30.intoArray(o, o3 + cb); a31.intoArray(o, o3 + c1); a32.intoArray(o, o3 + c2); a33.intoArray(o, o3 + c3);
+        a40.intoArray(o, o4 + cb); a41.intoArray(o, o4 + c1); a42.intoArray(o, o4 + c2); a43.intoArray(o, o4 + c3);
+        a50.intoArray(o, o5 + cb); a51.intoArray(o, o5 + c1); a52.intoArray(o, o5 + c2); a53.intoArray(o, o5 + c3);
+    }
+
+    /**
+     * One 6 × 1 block of {@link #valueTile}: 6 output rows × the one vector of columns at {@code cb}, from value rows
+     * {@code stride} floats apart starting at {@code v[vr0]}.
+     */
+    static void valueColumn(float[] pb, int keys, float[] v, int vr0, int stride, float[] o, int o0, int dp,
+                            int cb) {
+        final int t = KEY_TILE;
+        final int o1 = o0 + dp, o2 = o1 + dp, o3 = o2 + dp, o4 = o3 + dp, o5 = o4 + dp;
+        FloatVector a0 = FloatVector.fromArray(SPECIES, o, o0 + cb);
+        FloatVector a1 = FloatVector.fromArray(SPECIES, o, o1 + cb);
+        FloatVector a2 = FloatVector.fromArray(SPECIES, o, o2 + cb);
+        FloatVector a3 = FloatVector.fromArray(SPECIES, o, o3 + cb);
+        FloatVector a4 = FloatVector.fromArray(SPECIES, o, o4 + cb);
+        FloatVector a5 = FloatVector.fromArray(SPECIES, o, o5 + cb);
+        int vr = vr0;
+        for (int j = 0; j < keys; j++, vr += stride) {
+            FloatVector v0 = FloatVector.fromArray(SPECIES, v, vr);
+            a0 = v0.fma(FloatVector.broadcast(SPECIES, pb[BASE + j]), a0);
+            a1 = v0.fma(FloatVector.broadcast(SPECIES, pb[BASE + t + j]), a1);
+            a2 = v0.fma(FloatVector.broadcast(SPECIES, pb[BASE + 2 * t + j]), a2);
+            a3 = v0.fma(FloatVector.broadcast(SPECIES, pb[BASE + 3 * t + j]), a3);
+            a4 = v0.fma(FloatVector.broadcast(SPECIES, pb[BASE + 4 * t + j]), a4);
+            a5 = v0.fma(FloatVector.broadcast(SPECIES, pb[BASE + 5 * t + j]), a5);
+        }
+        a0.intoArray(o, o0 + cb);
+        a1.intoArray(o, o1 + cb);
+        a2.intoArray(o, o2 + cb);
+        a3.intoArray(o, o3 + cb);
+        a4.intoArray(o, o4 + cb);
+        a5.intoArray(o, o5 + cb);
     }
 }

@@ -1,0 +1,229 @@
+package dev.hyperattention4j.kernel;
+
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+
+/**
+ * Start-up helper for the flash kernel's vector micro-kernels ({@link FlashTiles}). Vector API code runs about 100
+ * times slower than compiled code until C2 has compiled it (interpreted and C1 code box every vector). The kernel's
+ * own calls reach C2's thresholds only after hundreds of micro-kernel calls of full size; this daemon thread calls
+ * the micro-kernels on tiny inputs (a few keys and columns: a few microseconds each once compiled, a fraction of a
+ * millisecond before), through every branch they take in real calls (so C2 does not compile a branch away and
+ * deoptimise later), until a round runs at compiled speed.
+ *
+ * <p>Rounds are timed in this thread's CPU time (a preempted round on a busy host must not look slow). If the
+ * kernels do not reach compiled speed within {@link #GIVE_UP_NANOS} of CPU time, the warm-up stops and reports
+ * {@link #finished()} without {@link #ready()}.
+ */
+public final class FlashWarmup {
+    private static final boolean ENABLED = !"false".equals(System.getProperty("ha4j.warmup"));
+    private static final long GIVE_UP_NANOS = 20_000_000_000L;
+    /** Consecutive rounds under {@link #FAST_NANOS} that count as compiled. */
+    private static final int FAST_RUNS = 20;
+    private static final long FAST_NANOS = 25_000;
+    /** The same for a round of {@link SmallProblems} (about 0.1 ms compiled; several ms before). */
+    private static final long PATH_FAST_NANOS = 400_000;
+    private static volatile boolean ready = !ENABLED;
+    private static volatile boolean finished = !ENABLED;
+    private static boolean started;
+    private static volatile long cpuNanos;
+    private static volatile long phase1Nanos;
+    private static volatile long finishedAt;
+
+    private FlashWarmup() {}
+
+    /** Whether the micro-kernels run at compiled speed (or the warm-up is disabled). */
+    public static boolean ready() {
+        return ready;
+    }
+
+    /** Whether the warm-up has ended (compiled, or given up). */
+    public static boolean finished() {
+        return finished;
+    }
+
+    /** The warm-up thread's CPU time so far: micro-kernels alone, then in all (for reports). */
+    public static String describe() {
+        return String.format(java.util.Locale.ROOT, "flash warm-up: %s after %.2f s of CPU time (micro-kernels %.2f s)",
+                ready ? "compiled" : finished ? "gave up" : "running", cpuNanos / 1e9, phase1Nanos / 1e9);
+    }
+
+    /** {@link System#nanoTime()} when the warm-up ended (0 while it runs). */
+    public static long finishedNanoTime() {
+        return finished ? finishedAt : 0;
+    }
+
+    /** Starts the warm-up thread once per JVM (no-op when disabled or already started). */
+    public static synchronized void start() {
+        if (started || finished) {
+            return;
+        }
+        started = true;
+        Thread t = new Thread(FlashWarmup::run, "ha4j-flash-warmup");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    /** Starts the warm-up if needed and waits until it has ended; returns {@link #ready()}. */
+    public static boolean awaitFinished() {
+        start();
+        while (!finished) {
+            try {
+                Thread.sleep(1);   // not a spin: the warm-up and the JIT need the cores
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        return ready;
+    }
+
+    private static void run() {
+        ThreadMXBean cpu = ManagementFactory.getThreadMXBean();
+        boolean compiled = false;
+        try {
+            long start = cpu.getCurrentThreadCpuTime();
+            // first the micro-kernels alone (calls of a few µs once compiled), then the whole kernel path on a small
+            // problem (packing, query layout, the tile loops around the micro-kernels)
+            Inputs in = new Inputs();
+            compiled = untilFast(cpu, start, in::round, FAST_NANOS);
+            phase1Nanos = cpu.getCurrentThreadCpuTime() - start;
+            if (compiled) {
+                SmallProblems path = new SmallProblems();
+                compiled = untilFast(cpu, start, path::round, PATH_FAST_NANOS);
+            }
+            cpuNanos = cpu.getCurrentThreadCpuTime() - start;
+        } finally {
+            finishedAt = System.nanoTime();
+            ready = compiled;
+            finished = true;
+        }
+    }
+
+    /** Runs {@code round} until {@link #FAST_RUNS} consecutive rounds take under {@code fastNanos} of CPU time. */
+    private static boolean untilFast(ThreadMXBean cpu, long start, Runnable round, long fastNanos) {
+        int fast = 0;
+        while (fast < FAST_RUNS && cpu.getCurrentThreadCpuTime() - start < GIVE_UP_NANOS) {
+            long t0 = cpu.getCurrentThreadCpuTime();
+            round.run();
+            fast = cpu.getCurrentThreadCpuTime() - t0 < fastNanos ? fast + 1 : 0;
+        }
+        return fast >= FAST_RUNS;
+    }
+
+    /**
+     * Small attention problems through {@link PackedKeyValues} and {@link FlashKernel} as the attention classes
+     * call them: head dims 64 (one query column block, gathered key transpose) and 128 (two column blocks, two value
+     * blocks), a key count that leaves a partial tile, causal and full.
+     */
+    static final class SmallProblems {
+        private static final int KEYS = 2 * TileSizes.Flash.KEY_TILE + 44;
+        private static final int QUERIES = 2 * TileSizes.Flash.REGISTER_ROWS + 3;
+        private final dev.hyperattention4j.tensor.FloatTensor[] q = new dev.hyperattention4j.tensor.FloatTensor[2];
+        private final dev.hyperattention4j.tensor.FloatTensor[] k = new dev.hyperattention4j.tensor.FloatTensor[2];
+        private final dev.hyperattention4j.tensor.FloatTensor[] v = new dev.hyperattention4j.tensor.FloatTensor[2];
+        private final FlashKernel[] kernels = new FlashKernel[2];
+        private final PackedKeyValues packed = new PackedKeyValues();
+        private final float[] out = new float[QUERIES * 128];
+        private final float[] lse = new float[QUERIES];
+
+        SmallProblems() {
+            int[] dims = {64, 128};
+            for (int i = 0; i < 2; i++) {
+                int d = dims[i];
+                q[i] = dev.hyperattention4j.tensor.FloatTensor.of(filled(QUERIES * d, 3), 1, 1, QUERIES, d);
+                k[i] = dev.hyperattention4j.tensor.FloatTensor.of(filled(KEYS * d, 5), 1, 1, KEYS, d);
+                v[i] = dev.hyperattention4j.tensor.FloatTensor.of(filled(KEYS * d, 7), 1, 1, KEYS, d);
+                kernels[i] = new FlashKernel(d);
+            }
+        }
+
+        private static float[] filled(int n, int seed) {
+            float[] x = new float[n];
+            for (int i = 0; i < n; i++) {
+                x[i] = ((i * seed) % 17 - 8) * 0.1f;
+            }
+            return x;
+        }
+
+        void round() {
+            for (int i = 0; i < 2; i++) {
+                packed.pack(k[i], v[i], 0, 0, null, 0, KEYS);
+                boolean finite = packed.tileFinite(0);
+                FlashKernel kernel = kernels[i];
+                kernel.packQueries(q[i], 0, 0, null, 0, QUERIES, 0.125f);
+                finite &= kernel.queriesFinite();
+                kernel.attend(packed, 0, KEYS, FlashKernel.NO_MASK, out, 0, lse, 0);
+                // causal, queries aligned to the end of the keys: tiles cut by the diagonal and skipped ones
+                kernel.attend(packed, 0, KEYS, KEYS - QUERIES, out, 0, finite ? lse : null, 0);
+            }
+        }
+    }
+
+    /** Tiny inputs for every micro-kernel and every branch of it; see {@link FlashTiles}. */
+    static final class Inputs {
+        private static final int LANES = VectorWidth.LANES;
+        private static final int BASE = FlashTiles.BASE;
+        private static final int T = TileSizes.Flash.KEY_TILE;
+        private static final int ROWS = TileSizes.Flash.REGISTER_ROWS;
+        /** Columns of a score step and keys of a value step: enough that C2 sees a loop, not a constant trip. */
+        private static final int STEPS = 8;
+        /** A value stride with a 4-vector block and a 1-vector rest, so both value kernels run. */
+        private static final int DP = 5 * LANES;
+
+        final float[] q = new float[2 * ROWS * TileSizes.Flash.QUERY_BLOCK];
+        final float[] kT = new float[STEPS * TileSizes.Flash.KEY_BLOCK];
+        final float[] v = new float[STEPS * DP];
+        final float[] sb = new float[BASE + ROWS * T];
+        final float[] laneMax = new float[BASE + ROWS * LANES];
+        final float[] m = new float[ROWS];
+        final float[] laneSum = new float[BASE + ROWS * LANES];
+        final float[] o = new float[BASE + ROWS * DP];
+
+        Inputs() {
+            for (int i = 0; i < q.length; i++) {
+                q[i] = ((i * 7) % 11 - 5) * 0.05f;
+            }
+            for (int i = 0; i < kT.length; i++) {
+                kT[i] = ((i * 5) % 13 - 6) * 0.05f;
+            }
+            for (int i = 0; i < v.length; i++) {
+                v[i] = ((i * 3) % 7 - 3) * 0.1f;
+            }
+        }
+
+        /** One call of each micro-kernel path, with the mix of branches a causal and a full call take. */
+        void round() {
+            final int qb = TileSizes.Flash.QUERY_BLOCK;
+            // scores: one column block (d <= 64: first and last), two (d > 64), the lane maxima folded or not
+            FlashTiles.scoreBlock(q, 0, STEPS, kT, 0, sb, BASE, true, true, false, laneMax, BASE);
+            FlashTiles.scoreBlock(q, 0, STEPS, kT, 0, sb, BASE + TileSizes.Flash.KEY_BLOCK, true, true, true,
+                    laneMax, BASE);
+            FlashTiles.scoreBlock(q, 0, STEPS, kT, 0, sb, BASE, true, false, false, laneMax, BASE);
+            FlashTiles.scoreBlock(q, ROWS * qb, STEPS, kT, 0, sb, BASE, false, true, true, laneMax, BASE);
+            // a diagonal tile: rows that see part of it
+            FlashTiles.maskRow(sb, BASE, 0, 3, laneMax, BASE);
+            FlashTiles.maskRow(sb, BASE + T, 2, T - 1, laneMax, BASE + LANES);
+            // softmax: a row's first tile (the max moves from -inf), a later one under the lazy max, one whose
+            // scores all lie below 0 (the exact-max pass), one that moves the max up (rescale), a row that sees no
+            // key (all -inf)
+            m[0] = Float.NEGATIVE_INFINITY;
+            m[1] = 4f;
+            m[2] = Float.NEGATIVE_INFINITY;
+            m[3] = -30f;
+            m[4] = Float.NEGATIVE_INFINITY;
+            java.util.Arrays.fill(sb, BASE + 2 * T, BASE + 3 * T, -1.5f);
+            java.util.Arrays.fill(laneMax, BASE + 2 * LANES, BASE + 3 * LANES, -1.5f);
+            java.util.Arrays.fill(sb, BASE + 4 * T, BASE + 5 * T, Float.NEGATIVE_INFINITY);
+            java.util.Arrays.fill(laneMax, BASE + 4 * LANES, BASE + 5 * LANES, Float.NEGATIVE_INFINITY);
+            for (int r = 0; r < 5; r++) {
+                FlashTiles.softmaxRow(sb, BASE + r * T, r, laneMax, m, laneSum, o, DP);
+            }
+            // values: a 4-vector block and the 1-vector rest of dp = 5 vectors
+            FlashTiles.valueBlock(sb, STEPS, v, 0, o, BASE, DP, 0);
+            FlashTiles.valueColumn(sb, STEPS, v, 4 * LANES * STEPS, LANES, o, BASE, DP, 4 * LANES);
+            java.util.Arrays.fill(laneSum, 0f);
+            java.util.Arrays.fill(o, 0f);
+        }
+    }
+}

@@ -1,0 +1,40 @@
+package dev.hyperattention4j.kernel;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+/**
+ * The flash kernel's warm-up: its rounds run every micro-kernel path on valid inputs (finite results, no index
+ * error), it ends, and its state is reported. Whether it reached compiled speed depends on the JIT and the host, so
+ * that is reported, not asserted; speed lives in {@code ha4j bench cold} and scripts/coldstart-check.
+ */
+class FlashWarmupTest {
+
+    @Test
+    void roundsRunEveryMicroKernelOnValidInputs() {
+        FlashWarmup.Inputs in = new FlashWarmup.Inputs();
+        for (int i = 0; i < 3; i++) {
+            in.round();
+        }
+        // the last round's value kernels accumulate into o before it is cleared: run them once more and check
+        FlashTiles.valueBlock(in.sb, 8, in.v, 0, in.o, FlashTiles.BASE, 5 * VectorWidth.LANES, 0);
+        boolean anyNonZero = false;
+        for (float x : in.o) {
+            assertThat(Float.isFinite(x)).isTrue();
+            anyNonZero |= x != 0f;
+        }
+        assertThat(anyNonZero).as("the value block wrote its 6 x 4-vector block").isTrue();
+        FlashWarmup.SmallProblems path = new FlashWarmup.SmallProblems();
+        path.round();
+    }
+
+    @Test
+    void warmupEndsAndSaysHow() {
+        boolean ready = FlashWarmup.awaitFinished();
+        assertThat(FlashWarmup.finished()).isTrue();
+        assertThat(FlashWarmup.ready()).isEqualTo(ready);
+        assertThat(FlashWarmup.describe()).startsWith("flash warm-up: " + (ready ? "compiled" : "gave up"));
+        System.out.println(FlashWarmup.describe());
+    }
+}
