@@ -35,6 +35,10 @@ import java.util.function.Function;
  * {@code GET /metrics}. Requests go through a bounded queue to {@code parallel} slots; see docs/SERVER.md.
  */
 public final class OpenAiServer implements AutoCloseable {
+    /** How often a non-streamed request looks at its client's connection while it waits for the answer. */
+    static final long CLIENT_CHECK_MILLIS = 50;
+    /** The status recorded for a request whose client closed the connection first (nginx's 499). */
+    static final int CLIENT_CLOSED = 499;
     private final ServerOptions options;
     private final ObjectMapper json = new ObjectMapper();
     private final List<WorkerPool> pools = new ArrayList<>();
@@ -233,8 +237,20 @@ public final class OpenAiServer implements AutoCloseable {
             stream(ctx, job, id, createdAt);
             return;
         }
+        // nothing is written until the answer is complete, so look at the connection between events: a client that
+        // has gone away frees its slot at the next token instead of after max_tokens
+        ClientConnection client = ClientConnection.of(ctx);
+        long nextCheck = System.nanoTime();
         while (true) {
-            GenerationJob.Event e = job.next(60_000);
+            GenerationJob.Event e = job.next(CLIENT_CHECK_MILLIS);
+            if (System.nanoTime() - nextCheck >= 0) {      // text pieces arrive every token: check by the clock
+                nextCheck = System.nanoTime() + CLIENT_CHECK_MILLIS * 1_000_000;
+                if (client.closed()) {
+                    job.cancel();
+                    ctx.status(CLIENT_CLOSED);   // nginx's "client closed request", for the request metrics
+                    return;
+                }
+            }
             if (e instanceof GenerationJob.Done done) {
                 send(ctx, 200, responses.complete(id, createdAt, request, done.outcome()));
                 return;

@@ -181,6 +181,40 @@ class ServerBehaviourTest {
         assertThat(Http.metric(server, "ha4j_requests_cancelled_total")).isGreaterThan(before);
     }
 
+    /**
+     * A non-streamed request writes nothing until its answer is complete, so only the probe of its connection can
+     * see the client leave: the generation stops early (cancelled, fewer tokens than asked) and the slot serves the
+     * next request. Greedy from "Once" the model writes 480 tokens without an end of sequence (the text is checked).
+     */
+    @Test
+    void aNonStreamedRequestIsCancelledWhenItsClientCloses() throws Exception {
+        String body = "{\"prompt\": \"Once\", \"max_tokens\": 480, \"temperature\": 0}";
+        Http.Reply whole = Http.post(server, "/v1/completions", body);
+        assertThat(whole.status()).as(whole.body()).isEqualTo(200);
+        assertThat(whole.json().at("/usage/completion_tokens").asInt()).as("greedy text runs to max_tokens").isEqualTo(480);
+        double cancelled = Http.metric(server, "ha4j_requests_cancelled_total");
+        double generated = Http.metric(server, "ha4j_generated_tokens_total");
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", server.port())) {
+            socket.getOutputStream().write(("POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    + "Content-Type: application/json\r\nContent-Length: " + bytes.length + "\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            socket.getOutputStream().write(bytes);
+            socket.getOutputStream().flush();
+        }   // closed at once, before the first token can have been generated on this host
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (Http.metric(server, "ha4j_requests_cancelled_total") <= cancelled && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertThat(Http.metric(server, "ha4j_requests_cancelled_total")).isEqualTo(cancelled + 1);
+        double tokens = Http.metric(server, "ha4j_generated_tokens_total") - generated;
+        assertThat(tokens).as("tokens generated for the request whose client left").isLessThan(480);
+        // the slot is free: the same request completes
+        Http.Reply again = Http.post(server, "/v1/completions", body);
+        assertThat(again.status()).as(again.body()).isEqualTo(200);
+        assertThat(again.json().at("/choices/0/text").asText()).isEqualTo(whole.json().at("/choices/0/text").asText());
+    }
+
     @Test
     void aFullQueueAnswers429() throws Exception {
         // one slot and a queue of two: of eight long requests sent at once, some must be refused at once
