@@ -7,13 +7,12 @@ import dev.hyperattention4j.attention.BackwardContext;
 import dev.hyperattention4j.attention.TrainableAttention;
 import dev.hyperattention4j.attention.TrainableFlashAttention;
 import dev.hyperattention4j.cli.bench.BenchClock;
+import dev.hyperattention4j.cli.bench.BenchTimer;
 import dev.hyperattention4j.cli.bench.FmaPeak;
 import dev.hyperattention4j.kernel.VectorWidth;
 import dev.hyperattention4j.runtime.WorkerPool;
 import dev.hyperattention4j.tensor.FloatTensor;
-import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -187,13 +186,12 @@ public final class BenchBackwardCommand implements Callable<Integer> {
         Random r = new Random(sweep.seed);
         int n = 4096;
         FloatTensor q = gaussian(r, n), k = gaussian(r, n), v = gaussian(r, n), dO = gaussian(r, n);
-        long end = System.nanoTime() + (long) (warmupSeconds * 1e9);
-        do {
+        BenchTimer.warmUp(() -> {
             for (boolean causal : masks) {
                 AttentionProblem p = AttentionProblem.of(q, k, v).withCausal(causal);
                 m.backward(m.forward(p, true), dO);
             }
-        } while (System.nanoTime() < end);
+        }, warmupSeconds, 1);
     }
 
     private Timing measure(TrainableAttention m, FloatTensor q, FloatTensor k, FloatTensor v, FloatTensor dO,
@@ -202,17 +200,13 @@ public final class BenchBackwardCommand implements Callable<Integer> {
         double alloc = 0;
         for (int i = 0; i < reps; i++) {
             AttentionProblem p = AttentionProblem.of(q, k, v).withCausal(causal);
-            long a0 = allocatedBytes();
-            long t0 = System.nanoTime();
-            BackwardContext ctx = m.forward(p, true);
-            long t1 = System.nanoTime();
-            m.backward(ctx, dO);
-            long t2 = System.nanoTime();
-            alloc = (allocatedBytes() - a0) / (1024.0 * 1024.0);
-            fwd[i] = (t1 - t0) / 1e9;
-            bwd[i] = (t2 - t1) / 1e9;
+            BackwardContext[] ctx = new BackwardContext[1];
+            long a0 = BenchTimer.allocatedBytes();
+            fwd[i] = BenchTimer.seconds(() -> ctx[0] = m.forward(p, true), BenchClock.WALL, 1);
+            bwd[i] = BenchTimer.seconds(() -> m.backward(ctx[0], dO), BenchClock.WALL, 1);
+            alloc = (BenchTimer.allocatedBytes() - a0) / (1024.0 * 1024.0);
         }
-        return new Timing(m.name(), median(fwd), median(bwd), alloc);
+        return new Timing(m.name(), BenchTimer.median(fwd), BenchTimer.median(bwd), alloc);
     }
 
     private FloatTensor gaussian(Random r, int n) {
@@ -223,22 +217,4 @@ public final class BenchBackwardCommand implements Callable<Integer> {
         return FloatTensor.of(x, 1, sweep.heads, n, dim);
     }
 
-    private static double median(double[] x) {
-        double[] s = x.clone();
-        Arrays.sort(s);
-        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-    }
-
-    /** Bytes allocated so far by every live thread (HotSpot's per-thread counters). */
-    private static long allocatedBytes() {
-        if (ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean mx) {
-            long[] ids = mx.getAllThreadIds();
-            long sum = 0;
-            for (long b : mx.getThreadAllocatedBytes(ids)) {
-                sum += Math.max(0, b);
-            }
-            return sum;
-        }
-        return 0;
-    }
 }

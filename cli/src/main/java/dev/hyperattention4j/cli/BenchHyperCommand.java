@@ -9,6 +9,7 @@ import dev.hyperattention4j.attention.hyper.HyperConfig;
 import dev.hyperattention4j.attention.hyper.HyperProfile;
 import dev.hyperattention4j.attention.hyper.SampleSource;
 import dev.hyperattention4j.cli.bench.BenchClock;
+import dev.hyperattention4j.cli.bench.BenchTimer;
 import dev.hyperattention4j.cli.bench.FmaPeak;
 import dev.hyperattention4j.cli.experiment.Charts;
 import dev.hyperattention4j.reference.AttentionError;
@@ -17,7 +18,6 @@ import dev.hyperattention4j.tensor.FloatTensor;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -241,22 +241,12 @@ public final class BenchHyperCommand implements Callable<Integer> {
         return new ObjectMapper().readValue(last, Row.class);
     }
 
-    /** Runs {@code task} until at least {@code seconds} have passed (and at least twice): JIT warm-up by time. */
-    private static void warmUp(Runnable task, double seconds) {
-        long start = System.nanoTime();
-        int runs = 0;
-        while (runs < 2 || System.nanoTime() - start < seconds * 1e9) {
-            task.run();
-            runs++;
-        }
-    }
-
     private Row measure(FlashAttention exact, HyperAttention hyper, FloatTensor[] x, boolean causal, String input,
                         int threads) {
         FloatTensor q = x[0], k = x[1], v = x[2];
         int n = q.length(), d = q.dim();
         AttentionProblem hp = AttentionProblem.of(q, k, v).withCausal(causal);
-        warmUp(() -> hyper.forward(hp), 1.5);               // JIT warm-up on the same shape
+        BenchTimer.warmUp(() -> hyper.forward(hp), 1.5, 2);     // JIT warm-up on the same shape
         BenchClock clock = cpuTime ? BenchClock.CPU : BenchClock.WALL;
         BenchClock.refreshThreads();                        // the pool's workers exist now
         // at least --reps timed runs, more (up to 50) until one second has passed: the median then shrugs off
@@ -266,7 +256,7 @@ public final class BenchHyperCommand implements Callable<Integer> {
             // warm the exact kernel on a short prefix of the same inputs (the full size can take half a minute)
             int wn = Math.min(n, 4096);
             FloatTensor wq = prefix(q, wn), wk = prefix(k, wn), wv = prefix(v, wn);
-            warmUp(() -> exact.forward(AttentionProblem.of(wq, wk, wv).withCausal(causal)), 1.0);
+            BenchTimer.warmUp(() -> exact.forward(AttentionProblem.of(wq, wk, wv).withCausal(causal)), 1.0, 2);
         }
         // timed runs alternate hyper and exact, so that a load change on a shared machine hits both: at least
         // --reps, more (up to 50) until one second has passed, and exact only once when it takes over 2 s
@@ -275,20 +265,18 @@ public final class BenchHyperCommand implements Callable<Integer> {
         long start = System.nanoTime();
         for (int i = 0; i < 50 && (i < reps || System.nanoTime() - start < 1e9); i++) {
             prof.reset();
-            long t0 = clock.now(threads);
-            hyper.forward(hp, SampleSource.seeded(sweep.seed, 0, i), prof);
-            htList.add((clock.now(threads) - t0) / 1e9);
+            int rep = i;
+            htList.add(BenchTimer.seconds(() -> hyper.forward(hp, SampleSource.seeded(sweep.seed, 0, rep), prof), clock,
+                    threads));
             if (!noExact && (et.isEmpty() || et.get(0) < 2.0)) {
-                t0 = clock.now(threads);
-                exact.forward(ep);
-                et.add((clock.now(threads) - t0) / 1e9);
+                et.add(BenchTimer.seconds(() -> exact.forward(ep), clock, threads));
             }
         }
-        double hyperSec = median(htList.stream().mapToDouble(Double::doubleValue).toArray());
+        double hyperSec = BenchTimer.median(htList);
         double exactSec = Double.NaN, gflops = Double.NaN;
         AttentionError err = new AttentionError(Double.NaN, Double.NaN, Double.NaN);
         if (!noExact) {
-            exactSec = median(et.stream().mapToDouble(Double::doubleValue).toArray());
+            exactSec = BenchTimer.median(et);
             err = AttentionError.of(hp.output(), ep.output(), v);
             gflops = ep.flops() / exactSec / 1e9;
         }
@@ -354,11 +342,6 @@ public final class BenchHyperCommand implements Callable<Integer> {
         return out;
     }
 
-    public static double median(double[] x) {
-        double[] s = x.clone();
-        Arrays.sort(s);
-        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-    }
 
     private static String header() {
         String h = String.format(Locale.ROOT, "| %7s | %4s | %5s | %-9s | %-9s | %10s | %9s | %9s | %10s | %8s | %8s |",

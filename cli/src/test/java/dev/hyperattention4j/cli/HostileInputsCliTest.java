@@ -71,10 +71,42 @@ class HostileInputsCliTest {
         assertOneLineError(CliRun.of("inspect", m, "--tokenize", latin1.toString()), 1, "invalid UTF-8 at byte offset 3");
     }
 
+    /** A text file larger than the heap can hold with its tokens: refused by its size before reading a byte. */
+    @Test
+    void aTextTooLargeForTheHeapIsRefusedBySize(@TempDir Path dir) throws Exception {
+        Path big = dir.resolve("big.txt");
+        long size = Runtime.getRuntime().maxMemory() + (1L << 30);   // sparse: takes no disk space
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(big.toFile(), "rw")) {
+            f.setLength(size);
+        }
+        assertOneLineError(CliRun.of("ppl", model().toString(), "-f", big.toString()), 1, "the text " + big + " (",
+                ") with its tokens needs ", " GiB but the Java heap has ", "give a shorter text to -f/--file");
+    }
+
     @Test
     void storiesWithNothingToScoreAreAnErrorNotNaN(@TempDir Path dir) throws Exception {
         Path empty = Files.writeString(dir.resolve("empty.txt"), "  \n<|endoftext|>\n ");
         assertOneLineError(CliRun.of("ppl", model().toString(), "--stories", "-f", empty.toString()), 1,
                 "-f/--file " + empty + ": holds no story of at least 2 tokens");
+    }
+
+    /** A results file in an experiment's --out that a crash or an edit corrupted: named, with what to do. */
+    @Test
+    void aCorruptResultsFileIsNamedWithWhatToDo(@TempDir Path out) throws Exception {
+        Path results = Files.writeString(out.resolve("single-layer.json"), "{\"rows\": [ {\"key\": ");
+        String[] run = {"experiment", "single-layer", "--out", out.toString(), "--sizes", "256", "--dim", "16",
+                "--block", "32", "--min-seq-len", "128", "-r", "1", "--threads", "1", "--modes", "forward", "--mask",
+                "noncausal", "--no-report"};
+        CliRun corrupt = CliRun.of(run);
+        assertThat(corrupt.exit()).as(corrupt.err()).isEqualTo(1);
+        assertThat(corrupt.err().lines().toList()).as(corrupt.err()).hasSize(1);
+        assertThat(corrupt.err()).startsWith("single-layer: error: " + results + ": is not a valid results file (")
+                .contains("delete it or pass --restart").doesNotContain("Exception", "\tat ");
+        String[] restart = java.util.Arrays.copyOf(run, run.length + 1);
+        restart[run.length] = "--restart";
+        CliRun again = CliRun.of(restart);
+        assertThat(again.exit()).as(again.err()).isZero();
+        assertThat(new com.fasterxml.jackson.databind.ObjectMapper().readTree(results.toFile()).path("status").asText())
+                .isEqualTo("complete");
     }
 }

@@ -9,7 +9,8 @@ import dev.hyperattention4j.attention.AttentionProblem;
  */
 public final class ExactRow {
     private final float[] q, kv;
-    private double[] scores = new double[0];
+    private double[] scores = new double[0];   // after compute: the unnormalised weights exp(s_j − max)
+    private double sum;
 
     /** Scratch for rows of head dim {@code d}; one instance per thread. */
     public ExactRow(int d) {
@@ -42,9 +43,10 @@ public final class ExactRow {
             scores[j] = s * p.scale();
             max = Math.max(max, scores[j]);
         }
-        double sum = 0;
+        sum = 0;
         for (int j = 0; j <= last; j++) {
             double w = Math.exp(scores[j] - max);
+            scores[j] = w;
             sum += w;
             p.value().readRow(b, kvh, j, kv, 0);
             for (int c = 0; c < d; c++) {
@@ -55,5 +57,10 @@ public final class ExactRow {
             out[c] /= sum;
         }
         return max + Math.log(sum);
+    }
+
+    /** After {@link #compute}: the attention probability of key j of that row (j up to its last visible key). */
+    public double probability(int j) {
+        return scores[j] / sum;
     }
 }

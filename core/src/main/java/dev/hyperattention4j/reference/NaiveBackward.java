@@ -28,7 +28,7 @@ public final class NaiveBackward {
         int d = p.headDim(), nq = p.queryLength(), nk = p.keyLength(), g = p.groupSize();
         double s = p.scale();
         Gradients out = Gradients.zerosLike(p);
-        double[] scores = new double[nk];
+        ExactRow exact = new ExactRow(d);
         double[] o = new double[d];
         double[] dq = new double[d];
         float[] q = new float[d], k = new float[d], v = new float[d], dO = new float[d];
@@ -44,33 +44,13 @@ public final class NaiveBackward {
                         if (last >= 0) {
                             p.query().readRow(b, h, i, q, 0);
                             outputGrad.readRow(b, h, i, dO, 0);
-                            double max = Double.NEGATIVE_INFINITY;
-                            for (int j = 0; j <= last; j++) {
-                                p.key().readRow(b, kvh, j, k, 0);
-                                double dot = 0;
-                                for (int c = 0; c < d; c++) {
-                                    dot += (double) q[c] * k[c];
-                                }
-                                scores[j] = s * dot;
-                                max = Math.max(max, scores[j]);
-                            }
-                            double sum = 0;
-                            java.util.Arrays.fill(o, 0);
-                            for (int j = 0; j <= last; j++) {
-                                scores[j] = Math.exp(scores[j] - max);
-                                sum += scores[j];
-                                p.value().readRow(b, kvh, j, v, 0);
-                                for (int c = 0; c < d; c++) {
-                                    o[c] += scores[j] * v[c];
-                                }
-                            }
+                            exact.compute(p, b, h, i, o);   // the output row and its attention probabilities
                             double delta = lseGrad == null ? 0 : -lseGrad[p.lseIndex(b, h, i)];
                             for (int c = 0; c < d; c++) {
-                                o[c] /= sum;
                                 delta += dO[c] * o[c];
                             }
                             for (int j = 0; j <= last; j++) {
-                                double pij = scores[j] / sum;
+                                double pij = exact.probability(j);
                                 p.key().readRow(b, kvh, j, k, 0);
                                 p.value().readRow(b, kvh, j, v, 0);
                                 double dp = 0;

@@ -6,16 +6,16 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.hyperattention4j.reference.NaiveAttention;
 import dev.hyperattention4j.runtime.WorkerPool;
 import dev.hyperattention4j.tensor.FloatTensor;
-import dev.hyperattention4j.testing.Tensors;
+import dev.hyperattention4j.testing.TestTensors;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /** Bad arguments fail fast with an IllegalArgumentException that names the argument and the expected shape. */
 class AttentionValidationTest {
     private final Random r = new Random(5);
-    private final FloatTensor q = Tensors.gaussian(r, 1, 4, 10, 16, 1);
-    private final FloatTensor k = Tensors.gaussian(r, 1, 2, 12, 16, 1);
-    private final FloatTensor v = Tensors.gaussian(r, 1, 2, 12, 16, 1);
+    private final FloatTensor q = TestTensors.gaussian(r, 1, 1, 4, 10, 16);
+    private final FloatTensor k = TestTensors.gaussian(r, 1, 1, 2, 12, 16);
+    private final FloatTensor v = TestTensors.gaussian(r, 1, 1, 2, 12, 16);
     private final FloatTensor out = FloatTensor.zeros(1, 4, 10, 16);
 
     private static void rejects(Runnable call, String... fragments) {
@@ -42,16 +42,16 @@ class AttentionValidationTest {
 
     @Test
     void mismatchedShapesNameBothTensors() {
-        rejects(() -> problem(q, Tensors.gaussian(r, 1, 2, 12, 8, 1), v, out), "key [1][2][12][8]", "head dim 16");
-        rejects(() -> problem(q, k, Tensors.gaussian(r, 1, 2, 11, 16, 1), out), "value [1][2][11][16]",
+        rejects(() -> problem(q, TestTensors.gaussian(r, 1, 1, 2, 12, 8), v, out), "key [1][2][12][8]", "head dim 16");
+        rejects(() -> problem(q, k, TestTensors.gaussian(r, 1, 1, 2, 11, 16), out), "value [1][2][11][16]",
                 "[1][2][12][16]");
-        rejects(() -> problem(q, Tensors.gaussian(r, 2, 2, 12, 16, 1), v, out), "batch sizes differ");
+        rejects(() -> problem(q, TestTensors.gaussian(r, 1, 2, 2, 12, 16), v, out), "batch sizes differ");
         rejects(() -> problem(q, k, v, FloatTensor.zeros(1, 4, 9, 16)), "output [1][4][9][16]", "[1][4][10][16]");
     }
 
     @Test
     void queryHeadsMustBeAMultipleOfKeyHeads() {
-        FloatTensor k3 = Tensors.gaussian(r, 1, 3, 12, 16, 1), v3 = Tensors.gaussian(r, 1, 3, 12, 16, 1);
+        FloatTensor k3 = TestTensors.gaussian(r, 1, 1, 3, 12, 16), v3 = TestTensors.gaussian(r, 1, 1, 3, 12, 16);
         rejects(() -> problem(q, k3, v3, out), "query heads 4", "key/value heads 3");
     }
 
@@ -92,10 +92,10 @@ class AttentionValidationTest {
     @Test
     void propagatedNanReachesTheRowsThatSeeTheKey() {
         int n = 300;
-        FloatTensor qq = Tensors.gaussian(r, 1, 1, n, 16, 1);
-        float[] kd = Tensors.gaussian(r, 1, 1, n, 16, 1).toArray();
+        FloatTensor qq = TestTensors.gaussian(r, 1, 1, 1, n, 16);
+        float[] kd = TestTensors.gaussian(r, 1, 1, 1, n, 16).toArray();
         kd[200 * 16 + 3] = Float.NaN;
-        FloatTensor kk = FloatTensor.of(kd, 1, 1, n, 16), vv = Tensors.gaussian(r, 1, 1, n, 16, 1);
+        FloatTensor kk = FloatTensor.of(kd, 1, 1, n, 16), vv = TestTensors.gaussian(r, 1, 1, 1, n, 16);
         AttentionProblem p = AttentionProblem.of(qq, kk, vv).withCausal(true).withNonFinite(NonFinitePolicy.PROPAGATE);
         new FlashAttention(new WorkerPool(1)).forward(p);
         float[] o = p.output().toArray();

@@ -2,6 +2,7 @@ package dev.hyperattention4j.attention;
 
 import dev.hyperattention4j.runtime.WorkerPool;
 import dev.hyperattention4j.tensor.FloatTensor;
+import dev.hyperattention4j.testing.TestTensors;
 import java.util.Random;
 
 /**
@@ -19,8 +20,8 @@ public final class BackwardMemoryMain {
                 for (boolean causal : new boolean[] {false, true}) {
                     int nq = longQueries ? longSide : shortSide, nk = longQueries ? shortSide : longSide;
                     Random r = new Random(nq + 7L * nk + (causal ? 1 : 0));
-                    FloatTensor q = gaussian(r, nq, d), k = gaussian(r, nk, d), v = gaussian(r, nk, d);
-                    FloatTensor dO = gaussian(r, nq, d);
+                    FloatTensor q = TestTensors.gaussian(r, 1, 1, 1, nq, d), k = TestTensors.gaussian(r, 1, 1, 1, nk, d);
+                    FloatTensor v = TestTensors.gaussian(r, 1, 1, 1, nk, d), dO = TestTensors.gaussian(r, 1, 1, 1, nq, d);
                     TrainableAttention attention = new TrainableFlashAttention(pool);
                     BackwardContext ctx = attention.forward(AttentionProblem.of(q, k, v).withCausal(causal), true);
                     Gradients g = attention.backward(ctx, dO);
@@ -37,14 +38,6 @@ public final class BackwardMemoryMain {
             }
         }
         System.out.println("done, max heap " + Runtime.getRuntime().maxMemory() / (1 << 20) + " MiB");
-    }
-
-    static FloatTensor gaussian(Random r, int n, int d) {
-        float[] x = new float[n * d];
-        for (int i = 0; i < x.length; i++) {
-            x[i] = (float) r.nextGaussian();
-        }
-        return FloatTensor.of(x, 1, 1, n, d);
     }
 
     /** max |dQ_i − exact| / max |exact| for one row, from the definition in double precision. */

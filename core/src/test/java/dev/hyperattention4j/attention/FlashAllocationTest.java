@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.hyperattention4j.runtime.WorkerPool;
 import dev.hyperattention4j.tensor.FloatTensor;
-import dev.hyperattention4j.testing.Tensors;
+import dev.hyperattention4j.testing.TestTensors;
 import java.lang.management.ManagementFactory;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -19,8 +19,8 @@ class FlashAllocationTest {
     void warmCallAllocatesAlmostNothing() {
         com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         Random r = new Random(2);
-        FloatTensor q = Tensors.gaussian(r, 1, 2, 640, 64, 1), k = Tensors.gaussian(r, 1, 1, 640, 64, 1);
-        FloatTensor v = Tensors.gaussian(r, 1, 1, 640, 64, 1);
+        FloatTensor q = TestTensors.gaussian(r, 1, 1, 2, 640, 64), k = TestTensors.gaussian(r, 1, 1, 1, 640, 64);
+        FloatTensor v = TestTensors.gaussian(r, 1, 1, 1, 640, 64);
         AttentionProblem p = AttentionProblem.of(q, k, v).withCausal(true).withLogSumExp();
         try (WorkerPool pool = new WorkerPool(2)) {
             FlashAttention flash = new FlashAttention(pool);

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.hyperattention4j.runtime.WorkerPool;
 import dev.hyperattention4j.tensor.FloatTensor;
-import dev.hyperattention4j.testing.Tensors;
+import dev.hyperattention4j.testing.TestTensors;
 import java.util.Random;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -23,8 +23,8 @@ class FlashDeterminismTest {
     void oneAndTwoThreadsAndRepeatedRunsAgreeBitForBit(int batch, int qHeads, int kvHeads, int nq, int nk,
                                                        boolean causal) {
         Random r = new Random(17);
-        FloatTensor q = Tensors.gaussian(r, batch, qHeads, nq, 64, 1), k = Tensors.gaussian(r, batch, kvHeads, nk, 64, 1);
-        FloatTensor v = Tensors.gaussian(r, batch, kvHeads, nk, 64, 1);
+        FloatTensor q = TestTensors.gaussian(r, 1, batch, qHeads, nq, 64), k = TestTensors.gaussian(r, 1, batch, kvHeads, nk, 64);
+        FloatTensor v = TestTensors.gaussian(r, 1, batch, kvHeads, nk, 64);
         float[][] outs = new float[3][], lses = new float[3][];
         try (WorkerPool one = new WorkerPool(1); WorkerPool two = new WorkerPool(2)) {
             FlashAttention[] runs = {new FlashAttention(one), new FlashAttention(two), new FlashAttention(two)};

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.hyperattention4j.reference.NaiveAttention;
 import dev.hyperattention4j.runtime.WorkerPool;
 import dev.hyperattention4j.tensor.FloatTensor;
-import dev.hyperattention4j.testing.Tensors;
+import dev.hyperattention4j.testing.TestTensors;
 import java.util.Random;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -22,8 +22,8 @@ class FlashEdgeCasesTest {
     void largeLogitsDoNotOverflow(boolean causal) {
         Random r = new Random(9);
         int n = 333, d = 64;
-        FloatTensor q = Tensors.gaussian(r, 1, 1, n, d, 55), k = Tensors.gaussian(r, 1, 1, n, d, 55);
-        FloatTensor v = Tensors.gaussian(r, 1, 1, n, d, 1);
+        FloatTensor q = TestTensors.gaussian(r, 55, 1, 1, n, d), k = TestTensors.gaussian(r, 55, 1, 1, n, d);
+        FloatTensor v = TestTensors.gaussian(r, 1, 1, 1, n, d);
         AttentionProblem expected = AttentionProblem.of(q, k, v).withCausal(causal).withLogSumExp();
         AttentionProblem actual = AttentionProblem.of(q, k, v).withCausal(causal).withLogSumExp();
         new NaiveAttention().forward(expected);
@@ -39,8 +39,8 @@ class FlashEdgeCasesTest {
         for (float x : o) {
             assertThat(x).isFinite();
         }
-        assertThat(Tensors.maxNormalisedError(expected.output().toArray(), o)).isLessThan(1e-2);
-        assertThat(Tensors.logSumExpError(expected.logSumExp(), actual.logSumExp())).isLessThan(1e-6);
+        assertThat(TestTensors.maxNormalisedError(expected.output().toArray(), o)).isLessThan(1e-2);
+        assertThat(TestTensors.logSumExpError(expected.logSumExp(), actual.logSumExp())).isLessThan(1e-6);
     }
 
     /**
@@ -55,8 +55,8 @@ class FlashEdgeCasesTest {
     void growingLogitsAcrossTilesMatchTheOracle(float growth) {
         Random r = new Random(21);
         int n = 1000, d = 16;
-        FloatTensor q = Tensors.gaussian(r, 1, 1, n, d, 1), k = Tensors.gaussian(r, 1, 1, n, d, 1);
-        FloatTensor v = Tensors.gaussian(r, 1, 1, n, d, 1);
+        FloatTensor q = TestTensors.gaussian(r, 1, 1, 1, n, d), k = TestTensors.gaussian(r, 1, 1, 1, n, d);
+        FloatTensor v = TestTensors.gaussian(r, 1, 1, 1, n, d);
         float[] keys = k.toArray();
         float[] queries = q.toArray();
         for (int i = 0; i < n; i++) {
@@ -70,9 +70,9 @@ class FlashEdgeCasesTest {
             AttentionProblem actual = AttentionProblem.of(q, k, v).withCausal(causal).withLogSumExp();
             new NaiveAttention().forward(expected);
             new FlashAttention(new WorkerPool(1)).forward(actual);
-            assertThat(Tensors.maxNormalisedError(expected.output().toArray(), actual.output().toArray()))
+            assertThat(TestTensors.maxNormalisedError(expected.output().toArray(), actual.output().toArray()))
                     .as("causal=%s", causal).isLessThan(1e-5);
-            assertThat(Tensors.logSumExpError(expected.logSumExp(), actual.logSumExp())).isLessThan(1e-6);
+            assertThat(TestTensors.logSumExpError(expected.logSumExp(), actual.logSumExp())).isLessThan(1e-6);
         }
     }
 
@@ -88,9 +88,9 @@ class FlashEdgeCasesTest {
     void negativeLogitRowsWithAHugeJumpMatchTheOracle(boolean causal) {
         Random r = new Random(33);
         int n = 700, d = 16;
-        FloatTensor v = Tensors.gaussian(r, 1, 1, n, d, 1);
-        float[] queries = Tensors.gaussian(r, 1, 1, n, d, 0.1f).toArray();
-        float[] keys = Tensors.gaussian(r, 1, 1, n, d, 0.1f).toArray();
+        FloatTensor v = TestTensors.gaussian(r, 1, 1, 1, n, d);
+        float[] queries = TestTensors.gaussian(r, 0.1f, 1, 1, n, d).toArray();
+        float[] keys = TestTensors.gaussian(r, 0.1f, 1, 1, n, d).toArray();
         for (int i = 0; i < n; i++) {
             queries[i * d] = 4f;                           // logit = 4·key[0]/sqrt(16) + noise = key[0] + noise
             keys[i * d] = i >= 128 && (i / 16) % 2 == 0 ? -20f : -150f;   // later tiles mix both in every lane
@@ -103,8 +103,8 @@ class FlashEdgeCasesTest {
             new FlashAttention(pool).forward(actual);
         }
         assertThat(expected.logSumExp()[n - 1]).as("the test really has negative logits").isLessThan(-10f);
-        assertThat(Tensors.maxNormalisedError(expected.output().toArray(), actual.output().toArray())).isLessThan(1e-4);
-        assertThat(Tensors.logSumExpError(expected.logSumExp(), actual.logSumExp())).isLessThan(1e-6);
+        assertThat(TestTensors.maxNormalisedError(expected.output().toArray(), actual.output().toArray())).isLessThan(1e-4);
+        assertThat(TestTensors.logSumExpError(expected.logSumExp(), actual.logSumExp())).isLessThan(1e-6);
     }
 
     /**
@@ -116,8 +116,8 @@ class FlashEdgeCasesTest {
     void fullyMaskedRowsAreZeroWithMinusInfinityLse(int nk) {
         Random r = new Random(nk);
         int nq = 301, d = 32;
-        FloatTensor q = Tensors.gaussian(r, 1, 2, nq, d, 1), k = Tensors.gaussian(r, 1, 1, nk, d, 1);
-        FloatTensor v = Tensors.gaussian(r, 1, 1, nk, d, 1);
+        FloatTensor q = TestTensors.gaussian(r, 1, 1, 2, nq, d), k = TestTensors.gaussian(r, 1, 1, 1, nk, d);
+        FloatTensor v = TestTensors.gaussian(r, 1, 1, 1, nk, d);
         AttentionProblem expected = AttentionProblem.of(q, k, v).withCausal(true).withLogSumExp();
         AttentionProblem actual = AttentionProblem.of(q, k, v).withCausal(true).withLogSumExp();
         new NaiveAttention().forward(expected);
@@ -137,7 +137,7 @@ class FlashEdgeCasesTest {
                 }
             }
         }
-        assertThat(Tensors.maxNormalisedError(expected.output().toArray(), o)).isLessThan(1e-5);
-        assertThat(Tensors.logSumExpError(expected.logSumExp(), actual.logSumExp())).isLessThan(1e-6);
+        assertThat(TestTensors.maxNormalisedError(expected.output().toArray(), o)).isLessThan(1e-5);
+        assertThat(TestTensors.logSumExpError(expected.logSumExp(), actual.logSumExp())).isLessThan(1e-6);
     }
 }

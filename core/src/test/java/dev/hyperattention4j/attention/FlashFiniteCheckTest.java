@@ -8,7 +8,7 @@ import dev.hyperattention4j.kernel.PackedKeyValues;
 import dev.hyperattention4j.reference.NaiveAttention;
 import dev.hyperattention4j.runtime.WorkerPool;
 import dev.hyperattention4j.tensor.FloatTensor;
-import dev.hyperattention4j.testing.Tensors;
+import dev.hyperattention4j.testing.TestTensors;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -38,8 +38,8 @@ class FlashFiniteCheckTest {
     @Test
     void badElementsInLaterTilesAndHeadsAreNamed() {
         final int n = 700, d = 80;   // 6 key tiles, 3 query tiles of 264 rows, 2 query column blocks
-        FloatTensor q = Tensors.gaussian(r, 1, 4, n, d, 1), k = Tensors.gaussian(r, 1, 2, n, d, 1);
-        FloatTensor v = Tensors.gaussian(r, 1, 2, n, d, 1);
+        FloatTensor q = TestTensors.gaussian(r, 1, 1, 4, n, d), k = TestTensors.gaussian(r, 1, 1, 2, n, d);
+        FloatTensor v = TestTensors.gaussian(r, 1, 1, 2, n, d);
         for (int threads : new int[] {1, 2}) {
             FlashAttention flash = new FlashAttention(new WorkerPool(threads));
             // value [0][1][650][70]: second KV head, last key tile, second value column block
@@ -67,8 +67,8 @@ class FlashFiniteCheckTest {
 
     @Test
     void propagateSkipsTheCheck() {
-        FloatTensor q = Tensors.gaussian(r, 1, 1, 300, 16, 1), k = Tensors.gaussian(r, 1, 1, 300, 16, 1);
-        FloatTensor v = with(Tensors.gaussian(r, 1, 1, 300, 16, 1), 17, Float.NaN);
+        FloatTensor q = TestTensors.gaussian(r, 1, 1, 1, 300, 16), k = TestTensors.gaussian(r, 1, 1, 1, 300, 16);
+        FloatTensor v = with(TestTensors.gaussian(r, 1, 1, 1, 300, 16), 17, Float.NaN);
         AttentionProblem p = AttentionProblem.of(q, k, v).withNonFinite(NonFinitePolicy.PROPAGATE);
         new FlashAttention(new WorkerPool(2)).forward(p);
         assertThat(p.output().toArray()[1]).isNaN();     // value [0][0][1][1] is NaN: so is column 1 of every row
@@ -78,7 +78,7 @@ class FlashFiniteCheckTest {
     void scaledQueriesThatOverflowAreReportedAsSuch() {
         float[] big = new float[2 * 8];
         java.util.Arrays.fill(big, 3e38f);
-        FloatTensor q = FloatTensor.of(big, 1, 1, 2, 8), k = Tensors.gaussian(r, 1, 1, 2, 8, 1);
+        FloatTensor q = FloatTensor.of(big, 1, 1, 2, 8), k = TestTensors.gaussian(r, 1, 1, 1, 2, 8);
         rejects(() -> new FlashAttention(new WorkerPool(1)).forward(AttentionProblem.of(q, k, k).withScale(4f)),
                 "overflows", "scale 4.0");
     }
@@ -92,11 +92,11 @@ class FlashFiniteCheckTest {
         kernel.packQueries(FloatTensor.of(rows, 1, 1, 300, d), 0, 0, null, 0, 300, 1f);
         assertThat(kernel.queriesFinite()).isFalse();
         // fewer, finite rows into the same buffer: the stale NaN rows past them are not looked at
-        kernel.packQueries(Tensors.gaussian(r, 1, 1, 7, d, 1), 0, 0, null, 0, 7, 1f);
+        kernel.packQueries(TestTensors.gaussian(r, 1, 1, 1, 7, d), 0, 0, null, 0, 7, 1f);
         assertThat(kernel.queriesFinite()).isTrue();
 
         PackedKeyValues kv = new PackedKeyValues();
-        FloatTensor keys = Tensors.gaussian(r, 1, 1, 200, d, 1);
+        FloatTensor keys = TestTensors.gaussian(r, 1, 1, 1, 200, d);
         kv.pack(keys, with(keys, 199 * d + 3, Float.NaN), 0, 0, null, 0, 200);
         assertThat(kv.tileFinite(0)).isTrue();
         assertThat(kv.tileFinite(1)).isFalse();

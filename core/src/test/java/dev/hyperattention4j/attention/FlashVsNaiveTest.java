@@ -6,7 +6,7 @@ import dev.hyperattention4j.kernel.VectorWidth;
 import dev.hyperattention4j.reference.NaiveAttention;
 import dev.hyperattention4j.runtime.WorkerPool;
 import dev.hyperattention4j.tensor.FloatTensor;
-import dev.hyperattention4j.testing.Tensors;
+import dev.hyperattention4j.testing.TestTensors;
 import dev.hyperattention4j.testing.TestPools;
 import java.util.ArrayList;
 import java.util.List;
@@ -103,8 +103,8 @@ class FlashVsNaiveTest {
     @org.junit.jupiter.params.provider.EnumSource(Layout.class)
     void matchesOracleOnStridedAndSegmentInputsAndOutputs(Layout layout) {
         Random r = new Random(5);
-        FloatTensor q = Tensors.gaussian(r, 2, 4, 301, 64, 1), k = Tensors.gaussian(r, 2, 2, 290, 64, 1);
-        FloatTensor v = Tensors.gaussian(r, 2, 2, 290, 64, 1);
+        FloatTensor q = TestTensors.gaussian(r, 1, 2, 4, 301, 64), k = TestTensors.gaussian(r, 1, 2, 2, 290, 64);
+        FloatTensor v = TestTensors.gaussian(r, 1, 2, 2, 290, 64);
         AttentionProblem expected = AttentionProblem.of(q, k, v).withCausal(true).withLogSumExp();
         new NaiveAttention().forward(expected);
         try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared()) {
@@ -112,9 +112,9 @@ class FlashVsNaiveTest {
             AttentionProblem actual = AttentionProblem.of(inLayout(q, layout, arena), inLayout(k, layout, arena),
                     inLayout(v, layout, arena)).withOutput(out).withCausal(true).withLogSumExp();
             new FlashAttention(pool).forward(actual);
-            assertThat(Tensors.maxNormalisedError(expected.output().toArray(), out.toArray()))
+            assertThat(TestTensors.maxNormalisedError(expected.output().toArray(), out.toArray()))
                     .as("output error, %s", layout).isLessThanOrEqualTo(1e-5);
-            assertThat(Tensors.logSumExpError(expected.logSumExp(), actual.logSumExp()))
+            assertThat(TestTensors.logSumExpError(expected.logSumExp(), actual.logSumExp()))
                     .as("log-sum-exp error, %s", layout).isLessThanOrEqualTo(1e-6);
         }
     }
@@ -123,16 +123,16 @@ class FlashVsNaiveTest {
     @MethodSource("shapes")
     void matchesOracle(int batch, int kvHeads, int group, int nq, int nk, int d, boolean causal, long seed) {
         Random r = new Random(seed);
-        FloatTensor q = Tensors.gaussian(r, batch, kvHeads * group, nq, d, 1);
-        FloatTensor k = Tensors.gaussian(r, batch, kvHeads, nk, d, 1);
-        FloatTensor v = Tensors.gaussian(r, batch, kvHeads, nk, d, 1);
+        FloatTensor q = TestTensors.gaussian(r, 1, batch, kvHeads * group, nq, d);
+        FloatTensor k = TestTensors.gaussian(r, 1, batch, kvHeads, nk, d);
+        FloatTensor v = TestTensors.gaussian(r, 1, batch, kvHeads, nk, d);
         AttentionProblem expected = AttentionProblem.of(q, k, v).withCausal(causal).withLogSumExp();
         AttentionProblem actual = AttentionProblem.of(q, k, v).withCausal(causal).withLogSumExp();
         new NaiveAttention().forward(expected);
         new FlashAttention(pool).forward(actual);
 
-        double outErr = Tensors.maxNormalisedError(expected.output().toArray(), actual.output().toArray());
-        double lseErr = Tensors.logSumExpError(expected.logSumExp(), actual.logSumExp());
+        double outErr = TestTensors.maxNormalisedError(expected.output().toArray(), actual.output().toArray());
+        double lseErr = TestTensors.logSumExpError(expected.logSumExp(), actual.logSumExp());
         worstOutput = Math.max(worstOutput, outErr);
         worstLse = Math.max(worstLse, lseErr);
         assertThat(outErr).as("output error at %s", VectorWidth.describe()).isLessThanOrEqualTo(1e-5);

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.hyperattention4j.runtime.WorkerPool;
 import dev.hyperattention4j.tensor.FloatTensor;
-import dev.hyperattention4j.testing.Tensors;
+import dev.hyperattention4j.testing.TestTensors;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -30,8 +30,8 @@ class ParallelFiniteCheckTest {
     @Test
     void sameVerdictAndMessageAsTheSerialScan() {
         final int b = 2, h = 3, n = 50, d = 24;
-        FloatTensor q = Tensors.gaussian(r, b, h, n, d, 1), k = Tensors.gaussian(r, b, h, n, d, 1);
-        FloatTensor v = Tensors.gaussian(r, b, h, n, d, 1);
+        FloatTensor q = TestTensors.gaussian(r, 1, b, h, n, d), k = TestTensors.gaussian(r, 1, b, h, n, d);
+        FloatTensor v = TestTensors.gaussian(r, 1, b, h, n, d);
         assertThat(message(() -> AttentionProblem.of(q, k, v).checkFinite(pool))).isNull();
         int total = b * h * n * d;
         for (int at : new int[] {0, 1, total / 7, total / 2 + 5, total - 1}) {
@@ -64,7 +64,7 @@ class ParallelFiniteCheckTest {
         data[38 * 16 + 3] = Float.POSITIVE_INFINITY;                        // row 38 of the view
         assertThat(view.allFinite(6, 7)).isFalse();
         assertThat(view.allFinite(0, 7)).isTrue();
-        FloatTensor k = Tensors.gaussian(r, 1, 1, 40, 8, 1);
+        FloatTensor k = TestTensors.gaussian(r, 1, 1, 1, 40, 8);
         assertThat(message(() -> AttentionProblem.of(view, k, k).checkFinite(pool)))
                 .contains("query", "[0][0][38][3]");
         assertThatThrownBy(() -> view.allFinite(3, 3)).isInstanceOf(IllegalArgumentException.class)

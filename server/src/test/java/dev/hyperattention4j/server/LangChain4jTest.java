@@ -39,12 +39,7 @@ class LangChain4jTest {
 
     @AfterAll
     static void stop() {
-        if (server != null) {
-            server.close();
-        }
-        if (model != null) {
-            model.close();
-        }
+        TestModels.close(server, model);
     }
 
     private static String expectedChat(String user, int maxTokens) throws Exception {

@@ -58,12 +58,7 @@ class OpenAiSdkTest {
         if (client != null) {
             client.close();
         }
-        if (server != null) {
-            server.close();
-        }
-        if (model != null) {
-            model.close();
-        }
+        TestModels.close(server, model);
     }
 
     @Test

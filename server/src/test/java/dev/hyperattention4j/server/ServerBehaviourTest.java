@@ -42,12 +42,7 @@ class ServerBehaviourTest {
 
     @AfterAll
     static void stop() {
-        if (server != null) {
-            server.close();
-        }
-        if (model != null) {
-            model.close();
-        }
+        TestModels.close(server, model);
     }
 
     static void assertError(Http.Reply r, int status, String param, String messagePart) throws Exception {

@@ -46,6 +46,16 @@ final class TestModels {
         return dir;
     }
 
+    /** Stops a test class's server, then closes its model (either is null when start-up failed). */
+    static void close(OpenAiServer server, Model model) {
+        if (server != null) {
+            server.close();
+        }
+        if (model != null) {
+            model.close();
+        }
+    }
+
     /** What the runtime generates greedily for these token ids in a fresh session (the oracle of the server). */
     static String greedy(Model m, int[] prompt, int maxTokens) {
         return greedyRun(m, prompt, maxTokens).text();

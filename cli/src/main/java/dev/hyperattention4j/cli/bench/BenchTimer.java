@@ -4,32 +4,20 @@ import java.lang.management.ManagementFactory;
 import java.util.Arrays;
 
 /**
- * Times one call repeatedly: a time-based warm-up (same shapes and threads as the measurement, so C2 compiles what
- * is measured), then repetitions of at least {@code minRepSeconds} each (several calls when one is short); later
- * passes over the same point ({@link #again}) add repetitions. Reports the median and range of the per-call time,
- * and the bytes allocated by one warm call across the calling thread and the pool's workers (ThreadMXBean).
+ * The one timing harness of the benchmarks and experiments. An instance times one call repeatedly: a time-based
+ * warm-up (same shapes and threads as the measurement, so C2 compiles what is measured), then repetitions of at least
+ * {@code minRepSeconds} each (several calls when one is short); later passes over the same point ({@link #again}) add
+ * repetitions. Reports the median and range of the per-call time, and the bytes allocated by one warm call across the
+ * calling thread and the pool's workers (ThreadMXBean). The static methods are the same primitives for the commands
+ * that schedule their own runs (alternating two methods, forward then backward, a model run's attention share):
+ * {@link #warmUp}, {@link #seconds} of one run on a {@link BenchClock}, {@link #median}, {@link Total} and
+ * {@link #allocatedBytes}.
+ *
+ * @param reps               repetitions per pass over a point
+ * @param maxSecondsPerPoint fewer repetitions (down to {@code minReps}) when one call is this slow
  */
-final class BenchTimer {
-    private final double warmupSeconds;
-    private final double minRepSeconds;
-    private final int reps;
-    private final double maxSecondsPerPoint;
-    private final int minReps;
-    private final BenchClock clock;
-
-    /**
-     * @param reps               repetitions per pass over a point
-     * @param maxSecondsPerPoint fewer repetitions (down to {@code minReps}) when one call is this slow
-     */
-    BenchTimer(double warmupSeconds, double minRepSeconds, int reps, double maxSecondsPerPoint, int minReps,
-               BenchClock clock) {
-        this.clock = clock;
-        this.minReps = minReps;
-        this.warmupSeconds = warmupSeconds;
-        this.minRepSeconds = minRepSeconds;
-        this.reps = reps;
-        this.maxSecondsPerPoint = maxSecondsPerPoint;
-    }
+public record BenchTimer(double warmupSeconds, double minRepSeconds, int reps, double maxSecondsPerPoint, int minReps,
+                         BenchClock clock) {
 
     /**
      * Seconds per call of every repetition so far, and the bytes allocated by one warm call. The median, min and max
@@ -37,9 +25,7 @@ final class BenchTimer {
      */
     record Timing(double[] perCall, long allocatedBytes) {
         double median() {
-            double[] x = perCall.clone();
-            Arrays.sort(x);
-            return x.length % 2 == 1 ? x[x.length / 2] : (x[x.length / 2 - 1] + x[x.length / 2]) / 2;
+            return BenchTimer.median(perCall);
         }
 
         double min() {
@@ -104,6 +90,73 @@ final class BenchTimer {
             perCall[r] = (clock.now(threads) - c0) / 1e9 / calls;
         }
         return perCall;
+    }
+
+    /** Runs {@code task} until {@code seconds} have passed and at least {@code minRuns} times: JIT warm-up by time. */
+    public static void warmUp(Runnable task, double seconds, int minRuns) {
+        long start = System.nanoTime();
+        int runs = 0;
+        while (runs < minRuns || System.nanoTime() - start < seconds * 1e9) {
+            task.run();
+            runs++;
+        }
+    }
+
+    /** Seconds one run of {@code task} takes on {@code clock} (for a job on {@code threads} threads). */
+    public static double seconds(Runnable task, BenchClock clock, int threads) {
+        long t0 = clock.now(threads);
+        task.run();
+        return (clock.now(threads) - t0) / 1e9;
+    }
+
+    /** The median (the mean of the middle two for an even count; NaN for none). */
+    public static double median(double[] x) {
+        if (x.length == 0) {
+            return Double.NaN;
+        }
+        double[] s = x.clone();
+        Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+
+    /** {@link #median(double[])} of a list. */
+    public static double median(java.util.List<Double> x) {
+        return median(x.stream().mapToDouble(Double::doubleValue).toArray());
+    }
+
+    /** Wall time and count of many calls added up (thread-safe): e.g. the attention share of a model run. */
+    public static final class Total {
+        private final java.util.concurrent.atomic.AtomicLong nanos = new java.util.concurrent.atomic.AtomicLong();
+        private final java.util.concurrent.atomic.AtomicLong calls = new java.util.concurrent.atomic.AtomicLong();
+
+        /** Runs {@code call} and adds its wall time. */
+        public void add(Runnable call) {
+            long t0 = System.nanoTime();
+            call.run();
+            nanos.addAndGet(System.nanoTime() - t0);
+            calls.incrementAndGet();
+        }
+
+        public double seconds() {
+            return nanos.get() / 1e9;
+        }
+
+        public long calls() {
+            return calls.get();
+        }
+
+        public void reset() {
+            nanos.set(0);
+            calls.set(0);
+        }
+    }
+
+    /** Bytes allocated so far by every live thread (HotSpot's per-thread counters; 0 on other JVMs). */
+    public static long allocatedBytes() {
+        if (ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean mx) {
+            return sum(mx.getThreadAllocatedBytes(mx.getAllThreadIds()));
+        }
+        return 0;
     }
 
     /** Bytes allocated during one call by the calling thread and the pool's workers ("ha4j-worker-*"). */

@@ -1,6 +1,7 @@
 package dev.hyperattention4j.cli.experiment;
 
-import dev.hyperattention4j.cli.BenchHyperCommand;
+import dev.hyperattention4j.cli.bench.BenchClock;
+import dev.hyperattention4j.cli.bench.BenchTimer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -25,11 +26,9 @@ final class Experiments {
         }
         List<Double> t = new ArrayList<>();
         do {
-            long t0 = System.nanoTime();
-            task.run();
-            t.add((System.nanoTime() - t0) / 1e9);
+            t.add(BenchTimer.seconds(task, BenchClock.WALL, 1));
         } while (t.size() < reps && t.getFirst() < 2.0);
-        return BenchHyperCommand.median(t.stream().mapToDouble(Double::doubleValue).toArray());
+        return BenchTimer.median(t);
     }
 
     /** Runs an experiment body; a user-facing failure becomes a one-line message and exit code 1. */

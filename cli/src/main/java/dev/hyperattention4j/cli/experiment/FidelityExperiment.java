@@ -95,7 +95,8 @@ public final class FidelityExperiment implements Callable<Integer> {
      */
     public record Row(String key, String source, String kind, int layer, int n, int heads, int d, boolean causal,
                       String param, int value, int block, int samples, int projections, int minSeqLen,
-                      double relError, double relErrorStd, double lseError, int seeds, double sinkMass) {}
+                      double relError, double relErrorStd, double lseError, int seeds, double sinkMass,
+                      Double errorVsValues) {}
 
     private record Source(String name, String kind, int layer, AttentionProblem problem) {}
 
@@ -156,7 +157,7 @@ public final class FidelityExperiment implements Callable<Integer> {
                 }
             }
             store.complete();
-            Experiments.print(opts, store.file(), table(store.rows()).render());
+            Experiments.print(opts, store.file(), table(store.rows()).render() + AttentionError.EXPLANATION + "\n");
             Experiments.report(opts, false);
         }
         return 0;
@@ -190,11 +191,13 @@ public final class FidelityExperiment implements Callable<Integer> {
     private Row measure(String key, Source s, boolean causal, String param, int value, HyperConfig cfg,
                         AttentionProblem p, AttentionProblem exact, WorkerPool pool) {
         double[] err = new double[seeds];
-        double lse = 0;
+        double lse = 0, vsValues = 0;
         for (int i = 0; i < seeds; i++) {
             AttentionProblem hp = p.withOutput(FloatTensor.zeros(1, p.queryHeads(), n, p.headDim())).withLogSumExp();
             new HyperAttention(cfg.withSeed(opts.seed * 1000 + i), pool).forward(hp);
-            err[i] = AttentionError.relativeToOutput(hp.output(), exact.output());
+            AttentionError e = AttentionError.of(hp.output(), exact.output(), p.value());
+            err[i] = e.vsOutput();
+            vsValues += e.vsValues() / seeds;
             double sum = 0;
             for (int j = 0; j < hp.logSumExp().length; j++) {
                 sum += Math.abs(hp.logSumExp()[j] - exact.logSumExp()[j]);
@@ -205,7 +208,7 @@ public final class FidelityExperiment implements Callable<Integer> {
         double var = Arrays.stream(err).map(e -> (e - mean) * (e - mean)).sum() / Math.max(1, seeds - 1);
         return new Row(key, s.name(), s.kind(), s.layer(), n, p.queryHeads(), p.headDim(), causal, param, value,
                 cfg.blockSize(), cfg.sampleSize(), cfg.numProjections(), cfg.minSeqLen(), mean, Math.sqrt(var), lse,
-                seeds, sinkMass(exact));
+                seeds, sinkMass(exact), vsValues);
     }
 
     /**
@@ -232,12 +235,12 @@ public final class FidelityExperiment implements Callable<Integer> {
     }
 
     static Table table(List<Row> rows) {
-        Table t = new Table("source", "mask", "n", "heads×d", "param", "b", "m", "r", "rel err", "± sd", "mean |ΔL|",
-                "mass on key 0");
+        Table t = new Table("source", "mask", "n", "heads×d", "param", "b", "m", "r", "err/‖O‖", "± sd", "err/‖V‖",
+                "mean |ΔL|", "mass on key 0");
         for (Row r : rows) {
             t.row(r.source(), r.causal() ? "causal" : "non-causal", r.n(), r.heads() + "×" + r.d(), r.param(),
                     r.block(), r.samples(), r.projections(), Table.num(r.relError(), 4), Table.num(r.relErrorStd(), 4),
-                    Table.num(r.lseError(), 4), Table.num(r.sinkMass(), 3));
+                    Table.num(r.errorVsValues(), 4), Table.num(r.lseError(), 4), Table.num(r.sinkMass(), 3));
         }
         return t;
     }

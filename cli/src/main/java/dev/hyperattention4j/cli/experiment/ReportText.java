@@ -33,9 +33,11 @@ final class ReportText {
             """;
 
     static final String FIDELITY = """
-            Relative error ‖Ô−O‖/‖O‖ of HyperAttention against exact attention, varying one of b (block size), \
-            m (sampled keys) and r (LSH projections) around the base setting, mean ± standard deviation over \
-            seeds (each seed draws new projections and samples). Model sources are the post-RoPE Q, K, V of one \
+            Relative error ‖Ô−O‖/‖O‖ of HyperAttention against exact attention (**err/‖O‖**), varying one of b \
+            (block size), m (sampled keys) and r (LSH projections) around the base setting, mean ± standard \
+            deviation over seeds (each seed draws new projections and samples); **err/‖V‖** is the mean of the same \
+            error on the scale of V's rows (root-mean-square row error over root-mean-square row norm of V), which \
+            stays readable where attention is nearly uniform and ‖O‖ nearly vanishes. Model sources are the post-RoPE Q, K, V of one \
             layer of a real model reading real text (`LayerCapture`), all heads; synthetic sources use the \
             `clustered`/`random` inputs of docs/DESIGN.md §4. mean |ΔL| is the error of the row log-normalisers. \
             Causal problems at or below minSeqLen, and the diagonal leaves of the causal recursion, are exact.             **mass on key 0** is the mean exact attention weight on the first key (BOS for model inputs): large             language models often park much of their attention there (an "attention sink"), a single key that             the sorted LSH blocks rarely hold and uniform sampling rarely draws, so a high value would predict a             large log-normaliser error. Non-causal rows apply a causally trained model's Q and K to all keys,             future ones included: they measure the approximation, not the model.

@@ -2,13 +2,12 @@ package dev.hyperattention4j.cli.experiment;
 
 import dev.hyperattention4j.attention.Attention;
 import dev.hyperattention4j.attention.AttentionProblem;
-import java.util.concurrent.atomic.AtomicLong;
+import dev.hyperattention4j.cli.bench.BenchTimer;
 
 /** Runs another {@link Attention} and adds up its wall time and calls: the attention share of a model run. */
 final class TimedAttention implements Attention {
     private final Attention delegate;
-    private final AtomicLong nanos = new AtomicLong();
-    private final AtomicLong calls = new AtomicLong();
+    private final BenchTimer.Total total = new BenchTimer.Total();
 
     TimedAttention(Attention delegate) {
         this.delegate = delegate;
@@ -16,10 +15,7 @@ final class TimedAttention implements Attention {
 
     @Override
     public void forward(AttentionProblem problem) {
-        long t0 = System.nanoTime();
-        delegate.forward(problem);
-        nanos.addAndGet(System.nanoTime() - t0);
-        calls.incrementAndGet();
+        total.add(() -> delegate.forward(problem));
     }
 
     @Override
@@ -28,15 +24,14 @@ final class TimedAttention implements Attention {
     }
 
     double seconds() {
-        return nanos.get() / 1e9;
+        return total.seconds();
     }
 
     long calls() {
-        return calls.get();
+        return total.calls();
     }
 
     void reset() {
-        nanos.set(0);
-        calls.set(0);
+        total.reset();
     }
 }

@@ -5,6 +5,7 @@ import dev.hyperattention4j.attention.BackwardContext;
 import dev.hyperattention4j.attention.Gradients;
 import dev.hyperattention4j.runtime.WorkerPool;
 import dev.hyperattention4j.tensor.FloatTensor;
+import dev.hyperattention4j.testing.TestTensors;
 import java.util.Random;
 
 /**
@@ -20,7 +21,8 @@ public final class HyperBackwardMemoryMain {
         try (WorkerPool pool = new WorkerPool(2)) {
             for (boolean causal : new boolean[] {false, true}) {
                 Random r = new Random(n + (causal ? 1 : 0));
-                FloatTensor q = gaussian(r, n, d), k = gaussian(r, n, d), v = gaussian(r, n, d), dO = gaussian(r, n, d);
+                FloatTensor q = TestTensors.gaussian(r, 1, 1, 1, n, d), k = TestTensors.gaussian(r, 1, 1, 1, n, d);
+                FloatTensor v = TestTensors.gaussian(r, 1, 1, 1, n, d), dO = TestTensors.gaussian(r, 1, 1, 1, n, d);
                 TrainableHyperAttention attention = new TrainableHyperAttention(HyperConfig.defaults(), pool);
                 BackwardContext ctx = attention.forward(AttentionProblem.of(q, k, v).withCausal(causal), true);
                 Gradients g = attention.backward(ctx, dO);
@@ -46,13 +48,5 @@ public final class HyperBackwardMemoryMain {
             }
         }
         System.out.println("done, max heap " + Runtime.getRuntime().maxMemory() / (1 << 20) + " MiB");
-    }
-
-    static FloatTensor gaussian(Random r, int n, int d) {
-        float[] x = new float[n * d];
-        for (int i = 0; i < x.length; i++) {
-            x[i] = (float) r.nextGaussian();
-        }
-        return FloatTensor.of(x, 1, 1, n, d);
     }
 }

@@ -30,13 +30,11 @@ class GgufFuzzTest {
 
     @FuzzTest(maxDuration = "2m")
     void container(byte[] data) {
-        try {
-            GgufFile parsed = GgufFile.parse(FILE, MemorySegment.ofArray(data));
+        FuzzSupport.parseContainer(data, segment -> {
+            GgufFile parsed = GgufFile.parse(FILE, segment);
             assertThat(parsed.version()).isBetween(2, 3);
-            FuzzSupport.touch(parsed.tensors().values());
-        } catch (GgufFormatException e) {
-            FuzzSupport.checkFormatError(e, GgufFormatException.class, data.length);
-        }
+            return parsed.tensors().values();
+        }, GgufFormatException.class);
     }
 
     /** Metadata to model configuration, tensor binding and the embedded tokenizer. */

@@ -39,14 +39,7 @@ class Llama2cFuzzTest {
     }
 
     private static void tokenizerOnce(byte[] data) throws IOException {
-        Path file = FuzzSupport.write("tok/tokenizer.bin", data);
-        BpeTokenizer tok;
-        try {
-            tok = Llama2cTokenizerReader.read(file, TinyModelFiles.VOCAB);
-        } catch (ModelFormatException e) {
-            FuzzSupport.checkFormatError(e, TokenizerFormatException.class, data.length);
-            return;
-        }
-        FuzzSupport.exercise(tok, "Once upon a time, ab \u00e9\u4e2d\ud83d\ude00 <s>\n");
+        FuzzSupport.readTokenizer("tok/tokenizer.bin", data, file -> Llama2cTokenizerReader.read(file,
+                TinyModelFiles.VOCAB), "Once upon a time, ab \u00e9\u4e2d\ud83d\ude00 <s>\n");
     }
 }

@@ -18,12 +18,8 @@ class SafetensorsFuzzTest {
 
     @FuzzTest(maxDuration = "2m")
     void container(byte[] data) {
-        try {
-            SafetensorsFile parsed = SafetensorsFile.parse(FILE, MemorySegment.ofArray(data));
-            FuzzSupport.touch(parsed.tensors().values());
-        } catch (ModelFormatException e) {
-            FuzzSupport.checkFormatError(e, SafetensorsFormatException.class, data.length);
-        }
+        FuzzSupport.parseContainer(data, segment -> SafetensorsFile.parse(FILE, segment).tensors().values(),
+                SafetensorsFormatException.class);
     }
 
     @FuzzTest(maxDuration = "2m")

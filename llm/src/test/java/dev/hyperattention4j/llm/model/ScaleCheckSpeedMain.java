@@ -1,5 +1,6 @@
 package dev.hyperattention4j.llm.model;
 
+import dev.hyperattention4j.llm.testing.BestTime;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -28,7 +29,7 @@ public final class ScaleCheckSpeedMain {
             for (long i = 0; i < bytes / 2; i++) {
                 data.set(SHORT, 2 * i, (short) 0x3c00); // every f16 field reads 1.0
             }
-            double read = best(() -> {
+            double read = BestTime.seconds(5, () -> {
                 long sum = 0;
                 for (long p = 0; p < bytes; p += 8) {
                     sum += data.get(LONG, p);
@@ -41,25 +42,11 @@ public final class ScaleCheckSpeedMain {
                 long elements = bytes / type.blockBytes() * type.blockSize();
                 WeightTensor t = new WeightTensor("t", type, new long[] {elements},
                         data.asSlice(0, type.bytesFor(elements)));
-                double check = best(() -> WeightScanner.checkScales(null, List.of(t)));
+                double check = BestTime.seconds(5, () -> WeightScanner.checkScales(null, List.of(t)));
                 System.out.printf("%-5s %d MiB, %,d blocks: scale check %.1f ms; streaming read of the same bytes"
                                 + " %.1f ms (%.2f GB/s); check / read = %.2f%n", type, bytes >> 20,
                         elements / type.blockSize(), check * 1e3, read * 1e3, bytes / read / 1e9, check / read);
             }
         }
-    }
-
-    private interface Task {
-        void run() throws Exception;
-    }
-
-    private static double best(Task task) throws Exception {
-        double best = Double.MAX_VALUE;
-        for (int i = 0; i < 5; i++) {
-            long t0 = System.nanoTime();
-            task.run();
-            best = Math.min(best, (System.nanoTime() - t0) / 1e9);
-        }
-        return best;
     }
 }

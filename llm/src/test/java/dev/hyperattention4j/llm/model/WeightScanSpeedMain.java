@@ -1,5 +1,6 @@
 package dev.hyperattention4j.llm.model;
 
+import dev.hyperattention4j.llm.testing.BestTime;
 import dev.hyperattention4j.runtime.WorkerPool;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -34,29 +35,15 @@ public final class WeightScanSpeedMain {
                     short f16 = type == DType.F16 ? Float.floatToFloat16((float) Math.sin(i)) : (short) 0x3c00;
                     data.set(SHORT, 2 * i, type == DType.F32 ? (short) (i % 2 == 0 ? 0 : 0x3f00) : f16);
                 }
-                double scalar = best(() -> scalar(t));
-                double vector1 = best(() -> WeightScanner.scan(null, List.of(t), one));
-                double vectorAll = best(() -> WeightScanner.scan(null, List.of(t), all));
+                double scalar = BestTime.seconds(5, () -> scalar(t));
+                double vector1 = BestTime.seconds(5, () -> WeightScanner.scan(null, List.of(t), one));
+                double vectorAll = BestTime.seconds(5, () -> WeightScanner.scan(null, List.of(t), all));
                 double gb = t.data().byteSize() / 1e9;
                 System.out.printf("%-5s %6.0f MB: scalar loop %.2f GB/s, scanner 1 thread %.2f GB/s (%.1fx), "
                                 + "%d threads %.2f GB/s (%.1fx of scalar)%n", type, gb * 1e3, gb / scalar,
                         gb / vector1, scalar / vector1, all.threads(), gb / vectorAll, scalar / vectorAll);
             }
         }
-    }
-
-    private interface Task {
-        void run() throws Exception;
-    }
-
-    private static double best(Task task) throws Exception {
-        double best = Double.MAX_VALUE;
-        for (int i = 0; i < 5; i++) {
-            long t0 = System.nanoTime();
-            task.run();
-            best = Math.min(best, (System.nanoTime() - t0) / 1e9);
-        }
-        return best;
     }
 
     /** The obvious per-element loop (decode, then Float.isFinite), as a baseline. */
