@@ -24,12 +24,8 @@ class FlashEdgeCasesTest {
         int n = 333, d = 64;
         FloatTensor q = TestTensors.gaussian(r, 55, 1, 1, n, d), k = TestTensors.gaussian(r, 55, 1, 1, n, d);
         FloatTensor v = TestTensors.gaussian(r, 1, 1, 1, n, d);
-        AttentionProblem expected = AttentionProblem.of(q, k, v).withCausal(causal).withLogSumExp();
-        AttentionProblem actual = AttentionProblem.of(q, k, v).withCausal(causal).withLogSumExp();
-        new NaiveAttention().forward(expected);
-        try (WorkerPool pool = new WorkerPool(2)) {
-            new FlashAttention(pool).forward(actual);
-        }
+        AttentionProblem[] solved = naiveAndFlash(q, k, v, causal, 2);
+        AttentionProblem expected = solved[0], actual = solved[1];
         float maxLogit = 0;
         for (float l : expected.logSumExp()) {
             maxLogit = Math.max(maxLogit, Math.abs(l));
@@ -66,10 +62,8 @@ class FlashEdgeCasesTest {
         q = FloatTensor.of(queries, 1, 1, n, d);
         k = FloatTensor.of(keys, 1, 1, n, d);
         for (boolean causal : new boolean[] {false, true}) {
-            AttentionProblem expected = AttentionProblem.of(q, k, v).withCausal(causal).withLogSumExp();
-            AttentionProblem actual = AttentionProblem.of(q, k, v).withCausal(causal).withLogSumExp();
-            new NaiveAttention().forward(expected);
-            new FlashAttention(new WorkerPool(1)).forward(actual);
+            AttentionProblem[] solved = naiveAndFlash(q, k, v, causal, 1);
+            AttentionProblem expected = solved[0], actual = solved[1];
             assertThat(TestTensors.maxNormalisedError(expected.output().toArray(), actual.output().toArray()))
                     .as("causal=%s", causal).isLessThan(1e-5);
             assertThat(TestTensors.logSumExpError(expected.logSumExp(), actual.logSumExp())).isLessThan(1e-6);
@@ -96,12 +90,8 @@ class FlashEdgeCasesTest {
             keys[i * d] = i >= 128 && (i / 16) % 2 == 0 ? -20f : -150f;   // later tiles mix both in every lane
         }
         FloatTensor q = FloatTensor.of(queries, 1, 1, n, d), k = FloatTensor.of(keys, 1, 1, n, d);
-        AttentionProblem expected = AttentionProblem.of(q, k, v).withCausal(causal).withLogSumExp();
-        AttentionProblem actual = AttentionProblem.of(q, k, v).withCausal(causal).withLogSumExp();
-        new NaiveAttention().forward(expected);
-        try (WorkerPool pool = new WorkerPool(1)) {
-            new FlashAttention(pool).forward(actual);
-        }
+        AttentionProblem[] solved = naiveAndFlash(q, k, v, causal, 1);
+        AttentionProblem expected = solved[0], actual = solved[1];
         assertThat(expected.logSumExp()[n - 1]).as("the test really has negative logits").isLessThan(-10f);
         assertThat(TestTensors.maxNormalisedError(expected.output().toArray(), actual.output().toArray())).isLessThan(1e-4);
         assertThat(TestTensors.logSumExpError(expected.logSumExp(), actual.logSumExp())).isLessThan(1e-6);
@@ -118,10 +108,8 @@ class FlashEdgeCasesTest {
         int nq = 301, d = 32;
         FloatTensor q = TestTensors.gaussian(r, 1, 1, 2, nq, d), k = TestTensors.gaussian(r, 1, 1, 1, nk, d);
         FloatTensor v = TestTensors.gaussian(r, 1, 1, 1, nk, d);
-        AttentionProblem expected = AttentionProblem.of(q, k, v).withCausal(true).withLogSumExp();
-        AttentionProblem actual = AttentionProblem.of(q, k, v).withCausal(true).withLogSumExp();
-        new NaiveAttention().forward(expected);
-        new FlashAttention(new WorkerPool(1)).forward(actual);
+        AttentionProblem[] solved = naiveAndFlash(q, k, v, true, 1);
+        AttentionProblem expected = solved[0], actual = solved[1];
         float[] o = actual.output().toArray();
         int masked = nq - nk;
         for (int h = 0; h < 2; h++) {
@@ -139,5 +127,17 @@ class FlashEdgeCasesTest {
         }
         assertThat(TestTensors.maxNormalisedError(expected.output().toArray(), o)).isLessThan(1e-5);
         assertThat(TestTensors.logSumExpError(expected.logSumExp(), actual.logSumExp())).isLessThan(1e-6);
+    }
+
+    /** The problem solved with its log-sum-exp by the float64 oracle and by the flash kernel on {@code threads}. */
+    private static AttentionProblem[] naiveAndFlash(FloatTensor q, FloatTensor k, FloatTensor v, boolean causal,
+                                                    int threads) {
+        AttentionProblem expected = AttentionProblem.of(q, k, v).withCausal(causal).withLogSumExp();
+        AttentionProblem actual = AttentionProblem.of(q, k, v).withCausal(causal).withLogSumExp();
+        new NaiveAttention().forward(expected);
+        try (WorkerPool pool = new WorkerPool(threads)) {
+            new FlashAttention(pool).forward(actual);
+        }
+        return new AttentionProblem[] {expected, actual};
     }
 }

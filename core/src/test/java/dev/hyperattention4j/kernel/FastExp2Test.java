@@ -11,14 +11,7 @@ class FastExp2Test {
     @Test
     void relativeErrorIsBelowTwoUlpOnTheSoftmaxRange() {
         int n = 1 << 20;
-        float[] x = new float[n + 3];
-        Random r = new Random(7);
-        for (int i = 0; i < n; i++) {
-            x[i] = i < n / 2 ? -125f * i / (n / 2) : -125f * r.nextFloat();
-        }
-        x[n] = 0f;
-        x[n + 1] = -0.5f;
-        x[n + 2] = -124.999f;
+        float[] x = gridThenRandom(n, -125f, -125f, 7, 0f, -0.5f, -124.999f);
         float[] y = new float[x.length];
         assertThat(worstRelativeError(x, y)).isLessThan(1.2e-7);
         assertThat(y[n]).isEqualTo(1f);
@@ -28,15 +21,24 @@ class FastExp2Test {
     @Test
     void relativeErrorIsBelowTwoUlpAboveZeroUpToTheSoftmaxHeadroom() {
         int n = 1 << 16;
-        float[] x = new float[n + 1];
-        Random r = new Random(11);
-        for (int i = 0; i < n; i++) {
-            x[i] = i < n / 2 ? 64f * i / (n / 2) : FlashTiles.MAX_HEADROOM * r.nextFloat();
-        }
-        x[n] = FlashTiles.MAX_HEADROOM;
+        float[] x = gridThenRandom(n, 64f, FlashTiles.MAX_HEADROOM, 11, FlashTiles.MAX_HEADROOM);
         float[] y = new float[x.length];
         assertThat(worstRelativeError(x, y)).isLessThan(1.2e-7);
         assertThat(y[n]).isEqualTo(256f);
+    }
+
+    /**
+     * n points: a uniform grid from 0 to {@code gridEnd} in the first half, uniform random points between 0 and
+     * {@code randomEnd} in the second; then {@code extra}.
+     */
+    private static float[] gridThenRandom(int n, float gridEnd, float randomEnd, long seed, float... extra) {
+        float[] x = new float[n + extra.length];
+        Random r = new Random(seed);
+        for (int i = 0; i < n; i++) {
+            x[i] = i < n / 2 ? gridEnd * i / (n / 2) : randomEnd * r.nextFloat();
+        }
+        System.arraycopy(extra, 0, x, n, extra.length);
+        return x;
     }
 
     /** Computes {@code y = 2^x} with the vector form and returns the largest relative error against Math.pow. */

@@ -77,4 +77,14 @@ public final class TestTensors {
         }
         return err;
     }
+
+    /** The three gradients of two runs are equal to the bit (dQ, dK and dV in turn, named in the failure). */
+    public static void assertSameBits(dev.hyperattention4j.attention.Gradients expected,
+                                      dev.hyperattention4j.attention.Gradients actual) {
+        org.assertj.core.api.Assertions.assertThat(actual.query().toArray()).as("dQ")
+                .isEqualTo(expected.query().toArray());
+        org.assertj.core.api.Assertions.assertThat(actual.key().toArray()).as("dK").isEqualTo(expected.key().toArray());
+        org.assertj.core.api.Assertions.assertThat(actual.value().toArray()).as("dV")
+                .isEqualTo(expected.value().toArray());
+    }
 }
