@@ -63,20 +63,12 @@ public final class LaneSum {
 
     /** {@link #sum} of W lane values held in an array (bit-identical; the array is overwritten). */
     public static float sumScalar(float[] lanes) {
-        return sumScalar(lanes, W);
-    }
-
-    /**
-     * The same fixed tree over the first {@code width} values of {@code lanes} (a power of two: the lane count of
-     * another species, e.g. the LLM runtime's when a test forces its width); those values are overwritten.
-     */
-    public static float sumScalar(float[] lanes, int width) {
-        float[] next = new float[width];
-        for (int sh = width / 2; sh >= 1; sh /= 2) {
-            for (int i = 0; i < width; i++) {
-                next[i] = lanes[i] + lanes[(i + sh) % width];
+        float[] next = new float[W];
+        for (int sh = W / 2; sh >= 1; sh /= 2) {
+            for (int i = 0; i < W; i++) {
+                next[i] = lanes[i] + lanes[(i + sh) % W];
             }
-            System.arraycopy(next, 0, lanes, 0, width);
+            System.arraycopy(next, 0, lanes, 0, W);
         }
         return lanes[0];
     }

@@ -60,7 +60,14 @@ final class Vectors {
 
     /** {@link #sum} of W lane values held in an array (bit-identical; the array is overwritten). */
     static float sumScalar(float[] lanes) {
-        return LaneSum.sumScalar(lanes, W);
+        float[] next = new float[W];
+        for (int sh = W / 2; sh >= 1; sh /= 2) {
+            for (int i = 0; i < W; i++) {
+                next[i] = lanes[i] + lanes[(i + sh) % W];
+            }
+            System.arraycopy(next, 0, lanes, 0, W);
+        }
+        return lanes[0];
     }
 
     /** a[aOff + i] += b[bOff + i] for i in [0, n). */
