@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
                 BenchBackwardCommand.class,
                 dev.hyperattention4j.cli.experiment.ExperimentCommand.class,
                 dev.hyperattention4j.cli.experiment.ReportCommand.class,
+                dev.hyperattention4j.cli.train.TrainCommand.class,
         })
 public final class Main implements Runnable {
     /**
@@ -41,6 +42,7 @@ public final class Main implements Runnable {
         SUBCOMMANDS.put("bench-backward", BenchBackwardCommand::new);
         SUBCOMMANDS.put("experiment", dev.hyperattention4j.cli.experiment.ExperimentCommand::new);
         SUBCOMMANDS.put("report", dev.hyperattention4j.cli.experiment.ReportCommand::new);
+        SUBCOMMANDS.put("train", dev.hyperattention4j.cli.train.TrainCommand::new);
     }
 
     @Override

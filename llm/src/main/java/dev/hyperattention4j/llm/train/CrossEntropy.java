@@ -16,13 +16,13 @@ final class CrossEntropy {
         }
         double sum = 0;
         for (int j = 0; j < vocab; j++) {
-            sum += Math.exp(logits[off + j] - max);
+            sum += StrictMath.exp(logits[off + j] - max);
         }
-        double lse = max + Math.log(sum);
+        double lse = max + StrictMath.log(sum);
         double nll = lse - logits[off + target];
         if (gradient) {
             for (int j = 0; j < vocab; j++) {
-                logits[off + j] = (float) (scale * Math.exp(logits[off + j] - lse));
+                logits[off + j] = (float) (scale * StrictMath.exp(logits[off + j] - lse));
             }
             logits[off + target] -= scale;
         }

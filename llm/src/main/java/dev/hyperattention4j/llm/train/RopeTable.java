@@ -30,8 +30,8 @@ final class RopeTable {
         for (int p = 0; p < length; p++) {
             for (int i = 0; i < half; i++) {
                 double angle = p * inv[i];
-                cos[p * half + i] = (float) (Math.cos(angle) * magnitude);
-                sin[p * half + i] = (float) (Math.sin(angle) * magnitude);
+                cos[p * half + i] = (float) (StrictMath.cos(angle) * magnitude);
+                sin[p * half + i] = (float) (StrictMath.sin(angle) * magnitude);
             }
         }
     }

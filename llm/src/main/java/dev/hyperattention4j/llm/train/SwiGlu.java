@@ -26,6 +26,6 @@ final class SwiGlu {
     }
 
     static float sigmoid(float z) {
-        return (float) (1.0 / (1.0 + Math.exp(-z)));
+        return (float) (1.0 / (1.0 + StrictMath.exp(-z)));
     }
 }
