@@ -213,6 +213,10 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = {"-q", "--quiet"}, description = "No progress bar or progress lines.")
     boolean quiet;
 
+    @Option(names = "--peak", description = "Measure the FP32 FMA peak of --threads threads first (about 2 s) and "
+            + "report the model flops as a share of it.")
+    boolean peak;
+
     /** The model, its tokenizer (as a JSON tree for the checkpoints and loaded for tokenising) and where it came from. */
     private record Start(LlamaParameters params, AdamW optimizer, long step, JsonNode tokenizerJson, Tokenizer tokenizer,
                          JsonNode state) {
@@ -394,7 +398,7 @@ public final class TrainCommand implements Callable<Integer> {
         for (Iterator<Map.Entry<String, JsonNode>> it = now.properties().iterator(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
             JsonNode was = stored.get(e.getKey());
-            if (was == null || !was.equals(e.getValue())) {
+            if (was == null || !was.asText().equals(e.getValue().asText())) {
                 throw new IllegalArgumentException("--resume: " + e.getKey() + " is " + e.getValue()
                         + " now but was " + was + " in the checkpoint; resume with the same options and texts");
             }
@@ -413,6 +417,12 @@ public final class TrainCommand implements Callable<Integer> {
                             + "training and %,d validation tokens; %d threads%n", params, c.layers(), c.dim(),
                     c.heads(), c.kvHeads(), c.hiddenDim(), c.vocabSize(), settings.attention().describe(),
                     recorded.get("train_tokens").asLong(), recorded.get("validation_tokens").asLong(), threads);
+        }
+        double peakGflops = 0;
+        if (peak) {
+            peakGflops = dev.hyperattention4j.cli.bench.FmaPeak.measure(threads,
+                    dev.hyperattention4j.cli.bench.BenchClock.WALL).allThreadsGflops();
+            err.printf("FP32 FMA peak of %d threads: %.1f GFLOP/s%n", threads, peakGflops);
         }
         Stop stop = new Stop();
         Thread hook = new Thread(stop::requestAndWait, "ha4j-train-interrupt");
@@ -438,8 +448,10 @@ public final class TrainCommand implements Callable<Integer> {
                 }
                 progress.step(s.step(), msg);
                 if (!quiet && !progressIsBar() && (eval || s.step() == first + 1)) {
-                    err.printf("step %d/%d: %s, lr %.3g, gradient norm %.3g, %.2f model GFLOP/s%n", s.step(),
-                            settings.steps(), msg, s.learningRate(), s.gradientNorm(), tps * flopsPerToken / 1e9);
+                    double gflops = tps * flopsPerToken / 1e9;
+                    err.printf("step %d/%d: %s, lr %.3g, gradient norm %.3g, %.2f model GFLOP/s%s%n", s.step(),
+                            settings.steps(), msg, s.learningRate(), s.gradientNorm(), gflops,
+                            peakGflops > 0 ? String.format(" (%.1f %% of FMA peak)", 100 * gflops / peakGflops) : "");
                 }
                 if (saveEvery > 0 && s.step() % saveEvery == 0 && s.step() < settings.steps()) {
                     save(trainer, start, recorded, curve);
