@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
                 dev.hyperattention4j.cli.experiment.ExperimentCommand.class,
                 dev.hyperattention4j.cli.experiment.ReportCommand.class,
                 dev.hyperattention4j.cli.train.TrainCommand.class,
+                dev.hyperattention4j.cli.train.TrainTokenizerCommand.class,
         })
 public final class Main implements Runnable {
     /**
@@ -43,6 +44,7 @@ public final class Main implements Runnable {
         SUBCOMMANDS.put("experiment", dev.hyperattention4j.cli.experiment.ExperimentCommand::new);
         SUBCOMMANDS.put("report", dev.hyperattention4j.cli.experiment.ReportCommand::new);
         SUBCOMMANDS.put("train", dev.hyperattention4j.cli.train.TrainCommand::new);
+        SUBCOMMANDS.put("train-tokenizer", dev.hyperattention4j.cli.train.TrainTokenizerCommand::new);
     }
 
     @Override

@@ -62,6 +62,8 @@ final class LossCurve {
         if (train().isEmpty()) {
             return;
         }
+        // ImageIO's default disk cache registers a shutdown hook per stream, which fails while Ctrl-C shuts down
+        javax.imageio.ImageIO.setUseCache(false);
         XYChart chart = Charts.chart(title, "optimizer step", "loss (nats per token)");
         series(chart, "training", train());
         if (!validation().isEmpty()) {

@@ -301,7 +301,7 @@ public final class TrainCommand implements Callable<Integer> {
         Tokenizer tok;
         if (tokenizerFile != null) {
             tj = Json.MAPPER.readTree(tokenizerFile.toFile());
-            tok = HfTokenizerJson.read(tokenizerFile, -1, -1, 0);
+            tok = HfTokenizerJson.read(tokenizerFile, special(tj, BOS_NAMES), special(tj, EOS_NAMES), 0);
         } else {
             tj = ByteTokenizerJson.create();
             Path tmp = Files.createTempFile("ha4j-tokenizer", ".json");
@@ -340,6 +340,19 @@ public final class TrainCommand implements Callable<Integer> {
         HfConfigWriter.toJson(c, "float32");
         LlamaParameters p = LlamaParameters.initialise(c, seed);
         return new Start(p, new AdamW(adam, p), 0, tj, tok, null);
+    }
+
+    private static final java.util.Set<String> BOS_NAMES = java.util.Set.of("<|bos|>", "<s>", "<|begin_of_text|>",
+            "<|startoftext|>"), EOS_NAMES = java.util.Set.of("<|eos|>", "</s>", "<|end_of_text|>", "<|endoftext|>");
+
+    /** The id of the first added token of tokenizer.json named one of {@code names}, or -1. */
+    private static int special(JsonNode tokenizerJson, java.util.Set<String> names) {
+        for (JsonNode a : tokenizerJson.path("added_tokens")) {
+            if (names.contains(a.path("content").asText()) && a.path("id").canConvertToInt()) {
+                return a.path("id").asInt();
+            }
+        }
+        return -1;
     }
 
     /**
