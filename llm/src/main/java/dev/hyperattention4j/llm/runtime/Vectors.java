@@ -60,15 +60,11 @@ final class Vectors {
 
     /** {@link #sum} of W lane values held in an array (bit-identical; the array is overwritten). */
     static float sumScalar(float[] lanes) {
-        float[] next = new float[W];
-        for (int sh = W / 2; sh >= 1; sh /= 2) {
-            for (int i = 0; i < W; i++) {
-                next[i] = lanes[i] + lanes[(i + sh) % W];
-            }
-            System.arraycopy(next, 0, lanes, 0, W);
-        }
-        return lanes[0];
+        return sumLanes(lanes, 0);
     }
+
+    /** Lane accumulators of the scalar twins: one per thread, so a decode step allocates nothing before C2 is ready. */
+    private static final ThreadLocal<float[]> SCALAR_LANES = ThreadLocal.withInitial(() -> new float[W]);
 
     /** a[aOff + i] += b[bOff + i] for i in [0, n). */
     static void add(float[] a, int aOff, float[] b, int bOff, int n) {
@@ -102,7 +98,8 @@ final class Vectors {
             return;
         }
         int bound = n - n % W;
-        float[] lanes = new float[W];
+        float[] lanes = SCALAR_LANES.get();
+        java.util.Arrays.fill(lanes, 0f);
         for (int i = 0; i < bound; i++) {
             lanes[i % W] = Math.fma(x[xOff + i], x[xOff + i], lanes[i % W]);
         }
