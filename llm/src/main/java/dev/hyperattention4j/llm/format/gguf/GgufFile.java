@@ -250,7 +250,8 @@ public final class GgufFile {
             case STRING -> {
                 String[] a = new String[n];
                 for (int i = 0; i < n; i++) {
-                    a[i] = readString(in, key + "[" + i + "]");
+                    String fast = in.readLengthPrefixedUtf8OrNull(MAX_STRING); // no field name per element
+                    a[i] = fast != null ? fast : readString(in, key + "[" + i + "]");
                 }
                 yield a;
             }
