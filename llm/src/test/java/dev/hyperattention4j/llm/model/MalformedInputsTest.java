@@ -146,6 +146,18 @@ class MalformedInputsTest {
                 gguf("gguf invalid UTF-8 key", "not valid UTF-8", true, d -> write(d, new GgufWriter()
                         .rawMetadata(new Buf().i64(2).raw(new byte[] {(byte) 0xC3, 0x28})
                                 .i32(GgufValueType.UINT8.id()).u8(1).bytes()))),
+                gguf("gguf invalid UTF-8 in a string array", "x.strs[1]: is not valid UTF-8", true,
+                        d -> write(d, new GgufWriter().rawMetadata(new Buf().string("x.strs")
+                                .i32(GgufValueType.ARRAY.id()).i32(GgufValueType.STRING.id()).i64(2).string("ok")
+                                .i64(2).raw(new byte[] {(byte) 0xC3, 0x28}).bytes()))),
+                gguf("gguf surrogate encoded in a string array", "x.strs[0]: is not valid UTF-8", true,
+                        d -> write(d, new GgufWriter().rawMetadata(new Buf().string("x.strs")
+                                .i32(GgufValueType.ARRAY.id()).i32(GgufValueType.STRING.id()).i64(1)
+                                .i64(3).raw(new byte[] {(byte) 0xED, (byte) 0xA0, (byte) 0x80}).bytes()))),
+                gguf("gguf string array element past the end", "x.strs[1]: string length 1099511627776 exceeds", true,
+                        d -> write(d, new GgufWriter().rawMetadata(new Buf().string("x.strs")
+                                .i32(GgufValueType.ARRAY.id()).i32(GgufValueType.STRING.id()).i64(2).string("ok")
+                                .i64(1L << 40).bytes()))),
                 gguf("gguf duplicate key", "duplicate metadata key", true, d -> write(d, TinyModels.gguf(
                         dev.hyperattention4j.llm.model.DType.F32, 3).rawMetadata(new Buf().string("llama.block_count")
                         .i32(GgufValueType.UINT32.id()).i32(2).bytes()))),

@@ -46,6 +46,14 @@ class GgufMetadataTypesTest {
                 "str", "u64", "i64", "f64");
     }
 
+    /** Array strings take a fast decoding path; an encoded U+FFFD is valid text and must survive it. */
+    @Test
+    void stringArraysKeepEveryCodePoint() throws Exception {
+        List<Object> texts = List.of("\uFFFD", "a\uFFFDb", "\uD834\uDD1E", "Ġthe", "\u00e9\u6771", "");
+        GgufMetadata md = parse(new GgufWriter().putArray("a.utf8", GgufValueType.STRING, texts));
+        assertThat(md.strings("a.utf8")).containsExactlyElementsOf(texts.stream().map(String.class::cast).toList());
+    }
+
     @Test
     void arraysOfEveryType() throws Exception {
         GgufMetadata md = parse(new GgufWriter()
