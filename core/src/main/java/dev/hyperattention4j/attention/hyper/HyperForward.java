@@ -78,6 +78,8 @@ final class HyperForward {
         int[] sampleRows = new int[0];
         int[] samplePositions = new int[0];
         final SegmentSorter sorter = new SegmentSorter();
+        /** The block being executed ({@link #packBlock}): a field, so that no block allocates. */
+        final BlockSpan span = new BlockSpan();
 
         Scratch(int d) {
             kernel = new FlashKernel(d);
@@ -86,6 +88,20 @@ final class HyperForward {
             out1 = new float[SCRATCH_ROWS * d];
             out2 = new float[QUERY_CHUNK * d];
             row = new float[PackedKeyValues.scratchLength(d)];   // packRange scratch
+        }
+    }
+
+    /**
+     * Where block t of call-head c stands: c, its batch entry b, call-head j, query head h, KV head kvh, its sorted
+     * query positions {@code [p0, p1)} (offset {@code queryBase} in the pass's arrays), its sorted key positions
+     * {@code [k0, k1)}, and the clock reading taken before its keys were packed.
+     */
+    static final class BlockSpan {
+        int c, b, j, h, kvh, queryBase, p0, p1, k0, k1;
+        long start;
+
+        int keys() {
+            return k1 - k0;
         }
     }
 
@@ -108,10 +124,14 @@ final class HyperForward {
             boolean fused = cx.fused();
             cx.pool().run(units, (worker, unit) -> {
                 Scratch s = scratch(scratch, worker, cx.problem().headDim());
+                int t = unit % pass.blocks();
+                if (!packBlock(cx, sorted, s, unit / pass.blocks(), t)) {
+                    return;                             // a block without query rows
+                }
                 if (fused) {
-                    block(cx, sorted, s, unit / pass.blocks(), unit % pass.blocks());
+                    block(cx, sorted, s, t);
                 } else {
-                    blockInParts(cx, sorted, s, unit / pass.blocks(), unit % pass.blocks());
+                    blockInParts(cx, sorted, s, t);
                 }
             });
         }
@@ -152,30 +172,20 @@ final class HyperForward {
     }
 
     /**
-     * Steps 2-5 for block t of call-head c on {@link HyperBlockKernel}: per chunk of {@link #QUERY_CHUNK} query rows,
-     * the block part, the sample part (the block's own samples masked in the per-head sample pack) and one merge of
-     * both with the causal level's prior result, in the kernel's epilogue; then the rows are written in original
-     * order.
+     * Steps 2-5 for block t (packed by {@link #packBlock}) on {@link HyperBlockKernel}: per chunk of
+     * {@link #QUERY_CHUNK} query rows, the block part, the sample part (the block's own samples masked in the
+     * per-head sample pack) and one merge of both with the causal level's prior result, in the kernel's epilogue;
+     * then the rows are written in original order.
      */
-    private static void block(Context cx, SortedPass sorted, Scratch s, int c, int t) {
+    private static void block(Context cx, SortedPass sorted, Scratch s, int t) {
         AttentionProblem p = cx.problem();
         Pass pass = sorted.pass();
-        Geometry g = pass.geometry();
-        int heads = g.callHeads(), qTotal = g.qTotal(), kTotal = g.kTotal();
-        int b = c / heads, j = c % heads, h = g.queryHead()[j], kvh = h / p.groupSize();
-        int p0 = pass.queryFrom(t), p1 = pass.queryTo(t);
-        if (p0 >= p1) {
-            return;
-        }
-        long a = cx.clock().now();
-        int k0 = pass.keyFrom(t), k1 = pass.keyTo(t);
-        if (TOUCH) {
-            RowTouch.touch(p.key(), p.value(), b, kvh, sorted.keyRows(), c * kTotal + k0, c * kTotal + k1);
-        }
-        s.blockKeys.pack(p.key(), p.value(), b, kvh, sorted.keyRows(), c * kTotal + k0, c * kTotal + k1);
+        BlockSpan at = s.span;
+        int b = at.b, h = at.h;
+        long a = at.start;
         int m = pass.sampleSize(), hole0 = 0, hole1 = 0;
         if (pass.residual()) {
-            packSamples(cx, sorted, s, c, b, kvh);
+            packSamples(cx, sorted, s, at.c, b, at.kvh);
             if (cx.config().compat().ownBlockSamples() == OwnBlockSamples.MASKED) {
                 // the samples are sorted by position, so those in block t are one run: masked in the kernel
                 hole0 = firstAtLeast(s.samplePositions, m, pass.keyFrom(t));
@@ -186,29 +196,62 @@ final class HyperForward {
         boolean merge = pass.mergeIntoOutput();
         int d = p.headDim();
         // one clock reading per phase boundary: a thread-CPU-time reading costs microseconds on some machines
-        for (int c0 = p0; c0 < p1; c0 += QUERY_CHUNK) {
-            int c1 = Math.min(p1, c0 + QUERY_CHUNK), rows = c1 - c0, from = c * qTotal + c0;
+        for (int c0 = at.p0; c0 < at.p1; c0 += QUERY_CHUNK) {
+            int c1 = Math.min(at.p1, c0 + QUERY_CHUNK), rows = c1 - c0, from = at.queryBase + c0;
             if (TOUCH) {
                 // the output rows too: they are written (and in the causal recursion read) after the kernel
                 RowTouch.touch(p.query(), p.output(), b, h, sorted.queryRows(), from, from + rows);
             }
             s.blockKernel.packQueries(p.query(), b, h, sorted.queryRows(), from, from + rows, p.scale());
             if (merge) {
-                readPrior(cx, s, sorted, b, h, j, from, rows);
+                readPrior(cx, s, sorted, b, h, at.j, from, rows);
             }
             a = cx.clock().lap(Phase.GATHER, a);
-            s.blockKernel.blockPart(s.blockKeys, k1 - k0);
+            s.blockKernel.blockPart(s.blockKeys, at.keys());
             a = cx.clock().lap(blockPhase, a);
-            cx.clock().kernelFlops(blockPhase, rows, k1 - k0, d);
+            cx.clock().kernelFlops(blockPhase, rows, at.keys(), d);
             if (pass.residual() && hole1 - hole0 < m) {
                 s.blockKernel.samplePart(s.allSamples, m, hole0, hole1);
                 a = cx.clock().lap(Phase.SAMPLES, a);
                 cx.clock().kernelFlops(Phase.SAMPLES, rows, m - (hole1 - hole0), d);
             }
             s.blockKernel.finish(pass.logSampleWeight(), merge ? s.prior : null, s.priorLse, s.out1, 0, s.lse1, 0);
-            writeRows(cx, s, sorted, b, h, j, from, rows, false);
+            writeRows(cx, s, sorted, b, h, at.j, from, rows, false);
             a = cx.clock().lap(Phase.MERGE, a);
         }
+    }
+
+    /**
+     * The steps' common start for block t of call-head c: its coordinates into {@code s.span}, and the block's keys
+     * (in sorted order) packed into {@code s.blockKeys}. Returns false for a block without query rows (nothing to
+     * do). {@code s.span.start} is the clock reading before the packing, which the caller counts as gathering.
+     */
+    private static boolean packBlock(Context cx, SortedPass sorted, Scratch s, int c, int t) {
+        AttentionProblem p = cx.problem();
+        Pass pass = sorted.pass();
+        Geometry g = pass.geometry();
+        BlockSpan at = s.span;
+        int heads = g.callHeads(), kTotal = g.kTotal();
+        at.p0 = pass.queryFrom(t);
+        at.p1 = pass.queryTo(t);
+        if (at.p0 >= at.p1) {
+            return false;
+        }
+        at.c = c;
+        at.b = c / heads;
+        at.j = c % heads;
+        at.h = g.queryHead()[at.j];
+        at.kvh = at.h / p.groupSize();
+        at.queryBase = c * g.qTotal();
+        at.k0 = pass.keyFrom(t);
+        at.k1 = pass.keyTo(t);
+        at.start = cx.clock().now();
+        int from = c * kTotal + at.k0, to = c * kTotal + at.k1;
+        if (TOUCH) {
+            RowTouch.touch(p.key(), p.value(), at.b, at.kvh, sorted.keyRows(), from, to);
+        }
+        s.blockKeys.pack(p.key(), p.value(), at.b, at.kvh, sorted.keyRows(), from, to);
+        return true;
     }
 
     /** The prior results (the diagonal part already in the output) of a chunk's rows, in sorted order. */
@@ -230,41 +273,30 @@ final class HyperForward {
     }
 
     /**
-     * Steps 2-5 for block t of call-head c with separate parts and merges (the reference's compatibility
-     * profiles): the block's query rows, a chunk of {@link #QUERY_CHUNK} at a time.
+     * Steps 2-5 for block t (packed by {@link #packBlock}) with separate parts and merges (the reference's
+     * compatibility profiles): the block's query rows, a chunk of {@link #QUERY_CHUNK} at a time.
      */
-    private static void blockInParts(Context cx, SortedPass sorted, Scratch s, int c, int t) {
+    private static void blockInParts(Context cx, SortedPass sorted, Scratch s, int t) {
         AttentionProblem p = cx.problem();
         Pass pass = sorted.pass();
-        Geometry g = pass.geometry();
-        int heads = g.callHeads(), qTotal = g.qTotal(), kTotal = g.kTotal();
-        int b = c / heads, j = c % heads, h = g.queryHead()[j], kvh = h / p.groupSize();
-        int p0 = pass.queryFrom(t), p1 = pass.queryTo(t);
-        if (p0 >= p1) {
-            return;
-        }
-        long a = cx.clock().now();
-        int k0 = pass.keyFrom(t), k1 = pass.keyTo(t);
-        if (TOUCH) {
-            RowTouch.touch(p.key(), p.value(), b, kvh, sorted.keyRows(), c * kTotal + k0, c * kTotal + k1);
-        }
-        s.blockKeys.pack(p.key(), p.value(), b, kvh, sorted.keyRows(), c * kTotal + k0, c * kTotal + k1);
-        PackedKeyValues samples = pass.residual() ? residualKeys(cx, sorted, s, c, t, b, kvh) : null;
-        cx.clock().add(Phase.GATHER, a);
+        BlockSpan at = s.span;
+        PackedKeyValues samples = pass.residual() ? residualKeys(cx, sorted, s, at.c, t, at.b, at.kvh) : null;
+        cx.clock().add(Phase.GATHER, at.start);
+        int b = at.b, h = at.h;
         float logPad = cx.config().compat().padding().logPaddingKeys(pass, t);
         Phase blockPhase = pass.exact() ? Phase.EXACT : Phase.BLOCKS;   // an exact pass is no block-diagonal work
         int d = p.headDim();
-        for (int c0 = p0; c0 < p1; c0 += QUERY_CHUNK) {
-            int c1 = Math.min(p1, c0 + QUERY_CHUNK), rows = c1 - c0;
-            a = cx.clock().now();
+        for (int c0 = at.p0; c0 < at.p1; c0 += QUERY_CHUNK) {
+            int rows = Math.min(at.p1, c0 + QUERY_CHUNK) - c0, from = at.queryBase + c0;
+            long a = cx.clock().now();
             if (TOUCH) {
                 // the output rows too: they are written (and in the causal recursion read) after the kernel
-                RowTouch.touch(p.query(), p.output(), b, h, sorted.queryRows(), c * qTotal + c0, c * qTotal + c1);
+                RowTouch.touch(p.query(), p.output(), b, h, sorted.queryRows(), from, from + rows);
             }
-            s.kernel.packQueries(p.query(), b, h, sorted.queryRows(), c * qTotal + c0, c * qTotal + c1, p.scale());
+            s.kernel.packQueries(p.query(), b, h, sorted.queryRows(), from, from + rows, p.scale());
             long a2 = cx.clock().now();
             cx.clock().add(Phase.GATHER, a, a2);
-            blockDiagonal(cx, s, k1 - k0, rows, blockPhase);
+            blockDiagonal(cx, s, at.keys(), rows, blockPhase);
             boolean sampled = samples != null && samples.length() > 0;
             if (sampled) {
                 sampledResidual(cx, s, samples, rows);
@@ -275,9 +307,9 @@ final class HyperForward {
             }
             mergeParts(cx, s, pass, sampled, rows);
             if (pass.mergeIntoOutput()) {
-                mergeIntoCausalLevel(cx, s, sorted, b, h, j, c * qTotal + c0, rows);
+                mergeIntoCausalLevel(cx, s, sorted, b, h, at.j, from, rows);
             }
-            writeRows(cx, s, sorted, b, h, j, c * qTotal + c0, rows, pass.mergeIntoOutput());
+            writeRows(cx, s, sorted, b, h, at.j, from, rows, pass.mergeIntoOutput());
             cx.clock().add(Phase.MERGE, a);
         }
     }
