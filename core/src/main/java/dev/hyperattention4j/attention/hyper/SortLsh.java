@@ -188,24 +188,29 @@ public final class SortLsh {
             }
             return finite;
         }
+        // rows in groups of HASH_GROUP where the lane layout and the scratch allow it, the rest one by one
+        int group = wLanes != null && projections <= 8 && row.length >= HASH_GROUP * dim ? HASH_GROUP : 1;
         boolean finite = true;
-        int i = from;
-        if (wLanes != null && projections <= 8 && row.length >= HASH_GROUP * dim) {
-            for (; i + HASH_GROUP <= to; i += HASH_GROUP) {
-                x.readRows(b, h, i, HASH_GROUP, row, 0);
-                finite &= FiniteScan.allFinite(row, 0, HASH_GROUP * dim);
-                int buckets = bucketsOfFour(row);
-                for (int g = 0; g < HASH_GROUP; g++) {
-                    keys[keyOffset + i + g - from] = sortKeyOfBucket[(buckets >>> (8 * g)) & 0xff];
-                }
-            }
-        }
-        for (; i < to; i++) {
-            x.readRow(b, h, i, row, 0);
-            finite &= FiniteScan.allFinite(row, 0, dim);
-            keys[keyOffset + i - from] = sortKeyOfBucket[bucket(row, 0)];
+        for (int i = from; i < to; ) {
+            int n = to - i >= group ? group : 1;
+            x.readRows(b, h, i, n, row, 0);
+            finite &= FiniteScan.allFinite(row, 0, n * dim);
+            sortKeys(row, n, keys, keyOffset + i - from);
+            i += n;
         }
         return finite;
+    }
+
+    /** The sort keys of {@code n} rows of {@code rows} (1, or {@link #HASH_GROUP} hashed together) into keys[at..]. */
+    private void sortKeys(float[] rows, int n, int[] keys, int at) {
+        if (n == HASH_GROUP) {
+            int buckets = bucketsOfFour(rows);
+            for (int g = 0; g < HASH_GROUP; g++) {
+                keys[at + g] = sortKeyOfBucket[(buckets >>> (8 * g)) & 0xff];
+            }
+        } else {
+            keys[at] = sortKeyOfBucket[bucket(rows, 0)];
+        }
     }
 
     /**
