@@ -9,7 +9,8 @@ import java.lang.management.ThreadMXBean;
  * own calls reach C2's thresholds only after hundreds of micro-kernel calls of full size; this daemon thread calls
  * the micro-kernels on tiny inputs (a few keys and columns: a few microseconds each once compiled, a fraction of a
  * millisecond before), through every branch they take in real calls (so C2 does not compile a branch away and
- * deoptimise later), until a round runs at compiled speed.
+ * deoptimise later), until a round runs at compiled speed; then the same for small problems through
+ * {@link FlashKernel} and through HyperAttention's {@link HyperBlockKernel}.
  *
  * <p>Rounds are timed in this thread's CPU time (a preempted round on a busy host must not look slow). If the
  * kernels do not reach compiled speed within {@link #GIVE_UP_NANOS} of CPU time, the warm-up stops and reports
@@ -21,7 +22,7 @@ public final class FlashWarmup {
     /** Consecutive rounds under {@link #FAST_NANOS} that count as compiled. */
     private static final int FAST_RUNS = 20;
     private static final long FAST_NANOS = 25_000;
-    /** The same for a round of {@link SmallProblems} (about 0.1 ms compiled; several ms before). */
+    /** The same for a round of {@link SmallProblems} (about 0.1 ms compiled; several ms before), either kind. */
     private static final long PATH_FAST_NANOS = 400_000;
     private static volatile boolean ready = !ENABLED;
     private static volatile boolean finished = !ENABLED;
@@ -84,13 +85,17 @@ public final class FlashWarmup {
         try {
             long start = cpu.getCurrentThreadCpuTime();
             // first the micro-kernels alone (calls of a few µs once compiled), then the whole kernel path on a small
-            // problem (packing, query layout, the tile loops around the micro-kernels)
+            // problem (packing, query layout, the tile loops around the micro-kernels), then HyperAttention's block
+            // kernel (the same tiles, its masks and epilogue)
             Inputs in = new Inputs();
             compiled = untilFast(cpu, start, in::round, FAST_NANOS);
             phase1Nanos = cpu.getCurrentThreadCpuTime() - start;
+            SmallProblems path = compiled ? new SmallProblems() : null;
             if (compiled) {
-                SmallProblems path = new SmallProblems();
                 compiled = untilFast(cpu, start, path::round, PATH_FAST_NANOS);
+            }
+            if (compiled) {
+                compiled = untilFast(cpu, start, path::blockRound, PATH_FAST_NANOS);
             }
             cpuNanos = cpu.getCurrentThreadCpuTime() - start;
         } finally {
@@ -112,9 +117,11 @@ public final class FlashWarmup {
     }
 
     /**
-     * Small attention problems through {@link PackedKeyValues} and {@link FlashKernel} as the attention classes
-     * call them: head dims 64 (one query column block, gathered key transpose) and 128 (two column blocks, two value
-     * blocks), a key count that leaves a partial tile, causal and full.
+     * Small attention problems through {@link PackedKeyValues}, {@link FlashKernel} and HyperAttention's
+     * {@link HyperBlockKernel} as the attention classes call them: head dims 64 (one query column block, gathered key
+     * transpose) and 128 (two column blocks, two value blocks), a key count that leaves a partial tile, causal and
+     * full; for the block kernel a sample part with a hole (its own block's samples) and the epilogue with and
+     * without a prior result (the causal recursion's merge).
      */
     static final class SmallProblems {
         private static final int KEYS = 2 * TileSizes.Flash.KEY_TILE + 44;
@@ -123,9 +130,15 @@ public final class FlashWarmup {
         private final dev.hyperattention4j.tensor.FloatTensor[] k = new dev.hyperattention4j.tensor.FloatTensor[2];
         private final dev.hyperattention4j.tensor.FloatTensor[] v = new dev.hyperattention4j.tensor.FloatTensor[2];
         private final FlashKernel[] kernels = new FlashKernel[2];
+        private final HyperBlockKernel[] blockKernels = new HyperBlockKernel[2];
         private final PackedKeyValues packed = new PackedKeyValues();
         private final float[] out = new float[QUERIES * 128];
         private final float[] lse = new float[QUERIES];
+        /** Query rows in the order HyperAttention gathers them (here: 0, 1, 2, ...). */
+        private final int[] queryRows = new int[QUERIES];
+        private final float[] prior = filled(QUERIES * 128, 11), priorLse = filled(QUERIES, 13);
+        /** The block kernel's results of the last round (its epilogue with a prior result). */
+        final float[] blockOut = new float[QUERIES * 128], blockLse = new float[QUERIES];
 
         SmallProblems() {
             int[] dims = {64, 128};
@@ -135,6 +148,10 @@ public final class FlashWarmup {
                 k[i] = dev.hyperattention4j.tensor.FloatTensor.of(filled(KEYS * d, 5), 1, 1, KEYS, d);
                 v[i] = dev.hyperattention4j.tensor.FloatTensor.of(filled(KEYS * d, 7), 1, 1, KEYS, d);
                 kernels[i] = new FlashKernel(d);
+                blockKernels[i] = new HyperBlockKernel(d);
+            }
+            for (int r = 0; r < QUERIES; r++) {
+                queryRows[r] = r;
             }
         }
 
@@ -156,6 +173,24 @@ public final class FlashWarmup {
                 kernel.attend(packed, 0, KEYS, FlashKernel.NO_MASK, out, 0, lse, 0);
                 // causal, queries aligned to the end of the keys: tiles cut by the diagonal and skipped ones
                 kernel.attend(packed, 0, KEYS, KEYS - QUERIES, out, 0, finite ? lse : null, 0);
+            }
+        }
+
+        /**
+         * HyperAttention's block kernel in its two shapes of call: a block part and a sample part with a hole,
+         * merged; a block part merged with a prior result.
+         */
+        void blockRound() {
+            for (int i = 0; i < 2; i++) {
+                packed.pack(k[i], v[i], 0, 0, null, 0, KEYS);
+                HyperBlockKernel kernel = blockKernels[i];
+                kernel.packQueries(q[i], 0, 0, queryRows, 0, QUERIES, 0.125f);
+                kernel.blockPart(packed, KEYS);
+                kernel.samplePart(packed, TileSizes.Flash.KEY_TILE, 5, 9);
+                kernel.finish(-1f, null, priorLse, out, 0, lse, 0);
+                kernel.packQueries(q[i], 0, 0, queryRows, 0, QUERIES, 0.125f);
+                kernel.blockPart(packed, 37);
+                kernel.finish(0f, prior, priorLse, blockOut, 0, blockLse, 0);
             }
         }
     }

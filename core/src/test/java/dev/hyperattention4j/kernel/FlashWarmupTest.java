@@ -5,9 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import org.junit.jupiter.api.Test;
 
 /**
- * The flash kernel's warm-up: its rounds run every micro-kernel path on valid inputs (finite results, no index
- * error), it ends, and its state is reported. Whether it reached compiled speed depends on the JIT and the host, so
- * that is reported, not asserted; speed lives in {@code ha4j bench cold} and scripts/coldstart-check.
+ * The flash kernel's warm-up: its rounds run every micro-kernel path and HyperAttention's block kernel on valid
+ * inputs (finite results, no index error), it ends, and its state is reported. Whether it reached compiled
+ * speed depends on the JIT and the host, so that is reported, not asserted; speed lives in {@code ha4j bench cold}
+ * and scripts/coldstart-check.
  */
 class FlashWarmupTest {
 
@@ -27,6 +28,14 @@ class FlashWarmupTest {
         assertThat(anyNonZero).as("the value block wrote its 6 x 4-vector block").isTrue();
         FlashWarmup.SmallProblems path = new FlashWarmup.SmallProblems();
         path.round();
+        path.blockRound();
+        // HyperAttention's block kernel: its last epilogue (merged with a prior result) wrote finite rows
+        for (float x : path.blockOut) {
+            assertThat(Float.isFinite(x)).isTrue();
+        }
+        for (float x : path.blockLse) {
+            assertThat(x).isFinite().isGreaterThan(0f);
+        }
     }
 
     @Test
