@@ -130,37 +130,18 @@ final class HyperBackward {
         }
     }
 
-    /** One backward call. */
-    private static final class Run {
-        final HyperConfig cfg;
-        final WorkerPool pool;
-        final AttentionProblem p;
-        final FloatTensor outputGrad;
-        final float[] delta;
-        final float[] lse;
-        final Gradients grads;
-        final HyperSchedule schedule;
-        final Scratch[] scratch;
-        final int d;
-
+    /** One backward call; {@code scratch} holds one entry per worker, made on first use. */
+    private record Run(HyperConfig cfg, WorkerPool pool, AttentionProblem p, FloatTensor outputGrad, float[] delta,
+                       float[] lse, Gradients grads, HyperSchedule schedule, Scratch[] scratch) {
         Run(HyperConfig cfg, WorkerPool pool, AttentionProblem p, FloatTensor outputGrad, float[] delta, float[] lse,
             Gradients grads, HyperSchedule schedule) {
-            this.cfg = cfg;
-            this.pool = pool;
-            this.p = p;
-            this.outputGrad = outputGrad;
-            this.delta = delta;
-            this.lse = lse;
-            this.grads = grads;
-            this.schedule = schedule;
-            this.scratch = new Scratch[pool.threads()];
-            this.d = p.headDim();
+            this(cfg, pool, p, outputGrad, delta, lse, grads, schedule, new Scratch[pool.threads()]);
         }
 
         Scratch scratch(int worker) {
             Scratch s = scratch[worker];
             if (s == null) {
-                s = scratch[worker] = new Scratch(d);
+                s = scratch[worker] = new Scratch(p.headDim());
             }
             return s;
         }
@@ -172,7 +153,7 @@ final class HyperBackward {
             int qTotal = g.qTotal(), kTotal = g.kTotal();
             int blocks = pass.blocks(), m = pass.sampleSize();
             boolean residual = pass.residual();
-            int nk = p.keyLength(), hkv = p.kvHeads(), group = p.groupSize();
+            int nk = p.keyLength(), hkv = p.kvHeads(), group = p.groupSize(), d = p.headDim();
             OwnBlockSamples ownBlock = cfg.compat().ownBlockSamples();
 
             // sorted orders, exactly as the forward: original row per sorted position, -1 for appended zero rows
@@ -353,7 +334,7 @@ final class HyperBackward {
 
         private void addRow(FloatTensor t, int b, int h, int i, float[] src, int off, float[] row) {
             t.readRow(b, h, i, row, 0);
-            for (int k = 0; k < d; k++) {
+            for (int k = 0; k < p.headDim(); k++) {
                 row[k] += src[off + k];
             }
             t.writeRow(b, h, i, row, 0);
@@ -365,7 +346,7 @@ final class HyperBackward {
             }
             int q = Math.max(queries, in == null ? 0 : in.queryCapacity());
             int k = Math.max(keys, in == null ? 0 : in.keyCapacity());
-            return new BackwardInputs(d, q, k, 1);
+            return new BackwardInputs(p.headDim(), q, k, 1);
         }
     }
 
