@@ -117,7 +117,7 @@ final class KernelWarmup {
                         new long[] {8, qc}, seg)));
             }
         }
-        float[] qx = new float[9 * 256], qout = new float[9 * 16], qs = new float[QuantLinear.ROWS * 256 + RowDots.LANES];
+        float[] qx = new float[32 * 256], qout = new float[32 * 16], qs = new float[packed.getFirst().scratchSize()];
         int fast = 0;
         java.lang.management.ThreadMXBean cpu = java.lang.management.ManagementFactory.getThreadMXBean();
         boolean compiled = false;
@@ -144,7 +144,7 @@ final class KernelWarmup {
                 Vectors.logSumExp(out, 0, 100);
                 for (QuantLinear p : packed) {
                     p.applyVector(qx, 0, 256, 1, qout, 0, 16, 0, 8, qs);
-                    p.applyVector(qx, 0, 256, 9, qout, 0, 16, 0, 8, qs);
+                    p.applyVector(qx, 0, 256, 32, qout, 0, 16, 0, 8, qs);
                 }
                 long t1 = cpu.getCurrentThreadCpuTime();
                 // compiled: tens of µs; interpreted or C1 (boxed vectors): several ms

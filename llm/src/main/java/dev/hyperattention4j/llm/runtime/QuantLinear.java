@@ -49,9 +49,17 @@ public final class QuantLinear implements Linear {
     @Override
     public long weightBytes() { return rows * rowBytes; }
 
-    /** A tile of {@link #ROWS} decoded rows, then the accumulator lanes of the kernels. */
+    /**
+     * One token: a tile of {@link #ROWS} decoded rows and the accumulator lanes of the kernels. Several tokens: the
+     * transposed activations of up to {@link PrefillKernel#TOKENS} tokens, a tile of {@link PrefillKernel#ROWS}
+     * rows × {@link PrefillKernel#COLS} columns and the accumulators of that tile.
+     */
     @Override
-    public int scratchSize() { return ROWS * cols + RowDots.LANES; }
+    public int scratchSize() {
+        int decode = ROWS * cols + RowDots.LANES;
+        int prefill = PrefillKernel.TOKENS * cols + PrefillKernel.ROWS * (cols + PrefillKernel.TOKENS);
+        return Math.max(decode, prefill);
+    }
 
     /** Whether a fast kernel reads this layer (false: the reference decoder). */
     public boolean hasFastKernel() { return kernel != null; }
@@ -68,7 +76,9 @@ public final class QuantLinear implements Linear {
 
     void applyVector(float[] x, int xOff, int xStride, int tokens, float[] out, int outOff, int outStride,
                      int rowFrom, int rowTo, float[] scratch) {
-        if (tokens == 1 && kernel != null && kernel.fusedDecode()) {
+        if (tokens > 1) {
+            prefill(x, xOff, xStride, tokens, out, outOff, outStride, rowFrom, rowTo, scratch);
+        } else if (kernel != null && kernel.fusedDecode()) {
             for (int o = rowFrom; o < rowTo; o += ROWS) {
                 kernel.dot(data, o * rowBytes, rowBytes, Math.min(ROWS, rowTo - o), x, xOff, cols, out, outOff + o,
                         scratch);
@@ -77,35 +87,68 @@ public final class QuantLinear implements Linear {
             for (int o = rowFrom; o < rowTo; o += ROWS) {
                 int n = Math.min(ROWS, rowTo - o);
                 for (int r = 0; r < n; r++) {
-                    expand(o + r, scratch, r * cols, false);
+                    expand(o + r, 0, cols, scratch, r * cols, false);
                 }
-                RowDots.apply(scratch, n, cols, x, xOff, xStride, tokens, out, outOff + o, outStride,
-                        scratch, ROWS * cols);
+                RowDots.apply(scratch, n, cols, x, xOff, xStride, 1, out, outOff + o, outStride, scratch, ROWS * cols);
             }
         }
         padding(out, outOff, outStride, tokens, rowTo);
+    }
+
+    /**
+     * Several tokens: per batch of up to {@link PrefillKernel#TOKENS} tokens, the activations are transposed once;
+     * then per group of {@link PrefillKernel#ROWS} rows and per {@link PrefillKernel#COLS} columns the rows are
+     * decoded into a tile that stays in L1 while {@link PrefillKernel#multiply} passes every token over it.
+     */
+    private void prefill(float[] x, int xOff, int xStride, int tokens, float[] out, int outOff, int outStride,
+                         int rowFrom, int rowTo, float[] scratch) {
+        int tileOff = PrefillKernel.TOKENS * cols;
+        int accOff = tileOff + PrefillKernel.ROWS * cols;
+        for (int t0 = 0; t0 < tokens; t0 += PrefillKernel.TOKENS) {
+            int nt = Math.min(PrefillKernel.TOKENS, tokens - t0);
+            int tp = PrefillKernel.lanes(nt);
+            PrefillKernel.transpose(x, xOff + t0 * xStride, xStride, nt, cols, scratch, 0, tp);
+            for (int o = rowFrom; o < rowTo; o += PrefillKernel.ROWS) {
+                int n = Math.min(PrefillKernel.ROWS, rowTo - o);
+                java.util.Arrays.fill(scratch, accOff, accOff + n * tp, 0f);
+                for (int r = 0; r < n; r++) {
+                    expand(o + r, 0, cols, scratch, tileOff + r * cols, false);
+                }
+                PrefillKernel.multiply(scratch, tileOff, cols, n, cols, scratch, 0, tp, scratch, accOff);
+                for (int t = 0; t < nt; t++) {
+                    int ob = outOff + (t0 + t) * outStride + o;
+                    for (int r = 0; r < n; r++) {
+                        out[ob + r] = scratch[accOff + r * tp + t];
+                    }
+                }
+            }
+        }
     }
 
     /** The cold-start path: the same values as the vector kernels, from scalar code. */
     void applyScalar(float[] x, int xOff, int xStride, int tokens, float[] out, int outOff, int outStride,
                      int rowFrom, int rowTo, float[] scratch) {
-        float[] lanes = new float[BLOCK];
+        float[] lanes = tokens == 1 ? new float[BLOCK] : null;
         for (int o = rowFrom; o < rowTo; o++) {
-            expand(o, scratch, 0, true);
+            expand(o, 0, cols, scratch, 0, true);
             for (int t = 0; t < tokens; t++) {
-                out[outOff + t * outStride + o] = RowDots.dotScalar(scratch, 0, x, xOff + t * xStride, cols, lanes);
+                int xb = xOff + t * xStride;
+                out[outOff + t * outStride + o] = tokens == 1 ? RowDots.dotScalar(scratch, 0, x, xb, cols, lanes)
+                        : PrefillKernel.dotScalar(scratch, 0, x, xb, cols);
             }
         }
         padding(out, outOff, outStride, tokens, rowTo);
     }
 
-    private void expand(int row, float[] dst, int off, boolean scalar) {
+    /** Decodes columns [from, from + count) of a row (from a multiple of the block size) to {@code dst[off ..]}. */
+    private void expand(int row, int from, int count, float[] dst, int off, boolean scalar) {
+        long at = row * rowBytes + weight.type().bytesFor(from);
         if (kernel == null) {
-            Dequant.row(weight, row, dst, off);
+            Dequant.decode(data, weight.type(), at, count, dst, off);
         } else if (scalar) {
-            kernel.expandScalar(data, row * rowBytes, cols, dst, off);
+            kernel.expandScalar(data, at, count, dst, off);
         } else {
-            kernel.expand(data, row * rowBytes, cols, dst, off);
+            kernel.expand(data, at, count, dst, off);
         }
     }
 

@@ -71,7 +71,9 @@ class LlamaSessionTest {
         prefill.forward(toks, 0, n, logits, 0);
         assertThat(prefill.position()).isEqualTo(n);
 
-        // the session's own row attention (the kernel decode uses): prefill and decode give the same bits
+        // the session's own row attention (the kernel decode uses): with F32 weights prefill and decode give the same
+        // bits; packed weights are multiplied in another summation order by prefill (one FMA chain per output) than
+        // by decode (lanes reduced by a tree), so there the two agree to float32 rounding (docs/QUANT-KERNELS.md)
         LlamaSession rows = model.newSession(96, AttentionPlan.exact(new RowwiseAttention(pool)), pool);
         float[] rowLogits = new float[n * rows.logitStride()];
         rows.forward(toks, 0, n, rowLogits, 0);
@@ -82,8 +84,17 @@ class LlamaSessionTest {
             assertThat(relErr(logits, t * prefill.logitStride(), ref[t])).as("prefill position %d", t).isLessThan(1e-4);
             assertThat(relErr(step, 0, ref[t])).as("decode position %d", t).isLessThan(1e-4);
             int at = t * rows.logitStride();
-            assertThat(java.util.Arrays.copyOfRange(rowLogits, at, at + vocab)).as("row prefill = decode, position %d", t)
-                    .containsExactly(java.util.Arrays.copyOf(step, vocab));
+            float[] rowPrefill = java.util.Arrays.copyOfRange(rowLogits, at, at + vocab);
+            if (type == DType.F32) {
+                assertThat(rowPrefill).as("row prefill = decode, position %d", t)
+                        .containsExactly(java.util.Arrays.copyOf(step, vocab));
+            } else {
+                double[] decoded = new double[vocab];
+                for (int v = 0; v < vocab; v++) {
+                    decoded[v] = step[v];
+                }
+                assertThat(relErr(rowPrefill, 0, decoded)).as("row prefill ~ decode, position %d", t).isLessThan(1e-5);
+            }
         }
     }
 
