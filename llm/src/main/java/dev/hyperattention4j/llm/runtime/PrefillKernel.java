@@ -21,8 +21,6 @@ final class PrefillKernel {
     private static final int W = S.length();
     /** Weight rows per register block. */
     static final int ROWS = 8;
-    /** Columns per decoded tile: a multiple of every block size (256 for the K-quants); 8 rows × 256 = 8 KiB. */
-    static final int COLS = 256;
     /** Tokens per transposed batch (a multiple of every vector width). */
     static final int TOKENS = 32;
 

@@ -6,13 +6,15 @@ import java.lang.foreign.MemorySegment;
 /**
  * A linear layer over weights kept in their file encoding (F16, BF16 and the block-quantised types), read straight
  * from the mapped file: memory stays the file's size. One token (decode, bound by memory bandwidth): the type's
- * {@link BlockKernel#dot} decodes 2 rows at a time into registers. Several tokens (prefill, bound by arithmetic):
- * 4 rows are decoded once into a float tile in worker scratch, and {@link RowDots} multiplies the tile with every
- * token row. A type without a fast kernel decodes its rows with the reference {@link Dequant}. Before C2 has compiled
- * the vector kernels, scalar code computes the same bits (see {@link KernelWarmup}).
+ * {@link BlockKernel#dot} decodes 2 rows at a time into registers (types without a fused dot: 4 rows expanded into a
+ * float tile, then {@link RowDots}). Several tokens (prefill, bound by arithmetic): the tokens are transposed into
+ * the lanes, 8 rows at a time are decoded into a float tile, and {@link PrefillKernel} multiplies them (another
+ * summation order than decode: docs/QUANT-KERNELS.md). A type without a fast kernel decodes its rows with the
+ * reference {@link Dequant}. Before C2 has compiled the vector kernels, scalar code computes the same bits as the
+ * vector path of the same token count (see {@link KernelWarmup}).
  */
 public final class QuantLinear implements Linear {
-    /** Rows decoded per tile. */
+    /** Rows decoded per tile of a single token. */
     static final int ROWS = 4;
 
     private final WeightTensor weight;
@@ -52,7 +54,7 @@ public final class QuantLinear implements Linear {
     /**
      * One token: a tile of {@link #ROWS} decoded rows and the accumulator lanes of the kernels. Several tokens: the
      * transposed activations of up to {@link PrefillKernel#TOKENS} tokens, a tile of {@link PrefillKernel#ROWS}
-     * rows × {@link PrefillKernel#COLS} columns and the accumulators of that tile.
+     * decoded rows and their accumulators.
      */
     @Override
     public int scratchSize() {
@@ -97,8 +99,8 @@ public final class QuantLinear implements Linear {
 
     /**
      * Several tokens: per batch of up to {@link PrefillKernel#TOKENS} tokens, the activations are transposed once;
-     * then per group of {@link PrefillKernel#ROWS} rows and per {@link PrefillKernel#COLS} columns the rows are
-     * decoded into a tile that stays in L1 while {@link PrefillKernel#multiply} passes every token over it.
+     * then each group of {@link PrefillKernel#ROWS} rows is decoded into a float tile (one contiguous run of the
+     * file) that {@link PrefillKernel#multiply} passes every token over.
      */
     private void prefill(float[] x, int xOff, int xStride, int tokens, float[] out, int outOff, int outStride,
                          int rowFrom, int rowTo, float[] scratch) {

@@ -4,11 +4,11 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Dot products of float weight rows (a tile decoded by {@link BlockKernel#expand}) with token rows: the prefill
- * microkernel of {@link QuantLinear}. 4 rows × 4 tokens keep 16 accumulators, and each step loads 4 weight and 4
- * token vectors for 16 FMAs; the weight tile stays in L1/L2 while every token of the batch passes. Every (row, token)
- * pair has its own accumulator fed in column order, reduced by {@link Vectors#sum}, then a scalar tail: the same
- * bits as {@link BlockKernel#dot} and {@link #dotScalar}.
+ * Dot products of float weight rows (a tile decoded by {@link BlockKernel#expand}) with token rows: the
+ * single-token kernel of {@link QuantLinear} for types without a fused dot (prefill uses {@link PrefillKernel}).
+ * 4 rows × 4 tokens keep 16 accumulators, and each step loads 4 weight and 4 token vectors for 16 FMAs. Every
+ * (row, token) pair has its own accumulator fed in column order, reduced by {@link Vectors#sum}, then a scalar
+ * tail: the same bits as {@link BlockKernel#dot} and {@link #dotScalar}.
  */
 final class RowDots {
     private static final VectorSpecies<Float> S = Linear.SPECIES;
