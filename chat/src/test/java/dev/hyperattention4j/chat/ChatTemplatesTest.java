@@ -3,10 +3,10 @@ package dev.hyperattention4j.chat;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hyperattention4j.llm.model.Model;
 import dev.hyperattention4j.llm.model.ModelLoader;
+import dev.hyperattention4j.llm.testing.ChatModels;
+import dev.hyperattention4j.llm.testing.SharedData;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -22,27 +22,14 @@ import org.junit.jupiter.api.io.TempDir;
 class ChatTemplatesTest {
     static final String CHATML = TemplateShapes.CHATML;
 
-    /** The shared 656k model in a folder of its own, with a tokenizer_config.json that carries a chat template. */
-    static Path withTemplate(Path dir, String template) throws IOException {
-        Path shared = Shared.require("models/tinystories-656k");
-        for (String f : new String[] {"model.safetensors", "config.json", "tokenizer.json"}) {
-            Files.copy(shared.resolve(f), dir.resolve(f));
-        }
-        ObjectMapper json = new ObjectMapper();
-        ObjectNode cfg = (ObjectNode) json.readTree(shared.resolve("tokenizer_config.json").toFile());
-        cfg.put("chat_template", template);
-        json.writeValue(dir.resolve("tokenizer_config.json").toFile(), cfg);
-        return dir;
-    }
-
     @Test
     void aModelWithoutTemplateGetsAClearMessage() throws IOException {
-        try (Model m = ModelLoader.open(Shared.require("models/tinystories-656k"))) {
+        try (Model m = ModelLoader.open(SharedData.tinystories656k())) {
             assertThatThrownBy(() -> ChatTemplates.of(m)).isInstanceOf(ChatTemplateException.class)
                     .hasMessage("model model.safetensors has no chat template (no chat_template in "
                             + "tokenizer_config.json and no chat_template.jinja beside it); use a plain prompt instead");
         }
-        try (Model m = ModelLoader.open(Shared.require("models/stories260K/stories260K.bin"))) {
+        try (Model m = ModelLoader.open(SharedData.stories260k())) {
             assertThatThrownBy(() -> ChatTemplates.of(m)).isInstanceOf(ChatTemplateException.class)
                     .hasMessageContaining("a llama2c checkpoint carries no chat template");
         }
@@ -51,7 +38,7 @@ class ChatTemplatesTest {
     @Test
     void tokenizerConfigTemplateWithTheModelsBos(@TempDir Path dir) throws IOException {
         String template = "{{ bos_token }}" + CHATML;
-        try (Model m = ModelLoader.open(withTemplate(dir, template))) {
+        try (Model m = ModelLoader.open(ChatModels.tinyWithTemplate(dir, template))) {
             ChatTemplate t = ChatTemplates.of(m);
             assertThat(t.bosToken()).isEqualTo("<|start_story|>");
             assertThat(t.eosToken()).isEqualTo("<|end_story|>");
@@ -68,7 +55,7 @@ class ChatTemplatesTest {
 
     @Test
     void bosIsAddedWhenTheTemplateDoesNotWriteIt(@TempDir Path dir) throws IOException {
-        try (Model m = ModelLoader.open(withTemplate(dir, CHATML))) {
+        try (Model m = ModelLoader.open(ChatModels.tinyWithTemplate(dir, CHATML))) {
             List<ChatMessage> chat = List.of(ChatMessage.user("Hi"));
             int[] ids = ChatTemplates.of(m).encode(m.tokenizer(), chat);
             assertThat(ids).isEqualTo(m.tokenizer().encode(ChatTemplates.of(m).render(chat, true), true));

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.hyperattention4j.llm.testing.SharedData;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
@@ -22,7 +23,7 @@ class CheckWeightsOptionTest {
 
     /** stories260K and its tokenizer copied to a temporary folder, with embedding element 3 set to NaN. */
     private static Path corruptStories(Path dir) throws Exception {
-        Path model = ModelCommandsTest.shared("models/stories260K/stories260K.bin");
+        Path model = SharedData.require("models/stories260K/stories260K.bin");
         byte[] bytes = Files.readAllBytes(model);
         ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).putFloat(28 + 4 * 3, Float.NaN); // after the header
         Files.copy(model.resolveSibling("tok512.bin"), dir.resolve("tok512.bin"));
@@ -47,7 +48,7 @@ class CheckWeightsOptionTest {
     @Test
     void modelCommandsStopOnABadWeightOnlyWhenAsked(@TempDir Path dir) throws Exception {
         Path bad = corruptStories(dir);
-        Path text = ModelCommandsTest.shared("texts/alice.txt");
+        Path text = SharedData.require("texts/alice.txt");
         for (String[] args : new String[][] {
                 {"ppl", bad.toString(), "-f", text.toString(), "-c", "64", "--chunks", "1", "-t", "1"},
                 {"generate", bad.toString(), "-p", "Once", "-n", "4", "--temperature", "0", "-t", "1"},
@@ -69,7 +70,7 @@ class CheckWeightsOptionTest {
 
     @Test
     void aCleanModelPassesTheCheckWithOneLineOnStderr() {
-        Path model = ModelCommandsTest.shared("models/stories260K/stories260K.bin");
+        Path model = SharedData.require("models/stories260K/stories260K.bin");
         CliRun r = CliRun.of("generate", model.toString(), "-p", "Once", "-n", "4", "--temperature", "0", "-t", "1",
                 "--check-weights");
         assertThat(r.exit()).as(r.err()).isZero();

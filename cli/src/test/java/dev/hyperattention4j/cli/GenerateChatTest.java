@@ -4,21 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.nio.file.Files;
+import dev.hyperattention4j.llm.testing.ChatModels;
+import dev.hyperattention4j.llm.testing.SharedData;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** {@code generate --chat}: the model's own template, or a one-line error when it has none. */
 class GenerateChatTest {
-    static final String CHATML = "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' "
-            + "+ message['content'] + '<|im_end|>\\n' }}{% endfor %}{% if add_generation_prompt %}"
-            + "{{ '<|im_start|>assistant\\n' }}{% endif %}";
-
     @Test
     void aModelWithoutTemplateIsAOneLineError() {
-        Path model = ModelCommandsTest.shared("models/tinystories-656k");
+        Path model = SharedData.require("models/tinystories-656k");
         CliRun r = CliRun.of("generate", model.toString(), "-p", "Hello", "-n", "4", "--chat");
         assertThat(r.exit()).isEqualTo(1);
         assertThat(r.err().strip()).isEqualTo("error: model model.safetensors has no chat template (no chat_template "
@@ -27,14 +23,8 @@ class GenerateChatTest {
 
     @Test
     void thePromptIsFormattedByTheTemplate(@TempDir Path dir) throws Exception {
-        Path shared = ModelCommandsTest.shared("models/tinystories-656k");
-        for (String f : new String[] {"model.safetensors", "config.json", "tokenizer.json"}) {
-            Files.copy(shared.resolve(f), dir.resolve(f));
-        }
+        ChatModels.tinyWithTemplate(dir, ChatModels.CHATML);
         ObjectMapper json = new ObjectMapper();
-        ObjectNode cfg = (ObjectNode) json.readTree(shared.resolve("tokenizer_config.json").toFile());
-        cfg.put("chat_template", CHATML);
-        json.writeValue(dir.resolve("tokenizer_config.json").toFile(), cfg);
         CliRun plain = CliRun.of("generate", dir.toString(), "-p", "Hello", "-n", "4", "--temperature", "0", "--json");
         CliRun chat = CliRun.of("generate", dir.toString(), "-p", "Hello", "-n", "4", "--temperature", "0", "--json",
                 "--chat");

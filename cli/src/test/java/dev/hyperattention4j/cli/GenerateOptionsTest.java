@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.hyperattention4j.llm.testing.SharedData;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -19,7 +20,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 class GenerateOptionsTest {
 
     static String model() {
-        return ModelCommandsTest.shared("models/stories260K/stories260K.bin").toString();
+        return SharedData.require("models/stories260K/stories260K.bin").toString();
     }
 
     static JsonNode json(CliRun r) throws Exception {

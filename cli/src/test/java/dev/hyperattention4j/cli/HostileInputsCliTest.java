@@ -2,6 +2,7 @@ package dev.hyperattention4j.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.hyperattention4j.llm.testing.SharedData;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,7 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class HostileInputsCliTest {
     private static Path model() {
-        return ModelCommandsTest.shared("models/stories260K/stories260K.bin");
+        return SharedData.require("models/stories260K/stories260K.bin");
     }
 
     private static void assertOneLineError(CliRun run, int exit, String... parts) {

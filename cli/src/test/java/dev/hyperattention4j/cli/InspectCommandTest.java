@@ -1,10 +1,10 @@
 package dev.hyperattention4j.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.hyperattention4j.llm.testing.SharedData;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -13,17 +13,10 @@ import org.junit.jupiter.api.io.TempDir;
 /** {@code ha4j inspect}: JSON on stdout for a real model, exit 1 and a message on stderr for a bad file. */
 class InspectCommandTest {
 
-
-    private static Path shared(String relative) {
-        Path p = Path.of(System.getProperty("ha4j.shared", "../../shared")).resolve(relative);
-        assumeTrue(Files.exists(p), () -> "skipped: shared data " + p + " is missing");
-        return p;
-    }
-
     @Test
     void jsonForTheSafetensorsModel() throws Exception {
-        Path model = shared("models/tinystories-656k");
-        Path text = shared("texts/tinystories_sample.txt");
+        Path model = SharedData.require("models/tinystories-656k");
+        Path text = SharedData.require("texts/tinystories_sample.txt");
         CliRun r = CliRun.of("inspect", "--json", "--repeat", "1", "--tokenize", text.toString(), model.toString());
         assertThat(r.exit()).as(r.err()).isZero();
         JsonNode json = new ObjectMapper().readTree(r.out());
@@ -40,7 +33,7 @@ class InspectCommandTest {
 
     @Test
     void tableForTheLlama2cModel() {
-        Path model = shared("models/stories260K/stories260K.bin");
+        Path model = SharedData.require("models/stories260K/stories260K.bin");
         CliRun r = CliRun.of("inspect", "--repeat", "1", model.toString());
         assertThat(r.exit()).as(r.err()).isZero();
         assertThat(r.out()).contains("llama2c (llama)").contains("layers 5").contains("llama2c, 512 tokens")

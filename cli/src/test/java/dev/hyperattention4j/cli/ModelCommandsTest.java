@@ -1,14 +1,13 @@
 package dev.hyperattention4j.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.hyperattention4j.llm.testing.SharedData;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -17,13 +16,6 @@ import picocli.CommandLine;
 
 /** The model commands end to end on the shared models (skipped visibly when the shared folder is absent). */
 class ModelCommandsTest {
-
-    static Path shared(String relative) {
-        Path p = Path.of(System.getProperty("ha4j.shared", "../../shared")).toAbsolutePath().normalize()
-                .resolve(relative);
-        assumeTrue(Files.exists(p), () -> "skipped: shared data " + p + " is missing");
-        return p;
-    }
 
     record Run(int exit, String out) {
     }
@@ -63,8 +55,8 @@ class ModelCommandsTest {
     /** The per-story protocol through the CLI reproduces the README's golden value for the 656k model (see GoldenValuesTest). */
     @Test
     void pplStoriesJson() throws Exception {
-        Path model = shared("models/tinystories-656k");
-        Path text = shared("texts/tinystories_sample.txt");
+        Path model = SharedData.require("models/tinystories-656k");
+        Path text = SharedData.require("texts/tinystories_sample.txt");
         Run r = run("ppl", model.toString(), "-f", text.toString(), "--stories", "--json", "-t", "2");
         assertThat(r.exit()).isZero();
         JsonNode doc = new ObjectMapper().readTree(r.out());
@@ -79,8 +71,8 @@ class ModelCommandsTest {
     /** Windows protocol: stated in the output, two windows of 128 tokens score 2 · 63 tokens. */
     @Test
     void pplWindowsText() {
-        Path model = shared("models/stories260K/stories260K.bin");
-        Path text = shared("texts/alice.txt");
+        Path model = SharedData.require("models/stories260K/stories260K.bin");
+        Path text = SharedData.require("texts/alice.txt");
         Run r = run("ppl", model.toString(), "-f", text.toString(), "-c", "128", "--chunks", "2", "-t", "1");
         assertThat(r.exit()).isZero();
         assertThat(r.out()).contains("llama.cpp: non-overlapping windows of 128 tokens", "second half scored",
@@ -89,7 +81,7 @@ class ModelCommandsTest {
 
     @Test
     void generateGreedyStreamsTheGoldenContinuation() {
-        Path model = shared("models/tinystories-656k");
+        Path model = SharedData.require("models/tinystories-656k");
         Run r = run("generate", model.toString(), "-p", "Once upon a time", "-n", "40", "--temperature", "0");
         assertThat(r.exit()).isZero();
         assertThat(r.out()).startsWith("Once upon a time, a little girl named Lily lived in a small house with her "
@@ -107,7 +99,7 @@ class ModelCommandsTest {
                 "end of sequence");
         assertThat(GenerateCommand.summary(none, null, "exact")).contains("1 token in 0.0 ms;")
                 .contains("generated 0 tokens;").doesNotContain("NaN").doesNotContain("Infinity");
-        Path model = shared("models/stories260K/stories260K.bin");
+        Path model = SharedData.require("models/stories260K/stories260K.bin");
         JsonNode doc = new ObjectMapper().readTree(run("generate", model.toString(), "-p", "Zoo", "-n", "1",
                 "--temperature", "0", "--json").out());
         assertThat(doc.get("generated_tokens").asInt()).isEqualTo(1);
@@ -117,7 +109,7 @@ class ModelCommandsTest {
 
     @Test
     void generateSampledIsReproducibleWithASeed() throws Exception {
-        Path model = shared("models/stories260K/stories260K.bin");
+        Path model = SharedData.require("models/stories260K/stories260K.bin");
         String[] args = {"generate", model.toString(), "-p", "Zoo", "-n", "30", "--temperature", "0.9", "--top-k",
                 "20", "--top-p", "0.9", "--seed", "7", "--json"};
         JsonNode a = new ObjectMapper().readTree(run(args).out());
@@ -128,7 +120,7 @@ class ModelCommandsTest {
 
     @Test
     void benchModelJsonRows() throws Exception {
-        Path model = shared("models/stories260K/stories260K.bin");
+        Path model = SharedData.require("models/stories260K/stories260K.bin");
         Run r = run("bench-model", model.toString(), "-p", "64,128", "-n", "16", "-r", "2", "--warmup", "0", "--json",
                 "-t", "1");
         assertThat(r.exit()).isZero();
@@ -144,9 +136,9 @@ class ModelCommandsTest {
 
     @Test
     void failuresAreOneLineAndExitCodeOne() {
-        Path text = shared("texts/alice.txt");
+        Path text = SharedData.require("texts/alice.txt");
         assertThat(run("ppl", "/nonexistent-model", "-f", text.toString()).exit()).isEqualTo(1);
-        Path model = shared("models/stories260K/stories260K.bin");
+        Path model = SharedData.require("models/stories260K/stories260K.bin");
         assertThat(run("generate", model.toString(), "--top-p", "0").exit()).isEqualTo(1);
         assertThat(run("ppl", model.toString()).exit()).as("missing --file is a usage error").isEqualTo(2);
     }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.hyperattention4j.llm.testing.SharedData;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -13,8 +14,8 @@ import org.junit.jupiter.api.Test;
 class PplCompareOrderTest {
 
     static JsonNode ppl(String order, String warmup) throws Exception {
-        String model = ModelCommandsTest.shared("models/stories260K/stories260K.bin").toString();
-        String text = ModelCommandsTest.shared("texts/alice.txt").toString();
+        String model = SharedData.require("models/stories260K/stories260K.bin").toString();
+        String text = SharedData.require("texts/alice.txt").toString();
         CliRun r = CliRun.of("ppl", model, "-f", text, "-c", "128", "--chunks", "1", "--patch-last", "2",
                 "--hyper-min-seq-len", "32", "--hyper-b", "16", "--hyper-m", "16", "--compare", "--compare-order", order,
                 "--warmup", warmup, "--json", "-t", "1");
@@ -48,7 +49,7 @@ class PplCompareOrderTest {
 
     @Test
     void warmupIsValidated() {
-        String model = ModelCommandsTest.shared("models/stories260K/stories260K.bin").toString();
+        String model = SharedData.require("models/stories260K/stories260K.bin").toString();
         CliRun r = CliRun.of("ppl", model, "-f", "x.txt", "--warmup", "-1", "--compare", "--patch-last", "1");
         assertThat(r.exit()).isNotZero();
         assertThat(r.err()).contains("--warmup: -1 is outside the accepted range 0 to 100");

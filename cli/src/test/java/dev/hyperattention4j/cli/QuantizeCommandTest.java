@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.hyperattention4j.llm.model.Model;
 import dev.hyperattention4j.llm.model.ModelLoader;
+import dev.hyperattention4j.llm.testing.SharedData;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -14,7 +15,7 @@ class QuantizeCommandTest {
 
     @Test
     void quantizesTheSharedModelToQ8_0(@TempDir Path dir) throws Exception {
-        Path model = ModelCommandsTest.shared("models/tinystories-656k");
+        Path model = SharedData.require("models/tinystories-656k");
         Path out = dir.resolve("m-q8_0.gguf");
         CliRun run = CliRun.of("quantize", model.toString(), out.toString(), "--type", "q8_0");
         assertThat(run.exit()).as(run.err()).isZero();
@@ -27,7 +28,7 @@ class QuantizeCommandTest {
 
     @Test
     void anUnknownTypeIsOneLineAndExitOne(@TempDir Path dir) {
-        Path model = ModelCommandsTest.shared("models/tinystories-656k");
+        Path model = SharedData.require("models/tinystories-656k");
         CliRun run = CliRun.of("quantize", model.toString(), dir.resolve("x.gguf").toString(), "--type", "Q9_K");
         assertThat(run.exit()).isEqualTo(1);
         assertThat(run.err().strip()).startsWith("error: unknown quantisation type 'Q9_K'").doesNotContain("\tat ");

@@ -2,6 +2,7 @@ package dev.hyperattention4j.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.hyperattention4j.llm.testing.SharedData;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
@@ -9,7 +10,7 @@ import org.junit.jupiter.api.Test;
 class ServeCommandTest {
     @Test
     void badOptionsAreOneLineErrors() {
-        Path model = ModelCommandsTest.shared("models/stories260K/stories260K.bin");
+        Path model = SharedData.require("models/stories260K/stories260K.bin");
         // the ranges every command's options declare (OptionRanges): usage errors, exit code 2
         CliRun r = CliRun.of("serve", model.toString(), "--parallel", "0");
         assertThat(r.exit()).isEqualTo(2);

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hyperattention4j.llm.model.Model;
 import dev.hyperattention4j.llm.model.ModelLoader;
+import dev.hyperattention4j.llm.testing.SharedData;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
 import java.util.ArrayList;
@@ -30,7 +31,7 @@ class ConcurrentStreamsTest {
 
     @Test
     void thirtyTwoStreamsGetTheSingleRequestText() throws Exception {
-        try (Model model = ModelLoader.open(TestModels.shared("models/tinystories-656k"));
+        try (Model model = ModelLoader.open(SharedData.require("models/tinystories-656k"));
              OpenAiServer server = OpenAiServer.start(model, new ServerOptions("127.0.0.1", 0, "tiny", 4, 512,
                      CLIENTS, 1, null, ServerOptions.DEFAULT_MAX_BODY));
              ExecutorService clients = Executors.newVirtualThreadPerTaskExecutor()) {

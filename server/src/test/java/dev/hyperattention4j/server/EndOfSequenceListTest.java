@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hyperattention4j.llm.model.Model;
 import dev.hyperattention4j.llm.model.ModelLoader;
 import dev.hyperattention4j.llm.runtime.Generator;
+import dev.hyperattention4j.llm.testing.SharedData;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -24,7 +25,7 @@ class EndOfSequenceListTest {
 
     @Test
     void everyListedEndOfSequenceIdStopsTheSlot(@TempDir Path dir) throws Exception {
-        Path original = TestModels.shared("models/tinystories-656k");
+        Path original = SharedData.require("models/tinystories-656k");
         Generator.Result free;
         try (Model m = ModelLoader.open(original)) {
             free = TestModels.greedyRun(m, m.tokenizer().encode(PROMPT, true), 12);

@@ -11,6 +11,7 @@ import dev.hyperattention4j.llm.runtime.LlamaModel;
 import dev.hyperattention4j.llm.runtime.RowwiseAttention;
 import dev.hyperattention4j.llm.runtime.Sampler;
 import dev.hyperattention4j.llm.runtime.SamplingParams;
+import dev.hyperattention4j.llm.testing.SharedData;
 import dev.hyperattention4j.runtime.WorkerPool;
 import java.io.InputStream;
 import java.net.http.HttpRequest;
@@ -36,7 +37,7 @@ class ServerBehaviourTest {
 
     @BeforeAll
     static void start() throws Exception {
-        model = ModelLoader.open(TestModels.shared("models/tinystories-656k"));
+        model = ModelLoader.open(SharedData.require("models/tinystories-656k"));
         server = OpenAiServer.start(model, new ServerOptions("127.0.0.1", 0, "tiny", 1, 512, 2, 1, null, 4096));
     }
 

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hyperattention4j.llm.model.Model;
 import dev.hyperattention4j.llm.model.ModelLoader;
+import dev.hyperattention4j.llm.testing.SharedData;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -14,7 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
 class SlidingWindowTest {
     @Test
     void hyperAttentionWithAWindowIsRefusedUpFront(@TempDir Path dir) throws Exception {
-        Path src = TestModels.shared("models/tinystories-656k");
+        Path src = SharedData.require("models/tinystories-656k");
         for (String f : new String[] {"model.safetensors", "tokenizer.json", "tokenizer_config.json"}) {
             Files.copy(src.resolve(f), dir.resolve(f));
         }

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.hyperattention4j.llm.model.Model;
 import dev.hyperattention4j.llm.model.ModelLoader;
 import dev.hyperattention4j.llm.runtime.Generator;
+import dev.hyperattention4j.llm.testing.SharedData;
 import java.util.Arrays;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
@@ -18,7 +19,7 @@ import org.junit.jupiter.api.Test;
 class SlotAffinityTest {
     @Test
     void eachFollowUpFindsItsConversationsSlot() throws Exception {
-        try (Model model = ModelLoader.open(TestModels.shared("models/stories260K/stories260K.bin"));
+        try (Model model = ModelLoader.open(SharedData.require("models/stories260K/stories260K.bin"));
              OpenAiServer server = OpenAiServer.start(model, new ServerOptions("127.0.0.1", 0, "tiny", 2, 512, 4, 1,
                      null, ServerOptions.DEFAULT_MAX_BODY))) {
             String[] firsts = {"Once upon a time there was a cat", "The little dog ran to the big tree"};

@@ -3,6 +3,7 @@ package dev.hyperattention4j.cli.experiment;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.hyperattention4j.llm.testing.SharedData;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
@@ -11,8 +12,8 @@ class CheckOptionTest {
 
     @Test
     void pplReportsTheSpotCheckedErrorOfThePatchedLayers() throws Exception {
-        Path model = Cli.shared("models/stories260K/stories260K.bin");
-        Path text = Cli.shared("texts/war_and_peace.txt");
+        Path model = SharedData.require("models/stories260K/stories260K.bin");
+        Path text = SharedData.require("texts/war_and_peace.txt");
         Cli.Run run = Cli.run("ppl", model.toString(), "-f", text.toString(), "-c", "128", "--chunks", "1", "-t", "1",
                 "--patch-last", "2", "--hyper-b", "16", "--hyper-m", "16", "--hyper-min-seq-len", "32",
                 "--check", "8", "--json");

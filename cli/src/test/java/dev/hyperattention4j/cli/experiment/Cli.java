@@ -1,13 +1,11 @@
 package dev.hyperattention4j.cli.experiment;
 
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hyperattention4j.cli.Main;
+import dev.hyperattention4j.llm.testing.SharedData;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import picocli.CommandLine;
 
@@ -34,10 +32,4 @@ final class Cli {
         return ResultStore.read(file);
     }
 
-    static Path shared(String relative) {
-        Path p = Path.of(System.getProperty("ha4j.shared", "../../shared")).toAbsolutePath().normalize()
-                .resolve(relative);
-        assumeTrue(Files.exists(p), () -> "skipped: shared data " + p + " is missing");
-        return p;
-    }
 }

@@ -3,6 +3,7 @@ package dev.hyperattention4j.cli.experiment;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.hyperattention4j.llm.testing.SharedData;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
@@ -13,8 +14,8 @@ class FidelityExperimentTest {
 
     @Test
     void errorOnRealAndSyntheticInputsFallsAsMGrows(@TempDir Path out) throws Exception {
-        Path model = Cli.shared("models/stories260K/stories260K.bin");
-        Path text = Cli.shared("texts/war_and_peace.txt");
+        Path model = SharedData.require("models/stories260K/stories260K.bin");
+        Path text = SharedData.require("texts/war_and_peace.txt");
         Cli.Run run = Cli.run("experiment", "fidelity", "--out", out.toString(), "--model", model.toString(),
                 "--text", text.toString(), "-n", "512", "--layers", "0,-1", "--synthetic", "clustered",
                 "--synthetic-shape", "2,16", "--mask", "noncausal", "--b-values", "16,64", "--m-values", "8,256",

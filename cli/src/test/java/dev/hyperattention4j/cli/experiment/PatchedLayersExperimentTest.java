@@ -8,6 +8,7 @@ import dev.hyperattention4j.llm.model.Model;
 import dev.hyperattention4j.llm.runtime.AttentionPlan;
 import dev.hyperattention4j.llm.runtime.LlamaModel;
 import dev.hyperattention4j.llm.runtime.Perplexity;
+import dev.hyperattention4j.llm.testing.SharedData;
 import dev.hyperattention4j.runtime.WorkerPool;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,8 +19,8 @@ class PatchedLayersExperimentTest {
 
     @Test
     void sweepsEveryLayerCountAgainstThePlainPerplexity(@TempDir Path out) throws Exception {
-        Path modelPath = Cli.shared("models/stories260K/stories260K.bin");
-        Path text = Cli.shared("texts/war_and_peace.txt");
+        Path modelPath = SharedData.require("models/stories260K/stories260K.bin");
+        Path text = SharedData.require("texts/war_and_peace.txt");
         Cli.Run run = Cli.run("experiment", "patched-layers", "--out", out.toString(), "--model", modelPath.toString(),
                 "--text", text.toString(), "--ctx", "128,256", "--windows", "2", "--check", "8", "--threads", "1");
         assertThat(run.exitCode()).isZero();
