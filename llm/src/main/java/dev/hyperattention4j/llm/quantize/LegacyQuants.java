@@ -32,68 +32,84 @@ final class LegacyQuants {
 
     /** Q4_0: d = extreme / -8, q = trunc(x / d + 8.5) capped at 15. */
     static void q4_0(float[] x, int xo, byte[] out, int oo) {
-        float d = signedExtreme(x, xo) / -8f;
-        float id = d != 0 ? 1f / d : 0f;
-        putF16(out, oo + BlockQ4_0.D, d);
-        for (int j = 0; j < 16; j++) {
-            int lo = Math.min(15, (int) (x[xo + j] * id + 8.5f));
-            int hi = Math.min(15, (int) (x[xo + 16 + j] * id + 8.5f));
-            out[oo + BlockQ4_0.QS + j] = (byte) (lo | hi << 4);
-        }
+        symmetric(x, xo, out, oo, 4, BlockQ4_0.D, BlockQ4_0.QS, -1);
     }
 
     /** Q4_1: m = min, d = (max - min) / 15, q = trunc((x - m) / d + 0.5) capped at 15. */
     static void q4_1(float[] x, int xo, byte[] out, int oo) {
-        float min = Float.POSITIVE_INFINITY, max = Float.NEGATIVE_INFINITY;
-        for (int j = 0; j < 32; j++) {
-            min = Math.min(min, x[xo + j]);
-            max = Math.max(max, x[xo + j]);
-        }
-        float d = (max - min) / 15f;
-        float id = d != 0 ? 1f / d : 0f;
-        putF16(out, oo + BlockQ4_1.D, d);
-        putF16(out, oo + BlockQ4_1.M, min);
-        for (int j = 0; j < 16; j++) {
-            int lo = Math.min(15, (int) ((x[xo + j] - min) * id + 0.5f));
-            int hi = Math.min(15, (int) ((x[xo + 16 + j] - min) * id + 0.5f));
-            out[oo + BlockQ4_1.QS + j] = (byte) (lo | hi << 4);
-        }
+        affine(x, xo, out, oo, 4, BlockQ4_1.D, BlockQ4_1.M, BlockQ4_1.QS, -1);
     }
 
     /** Q5_0: d = extreme / -16, q = trunc(x / d + 16.5) capped at 31. */
     static void q5_0(float[] x, int xo, byte[] out, int oo) {
-        float d = signedExtreme(x, xo) / -16f;
-        float id = d != 0 ? 1f / d : 0f;
-        putF16(out, oo + BlockQ5_0.D, d);
-        int qh = 0;
-        for (int j = 0; j < 16; j++) {
-            int lo = Math.min(31, (int) (x[xo + j] * id + 16.5f));
-            int hi = Math.min(31, (int) (x[xo + 16 + j] * id + 16.5f));
-            out[oo + BlockQ5_0.QS + j] = (byte) ((lo & 15) | (hi & 15) << 4);
-            qh |= (lo >>> 4) << j | (hi >>> 4) << (j + 16);
-        }
-        putI32(out, oo + BlockQ5_0.QH, qh);
+        symmetric(x, xo, out, oo, 5, BlockQ5_0.D, BlockQ5_0.QS, BlockQ5_0.QH);
     }
 
     /** Q5_1: m = min, d = (max - min) / 31, q = trunc((x - m) / d + 0.5) capped at 31. */
     static void q5_1(float[] x, int xo, byte[] out, int oo) {
-        float min = Float.POSITIVE_INFINITY, max = Float.NEGATIVE_INFINITY;
+        affine(x, xo, out, oo, 5, BlockQ5_1.D, BlockQ5_1.M, BlockQ5_1.QS, BlockQ5_1.QH);
+    }
+
+    /**
+     * The symmetric types of 4 or 5 bits: d = extreme / -2^(bits-1), q = trunc(x / d + 2^(bits-1) + 0.5) capped at
+     * 2^bits - 1, the levels stored by {@link #packLevels}.
+     */
+    private static void symmetric(float[] x, int xo, byte[] out, int oo, int bits, int dAt, int qsAt, int qhAt) {
+        float half = 1 << (bits - 1);
+        float d = signedExtreme(x, xo) / -half;
+        float id = d != 0 ? 1f / d : 0f;
+        putF16(out, oo + dAt, d);
+        packLevels(x, xo, 0f, id, half + 0.5f, bits, out, oo + qsAt, qhAt < 0 ? -1 : oo + qhAt);
+    }
+
+    /**
+     * The types of 4 or 5 bits with a minimum: m = min, d = (max - min) / (2^bits - 1), q = trunc((x - m) / d + 0.5)
+     * capped at 2^bits - 1, the levels stored by {@link #packLevels}.
+     */
+    private static void affine(float[] x, int xo, byte[] out, int oo, int bits, int dAt, int mAt, int qsAt, int qhAt) {
+        float min = min(x, xo);
+        float d = (max(x, xo) - min) / ((1 << bits) - 1);
+        float id = d != 0 ? 1f / d : 0f;
+        putF16(out, oo + dAt, d);
+        putF16(out, oo + mAt, min);
+        packLevels(x, xo, min, id, 0.5f, bits, out, oo + qsAt, qhAt < 0 ? -1 : oo + qhAt);
+    }
+
+    /**
+     * Levels q = trunc((x - offset) · id + add) capped at 2^bits - 1 of the 32 weights: the low four bits of weights
+     * j and j + 16 share byte {@code qs + j} (low and high nibble); for 5 bits, the fifth bits form the
+     * little-endian word at {@code qh} (bit j for weight j).
+     */
+    private static void packLevels(float[] x, int xo, float offset, float id, float add, int bits, byte[] out, int qs,
+                                   int qh) {
+        int top = (1 << bits) - 1, high = 0;
+        for (int j = 0; j < 16; j++) {
+            int lo = Math.min(top, (int) ((x[xo + j] - offset) * id + add));
+            int hi = Math.min(top, (int) ((x[xo + 16 + j] - offset) * id + add));
+            out[qs + j] = (byte) ((lo & 15) | (hi & 15) << 4);
+            high |= (lo >>> 4) << j | (hi >>> 4) << (j + 16);
+        }
+        if (qh >= 0) {
+            putI32(out, qh, high);
+        }
+    }
+
+    /** The smallest value of the block of 32 at {@code xo}. */
+    private static float min(float[] x, int xo) {
+        float min = Float.POSITIVE_INFINITY;
         for (int j = 0; j < 32; j++) {
             min = Math.min(min, x[xo + j]);
+        }
+        return min;
+    }
+
+    /** The largest value of the block of 32 at {@code xo}. */
+    private static float max(float[] x, int xo) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int j = 0; j < 32; j++) {
             max = Math.max(max, x[xo + j]);
         }
-        float d = (max - min) / 31f;
-        float id = d != 0 ? 1f / d : 0f;
-        putF16(out, oo + BlockQ5_1.D, d);
-        putF16(out, oo + BlockQ5_1.M, min);
-        int qh = 0;
-        for (int j = 0; j < 16; j++) {
-            int lo = Math.min(31, (int) ((x[xo + j] - min) * id + 0.5f));
-            int hi = Math.min(31, (int) ((x[xo + 16 + j] - min) * id + 0.5f));
-            out[oo + BlockQ5_1.QS + j] = (byte) ((lo & 15) | (hi & 15) << 4);
-            qh |= (lo >>> 4) << j | (hi >>> 4) << (j + 16);
-        }
-        putI32(out, oo + BlockQ5_1.QH, qh);
+        return max;
     }
 
     /** The value of largest magnitude in the block, with its sign (the first one on ties). */
