@@ -242,7 +242,8 @@ public final class BpeTokenizer implements Tokenizer {
     public String decode(int[] ids) {
         ByteBuffer buf = new ByteBuffer();
         for (int id : ids) {
-            buf.add(bytesOf(id));
+            byte[] bytes = bytesOf(id);
+            buf.add(bytes, 0, bytes.length);
         }
         int start = addPrefix && buf.size > 0 && buf.data[0] == ' ' ? 1 : 0;
         return new String(buf.data, start, buf.size - start, StandardCharsets.UTF_8);
@@ -274,9 +275,7 @@ public final class BpeTokenizer implements Tokenizer {
                     start = addPrefix && bytes[0] == ' ' ? 1 : 0;
                     atStart = false;
                 }
-                for (int i = start; i < bytes.length; i++) {
-                    pending.add(bytes[i]);
-                }
+                pending.add(bytes, start, bytes.length);
                 int complete = Utf8.completePrefix(pending.data, pending.size);
                 String text = new String(pending.data, 0, complete, StandardCharsets.UTF_8);
                 pending.dropFirst(complete);
@@ -647,19 +646,14 @@ public final class BpeTokenizer implements Tokenizer {
         byte[] data = new byte[64];
         int size;
 
-        void add(byte b) {
-            if (size == data.length) {
-                data = Arrays.copyOf(data, size * 2);
+        /** Appends {@code bytes[from..to)}. */
+        void add(byte[] bytes, int from, int to) {
+            int n = to - from;
+            if (size + n > data.length) {
+                data = Arrays.copyOf(data, Math.max(size * 2, size + n));
             }
-            data[size++] = b;
-        }
-
-        void add(byte[] bytes) {
-            if (size + bytes.length > data.length) {
-                data = Arrays.copyOf(data, Math.max(size * 2, size + bytes.length));
-            }
-            System.arraycopy(bytes, 0, data, size, bytes.length);
-            size += bytes.length;
+            System.arraycopy(bytes, from, data, size, n);
+            size += n;
         }
 
         void dropFirst(int count) {
