@@ -1,8 +1,6 @@
 package dev.hyperattention4j.llm.format.safetensors;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.hyperattention4j.llm.format.io.Json;
 import dev.hyperattention4j.llm.model.BlockLayout;
 import dev.hyperattention4j.llm.model.ModelConfig;
 import dev.hyperattention4j.llm.model.RopeScaling;
@@ -27,7 +25,6 @@ import java.util.Set;
  */
 public final class HfConfig {
     private static final Set<String> SUPPORTED = Set.of("llama", "mistral", "qwen2", "phi", "chatglm");
-    private static final ObjectMapper JSON = Json.MAPPER;
 
     private HfConfig() {}
 
@@ -46,15 +43,7 @@ public final class HfConfig {
         if (!Files.isRegularFile(file)) {
             throw new SafetensorsFormatException(file, "config.json", "is missing (needed next to the weights)", -1);
         }
-        if (Files.size(file) > 16 << 20) {
-            throw new SafetensorsFormatException(file, "config.json", "is implausibly large", -1);
-        }
-        JsonNode root;
-        try {
-            root = JSON.readTree(file.toFile());
-        } catch (IOException e) {
-            throw new SafetensorsFormatException(file, "config.json", "is not valid JSON: " + e.getMessage(), -1);
-        }
+        JsonNode root = JsonFile.read(file, "config.json", 16 << 20);
         if (root == null || !root.isObject()) {
             throw new SafetensorsFormatException(file, "config.json", "is not a JSON object", -1);
         }
@@ -371,12 +360,21 @@ public final class HfConfig {
             return new SafetensorsFormatException(file, key, problem, -1);
         }
 
-        int integer(String key, Integer fallback) throws SafetensorsFormatException {
+        /** The key's value; null when it is absent (or JSON null) and has a fallback, an error when it has none. */
+        private JsonNode value(String key, Object fallback) throws SafetensorsFormatException {
             JsonNode n = root.get(key);
-            if (n == null || n.isNull()) {
-                if (fallback == null) {
-                    throw error(prefix + key, "is missing");
-                }
+            if (n != null && !n.isNull()) {
+                return n;
+            }
+            if (fallback == null) {
+                throw error(prefix + key, "is missing");
+            }
+            return null;
+        }
+
+        int integer(String key, Integer fallback) throws SafetensorsFormatException {
+            JsonNode n = value(key, fallback);
+            if (n == null) {
                 return fallback;
             }
             if (!n.isIntegralNumber() || !n.canConvertToInt() || n.asInt() <= 0) {
@@ -386,11 +384,8 @@ public final class HfConfig {
         }
 
         double number(String key, Double fallback) throws SafetensorsFormatException {
-            JsonNode n = root.get(key);
-            if (n == null || n.isNull()) {
-                if (fallback == null) {
-                    throw error(prefix + key, "is missing");
-                }
+            JsonNode n = value(key, fallback);
+            if (n == null) {
                 return fallback;
             }
             if (!n.isNumber() || !(n.asDouble() > 0) || Double.isInfinite(n.asDouble())) {

@@ -1,8 +1,6 @@
 package dev.hyperattention4j.llm.format.safetensors;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.hyperattention4j.llm.format.io.Json;
 import dev.hyperattention4j.llm.format.io.FormatErrors;
 import dev.hyperattention4j.llm.format.io.MappedFile;
 import dev.hyperattention4j.llm.model.BoundWeights;
@@ -31,7 +29,6 @@ import java.util.Map;
  * {@code tokenizer.json} from the same directory. All shards are mapped into the model's one arena.
  */
 public final class SafetensorsLoader {
-    private static final ObjectMapper JSON = Json.MAPPER;
 
     private SafetensorsLoader() {}
 
@@ -81,15 +78,7 @@ public final class SafetensorsLoader {
     }
 
     private static Map<String, WeightTensor> readSharded(Path index, Path dir, Arena arena) throws IOException {
-        if (Files.size(index) > 64 << 20) {
-            throw new SafetensorsFormatException(index, "index", "is implausibly large", -1);
-        }
-        JsonNode root;
-        try {
-            root = JSON.readTree(index.toFile());
-        } catch (IOException e) {
-            throw new SafetensorsFormatException(index, "index", "is not valid JSON: " + e.getMessage(), -1);
-        }
+        JsonNode root = JsonFile.read(index, "index", 64 << 20);
         JsonNode map = root == null ? null : root.get("weight_map");
         if (map == null || !map.isObject() || map.isEmpty()) {
             throw new SafetensorsFormatException(index, "weight_map", "is missing or empty", -1);
