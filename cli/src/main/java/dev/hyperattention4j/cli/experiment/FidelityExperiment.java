@@ -6,7 +6,6 @@ import dev.hyperattention4j.attention.hyper.HyperAttention;
 import dev.hyperattention4j.attention.hyper.HyperConfig;
 import dev.hyperattention4j.cli.BenchHyperCommand;
 import dev.hyperattention4j.cli.BenchInputs;
-import dev.hyperattention4j.cli.HyperAttentionOptions;
 import dev.hyperattention4j.cli.MaskOption;
 import dev.hyperattention4j.cli.Progress;
 import dev.hyperattention4j.cli.Range;
@@ -21,7 +20,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import org.knowm.xchart.XYChart;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -36,12 +34,8 @@ import picocli.CommandLine.Option;
 @Command(name = "fidelity", mixinStandardHelpOptions = true,
         description = {"HyperAttention's error vs b, m and r on Q/K/V captured from real models over real text",
                 "(and synthetic inputs). Writes fidelity.json and fidelity-{b,m,r}.png to --out."})
-public final class FidelityExperiment implements Callable<Integer> {
+public final class FidelityExperiment extends Experiment {
     static final String NAME = "fidelity";
-
-    @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
-    @Mixin ExperimentOptions opts;
-    @Mixin HyperAttentionOptions base;
 
     @Option(names = "--model", split = ",", description = "model files or directories whose layers are captured")
     List<Path> models = new ArrayList<>();
@@ -101,11 +95,7 @@ public final class FidelityExperiment implements Callable<Integer> {
     private record Source(String name, String kind, int layer, AttentionProblem problem) {}
 
     @Override
-    public Integer call() throws Exception {
-        return Experiments.guarded(NAME, this::execute);
-    }
-
-    private Integer execute() throws Exception {
+    Integer execute() throws Exception {
         boolean[] masks = maskOption.masks();
         if (!models.isEmpty() && text == null) {
             throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
@@ -118,9 +108,9 @@ public final class FidelityExperiment implements Callable<Integer> {
                 Arrays.stream(syntheticShape).boxed().toList(), n, maskOption.mask,
                 Arrays.stream(bValues).boxed().toList(),
                 Arrays.stream(mValues).boxed().toList(), Arrays.stream(rValues).boxed().toList(), seeds,
-                base.describeScaled(), opts.seed);
+                hyperOptions.describeScaled(), opts.seed);
         MachineInfo machine = MachineInfo.describe(threads, false);
-        HyperConfig center = base.scaledAt(n, opts.seed);
+        HyperConfig center = hyperOptions.scaledAt(n, opts.seed);
         try (ResultStore<Row> store = Experiments.start(opts, NAME, NAME, settings, machine, Row.class, Row::key, spec);
              WorkerPool pool = new WorkerPool(threads)) {
             List<Source> sources = sources(syn, pool);

@@ -3,7 +3,6 @@ package dev.hyperattention4j.cli.experiment;
 import dev.hyperattention4j.attention.hyper.CheckedAttention;
 import dev.hyperattention4j.attention.hyper.HyperAttention;
 import dev.hyperattention4j.attention.hyper.HyperConfig;
-import dev.hyperattention4j.cli.HyperAttentionOptions;
 import dev.hyperattention4j.cli.Progress;
 import dev.hyperattention4j.cli.Range;
 import dev.hyperattention4j.llm.model.Model;
@@ -18,9 +17,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -34,12 +31,8 @@ import picocli.CommandLine.Option;
         description = {"Perplexity, its change against exact attention, and the attention and end-to-end speedups",
                 "with the last L = 0..layers layers on HyperAttention. Writes patched-layers-<model>-<text>.json and a PNG",
                 "per context to --out."})
-public final class PatchedLayersExperiment implements Callable<Integer> {
+public final class PatchedLayersExperiment extends Experiment {
     static final String NAME = "patched-layers";
-
-    @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
-    @Mixin ExperimentOptions opts;
-    @Mixin HyperAttentionOptions hyperOptions;
 
     @Option(names = "--model", required = true, description = "model file or directory")
     Path model;
@@ -79,11 +72,7 @@ public final class PatchedLayersExperiment implements Callable<Integer> {
                       List<Double> windowNll, Double checkErrorVsValues) {}
 
     @Override
-    public Integer call() throws Exception {
-        return Experiments.guarded(NAME, this::execute);
-    }
-
-    private Integer execute() throws Exception {
+    Integer execute() throws Exception {
         int threads = opts.threadCount();
         try (Model m = ModelText.open(model); WorkerPool pool = new WorkerPool(threads)) {
             int layers = m.config().layers();

@@ -114,16 +114,29 @@ final class ReportWriter {
         md.append("![").append(alt).append("](").append(name).append(")\n\n");
     }
 
+    /**
+     * An experiment's heading, its explanation and its table of results; false (and no table) when it has no rows
+     * yet, so that the caller adds nothing more.
+     */
+    private static boolean section(StringBuilder md, String title, String file, JsonNode doc, String explanation,
+                                   Table table) {
+        header(md, title, file, doc);
+        md.append(explanation);
+        if (table == null) {
+            return false;
+        }
+        md.append(table.render()).append('\n');
+        return true;
+    }
+
     private static void patchedLayers(StringBuilder md, Path dir, String file, JsonNode doc) throws IOException {
         List<PatchedLayersExperiment.Row> rows = rows(doc, PatchedLayersExperiment.Row.class);
         String model = rows.isEmpty() ? file : rows.getFirst().model();
         String text = textName(doc);
-        header(md, "Perplexity and speedup vs patched layers: " + model + " on " + text, file, doc);
-        md.append(ReportText.PATCHED_LAYERS);
-        if (rows.isEmpty()) {
+        if (!section(md, "Perplexity and speedup vs patched layers: " + model + " on " + text, file, doc,
+                ReportText.PATCHED_LAYERS, rows.isEmpty() ? null : PatchedLayersExperiment.table(rows))) {
             return;
         }
-        md.append(PatchedLayersExperiment.table(rows).render()).append('\n');
         Map<Integer, List<PatchedLayersExperiment.Row>> byCtx = new TreeMap<>();
         for (PatchedLayersExperiment.Row r : rows) {
             byCtx.computeIfAbsent(r.ctx(), k -> new ArrayList<>()).add(r);
@@ -142,12 +155,10 @@ final class ReportWriter {
 
     private static void singleLayer(StringBuilder md, Path dir, String file, JsonNode doc) throws IOException {
         List<SingleLayerExperiment.Row> rows = rows(doc, SingleLayerExperiment.Row.class);
-        header(md, "Single attention layer: speed vs sequence length", file, doc);
-        md.append(ReportText.SINGLE_LAYER);
-        if (rows.isEmpty()) {
+        if (!section(md, "Single attention layer: speed vs sequence length", file, doc, ReportText.SINGLE_LAYER,
+                rows.isEmpty() ? null : SingleLayerExperiment.table(rows))) {
             return;
         }
-        md.append(SingleLayerExperiment.table(rows).render()).append('\n');
         if (rows.stream().anyMatch(SingleLayerExperiment.Row::exactExtrapolated)) {
             md.append("`*` exact time extrapolated as n² from the largest measured n (see the note column); the "
                     + "error of those rows is measured on 256 exactly recomputed random rows (spot).\n\n");
@@ -157,12 +168,10 @@ final class ReportWriter {
 
     private static void fidelity(StringBuilder md, Path dir, String file, JsonNode doc) throws IOException {
         List<FidelityExperiment.Row> rows = rows(doc, FidelityExperiment.Row.class);
-        header(md, "Approximation error vs b, m and r on real and synthetic attention inputs", file, doc);
-        md.append(ReportText.FIDELITY);
-        if (rows.isEmpty()) {
+        if (!section(md, "Approximation error vs b, m and r on real and synthetic attention inputs", file, doc,
+                ReportText.FIDELITY, rows.isEmpty() ? null : FidelityExperiment.table(rows))) {
             return;
         }
-        md.append(FidelityExperiment.table(rows).render()).append('\n');
         for (Map.Entry<String, XYChart> e : FidelityExperiment.plots(rows).entrySet()) {
             png(md, dir, e.getKey(), e.getValue(), e.getKey());
         }

@@ -10,7 +10,6 @@ import dev.hyperattention4j.attention.hyper.HyperConfig;
 import dev.hyperattention4j.attention.hyper.TrainableHyperAttention;
 import dev.hyperattention4j.cli.BenchHyperCommand;
 import dev.hyperattention4j.cli.BenchInputs;
-import dev.hyperattention4j.cli.HyperAttentionOptions;
 import dev.hyperattention4j.cli.MaskOption;
 import dev.hyperattention4j.cli.Progress;
 import dev.hyperattention4j.cli.Range;
@@ -24,7 +23,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import org.knowm.xchart.XYChart;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -39,12 +37,8 @@ import picocli.CommandLine.Option;
 @Command(name = "single-layer", mixinStandardHelpOptions = true,
         description = {"The paper's single-layer speed figure: exact vs HyperAttention, forward and forward+backward,",
                 "causal and not, n up to 131072. Writes single-layer.json/.png to --out and updates RESULTS.md."})
-public final class SingleLayerExperiment implements Callable<Integer> {
+public final class SingleLayerExperiment extends Experiment {
     static final String NAME = "single-layer";
-
-    @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
-    @Mixin ExperimentOptions opts;
-    @Mixin HyperAttentionOptions hyperOptions;
 
     @Range(min = 1, max = 1 << 24)
     @Option(names = {"--sizes", "--n"}, split = ",", defaultValue = "4096,8192,16384,32768,65536,131072",
@@ -95,11 +89,7 @@ public final class SingleLayerExperiment implements Callable<Integer> {
                       String note, Double errorVsValues) {}
 
     @Override
-    public Integer call() throws Exception {
-        return Experiments.guarded(NAME, this::execute);
-    }
-
-    private Integer execute() throws Exception {
+    Integer execute() throws Exception {
         boolean[] masks = maskOption.masks();
         for (String m : modes) {
             if (!m.equals("forward") && !m.equals("backward")) {
