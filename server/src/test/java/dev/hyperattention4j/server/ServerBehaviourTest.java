@@ -58,25 +58,27 @@ class ServerBehaviourTest {
         assertThat(r.body()).doesNotContain("Exception").doesNotContain("\tat ");
     }
 
+    /**
+     * A completion request {@code {"prompt": "x", "<field>": <value>}} is refused with 400, an error naming the field
+     * and a message containing {@code messagePart}.
+     */
+    static void assertBadField(String field, String value, String messagePart) throws Exception {
+        String body = "{\"prompt\": \"x\", \"" + field + "\": " + value + "}";
+        assertError(Http.post(server, "/v1/completions", body), 400, field, messagePart);
+    }
+
     @Test
     void badRequestsGetOpenAiStyleErrors() throws Exception {
         assertError(Http.post(server, "/v1/completions", "{\"prompt\": "), 400, null, "malformed JSON");
         assertError(Http.post(server, "/v1/completions", "[1, 2]"), 400, null, "must be a JSON object");
         assertError(Http.post(server, "/v1/completions", ""), 400, null, "body is empty");
-        assertError(Http.post(server, "/v1/completions", "{\"prompt\": \"x\", \"max_tokens\": -3}"), 400,
-                "max_tokens", "max_tokens must be an integer >= 1, got -3");
-        assertError(Http.post(server, "/v1/completions", "{\"prompt\": \"x\", \"max_tokens\": 1e12}"), 400,
-                "max_tokens", "max_tokens must be an integer >= 1");
-        assertError(Http.post(server, "/v1/completions", "{\"prompt\": \"x\", \"max_tokens\": 2000000000}"), 400,
-                "max_tokens", "exceeds the context of 512 tokens");
-        assertError(Http.post(server, "/v1/completions", "{\"prompt\": \"x\", \"n\": 3}"), 400, "n",
-                "only n = 1 is supported");
-        assertError(Http.post(server, "/v1/completions", "{\"prompt\": \"x\", \"temperature\": -1}"), 400,
-                "temperature", "temperature must be a number in [0, 2]");
-        assertError(Http.post(server, "/v1/completions", "{\"prompt\": \"x\", \"frobnicate\": true}"), 400,
-                "frobnicate", "unsupported field 'frobnicate'");
-        assertError(Http.post(server, "/v1/completions", "{\"prompt\": \"x\", \"echo\": true}"), 400, "echo",
-                "echo is not supported");
+        assertBadField("max_tokens", "-3", "max_tokens must be an integer >= 1, got -3");
+        assertBadField("max_tokens", "1e12", "max_tokens must be an integer >= 1");
+        assertBadField("max_tokens", "2000000000", "exceeds the context of 512 tokens");
+        assertBadField("n", "3", "only n = 1 is supported");
+        assertBadField("temperature", "-1", "temperature must be a number in [0, 2]");
+        assertBadField("frobnicate", "true", "unsupported field 'frobnicate'");
+        assertBadField("echo", "true", "echo is not supported");
         assertError(Http.post(server, "/v1/completions", "{\"prompt\": 42}"), 400, "prompt", "prompt must be");
         assertError(Http.post(server, "/v1/completions", "{\"model\": \"other\", \"prompt\": \"x\"}"), 404, "model",
                 "The model 'other' does not exist");
@@ -108,12 +110,9 @@ class ServerBehaviourTest {
                 + "\"temperature\": 0, \"repeat_penalty\": 1.3, \"repeat_last_n\": 32, \"frequency_penalty\": 0.5, "
                 + "\"presence_penalty\": 1.5, \"min_p\": 0}").json();
         assertThat(r.at("/choices/0/text").asText()).isEqualTo(expected);
-        assertError(Http.post(server, "/v1/completions", "{\"prompt\": \"x\", \"frequency_penalty\": 3}"), 400,
-                "frequency_penalty", "frequency_penalty must be a number in [-2, 2], got 3");
-        assertError(Http.post(server, "/v1/completions", "{\"prompt\": \"x\", \"top_p\": 0}"), 400,
-                "top_p", "top_p must be a number in (0, 1], got 0");
-        assertError(Http.post(server, "/v1/completions", "{\"prompt\": \"x\", \"repeat_last_n\": -1}"), 400,
-                "repeat_last_n", "repeat_last_n must be an integer in [0, 1048576], got -1");
+        assertBadField("frequency_penalty", "3", "frequency_penalty must be a number in [-2, 2], got 3");
+        assertBadField("top_p", "0", "top_p must be a number in (0, 1], got 0");
+        assertBadField("repeat_last_n", "-1", "repeat_last_n must be an integer in [0, 1048576], got -1");
     }
 
     @Test
