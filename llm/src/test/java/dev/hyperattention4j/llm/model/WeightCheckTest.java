@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.hyperattention4j.llm.testing.Quant;
 import dev.hyperattention4j.llm.testing.SharedData;
+import dev.hyperattention4j.llm.testing.TestPools;
 import dev.hyperattention4j.llm.testing.TinyModels;
 import dev.hyperattention4j.runtime.WorkerPool;
 import java.io.IOException;
@@ -20,8 +21,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -37,13 +36,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 class WeightCheckTest {
     private static final String MUST_BE_FINITE =
             "; weights must be finite (a corrupt file, or one saved from a diverged run)";
-    private static WorkerPool pool;
-
-    @BeforeAll
-    static void startPool() { pool = new WorkerPool(2); }
-
-    @AfterAll
-    static void stopPool() { pool.close(); }
+    private static final WorkerPool pool = TestPools.twoThreads();
 
     // ------------------------------------------------------------------ planted values in real files
 

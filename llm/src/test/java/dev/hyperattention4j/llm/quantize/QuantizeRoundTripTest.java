@@ -2,8 +2,6 @@ package dev.hyperattention4j.llm.quantize;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.hyperattention4j.attention.FlashAttention;
 import dev.hyperattention4j.llm.format.gguf.GgufFile;
 import dev.hyperattention4j.llm.format.io.MappedFile;
@@ -16,7 +14,9 @@ import dev.hyperattention4j.llm.runtime.LlamaModel;
 import dev.hyperattention4j.llm.runtime.LlamaSession;
 import dev.hyperattention4j.llm.runtime.Perplexity;
 import dev.hyperattention4j.llm.runtime.Stories;
+import dev.hyperattention4j.llm.testing.Goldens;
 import dev.hyperattention4j.llm.testing.SharedData;
+import dev.hyperattention4j.llm.testing.TestPools;
 import dev.hyperattention4j.llm.testing.TinyModels;
 import dev.hyperattention4j.runtime.WorkerPool;
 import java.io.IOException;
@@ -25,8 +25,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -40,14 +38,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * the reference file's tensor types, general.file_type and a perplexity within 1 % of the reference file's.
  */
 class QuantizeRoundTripTest {
-    private static final ObjectMapper JSON = new ObjectMapper();
-    private static WorkerPool pool;
-
-    @BeforeAll
-    static void start() { pool = new WorkerPool(2); }
-
-    @AfterAll
-    static void stop() { pool.close(); }
+    private static final WorkerPool pool = TestPools.twoThreads();
 
     /** Logits of the first {@code n} tokens (row-major, vocabulary wide). */
     static float[] logits(Model m, int[] tokens) {
@@ -136,16 +127,12 @@ class QuantizeRoundTripTest {
     @ValueSource(strings = {"Q2_K", "Q3_K_S", "Q3_K_M", "Q4_0", "Q4_1", "Q4_K_S", "Q4_K_M", "Q5_0", "Q5_1",
             "Q5_K_M", "Q6_K", "Q8_0"})
     void goldenF32QuantisedLikeTheReference(String preset, @TempDir Path dir) throws IOException {
-        Path golden = SharedData.require("goldens/llama-kq");
+        Goldens goldens = Goldens.folder("llama-kq");
+        Path golden = goldens.dir();
         Path out = dir.resolve("m.gguf");
-        JsonNode tokensJson = JSON.readTree(golden.resolve("tokens.json").toFile());
-        int[] tokens = new int[tokensJson.get("tokens").size()];
-        for (int i = 0; i < tokens.length; i++) {
-            tokens[i] = tokensJson.get("tokens").get(i).asInt();
-        }
-        JsonNode results = JSON.readTree(golden.resolve("ppl.json").toFile()).get("results");
-        double goldenPpl = results.get(preset).get("c128x4").get("ppl").asDouble();
-        double f32Ppl = results.get("F32").get("c128x4").get("ppl").asDouble();
+        int[] tokens = goldens.tokens().ids();
+        double goldenPpl = goldens.ppl(preset, "c128x4");
+        double f32Ppl = goldens.ppl("F32", "c128x4");
         try (Model m = ModelLoader.open(golden.resolve("model-F32.gguf"))) {
             ModelQuantizer.quantize(m, QuantPreset.parse(preset), out, null);
         }
@@ -187,7 +174,8 @@ class QuantizeRoundTripTest {
     @CsvSource({"phi2, Q8_0", "phi2, Q4_K_M", "qwen2, Q4_K_M", "chatglm, Q4_K_M"})
     void otherArchitecturesRequantiseLikeTheReference(String arch, String preset, @TempDir Path dir)
             throws IOException {
-        Path golden = SharedData.require("goldens/" + arch);
+        Goldens goldens = Goldens.folder(arch);
+        Path golden = goldens.dir();
         Path out = dir.resolve("m.gguf");
         try (Model m = ModelLoader.open(golden.resolve("model-F32.gguf"))) {
             ModelQuantizer.quantize(m, QuantPreset.parse(preset), out, null);
@@ -206,18 +194,13 @@ class QuantizeRoundTripTest {
                 }
             }
         }
-        JsonNode tokensJson = JSON.readTree(golden.resolve("tokens.json").toFile());
-        int[] tokens = new int[tokensJson.get("tokens").size()];
-        for (int i = 0; i < tokens.length; i++) {
-            tokens[i] = tokensJson.get("tokens").get(i).asInt();
-        }
-        JsonNode results = JSON.readTree(golden.resolve("ppl.json").toFile()).get("results");
-        double refPpl = results.get(preset).get("c128x4").get("ppl").asDouble();
-        double f32Ppl = results.get("F32").get("c128x4").get("ppl").asDouble();
+        Goldens.Tokens tokens = goldens.tokens();
+        double refPpl = goldens.ppl(preset, "c128x4");
+        double f32Ppl = goldens.ppl("F32", "c128x4");
         try (Model q = ModelLoader.open(out)) {
             LlamaSession s = LlamaModel.of(q).newSession(128, AttentionPlan.exact(new FlashAttention(pool)), pool);
-            double ppl = Perplexity.windows(s, tokens, 128, tokensJson.get("add_bos").asBoolean()
-                    ? q.config().bosId() : -1, 4, null).perplexity();
+            double ppl = Perplexity.windows(s, tokens.ids(), 128, tokens.addBos() ? q.config().bosId() : -1, 4, null)
+                    .perplexity();
             System.out.printf("ours %s %-6s c128x4 ppl %.4f, reference file %.4f, F32 %.4f%n", arch, preset, ppl,
                     refPpl, f32Ppl);
             assertThat(Math.abs(ppl - f32Ppl)).isLessThanOrEqualTo(Math.abs(refPpl - f32Ppl) + 0.01 * f32Ppl);

@@ -11,14 +11,13 @@ import dev.hyperattention4j.llm.model.ModelLoader;
 import dev.hyperattention4j.llm.model.WeightTensor;
 import dev.hyperattention4j.llm.testing.Npy;
 import dev.hyperattention4j.llm.testing.SharedData;
+import dev.hyperattention4j.llm.testing.TestPools;
 import dev.hyperattention4j.runtime.WorkerPool;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -40,13 +39,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class GgufQuantGoldenTest {
     private static final String CASE = "goldens/llama-kq";
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static WorkerPool pool;
-
-    @BeforeAll
-    static void start() { pool = new WorkerPool(2); }
-
-    @AfterAll
-    static void stop() { pool.close(); }
+    private static final WorkerPool pool = TestPools.twoThreads();
 
     /** What one file gives against its goldens (also printed, for the record). */
     record Outcome(String type, double meanAbs, double maxAbs, double meanAllowed, int greedyChecked,
