@@ -97,16 +97,7 @@ final class KQuants {
             out[oo + BlockQ3K.SCALES + 8 + i % 4] |= (byte) (high << (2 * (i / 4)));
         }
         LegacyQuants.putF16(out, oo + BlockQ3K.D, d);
-        float dq = Rounding.f16(d);
-        for (int j = 0; j < 16; j++) {
-            float dl = dq * (stored[j] - 32);
-            if (dl == 0) {
-                continue;
-            }
-            for (int l = 0; l < 16; l++) {
-                levels[16 * j + l] = Rounding.clamp(Rounding.halfEven(x[xo + 16 * j + l] / dl), -4, 3) + 4;
-            }
-        }
+        symmetricLevels(x, xo, Rounding.f16(d), stored, 32, 4, levels);
         // weight i = 128h + 32p + l: low bits in bits 2p of qs[32h + l], high bit in bit 4h + p of hmask[l]
         for (int i = 0; i < 256; i++) {
             int h = i / 128, p = (i % 128) / 32, l = i % 32;
@@ -207,16 +198,7 @@ final class KQuants {
             out[oo + BlockQ6K.SCALES + j] = (byte) sc[j];
         }
         LegacyQuants.putF16(out, oo + BlockQ6K.D, 1 / inv);
-        float dq = Rounding.f16(1 / inv);
-        for (int j = 0; j < 16; j++) {
-            float dl = dq * sc[j];
-            if (dl == 0) {
-                continue;
-            }
-            for (int l = 0; l < 16; l++) {
-                levels[16 * j + l] = Rounding.clamp(Rounding.halfEven(x[xo + 16 * j + l] / dl), -32, 31) + 32;
-            }
-        }
+        symmetricLevels(x, xo, Rounding.f16(1 / inv), sc, 0, 32, levels);
         // weight i = 128h + 32k + l: low nibble in ql[64h + 32(k % 2) + l] (high nibble for k >= 2),
         // two high bits in bits 2k of qh[32h + l]
         for (int i = 0; i < 256; i++) {
@@ -224,6 +206,24 @@ final class KQuants {
             int level = levels[i];
             out[oo + BlockQ6K.QL + 64 * h + 32 * (k % 2) + l] |= (byte) ((level & 15) << (k < 2 ? 0 : 4));
             out[oo + BlockQ6K.QH + 32 * h + l] |= (byte) ((level >>> 4) << (2 * k));
+        }
+    }
+
+    /**
+     * The levels of Q3_K and Q6_K from their final scales: sub-block j (16 weights) has scale
+     * dl = dq·(scales[j] - scaleBias) and levels clamp(round(x / dl), -nmax, nmax - 1) + nmax; a sub-block of scale 0
+     * keeps the levels it has.
+     */
+    private static void symmetricLevels(float[] x, int xo, float dq, int[] scales, int scaleBias, int nmax,
+                                        int[] levels) {
+        for (int j = 0; j < 16; j++) {
+            float dl = dq * (scales[j] - scaleBias);
+            if (dl == 0) {
+                continue;
+            }
+            for (int l = 0; l < 16; l++) {
+                levels[16 * j + l] = Rounding.clamp(Rounding.halfEven(x[xo + 16 * j + l] / dl), -nmax, nmax - 1) + nmax;
+            }
         }
     }
 }

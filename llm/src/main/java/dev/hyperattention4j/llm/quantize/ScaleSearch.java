@@ -86,16 +86,25 @@ final class ScaleSearch {
     }
 
     /**
+     * Whether a group of a symmetric type is all zero (its extreme below {@link #GROUP_MAX_EPS}); then every level
+     * is set to the zero level nmax, and the scale is 0.
+     */
+    private static boolean allZero(float extreme, int n, int nmax, int[] levels, int lo) {
+        if (Math.abs(extreme) >= GROUP_MAX_EPS) {
+            return false;
+        }
+        java.util.Arrays.fill(levels, lo, lo + n, nmax);
+        return true;
+    }
+
+    /**
      * Symmetric fit x ≈ scale·(L - nmax) with L - nmax in -nmax..nmax-1, weights x² (so large weights are kept
      * accurate): the grid through the extreme and 18 slightly wider or narrower ones (nmax ± 0.1·k levels), each
      * with its least-squares scale; the best by weighted error. Used for Q6_K.
      */
     static float symmetric(float[] x, int xo, int n, int nmax, int[] levels, int lo) {
         float extreme = signedExtreme(x, xo, n);
-        if (Math.abs(extreme) < GROUP_MAX_EPS) {
-            for (int i = 0; i < n; i++) {
-                levels[lo + i] = nmax;
-            }
+        if (allZero(extreme, n, nmax, levels, lo)) {
             return 0f;
         }
         float scale = 0, best = 0;
@@ -129,10 +138,7 @@ final class ScaleSearch {
      */
     static float symmetric3(float[] x, int xo, int n, int nmax, int[] levels, int lo) {
         float extreme = signedExtreme(x, xo, n);
-        if (Math.abs(extreme) < GROUP_MAX_EPS) {
-            for (int i = 0; i < n; i++) {
-                levels[lo + i] = nmax;
-            }
+        if (allZero(extreme, n, nmax, levels, lo)) {
             return 0f;
         }
         float inv = -nmax / extreme;
