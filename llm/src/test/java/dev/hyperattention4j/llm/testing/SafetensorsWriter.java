@@ -13,7 +13,10 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Writes a safetensors file (uint64 header length, JSON header, data) from F32/F16/BF16 tensors, for tests. */
+/**
+ * Writes a safetensors file (uint64 header length, JSON header, data) from F32/F16/BF16 tensors, for tests: unlike
+ * the library's writer it stores F16, and a test may edit the header before writing (malformed files).
+ */
 public final class SafetensorsWriter {
     private record Tensor(String name, DType type, long[] shape, byte[] data) {}
 
@@ -33,13 +36,8 @@ public final class SafetensorsWriter {
         root.putObject("__metadata__").put("format", "pt");
         long offset = 0;
         for (Tensor t : tensors) {
-            ObjectNode n = root.putObject(t.name());
-            n.put("dtype", t.type().name());
-            var shape = n.putArray("shape");
-            for (long s : t.shape()) {
-                shape.add(s);
-            }
-            n.putArray("data_offsets").add(offset).add(offset + t.data().length);
+            dev.hyperattention4j.llm.format.safetensors.SafetensorsWriter.putTensor(root, t.name(), t.type().name(),
+                    t.shape(), offset, t.data().length);
             offset += t.data().length;
         }
         return root;

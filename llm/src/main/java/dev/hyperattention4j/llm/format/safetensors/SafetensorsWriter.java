@@ -57,14 +57,8 @@ public final class SafetensorsWriter {
         metadata.forEach(meta::put);
         long offset = 0;
         for (Entry e : entries) {
-            ObjectNode n = header.putObject(e.name());
-            n.put("dtype", e.encoding().name());
-            var shape = n.putArray("shape");
-            for (long s : e.shape()) {
-                shape.add(s);
-            }
             long bytes = (long) e.data().length * (e.encoding() == Encoding.F32 ? 4 : 2);
-            n.putArray("data_offsets").add(offset).add(offset + bytes);
+            putTensor(header, e.name(), e.encoding().name(), e.shape(), offset, bytes);
             offset += bytes;
         }
         byte[] json = Json.MAPPER.writeValueAsString(header).getBytes(StandardCharsets.UTF_8);
@@ -95,6 +89,20 @@ public final class SafetensorsWriter {
             }
         }
         Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /**
+     * Adds one tensor's header entry: {@code name → {dtype, shape, data_offsets: [offset, offset + bytes]}}, the
+     * offsets relative to the start of the data.
+     */
+    public static void putTensor(ObjectNode header, String name, String dtype, long[] shape, long offset, long bytes) {
+        ObjectNode n = header.putObject(name);
+        n.put("dtype", dtype);
+        var dims = n.putArray("shape");
+        for (long s : shape) {
+            dims.add(s);
+        }
+        n.putArray("data_offsets").add(offset).add(offset + bytes);
     }
 
     /** float32 → bfloat16, rounding to nearest even (NaN stays a quiet NaN). */
