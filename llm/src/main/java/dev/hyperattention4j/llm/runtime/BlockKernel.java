@@ -56,35 +56,50 @@ abstract class BlockKernel {
     abstract void expandScalar(MemorySegment w, long row, int cols, float[] dst, int off);
 
     /**
-     * Dot products of {@code n} (1 to 4) consecutive rows, the first at byte offset {@code row}, with
-     * {@code x[xOff ..]}, written to {@code out[outOff + i]}: the weights are decoded into registers and never
-     * stored (the decode kernel, bound by memory bandwidth). Rows go in pairs ({@link #pair}) that share the loads of
-     * x (with 4 rows C2 stopped inlining the decoding of the larger blocks and boxed the vectors, 5-10× slower), a
-     * lone row through {@link #single}. {@code lanes} ({@link #LANES} floats) receives the accumulators, which are
-     * reduced by scalar code; no vector crosses a call here, so these calls need not be inlined.
+     * Single-token products of rows [from, to) (row o at byte offset o·rowBytes) with {@code x[xOff ..]}, written to
+     * {@code out[outOff + o]}: the decode kernel, bound by memory bandwidth. Rows go one at a time, so each thread
+     * reads one sequential stream (two or four interleaved rows ran at half the speed from memory, docs/notebook);
+     * the weights are decoded into registers and never stored. {@code scratch} (at least {@link #LANES} +
+     * {@link #prepared} floats) receives the accumulators, which are reduced by scalar code, and what
+     * {@link #prepare} computes from x once per call.
      */
-    final void dot(MemorySegment w, long row, long rowBytes, int n, float[] x, int xOff, int cols, float[] out,
-                   int outOff, float[] lanes) {
-        if (n == 4) {
-            pair(w, row, rowBytes, x, xOff, cols, lanes, 0);
-            pair(w, row + 2 * rowBytes, rowBytes, x, xOff, cols, lanes, 2 * W);
-            for (int r = 0; r < 4; r++) {
-                out[outOff + r] = finish(w, row + r * rowBytes, x, xOff, cols, Vectors.sumLanes(lanes, r * W));
-            }
-            return;
-        }
-        for (int r = 0; r < n; r++) {
-            single(w, row + r * rowBytes, x, xOff, cols, lanes);
-            out[outOff + r] = finish(w, row + r * rowBytes, x, xOff, cols, Vectors.sumLanes(lanes, 0));
+    final void decode(MemorySegment w, long rowBytes, int from, int to, float[] x, int xOff, int cols, float[] out,
+                      int outOff, float[] scratch) {
+        prepare(x, xOff, cols, scratch);
+        for (int o = from; o < to; o++) {
+            long row = o * rowBytes;
+            single(w, row, x, xOff, cols, scratch);
+            out[outOff + o] = finish(w, row, x, xOff, cols, Vectors.sumLanes(scratch, 0));
         }
     }
 
-    /** The accumulators of two rows (at {@code row} and {@code row + rowBytes}) to {@code lanes[lanesOff ..]}. */
-    void pair(MemorySegment w, long row, long rowBytes, float[] x, int xOff, int cols, float[] lanes, int lanesOff) {
-        throw new UnsupportedOperationException(getClass().getSimpleName() + " decodes single tokens through expand");
+    /** {@link #decode} with scalar code (the cold-start path): the same bits. */
+    final void decodeScalar(MemorySegment w, long rowBytes, int from, int to, float[] x, int xOff, int cols,
+                            float[] out, int outOff, float[] scratch) {
+        prepareScalar(x, xOff, cols, scratch);
+        for (int o = from; o < to; o++) {
+            out[outOff + o] = dotScalar(w, o * rowBytes, x, xOff, cols, scratch);
+        }
     }
 
-    /** The accumulator of one row to {@code lanes[0 ..]}. */
+    /** Floats that {@link #prepare} writes to {@code scratch[LANES ..]} for {@code cols} columns. */
+    int prepared(int cols) {
+        return 0;
+    }
+
+    /** Per-call work on x shared by all rows, written to {@code scratch[LANES ..]} (vector code). */
+    void prepare(float[] x, int xOff, int cols, float[] scratch) {
+    }
+
+    /** {@link #prepare} with scalar code: the same bits. */
+    void prepareScalar(float[] x, int xOff, int cols, float[] scratch) {
+    }
+
+    /**
+     * The accumulator(s) of one row, summed lane-wise into {@code lanes[0 .. W)}; {@link #decode} reduces them with
+     * {@link Vectors#sumLanes} and {@link #finish}. The default order is the prefill tile's (one accumulator, a
+     * weight as one float, fed in column order), which {@link #dotScalar} reproduces by default.
+     */
     void single(MemorySegment w, long row, float[] x, int xOff, int cols, float[] lanes) {
         throw new UnsupportedOperationException(getClass().getSimpleName() + " decodes single tokens through expand");
     }
@@ -95,14 +110,23 @@ abstract class BlockKernel {
     }
 
     /**
-     * Whether single tokens use {@link #dot}; otherwise they take the prefill path too (rows decoded into the float
+     * {@link #single}, {@link Vectors#sumLanes} and {@link #finish} with scalar code. The default suits kernels whose
+     * {@link #single} follows the prefill order: the row expanded after the lanes, then {@link RowDots#dotScalar}.
+     */
+    float dotScalar(MemorySegment w, long row, float[] x, int xOff, int cols, float[] scratch) {
+        expandScalar(w, row, cols, scratch, LANES);
+        return RowDots.dotScalar(scratch, LANES, x, xOff, cols, scratch);
+    }
+
+    /**
+     * Whether single tokens use {@link #decode}; otherwise they take the prefill path too (rows decoded into the float
      * tile, then 4 rows against the token at once).
      */
     boolean fusedDecode() {
         return true;
     }
 
-    /** Floats of the {@code lanes} buffer of {@link #dot}: 4 accumulators, then room for two rows' block scales. */
+    /** Floats of the lanes area of {@link #decode}'s scratch: 4 accumulators, then room for a row's block scales. */
     static final int LANES = 4 * W + 32;
 
     /** 16 bytes at {@code p} as bytes. */

@@ -40,19 +40,6 @@ final class Q4_0Kernel extends BlockKernel {
     }
 
     @Override
-    void pair(MemorySegment w, long row, long rowBytes, float[] x, int xOff, int cols, float[] lanes, int lanesOff) {
-        FloatVector a0 = FloatVector.zero(S), a1 = a0;
-        for (int b = 0; b < cols / 32; b++) {
-            long p = row + (long) BYTES * b;
-            int k = xOff + 32 * b;
-            a0 = block(w, p, x, k, a0);
-            a1 = block(w, p + rowBytes, x, k, a1);
-        }
-        a0.intoArray(lanes, lanesOff);
-        a1.intoArray(lanes, lanesOff + W);
-    }
-
-    @Override
     void single(MemorySegment w, long row, float[] x, int xOff, int cols, float[] lanes) {
         FloatVector a = FloatVector.zero(S);
         for (int b = 0; b < cols / 32; b++) {

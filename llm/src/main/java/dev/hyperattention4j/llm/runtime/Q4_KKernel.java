@@ -80,65 +80,129 @@ final class Q4_KKernel extends BlockKernel {
         }
     }
 
-    /**
-     * The fused decode: per super-block each row's 16 scales are unpacked (scalar code) after the accumulators in
-     * {@code lanes}, then each group of 64 weights is decoded in registers by {@link #group}, small enough for C2 to
-     * inline (a whole super-block in one method was not, and ran at 2.7 GB/s).
-     */
+    /** Lane sums of x over each sub-block of 32 columns: W floats per sub-block, after the lanes area. */
     @Override
-    void pair(MemorySegment w, long row, long rowBytes, float[] x, int xOff, int cols, float[] lanes, int lanesOff) {
-        int sm = 4 * W;
-        FloatVector a0 = FloatVector.zero(S), a1 = a0;
-        for (int b = 0; b < cols / 256; b++) {
-            long p = row + (long) BYTES * b, q = p + rowBytes;
-            scales(w, p, half(w, p), half(w, p + 2), lanes, sm);
-            scales(w, q, half(w, q), half(w, q + 2), lanes, sm + 16);
-            for (int g = 0; g < 4; g++) {
-                int k = xOff + 256 * b + 64 * g;
-                a0 = group(w, p + 16 + 32 * g, lanes, sm + 4 * g, x, k, a0);
-                a1 = group(w, q + 16 + 32 * g, lanes, sm + 16 + 4 * g, x, k, a1);
+    int prepared(int cols) {
+        return cols / 32 * W;
+    }
+
+    /** xs[j] = Σ over the 32/W chunks of sub-block j of x, lane-wise, in column order. */
+    @Override
+    void prepare(float[] x, int xOff, int cols, float[] scratch) {
+        for (int j = 0; j < cols / 32; j++) {
+            FloatVector v = FloatVector.fromArray(S, x, xOff + 32 * j);
+            for (int c = W; c < 32; c += W) {
+                v = v.add(FloatVector.fromArray(S, x, xOff + 32 * j + c));
             }
+            v.intoArray(scratch, LANES + W * j);
         }
-        a0.intoArray(lanes, lanesOff);
-        a1.intoArray(lanes, lanesOff + W);
     }
 
     @Override
+    void prepareScalar(float[] x, int xOff, int cols, float[] scratch) {
+        for (int j = 0; j < cols / 32; j++) {
+            for (int l = 0; l < W; l++) {
+                float v = x[xOff + 32 * j + l];
+                for (int c = W; c < 32; c += W) {
+                    v += x[xOff + 32 * j + c + l];
+                }
+                scratch[LANES + W * j + l] = v;
+            }
+        }
+    }
+
+    /**
+     * Decode order: a weight is (d·scale)·q − dmin·min, so a sub-block's part of the dot is (d·scale)·Σ q·x −
+     * (dmin·min)·Σ x. Per sub-block, t = Σ q·x lane-wise (chunks of W in column order, the first a product), then
+     * acc = fma(t, d·scale, acc) and m = fma(xs, dmin·min, m) with the lane sums xs of {@link #prepare}; low-nibble
+     * (even) and high-nibble (odd) sub-blocks feed separate accumulators (four independent FMA chains), and the
+     * lanes end as (acc_even + acc_odd) − (m_even + m_odd). Scales are unpacked once per super-block (scalar code)
+     * after the accumulators in {@code lanes}.
+     */
+    @Override
     void single(MemorySegment w, long row, float[] x, int xOff, int cols, float[] lanes) {
         int sm = 4 * W;
-        FloatVector a = FloatVector.zero(S);
+        FloatVector a0 = FloatVector.zero(S), a1 = a0, m0 = a0, m1 = a0;
         for (int b = 0; b < cols / 256; b++) {
             long p = row + (long) BYTES * b;
             scales(w, p, half(w, p), half(w, p + 2), lanes, sm);
             for (int g = 0; g < 4; g++) {
-                a = group(w, p + 16 + 32 * g, lanes, sm + 4 * g, x, xOff + 256 * b + 64 * g, a);
+                long qs = p + 16 + 32 * g;
+                int k = xOff + 256 * b + 64 * g, xs = LANES + W * (8 * b + 2 * g);
+                a0 = low(w, qs, x, k).fma(FloatVector.broadcast(S, lanes[sm + 4 * g]), a0);
+                a1 = high(w, qs, x, k + 32).fma(FloatVector.broadcast(S, lanes[sm + 4 * g + 2]), a1);
+                m0 = FloatVector.fromArray(S, lanes, xs).fma(FloatVector.broadcast(S, lanes[sm + 4 * g + 1]), m0);
+                m1 = FloatVector.fromArray(S, lanes, xs + W).fma(FloatVector.broadcast(S, lanes[sm + 4 * g + 3]), m1);
             }
         }
-        a.intoArray(lanes, 0);
+        a0.add(a1).sub(m0.add(m1)).intoArray(lanes, 0);
     }
 
-    /**
-     * acc + the 64 weights of a group times x[k .. k + 64): 32 bytes at {@code qs}, their low nibbles (scale and min
-     * at sm[s], sm[s + 1]) then their high nibbles (sm[s + 2], sm[s + 3]), in column order. A loop, not four calls:
-     * C2 inlines a call once per call site, and with the Vector API's deep call trees four sites per row ran into
-     * its node-count cutoff (the vectors were then boxed).
-     */
-    private static FloatVector group(MemorySegment w, long qs, float[] sm, int s, float[] x, int k, FloatVector acc) {
-        for (int i = 0; i < 4; i++) {
-            int hi = i >> 1;
-            acc = nibbles(bytes(w, qs + 16 * (i & 1)), 4 * hi, sm[s + 2 * hi], sm[s + 2 * hi + 1], x, k + 16 * i, acc);
+    /** Σ q·x lane-wise over the low nibbles of the 32 bytes at qs (a sub-block) and x[k .. k + 32). */
+    private static FloatVector low(MemorySegment w, long qs, float[] x, int k) {
+        ByteVector q = bytes(w, qs);
+        FloatVector t = lowPart(q, 0).mul(FloatVector.fromArray(S, x, k));
+        for (int j = 1; j < PARTS; j++) {
+            t = lowPart(q, j).fma(FloatVector.fromArray(S, x, k + W * j), t);
         }
-        return acc;
-    }
-
-    /** acc + (the nibbles at bit {@code shift} of 16 bytes, as (d·scale)·q − dmin·min) times x[k .. k + 16). */
-    private static FloatVector nibbles(ByteVector q, int shift, float d, float m, float[] x, int k, FloatVector acc) {
+        q = bytes(w, qs + 16);
         for (int j = 0; j < PARTS; j++) {
-            IntVector qi = (IntVector) q.convertShape(VectorOperators.B2I, INTS, j);
-            FloatVector v = ((FloatVector) qi.lanewise(VectorOperators.ASHR, shift).and(15)
-                    .convert(VectorOperators.I2F, 0)).mul(d).sub(m);
-            acc = v.fma(FloatVector.fromArray(S, x, k + W * j), acc);
+            t = lowPart(q, j).fma(FloatVector.fromArray(S, x, k + 16 + W * j), t);
         }
-        return acc;
+        return t;
+    }
+
+    /** The same over the high nibbles. */
+    private static FloatVector high(MemorySegment w, long qs, float[] x, int k) {
+        ByteVector q = bytes(w, qs);
+        FloatVector t = highPart(q, 0).mul(FloatVector.fromArray(S, x, k));
+        for (int j = 1; j < PARTS; j++) {
+            t = highPart(q, j).fma(FloatVector.fromArray(S, x, k + W * j), t);
+        }
+        q = bytes(w, qs + 16);
+        for (int j = 0; j < PARTS; j++) {
+            t = highPart(q, j).fma(FloatVector.fromArray(S, x, k + 16 + W * j), t);
+        }
+        return t;
+    }
+
+    private static FloatVector lowPart(ByteVector q, int part) {
+        IntVector qi = (IntVector) q.convertShape(VectorOperators.ZERO_EXTEND_B2I, INTS, part);
+        return (FloatVector) qi.and(15).convert(VectorOperators.I2F, 0);
+    }
+
+    private static FloatVector highPart(ByteVector q, int part) {
+        IntVector qi = (IntVector) q.convertShape(VectorOperators.ZERO_EXTEND_B2I, INTS, part);
+        return (FloatVector) qi.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0);
+    }
+
+    /** {@link #single} and the lane sum with scalar code, lane by lane: the same bits. */
+    @Override
+    float dotScalar(MemorySegment w, long row, float[] x, int xOff, int cols, float[] scratch) {
+        int sm = 4 * W;
+        for (int l = 0; l < W; l++) {
+            float a0 = 0f, a1 = 0f, m0 = 0f, m1 = 0f;
+            for (int b = 0; b < cols / 256; b++) {
+                long p = row + (long) BYTES * b;
+                scales(w, p, half(w, p), half(w, p + 2), scratch, sm);
+                for (int g = 0; g < 4; g++) {
+                    long qs = p + 16 + 32 * g + l;
+                    int k = xOff + 256 * b + 64 * g + l, xs = LANES + W * (8 * b + 2 * g) + l;
+                    float lo = (float) (w.get(I8, qs) & 15) * x[k];
+                    float hi = (float) ((w.get(I8, qs) & 0xff) >>> 4) * x[k + 32];
+                    for (int c = W; c < 32; c += W) {
+                        int q = w.get(I8, qs + c) & 0xff;
+                        lo = Math.fma((float) (q & 15), x[k + c], lo);
+                        hi = Math.fma((float) (q >>> 4), x[k + 32 + c], hi);
+                    }
+                    a0 = Math.fma(lo, scratch[sm + 4 * g], a0);
+                    a1 = Math.fma(hi, scratch[sm + 4 * g + 2], a1);
+                    m0 = Math.fma(scratch[xs], scratch[sm + 4 * g + 1], m0);
+                    m1 = Math.fma(scratch[xs + W], scratch[sm + 4 * g + 3], m1);
+                }
+            }
+            scratch[l] = (a0 + a1) - (m0 + m1);
+        }
+        return Vectors.sumLanes(scratch, 0);
     }
 }

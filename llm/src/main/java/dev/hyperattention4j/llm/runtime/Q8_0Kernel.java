@@ -4,9 +4,10 @@ import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
 
 /**
- * Q8_0: blocks of 32 = f16 scale d + 32 int8 q; weight = d·q. The pair-of-rows loop repeats {@link Q4_0Kernel}'s on
- * purpose: one shared loop (a base class calling each type's block decoder, or one class testing a final type flag)
- * ran 7× slower, as the two decoders' vector results meet in a phi that C2 boxes (docs/QUANT-KERNELS.md).
+ * Q8_0: blocks of 32 = f16 scale d + 32 int8 q; weight = d·q (expanded tile). The row loop is not shared with
+ * {@link Q4_0Kernel}'s on purpose: one shared loop (a base class calling each type's block decoder, or one class
+ * testing a final type flag) ran 7× slower, as the two decoders' vector results meet in a phi that C2 boxes
+ * (docs/QUANT-KERNELS.md).
  */
 final class Q8_0Kernel extends BlockKernel {
     static final Q8_0Kernel INSTANCE = new Q8_0Kernel();
@@ -37,36 +38,63 @@ final class Q8_0Kernel extends BlockKernel {
         }
     }
 
-    @Override
-    void pair(MemorySegment w, long row, long rowBytes, float[] x, int xOff, int cols, float[] lanes, int lanesOff) {
-        FloatVector a0 = FloatVector.zero(S), a1 = a0;
-        for (int b = 0; b < cols / 32; b++) {
-            long p = row + (long) BYTES * b;
-            int k = xOff + 32 * b;
-            a0 = block(w, p, x, k, a0);
-            a1 = block(w, p + rowBytes, x, k, a1);
-        }
-        a0.intoArray(lanes, lanesOff);
-        a1.intoArray(lanes, lanesOff + W);
-    }
-
+    /**
+     * Decode order: per block, t = Σ q·x over its 32 weights lane-wise (chunks of W in column order, the first a
+     * product, then FMAs), then acc = fma(t, d, acc): the scale is applied once per block, not per weight. Even and
+     * odd blocks feed two accumulators (two independent FMA chains), added lane-wise at the end.
+     */
     @Override
     void single(MemorySegment w, long row, float[] x, int xOff, int cols, float[] lanes) {
-        FloatVector a = FloatVector.zero(S);
-        for (int b = 0; b < cols / 32; b++) {
-            a = block(w, row + (long) BYTES * b, x, xOff + 32 * b, a);
+        FloatVector a0 = FloatVector.zero(S), a1 = a0;
+        int blocks = cols / 32, b = 0;
+        for (; b + 2 <= blocks; b += 2) {
+            long p = row + (long) BYTES * b;
+            a0 = block(w, p, x, xOff + 32 * b).fma(FloatVector.broadcast(S, half(w, p)), a0);
+            a1 = block(w, p + BYTES, x, xOff + 32 * b + 32).fma(FloatVector.broadcast(S, half(w, p + BYTES)), a1);
         }
-        a.intoArray(lanes, 0);
+        if (b < blocks) {
+            long p = row + (long) BYTES * b;
+            a0 = block(w, p, x, xOff + 32 * b).fma(FloatVector.broadcast(S, half(w, p)), a0);
+        }
+        a0.add(a1).intoArray(lanes, 0);
     }
 
-    private static FloatVector block(MemorySegment w, long p, float[] x, int k, FloatVector acc) {
-        float d = half(w, p);
-        for (int h = 0; h < 2; h++) {
-            var q = bytes(w, p + 2 + 16 * h);
-            for (int j = 0; j < PARTS; j++) {
-                acc = widen(q, j).mul(d).fma(FloatVector.fromArray(S, x, k + 16 * h + W * j), acc);
-            }
+    /** Σ q·x over the 32 weights of the block at p, lane-wise. */
+    private static FloatVector block(MemorySegment w, long p, float[] x, int k) {
+        var q = bytes(w, p + 2);
+        FloatVector t = widen(q, 0).mul(FloatVector.fromArray(S, x, k));
+        for (int j = 1; j < PARTS; j++) {
+            t = widen(q, j).fma(FloatVector.fromArray(S, x, k + W * j), t);
         }
-        return acc;
+        q = bytes(w, p + 18);
+        for (int j = 0; j < PARTS; j++) {
+            t = widen(q, j).fma(FloatVector.fromArray(S, x, k + 16 + W * j), t);
+        }
+        return t;
+    }
+
+    /** {@link #single} and the lane sum with scalar code, lane by lane: the same bits. */
+    @Override
+    float dotScalar(MemorySegment w, long row, float[] x, int xOff, int cols, float[] scratch) {
+        int blocks = cols / 32;
+        for (int l = 0; l < W; l++) {
+            float a0 = 0f, a1 = 0f;
+            for (int b = 0; b < blocks; b++) {
+                long p = row + (long) BYTES * b + 2;
+                int k = xOff + 32 * b + l;
+                float t = (float) w.get(I8, p + l) * x[k];
+                for (int c = W; c < 32; c += W) {
+                    t = Math.fma((float) w.get(I8, p + c + l), x[k + c], t);
+                }
+                float d = half(w, p - 2);
+                if ((b & 1) == 0) {
+                    a0 = Math.fma(t, d, a0);
+                } else {
+                    a1 = Math.fma(t, d, a1);
+                }
+            }
+            scratch[l] = a0 + a1;
+        }
+        return Vectors.sumLanes(scratch, 0);
     }
 }

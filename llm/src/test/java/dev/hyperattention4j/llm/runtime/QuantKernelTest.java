@@ -201,6 +201,15 @@ class QuantKernelTest {
             lin.applyScalar(x, t * cols, cols, 1, singleScalar, t * os, os, 0, rows, scratch);
         }
         assertThat(singleScalar).as("decode: scalar = vector").containsExactly(single);
+        // decode with rows split in blocks of the SIMD width (the units of a decode step's threads)
+        float[] singleSplit = new float[tokens * os];
+        for (int r0 = 0; r0 < rows; r0 += Linear.BLOCK) {
+            for (int t = 0; t < tokens; t++) {
+                lin.applyVector(x, t * cols, cols, 1, singleSplit, t * os, os, r0, Math.min(rows, r0 + Linear.BLOCK),
+                        scratch);
+            }
+        }
+        assertThat(singleSplit).as("decode: split = whole").containsExactly(single);
     }
 
     /**
