@@ -66,7 +66,16 @@ abstract class BlockKernel {
     final void decode(MemorySegment w, long rowBytes, int from, int to, float[] x, int xOff, int cols, float[] out,
                       int outOff, float[] scratch) {
         prepare(x, xOff, cols, scratch);
-        for (int o = from; o < to; o++) {
+        int o = from;
+        if (pairs()) {
+            for (; o + 2 <= to; o += 2) {
+                long row = o * rowBytes;
+                pair(w, row, rowBytes, x, xOff, cols, scratch, 0);
+                out[outOff + o] = finish(w, row, x, xOff, cols, Vectors.sumLanes(scratch, 0));
+                out[outOff + o + 1] = finish(w, row + rowBytes, x, xOff, cols, Vectors.sumLanes(scratch, W));
+            }
+        }
+        for (; o < to; o++) {
             long row = o * rowBytes;
             single(w, row, x, xOff, cols, scratch);
             out[outOff + o] = finish(w, row, x, xOff, cols, Vectors.sumLanes(scratch, 0));
@@ -80,6 +89,16 @@ abstract class BlockKernel {
         for (int o = from; o < to; o++) {
             out[outOff + o] = dotScalar(w, o * rowBytes, x, xOff, cols, scratch);
         }
+    }
+
+    /** Whether {@link #decode} takes rows two at a time ({@link #pair}), in the same order per row as {@link #single}. */
+    boolean pairs() {
+        return false;
+    }
+
+    /** The accumulators of the rows at {@code row} and {@code row + rowBytes} to {@code lanes[lanesOff ..]}. */
+    void pair(MemorySegment w, long row, long rowBytes, float[] x, int xOff, int cols, float[] lanes, int lanesOff) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " decodes one row at a time");
     }
 
     /** Floats that {@link #prepare} writes to {@code scratch[LANES ..]} for {@code cols} columns. */

@@ -70,6 +70,29 @@ final class HalfKernel extends BlockKernel {
         }
     }
 
+    /**
+     * Two rows at once (two FMA chains sharing the loads of x): a row's order is the same as {@link #single}'s and the
+     * prefill tile's. One row per call, with its single FMA chain, ran at two thirds of this speed from memory.
+     */
+    @Override
+    boolean pairs() {
+        return true;
+    }
+
+    @Override
+    void pair(MemorySegment w, long row, long rowBytes, float[] x, int xOff, int cols, float[] lanes, int lanesOff) {
+        int bound = S.loopBound(cols);
+        FloatVector a0 = FloatVector.zero(S), a1 = a0;
+        for (int k = 0; k < bound; k += W) {
+            FloatVector xv = FloatVector.fromArray(S, x, xOff + k);
+            long p = row + 2L * k;
+            a0 = load(w, p).fma(xv, a0);
+            a1 = load(w, p + rowBytes).fma(xv, a1);
+        }
+        a0.intoArray(lanes, lanesOff);
+        a1.intoArray(lanes, lanesOff + W);
+    }
+
     @Override
     void single(MemorySegment w, long row, float[] x, int xOff, int cols, float[] lanes) {
         int bound = S.loopBound(cols);
