@@ -4,6 +4,8 @@ import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 import jdk.incubator.vector.VectorOperators;
 
@@ -80,13 +82,13 @@ final class Q4_KKernel extends BlockKernel {
         }
     }
 
-    /** Lane sums of x over each sub-block of 32 columns: W floats per sub-block, after the lanes area. */
+    /** Per super-block 16 floats, laid out like {@link #scales}' output: 0 at the scales, Σ x of sub-block j at 2j + 1. */
     @Override
     int prepared(int cols) {
-        return cols / 32 * W;
+        return cols / 256 * 16;
     }
 
-    /** xs[j] = Σ over the 32/W chunks of sub-block j of x, lane-wise, in column order. */
+    /** The sub-block sums of x: 32/W chunks added lane-wise in column order, then the lanes by {@link Vectors#sumLanes}. */
     @Override
     void prepare(float[] x, int xOff, int cols, float[] scratch) {
         for (int j = 0; j < cols / 32; j++) {
@@ -94,7 +96,9 @@ final class Q4_KKernel extends BlockKernel {
             for (int c = W; c < 32; c += W) {
                 v = v.add(FloatVector.fromArray(S, x, xOff + 32 * j + c));
             }
-            v.intoArray(scratch, LANES + W * j);
+            v.intoArray(scratch, 0);
+            scratch[LANES + 2 * j] = 0f;
+            scratch[LANES + 2 * j + 1] = Vectors.sumLanes(scratch, 0);
         }
     }
 
@@ -106,74 +110,88 @@ final class Q4_KKernel extends BlockKernel {
                 for (int c = W; c < 32; c += W) {
                     v += x[xOff + 32 * j + c + l];
                 }
-                scratch[LANES + W * j + l] = v;
+                scratch[l] = v;
             }
+            scratch[LANES + 2 * j] = 0f;
+            scratch[LANES + 2 * j + 1] = Vectors.sumLanes(scratch, 0);
         }
     }
 
     /**
      * Decode order: a weight is (d·scale)·q − dmin·min, so a sub-block's part of the dot is (d·scale)·Σ q·x −
-     * (dmin·min)·Σ x. Per sub-block, t = Σ q·x lane-wise (chunks of W in column order, the first a product), then
-     * acc = fma(t, d·scale, acc) and m = fma(xs, dmin·min, m) with the lane sums xs of {@link #prepare}; low-nibble
-     * (even) and high-nibble (odd) sub-blocks feed separate accumulators (four independent FMA chains), and the
-     * lanes end as (acc_even + acc_odd) − (m_even + m_odd). Scales are unpacked once per super-block (scalar code)
-     * after the accumulators in {@code lanes}.
+     * (dmin·min)·Σ x. Per super-block, the 16 scales and mins are unpacked with vector code ({@link #unpack}) into
+     * {@code lanes[4W ..]} and the min terms join a vector accumulator m (lane-wise fma of the unpacked values with
+     * the sub-block sums of x from {@link #prepare}, zero at the scales). Per sub-block, t = Σ q·x lane-wise (chunks
+     * of W in column order, the first a product), then acc = fma(t, d·scale, acc); the lanes end as acc − m. The
+     * sub-blocks go through one call site in a loop: with a second one (low and high nibbles apart) C2 reached its
+     * node-count cutoff and boxed the vectors.
      */
     @Override
     void single(MemorySegment w, long row, float[] x, int xOff, int cols, float[] lanes) {
         int sm = 4 * W;
-        FloatVector a0 = FloatVector.zero(S), a1 = a0, m0 = a0, m1 = a0;
+        FloatVector a = FloatVector.zero(S), m = a;
         for (int b = 0; b < cols / 256; b++) {
             long p = row + (long) BYTES * b;
-            scales(w, p, half(w, p), half(w, p + 2), lanes, sm);
-            for (int g = 0; g < 4; g++) {
-                long qs = p + 16 + 32 * g;
-                int k = xOff + 256 * b + 64 * g, xs = LANES + W * (8 * b + 2 * g);
-                a0 = low(w, qs, x, k).fma(FloatVector.broadcast(S, lanes[sm + 4 * g]), a0);
-                a1 = high(w, qs, x, k + 32).fma(FloatVector.broadcast(S, lanes[sm + 4 * g + 2]), a1);
-                m0 = FloatVector.fromArray(S, lanes, xs).fma(FloatVector.broadcast(S, lanes[sm + 4 * g + 1]), m0);
-                m1 = FloatVector.fromArray(S, lanes, xs + W).fma(FloatVector.broadcast(S, lanes[sm + 4 * g + 3]), m1);
+            m = unpack(w, p, lanes, sm, LANES + 16 * b, m);
+            for (int j = 0; j < 8; j++) {
+                a = nibbles(w, p + 16 + 32 * (j >> 1), 4 * (j & 1), x, xOff + 256 * b + 32 * j)
+                        .fma(FloatVector.broadcast(S, lanes[sm + 2 * j]), a);
             }
         }
-        a0.add(a1).sub(m0.add(m1)).intoArray(lanes, 0);
+        a.sub(m).intoArray(lanes, 0);
     }
 
-    /** Σ q·x lane-wise over the low nibbles of the 32 bytes at qs (a sub-block) and x[k .. k + 32). */
-    private static FloatVector low(MemorySegment w, long qs, float[] x, int k) {
+    /** Σ q·x lane-wise over the nibbles at bit {@code shift} of the 32 bytes at qs (a sub-block) and x[k .. k + 32). */
+    private static FloatVector nibbles(MemorySegment w, long qs, int shift, float[] x, int k) {
         ByteVector q = bytes(w, qs);
-        FloatVector t = lowPart(q, 0).mul(FloatVector.fromArray(S, x, k));
+        FloatVector t = part(q, 0, shift).mul(FloatVector.fromArray(S, x, k));
         for (int j = 1; j < PARTS; j++) {
-            t = lowPart(q, j).fma(FloatVector.fromArray(S, x, k + W * j), t);
+            t = part(q, j, shift).fma(FloatVector.fromArray(S, x, k + W * j), t);
         }
         q = bytes(w, qs + 16);
         for (int j = 0; j < PARTS; j++) {
-            t = lowPart(q, j).fma(FloatVector.fromArray(S, x, k + 16 + W * j), t);
+            t = part(q, j, shift).fma(FloatVector.fromArray(S, x, k + 16 + W * j), t);
         }
         return t;
     }
 
-    /** The same over the high nibbles. */
-    private static FloatVector high(MemorySegment w, long qs, float[] x, int k) {
-        ByteVector q = bytes(w, qs);
-        FloatVector t = highPart(q, 0).mul(FloatVector.fromArray(S, x, k));
-        for (int j = 1; j < PARTS; j++) {
-            t = highPart(q, j).fma(FloatVector.fromArray(S, x, k + W * j), t);
-        }
-        q = bytes(w, qs + 16);
+    private static FloatVector part(ByteVector q, int part, int shift) {
+        IntVector qi = (IntVector) q.convertShape(VectorOperators.ZERO_EXTEND_B2I, INTS, part);
+        return (FloatVector) qi.lanewise(VectorOperators.LSHR, shift).and(15).convert(VectorOperators.I2F, 0);
+    }
+
+    /** Byte of the 12 packed scale bytes whose low bits (below) give lane i of {@link #scales}' layout. */
+    private static final VectorShuffle<Byte> LOW_BYTE = VectorShuffle.fromValues(B16,
+            0, 4, 1, 5, 2, 6, 3, 7, 8, 8, 9, 9, 10, 10, 11, 11);
+    /** Byte whose top 2 bits are bits 4-5 of lane i (scales and mins 4-7). */
+    private static final VectorShuffle<Byte> HIGH_BYTE = VectorShuffle.fromValues(B16,
+            0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 1, 5, 2, 6, 3, 7);
+    private static final int[] LOW_SHIFT = {0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 4, 0, 4, 0, 4};
+    private static final int[] LOW_MASK = {63, 63, 63, 63, 63, 63, 63, 63, 15, 15, 15, 15, 15, 15, 15, 15};
+    private static final int[] HIGH_MASK = {0, 0, 0, 0, 0, 0, 0, 0, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30};
+    private static final boolean[] ODD = {false, true, false, true, false, true, false, true,
+            false, true, false, true, false, true, false, true};
+
+    /**
+     * The values of {@link #scales} (the same bits) with vector code, to {@code lanes[sm .. sm + 16)}; returns
+     * m + (those values times {@code lanes[xs .. xs + 16)}, lane-wise, part by part).
+     */
+    private static FloatVector unpack(MemorySegment w, long p, float[] lanes, int sm, int xs, FloatVector m) {
+        ByteVector packed = bytes(w, p + 4);
+        ByteVector lo = packed.rearrange(LOW_BYTE), hi = packed.rearrange(HIGH_BYTE);
+        FloatVector dd = FloatVector.broadcast(S, half(w, p))
+                .blend(FloatVector.broadcast(S, half(w, p + 2)), VectorMask.fromArray(S, ODD, 0));
         for (int j = 0; j < PARTS; j++) {
-            t = highPart(q, j).fma(FloatVector.fromArray(S, x, k + 16 + W * j), t);
+            IntVector l = (IntVector) lo.convertShape(VectorOperators.ZERO_EXTEND_B2I, INTS, j);
+            IntVector h = (IntVector) hi.convertShape(VectorOperators.ZERO_EXTEND_B2I, INTS, j);
+            IntVector v = l.lanewise(VectorOperators.LSHR, IntVector.fromArray(INTS, LOW_SHIFT, W * j))
+                    .and(IntVector.fromArray(INTS, LOW_MASK, W * j))
+                    .or(h.lanewise(VectorOperators.LSHR, 2).and(IntVector.fromArray(INTS, HIGH_MASK, W * j)));
+            FloatVector f = ((FloatVector) v.convert(VectorOperators.I2F, 0)).mul(dd);
+            f.intoArray(lanes, sm + W * j);
+            m = f.fma(FloatVector.fromArray(S, lanes, xs + W * j), m);
         }
-        return t;
-    }
-
-    private static FloatVector lowPart(ByteVector q, int part) {
-        IntVector qi = (IntVector) q.convertShape(VectorOperators.ZERO_EXTEND_B2I, INTS, part);
-        return (FloatVector) qi.and(15).convert(VectorOperators.I2F, 0);
-    }
-
-    private static FloatVector highPart(ByteVector q, int part) {
-        IntVector qi = (IntVector) q.convertShape(VectorOperators.ZERO_EXTEND_B2I, INTS, part);
-        return (FloatVector) qi.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0);
+        return m;
     }
 
     /** {@link #single} and the lane sum with scalar code, lane by lane: the same bits. */
@@ -181,27 +199,24 @@ final class Q4_KKernel extends BlockKernel {
     float dotScalar(MemorySegment w, long row, float[] x, int xOff, int cols, float[] scratch) {
         int sm = 4 * W;
         for (int l = 0; l < W; l++) {
-            float a0 = 0f, a1 = 0f, m0 = 0f, m1 = 0f;
+            float a = 0f, m = 0f;
             for (int b = 0; b < cols / 256; b++) {
                 long p = row + (long) BYTES * b;
                 scales(w, p, half(w, p), half(w, p + 2), scratch, sm);
-                for (int g = 0; g < 4; g++) {
-                    long qs = p + 16 + 32 * g + l;
-                    int k = xOff + 256 * b + 64 * g + l, xs = LANES + W * (8 * b + 2 * g) + l;
-                    float lo = (float) (w.get(I8, qs) & 15) * x[k];
-                    float hi = (float) ((w.get(I8, qs) & 0xff) >>> 4) * x[k + 32];
+                for (int j = l; j < 16; j += W) {
+                    m = Math.fma(scratch[sm + j], scratch[LANES + 16 * b + j], m);
+                }
+                for (int j = 0; j < 8; j++) {
+                    long qs = p + 16 + 32 * (j >> 1) + l;
+                    int k = xOff + 256 * b + 32 * j + l, shift = 4 * (j & 1);
+                    float t = (float) ((w.get(I8, qs) & 0xff) >>> shift & 15) * x[k];
                     for (int c = W; c < 32; c += W) {
-                        int q = w.get(I8, qs + c) & 0xff;
-                        lo = Math.fma((float) (q & 15), x[k + c], lo);
-                        hi = Math.fma((float) (q >>> 4), x[k + 32 + c], hi);
+                        t = Math.fma((float) ((w.get(I8, qs + c) & 0xff) >>> shift & 15), x[k + c], t);
                     }
-                    a0 = Math.fma(lo, scratch[sm + 4 * g], a0);
-                    a1 = Math.fma(hi, scratch[sm + 4 * g + 2], a1);
-                    m0 = Math.fma(scratch[xs], scratch[sm + 4 * g + 1], m0);
-                    m1 = Math.fma(scratch[xs + W], scratch[sm + 4 * g + 3], m1);
+                    a = Math.fma(t, scratch[sm + 2 * j], a);
                 }
             }
-            scratch[l] = (a0 + a1) - (m0 + m1);
+            scratch[l] = a - m;
         }
         return Vectors.sumLanes(scratch, 0);
     }
