@@ -12,7 +12,7 @@ import jdk.incubator.vector.VectorSpecies;
  * 16 bytes of nibbles; weight j (j &lt; 16) = low nibble of byte j plus bit j of the word as 16, weight j + 16 the
  * high nibble plus bit j + 16. Q5_0: d·(q − 16); Q5_1: d·q + m, as the reference decoders compute them. The
  * K-quant presets fall back to these types for rows that are not a multiple of 256 (Qwen2.5 0.5B's 896 columns).
- * Single tokens go through the expanded tile.
+ * Q5_0 single tokens are decoded in registers ({@link #single}); Q5_1 ones go through the expanded tile.
  */
 final class Q5_0Kernel extends BlockKernel {
     static final Q5_0Kernel Q5_0 = new Q5_0Kernel(false);
@@ -78,8 +78,82 @@ final class Q5_0Kernel extends BlockKernel {
         }
     }
 
+    /** Q5_0 decodes single tokens with {@link #single}; Q5_1 through the expanded tile. */
     @Override
     boolean fusedDecode() {
-        return false;
+        return !hasMin;
+    }
+
+    /** Per column c of a block: rotating the fifth-bit word right by this moves bit c to bit 4. */
+    private static final int[] ROTATE = java.util.stream.IntStream.range(0, 32).map(c -> (c - 4) & 31).toArray();
+
+    /**
+     * Q5_0 decode order: per block, t = Σ (q − 16)·x lane-wise (chunks of W in column order, the first a product),
+     * then acc = fma(t, d, acc). One accumulator and one call site of {@link #block}: with two (even and odd blocks,
+     * as Q8_0) C2 reached its node-count cutoff in the second and boxed the vectors.
+     */
+    @Override
+    void single(MemorySegment w, long row, float[] x, int xOff, int cols, float[] lanes) {
+        FloatVector a = FloatVector.zero(S);
+        for (int b = 0; b < cols / 32; b++) {
+            long p = row + 22L * b;
+            a = block(w, p, x, xOff + 32 * b).fma(FloatVector.broadcast(S, half(w, p)), a);
+        }
+        a.intoArray(lanes, 0);
+    }
+
+    /**
+     * Σ (q − 16)·x lane-wise over the Q5_0 block at p: q − 16 is the nibble minus 16 where the fifth bit is clear,
+     * cut from the complement of the fifth-bit word rotated per lane (no compare, no blend).
+     */
+    private static FloatVector block(MemorySegment w, long p, float[] x, int k) {
+        IntVector clear = IntVector.broadcast(INTS, ~w.get(I32, p + 2));
+        ByteVector q = bytes(w, p + 6);
+        FloatVector t = low(q, clear, 0).mul(FloatVector.fromArray(S, x, k));
+        for (int j = 1; j < PARTS; j++) {
+            t = low(q, clear, j).fma(FloatVector.fromArray(S, x, k + W * j), t);
+        }
+        for (int j = 0; j < PARTS; j++) {
+            t = high(q, clear, j).fma(FloatVector.fromArray(S, x, k + 16 + W * j), t);
+        }
+        return t;
+    }
+
+    private static FloatVector low(ByteVector q, IntVector clear, int part) {
+        IntVector qi = (IntVector) q.convertShape(VectorOperators.ZERO_EXTEND_B2I, INTS, part);
+        IntVector minus = clear.lanewise(VectorOperators.ROR, IntVector.fromArray(INTS, ROTATE, W * part)).and(16);
+        return (FloatVector) qi.and(15).sub(minus).convert(VectorOperators.I2F, 0);
+    }
+
+    private static FloatVector high(ByteVector q, IntVector clear, int part) {
+        IntVector qi = (IntVector) q.convertShape(VectorOperators.ZERO_EXTEND_B2I, INTS, part);
+        IntVector minus = clear.lanewise(VectorOperators.ROR, IntVector.fromArray(INTS, ROTATE, 16 + W * part))
+                .and(16);
+        return (FloatVector) qi.lanewise(VectorOperators.LSHR, 4).sub(minus).convert(VectorOperators.I2F, 0);
+    }
+
+    /** {@link #single} and the lane sum with scalar code, lane by lane: the same bits (Q5_0 only). */
+    @Override
+    float dotScalar(MemorySegment w, long row, float[] x, int xOff, int cols, float[] scratch) {
+        if (hasMin) {
+            return super.dotScalar(w, row, x, xOff, cols, scratch);
+        }
+        for (int l = 0; l < W; l++) {
+            float a = 0f;
+            for (int b = 0; b < cols / 32; b++) {
+                long p = row + 22L * b;
+                int h = w.get(I32, p + 2);
+                float t = 0f;
+                for (int c = l; c < 32; c += W) {
+                    int q = w.get(I8, p + 6 + (c & 15)) & 0xff;
+                    int v = (c < 16 ? q & 15 : q >>> 4) | (h >>> c & 1) << 4;
+                    float f = (float) (v - 16);
+                    t = c == l ? f * x[xOff + 32 * b + c] : Math.fma(f, x[xOff + 32 * b + c], t);
+                }
+                a = Math.fma(t, half(w, p), a);
+            }
+            scratch[l] = a;
+        }
+        return Vectors.sumLanes(scratch, 0);
     }
 }
