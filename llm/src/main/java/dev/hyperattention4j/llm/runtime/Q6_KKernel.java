@@ -73,8 +73,73 @@ final class Q6_KKernel extends BlockKernel {
         }
     }
 
+    /**
+     * Decode order: a weight is (q − 32)·(d·scale), as the tile holds it; per group of 16 bytes of ql the four quants
+     * j = 0..3 (columns 32j apart) feed four accumulators (four independent FMA chains), added as
+     * (acc0 + acc1) + (acc2 + acc3) at the end. The group's decoding appears once, in a loop, so C2 inlines it whole.
+     */
     @Override
-    boolean fusedDecode() {
-        return false;
+    void single(MemorySegment w, long row, float[] x, int xOff, int cols, float[] lanes) {
+        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+        for (int b = 0; b < cols / 256; b++) {
+            long p = row + (long) BYTES * b;
+            float d = half(w, p + 208);
+            for (int nh = 0; nh < 4; nh++) {
+                int n = nh >> 1, h = nh & 1;
+                long ql = p + 64 * n + 16 * h, sc = p + 192 + 8 * n + h;
+                ByteVector a = bytes(w, ql), c = bytes(w, ql + 32), e = bytes(w, p + 128 + 32 * n + 16 * h);
+                float d0 = d * w.get(I8, sc), d1 = d * w.get(I8, sc + 2);
+                float d2 = d * w.get(I8, sc + 4), d3 = d * w.get(I8, sc + 6);
+                int k = xOff + 256 * b + 128 * n + 16 * h;
+                for (int j = 0; j < PARTS; j++) {
+                    IntVector ai = (IntVector) a.convertShape(VectorOperators.ZERO_EXTEND_B2I, INTS, j);
+                    IntVector ci = (IntVector) c.convertShape(VectorOperators.ZERO_EXTEND_B2I, INTS, j);
+                    IntVector hi = (IntVector) e.convertShape(VectorOperators.ZERO_EXTEND_B2I, INTS, j);
+                    IntVector q0 = ai.and(0x0f).or(hi.and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
+                    IntVector q1 = ci.and(0x0f).or(hi.and(0x0c).lanewise(VectorOperators.LSHL, 2)).sub(32);
+                    IntVector q2 = ai.lanewise(VectorOperators.LSHR, 4).or(hi.and(0x30)).sub(32);
+                    IntVector q3 = ci.lanewise(VectorOperators.LSHR, 4)
+                            .or(hi.lanewise(VectorOperators.LSHR, 2).and(0x30)).sub(32);
+                    int o = k + W * j;
+                    a0 = ((FloatVector) q0.convert(VectorOperators.I2F, 0)).mul(d0)
+                            .fma(FloatVector.fromArray(S, x, o), a0);
+                    a1 = ((FloatVector) q1.convert(VectorOperators.I2F, 0)).mul(d1)
+                            .fma(FloatVector.fromArray(S, x, o + 32), a1);
+                    a2 = ((FloatVector) q2.convert(VectorOperators.I2F, 0)).mul(d2)
+                            .fma(FloatVector.fromArray(S, x, o + 64), a2);
+                    a3 = ((FloatVector) q3.convert(VectorOperators.I2F, 0)).mul(d3)
+                            .fma(FloatVector.fromArray(S, x, o + 96), a3);
+                }
+            }
+        }
+        a0.add(a1).add(a2.add(a3)).intoArray(lanes, 0);
+    }
+
+    /** {@link #single} and the lane sum with scalar code, lane by lane: the same bits. */
+    @Override
+    float dotScalar(MemorySegment w, long row, float[] x, int xOff, int cols, float[] scratch) {
+        for (int l = 0; l < W; l++) {
+            float[] acc = {0f, 0f, 0f, 0f};
+            for (int b = 0; b < cols / 256; b++) {
+                long p = row + (long) BYTES * b;
+                float d = half(w, p + 208);
+                for (int nh = 0; nh < 4; nh++) {
+                    int n = nh >> 1, h = nh & 1;
+                    long ql = p + 64 * n + 16 * h, qh = p + 128 + 32 * n + 16 * h, sc = p + 192 + 8 * n + h;
+                    for (int i = l; i < 16; i += W) {
+                        int a = w.get(I8, ql + i) & 0xff, c = w.get(I8, ql + 32 + i) & 0xff;
+                        int e = w.get(I8, qh + i) & 0xff;
+                        int[] q = {(a & 0x0f) | (e & 3) << 4, (c & 0x0f) | (e >>> 2 & 3) << 4,
+                                (a >>> 4) | (e >>> 4 & 3) << 4, (c >>> 4) | (e >>> 6 & 3) << 4};
+                        for (int j = 0; j < 4; j++) {
+                            float wt = (float) (q[j] - 32) * (d * w.get(I8, sc + 2 * j));
+                            acc[j] = Math.fma(wt, x[xOff + 256 * b + 128 * n + 32 * j + 16 * h + i], acc[j]);
+                        }
+                    }
+                }
+            }
+            scratch[l] = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+        }
+        return Vectors.sumLanes(scratch, 0);
     }
 }
