@@ -94,13 +94,13 @@ final class HalfKernel extends BlockKernel {
     }
 
     @Override
-    void single(MemorySegment w, long row, float[] x, int xOff, int cols, float[] lanes) {
+    void single(MemorySegment w, long row, float[] x, int xOff, int cols, float[] lanes, int laneOff) {
         int bound = S.loopBound(cols);
         FloatVector a = FloatVector.zero(S);
         for (int k = 0; k < bound; k += W) {
             a = load(w, row + 2L * k).fma(FloatVector.fromArray(S, x, xOff + k), a);
         }
-        a.intoArray(lanes, 0);
+        a.intoArray(lanes, laneOff);
     }
 
     @Override

@@ -40,12 +40,12 @@ final class Q4_0Kernel extends BlockKernel {
     }
 
     @Override
-    void single(MemorySegment w, long row, float[] x, int xOff, int cols, float[] lanes) {
+    void single(MemorySegment w, long row, float[] x, int xOff, int cols, float[] lanes, int laneOff) {
         FloatVector a = FloatVector.zero(S);
         for (int b = 0; b < cols / 32; b++) {
             a = block(w, row + (long) BYTES * b, x, xOff + 32 * b, a);
         }
-        a.intoArray(lanes, 0);
+        a.intoArray(lanes, laneOff);
     }
 
     private static FloatVector block(MemorySegment w, long p, float[] x, int k, FloatVector acc) {

@@ -127,7 +127,7 @@ final class Q4_KKernel extends BlockKernel {
      * node-count cutoff and boxed the vectors.
      */
     @Override
-    void single(MemorySegment w, long row, float[] x, int xOff, int cols, float[] lanes) {
+    void single(MemorySegment w, long row, float[] x, int xOff, int cols, float[] lanes, int laneOff) {
         int sm = 4 * W;
         FloatVector a = FloatVector.zero(S), m = a;
         for (int b = 0; b < cols / 256; b++) {
@@ -138,7 +138,7 @@ final class Q4_KKernel extends BlockKernel {
                         .fma(FloatVector.broadcast(S, lanes[sm + 2 * j]), a);
             }
         }
-        a.sub(m).intoArray(lanes, 0);
+        a.sub(m).intoArray(lanes, laneOff);
     }
 
     /** Σ q·x lane-wise over the nibbles at bit {@code shift} of the 32 bytes at qs (a sub-block) and x[k .. k + 32). */

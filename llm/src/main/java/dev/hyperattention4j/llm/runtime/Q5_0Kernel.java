@@ -93,13 +93,13 @@ final class Q5_0Kernel extends BlockKernel {
      * as Q8_0) C2 reached its node-count cutoff in the second and boxed the vectors.
      */
     @Override
-    void single(MemorySegment w, long row, float[] x, int xOff, int cols, float[] lanes) {
+    void single(MemorySegment w, long row, float[] x, int xOff, int cols, float[] lanes, int laneOff) {
         FloatVector a = FloatVector.zero(S);
         for (int b = 0; b < cols / 32; b++) {
             long p = row + 22L * b;
             a = block(w, p, x, xOff + 32 * b).fma(FloatVector.broadcast(S, half(w, p)), a);
         }
-        a.intoArray(lanes, 0);
+        a.intoArray(lanes, laneOff);
     }
 
     /**

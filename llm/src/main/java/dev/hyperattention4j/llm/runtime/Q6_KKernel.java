@@ -79,7 +79,7 @@ final class Q6_KKernel extends BlockKernel {
      * (acc0 + acc1) + (acc2 + acc3) at the end. The group's decoding appears once, in a loop, so C2 inlines it whole.
      */
     @Override
-    void single(MemorySegment w, long row, float[] x, int xOff, int cols, float[] lanes) {
+    void single(MemorySegment w, long row, float[] x, int xOff, int cols, float[] lanes, int laneOff) {
         FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
         for (int b = 0; b < cols / 256; b++) {
             long p = row + (long) BYTES * b;
@@ -112,7 +112,7 @@ final class Q6_KKernel extends BlockKernel {
                 }
             }
         }
-        a0.add(a1).add(a2.add(a3)).intoArray(lanes, 0);
+        a0.add(a1).add(a2.add(a3)).intoArray(lanes, laneOff);
     }
 
     /** {@link #single} and the lane sum with scalar code, lane by lane: the same bits. */

@@ -44,7 +44,7 @@ final class Q8_0Kernel extends BlockKernel {
      * odd blocks feed two accumulators (two independent FMA chains), added lane-wise at the end.
      */
     @Override
-    void single(MemorySegment w, long row, float[] x, int xOff, int cols, float[] lanes) {
+    void single(MemorySegment w, long row, float[] x, int xOff, int cols, float[] lanes, int laneOff) {
         FloatVector a0 = FloatVector.zero(S), a1 = a0;
         int blocks = cols / 32, b = 0;
         for (; b + 2 <= blocks; b += 2) {
@@ -56,7 +56,7 @@ final class Q8_0Kernel extends BlockKernel {
             long p = row + (long) BYTES * b;
             a0 = block(w, p, x, xOff + 32 * b).fma(FloatVector.broadcast(S, half(w, p)), a0);
         }
-        a0.add(a1).intoArray(lanes, 0);
+        a0.add(a1).intoArray(lanes, laneOff);
     }
 
     /** Σ q·x over the 32 weights of the block at p, lane-wise. */
