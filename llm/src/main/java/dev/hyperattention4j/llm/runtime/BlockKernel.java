@@ -13,12 +13,12 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The fast path of one packed weight type, reading rows straight from the mapped file (see docs/QUANT-KERNELS.md).
- * Every kernel computes a weight as one fixed expression of its block's bytes, in float32, and feeds it to one
- * accumulator per (row, token) in column order: {@code acc = fma(w[k..k+W), x[k..k+W), acc)}, then the fixed lane
- * tree of {@link Vectors#sum} and a scalar tail. So the fused single-token dot ({@link #dot}, weights decoded into
- * registers), the expanded path of prefill ({@link #expand} into a float tile, then {@link RowDots}) and the scalar
- * cold-start path ({@link #expandScalar}, then {@link RowDots#dotScalar}) give the same bits, whatever the thread
- * count, the row split or the token grouping.
+ * Every kernel decodes a weight as one fixed expression of its block's bytes, in float32 ({@link #expand}, the
+ * prefill tile, and its scalar twin {@link #expandScalar}). A single token goes through {@link #decode}: the weights
+ * are decoded into registers row by row ({@link #single}), summed in an order each kernel fixes (the block-scaled
+ * kernels apply a block's scale once per block), and reduced by the lane tree of {@link Vectors#sumLanes};
+ * {@link #decodeScalar} computes the same bits with scalar code before C2 has compiled the vector kernels. Decode and
+ * prefill agree to float32 rounding, each path bit for bit with itself whatever the thread count or row split.
  *
  * <p>Bytes are loaded 16 at a time (the smallest unit of every layout here) and widened to floats in
  * {@link #PARTS} parts of {@link #W} lanes, so the kernels run at 512, 256 and 128 bits.
