@@ -133,13 +133,9 @@ class QuantizeRoundTripTest {
         int[] tokens = goldens.tokens().ids();
         double goldenPpl = goldens.ppl(preset, "c128x4");
         double f32Ppl = goldens.ppl("F32", "c128x4");
-        try (Model m = ModelLoader.open(golden.resolve("model-F32.gguf"))) {
-            ModelQuantizer.quantize(m, QuantPreset.parse(preset), out, null);
-        }
         try (Arena arena = Arena.ofConfined()) {
-            GgufFile ours = GgufFile.parse(out, MappedFile.map(out, arena));
-            GgufFile ref = GgufFile.parse(golden.resolve("model-" + preset + ".gguf"),
-                    MappedFile.map(golden.resolve("model-" + preset + ".gguf"), arena));
+            Quantised q = quantiseLikeReference(golden, preset, out, arena);
+            GgufFile ours = q.ours(), ref = q.reference();
             assertThat(ours.metadata().integer("general.file_type", 0, 100))
                     .isEqualTo(ref.metadata().integer("general.file_type", 0, 100));
             assertThat(ours.alignment()).isEqualTo(32);
@@ -177,13 +173,9 @@ class QuantizeRoundTripTest {
         Goldens goldens = Goldens.folder(arch);
         Path golden = goldens.dir();
         Path out = dir.resolve("m.gguf");
-        try (Model m = ModelLoader.open(golden.resolve("model-F32.gguf"))) {
-            ModelQuantizer.quantize(m, QuantPreset.parse(preset), out, null);
-        }
         try (Arena arena = Arena.ofConfined()) {
-            GgufFile ours = GgufFile.parse(out, MappedFile.map(out, arena));
-            GgufFile ref = GgufFile.parse(golden.resolve("model-" + preset + ".gguf"),
-                    MappedFile.map(golden.resolve("model-" + preset + ".gguf"), arena));
+            Quantised q = quantiseLikeReference(golden, preset, out, arena);
+            GgufFile ours = q.ours(), ref = q.reference();
             assertThat(ours.tensors().keySet()).containsExactlyInAnyOrderElementsOf(ref.tensors().keySet());
             for (Map.Entry<String, WeightTensor> e : ref.tensors().entrySet()) {
                 assertThat(ours.tensors().get(e.getKey()).type()).as(e.getKey()).isEqualTo(e.getValue().type());
@@ -205,6 +197,20 @@ class QuantizeRoundTripTest {
                     refPpl, f32Ppl);
             assertThat(Math.abs(ppl - f32Ppl)).isLessThanOrEqualTo(Math.abs(refPpl - f32Ppl) + 0.01 * f32Ppl);
         }
+    }
+
+    /** Our GGUF file of a preset and the reference quantiser's, parsed. */
+    private record Quantised(GgufFile ours, GgufFile reference) {}
+
+    /** The golden folder's F32 model quantised to {@code preset} into {@code out}, beside the reference's file. */
+    private static Quantised quantiseLikeReference(Path golden, String preset, Path out, Arena arena)
+            throws IOException {
+        try (Model m = ModelLoader.open(golden.resolve("model-F32.gguf"))) {
+            ModelQuantizer.quantize(m, QuantPreset.parse(preset), out, null);
+        }
+        Path reference = golden.resolve("model-" + preset + ".gguf");
+        return new Quantised(GgufFile.parse(out, MappedFile.map(out, arena)),
+                GgufFile.parse(reference, MappedFile.map(reference, arena)));
     }
 
     @Test
