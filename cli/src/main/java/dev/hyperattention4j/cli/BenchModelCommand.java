@@ -43,9 +43,8 @@ public final class BenchModelCommand implements Callable<Integer> {
                     + "(or --synthetic).")
     Path model;
 
-    @Option(names = "--tokenizer", paramLabel = "FILE",
-            description = "Tokenizer file for llama2.c checkpoints (default: tokenizer.bin / tok*.bin beside it).")
-    Path tokenizer;
+    @Mixin
+    TokenizerOption tokenizer = new TokenizerOption();
 
     @Option(names = "--synthetic", paramLabel = "SHAPE",
             description = "Random weights in the shape of a published model instead of MODEL: smollm2-135m, "

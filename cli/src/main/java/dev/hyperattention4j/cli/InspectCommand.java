@@ -6,7 +6,6 @@ import dev.hyperattention4j.llm.format.io.Printable;
 import dev.hyperattention4j.llm.model.LoadedModel;
 import dev.hyperattention4j.llm.model.Model;
 import dev.hyperattention4j.llm.model.ModelConfig;
-import dev.hyperattention4j.llm.model.ModelLoader;
 import dev.hyperattention4j.llm.model.NonFiniteWeightException;
 import dev.hyperattention4j.llm.model.WeightScanner;
 import dev.hyperattention4j.llm.model.WeightTensor;
@@ -24,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -40,9 +40,8 @@ public final class InspectCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "MODEL", description = "model file or directory (format detected by content)")
     Path model;
 
-    @Option(names = "--tokenizer", paramLabel = "FILE", description = "tokenizer for a llama2.c checkpoint "
-            + "(default: tokenizer.bin or the single tok*.bin next to it)")
-    Path tokenizer;
+    @Mixin
+    TokenizerOption tokenizer = new TokenizerOption();
 
     @Option(names = "--json", description = "print one JSON document instead of tables")
     boolean json;
@@ -70,7 +69,7 @@ public final class InspectCommand implements Callable<Integer> {
             for (int run = 0; run < Math.max(1, repeat); run++) {
                 long cpu0 = threads.getCurrentThreadCpuTime();
                 long t0 = System.nanoTime();
-                try (Model m = ModelLoader.open(model, tokenizer)) {
+                try (Model m = tokenizer.open(model)) {
                     openMs.add((System.nanoTime() - t0) / 1e6);
                     openCpuMs.add((threads.getCurrentThreadCpuTime() - cpu0) / 1e6);
                     if (report == null) {

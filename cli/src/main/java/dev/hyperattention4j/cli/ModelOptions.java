@@ -2,13 +2,13 @@ package dev.hyperattention4j.cli;
 
 import dev.hyperattention4j.llm.model.Model;
 import dev.hyperattention4j.llm.model.ModelConfig;
-import dev.hyperattention4j.llm.model.ModelLoader;
 import dev.hyperattention4j.llm.model.WeightScanner;
 import dev.hyperattention4j.llm.runtime.LlamaSession;
 import dev.hyperattention4j.runtime.HeapBudget;
 import dev.hyperattention4j.runtime.WorkerPool;
 import java.io.IOException;
 import java.nio.file.Path;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -18,9 +18,8 @@ final class ModelOptions {
             description = "Model file or folder: GGUF, Hugging Face safetensors + config.json, or llama2.c .bin.")
     Path model;
 
-    @Option(names = "--tokenizer", paramLabel = "FILE",
-            description = "Tokenizer file for llama2.c checkpoints (default: tokenizer.bin / tok*.bin beside it).")
-    Path tokenizer;
+    @Mixin
+    TokenizerOption tokenizer = new TokenizerOption();
 
     @Range(min = 1, max = 1024)
     @Option(names = {"-t", "--threads"}, paramLabel = "N",
@@ -33,7 +32,7 @@ final class ModelOptions {
 
     /** Opens the model; with --check-weights scans it too (one line on stderr), closing it again if it is bad. */
     Model open() throws IOException {
-        Model m = ModelLoader.open(model, tokenizer);
+        Model m = tokenizer.open(model);
         if (checkWeights) {
             try (WorkerPool scanPool = pool()) {
                 System.err.println(describe(m.checkWeights(scanPool)));

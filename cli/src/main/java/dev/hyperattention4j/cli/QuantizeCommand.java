@@ -2,7 +2,6 @@ package dev.hyperattention4j.cli;
 
 import dev.hyperattention4j.llm.model.DType;
 import dev.hyperattention4j.llm.model.Model;
-import dev.hyperattention4j.llm.model.ModelLoader;
 import dev.hyperattention4j.llm.quantize.ModelQuantizer;
 import dev.hyperattention4j.llm.quantize.QuantPreset;
 import java.io.IOException;
@@ -12,6 +11,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -35,9 +35,8 @@ public final class QuantizeCommand implements Callable<Integer> {
                     + "Q4_K_M, Q5_K_S, Q5_K_M or Q6_K (presets as the GGUF ecosystem's quantiser defines them)")
     String type;
 
-    @Option(names = "--tokenizer", paramLabel = "FILE",
-            description = "tokenizer for a llama2.c checkpoint (default: tokenizer.bin / tok*.bin beside it)")
-    Path tokenizer;
+    @Mixin
+    TokenizerOption tokenizer = new TokenizerOption();
 
     @Override
     public Integer call() {
@@ -48,7 +47,7 @@ public final class QuantizeCommand implements Callable<Integer> {
             }
             long t0 = System.nanoTime();
             Map<DType, Integer> perType = new TreeMap<>();
-            try (Model m = ModelLoader.open(in, tokenizer)) {
+            try (Model m = tokenizer.open(in)) {
                 for (ModelQuantizer.Entry e : ModelQuantizer.quantize(m, preset, out,
                         (done, total, name) -> System.err.printf("\r[%d/%d] %-40s", done, total, name))) {
                     perType.merge(e.type(), 1, Integer::sum);
