@@ -116,42 +116,50 @@ public final class HfConfig {
     }
 
     private static ModelConfig llamaFamily(Reader r, String type, boolean tiedHint) throws SafetensorsFormatException {
-        int dim = r.integer("hidden_size", null);
-        int heads = r.integer("num_attention_heads", null);
-        int headDim = headDim(r, dim, heads);
-        int context = r.integer("max_position_embeddings", 2048);
-        int rotary = rotaryDims(r, headDim, 1.0);
+        Shape shape = Shape.read(r, 1.0);
         String act = r.root.path("hidden_act").asText("silu");
         if (!act.equals("silu")) {
             throw r.error("hidden_act", "'" + act + "' is not supported (silu only)");
         }
         r.requireFalse("mlp_bias", "biases on the MLP projections");
         boolean bias = type.equals("qwen2") || r.root.path("attention_bias").asBoolean(false);
-        return new ModelConfig("safetensors", type, dim, r.integer("intermediate_size", null),
-                r.integer("num_hidden_layers", null), heads, r.integer("num_key_value_heads", heads), headDim,
-                r.integer("vocab_size", null), context, (float) eps(r, "rms_norm_eps", 1e-6), (float) theta(r),
-                RopeStyle.ROTATE_HALF, tied(r, tiedHint), bias, firstId(r.root.get("bos_token_id")),
-                firstId(r.root.get("eos_token_id")), BlockLayout.LLAMA, rotary, scaling(r, rotary, context),
-                slidingWindow(r, type));
+        return shape.config(r, type, "rms_norm_eps", 1e-6, tiedHint, bias, BlockLayout.LLAMA);
     }
 
     /** phi-1.5 / phi-2 (PhiForCausalLM): LayerNorm, parallel block, GELU (tanh form), partial rotary. */
     private static ModelConfig phi(Reader r, boolean tiedHint) throws SafetensorsFormatException {
-        int dim = r.integer("hidden_size", null);
-        int heads = r.integer("num_attention_heads", null);
-        int headDim = headDim(r, dim, heads);
-        int context = r.integer("max_position_embeddings", 2048);
-        int rotary = rotaryDims(r, headDim, 0.5);
+        Shape shape = Shape.read(r, 0.5);
         String act = r.root.path("hidden_act").asText("gelu_new");
         if (!act.equals("gelu_new") && !act.equals("gelu_pytorch_tanh") && !act.equals("gelu_fast")) {
             throw r.error("hidden_act", "'" + act + "' is not supported (phi: the tanh-form GELU gelu_new)");
         }
         r.requireFalse("qk_layernorm", "LayerNorms on queries and keys");
-        return new ModelConfig("safetensors", "phi", dim, r.integer("intermediate_size", null),
-                r.integer("num_hidden_layers", null), heads, r.integer("num_key_value_heads", heads), headDim,
-                r.integer("vocab_size", null), context, (float) eps(r, "layer_norm_eps", 1e-5), (float) theta(r),
-                RopeStyle.ROTATE_HALF, tied(r, tiedHint), true, firstId(r.root.get("bos_token_id")),
-                firstId(r.root.get("eos_token_id")), BlockLayout.PHI, rotary, scaling(r, rotary, context), 0);
+        return shape.config(r, "phi", "layer_norm_eps", 1e-5, tiedHint, true, BlockLayout.PHI);
+    }
+
+    /**
+     * The attention shape llama-family and phi configs state with the same keys: hidden size, heads, head dim,
+     * trained context and rotary dims (the family's default fraction of a head unless partial_rotary_factor says).
+     */
+    private record Shape(int dim, int heads, int headDim, int context, int rotary) {
+        static Shape read(Reader r, double rotaryFraction) throws SafetensorsFormatException {
+            int dim = r.integer("hidden_size", null);
+            int heads = r.integer("num_attention_heads", null);
+            int headDim = HfConfig.headDim(r, dim, heads);
+            int context = r.integer("max_position_embeddings", 2048);
+            return new Shape(dim, heads, headDim, context, rotaryDims(r, headDim, rotaryFraction));
+        }
+
+        /** The model config of this shape and the keys these families share (phi has no sliding window). */
+        ModelConfig config(Reader r, String type, String epsKey, double epsDefault, boolean tiedHint, boolean bias,
+                           BlockLayout layout) throws SafetensorsFormatException {
+            return new ModelConfig("safetensors", type, dim, r.integer("intermediate_size", null),
+                    r.integer("num_hidden_layers", null), heads, r.integer("num_key_value_heads", heads), headDim,
+                    r.integer("vocab_size", null), context, (float) eps(r, epsKey, epsDefault), (float) theta(r),
+                    RopeStyle.ROTATE_HALF, tied(r, tiedHint), bias, firstId(r.root.get("bos_token_id")),
+                    firstId(r.root.get("eos_token_id")), layout, rotary, scaling(r, rotary, context),
+                    layout == BlockLayout.PHI ? 0 : slidingWindow(r, type));
+        }
     }
 
     /**
