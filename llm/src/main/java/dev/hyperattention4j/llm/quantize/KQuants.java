@@ -72,14 +72,8 @@ final class KQuants {
     /** Q3_K: 16 sub-blocks of 16, 3-bit symmetric levels, signed 6-bit scales. */
     static void q3K(float[] x, int xo, byte[] out, int oo) {
         int[] levels = new int[256];
-        float[] scales = new float[16];
-        float extreme = 0;
-        for (int j = 0; j < 16; j++) {
-            scales[j] = ScaleSearch.symmetric3(x, xo + 16 * j, 16, 4, levels, 16 * j);
-            if (Math.abs(scales[j]) > Math.abs(extreme)) {
-                extreme = scales[j];
-            }
-        }
+        float[] scales = subBlockScales(x, xo, 4, levels, ScaleSearch::symmetric3);
+        float extreme = signedLargest(scales);
         int[] stored = new int[16]; // scale + 32, 0..63
         float d = 0;
         if (extreme != 0) {
@@ -180,14 +174,8 @@ final class KQuants {
     /** Q6_K: 16 sub-blocks of 16, 6-bit symmetric levels, signed 8-bit scales. */
     static void q6K(float[] x, int xo, byte[] out, int oo) {
         int[] levels = new int[256];
-        float[] scales = new float[16];
-        float extreme = 0;
-        for (int j = 0; j < 16; j++) {
-            scales[j] = ScaleSearch.symmetric(x, xo + 16 * j, 16, 32, levels, 16 * j);
-            if (Math.abs(scales[j]) > Math.abs(extreme)) {
-                extreme = scales[j];
-            }
-        }
+        float[] scales = subBlockScales(x, xo, 32, levels, ScaleSearch::symmetric);
+        float extreme = signedLargest(scales);
         if (Math.abs(extreme) < ScaleSearch.GROUP_MAX_EPS) {
             return; // all zeros: d = 0, every field zero
         }
@@ -225,5 +213,31 @@ final class KQuants {
                 levels[16 * j + l] = Rounding.clamp(Rounding.halfEven(x[xo + 16 * j + l] / dl), -nmax, nmax - 1) + nmax;
             }
         }
+    }
+
+    /** A symmetric fit of n weights at xo to levels 0..2·nmax-1 in levels[lo..]; returns the scale. */
+    @FunctionalInterface
+    private interface SymmetricFit {
+        float fit(float[] x, int xo, int n, int nmax, int[] levels, int lo);
+    }
+
+    /** The scales of the 16 sub-blocks of 16 weights, each fitted by {@code fit} (levels into levels[16j..]). */
+    private static float[] subBlockScales(float[] x, int xo, int nmax, int[] levels, SymmetricFit fit) {
+        float[] scales = new float[16];
+        for (int j = 0; j < 16; j++) {
+            scales[j] = fit.fit(x, xo + 16 * j, 16, nmax, levels, 16 * j);
+        }
+        return scales;
+    }
+
+    /** The scale of largest magnitude, with its sign (the first on ties; 0 for none). */
+    private static float signedLargest(float[] scales) {
+        float extreme = 0;
+        for (float s : scales) {
+            if (Math.abs(s) > Math.abs(extreme)) {
+                extreme = s;
+            }
+        }
+        return extreme;
     }
 }
