@@ -30,12 +30,16 @@ class HyperPatchTest {
         return Perplexity.windows(model.newSession(context, plan, pool), tokens, context, bos, 1, null);
     }
 
+    /** The model's tokens (BOS first) of the first {@code chars} characters of a shared text. */
+    static int[] tokens(Model m, String text, int chars) throws java.io.IOException {
+        return m.tokenizer().encode(Files.readString(SharedData.require(text)).substring(0, chars), true);
+    }
+
     @Test
     void exactSettingsLeavePerplexityUnchanged() throws Exception {
-        String text = Files.readString(SharedData.require("texts/alice.txt")).substring(0, 20_000);
         try (Model m = ModelLoader.open(SharedData.tinystories656k())) {
             LlamaModel model = LlamaModel.of(m);
-            int[] tokens = m.tokenizer().encode(text, true);
+            int[] tokens = tokens(m, "texts/alice.txt", 20_000);
             int bos = m.tokenizer().bosId(), layers = m.config().layers();
             Perplexity.Result exact = ppl(model, AttentionPlan.exact(new FlashAttention(pool)), tokens, 512, bos);
             // n = 512 below min_seq_len: HyperAttention answers with the exact kernel, bit for bit
@@ -52,10 +56,9 @@ class HyperPatchTest {
 
     @Test
     void realSettingsOnALongContextChangePerplexityBoundedly() throws Exception {
-        String text = Files.readString(SharedData.require("texts/war_and_peace.txt")).substring(0, 40_000);
         try (Model m = ModelLoader.open(SharedData.tinystories656k())) {
             LlamaModel model = LlamaModel.of(m);
-            int[] tokens = m.tokenizer().encode(text, true);
+            int[] tokens = tokens(m, "texts/war_and_peace.txt", 40_000);
             assertThat(tokens.length).isGreaterThan(8192);
             int bos = m.tokenizer().bosId();
             Perplexity.Result exact = ppl(model, AttentionPlan.exact(new FlashAttention(pool)), tokens, 8192, bos);
