@@ -7,6 +7,8 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import picocli.CommandLine;
 
 /** Runs {@code ha4j} in-process for the experiment tests, and finds the shared data (skipping visibly). */
@@ -26,6 +28,21 @@ final class Cli {
         } finally {
             System.setOut(saved);
         }
+    }
+
+    /**
+     * {@code ha4j experiment NAME --out OUT --model M --text T OPTIONS...} on the experiments' real inputs: the
+     * shared stories260K model reading War and Peace.
+     */
+    static Run experimentOnStories(String name, Path out, String... options) {
+        List<String> args = new ArrayList<>(List.of("experiment", name, "--out", out.toString(), "--model",
+                SharedData.stories260k().toString(), "--text", warAndPeace().toString()));
+        args.addAll(List.of(options));
+        return run(args.toArray(String[]::new));
+    }
+
+    static Path warAndPeace() {
+        return SharedData.require("texts/war_and_peace.txt");
     }
 
     static JsonNode json(Path file) throws java.io.IOException {

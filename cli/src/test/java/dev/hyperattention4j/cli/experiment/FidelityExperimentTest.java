@@ -3,7 +3,6 @@ package dev.hyperattention4j.cli.experiment;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.hyperattention4j.llm.testing.SharedData;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
@@ -14,12 +13,9 @@ class FidelityExperimentTest {
 
     @Test
     void errorOnRealAndSyntheticInputsFallsAsMGrows(@TempDir Path out) throws Exception {
-        Path model = SharedData.require("models/stories260K/stories260K.bin");
-        Path text = SharedData.require("texts/war_and_peace.txt");
-        Cli.Run run = Cli.run("experiment", "fidelity", "--out", out.toString(), "--model", model.toString(),
-                "--text", text.toString(), "-n", "512", "--layers", "0,-1", "--synthetic", "clustered",
-                "--synthetic-shape", "2,16", "--mask", "noncausal", "--b-values", "16,64", "--m-values", "8,256",
-                "--r-values", "0,4", "--seeds", "3", "--threads", "1");
+        Cli.Run run = Cli.experimentOnStories("fidelity", out, "-n", "512", "--layers", "0,-1", "--synthetic",
+                "clustered", "--synthetic-shape", "2,16", "--mask", "noncausal", "--b-values", "16,64", "--m-values",
+                "8,256", "--r-values", "0,4", "--seeds", "3", "--threads", "1");
         assertThat(run.exitCode()).isZero();
         JsonNode doc = Cli.json(out.resolve("fidelity.json"));
         assertThat(doc.path("status").asText()).isEqualTo("complete");

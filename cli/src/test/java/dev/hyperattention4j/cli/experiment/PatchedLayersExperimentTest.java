@@ -19,10 +19,8 @@ class PatchedLayersExperimentTest {
 
     @Test
     void sweepsEveryLayerCountAgainstThePlainPerplexity(@TempDir Path out) throws Exception {
-        Path modelPath = SharedData.require("models/stories260K/stories260K.bin");
-        Path text = SharedData.require("texts/war_and_peace.txt");
-        Cli.Run run = Cli.run("experiment", "patched-layers", "--out", out.toString(), "--model", modelPath.toString(),
-                "--text", text.toString(), "--ctx", "128,256", "--windows", "2", "--check", "8", "--threads", "1");
+        Cli.Run run = Cli.experimentOnStories("patched-layers", out, "--ctx", "128,256", "--windows", "2", "--check",
+                "8", "--threads", "1");
         assertThat(run.exitCode()).isZero();
         JsonNode doc = Cli.json(out.resolve("patched-layers-stories260K-war_and_peace.json"));
         assertThat(doc.path("status").asText()).isEqualTo("complete");
@@ -45,8 +43,8 @@ class PatchedLayersExperimentTest {
         // L = 0 is exactly the plain perplexity of the same windows
         JsonNode l0 = rows.get(0);
         assertThat(l0.path("ctx").asInt()).isEqualTo(128);
-        try (Model m = ModelText.open(modelPath); WorkerPool pool = new WorkerPool(1)) {
-            int[] tokens = ModelText.tokens(m, text, 256 + 1);
+        try (Model m = ModelText.open(SharedData.stories260k()); WorkerPool pool = new WorkerPool(1)) {
+            int[] tokens = ModelText.tokens(m, Cli.warAndPeace(), 256 + 1);
             Perplexity.Result plain = Perplexity.windows(LlamaModel.of(m).newSession(128,
                     AttentionPlan.exact(ModelText.exactAttention(m.config().headDim(), pool)), pool), tokens, 128,
                     m.config().bosId(), 2, null);
