@@ -7,16 +7,12 @@ import dev.hyperattention4j.attention.hyper.HyperConfig;
 import dev.hyperattention4j.attention.hyper.SampleSource;
 import dev.hyperattention4j.runtime.WorkerPool;
 import dev.hyperattention4j.tensor.FloatTensor;
+import dev.hyperattention4j.testing.ConcurrentCallers;
+import dev.hyperattention4j.testing.Interrupted;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CancellationException;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 
@@ -70,31 +66,11 @@ class ConcurrentAttentionTest {
         for (Call c : calls) {   // cold: the reference is taken before the kernels are JIT-compiled (F6)
             sequential.add(c.run(pool));
         }
-        ExecutorService callers = Executors.newFixedThreadPool(CALLERS);
-        try {
-            CountDownLatch start = new CountDownLatch(1);
-            List<Future<Integer>> futures = new ArrayList<>();
-            for (int i = 0; i < CALLERS; i++) {
-                int which = i;
-                futures.add(callers.submit(() -> {
-                    start.await();
-                    int identical = 0;
-                    for (int round = 0; round < ROUNDS; round++) {
-                        int c = (which + round) % CALLERS;   // every caller meets every kind of call
-                        if (close(calls.get(c).run(pool), sequential.get(c))) {
-                            identical++;
-                        }
-                    }
-                    return identical;
-                }));
-            }
-            start.countDown();
-            for (Future<Integer> f : futures) {
-                // a deadlock shows up as a timeout here rather than a hung build
-                assertThat(f.get(120, TimeUnit.SECONDS)).isEqualTo(ROUNDS);
-            }
-        } finally {
-            callers.shutdownNow();
+        // every caller meets every kind of call; a deadlock shows up as a timeout rather than a hung build
+        List<Integer> identical = ConcurrentCallers.matchingRounds(CALLERS, ROUNDS, 120,
+                c -> close(calls.get(c).run(pool), sequential.get(c)));
+        for (int count : identical) {
+            assertThat(count).isEqualTo(ROUNDS);
         }
     }
 
@@ -102,30 +78,6 @@ class ConcurrentAttentionTest {
         for (int i = 0; i < times; i++) {
             call.run();
         }
-    }
-
-    /** Starts {@code body} on a new thread, interrupts it after 300 ms and returns what it threw. */
-    private static Throwable interruptAfterStart(Consumer<WorkerPool> body, WorkerPool pool, long[] stopMillis)
-            throws InterruptedException {
-        AtomicReference<Throwable> thrown = new AtomicReference<>();
-        CountDownLatch started = new CountDownLatch(1);
-        Thread t = new Thread(() -> {
-            started.countDown();
-            try {
-                body.accept(pool);
-            } catch (Throwable e) {
-                thrown.set(e);
-            }
-        }, "long-attention-call");
-        t.start();
-        started.await();
-        Thread.sleep(300);
-        long interruptedAt = System.nanoTime();
-        t.interrupt();
-        t.join(30_000);
-        stopMillis[0] = (System.nanoTime() - interruptedAt) / 1_000_000;
-        assertThat(t.isAlive()).as("the interrupted call is still running").isFalse();
-        return thrown.get();
     }
 
     @Test
@@ -150,12 +102,16 @@ class ConcurrentAttentionTest {
         WorkerPool pool = WorkerPool.shared();
         float[] before = check.run(pool);
         for (int i = 0; i < longCalls.size(); i++) {
-            long[] stop = new long[1];
-            Throwable thrown = interruptAfterStart(longCalls.get(i), pool, stop);
+            Consumer<WorkerPool> longCall = longCalls.get(i);
+            // started on a new thread, interrupted after 300 ms
+            Interrupted stop = Interrupted.after(300, 30_000, "long-attention-call", () -> longCall.accept(pool));
+            assertThat(stop.stillRunning()).as("the interrupted call is still running").isFalse();
+            Throwable thrown = stop.thrown();
             assertThat(thrown).as("long call %d", i).isInstanceOf(CancellationException.class);
             // one unit is a few tile rows against all keys (flash) or one block with its samples (hyper): well
             // under a second on an idle machine; the bound allows for a heavily shared one
-            assertThat(stop[0]).as("milliseconds from interrupt to return, long call %d", i).isLessThan(10_000);
+            assertThat(stop.stopMillis()).as("milliseconds from interrupt to return, long call %d", i)
+                    .isLessThan(10_000);
             assertThat(close(check.run(pool), before)).as("pool usable after a cancelled call").isTrue();
         }
     }

@@ -11,17 +11,13 @@ import dev.hyperattention4j.llm.runtime.AttentionPlan;
 import dev.hyperattention4j.llm.runtime.LlamaModel;
 import dev.hyperattention4j.llm.runtime.LlamaSession;
 import dev.hyperattention4j.runtime.WorkerPool;
+import dev.hyperattention4j.testing.ConcurrentCallers;
+import dev.hyperattention4j.testing.Interrupted;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CancellationException;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -99,28 +95,11 @@ class ModelConcurrencyTest {
             }
             sequential.add(run(w));
         }
-        ExecutorService pool = Executors.newFixedThreadPool(THREADS);
-        try {
-            CountDownLatch go = new CountDownLatch(1);
-            List<Future<Integer>> futures = new ArrayList<>();
-            for (int t = 0; t < THREADS; t++) {
-                int first = t;
-                futures.add(pool.submit(() -> {
-                    go.await();
-                    int same = 0;
-                    for (int round = 0; round < ROUNDS; round++) {
-                        int w = (first + round) % THREADS;
-                        same += close(run(w), sequential.get(w)) ? 1 : 0;
-                    }
-                    return same;
-                }));
-            }
-            go.countDown();
-            for (Future<Integer> f : futures) {
-                assertThat(f.get(300, TimeUnit.SECONDS)).isEqualTo(ROUNDS);   // a deadlock fails here
-            }
-        } finally {
-            pool.shutdownNow();
+        // a deadlock fails as a timeout
+        List<Integer> same = ConcurrentCallers.matchingRounds(THREADS, ROUNDS, 300,
+                w -> close(run(w), sequential.get(w)));
+        for (int count : same) {
+            assertThat(count).isEqualTo(ROUNDS);
         }
     }
 
@@ -130,22 +109,10 @@ class ModelConcurrencyTest {
         int n = 16384;   // seconds of prefill; the attention units are small
         int[] tokens = prompt(99, n);
         LlamaSession session = llama.newSession(n, AttentionPlan.exact(new FlashAttention()), WorkerPool.shared());
-        AtomicReference<Throwable> thrown = new AtomicReference<>();
-        Thread t = new Thread(() -> {
-            try {
-                session.forwardLast(tokens);
-            } catch (Throwable e) {
-                thrown.set(e);
-            }
-        }, "long-prefill");
-        t.start();
-        Thread.sleep(500);
-        long interruptedAt = System.nanoTime();
-        t.interrupt();
-        t.join(60_000);
-        assertThat(t.isAlive()).isFalse();
-        assertThat((System.nanoTime() - interruptedAt) / 1_000_000).as("ms to stop").isLessThan(10_000);
-        assertThat(thrown.get()).isInstanceOf(CancellationException.class);
+        Interrupted stop = Interrupted.after(500, 60_000, "long-prefill", () -> session.forwardLast(tokens));
+        assertThat(stop.stillRunning()).isFalse();
+        assertThat(stop.stopMillis()).as("ms to stop").isLessThan(10_000);
+        assertThat(stop.thrown()).isInstanceOf(CancellationException.class);
         assertThat(close(run(0), before)).as("same logits after the cancelled call").isTrue();
     }
 }
