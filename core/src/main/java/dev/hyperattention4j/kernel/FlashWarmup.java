@@ -1,5 +1,6 @@
 package dev.hyperattention4j.kernel;
 
+import dev.hyperattention4j.runtime.Waiting;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 
@@ -68,14 +69,7 @@ public final class FlashWarmup {
     /** Starts the warm-up if needed and waits until it has ended; returns {@link #ready()}. */
     public static boolean awaitFinished() {
         start();
-        while (!finished) {
-            try {
-                Thread.sleep(1);   // not a spin: the warm-up and the JIT need the cores
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
-        }
+        Waiting.until(() -> finished);
         return ready;
     }
 

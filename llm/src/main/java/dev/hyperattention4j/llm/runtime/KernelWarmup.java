@@ -1,6 +1,7 @@
 package dev.hyperattention4j.llm.runtime;
 
 import dev.hyperattention4j.kernel.AttentionRow;
+import dev.hyperattention4j.runtime.Waiting;
 
 /**
  * Start-up helper for the vector kernels. Vector API code runs 100× slower than scalar code until C2 has compiled
@@ -66,14 +67,7 @@ final class KernelWarmup {
     static void awaitReady() {
         start();
         release();
-        while (!finished) {
-            try {
-                Thread.sleep(1);   // not a spin: the warm-up and the JIT need the cores
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
-        }
+        Waiting.until(() -> finished);
     }
 
     static synchronized void start() {
