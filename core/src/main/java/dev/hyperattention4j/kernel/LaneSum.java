@@ -27,17 +27,24 @@ public final class LaneSum {
         static final VectorShuffle<Float> R2 = VectorShuffle.iota(SPECIES, 2 % W, 1, true);
         static final VectorShuffle<Float> R1 = VectorShuffle.iota(SPECIES, 1, 1, true);
         /** Rotations by W/2, W/4, ..., 1 for other widths. */
-        @SuppressWarnings("unchecked")
-        static final VectorShuffle<Float>[] ALL = new VectorShuffle[Integer.numberOfTrailingZeros(W)];
-
-        static {
-            for (int i = 0, shift = W / 2; shift >= 1; i++, shift /= 2) {
-                ALL[i] = VectorShuffle.iota(SPECIES, shift, 1, true);
-            }
-        }
+        static final VectorShuffle<Float>[] ALL = rotations(SPECIES);
 
         private Rotations() {
         }
+    }
+
+    /**
+     * The lane rotations of the sum tree of {@code species}: by W/2, W/4, ..., 1 lanes (W its lane count), in the
+     * order the tree applies them.
+     */
+    public static VectorShuffle<Float>[] rotations(VectorSpecies<Float> species) {
+        int w = species.length();
+        @SuppressWarnings("unchecked")
+        VectorShuffle<Float>[] all = new VectorShuffle[Integer.numberOfTrailingZeros(w)];
+        for (int i = 0, shift = w / 2; shift >= 1; i++, shift /= 2) {
+            all[i] = VectorShuffle.iota(species, shift, 1, true);
+        }
+        return all;
     }
 
     private LaneSum() {

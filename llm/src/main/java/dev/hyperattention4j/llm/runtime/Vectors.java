@@ -31,14 +31,7 @@ final class Vectors {
 
     /** Lane rotations by W/2, ..., 1 of {@link #S} (only used at a forced width). */
     private static final class Rotations {
-        @SuppressWarnings("unchecked")
-        static final VectorShuffle<Float>[] ALL = new VectorShuffle[Integer.numberOfTrailingZeros(W)];
-
-        static {
-            for (int i = 0, shift = W / 2; shift >= 1; i++, shift /= 2) {
-                ALL[i] = VectorShuffle.iota(S, shift, 1, true);
-            }
-        }
+        static final VectorShuffle<Float>[] ALL = LaneSum.rotations(S);
 
         private Rotations() {
         }
