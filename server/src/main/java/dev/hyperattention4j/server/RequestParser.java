@@ -18,7 +18,8 @@ import java.util.concurrent.ThreadLocalRandom;
  * {@code presence_penalty: 0}, {@code logprobs: null}, {@code echo: false}) are accepted; any other value of a field
  * the server cannot honour, and any field it does not know, is refused rather than ignored.
  */
-final class RequestParser {
+record RequestParser(String modelName, Tokenizer tokenizer, int context, int layers, int window, ChatTemplate template,
+                     String noTemplate) {
     static final int MAX_STOP_STRINGS = 4;
     static final int MAX_STOP_LENGTH = 256;
 
@@ -29,27 +30,13 @@ final class RequestParser {
     private static final Set<String> CHAT_ONLY = Set.of("messages", "max_completion_tokens", "logprobs",
             "top_logprobs", "response_format", "tools", "tool_choice", "parallel_tool_calls", "store", "metadata");
 
-    private final String modelName;
-    private final Tokenizer tokenizer;
-    private final int context;
-    private final int layers;
-    private final int window;
-    private final ChatTemplate template;
-    private final String noTemplate;
-
     /**
+     * @param window     the model's sliding window; kept only when it is shorter than the context (else 0: none)
      * @param template   the model's chat template, or null
      * @param noTemplate why there is none (the message of a chat request then)
      */
-    RequestParser(String modelName, Tokenizer tokenizer, int context, int layers, int slidingWindow,
-                  ChatTemplate template, String noTemplate) {
-        this.window = slidingWindow > 0 && slidingWindow < context ? slidingWindow : 0;
-        this.modelName = modelName;
-        this.tokenizer = tokenizer;
-        this.context = context;
-        this.layers = layers;
-        this.template = template;
-        this.noTemplate = noTemplate;
+    RequestParser {
+        window = window > 0 && window < context ? window : 0;
     }
 
     GenerationRequest completion(JsonNode body) {
