@@ -177,9 +177,7 @@ public final class BackwardKernel {
      * dK += dSᵀ·Q. Accumulator rows are keys (4 consecutive weights per step), steps are query rows.
      */
     private void accumulateTransposed(float[] w, float[] x, int xBase, int rows, float[] acc, int accBase) {
-        for (int j = 0; j < KEY_BLOCK; j += 4) {
-            accumulate4(w, j, 1, KEY_BLOCK, x, xBase, rows, acc, accBase + j * paddedDim);
-        }
+        accumulate(w, 0, 1, KEY_BLOCK, x, xBase, rows, acc, accBase, KEY_BLOCK);
     }
 
     /**
@@ -187,8 +185,110 @@ public final class BackwardKernel {
      * query rows (weights Bc apart), steps are keys.
      */
     private void accumulateRows(float[] w, int rows, float[] k, int kBase, int keys, float[] acc) {
-        for (int r = 0; r < rows; r += 4) {
-            accumulate4(w, r * KEY_BLOCK, KEY_BLOCK, 1, k, kBase, keys, acc, r * paddedDim);
+        accumulate(w, 0, KEY_BLOCK, 1, k, kBase, keys, acc, 0, rows);
+    }
+
+    /**
+     * {@code accRows} (a multiple of 4) accumulator rows of the gradient products, in register blocks chosen by the
+     * head dim: 4 rows × 4 vectors when the padded head dim is whole 4-vector blocks (d = 64, 128 at 16 lanes),
+     * otherwise 8 rows × 2 vectors (d = 32 at 16 lanes: the 4 × 4 block would not fit and a 4 × 1 block does one
+     * FMA per load). Every accumulator adds its terms in step order in every block shape, so the bits are the same.
+     */
+    private void accumulate(float[] w, int wBase, int wRow, int wStep, float[] x, int xBase, int steps, float[] acc,
+                            int accBase, int accRows) {
+        int r = 0;
+        if (paddedDim % (4 * LANES) != 0) {
+            for (; r + 8 <= accRows; r += 8) {
+                accumulate8(w, wBase + r * wRow, wRow, wStep, x, xBase, steps, acc, accBase + r * paddedDim);
+            }
+        }
+        for (; r < accRows; r += 4) {
+            accumulate4(w, wBase + r * wRow, wRow, wStep, x, xBase, steps, acc, accBase + r * paddedDim);
+        }
+    }
+
+    /**
+     * As {@link #accumulate4} for 8 accumulator rows, the columns in blocks of 2 vectors (16 accumulators, 2 loads
+     * and 8 broadcasts per step) and a last block of 1 vector.
+     */
+    private void accumulate8(float[] w, int wBase, int wRow, int wStep, float[] x, int xBase, int steps, float[] acc,
+                             int accBase) {
+        final int dp = paddedDim, l = LANES;
+        final int a0 = accBase, a1 = a0 + dp, a2 = a1 + dp, a3 = a2 + dp;
+        final int a4 = a3 + dp, a5 = a4 + dp, a6 = a5 + dp, a7 = a6 + dp;
+        final int w1 = wRow, w2 = 2 * wRow, w3 = 3 * wRow, w4 = 4 * wRow, w5 = 5 * wRow, w6 = 6 * wRow,
+                w7 = 7 * wRow;
+        int c = 0;
+        for (; c + 2 * l <= dp; c += 2 * l) {
+            FloatVector c00 = FloatVector.fromArray(SPECIES, acc, a0 + c);
+            FloatVector c01 = FloatVector.fromArray(SPECIES, acc, a0 + c + l);
+            FloatVector c10 = FloatVector.fromArray(SPECIES, acc, a1 + c);
+            FloatVector c11 = FloatVector.fromArray(SPECIES, acc, a1 + c + l);
+            FloatVector c20 = FloatVector.fromArray(SPECIES, acc, a2 + c);
+            FloatVector c21 = FloatVector.fromArray(SPECIES, acc, a2 + c + l);
+            FloatVector c30 = FloatVector.fromArray(SPECIES, acc, a3 + c);
+            FloatVector c31 = FloatVector.fromArray(SPECIES, acc, a3 + c + l);
+            FloatVector c40 = FloatVector.fromArray(SPECIES, acc, a4 + c);
+            FloatVector c41 = FloatVector.fromArray(SPECIES, acc, a4 + c + l);
+            FloatVector c50 = FloatVector.fromArray(SPECIES, acc, a5 + c);
+            FloatVector c51 = FloatVector.fromArray(SPECIES, acc, a5 + c + l);
+            FloatVector c60 = FloatVector.fromArray(SPECIES, acc, a6 + c);
+            FloatVector c61 = FloatVector.fromArray(SPECIES, acc, a6 + c + l);
+            FloatVector c70 = FloatVector.fromArray(SPECIES, acc, a7 + c);
+            FloatVector c71 = FloatVector.fromArray(SPECIES, acc, a7 + c + l);
+            for (int t = 0; t < steps; t++) {
+                int xb = xBase + t * dp + c, wb = wBase + t * wStep;
+                FloatVector x0 = FloatVector.fromArray(SPECIES, x, xb);
+                FloatVector x1 = FloatVector.fromArray(SPECIES, x, xb + l);
+                FloatVector y = FloatVector.broadcast(SPECIES, w[wb]);
+                c00 = x0.fma(y, c00); c01 = x1.fma(y, c01);
+                y = FloatVector.broadcast(SPECIES, w[wb + w1]);
+                c10 = x0.fma(y, c10); c11 = x1.fma(y, c11);
+                y = FloatVector.broadcast(SPECIES, w[wb + w2]);
+                c20 = x0.fma(y, c20); c21 = x1.fma(y, c21);
+                y = FloatVector.broadcast(SPECIES, w[wb + w3]);
+                c30 = x0.fma(y, c30); c31 = x1.fma(y, c31);
+                y = FloatVector.broadcast(SPECIES, w[wb + w4]);
+                c40 = x0.fma(y, c40); c41 = x1.fma(y, c41);
+                y = FloatVector.broadcast(SPECIES, w[wb + w5]);
+                c50 = x0.fma(y, c50); c51 = x1.fma(y, c51);
+                y = FloatVector.broadcast(SPECIES, w[wb + w6]);
+                c60 = x0.fma(y, c60); c61 = x1.fma(y, c61);
+                y = FloatVector.broadcast(SPECIES, w[wb + w7]);
+                c70 = x0.fma(y, c70); c71 = x1.fma(y, c71);
+            }
+            c00.intoArray(acc, a0 + c); c01.intoArray(acc, a0 + c + l);
+            c10.intoArray(acc, a1 + c); c11.intoArray(acc, a1 + c + l);
+            c20.intoArray(acc, a2 + c); c21.intoArray(acc, a2 + c + l);
+            c30.intoArray(acc, a3 + c); c31.intoArray(acc, a3 + c + l);
+            c40.intoArray(acc, a4 + c); c41.intoArray(acc, a4 + c + l);
+            c50.intoArray(acc, a5 + c); c51.intoArray(acc, a5 + c + l);
+            c60.intoArray(acc, a6 + c); c61.intoArray(acc, a6 + c + l);
+            c70.intoArray(acc, a7 + c); c71.intoArray(acc, a7 + c + l);
+        }
+        for (; c < dp; c += l) {
+            FloatVector c0 = FloatVector.fromArray(SPECIES, acc, a0 + c);
+            FloatVector c1 = FloatVector.fromArray(SPECIES, acc, a1 + c);
+            FloatVector c2 = FloatVector.fromArray(SPECIES, acc, a2 + c);
+            FloatVector c3 = FloatVector.fromArray(SPECIES, acc, a3 + c);
+            FloatVector c4 = FloatVector.fromArray(SPECIES, acc, a4 + c);
+            FloatVector c5 = FloatVector.fromArray(SPECIES, acc, a5 + c);
+            FloatVector c6 = FloatVector.fromArray(SPECIES, acc, a6 + c);
+            FloatVector c7 = FloatVector.fromArray(SPECIES, acc, a7 + c);
+            for (int t = 0; t < steps; t++) {
+                FloatVector x0 = FloatVector.fromArray(SPECIES, x, xBase + t * dp + c);
+                int wb = wBase + t * wStep;
+                c0 = x0.fma(FloatVector.broadcast(SPECIES, w[wb]), c0);
+                c1 = x0.fma(FloatVector.broadcast(SPECIES, w[wb + w1]), c1);
+                c2 = x0.fma(FloatVector.broadcast(SPECIES, w[wb + w2]), c2);
+                c3 = x0.fma(FloatVector.broadcast(SPECIES, w[wb + w3]), c3);
+                c4 = x0.fma(FloatVector.broadcast(SPECIES, w[wb + w4]), c4);
+                c5 = x0.fma(FloatVector.broadcast(SPECIES, w[wb + w5]), c5);
+                c6 = x0.fma(FloatVector.broadcast(SPECIES, w[wb + w6]), c6);
+                c7 = x0.fma(FloatVector.broadcast(SPECIES, w[wb + w7]), c7);
+            }
+            c0.intoArray(acc, a0 + c); c1.intoArray(acc, a1 + c); c2.intoArray(acc, a2 + c); c3.intoArray(acc, a3 + c);
+            c4.intoArray(acc, a4 + c); c5.intoArray(acc, a5 + c); c6.intoArray(acc, a6 + c); c7.intoArray(acc, a7 + c);
         }
     }
 

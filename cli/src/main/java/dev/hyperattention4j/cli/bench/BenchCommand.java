@@ -40,7 +40,8 @@ import picocli.CommandLine;
                         + "minute on 2 cores); --sizes 4096,8192,16384,32768 adds the 32768 points (about two "
                         + "minutes).",
                 "Modes: exact, hyper (HyperAttention vs exact over n), backward (forward + backward), model "
-                        + "(llama-bench-style model throughput), cold (first call of a fresh process vs warm)."})
+                        + "(llama-bench-style model throughput), cold (first call of a fresh process vs warm), train (training "
+                        + "throughput vs the FMA peak, HyperAttention vs exact layers)."})
 public class BenchCommand implements Callable<Integer> {
 
     /**
@@ -56,6 +57,7 @@ public class BenchCommand implements Callable<Integer> {
                 add(spec, "backward", new dev.hyperattention4j.cli.BenchBackwardCommand());
                 add(spec, "model", new dev.hyperattention4j.cli.BenchModelCommand());
                 add(spec, "cold", new BenchColdCommand());
+                add(spec, "train", new dev.hyperattention4j.cli.train.BenchTrainCommand());
             }
             return spec;
         }

@@ -26,6 +26,7 @@ import dev.hyperattention4j.llm.train.Checkpoint;
 import dev.hyperattention4j.llm.train.LearningRate;
 import dev.hyperattention4j.llm.train.LlamaBackprop;
 import dev.hyperattention4j.llm.train.LlamaParameters;
+import dev.hyperattention4j.llm.train.StepProfile;
 import dev.hyperattention4j.llm.train.Trainer;
 import dev.hyperattention4j.llm.train.TrainingAttention;
 import dev.hyperattention4j.llm.train.TrainingSettings;
@@ -83,38 +84,8 @@ public final class TrainCommand implements Callable<Integer> {
             + "bytes, 256 tokens plus BOS and EOS).")
     Path tokenizerFile;
 
-    @Range(min = 2, max = 1 << 16)
-    @Option(names = "--dim", paramLabel = "D", description = "New model: hidden size (default: ${DEFAULT-VALUE}).")
-    int dim = 256;
-
-    @Range(min = 1, max = 1024)
-    @Option(names = "--layers", paramLabel = "L", description = "New model: blocks (default: ${DEFAULT-VALUE}).")
-    int layers = 4;
-
-    @Range(min = 1, max = 1024)
-    @Option(names = "--heads", paramLabel = "H", description = "New model: query heads (default: ${DEFAULT-VALUE}).")
-    int heads = 8;
-
-    @Range(min = 1, max = 1024)
-    @Option(names = "--kv-heads", paramLabel = "H", description = "New model: key/value heads, dividing --heads "
-            + "(default: --heads).")
-    Integer kvHeads;
-
-    @Range(min = 1, max = 1 << 18)
-    @Option(names = "--ffn", paramLabel = "F", description = "New model: SwiGLU width (default: ${DEFAULT-VALUE}).")
-    int ffn = 768;
-
-    @Range(min = 1, max = 1 << 22)
-    @Option(names = "--vocab", paramLabel = "V", description = "New model: embedding rows, at least the tokenizer's "
-            + "size (default: the tokenizer's size).")
-    Integer vocab;
-
-    @Range(min = 1, max = 1e10)
-    @Option(names = "--rope-theta", paramLabel = "T", description = "New model: RoPE base (default: ${DEFAULT-VALUE}).")
-    double ropeTheta = 10000;
-
-    @Option(names = "--tied", description = "New model: the output head shares the token embedding.")
-    boolean tied;
+    @Mixin
+    ModelShapeOptions shape = new ModelShapeOptions();
 
     @Range(min = 2, max = 1 << 20)
     @Option(names = {"-c", "--context"}, paramLabel = "N", description = "Tokens per training window "
@@ -216,6 +187,10 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--peak", description = "Measure the FP32 FMA peak of --threads threads first (about 2 s) and "
             + "report the model flops as a share of it.")
     boolean peak;
+
+    @Option(names = "--profile", description = "At the end, print where the steps' time went (weight panels, linear "
+            + "products, attention, output head, element-wise, optimizer), the first step (JIT warm-up) excluded.")
+    boolean profile;
 
     /** The model, its tokenizer (as a JSON tree for the checkpoints and loaded for tokenising) and where it came from. */
     private record Start(LlamaParameters params, AdamW optimizer, long step, JsonNode tokenizerJson, Tokenizer tokenizer,
@@ -323,19 +298,7 @@ public final class TrainCommand implements Callable<Integer> {
                 c = c.withSpecialIds(c.bosId() >= 0 ? c.bosId() : tok.bosId(), c.eosId() >= 0 ? c.eosId() : tok.eosId());
             }
         } else {
-            int kv = kvHeads != null ? kvHeads : heads;
-            if (dim % heads != 0 || heads % kv != 0 || (dim / heads) % 2 != 0) {
-                throw new IllegalArgumentException("--dim " + dim + " must be a multiple of --heads " + heads
-                        + " with an even head size, and --heads a multiple of --kv-heads " + kv);
-            }
-            int v = vocab != null ? vocab : tok.vocabSize();
-            if (v < tok.vocabSize()) {
-                throw new IllegalArgumentException("--vocab " + v + " is smaller than the tokenizer's "
-                        + tok.vocabSize() + " tokens");
-            }
-            c = new ModelConfig("safetensors", "llama", dim, ffn, layers, heads, kv, dim / heads, v,
-                    Math.max(context, 2048), 1e-5f, (float) ropeTheta, RopeStyle.ROTATE_HALF, tied, false,
-                    tok.bosId(), tok.eosId(), BlockLayout.LLAMA, dim / heads, RopeScaling.NONE, 0);
+            c = shape.config(context, tok.vocabSize(), tok.bosId(), tok.eosId());
         }
         HfConfigWriter.toJson(c, "float32");
         LlamaParameters p = LlamaParameters.initialise(c, seed);
@@ -423,8 +386,7 @@ public final class TrainCommand implements Callable<Integer> {
         ModelConfig c = trainer.parameters().config();
         PrintStream err = System.err;
         long params = trainer.parameters().count();
-        // model flops per token: 6 per parameter (forward + backward) and causal attention's 6·n·d per layer
-        double flopsPerToken = 6.0 * params + 6.0 * context * c.heads() * c.headDim() * c.layers();
+        double flopsPerToken = BenchTrainCommand.flopsPerToken(trainer.parameters(), c, context);
         if (!quiet) {
             err.printf("training %,d parameters (%d layers, dim %d, %d/%d heads, FFN %d, vocabulary %d), %s; %,d "
                             + "training and %,d validation tokens; %d threads%n", params, c.layers(), c.dim(),
@@ -443,12 +405,18 @@ public final class TrainCommand implements Callable<Integer> {
         long first = trainer.step();
         try (Progress progress = Progress.start("train", settings.steps(), first, quiet)) {
             long tokens = 0;
+            long profiled = 0;
             long t0 = System.nanoTime();
             while (trainer.step() < settings.steps() && !stop.requested()
                     && (stopAfter == 0 || trainer.step() - first < stopAfter)) {
                 long s0 = System.nanoTime();
                 Trainer.Step s = trainer.next();
                 double seconds = (System.nanoTime() - s0) / 1e9;
+                if (s.step() == first + 1) {
+                    trainer.profile().reset();   // the first step is mostly JIT warm-up
+                } else {
+                    profiled++;
+                }
                 tokens += s.tokens();
                 curve.add(s, seconds);
                 double tps = tokens / ((System.nanoTime() - t0) / 1e9);
@@ -471,6 +439,9 @@ public final class TrainCommand implements Callable<Integer> {
                 }
             }
             save(trainer, start, recorded, curve);
+            if (profile) {
+                printProfile(trainer.profile(), profiled, settings, flopsPerToken, peakGflops, err);
+            }
             if (stop.requested()) {
                 err.println("interrupted: saved " + checkpointDir(trainer.step()) + " (continue with --resume)");
             }
@@ -486,6 +457,20 @@ public final class TrainCommand implements Callable<Integer> {
             err.println("saved " + checkpointDir(trainer.step()));
         }
         return 0;
+    }
+
+    private static void printProfile(StepProfile p, long steps, TrainingSettings settings, double flopsPerToken,
+                                     double peakGflops, PrintStream err) {
+        if (steps == 0) {
+            err.println("profile: no step after the first (warm-up) one; run at least 2 steps");
+            return;
+        }
+        double total = p.totalSeconds();
+        long tokens = steps * settings.context() * (long) settings.microBatches();
+        err.printf("profile over %d steps (the first excluded): %.3f s per step, %.0f tok/s%s%n", steps, total / steps,
+                tokens / total, peakGflops > 0 ? String.format(", %.1f %% of FMA peak",
+                        100 * tokens * flopsPerToken / total / 1e9 / peakGflops) : "");
+        BenchTrainCommand.printPhases(p, steps, err);
     }
 
     private static boolean progressIsBar() {

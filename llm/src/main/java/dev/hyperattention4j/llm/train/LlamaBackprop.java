@@ -43,6 +43,7 @@ public final class LlamaBackprop {
     private final Saved[] saved;
     private final float[] xFinal, nFinal, invFinal;
     private long calls;
+    private final StepProfile profile = new StepProfile();
 
     /** The activations of one block. */
     private static final class Saved {
@@ -115,6 +116,9 @@ public final class LlamaBackprop {
 
     public void setCalls(long calls) { this.calls = calls; }
 
+    /** Time per phase of the calls so far (the trainer adds the optimizer's). */
+    public StepProfile profile() { return profile; }
+
     /** The forward and backward panels of one step's weights. */
     private record Panels(PanelLinear[] fwd, PanelLinear[] bwd) {
     }
@@ -154,7 +158,9 @@ public final class LlamaBackprop {
 
     /** Mean next-token NLL of {@code tokens[0 .. n]} (n + 1 tokens: n inputs, n targets), forward only. */
     public double loss(LlamaParameters p, int[] tokens, int n) {
+        profile.start();
         Panels panels = pack(p, false);
+        profile.lap(StepProfile.Phase.PACK);
         forward(p, panels, tokens, n, false);
         return head(p, panels, null, tokens, n, 0f, null);
     }
@@ -173,7 +179,9 @@ public final class LlamaBackprop {
      * (so micro-batches accumulate; pass 1/micro-batches for their mean).
      */
     public double lossAndGradient(LlamaParameters p, int[] tokens, int n, LlamaParameters grads, float gradScale) {
+        profile.start();
         Panels panels = pack(p, true);
+        profile.lap(StepProfile.Phase.PACK);
         forward(p, panels, tokens, n, true);
         float[] dx = new float[n * dim];
         double loss = head(p, panels, grads, tokens, n, gradScale / n, dx);
@@ -228,9 +236,11 @@ public final class LlamaBackprop {
             });
             PanelLinear[] f = panels.fwd();
             int b = l * PER_LAYER;
+            profile.lap(StepProfile.Phase.ELEMENTWISE);
             Matmul.apply(f[b + WQ], s.n1, n, s.q, false, pool);
             Matmul.apply(f[b + WK], s.n1, n, s.k, false, pool);
             Matmul.apply(f[b + WV], s.n1, n, s.v, false, pool);
+            profile.lap(StepProfile.Phase.LINEAR_FORWARD);
             rows(n, (t0, t1) -> {
                 for (int t = t0; t < t1; t++) {
                     addBias(s.q, t * qDim, y.bq());
@@ -240,6 +250,7 @@ public final class LlamaBackprop {
                     rope.forward(s.k, t * kvDim, c.kvHeads(), t);
                 }
             });
+            profile.lap(StepProfile.Phase.ELEMENTWISE);
             TrainableAttention att = attention.forLayer(l, c.layers(), call, pool);
             AttentionProblem problem = new AttentionProblem(view(s.q, c.heads(), n, qDim), view(s.k, c.kvHeads(), n,
                     kvDim), view(s.v, c.kvHeads(), n, kvDim), view(s.att, c.heads(), n, qDim), s.lse, scale, true,
@@ -248,8 +259,11 @@ public final class LlamaBackprop {
             if (save) {
                 s.ctx = new Attached(att, s.ctx);
             }
+            profile.lap(attention.isHyper(l, c.layers()) ? StepProfile.Phase.HYPER_ATTENTION_FORWARD
+                    : StepProfile.Phase.ATTENTION_FORWARD);
             float[] delta = new float[n * dim];
             Matmul.apply(f[b + WO], s.att, n, delta, false, pool);
+            profile.lap(StepProfile.Phase.LINEAR_FORWARD);
             rows(n, (t0, t1) -> {
                 for (int t = t0; t < t1; t++) {
                     for (int i = t * dim; i < (t + 1) * dim; i++) {
@@ -259,10 +273,14 @@ public final class LlamaBackprop {
                 }
             });
             System.arraycopy(x, 0, s.h, 0, n * dim);
+            profile.lap(StepProfile.Phase.ELEMENTWISE);
             Matmul.apply(f[b + GATE], s.n2, n, s.g, false, pool);
             Matmul.apply(f[b + UP], s.n2, n, s.u, false, pool);
+            profile.lap(StepProfile.Phase.LINEAR_FORWARD);
             rows(n, (t0, t1) -> SwiGlu.forward(s.g, s.u, s.a, t0 * hid, t1 * hid));
+            profile.lap(StepProfile.Phase.ELEMENTWISE);
             Matmul.apply(f[b + DOWN], s.a, n, delta, false, pool);
+            profile.lap(StepProfile.Phase.LINEAR_FORWARD);
             rows(n, (t0, t1) -> {
                 for (int i = t0 * dim; i < t1 * dim; i++) {
                     x[i] += delta[i];
@@ -275,6 +293,7 @@ public final class LlamaBackprop {
                 invFinal[t] = RmsNorm.forward(xFinal, t * dim, p.finalNorm(), eps, nFinal, t * dim, dim);
             }
         });
+        profile.lap(StepProfile.Phase.ELEMENTWISE);
     }
 
     /** The attention instance that made a context, kept with it for the backward call. */
@@ -330,6 +349,7 @@ public final class LlamaBackprop {
                 System.arraycopy(dnChunk, 0, dn, t0 * dim, rows * dim);
             }
         }
+        profile.lap(StepProfile.Phase.HEAD);
         if (grad) {
             float eps = c.normEps();
             rows(n, (t0, t1) -> {
@@ -338,6 +358,7 @@ public final class LlamaBackprop {
                 }
             });
             normWeightGradient(xFinal, invFinal, dn, n, grads.finalNorm());
+            profile.lap(StepProfile.Phase.ELEMENTWISE);
         }
         return loss / n;
     }
@@ -354,12 +375,15 @@ public final class LlamaBackprop {
         }
         int parts = Math.min(width, 4 * pool.threads());
         pool.run(parts, (w, u) -> {
-            for (int i = width * u / parts; i < width * (u + 1) / parts; i++) {
-                double s = 0;
-                for (int t = 0; t < n; t++) {
-                    s += dy[t * width + i];
+            int from = width * u / parts, to = width * (u + 1) / parts;
+            double[] s = new double[to - from];   // per column in token order, rows read in memory order
+            for (int t = 0; t < n; t++) {
+                for (int i = from; i < to; i++) {
+                    s[i - from] += dy[t * width + i];
                 }
-                db[i] += (float) s;
+            }
+            for (int i = from; i < to; i++) {
+                db[i] += (float) s[i - from];
             }
         });
     }
@@ -375,12 +399,17 @@ public final class LlamaBackprop {
             int b = l * PER_LAYER;
             // x' = h + Wd·a
             Matmul.weightGradient(dx, s.a, n, dim, hid, gy.down(), pool);
+            profile.lap(StepProfile.Phase.LINEAR_WEIGHT_GRADIENT);
             Matmul.apply(bw[b + DOWN], dx, n, da, false, pool);
+            profile.lap(StepProfile.Phase.LINEAR_INPUT_GRADIENT);
             rows(n, (t0, t1) -> SwiGlu.backward(s.g, s.u, da, dg, du, t0 * hid, t1 * hid));
+            profile.lap(StepProfile.Phase.ELEMENTWISE);
             Matmul.weightGradient(dg, s.n2, n, hid, dim, gy.gate(), pool);
             Matmul.weightGradient(du, s.n2, n, hid, dim, gy.up(), pool);
+            profile.lap(StepProfile.Phase.LINEAR_WEIGHT_GRADIENT);
             Matmul.apply(bw[b + GATE], dg, n, dn, false, pool);
             Matmul.apply(bw[b + UP], du, n, dn, true, pool);
+            profile.lap(StepProfile.Phase.LINEAR_INPUT_GRADIENT);
             System.arraycopy(dx, 0, dh, 0, n * dim);
             rows(n, (t0, t1) -> {
                 for (int t = t0; t < t1; t++) {
@@ -388,12 +417,17 @@ public final class LlamaBackprop {
                 }
             });
             normWeightGradient(s.h, s.inv2, dn, n, gy.ffnNorm());
+            profile.lap(StepProfile.Phase.ELEMENTWISE);
             // h = x + Wo·att
             Matmul.weightGradient(dh, s.att, n, dim, qDim, gy.wo(), pool);
+            profile.lap(StepProfile.Phase.LINEAR_WEIGHT_GRADIENT);
             Matmul.apply(bw[b + WO], dh, n, datt, false, pool);
+            profile.lap(StepProfile.Phase.LINEAR_INPUT_GRADIENT);
             Attached ctx = (Attached) s.ctx;
             Gradients g = ctx.attention().backward(ctx.inner(), view(datt, c.heads(), n, qDim));
             s.ctx = null;
+            profile.lap(attention.isHyper(l, c.layers()) ? StepProfile.Phase.HYPER_ATTENTION_BACKWARD
+                    : StepProfile.Phase.ATTENTION_BACKWARD);
             read(g.query(), dq, c.heads(), n, qDim);
             read(g.key(), dk, c.kvHeads(), n, kvDim);
             read(g.value(), dv, c.kvHeads(), n, kvDim);
@@ -406,12 +440,15 @@ public final class LlamaBackprop {
             biasGradient(dq, n, qDim, gy.bq());
             biasGradient(dk, n, kvDim, gy.bk());
             biasGradient(dv, n, kvDim, gy.bv());
+            profile.lap(StepProfile.Phase.ELEMENTWISE);
             Matmul.weightGradient(dq, s.n1, n, qDim, dim, gy.wq(), pool);
             Matmul.weightGradient(dk, s.n1, n, kvDim, dim, gy.wk(), pool);
             Matmul.weightGradient(dv, s.n1, n, kvDim, dim, gy.wv(), pool);
+            profile.lap(StepProfile.Phase.LINEAR_WEIGHT_GRADIENT);
             Matmul.apply(bw[b + WQ], dq, n, dn, false, pool);
             Matmul.apply(bw[b + WK], dk, n, dn, true, pool);
             Matmul.apply(bw[b + WV], dv, n, dn, true, pool);
+            profile.lap(StepProfile.Phase.LINEAR_INPUT_GRADIENT);
             System.arraycopy(dh, 0, dx, 0, n * dim);
             rows(n, (t0, t1) -> {
                 for (int t = t0; t < t1; t++) {
@@ -419,6 +456,7 @@ public final class LlamaBackprop {
                 }
             });
             normWeightGradient(s.xIn, s.inv1, dn, n, gy.attentionNorm());
+            profile.lap(StepProfile.Phase.ELEMENTWISE);
         }
         float[] dEmb = grads.embedding();
         for (int t = 0; t < n; t++) {   // token order: rows hit twice sum in the same order for any thread count
@@ -427,6 +465,7 @@ public final class LlamaBackprop {
                 dEmb[row + i] += dx[t * dim + i];
             }
         }
+        profile.lap(StepProfile.Phase.ELEMENTWISE);
     }
 
     private void read(FloatTensor g, float[] dst, int heads, int n, int stride) {

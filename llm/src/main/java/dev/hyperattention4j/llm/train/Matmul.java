@@ -59,9 +59,7 @@ final class Matmul {
      * {@code dy} {@code [n][rows]} and {@code x} {@code [n][cols]}.
      */
     static void weightGradient(float[] dy, float[] x, int n, int rows, int cols, float[] dW, WorkerPool pool) {
-        PanelLinear xt = transposedPanel(x, n, cols, pool);   // [cols][n]
-        float[] dyt = transpose(dy, n, rows, pool);          // [rows][n]
-        apply(xt, dyt, rows, dW, true, pool);
+        WeightGradient.accumulate(dy, x, n, rows, cols, dW, pool);
     }
 
     /** The row-major {@code [cols][rows]} transpose of the row-major {@code [rows][cols]} matrix {@code m} (on the calling thread when pool is null). */

@@ -39,12 +39,15 @@ final class RmsNorm {
      * columns across threads, never the tokens).
      */
     static void weightGradient(float[] x, float[] r, float[] dy, int tokens, int n, float[] dw, int from, int to) {
-        for (int i = from; i < to; i++) {
-            double s = 0;
-            for (int t = 0; t < tokens; t++) {
-                s += (double) dy[t * n + i] * x[t * n + i] * r[t];
+        double[] s = new double[to - from];   // tokens in the outer loop: rows are read in memory order
+        for (int t = 0; t < tokens; t++) {
+            int row = t * n;
+            for (int i = from; i < to; i++) {
+                s[i - from] += (double) dy[row + i] * x[row + i] * r[t];
             }
-            dw[i] += (float) s;
+        }
+        for (int i = from; i < to; i++) {
+            dw[i] += (float) s[i - from];
         }
     }
 }

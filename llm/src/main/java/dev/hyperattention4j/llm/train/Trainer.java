@@ -52,6 +52,9 @@ public final class Trainer {
 
     public TrainingSettings settings() { return settings; }
 
+    /** Time per phase of the steps (and evaluations) so far. */
+    public StepProfile profile() { return backprop.profile(); }
+
     /** The first token of the window of (step, micro-batch): a function of the seed and that position only. */
     int windowStart(long step, int micro) {
         long mix = settings.seed() * 0x9E3779B97F4A7C15L + step * 0xBF58476D1CE4E5B9L + micro * 0x94D049BB133111EBL;
@@ -71,9 +74,11 @@ public final class Trainer {
             backprop.setCalls(s * micro + j);
             loss += backprop.lossAndGradient(params, window, n, grads, 1f / micro);
         }
+        backprop.profile().start();
         double norm = GradientNorm.clip(grads, settings.clipNorm(), pool);
         double lr = settings.learningRate().at(s);
         optimizer.update(params, grads, s, lr, pool);
+        backprop.profile().lap(StepProfile.Phase.OPTIMIZER);
         step = s;
         return new Step(s, loss / micro, norm, lr, (long) n * micro);
     }
@@ -93,10 +98,15 @@ public final class Trainer {
         }
         double sum = 0;
         int[] window = new int[n + 1];
-        for (int w = 0; w < windows; w++) {
-            System.arraycopy(tokens, w * n, window, 0, n + 1);
-            backprop.setCalls(-1 - w);
-            sum += backprop.loss(params, window, n);
+        backprop.profile().pause(true);
+        try {
+            for (int w = 0; w < windows; w++) {
+                System.arraycopy(tokens, w * n, window, 0, n + 1);
+                backprop.setCalls(-1 - w);
+                sum += backprop.loss(params, window, n);
+            }
+        } finally {
+            backprop.profile().pause(false);
         }
         return sum / windows;
     }
