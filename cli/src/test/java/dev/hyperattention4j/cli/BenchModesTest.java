@@ -15,7 +15,7 @@ class BenchModesTest {
     void benchListsItsModes() {
         CliRun run = CliRun.of("bench", "--help");
         assertThat(run.exit()).isZero();
-        assertThat(run.out()).contains("exact", "hyper", "backward", "model", "cold");
+        assertThat(run.out()).contains("exact", "hyper", "backward", "model", "cold", "train");
     }
 
     /** main() registers only the named command: bench must still bring its modes. */
@@ -24,7 +24,7 @@ class BenchModesTest {
         CommandLine cl = Main.commandLine("bench", "hyper", "--help");
         assertThat(cl.getSubcommands()).containsOnlyKeys("bench");
         assertThat(cl.getSubcommands().get("bench").getSubcommands())
-                .containsOnlyKeys("exact", "hyper", "backward", "model", "cold");
+                .containsOnlyKeys("exact", "hyper", "backward", "model", "cold", "train");
     }
 
     /** bench cold times a first call and the later ones and reports their ratio; a bad mask is a usage error. */

@@ -359,7 +359,13 @@ public final class FlashTiles {
             }
         }
         final int lastBlock = cb, lastWidth = dp - cb;    // the last value block: 1-3 vectors wide
-        for (; cb < dp; cb += lanes) {   // remaining 1-3 vectors of the head dim: 6 x 1
+        for (; cb + 2 * lanes <= dp; cb += 2 * lanes) {   // 2 of the remaining vectors (d = 32 at 16 lanes): 6 x 2
+            for (int r = rowFrom; r < rows; r += REGISTER_ROWS) {
+                valueColumns2(p[r / REGISTER_ROWS], visibleKeys(r, diagonal), v,
+                        vOff + lastBlock * t + (cb - lastBlock), lastWidth, o, BASE + r * dp, dp, cb);
+            }
+        }
+        for (; cb < dp; cb += lanes) {   // the last remaining vector: 6 x 1
             for (int r = rowFrom; r < rows; r += REGISTER_ROWS) {
                 valueColumn(p[r / REGISTER_ROWS], visibleKeys(r, diagonal), v,
                         vOff + lastBlock * t + (cb - lastBlock), lastWidth, o, BASE + r * dp, dp, cb);
@@ -414,6 +420,46 @@ public final class FlashTiles {
         a30.intoArray(o, o3 + cb); a31.intoArray(o, o3 + c1); a32.intoArray(o, o3 + c2); a33.intoArray(o, o3 + c3);
         a40.intoArray(o, o4 + cb); a41.intoArray(o, o4 + c1); a42.intoArray(o, o4 + c2); a43.intoArray(o, o4 + c3);
         a50.intoArray(o, o5 + cb); a51.intoArray(o, o5 + c1); a52.intoArray(o, o5 + c2); a53.intoArray(o, o5 + c3);
+    }
+
+    /**
+     * One 6 × 2 block of {@link #valueTile}: 6 output rows × the two vectors of columns at {@code cb} (12
+     * accumulators, 2 loads and 6 broadcasts per key), from value rows {@code stride} floats apart starting at
+     * {@code v[vr0]}; each accumulator adds its keys in order, as {@link #valueColumn} does.
+     */
+    static void valueColumns2(float[] pb, int keys, float[] v, int vr0, int stride, float[] o, int o0, int dp,
+                              int cb) {
+        final int t = KEY_TILE, l = SPECIES.length();
+        final int o1 = o0 + dp, o2 = o1 + dp, o3 = o2 + dp, o4 = o3 + dp, o5 = o4 + dp, c1 = cb + l;
+        FloatVector a00 = FloatVector.fromArray(SPECIES, o, o0 + cb), a01 = FloatVector.fromArray(SPECIES, o, o0 + c1);
+        FloatVector a10 = FloatVector.fromArray(SPECIES, o, o1 + cb), a11 = FloatVector.fromArray(SPECIES, o, o1 + c1);
+        FloatVector a20 = FloatVector.fromArray(SPECIES, o, o2 + cb), a21 = FloatVector.fromArray(SPECIES, o, o2 + c1);
+        FloatVector a30 = FloatVector.fromArray(SPECIES, o, o3 + cb), a31 = FloatVector.fromArray(SPECIES, o, o3 + c1);
+        FloatVector a40 = FloatVector.fromArray(SPECIES, o, o4 + cb), a41 = FloatVector.fromArray(SPECIES, o, o4 + c1);
+        FloatVector a50 = FloatVector.fromArray(SPECIES, o, o5 + cb), a51 = FloatVector.fromArray(SPECIES, o, o5 + c1);
+        int vr = vr0;
+        for (int j = 0; j < keys; j++, vr += stride) {
+            FloatVector v0 = FloatVector.fromArray(SPECIES, v, vr);
+            FloatVector v1 = FloatVector.fromArray(SPECIES, v, vr + l);
+            FloatVector b = FloatVector.broadcast(SPECIES, pb[BASE + j]);
+            a00 = v0.fma(b, a00); a01 = v1.fma(b, a01);
+            b = FloatVector.broadcast(SPECIES, pb[BASE + t + j]);
+            a10 = v0.fma(b, a10); a11 = v1.fma(b, a11);
+            b = FloatVector.broadcast(SPECIES, pb[BASE + 2 * t + j]);
+            a20 = v0.fma(b, a20); a21 = v1.fma(b, a21);
+            b = FloatVector.broadcast(SPECIES, pb[BASE + 3 * t + j]);
+            a30 = v0.fma(b, a30); a31 = v1.fma(b, a31);
+            b = FloatVector.broadcast(SPECIES, pb[BASE + 4 * t + j]);
+            a40 = v0.fma(b, a40); a41 = v1.fma(b, a41);
+            b = FloatVector.broadcast(SPECIES, pb[BASE + 5 * t + j]);
+            a50 = v0.fma(b, a50); a51 = v1.fma(b, a51);
+        }
+        a00.intoArray(o, o0 + cb); a01.intoArray(o, o0 + c1);
+        a10.intoArray(o, o1 + cb); a11.intoArray(o, o1 + c1);
+        a20.intoArray(o, o2 + cb); a21.intoArray(o, o2 + c1);
+        a30.intoArray(o, o3 + cb); a31.intoArray(o, o3 + c1);
+        a40.intoArray(o, o4 + cb); a41.intoArray(o, o4 + c1);
+        a50.intoArray(o, o5 + cb); a51.intoArray(o, o5 + c1);
     }
 
     /**

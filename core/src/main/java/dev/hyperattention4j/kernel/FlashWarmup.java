@@ -248,8 +248,9 @@ public final class FlashWarmup {
             for (int r = 0; r < 5; r++) {
                 FlashTiles.softmaxRow(sb, BASE + r * T, r, laneMax, m, laneSum, o, DP);
             }
-            // values: a 4-vector block and the 1-vector rest of dp = 5 vectors
+            // values: a 4-vector block and the 1-vector rest of dp = 5 vectors; the 2-vector block of d = 2 vectors
             FlashTiles.valueBlock(sb, STEPS, v, 0, o, BASE, DP, 0);
+            FlashTiles.valueColumns2(sb, STEPS, v, 0, 2 * LANES, o, BASE, DP, 3 * LANES);
             FlashTiles.valueColumn(sb, STEPS, v, 4 * LANES * STEPS, LANES, o, BASE, DP, 4 * LANES);
             java.util.Arrays.fill(laneSum, 0f);
             java.util.Arrays.fill(o, 0f);

@@ -11,12 +11,9 @@ import dev.hyperattention4j.cli.TextFile;
 import dev.hyperattention4j.llm.format.io.Json;
 import dev.hyperattention4j.llm.format.safetensors.HfConfig;
 import dev.hyperattention4j.llm.format.safetensors.HfConfigWriter;
-import dev.hyperattention4j.llm.model.BlockLayout;
 import dev.hyperattention4j.llm.model.Model;
 import dev.hyperattention4j.llm.model.ModelConfig;
 import dev.hyperattention4j.llm.model.ModelLoader;
-import dev.hyperattention4j.llm.model.RopeScaling;
-import dev.hyperattention4j.llm.model.RopeStyle;
 import dev.hyperattention4j.llm.runtime.LlamaModel;
 import dev.hyperattention4j.llm.tokenizer.ByteTokenizerJson;
 import dev.hyperattention4j.llm.tokenizer.HfTokenizerJson;
@@ -86,6 +83,13 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Mixin
     ModelShapeOptions shape = new ModelShapeOptions();
+
+    @Option(names = "--rope-scaling", paramLabel = "SPEC", description = {"RoPE scaling of the trained model, "
+            + "written into its config.json (context extension: fine-tune --from a model at a longer --context): "
+            + "none, linear:F, dynamic:F:ORIG, yarn:F:ORIG[:BETA_FAST:BETA_SLOW] or llama3:F:ORIG[:LOW:HIGH], with F "
+            + "the extension factor and ORIG the context the model was trained on. Replaces the source model's "
+            + "scaling (default: keep it; none for a new model)."})
+    String ropeScaling;
 
     @Range(min = 2, max = 1 << 20)
     @Option(names = {"-c", "--context"}, paramLabel = "N", description = "Tokens per training window "
@@ -203,6 +207,9 @@ public final class TrainCommand implements Callable<Integer> {
         if (sources > 1) {
             throw new IllegalArgumentException("--from, --config and --resume are alternatives; give at most one");
         }
+        if (ropeScaling != null) {
+            RopeScalingSpec.parse(ropeScaling);   // a malformed value is refused before any work
+        }
         if (minLr != null && minLr > lr) {
             throw new IllegalArgumentException("--min-lr " + minLr + " is above --lr " + lr);
         }
@@ -254,6 +261,10 @@ public final class TrainCommand implements Callable<Integer> {
             Checkpoint.Loaded l = Checkpoint.load(resume, adam);
             JsonNode tj = Json.MAPPER.readTree(resume.resolve(Checkpoint.TOKENIZER).toFile());
             ModelConfig c = l.parameters().config();
+            if (ropeScaling != null && !RopeScalingSpec.parse(ropeScaling).equals(c.ropeScaling())) {
+                throw new IllegalArgumentException("--rope-scaling " + ropeScaling + " differs from the checkpoint's "
+                        + "RoPE scaling (" + c.ropeScaling().describe() + "); a resumed run keeps the model's");
+            }
             Tokenizer tok = HfTokenizerJson.read(resume.resolve(Checkpoint.TOKENIZER), c.bosId(), c.eosId(),
                     c.vocabSize());
             return new Start(l.parameters(), l.optimizer(), l.step(), tj, tok, l.state());
@@ -266,7 +277,7 @@ public final class TrainCommand implements Callable<Integer> {
                         + "directory with tokenizer.json (the checkpoints carry it)");
             }
             try (Model m = ModelLoader.open(from)) {
-                ModelConfig c = m.config();
+                ModelConfig c = withRopeScaling(m.config());
                 HfConfigWriter.toJson(c, "float32");   // refuses, before any work, what a checkpoint cannot hold
                 LlamaParameters p = LlamaParameters.of(c, m.weights());
                 return new Start(p, new AdamW(adam, p), 0, Json.MAPPER.readTree(tj.toFile()), m.tokenizer(), null);
@@ -300,9 +311,15 @@ public final class TrainCommand implements Callable<Integer> {
         } else {
             c = shape.config(context, tok.vocabSize(), tok.bosId(), tok.eosId());
         }
+        c = withRopeScaling(c);
         HfConfigWriter.toJson(c, "float32");
         LlamaParameters p = LlamaParameters.initialise(c, seed);
         return new Start(p, new AdamW(adam, p), 0, tj, tok, null);
+    }
+
+    /** {@code c} with the scaling of --rope-scaling (when given) and a context length covering --context. */
+    private ModelConfig withRopeScaling(ModelConfig c) {
+        return ropeScaling == null ? c : RopeScalingSpec.apply(c, RopeScalingSpec.parse(ropeScaling), context);
     }
 
     private static final java.util.Set<String> BOS_NAMES = java.util.Set.of("<|bos|>", "<s>", "<|begin_of_text|>",

@@ -44,6 +44,7 @@ public final class LlamaBackprop {
     private final float[] xFinal, nFinal, invFinal;
     private long calls;
     private final StepProfile profile = new StepProfile();
+    private final WeightGradient weightGradient = new WeightGradient();
 
     /** The activations of one block. */
     private static final class Saved {
@@ -327,10 +328,10 @@ public final class LlamaBackprop {
         boolean grad = grads != null;
         double loss = 0;
         float[] dn = grad ? new float[n * dim] : null;
+        float[] logits = new float[Math.min(HEAD_CHUNK, n) * vocab];
         for (int t0 = 0; t0 < n; t0 += HEAD_CHUNK) {
             int rows = Math.min(HEAD_CHUNK, n - t0), from = t0;
             float[] x = java.util.Arrays.copyOfRange(nFinal, t0 * dim, (t0 + rows) * dim);
-            float[] logits = new float[rows * vocab];
             Matmul.apply(out, x, rows, logits, false, pool);
             double[] nll = new double[rows];
             pool.run(rows, (w, r) -> nll[r] = CrossEntropy.lossAndGradient(logits, r * vocab, vocab,
@@ -343,7 +344,7 @@ public final class LlamaBackprop {
                 loss += v;
             }
             if (grad) {
-                Matmul.weightGradient(logits, x, rows, vocab, dim, grads.output(), pool);
+                weightGradient.accumulate(logits, x, rows, vocab, dim, grads.output(), pool);
                 float[] dnChunk = new float[rows * dim];
                 Matmul.apply(panels.bwd()[panels.bwd().length - 1], logits, rows, dnChunk, false, pool);
                 System.arraycopy(dnChunk, 0, dn, t0 * dim, rows * dim);
@@ -398,14 +399,14 @@ public final class LlamaBackprop {
             Saved s = saved[l];
             int b = l * PER_LAYER;
             // x' = h + Wd·a
-            Matmul.weightGradient(dx, s.a, n, dim, hid, gy.down(), pool);
+            weightGradient.accumulate(dx, s.a, n, dim, hid, gy.down(), pool);
             profile.lap(StepProfile.Phase.LINEAR_WEIGHT_GRADIENT);
             Matmul.apply(bw[b + DOWN], dx, n, da, false, pool);
             profile.lap(StepProfile.Phase.LINEAR_INPUT_GRADIENT);
             rows(n, (t0, t1) -> SwiGlu.backward(s.g, s.u, da, dg, du, t0 * hid, t1 * hid));
             profile.lap(StepProfile.Phase.ELEMENTWISE);
-            Matmul.weightGradient(dg, s.n2, n, hid, dim, gy.gate(), pool);
-            Matmul.weightGradient(du, s.n2, n, hid, dim, gy.up(), pool);
+            weightGradient.accumulate(dg, s.n2, n, hid, dim, gy.gate(), pool);
+            weightGradient.accumulate(du, s.n2, n, hid, dim, gy.up(), pool);
             profile.lap(StepProfile.Phase.LINEAR_WEIGHT_GRADIENT);
             Matmul.apply(bw[b + GATE], dg, n, dn, false, pool);
             Matmul.apply(bw[b + UP], du, n, dn, true, pool);
@@ -419,7 +420,7 @@ public final class LlamaBackprop {
             normWeightGradient(s.h, s.inv2, dn, n, gy.ffnNorm());
             profile.lap(StepProfile.Phase.ELEMENTWISE);
             // h = x + Wo·att
-            Matmul.weightGradient(dh, s.att, n, dim, qDim, gy.wo(), pool);
+            weightGradient.accumulate(dh, s.att, n, dim, qDim, gy.wo(), pool);
             profile.lap(StepProfile.Phase.LINEAR_WEIGHT_GRADIENT);
             Matmul.apply(bw[b + WO], dh, n, datt, false, pool);
             profile.lap(StepProfile.Phase.LINEAR_INPUT_GRADIENT);
@@ -441,9 +442,9 @@ public final class LlamaBackprop {
             biasGradient(dk, n, kvDim, gy.bk());
             biasGradient(dv, n, kvDim, gy.bv());
             profile.lap(StepProfile.Phase.ELEMENTWISE);
-            Matmul.weightGradient(dq, s.n1, n, qDim, dim, gy.wq(), pool);
-            Matmul.weightGradient(dk, s.n1, n, kvDim, dim, gy.wk(), pool);
-            Matmul.weightGradient(dv, s.n1, n, kvDim, dim, gy.wv(), pool);
+            weightGradient.accumulate(dq, s.n1, n, qDim, dim, gy.wq(), pool);
+            weightGradient.accumulate(dk, s.n1, n, kvDim, dim, gy.wk(), pool);
+            weightGradient.accumulate(dv, s.n1, n, kvDim, dim, gy.wv(), pool);
             profile.lap(StepProfile.Phase.LINEAR_WEIGHT_GRADIENT);
             Matmul.apply(bw[b + WQ], dq, n, dn, false, pool);
             Matmul.apply(bw[b + WK], dk, n, dn, true, pool);

@@ -37,6 +37,13 @@ final class Matmul {
     static void apply(PanelLinear w, float[] x, int n, float[] out, boolean accumulate, WorkerPool pool) {
         int rows = w.rows(), cols = w.cols(), stride = w.paddedRows();
         int units = (n + CHUNK - 1) / CHUNK;
+        if (!accumulate && stride == rows) {   // whole SIMD blocks: the kernel writes the output rows in place
+            pool.run(units, (worker, u) -> {
+                int t0 = u * CHUNK, t1 = Math.min(n, t0 + CHUNK);
+                w.apply(x, t0 * cols, cols, t1 - t0, out, t0 * rows, rows, null);
+            });
+            return;
+        }
         pool.run(units, (worker, u) -> {
             int t0 = u * CHUNK, t1 = Math.min(n, t0 + CHUNK);
             float[] tmp = new float[(t1 - t0) * stride];
@@ -59,7 +66,7 @@ final class Matmul {
      * {@code dy} {@code [n][rows]} and {@code x} {@code [n][cols]}.
      */
     static void weightGradient(float[] dy, float[] x, int n, int rows, int cols, float[] dW, WorkerPool pool) {
-        WeightGradient.accumulate(dy, x, n, rows, cols, dW, pool);
+        new WeightGradient().accumulate(dy, x, n, rows, cols, dW, pool);
     }
 
     /** The row-major {@code [cols][rows]} transpose of the row-major {@code [rows][cols]} matrix {@code m} (on the calling thread when pool is null). */
