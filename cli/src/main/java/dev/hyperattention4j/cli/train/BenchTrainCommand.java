@@ -63,10 +63,8 @@ public final class BenchTrainCommand implements Callable<Integer> {
     @Mixin
     HyperAttentionOptions hyper;
 
-    @Range(min = 1, max = 1024)
-    @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "Worker threads (default: available "
-            + "processors = ${DEFAULT-VALUE}).")
-    int threads = Runtime.getRuntime().availableProcessors();
+    @Mixin
+    ThreadsOption threadsOption = new ThreadsOption();
 
     @AnyValue
     @Option(names = "--seed", paramLabel = "S", description = "Seed of the weights and tokens "
@@ -79,6 +77,7 @@ public final class BenchTrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        int threads = threadsOption.threads;
         PrintStream out = System.out;
         BenchClock clock = cpuTime ? BenchClock.CPU : BenchClock.WALL;
         ModelConfig c = shape.config(context, shape.vocab != null ? shape.vocab : 4096, -1, -1);
@@ -142,6 +141,7 @@ public final class BenchTrainCommand implements Callable<Integer> {
     /** One warm-up step, then {@code timed} profiled steps of a fresh trainer (the weights are copied, not changed). */
     private Run run(LlamaParameters initial, int n, TrainingAttention attention, int timed, BenchClock clock,
                     WorkerPool pool) {
+        int threads = pool.threads();
         ModelConfig c = initial.config();
         HeapBudget.require(LlamaBackprop.activationBytes(c, n) + 20L * initial.count(), "training the benchmark model "
                 + "on " + n + "-token windows", "lower --context, --hyper-sizes or the model size");

@@ -20,7 +20,6 @@ import dev.hyperattention4j.llm.tokenizer.HfTokenizerJson;
 import dev.hyperattention4j.llm.tokenizer.Tokenizer;
 import dev.hyperattention4j.llm.train.AdamW;
 import dev.hyperattention4j.llm.train.Checkpoint;
-import dev.hyperattention4j.llm.train.LearningRate;
 import dev.hyperattention4j.llm.train.LlamaBackprop;
 import dev.hyperattention4j.llm.train.LlamaParameters;
 import dev.hyperattention4j.llm.train.StepProfile;
@@ -106,37 +105,8 @@ public final class TrainCommand implements Callable<Integer> {
             + "accumulated (default: ${DEFAULT-VALUE}).")
     int batch = 1;
 
-    @Range(min = 1e-9, max = 10)
-    @Option(names = "--lr", paramLabel = "LR", description = "Peak learning rate (default: ${DEFAULT-VALUE}).")
-    double lr = 1e-3;
-
-    @Range(min = 0, max = 10)
-    @Option(names = "--min-lr", paramLabel = "LR", description = "Learning rate at the end of the cosine decay "
-            + "(default: --lr / 10).")
-    Double minLr;
-
-    @Range(min = 0, max = 100_000_000)
-    @Option(names = "--warmup", paramLabel = "S", description = "Linear warm-up steps (default: min(100, "
-            + "--steps / 10)).")
-    Integer warmup;
-
-    @Range(min = 0, max = 10)
-    @Option(names = "--weight-decay", paramLabel = "W", description = "AdamW weight decay on matrices "
-            + "(default: ${DEFAULT-VALUE}).")
-    double weightDecay = 0.1;
-
-    @Range(min = 0, max = 0.9999999)
-    @Option(names = "--beta1", paramLabel = "B", description = "AdamW β₁ (default: ${DEFAULT-VALUE}).")
-    double beta1 = 0.9;
-
-    @Range(min = 0, max = 0.9999999)
-    @Option(names = "--beta2", paramLabel = "B", description = "AdamW β₂ (default: ${DEFAULT-VALUE}).")
-    double beta2 = 0.95;
-
-    @Range(min = 0, max = 1e6)
-    @Option(names = "--clip", paramLabel = "NORM", description = "Maximum global gradient norm, 0 = no clipping "
-            + "(default: ${DEFAULT-VALUE}).")
-    double clip = 1.0;
+    @Mixin
+    OptimizerOptions optimizer = new OptimizerOptions();
 
     @AnyValue
     @Option(names = "--seed", paramLabel = "S", description = "Seed of the initial weights, the windows and "
@@ -180,10 +150,8 @@ public final class TrainCommand implements Callable<Integer> {
     @Mixin
     HyperAttentionOptions hyper;
 
-    @Range(min = 1, max = 1024)
-    @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "Worker threads (default: available "
-            + "processors = ${DEFAULT-VALUE}).")
-    int threads = Runtime.getRuntime().availableProcessors();
+    @Mixin
+    ThreadsOption threadsOption = new ThreadsOption();
 
     @Option(names = {"-q", "--quiet"}, description = "No progress bar or progress lines.")
     boolean quiet;
@@ -203,21 +171,8 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        int sources = (from != null ? 1 : 0) + (configFile != null ? 1 : 0) + (resume != null ? 1 : 0);
-        if (sources > 1) {
-            throw new IllegalArgumentException("--from, --config and --resume are alternatives; give at most one");
-        }
-        if (ropeScaling != null) {
-            RopeScalingSpec.parse(ropeScaling);   // a malformed value is refused before any work
-        }
-        if (minLr != null && minLr > lr) {
-            throw new IllegalArgumentException("--min-lr " + minLr + " is above --lr " + lr);
-        }
-        if (patchLast > 0 && hyper.minSeqLen != null && hyper.minSeqLen >= context) {
-            System.err.println("note: --hyper-min-seq-len " + hyper.minSeqLen + " >= --context " + context
-                    + ": the HyperAttention layers compute exact attention");
-        }
-        AdamW.Settings adam = new AdamW.Settings(beta1, beta2, 1e-8, weightDecay);
+        checkOptions();
+        AdamW.Settings adam = optimizer.adam();
         List<String> trainTexts = new ArrayList<>();
         for (Path t : texts) {
             trainTexts.add(TextFile.read(t, "TEXT"));
@@ -239,20 +194,35 @@ public final class TrainCommand implements Callable<Integer> {
                     + validation.length + " for validation); --context " + context + " needs at least "
                     + (context + 1));
         }
-        int warm = warmup != null ? warmup : Math.min(100, steps / 10);
         TrainingAttention attention = patchLast == 0 ? TrainingAttention.exact()
                 : new TrainingAttention(patchLast, hyper.config(HyperConfig.DEFAULT_SEED ^ seed, 0));
-        TrainingSettings settings = new TrainingSettings(context, batch, steps, new LearningRate(lr,
-                minLr != null ? minLr : lr / 10, warm, steps), adam, clip, seed, attention);
+        TrainingSettings settings = new TrainingSettings(context, batch, steps, optimizer.schedule(steps), adam,
+                optimizer.clip, seed, attention);
         ObjectNode recorded = settingsJson(settings, c, train.length, validation.length);
         if (start.state() != null) {
             checkResumable(start.state().get("settings"), recorded);
         }
         LossCurve curve = start.state() != null ? LossCurve.from(start.state()) : new LossCurve();
-        try (WorkerPool pool = new WorkerPool(threads)) {
+        try (WorkerPool pool = new WorkerPool(threadsOption.threads)) {
             LlamaModel.awaitKernelWarmup();
             Trainer trainer = new Trainer(start.params(), start.optimizer(), settings, train, start.step(), pool);
             return loop(trainer, start, settings, recorded, curve, validation, pool);
+        }
+    }
+
+    /** The checks of options against each other that need no file: before any work, one line each. */
+    private void checkOptions() {
+        int sources = (from != null ? 1 : 0) + (configFile != null ? 1 : 0) + (resume != null ? 1 : 0);
+        if (sources > 1) {
+            throw new IllegalArgumentException("--from, --config and --resume are alternatives; give at most one");
+        }
+        if (ropeScaling != null) {
+            RopeScalingSpec.parse(ropeScaling);
+        }
+        optimizer.check();
+        if (patchLast > 0 && hyper.minSeqLen != null && hyper.minSeqLen >= context) {
+            System.err.println("note: --hyper-min-seq-len " + hyper.minSeqLen + " >= --context " + context
+                    + ": the HyperAttention layers compute exact attention");
         }
     }
 
@@ -408,13 +378,13 @@ public final class TrainCommand implements Callable<Integer> {
             err.printf("training %,d parameters (%d layers, dim %d, %d/%d heads, FFN %d, vocabulary %d), %s; %,d "
                             + "training and %,d validation tokens; %d threads%n", params, c.layers(), c.dim(),
                     c.heads(), c.kvHeads(), c.hiddenDim(), c.vocabSize(), settings.attention().describe(),
-                    recorded.get("train_tokens").asLong(), recorded.get("validation_tokens").asLong(), threads);
+                    recorded.get("train_tokens").asLong(), recorded.get("validation_tokens").asLong(), threadsOption.threads);
         }
         double peakGflops = 0;
         if (peak) {
-            peakGflops = dev.hyperattention4j.cli.bench.FmaPeak.measure(threads,
+            peakGflops = dev.hyperattention4j.cli.bench.FmaPeak.measure(threadsOption.threads,
                     dev.hyperattention4j.cli.bench.BenchClock.WALL).allThreadsGflops();
-            err.printf("FP32 FMA peak of %d threads: %.1f GFLOP/s%n", threads, peakGflops);
+            err.printf("FP32 FMA peak of %d threads: %.1f GFLOP/s%n", threadsOption.threads, peakGflops);
         }
         Stop stop = new Stop();
         Thread hook = new Thread(stop::requestAndWait, "ha4j-train-interrupt");

@@ -352,16 +352,23 @@ public final class LlamaBackprop {
         }
         profile.lap(StepProfile.Phase.HEAD);
         if (grad) {
-            float eps = c.normEps();
-            rows(n, (t0, t1) -> {
-                for (int t = t0; t < t1; t++) {
-                    RmsNorm.backward(xFinal, t * dim, p.finalNorm(), invFinal[t], dn, t * dim, dx, t * dim, dim);
-                }
-            });
-            normWeightGradient(xFinal, invFinal, dn, n, grads.finalNorm());
+            normBackward(xFinal, p.finalNorm(), invFinal, dn, dx, n, grads.finalNorm());
             profile.lap(StepProfile.Phase.ELEMENTWISE);
         }
         return loss / n;
+    }
+
+    /**
+     * The backward pass of an RMSNorm over n token rows of x (weights w, saved 1/rms inv): adds the input gradient
+     * of {@code dy} to {@code dx} and the weight gradient to {@code dw}.
+     */
+    private void normBackward(float[] x, float[] w, float[] inv, float[] dy, float[] dx, int n, float[] dw) {
+        rows(n, (t0, t1) -> {
+            for (int t = t0; t < t1; t++) {
+                RmsNorm.backward(x, t * dim, w, inv[t], dy, t * dim, dx, t * dim, dim);
+            }
+        });
+        normWeightGradient(x, inv, dy, n, dw);
     }
 
     private void normWeightGradient(float[] x, float[] inv, float[] dy, int n, float[] dw) {
@@ -412,12 +419,7 @@ public final class LlamaBackprop {
             Matmul.apply(bw[b + UP], du, n, dn, true, pool);
             profile.lap(StepProfile.Phase.LINEAR_INPUT_GRADIENT);
             System.arraycopy(dx, 0, dh, 0, n * dim);
-            rows(n, (t0, t1) -> {
-                for (int t = t0; t < t1; t++) {
-                    RmsNorm.backward(s.h, t * dim, y.ffnNorm(), s.inv2[t], dn, t * dim, dh, t * dim, dim);
-                }
-            });
-            normWeightGradient(s.h, s.inv2, dn, n, gy.ffnNorm());
+            normBackward(s.h, y.ffnNorm(), s.inv2, dn, dh, n, gy.ffnNorm());
             profile.lap(StepProfile.Phase.ELEMENTWISE);
             // h = x + Wo·att
             weightGradient.accumulate(dh, s.att, n, dim, qDim, gy.wo(), pool);
@@ -451,12 +453,7 @@ public final class LlamaBackprop {
             Matmul.apply(bw[b + WV], dv, n, dn, true, pool);
             profile.lap(StepProfile.Phase.LINEAR_INPUT_GRADIENT);
             System.arraycopy(dh, 0, dx, 0, n * dim);
-            rows(n, (t0, t1) -> {
-                for (int t = t0; t < t1; t++) {
-                    RmsNorm.backward(s.xIn, t * dim, y.attentionNorm(), s.inv1[t], dn, t * dim, dx, t * dim, dim);
-                }
-            });
-            normWeightGradient(s.xIn, s.inv1, dn, n, gy.attentionNorm());
+            normBackward(s.xIn, y.attentionNorm(), s.inv1, dn, dx, n, gy.attentionNorm());
             profile.lap(StepProfile.Phase.ELEMENTWISE);
         }
         float[] dEmb = grads.embedding();
