@@ -24,6 +24,8 @@ import jdk.incubator.vector.VectorSpecies;
 public final class AttentionRow {
     private static final VectorSpecies<Float> S = LaneSum.SPECIES;
     private static final int W = S.length();
+    /** Lane accumulators of the scalar twin: one per thread, so a cold decode step allocates nothing. */
+    private static final ThreadLocal<float[]> SCALAR_LANES = ThreadLocal.withInitial(() -> new float[W]);
 
     private AttentionRow() {
     }
@@ -289,7 +291,8 @@ public final class AttentionRow {
             max = Math.max(max, s[j]);
         }
         float shift = -max * scale;
-        float[] lanes = new float[W];
+        float[] lanes = SCALAR_LANES.get();
+        java.util.Arrays.fill(lanes, 0f);
         for (int j = 0; j < n; j++) {
             float e = FixedExp.exp(Math.fma(s[j], scale, shift));
             s[j] = e;
@@ -298,14 +301,27 @@ public final class AttentionRow {
         float sum = LaneSum.sumScalar(lanes);
         float inv = 1f / sum;
         if (d % W == 0) {
-            float[] chain = new float[CHAINS];
+            // four chains over k mod 4, as the vector kernel's four accumulators (locals: no allocation per row)
             for (int c = 0; c < d; c++) {
-                java.util.Arrays.fill(chain, 0f);
-                for (int k = 0; k < n; k++) {
-                    chain[k % CHAINS] = Math.fma(values[vBase + k * d + c], s[k], chain[k % CHAINS]);
+                float c0 = 0f, c1 = 0f, c2 = 0f, c3 = 0f;
+                int k = 0;
+                for (; k + 4 <= n; k += 4) {
+                    int vb = vBase + k * d + c;
+                    c0 = Math.fma(values[vb], s[k], c0);
+                    c1 = Math.fma(values[vb + d], s[k + 1], c1);
+                    c2 = Math.fma(values[vb + 2 * d], s[k + 2], c2);
+                    c3 = Math.fma(values[vb + 3 * d], s[k + 3], c3);
                 }
-                float o = (chain[0] + chain[1]) + (chain[2] + chain[3]);
-                out[outOff + c] = o * inv;
+                if (k < n) {
+                    c0 = Math.fma(values[vBase + k * d + c], s[k], c0);
+                }
+                if (k + 1 < n) {
+                    c1 = Math.fma(values[vBase + (k + 1) * d + c], s[k + 1], c1);
+                }
+                if (k + 2 < n) {
+                    c2 = Math.fma(values[vBase + (k + 2) * d + c], s[k + 2], c2);
+                }
+                out[outOff + c] = ((c0 + c1) + (c2 + c3)) * inv;
             }
         } else {
             weightedSumScalar(values, vBase, d, n, s, inv, out, outOff);
