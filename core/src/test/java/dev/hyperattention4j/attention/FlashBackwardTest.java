@@ -38,6 +38,7 @@ class FlashBackwardTest {
             "1, 2, 1,  96,  33, 24, true,  false",
             "1, 2, 1, 8250, 70, 16, false, true",    // more than one block of dQ partials (8192 rows)
             "1, 1, 1, 8250, 8250, 8, true, false",
+            "1, 4, 2, 1100, 1100, 64, true, false",  // the long-context model's heads, several key tiles
     })
     void matchesDoublePrecisionOracle(int b, int hq, int hkv, int nq, int nk, int d, boolean causal, boolean withLseGrad) {
         Random r = new Random(31L * nq + nk + d);
