@@ -177,15 +177,7 @@ public final class FlashKernel {
                 }
                 // sum is 0 only for a row that saw no key; a NaN sum (NonFinitePolicy.PROPAGATE) stays NaN
                 final float inv = sum == 0 ? 0f : (float) (1.0 / sum);
-                final int o = outOffset + (c0 + r) * d, a = FlashTiles.BASE + r * dp;
-                // vectorised: for HyperAttention's 256-key blocks this per-row epilogue is not negligible
-                int c = 0;
-                for (int bound = FlashTiles.SPECIES.loopBound(d); c < bound; c += VectorWidth.LANES) {
-                    FloatVector.fromArray(FlashTiles.SPECIES, acc, a + c).mul(inv).intoArray(out, o + c);
-                }
-                for (; c < d; c++) {
-                    out[o + c] = acc[a + c] * inv;
-                }
+                scaleRow(acc, FlashTiles.BASE + r * dp, inv, out, outOffset + (c0 + r) * d, d);
                 if (lse != null) {
                     lse[lseOffset + c0 + r] = sum == 0
                             ? Float.NEGATIVE_INFINITY : (float) (rowMax[r] * LN2 + Math.log(sum));
@@ -193,6 +185,21 @@ public final class FlashKernel {
             }
         }
         return true;
+    }
+
+    /**
+     * {@code out[o..o+d) = acc[a..a+d) · inv}: the per-row epilogue, vectorised (for HyperAttention's 256-key blocks
+     * it is not negligible). A method of its own so that its vector code stays compiled when C2 recompiles
+     * {@link #attend} (a deoptimised attend would otherwise run it as boxed vectors in the interpreter).
+     */
+    static void scaleRow(float[] acc, int a, float inv, float[] out, int o, int d) {
+        int c = 0;
+        for (int bound = FlashTiles.SPECIES.loopBound(d); c < bound; c += VectorWidth.LANES) {
+            FloatVector.fromArray(FlashTiles.SPECIES, acc, a + c).mul(inv).intoArray(out, o + c);
+        }
+        for (; c < d; c++) {
+            out[o + c] = acc[a + c] * inv;
+        }
     }
 
     static int roundUp(int n, int multiple) {

@@ -11,7 +11,9 @@ import java.lang.management.ThreadMXBean;
  * the micro-kernels on tiny inputs (a few keys and columns: a few microseconds each once compiled, a fraction of a
  * millisecond before), through every branch they take in real calls (so C2 does not compile a branch away and
  * deoptimise later), until a round runs at compiled speed; then the same for small problems through
- * {@link FlashKernel} and through HyperAttention's {@link HyperBlockKernel}.
+ * {@link FlashKernel} ({@link #flashFinished()}: what exact attention waits for) and, only once HyperAttention has
+ * asked for it ({@link #requestBlockKernel()}), through its {@link HyperBlockKernel}: a phase exact attention does not
+ * need must not take a core from its first call.
  *
  * <p>Rounds are timed in this thread's CPU time (a preempted round on a busy host must not look slow). If the
  * kernels do not reach compiled speed within {@link #GIVE_UP_NANOS} of CPU time, the warm-up stops and reports
@@ -27,10 +29,17 @@ public final class FlashWarmup {
     private static final long PATH_FAST_NANOS = 400_000;
     private static volatile boolean ready = !ENABLED;
     private static volatile boolean finished = !ENABLED;
+    /** The flash kernel's path is compiled, or the warm-up gave up on it (or is disabled). */
+    private static volatile boolean flashFinished = !ENABLED;
+    private static volatile boolean flashReady = !ENABLED;
+    /** HyperAttention is in use: warm its block kernel too, after the flash path (guarded by the class). */
+    private static boolean blockRequested;
     private static boolean started;
     private static volatile long cpuNanos;
     private static volatile long phase1Nanos;
     private static volatile long finishedAt;
+    /** JVM uptime (ms) at the warm-up's milestones: thread start, first round done, micro-kernels, kernel path. */
+    private static volatile long startMs = -1, firstRoundMs = -1, microMs = -1, pathMs = -1, endMs = -1;
 
     private FlashWarmup() {}
 
@@ -39,15 +48,55 @@ public final class FlashWarmup {
         return ready;
     }
 
-    /** Whether the warm-up has ended (compiled, or given up). */
+    /** Whether the warm-up thread has ended (compiled, or given up). */
     public static boolean finished() {
         return finished;
+    }
+
+    /** Whether the exact kernel's path ({@link FlashKernel}, {@link PackedKeyValues}) is warm, or given up on. */
+    public static boolean flashFinished() {
+        return flashFinished;
+    }
+
+    /**
+     * Asks for HyperAttention's block kernel to be warmed too (after the flash path; a new warm-up thread if the
+     * first one has ended already). No-op when the warm-up is disabled or gave up.
+     */
+    public static synchronized void requestBlockKernel() {
+        if (blockRequested || !ENABLED) {
+            return;
+        }
+        blockRequested = true;
+        if (started && finished && flashReady) {
+            finished = false;
+            Thread t = new Thread(FlashWarmup::runBlockKernel, "ha4j-block-warmup");
+            t.setDaemon(true);
+            t.start();
+        }
     }
 
     /** The warm-up thread's CPU time so far: micro-kernels alone, then in all (for reports). */
     public static String describe() {
         return String.format(java.util.Locale.ROOT, "flash warm-up: %s after %.2f s of CPU time (micro-kernels %.2f s)",
                 ready ? "compiled" : finished ? "gave up" : "running", cpuNanos / 1e9, phase1Nanos / 1e9);
+    }
+
+    /**
+     * When (seconds after JVM start) the warm-up thread started, finished its first round (the Vector API's
+     * initialisation), had the micro-kernels and the kernel path compiled, and ended; "-" for a step not reached.
+     */
+    public static String timeline() {
+        return "warm-up timeline (s after JVM start): thread " + seconds(startMs) + ", first round " + seconds(firstRoundMs)
+                + ", micro-kernels compiled " + seconds(microMs) + ", kernel path " + seconds(pathMs) + ", end "
+                + seconds(endMs);
+    }
+
+    private static String seconds(long ms) {
+        return ms < 0 ? "-" : String.format(java.util.Locale.ROOT, "%.2f", ms / 1e3);
+    }
+
+    private static long uptimeMs() {
+        return ManagementFactory.getRuntimeMXBean().getUptime();
     }
 
     /** {@link System#nanoTime()} when the warm-up ended (0 while it runs). */
@@ -73,30 +122,69 @@ public final class FlashWarmup {
         return ready;
     }
 
+    /** Starts the warm-up if needed and waits until the exact kernel's path is warm (or given up on). */
+    public static boolean awaitFlash() {
+        start();
+        Waiting.until(() -> flashFinished);
+        return flashReady;
+    }
+
     private static void run() {
+        startMs = uptimeMs();
+        ThreadMXBean cpu = ManagementFactory.getThreadMXBean();
+        boolean compiled = false;
+        long start = cpu.getCurrentThreadCpuTime();
+        try {
+            // first the micro-kernels alone (calls of a few µs once compiled), then the whole kernel path on a small
+            // problem (packing, query layout, the tile loops around the micro-kernels)
+            Inputs in = new Inputs();
+            in.round();
+            firstRoundMs = uptimeMs();
+            compiled = untilFast(cpu, start, in::round, FAST_NANOS);
+            phase1Nanos = cpu.getCurrentThreadCpuTime() - start;
+            microMs = compiled ? uptimeMs() : -1;
+            if (compiled) {
+                compiled = untilFast(cpu, start, new SmallProblems()::round, PATH_FAST_NANOS);
+                pathMs = compiled ? uptimeMs() : -1;
+            }
+        } finally {
+            cpuNanos = cpu.getCurrentThreadCpuTime() - start;
+            flashReady = compiled;
+            flashFinished = true;
+        }
+        // HyperAttention's block kernel (the same tiles, its masks and epilogue), when it is in use; checked and ended
+        // under the lock, so a request made meanwhile either is seen here or starts a thread of its own
+        synchronized (FlashWarmup.class) {
+            if (!compiled || !blockRequested) {
+                end(compiled);
+                return;
+            }
+        }
+        try {
+            compiled = untilFast(cpu, start, new SmallProblems()::blockRound, PATH_FAST_NANOS);
+            cpuNanos = cpu.getCurrentThreadCpuTime() - start;
+        } finally {
+            end(compiled);
+        }
+    }
+
+    /** The block-kernel phase alone, for a request made after the first warm-up thread ended. */
+    private static void runBlockKernel() {
         ThreadMXBean cpu = ManagementFactory.getThreadMXBean();
         boolean compiled = false;
         try {
             long start = cpu.getCurrentThreadCpuTime();
-            // first the micro-kernels alone (calls of a few µs once compiled), then the whole kernel path on a small
-            // problem (packing, query layout, the tile loops around the micro-kernels), then HyperAttention's block
-            // kernel (the same tiles, its masks and epilogue)
-            Inputs in = new Inputs();
-            compiled = untilFast(cpu, start, in::round, FAST_NANOS);
-            phase1Nanos = cpu.getCurrentThreadCpuTime() - start;
-            SmallProblems path = compiled ? new SmallProblems() : null;
-            if (compiled) {
-                compiled = untilFast(cpu, start, path::round, PATH_FAST_NANOS);
-            }
-            if (compiled) {
-                compiled = untilFast(cpu, start, path::blockRound, PATH_FAST_NANOS);
-            }
-            cpuNanos = cpu.getCurrentThreadCpuTime() - start;
+            compiled = untilFast(cpu, start, new SmallProblems()::blockRound, PATH_FAST_NANOS);
         } finally {
-            finishedAt = System.nanoTime();
-            ready = compiled;
-            finished = true;
+            end(compiled);
         }
+    }
+
+    private static synchronized void end(boolean compiled) {
+        endMs = uptimeMs();
+        finishedAt = System.nanoTime();
+        ready = compiled;
+        finished = true;
     }
 
     /** Runs {@code round} until {@link #FAST_RUNS} consecutive rounds take under {@code fastNanos} of CPU time. */
@@ -157,17 +245,31 @@ public final class FlashWarmup {
             return x;
         }
 
+        private int rounds;
+
         void round() {
+            // every 4th round on fresh scratch: the growth branches of packQueries and of the packing stay in the
+            // profile (left untaken, C2 compiles them as traps that deoptimise on the first large call)
+            final boolean fresh = (rounds++ & 3) == 0;
             for (int i = 0; i < 2; i++) {
-                packed.pack(k[i], v[i], 0, 0, null, 0, KEYS);
-                boolean finite = packed.tileFinite(0);
+                if (fresh) {
+                    kernels[i] = new FlashKernel(kernels[i].dim());
+                }
+                final PackedKeyValues kv = fresh ? new PackedKeyValues() : packed;
+                kv.pack(k[i], v[i], 0, 0, null, 0, KEYS);
+                boolean finite = kv.tileFinite(0);
                 FlashKernel kernel = kernels[i];
                 kernel.packQueries(q[i], 0, 0, null, 0, QUERIES, 0.125f);
                 finite &= kernel.queriesFinite();
-                kernel.attend(packed, 0, KEYS, FlashKernel.NO_MASK, out, 0, lse, 0);
+                kernel.attend(kv, 0, KEYS, FlashKernel.NO_MASK, out, 0, lse, 0);
                 // causal, queries aligned to the end of the keys: tiles cut by the diagonal and skipped ones
-                kernel.attend(packed, 0, KEYS, KEYS - QUERIES, out, 0, finite ? lse : null, 0);
+                kernel.attend(kv, 0, KEYS, KEYS - QUERIES, out, 0, finite ? lse : null, 0);
             }
+        }
+
+        /** The d = 128 problem's output of the last {@link #round} (its causal call). */
+        float[] lastOut() {
+            return java.util.Arrays.copyOf(out, QUERIES * 128);
         }
 
         /**

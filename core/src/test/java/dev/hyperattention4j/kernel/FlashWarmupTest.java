@@ -39,6 +39,37 @@ class FlashWarmupTest {
     }
 
     @Test
+    void freshScratchRoundsComputeWhatReusedScratchComputes() {
+        // every 4th round of the kernel path runs on a fresh kernel and fresh packed keys (growth branches): its
+        // results must be the bits of a round on reused scratch
+        FlashWarmup.SmallProblems path = new FlashWarmup.SmallProblems();
+        path.round();                                   // round 0: fresh scratch
+        float[] fresh = path.lastOut().clone();
+        path.round();                                   // round 1: reused scratch
+        assertThat(path.lastOut()).containsExactly(fresh);
+        boolean anyNonZero = false;
+        for (float x : fresh) {
+            assertThat(Float.isFinite(x)).isTrue();
+            anyNonZero |= x != 0f;
+        }
+        assertThat(anyNonZero).isTrue();
+    }
+
+    @Test
+    void exactPathIsWarmBeforeTheBlockKernelIsAskedFor() {
+        boolean flash = FlashWarmup.awaitFlash();
+        assertThat(FlashWarmup.flashFinished()).isTrue();
+        FlashWarmup.requestBlockKernel();               // HyperAttention in use: its phase runs, then the thread ends
+        boolean all = FlashWarmup.awaitFinished();
+        assertThat(FlashWarmup.finished()).isTrue();
+        if (!flash) {
+            assertThat(all).as("a warm-up that gave up on the exact path does not report ready").isFalse();
+        }
+        assertThat(FlashWarmup.timeline()).startsWith("warm-up timeline (s after JVM start): thread ");
+        System.out.println(FlashWarmup.describe() + "; " + FlashWarmup.timeline());
+    }
+
+    @Test
     void warmupEndsAndSaysHow() {
         boolean ready = FlashWarmup.awaitFinished();
         assertThat(FlashWarmup.finished()).isTrue();

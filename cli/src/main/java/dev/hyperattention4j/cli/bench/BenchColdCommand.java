@@ -79,6 +79,7 @@ public final class BenchColdCommand implements Callable<Integer> {
                     long end = FlashWarmup.finishedNanoTime();
                     System.out.println(FlashWarmup.describe() + (end == 0 ? "" : String.format(Locale.ROOT,
                             ", ended %.2f s into the first call", Math.max(0, end - t0) / 1e9)));
+                    System.out.println(FlashWarmup.timeline());
                 }
             }
             double[] later = Arrays.copyOfRange(seconds, 1, calls);

@@ -71,6 +71,7 @@ public final class HyperAttention implements Attention {
         this.config = config;
         this.pool = java.util.Objects.requireNonNull(pool, "pool");
         this.exact = new FlashAttention(pool);
+        dev.hyperattention4j.kernel.FlashWarmup.requestBlockKernel();   // its kernel warms after the exact one's
         if (projection != null) {
             SortLsh lsh = new SortLsh(projection, config.compat().grayEncoding());
             if (lsh.projections() != config.numProjections()) {
