@@ -116,6 +116,14 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print one JSON document (text and timings) instead of streaming.")
     boolean json;
 
+    @Option(names = "--no-warmup", description = "Skip the warm-up (throwaway decode steps until the JIT has compiled "
+            + "the decode path, at most " + (int) WARMUP_MAX_SECONDS + " s, as llama.cpp warms up with an empty run): "
+            + "the first token comes sooner, and the decode rate then includes the JIT's warm-up.")
+    boolean noWarmup;
+
+    /** The warm-up's limit: it normally ends after 0.5-3 s (the kernels' compilation on a 2-core machine). */
+    static final double WARMUP_MAX_SECONDS = 10;
+
     /** Streamed text reaches the terminal at least this often (a human does not see 20 ms). */
     static final long FLUSH_NANOS = 20_000_000L;
 
@@ -206,6 +214,8 @@ public final class GenerateCommand implements Callable<Integer> {
             int ctx = (int) wanted;
             LlamaSession session = model.newSession(ctx, attention.plan(pool, m.config()), pool);
             Sampler sampler = new Sampler(params);
+            Generator.WarmUp warm = noWarmup || maxTokens < 2 ? null
+                    : Generator.warmUp(session, m.tokenizer(), ids, sampler, WARMUP_MAX_SECONDS);
             if (seed == null) {
                 System.err.println("seed: " + s);   // after every check, so an error stays a single line
             }
@@ -247,7 +257,9 @@ public final class GenerateCommand implements Callable<Integer> {
                 doc.put("prefill_seconds", r.prefillSeconds());
                 doc.put("prompt_tokens_per_second", orNull(r.promptTokensPerSecond()));
                 doc.put("generation_tokens_per_second", orNull(r.generatedTokensPerSecond()));
-                doc.put("generation_includes_jit_warmup", r.includesCompilation());
+                doc.put("generation_includes_jit_warmup", includesJit(r, warm));
+                doc.put("warmup_seconds", warm == null ? null : warm.seconds());
+                doc.put("warmup_decode_steps", warm == null ? null : warm.steps());
                 doc.put("first_token_seconds_since_jvm_start", timing == null ? null : timing.sinceJvmStart());
                 doc.put("first_token_seconds_since_launch", timing == null ? null : orNull(timing.sinceLaunch()));
                 doc.put("first_token_process_cpu_seconds", timing == null ? null : timing.processCpu());
@@ -257,7 +269,7 @@ public final class GenerateCommand implements Callable<Integer> {
             } else {
                 out.println();
                 out.flush();
-                System.err.println(summary(r, timing, session.plan().describe()));
+                System.err.println(summary(r, warm, timing, session.plan().describe()));
             }
         }
         return 0;
@@ -267,8 +279,19 @@ public final class GenerateCommand implements Callable<Integer> {
     record Timing(double sinceJvmStart, OptionalDouble sinceLaunch, double processCpu) {
     }
 
+    /**
+     * Whether the decode rate includes the JIT's warm-up: no warm-up ran (or it did not settle) and the kernels were
+     * not compiled when the decode began; after a settled warm-up the rate is the steady one.
+     */
+    static boolean includesJit(Generator.Result r, Generator.WarmUp warm) {
+        if (warm == null) {
+            return r.includesCompilation();
+        }
+        return !warm.steady();
+    }
+
     /** The one-line summary after the streamed text: rates only where they are defined (no "NaN t/s"). */
-    static String summary(Generator.Result r, Timing timing, String attention) {
+    static String summary(Generator.Result r, Generator.WarmUp warm, Timing timing, String attention) {
         StringBuilder b = new StringBuilder();
         b.append(String.format("prompt: %d %s in %.1f ms", r.promptTokens().length,
                 r.promptTokens().length == 1 ? "token" : "tokens", r.prefillSeconds() * 1e3));
@@ -276,8 +299,12 @@ public final class GenerateCommand implements Callable<Integer> {
         int n = r.newTokens().length;
         b.append(String.format("; generated %d %s", n, n == 1 ? "token" : "tokens"));
         r.generatedTokensPerSecond().ifPresent(v -> b.append(String.format(" at %.1f t/s", v)));
-        if (r.includesCompilation() && n > 1) {
+        if (includesJit(r, warm) && n > 1) {
             b.append(" (includes the JIT's warm-up: bench-model reports the steady rate)");
+        }
+        if (warm != null) {
+            b.append(String.format("; warm-up %.2f s (%d throwaway decode steps, not in the rates%s)", warm.seconds(),
+                    warm.steps(), warm.steady() ? "" : ", stopped before the rate settled"));
         }
         b.append("; stop: ").append(r.stopReason());
         if (timing != null) {

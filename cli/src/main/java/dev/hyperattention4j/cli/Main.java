@@ -60,6 +60,9 @@ public final class Main implements Runnable {
         if (runsExactAttention(args)) {
             // compile the attention kernels while picocli starts and the command builds its inputs
             dev.hyperattention4j.kernel.FlashWarmup.start();
+        } else if (runsModel(args)) {
+            // the Vector API's initialisation while picocli starts and the model file is parsed
+            dev.hyperattention4j.llm.runtime.LlamaModel.startKernelWarmup();
         }
         if (args.length > 0 && RENAMED.containsKey(args[0])) {
             System.err.println("note: 'ha4j " + args[0] + "' is now 'ha4j " + RENAMED.get(args[0])
@@ -81,6 +84,19 @@ public final class Main implements Runnable {
         return switch (args[0]) {
             case "bench" -> args.length < 2 || !args[1].equals("model");
             case "bench-hyper", "bench-backward", "experiment" -> true;
+            default -> false;
+        };
+    }
+
+    /** Whether the command runs a model's forward pass (its kernels warm up in the background: KernelWarmup). */
+    static boolean runsModel(String... args) {
+        java.util.List<String> list = java.util.Arrays.asList(args);
+        if (args.length == 0 || list.contains("--help") || list.contains("-h")) {
+            return false;
+        }
+        return switch (args[0]) {
+            case "generate", "serve", "ppl", "bench-model" -> true;
+            case "bench" -> args.length > 1 && args[1].equals("model");
             default -> false;
         };
     }

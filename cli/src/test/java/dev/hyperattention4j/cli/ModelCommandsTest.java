@@ -88,16 +88,52 @@ class ModelCommandsTest {
                 + "mom, dad, and her dog, Spot, Spot, loved to play all day.");
     }
 
+    /**
+     * The warm-up (throwaway decode steps before the generation) changes nothing in what is generated: the same seed
+     * gives the same text with and without it, at a temperature above 0 (the sampler's random stream untouched).
+     */
+    @Test
+    void warmUpLeavesTheGeneratedTextAsItWas() throws Exception {
+        Path model = SharedData.require("models/stories260K/stories260K.bin");
+        String[] args = {"generate", model.toString(), "-p", "Once upon a time", "-n", "60", "--temp", "0.8",
+                "--seed", "7", "--json"};
+        JsonNode warm = new ObjectMapper().readTree(run(args).out());
+        String[] cold = java.util.Arrays.copyOf(args, args.length + 1);
+        cold[args.length] = "--no-warmup";
+        JsonNode noWarm = new ObjectMapper().readTree(run(cold).out());
+        assertThat(warm.get("text").asText()).isNotEmpty().isEqualTo(noWarm.get("text").asText());
+        assertThat(warm.get("warmup_decode_steps").asInt()).isPositive();
+        assertThat(warm.get("warmup_seconds").asDouble()).isPositive();
+        assertThat(noWarm.get("warmup_seconds").isNull()).isTrue();
+    }
+
+    /** The summary names the warm-up, and a rate is marked as including the JIT unless a warm-up settled first. */
+    @Test
+    void summaryTellsWhetherTheRateIsSteady() {
+        var r = new dev.hyperattention4j.llm.runtime.Generator.Result(new int[] {1}, new int[] {5, 6, 7}, "abc", 0.001,
+                0.002, "token limit", false);
+        var settled = new dev.hyperattention4j.llm.runtime.Generator.WarmUp(1.25, 640, true, true);
+        var unsettled = new dev.hyperattention4j.llm.runtime.Generator.WarmUp(10.0, 9000, true, false);
+        assertThat(GenerateCommand.summary(r, settled, null, "exact")).contains("at 1000.0 t/s;")
+                .contains("warm-up 1.25 s (640 throwaway decode steps, not in the rates)").doesNotContain("includes");
+        assertThat(GenerateCommand.summary(r, unsettled, null, "exact"))
+                .contains("(includes the JIT's warm-up").contains("stopped before the rate settled");
+        var cold = new dev.hyperattention4j.llm.runtime.Generator.Result(new int[] {1}, new int[] {5, 6, 7}, "abc",
+                0.001, 0.002, "token limit", true);
+        assertThat(GenerateCommand.summary(cold, null, null, "exact")).contains("(includes the JIT's warm-up")
+                .doesNotContain("warm-up 1");
+    }
+
     /** One generated token: no decode step to time, so the summary states no rate (it printed "NaN t/s"). */
     @Test
     void oneTokenSummaryHasNoUndefinedRate() throws Exception {
         var one = new dev.hyperattention4j.llm.runtime.Generator.Result(new int[] {1, 5}, new int[] {9}, "x", 0.002,
                 0.0001, "token limit");
-        assertThat(GenerateCommand.summary(one, new GenerateCommand.Timing(0.4, java.util.OptionalDouble.of(0.5), 0.6), "exact")).contains("generated 1 token;")
+        assertThat(GenerateCommand.summary(one, null, new GenerateCommand.Timing(0.4, java.util.OptionalDouble.of(0.5), 0.6), "exact")).contains("generated 1 token;")
                 .contains("2 tokens in 2.0 ms (1000 t/s)").contains("time to first token 0.400 s after JVM start (0.500 s after launch)").doesNotContain("NaN");
         var none = new dev.hyperattention4j.llm.runtime.Generator.Result(new int[] {1}, new int[0], "", 0.0, 0.0,
                 "end of sequence");
-        assertThat(GenerateCommand.summary(none, null, "exact")).contains("1 token in 0.0 ms;")
+        assertThat(GenerateCommand.summary(none, null, null, "exact")).contains("1 token in 0.0 ms;")
                 .contains("generated 0 tokens;").doesNotContain("NaN").doesNotContain("Infinity");
         Path model = SharedData.require("models/stories260K/stories260K.bin");
         JsonNode doc = new ObjectMapper().readTree(run("generate", model.toString(), "-p", "Zoo", "-n", "1",

@@ -172,10 +172,10 @@ public final class FlashAttention implements Attention {
         // separate serial pass over Q, K and V before the call (4 % of a 2-thread call at n = 4096, d = 64); a unit
         // that finds a non-finite value stops, and the call then names the first bad element (p.checkFinite)
         final boolean reject = p.nonFinite() == NonFinitePolicy.REJECT;
-        if (!FlashWarmup.flashFinished()) {
+        if (!FlashWarmup.finishedFor(p.headDim())) {
             // the first calls of a process: the kernels are not compiled yet (FlashWarmup)
             if (p.flops() >= WAIT_FOR_WARMUP_FLOPS) {
-                FlashWarmup.awaitFlash();
+                FlashWarmup.awaitFor(p.headDim());
             } else {
                 FlashWarmup.start();
             }

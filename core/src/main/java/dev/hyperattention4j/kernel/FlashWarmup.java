@@ -27,11 +27,20 @@ public final class FlashWarmup {
     private static final long FAST_NANOS = 25_000;
     /** The same for a round of {@link SmallProblems} (about 0.1 ms compiled; several ms before), either kind. */
     private static final long PATH_FAST_NANOS = 400_000;
+    /**
+     * Rounds after which every method of a round has passed C2's call and loop counts (at the launcher's threshold
+     * scaling of 0.1: about 45 rounds of the micro-kernels); slow rounds after that rest between them.
+     */
+    private static final int THROTTLE_AFTER_ROUNDS = 64;
+    private static final long MAX_REST_NANOS = 2_000_000;
+    private static final boolean THROTTLE = !"false".equals(System.getProperty("ha4j.warmup.throttle"));
     private static volatile boolean ready = !ENABLED;
     private static volatile boolean finished = !ENABLED;
     /** The flash kernel's path is compiled, or the warm-up gave up on it (or is disabled). */
     private static volatile boolean flashFinished = !ENABLED;
     private static volatile boolean flashReady = !ENABLED;
+    /** The same for the narrow value micro-kernels (head dims that leave a value block of 1-3 vectors). */
+    private static volatile boolean narrowFinished = !ENABLED;
     /** HyperAttention is in use: warm its block kernel too, after the flash path (guarded by the class). */
     private static boolean blockRequested;
     private static boolean started;
@@ -56,6 +65,19 @@ public final class FlashWarmup {
     /** Whether the exact kernel's path ({@link FlashKernel}, {@link PackedKeyValues}) is warm, or given up on. */
     public static boolean flashFinished() {
         return flashFinished;
+    }
+
+    /**
+     * Whether the exact kernel's path for head dim {@code d} is warm (or given up on): {@link #flashFinished()},
+     * and for a head dim whose values end in a narrow block ({@link FlashTiles#valueColumns2},
+     * {@link FlashTiles#valueColumn}) the phase after it that compiles those.
+     */
+    public static boolean finishedFor(int d) {
+        return flashFinished && (!needsNarrowBlocks(d) || narrowFinished);
+    }
+
+    static boolean needsNarrowBlocks(int d) {
+        return PackedKeyValues.valueStride(d) % TileSizes.Flash.VALUE_BLOCK != 0;
     }
 
     /**
@@ -129,15 +151,21 @@ public final class FlashWarmup {
         return flashReady;
     }
 
+    /** Starts the warm-up if needed and waits until {@link #finishedFor(int)} head dim {@code d}. */
+    public static void awaitFor(int d) {
+        start();
+        Waiting.until(() -> finishedFor(d));
+    }
+
     private static void run() {
         startMs = uptimeMs();
         ThreadMXBean cpu = ManagementFactory.getThreadMXBean();
         boolean compiled = false;
         long start = cpu.getCurrentThreadCpuTime();
+        Inputs in = new Inputs();
         try {
             // first the micro-kernels alone (calls of a few µs once compiled), then the whole kernel path on a small
             // problem (packing, query layout, the tile loops around the micro-kernels)
-            Inputs in = new Inputs();
             in.round();
             firstRoundMs = uptimeMs();
             compiled = untilFast(cpu, start, in::round, FAST_NANOS);
@@ -151,6 +179,15 @@ public final class FlashWarmup {
             cpuNanos = cpu.getCurrentThreadCpuTime() - start;
             flashReady = compiled;
             flashFinished = true;
+        }
+        try {
+            // the value kernels of head dims that are not a multiple of 4 vectors: after the common path, so that
+            // C2 compiles them after what every call needs
+            if (compiled) {
+                compiled = untilFast(cpu, start, in::narrowRound, FAST_NANOS);
+            }
+        } finally {
+            narrowFinished = true;
         }
         // HyperAttention's block kernel (the same tiles, its masks and epilogue), when it is in use; checked and ended
         // under the lock, so a request made meanwhile either is seen here or starts a thread of its own
@@ -190,10 +227,17 @@ public final class FlashWarmup {
     /** Runs {@code round} until {@link #FAST_RUNS} consecutive rounds take under {@code fastNanos} of CPU time. */
     private static boolean untilFast(ThreadMXBean cpu, long start, Runnable round, long fastNanos) {
         int fast = 0;
-        while (fast < FAST_RUNS && cpu.getCurrentThreadCpuTime() - start < GIVE_UP_NANOS) {
+        for (int rounds = 1; fast < FAST_RUNS && cpu.getCurrentThreadCpuTime() - start < GIVE_UP_NANOS; rounds++) {
             long t0 = cpu.getCurrentThreadCpuTime();
             round.run();
-            fast = cpu.getCurrentThreadCpuTime() - t0 < fastNanos ? fast + 1 : 0;
+            long took = cpu.getCurrentThreadCpuTime() - t0;
+            fast = took < fastNanos ? fast + 1 : 0;
+            if (fast == 0 && rounds > THROTTLE_AFTER_ROUNDS && THROTTLE) {
+                // the methods have passed C2's thresholds by now: more slow rounds only take a core from the compiler
+                // threads (and make more of the Vector API's own fallback code hot enough to compile): rest as long
+                // as the round ran
+                java.util.concurrent.locks.LockSupport.parkNanos(Math.min(took, MAX_REST_NANOS));
+            }
         }
         return fast >= FAST_RUNS;
     }
@@ -332,9 +376,12 @@ public final class FlashWarmup {
                     laneMax, BASE);
             FlashTiles.scoreBlock(q, 0, STEPS, kT, 0, sb, BASE, true, false, false, laneMax, BASE);
             FlashTiles.scoreBlock(q, ROWS * qb, STEPS, kT, 0, sb, BASE, false, true, true, laneMax, BASE);
-            // a diagonal tile: rows that see part of it
+            // a diagonal tile: rows that see part of it (each micro-kernel is called about equally often per
+            // round, so that all reach C2's thresholds after about the same number of rounds)
             FlashTiles.maskRow(sb, BASE, 0, 3, laneMax, BASE);
             FlashTiles.maskRow(sb, BASE + T, 2, T - 1, laneMax, BASE + LANES);
+            FlashTiles.maskRow(sb, BASE + 2 * T, 0, T - 5, laneMax, BASE + 2 * LANES);
+            FlashTiles.maskRow(sb, BASE + 3 * T, 7, T, laneMax, BASE + 3 * LANES);
             // softmax: a row's first tile (the max moves from -inf), a later one under the lazy max, one whose
             // scores all lie below 0 (the exact-max pass), one that moves the max up (rescale), a row that sees no
             // key (all -inf)
@@ -350,11 +397,20 @@ public final class FlashWarmup {
             for (int r = 0; r < 5; r++) {
                 FlashTiles.softmaxRow(sb, BASE + r * T, r, laneMax, m, laneSum, o, DP);
             }
-            // values: a 4-vector block and the 1-vector rest of dp = 5 vectors; the 2-vector block of d = 2 vectors
-            FlashTiles.valueBlock(sb, STEPS, v, 0, o, BASE, DP, 0);
-            FlashTiles.valueColumns2(sb, STEPS, v, 0, 2 * LANES, o, BASE, DP, 3 * LANES);
-            FlashTiles.valueColumn(sb, STEPS, v, 4 * LANES * STEPS, LANES, o, BASE, DP, 4 * LANES);
+            // values: the 4-vector block of dp = 5 vectors
+            for (int i = 0; i < 4; i++) {
+                FlashTiles.valueBlock(sb, STEPS, v, 0, o, BASE, DP, 0);
+            }
             java.util.Arrays.fill(laneSum, 0f);
+            java.util.Arrays.fill(o, 0f);
+        }
+
+        /** The narrow value kernels: the 1-vector rest of dp = 5 vectors, the 2-vector block of d = 2 vectors. */
+        void narrowRound() {
+            for (int i = 0; i < 4; i++) {
+                FlashTiles.valueColumns2(sb, STEPS, v, 0, 2 * LANES, o, BASE, DP, 3 * LANES);
+                FlashTiles.valueColumn(sb, STEPS, v, 4 * LANES * STEPS, LANES, o, BASE, DP, 4 * LANES);
+            }
             java.util.Arrays.fill(o, 0f);
         }
     }

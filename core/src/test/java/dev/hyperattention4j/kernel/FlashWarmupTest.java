@@ -17,6 +17,7 @@ class FlashWarmupTest {
         FlashWarmup.Inputs in = new FlashWarmup.Inputs();
         for (int i = 0; i < 3; i++) {
             in.round();
+            in.narrowRound();
         }
         // the last round's value kernels accumulate into o before it is cleared: run them once more and check
         FlashTiles.valueBlock(in.sb, 8, in.v, 0, in.o, FlashTiles.BASE, 5 * VectorWidth.LANES, 0);
@@ -36,6 +37,16 @@ class FlashWarmupTest {
         for (float x : path.blockLse) {
             assertThat(x).isFinite().isGreaterThan(0f);
         }
+    }
+
+    @Test
+    void onlyHeadDimsWithANarrowValueBlockWaitForTheNarrowPhase() {
+        final int l = VectorWidth.LANES;
+        assertThat(FlashWarmup.needsNarrowBlocks(4 * l)).isFalse();
+        assertThat(FlashWarmup.needsNarrowBlocks(8 * l)).isFalse();
+        assertThat(FlashWarmup.needsNarrowBlocks(5 * l)).as("a 1-vector rest").isTrue();
+        assertThat(FlashWarmup.needsNarrowBlocks(2 * l)).as("a 2-vector block").isTrue();
+        assertThat(FlashWarmup.needsNarrowBlocks(4 * l - 3)).isFalse();   // padded to 4 vectors
     }
 
     @Test
@@ -59,6 +70,8 @@ class FlashWarmupTest {
     void exactPathIsWarmBeforeTheBlockKernelIsAskedFor() {
         boolean flash = FlashWarmup.awaitFlash();
         assertThat(FlashWarmup.flashFinished()).isTrue();
+        FlashWarmup.awaitFor(5 * VectorWidth.LANES);
+        assertThat(FlashWarmup.finishedFor(5 * VectorWidth.LANES)).isTrue();
         FlashWarmup.requestBlockKernel();               // HyperAttention in use: its phase runs, then the thread ends
         boolean all = FlashWarmup.awaitFinished();
         assertThat(FlashWarmup.finished()).isTrue();

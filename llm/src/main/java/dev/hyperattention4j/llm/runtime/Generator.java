@@ -14,8 +14,9 @@ import java.util.function.Consumer;
  *
  * <p>A fresh JVM runs the kernels on their scalar paths until C2 has compiled the vector ones ({@link KernelWarmup}),
  * and the rest of the loop (sampler, detokenizer) interpreted at first: a short generation in a fresh process does
- * not decode at the steady speed that bench-model reports, and {@link Result#includesCompilation} says so. Waiting for
- * the compilation before decoding was measured to cost more wall time than it saved on the shared models.
+ * not decode at the steady speed that bench-model reports, and {@link Result#includesCompilation} says so. A
+ * generation after {@link #warmUp} (throwaway decode steps until the JIT has compiled the decode path, as llama.cpp
+ * warms up with an empty run) decodes at the steady speed; the warm-up's time is then the caller's to report.
  */
 public final class Generator {
     /** What a generation produced and how long its two phases took. */
@@ -42,7 +43,72 @@ public final class Generator {
         }
     }
 
+    /**
+     * What {@link #warmUp} did: its wall time, its decode steps, whether the vector kernels were compiled by its end,
+     * and whether its rounds had settled at a steady time (false: it ran out of time first).
+     */
+    public record WarmUp(double seconds, int steps, boolean compiled, boolean steady) {
+    }
+
+    /** Decode steps per timed round of {@link #warmUp}. */
+    static final int WARMUP_ROUND = 32;
+    /** Rounds after the vector kernels are compiled that must all run within {@link #WARMUP_SPREAD} of the best. */
+    static final int WARMUP_STEADY_ROUNDS = 4;
+    static final double WARMUP_SPREAD = 1.15;
+
     private Generator() {
+    }
+
+    /**
+     * Runs throwaway decode steps through the same code as {@link #generate} (the session's decode, a sampler with
+     * the same parameters but its own random stream, the streaming detokenizer) until the JIT has compiled that path:
+     * the background kernel warm-up has ended and the last {@link #WARMUP_STEADY_ROUNDS} rounds of
+     * {@link #WARMUP_ROUND} steps each ran within {@link #WARMUP_SPREAD} times the fastest round, or
+     * {@code maxSeconds} have passed. The session is reset and {@code sampler} is not touched, so the generation that
+     * follows produces exactly what it would have without the warm-up.
+     */
+    public static WarmUp warmUp(LlamaSession session, Tokenizer tokenizer, int[] prompt, Sampler sampler,
+                                double maxSeconds) {
+        if (prompt.length == 0 || prompt.length >= session.capacity()) {
+            throw new IllegalArgumentException("the warm-up needs a prompt of 1 to " + (session.capacity() - 1)
+                    + " tokens, got " + prompt.length);
+        }
+        long start = System.nanoTime(), end = start + (long) (maxSeconds * 1e9);
+        KernelWarmup.release();   // compile the vector kernels now: this warm-up waits for them anyway
+        Sampler own = new Sampler(sampler.params());
+        int vocab = Math.min(session.config().vocabSize(), tokenizer.vocabSize());
+        StreamingDecoder decoder = tokenizer.streamingDecoder();
+        StopStrings stop = new StopStrings(List.of());
+        session.reset();
+        float[] logits = session.forwardLast(prompt);
+        long best = Long.MAX_VALUE;
+        int steps = 0, nearBest = 0;
+        while (System.nanoTime() < end) {
+            boolean compiledBefore = KernelWarmup.finished();
+            long r0 = System.nanoTime();
+            for (int i = 0; i < WARMUP_ROUND; i++) {
+                if (session.position() >= session.capacity()) {
+                    session.reset();
+                    logits = session.forwardLast(prompt);
+                }
+                int next = own.sample(logits, vocab);
+                stop.accept(decoder.next(next));
+                logits = session.decode(next);
+            }
+            long round = System.nanoTime() - r0;
+            steps += WARMUP_ROUND;
+            if (!compiledBefore) {
+                continue;   // rounds on the scalar kernels (or while the switch happens) do not count
+            }
+            best = Math.min(best, round);
+            nearBest = round <= best * WARMUP_SPREAD ? nearBest + 1 : 0;
+            if (nearBest >= WARMUP_STEADY_ROUNDS) {
+                break;
+            }
+        }
+        session.reset();
+        return new WarmUp((System.nanoTime() - start) / 1e9, steps, KernelWarmup.ready(),
+                nearBest >= WARMUP_STEADY_ROUNDS);
     }
 
     private static boolean contains(int[] ids, int id) {
