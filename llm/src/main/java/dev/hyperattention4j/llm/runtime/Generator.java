@@ -52,9 +52,14 @@ public final class Generator {
 
     /** Decode steps per timed round of {@link #warmUp}. */
     static final int WARMUP_ROUND = 32;
-    /** Rounds after the vector kernels are compiled that must all run within {@link #WARMUP_SPREAD} of the best. */
-    static final int WARMUP_STEADY_ROUNDS = 4;
-    static final double WARMUP_SPREAD = 1.15;
+    /**
+     * {@link #warmUp} ends when this many rounds in a row (after the vector kernels are compiled) ran no faster than
+     * {@link #WARMUP_GAIN} times the fastest round so far: the JIT has nothing left that makes a difference. (Asking
+     * for rounds close to the fastest one instead never ended on a busy host, where every few rounds waits for a
+     * core.)
+     */
+    static final int WARMUP_STEADY_ROUNDS = 6;
+    static final double WARMUP_GAIN = 0.95;
 
     private Generator() {
     }
@@ -63,8 +68,8 @@ public final class Generator {
      * Runs throwaway decode steps through the same code as {@link #generate} (the session's decode, a sampler with
      * the same parameters but its own random stream, the streaming detokenizer) until the JIT has compiled that path:
      * the background kernel warm-up has ended and the last {@link #WARMUP_STEADY_ROUNDS} rounds of
-     * {@link #WARMUP_ROUND} steps each ran within {@link #WARMUP_SPREAD} times the fastest round, or
-     * {@code maxSeconds} have passed. The session is reset and {@code sampler} is not touched, so the generation that
+     * {@link #WARMUP_ROUND} steps each did not beat the fastest round before them by 5 %, or {@code maxSeconds}
+     * have passed. The session is reset and {@code sampler} is not touched, so the generation that
      * follows produces exactly what it would have without the warm-up.
      */
     public static WarmUp warmUp(LlamaSession session, Tokenizer tokenizer, int[] prompt, Sampler sampler,
@@ -82,7 +87,7 @@ public final class Generator {
         session.reset();
         float[] logits = session.forwardLast(prompt);
         long best = Long.MAX_VALUE;
-        int steps = 0, nearBest = 0;
+        int steps = 0, noGain = 0;
         while (System.nanoTime() < end) {
             boolean compiledBefore = KernelWarmup.finished();
             long r0 = System.nanoTime();
@@ -100,15 +105,16 @@ public final class Generator {
             if (!compiledBefore) {
                 continue;   // rounds on the scalar kernels (or while the switch happens) do not count
             }
-            best = Math.min(best, round);
-            nearBest = round <= best * WARMUP_SPREAD ? nearBest + 1 : 0;
-            if (nearBest >= WARMUP_STEADY_ROUNDS) {
+            if (best == Long.MAX_VALUE || round < best * WARMUP_GAIN) {
+                noGain = 0;
+            } else if (++noGain >= WARMUP_STEADY_ROUNDS) {
                 break;
             }
+            best = Math.min(best, round);
         }
         session.reset();
         return new WarmUp((System.nanoTime() - start) / 1e9, steps, KernelWarmup.ready(),
-                nearBest >= WARMUP_STEADY_ROUNDS);
+                noGain >= WARMUP_STEADY_ROUNDS);
     }
 
     private static boolean contains(int[] ids, int id) {
