@@ -116,7 +116,7 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print one JSON document (text and timings) instead of streaming.")
     boolean json;
 
-    @Option(names = "--no-warmup", description = "Skip the warm-up (throwaway decode steps until the JIT has compiled "
+    @Option(names = "--no-warmup", description = "Skip the warm-up (throwaway generations until the JIT has compiled "
             + "the decode path, at most " + (int) WARMUP_MAX_SECONDS + " s, as llama.cpp warms up with an empty run): "
             + "the first token comes sooner, and the decode rate then includes the JIT's warm-up.")
     boolean noWarmup;
@@ -215,7 +215,7 @@ public final class GenerateCommand implements Callable<Integer> {
             LlamaSession session = model.newSession(ctx, attention.plan(pool, m.config()), pool);
             Sampler sampler = new Sampler(params);
             Generator.WarmUp warm = noWarmup || maxTokens < 2 ? null
-                    : Generator.warmUp(session, m.tokenizer(), ids, sampler, WARMUP_MAX_SECONDS);
+                    : Generator.warmUp(session, m.tokenizer(), ids, maxTokens, sampler, stops, WARMUP_MAX_SECONDS);
             if (seed == null) {
                 System.err.println("seed: " + s);   // after every check, so an error stays a single line
             }

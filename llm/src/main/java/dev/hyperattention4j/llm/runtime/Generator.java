@@ -50,71 +50,18 @@ public final class Generator {
     public record WarmUp(double seconds, int steps, boolean compiled, boolean steady) {
     }
 
-    /** Decode steps per timed round of {@link #warmUp}. */
-    static final int WARMUP_ROUND = 32;
+    /** Decode steps that one timed round of {@link #warmUp} holds at least (whole throwaway generations). */
+    static final int WARMUP_ROUND = 64;
     /**
-     * {@link #warmUp} ends when this many rounds in a row (after the vector kernels are compiled) ran no faster than
-     * {@link #WARMUP_GAIN} times the fastest round so far: the JIT has nothing left that makes a difference. (Asking
-     * for rounds close to the fastest one instead never ended on a busy host, where every few rounds waits for a
-     * core.)
+     * {@link #warmUp} ends when this many rounds in a row (after the vector kernels are compiled) ran no faster per
+     * token than {@link #WARMUP_GAIN} times the fastest round so far: the JIT has nothing left that makes a
+     * difference. (Asking for rounds close to the fastest one instead never ended on a busy host, where every few
+     * rounds waits for a core.)
      */
-    static final int WARMUP_STEADY_ROUNDS = 6;
+    static final int WARMUP_STEADY_ROUNDS = 4;
     static final double WARMUP_GAIN = 0.95;
 
     private Generator() {
-    }
-
-    /**
-     * Runs throwaway decode steps through the same code as {@link #generate} (the session's decode, a sampler with
-     * the same parameters but its own random stream, the streaming detokenizer) until the JIT has compiled that path:
-     * the background kernel warm-up has ended and the last {@link #WARMUP_STEADY_ROUNDS} rounds of
-     * {@link #WARMUP_ROUND} steps each did not beat the fastest round before them by 5 %, or {@code maxSeconds}
-     * have passed. The session is reset and {@code sampler} is not touched, so the generation that
-     * follows produces exactly what it would have without the warm-up.
-     */
-    public static WarmUp warmUp(LlamaSession session, Tokenizer tokenizer, int[] prompt, Sampler sampler,
-                                double maxSeconds) {
-        if (prompt.length == 0 || prompt.length >= session.capacity()) {
-            throw new IllegalArgumentException("the warm-up needs a prompt of 1 to " + (session.capacity() - 1)
-                    + " tokens, got " + prompt.length);
-        }
-        long start = System.nanoTime(), end = start + (long) (maxSeconds * 1e9);
-        KernelWarmup.release();   // compile the vector kernels now: this warm-up waits for them anyway
-        Sampler own = new Sampler(sampler.params());
-        int vocab = Math.min(session.config().vocabSize(), tokenizer.vocabSize());
-        StreamingDecoder decoder = tokenizer.streamingDecoder();
-        StopStrings stop = new StopStrings(List.of());
-        session.reset();
-        float[] logits = session.forwardLast(prompt);
-        long best = Long.MAX_VALUE;
-        int steps = 0, noGain = 0;
-        while (System.nanoTime() < end) {
-            boolean compiledBefore = KernelWarmup.finished();
-            long r0 = System.nanoTime();
-            for (int i = 0; i < WARMUP_ROUND; i++) {
-                if (session.position() >= session.capacity()) {
-                    session.reset();
-                    logits = session.forwardLast(prompt);
-                }
-                int next = own.sample(logits, vocab);
-                stop.accept(decoder.next(next));
-                logits = session.decode(next);
-            }
-            long round = System.nanoTime() - r0;
-            steps += WARMUP_ROUND;
-            if (!compiledBefore) {
-                continue;   // rounds on the scalar kernels (or while the switch happens) do not count
-            }
-            if (best == Long.MAX_VALUE || round < best * WARMUP_GAIN) {
-                noGain = 0;
-            } else if (++noGain >= WARMUP_STEADY_ROUNDS) {
-                break;
-            }
-            best = Math.min(best, round);
-        }
-        session.reset();
-        return new WarmUp((System.nanoTime() - start) / 1e9, steps, KernelWarmup.ready(),
-                noGain >= WARMUP_STEADY_ROUNDS);
     }
 
     private static boolean contains(int[] ids, int id) {
@@ -124,6 +71,51 @@ public final class Generator {
             }
         }
         return false;
+    }
+
+    /**
+     * Runs throwaway generations through {@link #generate} itself (the session's decode, a sampler with the same
+     * parameters but its own random stream, the streaming detokenizer, the stop strings) until the JIT has compiled
+     * that path: the background kernel warm-up has ended and the last {@link #WARMUP_STEADY_ROUNDS} rounds (of at
+     * least {@link #WARMUP_ROUND} decode steps each) did not beat the fastest round before them by 5 % per token, or
+     * {@code maxSeconds} have passed. The session is left reset and {@code sampler} is not touched, so the generation
+     * that follows produces exactly what it would have without the warm-up.
+     */
+    public static WarmUp warmUp(LlamaSession session, Tokenizer tokenizer, int[] prompt, int maxNewTokens,
+                                Sampler sampler, List<String> stops, double maxSeconds) {
+        long start = System.nanoTime(), end = start + (long) (maxSeconds * 1e9);
+        // first the vector kernels, alone: decode steps on the scalar twins meanwhile would only take the cores from
+        // the kernel warm-up and the compiler threads (and compile a path that is left once the kernels are ready)
+        KernelWarmup.start();
+        KernelWarmup.release();
+        while (!KernelWarmup.finished() && System.nanoTime() < end) {
+            java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+        }
+        int perGeneration = Math.max(2, Math.min(maxNewTokens, session.capacity() - prompt.length));
+        double best = Double.MAX_VALUE;
+        int steps = 0, noGain = 0;
+        long seed = sampler.params().seed();
+        while (System.nanoTime() < end && noGain < WARMUP_STEADY_ROUNDS) {
+            boolean compiledBefore = KernelWarmup.finished();
+            int tokens = 0;
+            double seconds = 0;
+            while (tokens < WARMUP_ROUND && System.nanoTime() < end) {
+                Result r = generate(session, tokenizer, prompt, perGeneration,
+                        new Sampler(sampler.params().withSeed(++seed)), stops, null);
+                tokens += Math.max(0, r.newTokens().length - 1);
+                seconds += r.decodeSeconds();
+            }
+            steps += tokens;
+            if (!compiledBefore || tokens == 0) {
+                continue;   // rounds on the scalar kernels (or while the switch happens) do not count
+            }
+            double perToken = seconds / tokens;
+            noGain = best == Double.MAX_VALUE || perToken < best * WARMUP_GAIN ? 0 : noGain + 1;
+            best = Math.min(best, perToken);
+        }
+        session.reset();
+        return new WarmUp((System.nanoTime() - start) / 1e9, steps, KernelWarmup.ready(),
+                noGain >= WARMUP_STEADY_ROUNDS);
     }
 
     /**
