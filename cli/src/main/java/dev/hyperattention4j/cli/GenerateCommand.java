@@ -116,10 +116,11 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print one JSON document (text and timings) instead of streaming.")
     boolean json;
 
-    @Option(names = "--no-warmup", description = "Skip the warm-up (throwaway generations until the JIT has compiled "
-            + "the decode path, at most " + (int) WARMUP_MAX_SECONDS + " s, as llama.cpp warms up with an empty run): "
-            + "the first token comes sooner, and the decode rate then includes the JIT's warm-up.")
-    boolean noWarmup;
+    @Option(names = "--warmup", description = "Warm up first (throwaway generations until the JIT has compiled "
+            + "the decode path, at most " + (int) WARMUP_MAX_SECONDS + " s, printed apart): the decode rate is then "
+            + "the steady one, but the first token comes later. Off by default: for a small model the warm-up costs "
+            + "more than it saves, and the rate then says that it includes the JIT's warm-up.")
+    boolean warmup;
 
     /** The warm-up's limit: on a busy 2-core host the compilation alone can take longer (the rate then says so). */
     static final double WARMUP_MAX_SECONDS = 4;
@@ -214,7 +215,7 @@ public final class GenerateCommand implements Callable<Integer> {
             int ctx = (int) wanted;
             LlamaSession session = model.newSession(ctx, attention.plan(pool, m.config()), pool);
             Sampler sampler = new Sampler(params);
-            Generator.WarmUp warm = noWarmup || maxTokens < 2 ? null
+            Generator.WarmUp warm = !warmup || maxTokens < 2 ? null
                     : Generator.warmUp(session, m.tokenizer(), ids, maxTokens, sampler, stops, WARMUP_MAX_SECONDS);
             if (seed == null) {
                 System.err.println("seed: " + s);   // after every check, so an error stays a single line

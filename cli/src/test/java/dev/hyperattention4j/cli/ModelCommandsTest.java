@@ -97,10 +97,10 @@ class ModelCommandsTest {
         Path model = SharedData.require("models/stories260K/stories260K.bin");
         String[] args = {"generate", model.toString(), "-p", "Once upon a time", "-n", "60", "--temp", "0.8",
                 "--seed", "7", "--json"};
-        JsonNode warm = new ObjectMapper().readTree(run(args).out());
-        String[] cold = java.util.Arrays.copyOf(args, args.length + 1);
-        cold[args.length] = "--no-warmup";
-        JsonNode noWarm = new ObjectMapper().readTree(run(cold).out());
+        JsonNode noWarm = new ObjectMapper().readTree(run(args).out());
+        String[] withWarmup = java.util.Arrays.copyOf(args, args.length + 1);
+        withWarmup[args.length] = "--warmup";
+        JsonNode warm = new ObjectMapper().readTree(run(withWarmup).out());
         assertThat(warm.get("text").asText()).isNotEmpty().isEqualTo(noWarm.get("text").asText());
         assertThat(warm.get("warmup_decode_steps").asInt()).isPositive();
         assertThat(warm.get("warmup_seconds").asDouble()).isPositive();
