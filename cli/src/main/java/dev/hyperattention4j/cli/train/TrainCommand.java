@@ -11,15 +11,14 @@ import dev.hyperattention4j.cli.TextFile;
 import dev.hyperattention4j.llm.format.io.Json;
 import dev.hyperattention4j.llm.format.safetensors.HfConfig;
 import dev.hyperattention4j.llm.format.safetensors.HfConfigWriter;
-import dev.hyperattention4j.llm.model.Model;
 import dev.hyperattention4j.llm.model.ModelConfig;
-import dev.hyperattention4j.llm.model.ModelLoader;
 import dev.hyperattention4j.llm.runtime.LlamaModel;
 import dev.hyperattention4j.llm.tokenizer.ByteTokenizerJson;
 import dev.hyperattention4j.llm.tokenizer.HfTokenizerJson;
 import dev.hyperattention4j.llm.tokenizer.Tokenizer;
 import dev.hyperattention4j.llm.train.AdamW;
 import dev.hyperattention4j.llm.train.Checkpoint;
+import dev.hyperattention4j.llm.train.FineTuneSource;
 import dev.hyperattention4j.llm.train.LlamaBackprop;
 import dev.hyperattention4j.llm.train.LlamaParameters;
 import dev.hyperattention4j.llm.train.StepProfile;
@@ -47,7 +46,8 @@ import picocli.CommandLine.Parameters;
 /** {@code ha4j train}: trains a Llama-family model from scratch or fine-tunes one, on UTF-8 text files. */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Trains a Llama-family model on UTF-8 text files: from scratch (shape options or --config), "
-                + "from a Hugging Face model directory (--from, fine-tuning) or from a checkpoint (--resume).",
+                + "from an existing model (--from, fine-tuning: Hugging Face, GGUF or llama2.c) or from a checkpoint "
+                + "(--resume).",
                 "Each optimizer step averages the gradients of --batch windows of --context tokens drawn at seeded "
                         + "random offsets of the training text, clips their global norm and applies AdamW with "
                         + "linear warm-up and cosine decay. A run is bit-identical for any thread count, and a resumed "
@@ -64,8 +64,10 @@ public final class TrainCommand implements Callable<Integer> {
             description = "Output directory for checkpoints and the loss curve.")
     Path out;
 
-    @Option(names = "--from", paramLabel = "MODEL", description = "Fine-tune this Hugging Face model (a directory "
-            + "with config.json, tokenizer.json and safetensors weights).")
+    @Option(names = "--from", paramLabel = "MODEL", description = "Fine-tune this Llama-family model: a Hugging "
+            + "Face directory (config.json, tokenizer.json, safetensors), a GGUF file of any tensor type (dequantized "
+            + "to float32) or a llama2.c checkpoint (tokenizer.bin or tok*.bin beside it, or --tokenizer). The "
+            + "checkpoints are Hugging Face models: Q/K rows in rotate-half order, the vocabulary as tokenizer.json.")
     Path from;
 
     @Option(names = "--config", paramLabel = "FILE", description = "A new model shaped by this config.json "
@@ -77,7 +79,7 @@ public final class TrainCommand implements Callable<Integer> {
     Path resume;
 
     @Option(names = "--tokenizer", paramLabel = "FILE", description = "tokenizer.json for a new model (default: "
-            + "bytes, 256 tokens plus BOS and EOS).")
+            + "bytes, 256 tokens plus BOS and EOS); with --from a llama2.c checkpoint, its tokenizer.bin.")
     Path tokenizerFile;
 
     @Mixin
@@ -240,18 +242,9 @@ public final class TrainCommand implements Callable<Integer> {
             return new Start(l.parameters(), l.optimizer(), l.step(), tj, tok, l.state());
         }
         if (from != null) {
-            Path dir = Files.isDirectory(from) ? from : from.toAbsolutePath().getParent();
-            Path tj = dir.resolve("tokenizer.json");
-            if (!Files.isRegularFile(tj)) {
-                throw new IllegalArgumentException("--from " + from + ": fine-tuning needs a Hugging Face model "
-                        + "directory with tokenizer.json (the checkpoints carry it)");
-            }
-            try (Model m = ModelLoader.open(from)) {
-                ModelConfig c = withRopeScaling(m.config());
-                HfConfigWriter.toJson(c, "float32");   // refuses, before any work, what a checkpoint cannot hold
-                LlamaParameters p = LlamaParameters.of(c, m.weights());
-                return new Start(p, new AdamW(adam, p), 0, Json.MAPPER.readTree(tj.toFile()), m.tokenizer(), null);
-            }
+            FineTuneSource src = FineTuneSource.open(from, tokenizerFile, this::withRopeScaling);
+            LlamaParameters p = src.parameters();
+            return new Start(p, new AdamW(adam, p), 0, src.tokenizerJson(), src.tokenizer(), null);
         }
         JsonNode tj;
         Tokenizer tok;

@@ -328,6 +328,24 @@ public final class BpeTokenizer implements Tokenizer {
     /** The character that stands for a space in pieces ("▁", or ' ' for llama2.c). */
     public char spaceSymbol() { return spaceSymbol; }
 
+    /** The pre-tokenizer regexes, applied in order (empty when the text is not split). */
+    public List<SplitPattern> preTokenizer() { return preTokenizer; }
+
+    /** Whether a chunk that is itself a token is taken whole before merging (Llama 3's {@code ignore_merges}). */
+    public boolean ignoresMerges() { return ignoreMerges; }
+
+    /** Whether the input is NFC-normalised first. */
+    public boolean normalizesNfc() { return nfc; }
+
+    /** Whether a run of unrepresentable characters gives one unknown token. */
+    public boolean fusesUnknown() { return fuseUnknown; }
+
+    /** Whether every text segment between special tokens gets the dummy prefix (not only the first). */
+    public boolean prefixesEverySegment() { return prefixEverySegment; }
+
+    /** Whether control and user-defined tokens written literally in the text are recognised. */
+    public boolean splitsSpecials() { return !specials.isEmpty(); }
+
     /** Number of merge rules (ranked merges, or score-derived splits). */
     public int mergeCount() { return merges.size(); }
 
