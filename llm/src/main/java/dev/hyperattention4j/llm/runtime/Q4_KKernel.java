@@ -41,15 +41,28 @@ final class Q4_KKernel extends BlockKernel {
         }
     }
 
+    /**
+     * Value {@code i} of {@link #scales}' layout as its 6-bit integer (even i: scale i/2, odd i: min i/2), read from the
+     * 12 packed bytes at p + 4: the scalar paths use it one value at a time, with no array.
+     */
+    static int sixBits(MemorySegment w, long p, int i) {
+        int j = i >> 1, min = i & 1;
+        if (j < 4) {
+            return w.get(I8, p + 4 + j + 4 * min) & 63;
+        }
+        int q = w.get(I8, p + 12 + j - 4) & 0xff, top = (w.get(I8, p + j + 4 * min) & 0xff) >>> 6;
+        return (min == 0 ? q & 0x0f : q >>> 4) | top << 4;
+    }
+
     @Override
     void expand(MemorySegment w, long row, int cols, float[] dst, int off) {
-        float[] sm = new float[16];
         for (int b = 0; b < cols / 256; b++) {
             long p = row + (long) BYTES * b;
-            scales(w, p, half(w, p), half(w, p + 2), sm, 0);
+            float d = half(w, p), dmin = half(w, p + 2);
             for (int g = 0; g < 4; g++) {
                 int o = off + 256 * b + 64 * g;
-                float dl = sm[4 * g], ml = sm[4 * g + 1], dh = sm[4 * g + 2], mh = sm[4 * g + 3];
+                float dl = d * sixBits(w, p, 4 * g), ml = dmin * sixBits(w, p, 4 * g + 1);
+                float dh = d * sixBits(w, p, 4 * g + 2), mh = dmin * sixBits(w, p, 4 * g + 3);
                 for (int h = 0; h < 2; h++) {
                     // widen the 16 bytes to ints once; both nibbles are cut from the ints (no byte shifts)
                     ByteVector q = ByteVector.fromMemorySegment(B16, w, p + 16 + 32 * g + 16 * h, LE);
@@ -67,25 +80,29 @@ final class Q4_KKernel extends BlockKernel {
 
     @Override
     void expandScalar(MemorySegment w, long row, int cols, float[] dst, int off) {
-        float[] sm = new float[16];
         for (int b = 0; b < cols / 256; b++) {
             long p = row + (long) BYTES * b;
-            scales(w, p, half(w, p), half(w, p + 2), sm, 0);
+            float d = half(w, p), dmin = half(w, p + 2);
             for (int g = 0; g < 4; g++) {
                 int o = off + 256 * b + 64 * g;
+                float dl = d * sixBits(w, p, 4 * g), ml = dmin * sixBits(w, p, 4 * g + 1);
+                float dh = d * sixBits(w, p, 4 * g + 2), mh = dmin * sixBits(w, p, 4 * g + 3);
                 for (int i = 0; i < 32; i++) {
                     int q = w.get(I8, p + 16 + 32 * g + i) & 0xff;
-                    dst[o + i] = (float) (q & 0x0f) * sm[4 * g] - sm[4 * g + 1];
-                    dst[o + 32 + i] = (float) (q >>> 4) * sm[4 * g + 2] - sm[4 * g + 3];
+                    dst[o + i] = (float) (q & 0x0f) * dl - ml;
+                    dst[o + 32 + i] = (float) (q >>> 4) * dh - mh;
                 }
             }
         }
     }
 
-    /** Per super-block 16 floats, laid out like {@link #scales}' output: 0 at the scales, Σ x of sub-block j at 2j + 1. */
+    /**
+     * Per super-block 16 floats, laid out like {@link #scales}' output: 0 at the scales, Σ x of sub-block j at 2j + 1;
+     * then 16 floats per super-block that {@link #single} fills with the row's unpacked scales and mins.
+     */
     @Override
     int prepared(int cols) {
-        return cols / 256 * 16;
+        return cols / 256 * 32;
     }
 
     /** The sub-block sums of x: 32/W chunks added lane-wise in column order, then the lanes by {@link Vectors#sumLanes}. */
@@ -119,45 +136,41 @@ final class Q4_KKernel extends BlockKernel {
 
     /**
      * Decode order: a weight is (d·scale)·q − dmin·min, so a sub-block's part of the dot is (d·scale)·Σ q·x −
-     * (dmin·min)·Σ x. Per super-block, the 16 scales and mins are unpacked with vector code ({@link #unpack}) into
-     * {@code lanes[4W ..]} and the min terms join a vector accumulator m (lane-wise fma of the unpacked values with
-     * the sub-block sums of x from {@link #prepare}, zero at the scales). Per sub-block, t = Σ q·x lane-wise (chunks
-     * of W in column order, the first a product), then acc = fma(t, d·scale, acc); the lanes end as acc − m. The
-     * sub-blocks go through one call site in a loop: with a second one (low and high nibbles apart) C2 reached its
-     * node-count cutoff and boxed the vectors.
+     * (dmin·min)·Σ x. First, per super-block, the 16 scales and mins are unpacked with vector code ({@link #unpack})
+     * into the row's scale area of the scratch (see {@link #prepared}) and the min terms join a vector accumulator m
+     * (lane-wise fma of the unpacked values with the sub-block sums of x from {@link #prepare}, zero at the scales).
+     * Then one flat loop over the row's groups of 32 bytes (sub-blocks 2g and 2g + 1 of the whole row): each 16
+     * bytes are widened to ints once and give both nibbles, lo = Σ (q & 15)·x and hi = Σ (q >>> 4)·x lane-wise (fma
+     * chains from zero in column order, W lanes at a time), then a0 = fma(lo, d·scale(2g), a0) and
+     * a1 = fma(hi, d·scale(2g + 1), a1); the lanes end as (a0 + a1) − m. One flat loop with the scales already
+     * unpacked compiles to straight code with few bounds checks (nested loops over super-blocks and groups did not).
      */
     @Override
     void single(MemorySegment w, long row, float[] x, int xOff, int cols, float[] lanes, int laneOff) {
-        int sm = 4 * W;
-        FloatVector a = FloatVector.zero(S), m = a;
-        for (int b = 0; b < cols / 256; b++) {
-            long p = row + (long) BYTES * b;
-            m = unpack(w, p, lanes, sm, LANES + 16 * b, m);
-            for (int j = 0; j < 8; j++) {
-                a = nibbles(w, p + 16 + 32 * (j >> 1), 4 * (j & 1), x, xOff + 256 * b + 32 * j)
-                        .fma(FloatVector.broadcast(S, lanes[sm + 2 * j]), a);
+        int blocks = cols / 256, s0 = LANES + 16 * blocks;
+        FloatVector zero = FloatVector.zero(S), a0 = zero, a1 = zero, m = zero;
+        for (int b = 0; b < blocks; b++) {
+            m = unpack(w, row + (long) BYTES * b, lanes, s0 + 16 * b, LANES + 16 * b, m);
+        }
+        for (int g = 0; g < 4 * blocks; g++) {
+            long p = row + (long) BYTES * (g >> 2) + 16 + 32 * (g & 3);
+            int k = xOff + 64 * g;
+            FloatVector lo = zero, hi = zero;
+            for (int h = 0; h < 2; h++) {
+                ByteVector q = bytes(w, p + 16 * h);
+                for (int j = 0; j < PARTS; j++) {
+                    IntVector qi = (IntVector) q.convertShape(VectorOperators.ZERO_EXTEND_B2I, INTS, j);
+                    int o = k + 16 * h + W * j;
+                    lo = ((FloatVector) qi.and(15).convert(VectorOperators.I2F, 0))
+                            .fma(FloatVector.fromArray(S, x, o), lo);
+                    hi = ((FloatVector) qi.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0))
+                            .fma(FloatVector.fromArray(S, x, o + 32), hi);
+                }
             }
+            a0 = lo.fma(FloatVector.broadcast(S, lanes[s0 + 4 * g]), a0);
+            a1 = hi.fma(FloatVector.broadcast(S, lanes[s0 + 4 * g + 2]), a1);
         }
-        a.sub(m).intoArray(lanes, laneOff);
-    }
-
-    /** Σ q·x lane-wise over the nibbles at bit {@code shift} of the 32 bytes at qs (a sub-block) and x[k .. k + 32). */
-    private static FloatVector nibbles(MemorySegment w, long qs, int shift, float[] x, int k) {
-        ByteVector q = bytes(w, qs);
-        FloatVector t = part(q, 0, shift).mul(FloatVector.fromArray(S, x, k));
-        for (int j = 1; j < PARTS; j++) {
-            t = part(q, j, shift).fma(FloatVector.fromArray(S, x, k + W * j), t);
-        }
-        q = bytes(w, qs + 16);
-        for (int j = 0; j < PARTS; j++) {
-            t = part(q, j, shift).fma(FloatVector.fromArray(S, x, k + 16 + W * j), t);
-        }
-        return t;
-    }
-
-    private static FloatVector part(ByteVector q, int part, int shift) {
-        IntVector qi = (IntVector) q.convertShape(VectorOperators.ZERO_EXTEND_B2I, INTS, part);
-        return (FloatVector) qi.lanewise(VectorOperators.LSHR, shift).and(15).convert(VectorOperators.I2F, 0);
+        a0.add(a1).sub(m).intoArray(lanes, laneOff);
     }
 
     /** Byte of the 12 packed scale bytes whose low bits (below) give lane i of {@link #scales}' layout. */
@@ -176,7 +189,7 @@ final class Q4_KKernel extends BlockKernel {
      * The values of {@link #scales} (the same bits) with vector code, to {@code lanes[sm .. sm + 16)}; returns
      * m + (those values times {@code lanes[xs .. xs + 16)}, lane-wise, part by part).
      */
-    private static FloatVector unpack(MemorySegment w, long p, float[] lanes, int sm, int xs, FloatVector m) {
+    static FloatVector unpack(MemorySegment w, long p, float[] lanes, int sm, int xs, FloatVector m) {
         ByteVector packed = bytes(w, p + 4);
         ByteVector lo = packed.rearrange(LOW_BYTE), hi = packed.rearrange(HIGH_BYTE);
         FloatVector dd = FloatVector.broadcast(S, half(w, p))
@@ -199,24 +212,25 @@ final class Q4_KKernel extends BlockKernel {
     float dotScalar(MemorySegment w, long row, float[] x, int xOff, int cols, float[] scratch) {
         int sm = 4 * W;
         for (int l = 0; l < W; l++) {
-            float a = 0f, m = 0f;
+            float a0 = 0f, a1 = 0f, m = 0f;
             for (int b = 0; b < cols / 256; b++) {
                 long p = row + (long) BYTES * b;
                 scales(w, p, half(w, p), half(w, p + 2), scratch, sm);
                 for (int j = l; j < 16; j += W) {
                     m = Math.fma(scratch[sm + j], scratch[LANES + 16 * b + j], m);
                 }
-                for (int j = 0; j < 8; j++) {
-                    long qs = p + 16 + 32 * (j >> 1) + l;
-                    int k = xOff + 256 * b + 32 * j + l, shift = 4 * (j & 1);
-                    float t = (float) ((w.get(I8, qs) & 0xff) >>> shift & 15) * x[k];
-                    for (int c = W; c < 32; c += W) {
-                        t = Math.fma((float) ((w.get(I8, qs + c) & 0xff) >>> shift & 15), x[k + c], t);
+                for (int g = 0; g < 4; g++) {
+                    float lo = 0f, hi = 0f;
+                    for (int i = l; i < 32; i += W) {
+                        int q = w.get(I8, p + 16 + 32 * g + i) & 0xff, k = xOff + 256 * b + 64 * g + i;
+                        lo = Math.fma((float) (q & 15), x[k], lo);
+                        hi = Math.fma((float) (q >>> 4), x[k + 32], hi);
                     }
-                    a = Math.fma(t, scratch[sm + 2 * j], a);
+                    a0 = Math.fma(lo, scratch[sm + 4 * g], a0);
+                    a1 = Math.fma(hi, scratch[sm + 4 * g + 2], a1);
                 }
             }
-            scratch[l] = a - m;
+            scratch[l] = (a0 + a1) - m;
         }
         return Vectors.sumLanes(scratch, 0);
     }

@@ -19,13 +19,13 @@ final class Q5_KKernel extends BlockKernel {
 
     @Override
     void expand(MemorySegment w, long row, int cols, float[] dst, int off) {
-        float[] sm = new float[16];
         for (int b = 0; b < cols / 256; b++) {
             long p = row + (long) BYTES * b;
-            Q4_KKernel.scales(w, p, half(w, p), half(w, p + 2), sm, 0);
+            float d = half(w, p), dmin = half(w, p + 2);
             for (int g = 0; g < 4; g++) {
                 int o = off + 256 * b + 64 * g;
-                float dl = sm[4 * g], ml = sm[4 * g + 1], dh = sm[4 * g + 2], mh = sm[4 * g + 3];
+                float dl = d * Q4_KKernel.sixBits(w, p, 4 * g), ml = dmin * Q4_KKernel.sixBits(w, p, 4 * g + 1);
+                float dh = d * Q4_KKernel.sixBits(w, p, 4 * g + 2), mh = dmin * Q4_KKernel.sixBits(w, p, 4 * g + 3);
                 for (int h = 0; h < 2; h++) {
                     ByteVector q = ByteVector.fromMemorySegment(B16, w, p + 48 + 32 * g + 16 * h, LE);
                     ByteVector e = ByteVector.fromMemorySegment(B16, w, p + 16 + 16 * h, LE);
@@ -51,17 +51,18 @@ final class Q5_KKernel extends BlockKernel {
 
     @Override
     void expandScalar(MemorySegment w, long row, int cols, float[] dst, int off) {
-        float[] sm = new float[16];
         for (int b = 0; b < cols / 256; b++) {
             long p = row + (long) BYTES * b;
-            Q4_KKernel.scales(w, p, half(w, p), half(w, p + 2), sm, 0);
+            float d = half(w, p), dmin = half(w, p + 2);
             for (int g = 0; g < 4; g++) {
                 int o = off + 256 * b + 64 * g;
+                float dl = d * Q4_KKernel.sixBits(w, p, 4 * g), ml = dmin * Q4_KKernel.sixBits(w, p, 4 * g + 1);
+                float dh = d * Q4_KKernel.sixBits(w, p, 4 * g + 2), mh = dmin * Q4_KKernel.sixBits(w, p, 4 * g + 3);
                 for (int l = 0; l < 32; l++) {
                     int q = w.get(I8, p + 48 + 32 * g + l) & 0xff, e = w.get(I8, p + 16 + l) & 0xff;
                     int lo = (q & 15) | (e >>> 2 * g & 1) << 4, up = (q >>> 4) | (e >>> 2 * g + 1 & 1) << 4;
-                    dst[o + l] = (float) lo * sm[4 * g] - sm[4 * g + 1];
-                    dst[o + 32 + l] = (float) up * sm[4 * g + 2] - sm[4 * g + 3];
+                    dst[o + l] = (float) lo * dl - ml;
+                    dst[o + 32 + l] = (float) up * dh - mh;
                 }
             }
         }

@@ -53,6 +53,16 @@ final class Q6_KKernel extends BlockKernel {
         }
     }
 
+    /** Quant j (0..3, unsigned 6 bits) from the bytes a = ql[l], c = ql[l + 32] and h = qh[l]. */
+    private static int quant(int a, int c, int h, int j) {
+        return switch (j) {
+            case 0 -> (a & 0x0f) | (h & 3) << 4;
+            case 1 -> (c & 0x0f) | (h >>> 2 & 3) << 4;
+            case 2 -> (a >>> 4) | (h >>> 4 & 3) << 4;
+            default -> (c >>> 4) | (h >>> 6 & 3) << 4;
+        };
+    }
+
     @Override
     void expandScalar(MemorySegment w, long row, int cols, float[] dst, int off) {
         for (int b = 0; b < cols / 256; b++) {
@@ -62,11 +72,9 @@ final class Q6_KKernel extends BlockKernel {
                 long ql = p + 64 * n, qh = p + 128 + 32 * n, sc = p + 192 + 8 * n;
                 for (int l = 0; l < 32; l++) {
                     int a = w.get(I8, ql + l) & 0xff, c = w.get(I8, ql + 32 + l) & 0xff, h = w.get(I8, qh + l) & 0xff;
-                    int[] q = {(a & 0x0f) | (h & 3) << 4, (c & 0x0f) | (h >>> 2 & 3) << 4, (a >>> 4) | (h >>> 4 & 3) << 4,
-                            (c >>> 4) | (h >>> 6 & 3) << 4};
                     for (int j = 0; j < 4; j++) {
                         float ds = d * w.get(I8, sc + 2 * j + l / 16);
-                        dst[off + 256 * b + 128 * n + 32 * j + l] = (float) (q[j] - 32) * ds;
+                        dst[off + 256 * b + 128 * n + 32 * j + l] = (float) (quant(a, c, h, j) - 32) * ds;
                     }
                 }
             }
@@ -119,7 +127,7 @@ final class Q6_KKernel extends BlockKernel {
     @Override
     float dotScalar(MemorySegment w, long row, float[] x, int xOff, int cols, float[] scratch) {
         for (int l = 0; l < W; l++) {
-            float[] acc = {0f, 0f, 0f, 0f};
+            float acc0 = 0f, acc1 = 0f, acc2 = 0f, acc3 = 0f;
             for (int b = 0; b < cols / 256; b++) {
                 long p = row + (long) BYTES * b;
                 float d = half(w, p + 208);
@@ -129,16 +137,15 @@ final class Q6_KKernel extends BlockKernel {
                     for (int i = l; i < 16; i += W) {
                         int a = w.get(I8, ql + i) & 0xff, c = w.get(I8, ql + 32 + i) & 0xff;
                         int e = w.get(I8, qh + i) & 0xff;
-                        int[] q = {(a & 0x0f) | (e & 3) << 4, (c & 0x0f) | (e >>> 2 & 3) << 4,
-                                (a >>> 4) | (e >>> 4 & 3) << 4, (c >>> 4) | (e >>> 6 & 3) << 4};
-                        for (int j = 0; j < 4; j++) {
-                            float wt = (float) (q[j] - 32) * (d * w.get(I8, sc + 2 * j));
-                            acc[j] = Math.fma(wt, x[xOff + 256 * b + 128 * n + 32 * j + 16 * h + i], acc[j]);
-                        }
+                        int k = xOff + 256 * b + 128 * n + 16 * h + i;
+                        acc0 = Math.fma((float) (quant(a, c, e, 0) - 32) * (d * w.get(I8, sc)), x[k], acc0);
+                        acc1 = Math.fma((float) (quant(a, c, e, 1) - 32) * (d * w.get(I8, sc + 2)), x[k + 32], acc1);
+                        acc2 = Math.fma((float) (quant(a, c, e, 2) - 32) * (d * w.get(I8, sc + 4)), x[k + 64], acc2);
+                        acc3 = Math.fma((float) (quant(a, c, e, 3) - 32) * (d * w.get(I8, sc + 6)), x[k + 96], acc3);
                     }
                 }
             }
-            scratch[l] = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+            scratch[l] = (acc0 + acc1) + (acc2 + acc3);
         }
         return Vectors.sumLanes(scratch, 0);
     }

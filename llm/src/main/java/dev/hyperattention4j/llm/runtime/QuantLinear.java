@@ -132,13 +132,13 @@ public final class QuantLinear implements Linear {
             padding(out, outOff, outStride, tokens, rowTo);
             return;
         }
-        float[] lanes = tokens == 1 ? new float[BLOCK] : null;
+        // the row after BLOCK floats, where the one-token dot keeps its lanes (nothing allocated per call)
         for (int o = rowFrom; o < rowTo; o++) {
-            expand(o, 0, cols, scratch, 0, true);
+            expand(o, 0, cols, scratch, BLOCK, true);
             for (int t = 0; t < tokens; t++) {
                 int xb = xOff + t * xStride;
-                out[outOff + t * outStride + o] = tokens == 1 ? RowDots.dotScalar(scratch, 0, x, xb, cols, lanes)
-                        : PrefillKernel.dotScalar(scratch, 0, x, xb, cols);
+                out[outOff + t * outStride + o] = tokens == 1 ? RowDots.dotScalar(scratch, BLOCK, x, xb, cols, scratch)
+                        : PrefillKernel.dotScalar(scratch, BLOCK, x, xb, cols);
             }
         }
         padding(out, outOff, outStride, tokens, rowTo);

@@ -14,7 +14,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Single-token (decode) speed of {@link QuantLinear} per weight type, from memory: a matrix of about 384 MiB (far
  * beyond the last-level cache) times one token, rows claimed in units of 64 as a decode step claims them, as a ratio
  * to the streaming read bandwidth measured in the same run with the same thread count. Best of the last 10 of 20
- * passes (the first ones let C2 compile).
+ * passes (the first ones let C2 compile). {@code -Dmib=N} or {@code -Dkib=N} sets the matrix size (small: in cache).
  * Run (after {@code mvn -pl llm -am test-compile}): {@code java --add-modules jdk.incubator.vector
  * -cp llm/target/classes:llm/target/test-classes:core/target/classes
  * dev.hyperattention4j.llm.runtime.DecodeKernelSpeedMain [threads] [cols] [types...]}.
@@ -28,7 +28,7 @@ public final class DecodeKernelSpeedMain {
     public static void main(String[] args) throws Exception {
         int threads = args.length > 0 ? Integer.parseInt(args[0]) : 1;
         int cols = args.length > 1 ? Integer.parseInt(args[1]) : 2048;
-        int mib = Integer.getInteger("mib", 384);
+        long bytes = Long.getLong("kib", 1024L * Integer.getInteger("mib", 384)) << 10;
         String[] types = args.length > 2 ? java.util.Arrays.copyOfRange(args, 2, args.length)
                 : new String[] {"Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q6_K", "F16", "BF16", "Q5_0"};
         KernelWarmup.awaitReady();
@@ -38,7 +38,7 @@ public final class DecodeKernelSpeedMain {
             for (String name : types) {
                 DType type = DType.valueOf(name);
                 long rowBytes = type.bytesFor(cols);
-                int rows = (int) (((long) mib << 20) / rowBytes) / 64 * 64;
+                int rows = (int) (bytes / rowBytes) / 64 * 64;
                 MemorySegment data = arena.allocate(rowBytes * rows, 64);
                 SplittableRandom r = new SplittableRandom(1);
                 for (long p = 0; p + 8 <= data.byteSize(); p += 8) {
@@ -53,14 +53,17 @@ public final class DecodeKernelSpeedMain {
                 float[] out = new float[lin.paddedRows()];
                 float[][] scratch = new float[threads][lin.scratchSize()];
                 int units = rows / 64;
-                int rounds = (int) Math.max(20, Math.min(4000, (8000L << 20) / (rowBytes * rows)));
+                int reps = threads == 1 ? (int) Math.max(1, (4L << 20) / (rowBytes * rows)) : 1;
+                int rounds = (int) Math.max(20, Math.min(1000, (8000L << 20) / (rowBytes * rows * reps)));
                 double best = Double.MAX_VALUE;
                 for (int round = 0; round < rounds; round++) {
                     AtomicInteger next = new AtomicInteger();
                     long t0 = System.nanoTime(), c0 = CPU.getCurrentThreadCpuTime();
                     if (threads == 1) {   // on the calling thread, timed in its CPU time (robust on a busy host)
-                        for (int k = 0; k < units; k++) {
-                            lin.applyVector(x, 0, 0, 1, out, 0, 0, 64 * k, 64 * k + 64, scratch[0]);
+                        for (int rep = 0; rep < reps; rep++) {
+                            for (int k = 0; k < units; k++) {
+                                lin.applyVector(x, 0, 0, 1, out, 0, 0, 64 * k, 64 * k + 64, scratch[0]);
+                            }
                         }
                     } else {
                         pool.run(threads, (w, u) -> {
@@ -70,7 +73,7 @@ public final class DecodeKernelSpeedMain {
                             }
                         });
                     }
-                    double s = (threads == 1 ? CPU.getCurrentThreadCpuTime() - c0 : System.nanoTime() - t0) / 1e9;
+                    double s = (threads == 1 ? CPU.getCurrentThreadCpuTime() - c0 : System.nanoTime() - t0) / 1e9 / reps;
                     if (round >= rounds / 2) {
                         best = Math.min(best, s);
                     }

@@ -213,6 +213,35 @@ class QuantKernelTest {
     }
 
     /**
+     * The scalar cold-start paths of one token (used until C2 has compiled the vector kernels) allocate nothing per
+     * call, for every fast kernel and for the reference-decoder fallback: a decode step must not allocate on them
+     * either. Batches of calls are measured until one is clean (interpreted code may allocate while it warms up), but
+     * a path that allocates an array per call is never clean.
+     */
+    @Test
+    void scalarSingleTokenPathsDoNotAllocate() {
+        com.sun.management.ThreadMXBean mx =
+                (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        List<DType> types = new ArrayList<>(fastTypes());
+        types.add(DType.Q3_K);   // no fast kernel here: the reference decoder's path
+        float[] x = gaussian(512, 4);
+        for (DType type : types) {
+            WeightTensor w = randomBlocks(type, 16, 512, 9);
+            QuantLinear lin = type == DType.Q3_K ? new QuantLinear(w, null) : new QuantLinear(w);
+            float[] out = new float[lin.paddedRows()], scratch = new float[lin.scratchSize()];
+            long bytes = Long.MAX_VALUE;
+            for (int batch = 0; batch < 50 && bytes > 0; batch++) {
+                long before = mx.getCurrentThreadAllocatedBytes();
+                for (int i = 0; i < 100; i++) {
+                    lin.applyScalar(x, 0, 512, 1, out, 0, 0, 0, 16, scratch);
+                }
+                bytes = mx.getCurrentThreadAllocatedBytes() - before;
+            }
+            assertThat(bytes).as("bytes allocated by 100 scalar one-token calls, %s", type).isZero();
+        }
+    }
+
+    /**
      * The F16 vector conversion equals Float.float16ToFloat on every one of the 65,536 bit patterns (NaN payloads
      * may differ in the quiet bit: still NaN).
      */
