@@ -223,8 +223,7 @@ public final class ModelQuantizer {
             return r;
         }
         int headDim = rows / heads;
-        int head = r / headDim, within = r % headDim;
-        return head * headDim + (within % 2) * (headDim / 2) + within / 2;
+        return r / headDim * headDim + dev.hyperattention4j.llm.model.RopeRows.rotateHalfRow(r % headDim, headDim);
     }
 
     private static void writeTokenizer(Model model, GgufWriter w, String arch) throws IOException {

@@ -6,6 +6,7 @@ import dev.hyperattention4j.llm.format.safetensors.HfConfigWriter;
 import dev.hyperattention4j.llm.model.Model;
 import dev.hyperattention4j.llm.model.ModelConfig;
 import dev.hyperattention4j.llm.model.ModelLoader;
+import dev.hyperattention4j.llm.model.RopeRows;
 import dev.hyperattention4j.llm.model.RopeStyle;
 import dev.hyperattention4j.llm.tokenizer.BpeTokenizer;
 import dev.hyperattention4j.llm.tokenizer.HfTokenizerJson;
