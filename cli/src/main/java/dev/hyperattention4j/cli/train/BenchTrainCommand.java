@@ -156,7 +156,7 @@ public final class BenchTrainCommand implements Callable<Integer> {
             tokens[i] = random.nextInt(c.vocabSize());
         }
         TrainingSettings settings = new TrainingSettings(n, 1, timed + 1, new LearningRate(1e-4, 1e-5, 0, timed + 1),
-                AdamW.Settings.defaults(), 1.0, seed, attention);
+                AdamW.Settings.defaults(), 1.0, seed, attention, 0);
         Trainer trainer = new Trainer(params, new AdamW(settings.adam(), params), settings, tokens, 0, pool);
         trainer.next();   // JIT warm-up; starts the pool's threads
         BenchClock.refreshThreads();

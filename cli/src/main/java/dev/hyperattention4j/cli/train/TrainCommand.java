@@ -115,6 +115,15 @@ public final class TrainCommand implements Callable<Integer> {
             + "HyperAttention (default: ${DEFAULT-VALUE}).")
     long seed = 1;
 
+    @Range(min = 0, max = 1)
+    @Option(names = "--repeat-fraction", paramLabel = "P", description = {"Share of the training windows that end "
+            + "with a copy of an earlier span of the same window (span of n/64 to n/2 tokens, at a random distance; "
+            + "default: ${DEFAULT-VALUE}, natural text only).",
+            "Repeated text rewards looking back to where the current context occurred before (induction), which a "
+                    + "small model otherwise learns late; use it to make a model use a long context. Validation "
+                    + "stays on natural text."})
+    double repeatFraction = 0;
+
     @Option(names = "--validation", paramLabel = "FILE", description = "Held-out text (default: the last "
             + "--val-fraction of the training tokens).")
     Path validationFile;
@@ -199,7 +208,7 @@ public final class TrainCommand implements Callable<Integer> {
         TrainingAttention attention = patchLast == 0 ? TrainingAttention.exact()
                 : new TrainingAttention(patchLast, hyper.config(HyperConfig.DEFAULT_SEED ^ seed, 0));
         TrainingSettings settings = new TrainingSettings(context, batch, steps, optimizer.schedule(steps), adam,
-                optimizer.clip, seed, attention);
+                optimizer.clip, seed, attention, repeatFraction);
         ObjectNode recorded = settingsJson(settings, c, train.length, validation.length);
         if (start.state() != null) {
             checkResumable(start.state().get("settings"), recorded);
@@ -338,6 +347,9 @@ public final class TrainCommand implements Callable<Integer> {
                 .put("seed", s.seed()).put("attention", s.attention().describe())
                 .put("patch_last", s.attention().patchLast()).put("train_tokens", trainTokens)
                 .put("validation_tokens", validationTokens).put("parameters", LlamaParameters.zeros(c).count());
+        if (s.repeatFraction() > 0) {
+            n.put("repeat_fraction", s.repeatFraction());   // absent when 0: checkpoints of earlier runs resume
+        }
         if (s.attention().patchLast() > 0) {
             HyperConfig h = s.attention().hyper();
             n.put("hyper_b", h.blockSize()).put("hyper_m", h.sampleSize()).put("hyper_r", h.numProjections())

@@ -1,13 +1,12 @@
 package dev.hyperattention4j.llm.train;
 
 import dev.hyperattention4j.runtime.WorkerPool;
-import java.util.SplittableRandom;
 
 /**
  * The training loop: each optimizer step averages the gradients of {@code microBatches} windows of the training
  * tokens, clips their global norm, and applies AdamW at the scheduled learning rate. The window of (step, micro-batch)
- * is drawn from a generator seeded by (seed, step, micro-batch) alone, and HyperAttention's seeds are derived from the
- * same position, so the run is a pure function of (settings, data, starting weights): a resumed run repeats an
+ * is drawn from a generator seeded by (seed, step, micro-batch) alone ({@link TrainingWindows}), and HyperAttention's
+ * seeds are derived from the same position, so the run is a pure function of (settings, data, starting weights): a resumed run repeats an
  * uninterrupted one bit for bit, on any number of threads.
  */
 public final class Trainer {
@@ -19,7 +18,7 @@ public final class Trainer {
     private final LlamaParameters grads;
     private final AdamW optimizer;
     private final TrainingSettings settings;
-    private final int[] train;
+    private final TrainingWindows windows;
     private final WorkerPool pool;
     private final LlamaBackprop backprop;
     private long step;
@@ -30,15 +29,11 @@ public final class Trainer {
      */
     public Trainer(LlamaParameters params, AdamW optimizer, TrainingSettings settings, int[] trainTokens, long done,
                    WorkerPool pool) {
-        if (trainTokens.length < settings.context() + 1) {
-            throw new IllegalArgumentException("the training text has " + trainTokens.length + " tokens; a window of "
-                    + settings.context() + " needs at least " + (settings.context() + 1));
-        }
         this.params = params;
         this.grads = params.zerosLike();
         this.optimizer = optimizer;
         this.settings = settings;
-        this.train = trainTokens;
+        this.windows = new TrainingWindows(trainTokens, settings.context(), settings.seed(), settings.repeatFraction());
         this.pool = pool;
         this.backprop = new LlamaBackprop(params.config(), settings.context(), settings.attention(), pool);
         this.step = done;
@@ -55,13 +50,6 @@ public final class Trainer {
     /** Time per phase of the steps (and evaluations) so far. */
     public StepProfile profile() { return backprop.profile(); }
 
-    /** The first token of the window of (step, micro-batch): a function of the seed and that position only. */
-    int windowStart(long step, int micro) {
-        long mix = settings.seed() * 0x9E3779B97F4A7C15L + step * 0xBF58476D1CE4E5B9L + micro * 0x94D049BB133111EBL;
-        int positions = train.length - settings.context();   // starts in [0, positions)
-        return new SplittableRandom(mix).nextInt(positions);
-    }
-
     /** Runs the next optimizer step. */
     public Step next() {
         long s = step + 1;
@@ -70,7 +58,7 @@ public final class Trainer {
         double loss = 0;
         int[] window = new int[n + 1];
         for (int j = 0; j < micro; j++) {
-            System.arraycopy(train, windowStart(s, j), window, 0, n + 1);
+            windows.fill(s, j, window);
             backprop.setCalls(s * micro + j);
             loss += backprop.lossAndGradient(params, window, n, grads, 1f / micro);
         }

@@ -13,9 +13,12 @@ import java.util.Objects;
  * @param clipNorm     maximum global gradient norm (0: no clipping)
  * @param seed         picks the training windows (and seeds HyperAttention's hashing and samples)
  * @param attention    exact or HyperAttention per layer
+ * @param repeatFraction share of the windows that end with a copy of an earlier span of themselves
+ *                     ({@link TrainingWindows}; 0 for natural text only)
  */
 public record TrainingSettings(int context, int microBatches, int steps, LearningRate learningRate,
-                               AdamW.Settings adam, double clipNorm, long seed, TrainingAttention attention) {
+                               AdamW.Settings adam, double clipNorm, long seed, TrainingAttention attention,
+                               double repeatFraction) {
     public TrainingSettings {
         if (context < 2 || microBatches < 1 || steps < 1) {
             throw new IllegalArgumentException("context must be >= 2, micro-batches and steps >= 1: " + context + ", "
@@ -23,6 +26,9 @@ public record TrainingSettings(int context, int microBatches, int steps, Learnin
         }
         if (!(clipNorm >= 0) || Double.isInfinite(clipNorm)) {
             throw new IllegalArgumentException("gradient clipping norm must be finite and >= 0, got " + clipNorm);
+        }
+        if (!(repeatFraction >= 0 && repeatFraction <= 1)) {
+            throw new IllegalArgumentException("repeat fraction must be in [0, 1], got " + repeatFraction);
         }
         Objects.requireNonNull(learningRate, "learning rate");
         Objects.requireNonNull(adam, "adam");
