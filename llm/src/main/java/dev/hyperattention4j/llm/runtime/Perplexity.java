@@ -1,5 +1,6 @@
 package dev.hyperattention4j.llm.runtime;
 
+import dev.hyperattention4j.runtime.HeapBudget;
 import java.util.List;
 
 /**
@@ -61,6 +62,8 @@ public final class Perplexity {
         }
         int first = context / 2;
         int stride = session.logitStride();
+        HeapBudget.require((double) (context - first) * stride * Float.BYTES, "the logits of the " + (context - first)
+                + " scored tokens of a " + context + "-token window", "lower the context");
         float[] logits = new float[(context - first) * stride];
         int[] window = new int[context];
         Accumulator acc = new Accumulator();
