@@ -68,7 +68,21 @@ public final class Main implements Runnable {
             System.err.println("note: 'ha4j " + args[0] + "' is now 'ha4j " + RENAMED.get(args[0])
                     + "'; the old name goes away in the next release");
         }
-        System.exit(commandLine(args).execute(args));
+        int code;
+        try {
+            code = commandLine(args).execute(args);
+        } catch (OutOfMemoryError e) {
+            // a size that no HeapBudget check foresaw: still one line, with what to change
+            System.err.println(outOfMemory(Runtime.getRuntime().maxMemory()));
+            code = 1;
+        }
+        System.exit(code);
+    }
+
+    /** The one line for an OutOfMemoryError that reached the command line. */
+    static String outOfMemory(long maxHeap) {
+        return "error: the Java heap (maximum " + dev.hyperattention4j.runtime.HeapBudget.size(maxHeap) + ") ran out; "
+                + "lower the context or the model size, or raise the heap (e.g. HA4J_JVM_OPTS=-Xmx8g)";
     }
 
     /**
