@@ -17,6 +17,7 @@ import dev.hyperattention4j.llm.train.StepProfile.Phase;
 import dev.hyperattention4j.llm.train.Trainer;
 import dev.hyperattention4j.llm.train.TrainingAttention;
 import dev.hyperattention4j.llm.train.TrainingSettings;
+import dev.hyperattention4j.llm.train.TrainingWindows;
 import dev.hyperattention4j.runtime.HeapBudget;
 import dev.hyperattention4j.runtime.WorkerPool;
 import java.io.PrintStream;
@@ -156,7 +157,8 @@ public final class BenchTrainCommand implements Callable<Integer> {
             tokens[i] = random.nextInt(c.vocabSize());
         }
         TrainingSettings settings = new TrainingSettings(n, 1, timed + 1, new LearningRate(1e-4, 1e-5, 0, timed + 1),
-                AdamW.Settings.defaults(), 1.0, seed, attention, 0);
+                AdamW.Settings.defaults(), 1.0, seed, attention, 0,
+                TrainingWindows.Source.WINDOW);
         Trainer trainer = new Trainer(params, new AdamW(settings.adam(), params), settings, tokens, 0, pool);
         trainer.next();   // JIT warm-up; starts the pool's threads
         BenchClock.refreshThreads();

@@ -25,6 +25,7 @@ import dev.hyperattention4j.llm.train.StepProfile;
 import dev.hyperattention4j.llm.train.Trainer;
 import dev.hyperattention4j.llm.train.TrainingAttention;
 import dev.hyperattention4j.llm.train.TrainingSettings;
+import dev.hyperattention4j.llm.train.TrainingWindows;
 import dev.hyperattention4j.runtime.HeapBudget;
 import dev.hyperattention4j.runtime.WorkerPool;
 import java.io.IOException;
@@ -124,6 +125,12 @@ public final class TrainCommand implements Callable<Integer> {
                     + "stays on natural text."})
     double repeatFraction = 0;
 
+    @Option(names = "--repeat-source", paramLabel = "KIND", description = "What --repeat-fraction's windows repeat: "
+            + "window (one span of the window's own text, copied to its end) or random (n/512 spans of 16 to 128 "
+            + "random tokens, each written twice: the pure copying task, learnt much sooner; default: "
+            + "${DEFAULT-VALUE}).")
+    String repeatSource = "window";
+
     @Option(names = "--validation", paramLabel = "FILE", description = "Held-out text (default: the last "
             + "--val-fraction of the training tokens).")
     Path validationFile;
@@ -208,7 +215,7 @@ public final class TrainCommand implements Callable<Integer> {
         TrainingAttention attention = patchLast == 0 ? TrainingAttention.exact()
                 : new TrainingAttention(patchLast, hyper.config(HyperConfig.DEFAULT_SEED ^ seed, 0));
         TrainingSettings settings = new TrainingSettings(context, batch, steps, optimizer.schedule(steps), adam,
-                optimizer.clip, seed, attention, repeatFraction);
+                optimizer.clip, seed, attention, repeatFraction, repeatSource());
         ObjectNode recorded = settingsJson(settings, c, train.length, validation.length);
         if (start.state() != null) {
             checkResumable(start.state().get("settings"), recorded);
@@ -221,8 +228,18 @@ public final class TrainCommand implements Callable<Integer> {
         }
     }
 
+    private TrainingWindows.Source repeatSource() {
+        return switch (repeatSource) {
+            case "window" -> TrainingWindows.Source.WINDOW;
+            case "random" -> TrainingWindows.Source.RANDOM;
+            default -> throw new IllegalArgumentException("--repeat-source must be window or random, got '"
+                    + repeatSource + "'");
+        };
+    }
+
     /** The checks of options against each other that need no file: before any work, one line each. */
     private void checkOptions() {
+        repeatSource();
         int sources = (from != null ? 1 : 0) + (configFile != null ? 1 : 0) + (resume != null ? 1 : 0);
         if (sources > 1) {
             throw new IllegalArgumentException("--from, --config and --resume are alternatives; give at most one");
@@ -349,6 +366,9 @@ public final class TrainCommand implements Callable<Integer> {
                 .put("validation_tokens", validationTokens).put("parameters", LlamaParameters.zeros(c).count());
         if (s.repeatFraction() > 0) {
             n.put("repeat_fraction", s.repeatFraction());   // absent when 0: checkpoints of earlier runs resume
+            if (s.repeatSource() != TrainingWindows.Source.WINDOW) {   // absent for the first kind, as above
+                n.put("repeat_source", s.repeatSource().name().toLowerCase(java.util.Locale.ROOT));
+            }
         }
         if (s.attention().patchLast() > 0) {
             HyperConfig h = s.attention().hyper();

@@ -33,7 +33,8 @@ public final class Trainer {
         this.grads = params.zerosLike();
         this.optimizer = optimizer;
         this.settings = settings;
-        this.windows = new TrainingWindows(trainTokens, settings.context(), settings.seed(), settings.repeatFraction());
+        this.windows = new TrainingWindows(trainTokens, settings.context(), settings.seed(), settings.repeatFraction(),
+                settings.repeatSource());
         this.pool = pool;
         this.backprop = new LlamaBackprop(params.config(), settings.context(), settings.attention(), pool);
         this.step = done;

@@ -13,12 +13,13 @@ import java.util.Objects;
  * @param clipNorm     maximum global gradient norm (0: no clipping)
  * @param seed         picks the training windows (and seeds HyperAttention's hashing and samples)
  * @param attention    exact or HyperAttention per layer
- * @param repeatFraction share of the windows that end with a copy of an earlier span of themselves
- *                     ({@link TrainingWindows}; 0 for natural text only)
+ * @param repeatFraction share of the windows that hold repeated spans ({@link TrainingWindows}; 0 for natural
+ *                     text only)
+ * @param repeatSource what those windows repeat
  */
 public record TrainingSettings(int context, int microBatches, int steps, LearningRate learningRate,
                                AdamW.Settings adam, double clipNorm, long seed, TrainingAttention attention,
-                               double repeatFraction) {
+                               double repeatFraction, TrainingWindows.Source repeatSource) {
     public TrainingSettings {
         if (context < 2 || microBatches < 1 || steps < 1) {
             throw new IllegalArgumentException("context must be >= 2, micro-batches and steps >= 1: " + context + ", "
@@ -33,5 +34,6 @@ public record TrainingSettings(int context, int microBatches, int steps, Learnin
         Objects.requireNonNull(learningRate, "learning rate");
         Objects.requireNonNull(adam, "adam");
         Objects.requireNonNull(attention, "attention");
+        Objects.requireNonNull(repeatSource, "repeat source");
     }
 }

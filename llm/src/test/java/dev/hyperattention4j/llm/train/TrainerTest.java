@@ -45,7 +45,7 @@ class TrainerTest {
 
     private static TrainingSettings settings(int context, int steps, TrainingAttention attention) {
         return new TrainingSettings(context, 2, steps, new LearningRate(1e-2, 1e-3, 2, steps),
-                AdamW.Settings.defaults(), 1.0, 42, attention, 0);
+                AdamW.Settings.defaults(), 1.0, 42, attention, 0, TrainingWindows.Source.WINDOW);
     }
 
     private static List<Double> run(WorkerPool pool, int steps) {
