@@ -10,6 +10,7 @@ import dev.hyperattention4j.attention.hyper.HyperProfile;
 import dev.hyperattention4j.attention.hyper.SampleSource;
 import dev.hyperattention4j.cli.bench.BenchClock;
 import dev.hyperattention4j.cli.bench.BenchTimer;
+import dev.hyperattention4j.cli.bench.CallProfile;
 import dev.hyperattention4j.cli.bench.FmaPeak;
 import dev.hyperattention4j.cli.experiment.Charts;
 import dev.hyperattention4j.reference.AttentionError;
@@ -64,9 +65,11 @@ public final class BenchHyperCommand implements Callable<Integer> {
     @Mixin
     HyperAttentionOptions hyperOptions = new HyperAttentionOptions();
 
-    @Option(names = "--profile", description = "print HyperAttention's breakdown: hash, sort, gather, blocks, samples, "
-            + "merge, exact, idle (threads × wall time minus the phases; not with --cpu-time), each part's share of "
-            + "the FMA peak, and the count of rows recomputed exactly because their estimate was degenerate")
+    @Option(names = "--profile", description = "print HyperAttention's breakdown from " + PROFILED_CALLS + " extra "
+            + "profiled calls: hash, sort, gather, blocks, samples, merge, exact, idle (threads × wall time minus the "
+            + "phases; not with --cpu-time), each kernel part's share of the FMA peak (and the exact kernel's), and the "
+            + "count of rows recomputed exactly because their estimate was degenerate; each phase less the measured "
+            + "cost of its clock readings")
     boolean profile;
 
     @Option(names = "--cpu-time", description = "time with the threads' CPU time (divided by the thread count) "
@@ -104,7 +107,11 @@ public final class BenchHyperCommand implements Callable<Integer> {
                       Map<String, Double> profileMs,
                       double blockGflopsPerThread, double peakGflopsPerThread, double blockPercentOfPeak,
                       double checkError, double sampleGflopsPerThread, long fallbackRows,
-                      double checkErrorVsValues) {}
+                      double checkErrorVsValues, double exactLeafGflopsPerThread, double exactPercentOfPeak,
+                      double clockReadingNanos, double clockReadingsPerCall) {}
+
+    /** Profiled calls after the timed ones, whose phases are averaged. */
+    static final int PROFILED_CALLS = 3;
 
     @Override
     public Integer call() throws Exception {
@@ -159,18 +166,7 @@ public final class BenchHyperCommand implements Callable<Integer> {
                                             row.checkErrorVsValues()));
                                 }
                                 if (profile) {
-                                    System.out.println("    profile (ms, summed over threads" + (cpuTime
-                                            ? ", thread CPU time" : "") + "): " + breakdown(row.profileMs())
-                                            + (Double.isNaN(row.blockGflopsPerThread())
-                                            ? "\n    no block-diagonal work (exact below --min-seq-len)"
-                                            : String.format(Locale.ROOT, "\n    block part %.0f GFLOP/s per thread = "
-                                                    + "%.0f%% of the measured 1-thread FMA peak (%.0f GFLOP/s; "
-                                                    + "4·rows·keys·d of the block calls only); sample part %s of the peak",
-                                            row.blockGflopsPerThread(), row.blockPercentOfPeak(),
-                                            row.peakGflopsPerThread(), orDash("%.0f%%",
-                                                    100 * row.sampleGflopsPerThread() / row.peakGflopsPerThread())))
-                                            + "\n    " + overheadShare(row.profileMs())
-                                            + "\n    rows recomputed exactly (degenerate estimate): " + row.fallbackRows());
+                                    System.out.println(profileReport(row, cpuTime));
                                 }
                             }
                         }
@@ -230,6 +226,9 @@ public final class BenchHyperCommand implements Callable<Integer> {
         if (cpuTime) {
             cmd.add("--cpu-time");
         }
+        if (profile) {
+            cmd.add("--profile");
+        }
         Process process = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
         String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         int code = process.waitFor();
@@ -246,7 +245,12 @@ public final class BenchHyperCommand implements Callable<Integer> {
         FloatTensor q = x[0], k = x[1], v = x[2];
         int n = q.length(), d = q.dim();
         AttentionProblem hp = AttentionProblem.of(q, k, v).withCausal(causal);
-        BenchTimer.warmUp(() -> hyper.forward(hp), 1.5, 2);     // JIT warm-up on the same shape
+        // JIT warm-up on the same shape; with --profile the profiled path too (alternating), so that the profiled
+        // calls do not run code that C2 has just thrown away for the new clock
+        HyperProfile warmProfile = profile ? new HyperProfile(cpuTime) : null;
+        int[] warmCalls = {0};
+        BenchTimer.warmUp(() -> hyper.forward(hp, SampleSource.seeded(sweep.seed, 0, warmCalls[0]),
+                warmCalls[0]++ % 2 == 1 ? warmProfile : null), 1.5, profile ? 4 : 2);
         BenchClock clock = cpuTime ? BenchClock.CPU : BenchClock.WALL;
         BenchClock.refreshThreads();                        // the pool's workers exist now
         // at least --reps timed runs, more (up to 50) until one second has passed: the median then shrugs off
@@ -260,19 +264,20 @@ public final class BenchHyperCommand implements Callable<Integer> {
         }
         // timed runs alternate hyper and exact, so that a load change on a shared machine hits both: at least
         // --reps, more (up to 50) until one second has passed, and exact only once when it takes over 2 s
+        // (the timed calls run without a profile: its clock readings, five per query block, are not in the figure)
         List<Double> htList = new ArrayList<>(), et = new ArrayList<>();
-        HyperProfile prof = new HyperProfile(cpuTime);
         long start = System.nanoTime();
         for (int i = 0; i < 50 && (i < reps || System.nanoTime() - start < 1e9); i++) {
-            prof.reset();
             int rep = i;
-            htList.add(BenchTimer.seconds(() -> hyper.forward(hp, SampleSource.seeded(sweep.seed, 0, rep), prof), clock,
+            htList.add(BenchTimer.seconds(() -> hyper.forward(hp, SampleSource.seeded(sweep.seed, 0, rep), null), clock,
                     threads));
             if (!noExact && (et.isEmpty() || et.get(0) < 2.0)) {
                 et.add(BenchTimer.seconds(() -> exact.forward(ep), clock, threads));
             }
         }
         double hyperSec = BenchTimer.median(htList);
+        CallProfile prof = profile ? CallProfile.measure(hyper, hp, sweep.seed, clock, PROFILED_CALLS)
+                : CallProfile.NONE;
         double exactSec = Double.NaN, gflops = Double.NaN;
         AttentionError err = new AttentionError(Double.NaN, Double.NaN, Double.NaN);
         if (!noExact) {
@@ -280,22 +285,12 @@ public final class BenchHyperCommand implements Callable<Integer> {
             err = AttentionError.of(hp.output(), ep.output(), v);
             gflops = ep.flops() / exactSec / 1e9;
         }
-        Map<String, Double> ms = new LinkedHashMap<>();
-        for (HyperProfile.Phase phase : HyperProfile.Phase.values()) {
-            ms.put(phase.name().toLowerCase(Locale.ROOT), Math.round(prof.nanos(phase) / 1e4) / 100.0);
-        }
-        if (!cpuTime && !htList.isEmpty()) {
-            // threads × wall time of the profiled (last) call minus the phases: waits at the barriers between the
-            // parallel steps, the serial planning, and time a thread did not get a core on a shared machine
-            double wallMs = htList.get(htList.size() - 1) * 1e3;
-            ms.put("idle", Math.max(0, Math.round((threads * wallMs - prof.totalNanos() / 1e6) * 100) / 100.0));
-        }
-        // block-diagonal flops of the last repetition, as counted by the profile: 4·rows·keys·d per kernel call
-        // (about 4·n·b·d per head and causal level; padding and exact fallbacks are not block work)
-        double blockGf = prof.nanos(HyperProfile.Phase.BLOCKS) > 0
-                ? (double) prof.flops(HyperProfile.Phase.BLOCKS) / prof.nanos(HyperProfile.Phase.BLOCKS) : Double.NaN;
-        double sampleGf = prof.nanos(HyperProfile.Phase.SAMPLES) > 0
-                ? (double) prof.flops(HyperProfile.Phase.SAMPLES) / prof.nanos(HyperProfile.Phase.SAMPLES) : Double.NaN;
+        Map<String, Double> ms = prof.millis(!cpuTime, threads);
+        // the parts' flops as counted by the profile: 4·rows·keys·d per kernel call (about 4·n·b·d per head and
+        // causal level for the blocks; padding and masked samples are not counted)
+        double blockGf = prof.gflopsPerThread(HyperProfile.Phase.BLOCKS);
+        double sampleGf = prof.gflopsPerThread(HyperProfile.Phase.SAMPLES);
+        double leafGf = prof.gflopsPerThread(HyperProfile.Phase.EXACT);
         double peak = FmaPeak.measure(1, clock).oneThreadGflops();
         AttentionError check = this.check > 0
                 ? dev.hyperattention4j.reference.SpotCheck.measure(hp, this.check, sweep.seed).error()
@@ -303,7 +298,28 @@ public final class BenchHyperCommand implements Callable<Integer> {
         return new Row(n, d, q.heads(), causal, input, exactSec, hyperSec, exactSec / hyperSec, err.vsOutput(),
                 err.vsValues(), gflops, ms,
                 blockGf, peak, 100 * blockGf / peak, check.vsOutput(), sampleGf, prof.fallbackRows(),
-                check.vsValues());
+                check.vsValues(), leafGf, gflops / threads / peak * 100, prof.readingNanos(), prof.intervalsPerCall());
+    }
+
+    /**
+     * The lines {@code --profile} prints under a row: the phases (ms per call, summed over threads, and their share),
+     * each kernel part's rate as a share of the 1-thread FMA peak measured in the same run (the exact kernel's whole
+     * call for comparison), and the share of the parts around the kernels.
+     */
+    static String profileReport(Row row, boolean cpuTime) {
+        double peak = row.peakGflopsPerThread();
+        String clock = String.format(Locale.ROOT, "%s, less %.0f readings of %.2f µs of the clock itself",
+                cpuTime ? "thread CPU time" : "elapsed time", row.clockReadingsPerCall(),
+                row.clockReadingNanos() / 1e3);
+        return "    profile (ms per call, summed over threads; " + clock + "): " + breakdown(row.profileMs())
+                + String.format(Locale.ROOT, "%n    %% of the measured 1-thread FMA peak (%.0f GFLOP/s; 4·rows·keys·d of "
+                        + "each part's kernel calls): exact kernel %s, block part %s, sample part %s, exact leaves %s",
+                        peak, orDash("%.0f%%", row.exactPercentOfPeak()),
+                        orDash("%.0f%%", 100 * row.blockGflopsPerThread() / peak),
+                        orDash("%.0f%%", 100 * row.sampleGflopsPerThread() / peak),
+                        orDash("%.0f%%", 100 * row.exactLeafGflopsPerThread() / peak))
+                + "\n    " + overheadShare(row.profileMs())
+                + "\n    rows recomputed exactly (degenerate estimate): " + row.fallbackRows();
     }
 
     /**
@@ -313,8 +329,12 @@ public final class BenchHyperCommand implements Callable<Integer> {
     private static String overheadShare(Map<String, Double> ms) {
         double around = ms.get("hash") + ms.get("sort") + ms.get("gather") + ms.get("merge");
         double approximated = around + ms.get("blocks") + ms.get("samples");
-        return approximated > 0 ? String.format(Locale.ROOT, "hash + sort + gather + merge: %.0f%% of the time outside "
-                + "the exact leaves", 100 * around / approximated) : "no approximated work";
+        if (approximated <= 0) {
+            return "no approximated work";
+        }
+        double call = ms.values().stream().mapToDouble(Double::doubleValue).sum();
+        return String.format(Locale.ROOT, "hash + sort + gather + merge: %.0f%% of the time outside the exact leaves "
+                + "(%.0f%% of the call)", 100 * around / approximated, 100 * around / call);
     }
 
     /** "phase ms (share%)" for every phase with time. */

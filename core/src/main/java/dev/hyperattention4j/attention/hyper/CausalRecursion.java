@@ -131,6 +131,9 @@ final class CausalRecursion {
                             cx.lse()[p.lseIndex(bb, h, from + i)] = sc.lse1[i - q0];
                         }
                         cx.clock().add(Phase.EXACT, a);
+                        // segment row q0 + r sees q0 + r + 1 keys: 4·d flops per (row, visible key)
+                        long visible = (long) (q1 - q0) * q0 + (long) (q1 - q0) * (q1 - q0 + 1) / 2;
+                        cx.clock().flops(Phase.EXACT, 4L * d * visible);
                     });
                 }
             }

@@ -155,6 +155,7 @@ public final class HyperAttention implements Attention {
             exact.forward(p);
             if (profile != null) {
                 profile.add(Phase.EXACT, profile.now() - t0);   // the calling thread's share only on a CPU clock
+                profile.addFlops(Phase.EXACT, (long) p.flops());
             }
             samples.finish();
             return new Executed(null, ExactFallback.NONE);

@@ -12,8 +12,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * The profile's flop counts are what bench-hyper divides by the phase times to report the block part's share of the
- * FMA peak, so they must be the real block-diagonal work (4·rows·b·d per block), not padded rows or exact pieces.
+ * The profile's flop counts are what bench-hyper divides by the phase times to report each part's share of the FMA
+ * peak, so they must be the real work: 4·rows·b·d per block, not padded rows or exact pieces, and the causal leaves'
+ * visible keys only.
  */
 class HyperProfileTest {
 
@@ -47,7 +48,13 @@ class HyperProfileTest {
         assertThat(profile.nanos(Phase.SORT)).isPositive();
         assertThat(profile.nanos(Phase.HASH)).isPositive();
         assertThat(profile.nanos(Phase.EXACT) > 0).isEqualTo(causal);   // the causal leaves
+        // the leaves: 8 causal segments of 256 rows, row i seeing i + 1 keys
+        long leaves = causal ? 4L * d * batch * heads * (n / minSeqLen) * (minSeqLen * (minSeqLen + 1L) / 2) : 0;
+        assertThat(profile.flops(Phase.EXACT)).isEqualTo(leaves);
+        assertThat(profile.intervals(Phase.BLOCKS)).isPositive();
+        assertThat(profile.readingNanos()).isNotNegative().isFinite();
         profile.reset();
         assertThat(profile.flops(Phase.BLOCKS)).isZero();
+        assertThat(profile.intervals(Phase.BLOCKS)).isZero();
     }
 }
