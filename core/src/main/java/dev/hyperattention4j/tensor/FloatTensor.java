@@ -149,6 +149,23 @@ public final class FloatTensor {
         }
     }
 
+    /**
+     * The {@code float[]} holding this tensor's rows when each row is a unit-stride run of one array, else null (a
+     * segment, or a column stride other than 1). Kernels that gather many scattered rows read them in place, at
+     * {@link #arrayIndex}, instead of copying every row out first. For reading only.
+     */
+    public float[] rowArray() {
+        return array != null && colStride == 1 ? array : null;
+    }
+
+    /** The index of element {@code [b][h][i][0]} in {@link #rowArray()} (which must not be null). */
+    public int arrayIndex(int b, int h, int i) {
+        if (rowArray() == null) {
+            throw new IllegalStateException("tensor " + shapeString() + " has no unit-stride rows in an array");
+        }
+        return (int) index(b, h, i, 0);
+    }
+
     /** Copies row {@code [b][h][i][0..dim)} into {@code dst[dstOffset..dstOffset+dim)}. */
     public void readRow(int b, int h, int i, float[] dst, int dstOffset) {
         long base = index(b, h, i, 0);

@@ -119,6 +119,49 @@ class HyperBlockKernelTest {
         assertThat(worstL).as("max log-sum-exp error").isLessThan(2e-5);
     }
 
+    /**
+     * Queries read in place from an array (the fast path), from a memory segment and through a column stride of 2
+     * (the row-copy paths) give the same bits, in a permuted row order; d = 80 has two query column blocks and d = 20
+     * a vector tail at every width.
+     */
+    @ParameterizedTest
+    @CsvSource({"64", "80", "20"})
+    void packsQueriesAlikeFromEveryTensorLayout(int d) {
+        int rows = 40, keys = 100;
+        Random r = new Random(d);
+        FloatTensor q = random(r, rows, d, 1), k = random(r, keys, d, 1), v = random(r, keys, d, 1);
+        float[] data = q.toArray(), wide = new float[2 * data.length];
+        for (int i = 0; i < data.length; i++) {
+            wide[2 * i] = data[i];
+        }
+        FloatTensor fromSegment = FloatTensor.of(java.lang.foreign.MemorySegment.ofArray(data.clone()), 0, 1, 1, rows, d);
+        FloatTensor strided = FloatTensor.strided(wide, 0, new int[] {1, 1, rows, d},
+                new long[] {2L * rows * d, 2L * rows * d, 2L * d, 2});
+        assertThat(q.rowArray()).isNotNull();
+        assertThat(fromSegment.rowArray()).isNull();
+        assertThat(strided.rowArray()).isNull();
+        int[] order = identity(rows);
+        for (int i = rows - 1; i > 0; i--) {
+            int j = r.nextInt(i + 1), t = order[i];
+            order[i] = order[j];
+            order[j] = t;
+        }
+        PackedKeyValues kv = new PackedKeyValues();
+        kv.pack(k, v, 0, 0, identity(keys), 0, keys);
+        float[][] outs = new float[3][];
+        FloatTensor[] layouts = {q, fromSegment, strided};
+        for (int t = 0; t < 3; t++) {
+            HyperBlockKernel kernel = new HyperBlockKernel(d);
+            kernel.packQueries(layouts[t], 0, 0, order, 0, rows, SCALE);
+            kernel.blockPart(kv, keys);
+            outs[t] = new float[rows * d + rows];
+            kernel.finish(0f, null, null, outs[t], 0, outs[t], rows * d);
+        }
+        assertThat(outs[1]).isEqualTo(outs[0]);
+        assertThat(outs[2]).isEqualTo(outs[0]);
+        assertThat(outs[0]).doesNotContain(Float.NaN);
+    }
+
     private static double dot(FloatTensor a, int i, FloatTensor b, int j, int d) {
         double s = 0;
         for (int c = 0; c < d; c++) {
