@@ -15,7 +15,8 @@ import java.util.SplittableRandom;
  *
  * <p>{@link Source#RANDOM} repeats spans of random tokens instead (tokens drawn from the training text, so at its
  * unigram frequencies): max(1, n/512) pairs per window, each span 16 to 128 tokens long (at most half the window),
- * written at a random position and again at a random later one. A span's first occurrence cannot be predicted at all, so its
+ * written at a random position and again after it, at a gap drawn log-uniformly
+ * (short distances, where copying is learnt first, are frequent; long ones still occur). A span's first occurrence cannot be predicted at all, so its
  * copy can only be predicted by finding it: the pure form of the task, which small models learn within a few hundred
  * steps where copies of the book's own text, half predictable from their local context anyway, taught a 6-layer model
  * nothing in 1,400 steps.
@@ -89,7 +90,7 @@ public final class TrainingWindows {
             int h = Math.min(shortest + random.nextInt(longest - shortest + 1), total / 2);
             for (int attempt = 0; attempt < 8; attempt++) {
                 int from = random.nextInt(total - 2 * h + 1);
-                int to = from + h + random.nextInt(total - from - 2 * h + 1);
+                int to = from + h + logUniformGap(random, total - from - 2 * h);
                 if (free(from, h) && free(to, h)) {
                     for (int i = 0; i < h; i++) {
                         int t = train[random.nextInt(train.length)];
@@ -104,6 +105,14 @@ public final class TrainingWindows {
             }
         }
         return copied;
+    }
+
+    /**
+     * A gap in [0, most], log-uniform: as many copies within 1-10 tokens of their span's end as within 100-1000, so
+     * the short distances at which copying is learnt first come often and every longer one still occurs.
+     */
+    private static int logUniformGap(SplittableRandom random, int most) {
+        return (int) Math.min(most, Math.floor(Math.exp(random.nextDouble() * Math.log(most + 1.0))) - 1);
     }
 
     private boolean free(int at, int length) {
