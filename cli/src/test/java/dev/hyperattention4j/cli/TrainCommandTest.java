@@ -93,6 +93,8 @@ class TrainCommandTest {
                 bad(text, out, "--resume", dir.resolve("nothing-here").toString()),
                 bad(text, out, "--from", dir.toString()),
                 bad(text, out, "--val-fraction", "0.9"),
+                bad(text, out, "--repeat-fraction", "1.5"),
+                bad(text, out, "--repeat-source", "sideways"),
         };
         for (String[] c : cases) {
             CliRun r = CliRun.of(c);
