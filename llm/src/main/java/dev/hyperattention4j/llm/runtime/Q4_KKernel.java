@@ -137,27 +137,31 @@ final class Q4_KKernel extends BlockKernel {
     /**
      * Decode order: a weight is (d·scale)·q − dmin·min, so a sub-block's part of the dot is (d·scale)·Σ q·x −
      * (dmin·min)·Σ x. First, per super-block, the 16 scales and mins are unpacked with vector code ({@link #unpack})
-     * into the row's scale area of the scratch (see {@link #prepared}) and the min terms join a vector accumulator m
-     * (lane-wise fma of the unpacked values with the sub-block sums of x from {@link #prepare}, zero at the scales).
-     * Then one flat loop over the row's groups of 32 bytes (sub-blocks 2g and 2g + 1 of the whole row): each 16
-     * bytes are widened to ints once and give both nibbles, lo = Σ (q & 15)·x and hi = Σ (q >>> 4)·x lane-wise (fma
-     * chains from zero in column order, W lanes at a time), then a0 = fma(lo, d·scale(2g), a0) and
+     * into the row's scale area of the scratch (see {@link #prepared}); the min terms form a vector m (lane-wise fma
+     * of the unpacked values with the sub-block sums of x from {@link #prepare}, zero at the scales, super-block by
+     * super-block). Then one flat loop over the row's groups of 32 bytes (sub-blocks 2g and 2g + 1 of the whole row):
+     * each 16 bytes are widened to ints once and give both nibbles, lo = Σ (q & 15)·x and hi = Σ (q >>> 4)·x
+     * lane-wise (fma chains from zero in column order, W lanes at a time), then a0 = fma(lo, d·scale(2g), a0) and
      * a1 = fma(hi, d·scale(2g + 1), a1); the lanes end as (a0 + a1) − m. One flat loop with the scales already
      * unpacked compiles to straight code with few bounds checks (nested loops over super-blocks and groups did not).
+     * No vector crosses a call (see docs/QUANT-KERNELS.md: a call that C2 leaves out of line boxes its vectors).
      */
     @Override
     void single(MemorySegment w, long row, float[] x, int xOff, int cols, float[] lanes, int laneOff) {
         int blocks = cols / 256, s0 = LANES + 16 * blocks;
-        FloatVector zero = FloatVector.zero(S), a0 = zero, a1 = zero, m = zero;
         for (int b = 0; b < blocks; b++) {
-            m = unpack(w, row + (long) BYTES * b, lanes, s0 + 16 * b, LANES + 16 * b, m);
+            unpack(w, row + (long) BYTES * b, lanes, s0 + 16 * b);
+        }
+        FloatVector zero = FloatVector.zero(S), a0 = zero, a1 = zero, m = zero;
+        for (int i = 0; i < 16 * blocks; i += W) {
+            m = FloatVector.fromArray(S, lanes, s0 + i).fma(FloatVector.fromArray(S, lanes, LANES + i), m);
         }
         for (int g = 0; g < 4 * blocks; g++) {
             long p = row + (long) BYTES * (g >> 2) + 16 + 32 * (g & 3);
             int k = xOff + 64 * g;
             FloatVector lo = zero, hi = zero;
             for (int h = 0; h < 2; h++) {
-                ByteVector q = bytes(w, p + 16 * h);
+                ByteVector q = ByteVector.fromMemorySegment(B16, w, p + 16 * h, LE);
                 for (int j = 0; j < PARTS; j++) {
                     IntVector qi = (IntVector) q.convertShape(VectorOperators.ZERO_EXTEND_B2I, INTS, j);
                     int o = k + 16 * h + W * j;
@@ -185,12 +189,9 @@ final class Q4_KKernel extends BlockKernel {
     private static final boolean[] ODD = {false, true, false, true, false, true, false, true,
             false, true, false, true, false, true, false, true};
 
-    /**
-     * The values of {@link #scales} (the same bits) with vector code, to {@code lanes[sm .. sm + 16)}; returns
-     * m + (those values times {@code lanes[xs .. xs + 16)}, lane-wise, part by part).
-     */
-    static FloatVector unpack(MemorySegment w, long p, float[] lanes, int sm, int xs, FloatVector m) {
-        ByteVector packed = bytes(w, p + 4);
+    /** The values of {@link #scales} (the same bits) with vector code, to {@code lanes[sm .. sm + 16)}. */
+    static void unpack(MemorySegment w, long p, float[] lanes, int sm) {
+        ByteVector packed = ByteVector.fromMemorySegment(B16, w, p + 4, LE);
         ByteVector lo = packed.rearrange(LOW_BYTE), hi = packed.rearrange(HIGH_BYTE);
         FloatVector dd = FloatVector.broadcast(S, half(w, p))
                 .blend(FloatVector.broadcast(S, half(w, p + 2)), VectorMask.fromArray(S, ODD, 0));
@@ -200,11 +201,8 @@ final class Q4_KKernel extends BlockKernel {
             IntVector v = l.lanewise(VectorOperators.LSHR, IntVector.fromArray(INTS, LOW_SHIFT, W * j))
                     .and(IntVector.fromArray(INTS, LOW_MASK, W * j))
                     .or(h.lanewise(VectorOperators.LSHR, 2).and(IntVector.fromArray(INTS, HIGH_MASK, W * j)));
-            FloatVector f = ((FloatVector) v.convert(VectorOperators.I2F, 0)).mul(dd);
-            f.intoArray(lanes, sm + W * j);
-            m = f.fma(FloatVector.fromArray(S, lanes, xs + W * j), m);
+            ((FloatVector) v.convert(VectorOperators.I2F, 0)).mul(dd).intoArray(lanes, sm + W * j);
         }
-        return m;
     }
 
     /** {@link #single} and the lane sum with scalar code, lane by lane: the same bits. */

@@ -89,47 +89,37 @@ final class Q5_0Kernel extends BlockKernel {
 
     /**
      * Q5_0 decode order: per block, t = Σ (q − 16)·x lane-wise (chunks of W in column order, the first a product),
-     * then acc = fma(t, d, acc). One accumulator and one call site of {@link #block}: with two (even and odd blocks,
-     * as Q8_0) C2 reached its node-count cutoff in the second and boxed the vectors.
+     * then acc = fma(t, d, acc), one accumulator. q − 16 is the nibble minus 16 where the fifth bit is clear, cut from
+     * the complement of the fifth-bit word rotated per lane (no compare, no blend). The block's code is written out in
+     * the loop: no vector crosses a call (docs/QUANT-KERNELS.md).
      */
     @Override
     void single(MemorySegment w, long row, float[] x, int xOff, int cols, float[] lanes, int laneOff) {
         FloatVector a = FloatVector.zero(S);
         for (int b = 0; b < cols / 32; b++) {
             long p = row + 22L * b;
-            a = block(w, p, x, xOff + 32 * b).fma(FloatVector.broadcast(S, half(w, p)), a);
+            int k = xOff + 32 * b;
+            IntVector clear = IntVector.broadcast(INTS, ~w.get(I32, p + 2));
+            ByteVector q = ByteVector.fromMemorySegment(B16, w, p + 6, LE);
+            IntVector qi = (IntVector) q.convertShape(VectorOperators.ZERO_EXTEND_B2I, INTS, 0);
+            IntVector minus = clear.lanewise(VectorOperators.ROR, IntVector.fromArray(INTS, ROTATE, 0)).and(16);
+            FloatVector t = ((FloatVector) qi.and(15).sub(minus).convert(VectorOperators.I2F, 0))
+                    .mul(FloatVector.fromArray(S, x, k));
+            for (int j = 1; j < PARTS; j++) {
+                qi = (IntVector) q.convertShape(VectorOperators.ZERO_EXTEND_B2I, INTS, j);
+                minus = clear.lanewise(VectorOperators.ROR, IntVector.fromArray(INTS, ROTATE, W * j)).and(16);
+                t = ((FloatVector) qi.and(15).sub(minus).convert(VectorOperators.I2F, 0))
+                        .fma(FloatVector.fromArray(S, x, k + W * j), t);
+            }
+            for (int j = 0; j < PARTS; j++) {
+                qi = (IntVector) q.convertShape(VectorOperators.ZERO_EXTEND_B2I, INTS, j);
+                minus = clear.lanewise(VectorOperators.ROR, IntVector.fromArray(INTS, ROTATE, 16 + W * j)).and(16);
+                t = ((FloatVector) qi.lanewise(VectorOperators.LSHR, 4).sub(minus).convert(VectorOperators.I2F, 0))
+                        .fma(FloatVector.fromArray(S, x, k + 16 + W * j), t);
+            }
+            a = t.fma(FloatVector.broadcast(S, half(w, p)), a);
         }
         a.intoArray(lanes, laneOff);
-    }
-
-    /**
-     * Σ (q − 16)·x lane-wise over the Q5_0 block at p: q − 16 is the nibble minus 16 where the fifth bit is clear,
-     * cut from the complement of the fifth-bit word rotated per lane (no compare, no blend).
-     */
-    private static FloatVector block(MemorySegment w, long p, float[] x, int k) {
-        IntVector clear = IntVector.broadcast(INTS, ~w.get(I32, p + 2));
-        ByteVector q = bytes(w, p + 6);
-        FloatVector t = low(q, clear, 0).mul(FloatVector.fromArray(S, x, k));
-        for (int j = 1; j < PARTS; j++) {
-            t = low(q, clear, j).fma(FloatVector.fromArray(S, x, k + W * j), t);
-        }
-        for (int j = 0; j < PARTS; j++) {
-            t = high(q, clear, j).fma(FloatVector.fromArray(S, x, k + 16 + W * j), t);
-        }
-        return t;
-    }
-
-    private static FloatVector low(ByteVector q, IntVector clear, int part) {
-        IntVector qi = (IntVector) q.convertShape(VectorOperators.ZERO_EXTEND_B2I, INTS, part);
-        IntVector minus = clear.lanewise(VectorOperators.ROR, IntVector.fromArray(INTS, ROTATE, W * part)).and(16);
-        return (FloatVector) qi.and(15).sub(minus).convert(VectorOperators.I2F, 0);
-    }
-
-    private static FloatVector high(ByteVector q, IntVector clear, int part) {
-        IntVector qi = (IntVector) q.convertShape(VectorOperators.ZERO_EXTEND_B2I, INTS, part);
-        IntVector minus = clear.lanewise(VectorOperators.ROR, IntVector.fromArray(INTS, ROTATE, 16 + W * part))
-                .and(16);
-        return (FloatVector) qi.lanewise(VectorOperators.LSHR, 4).sub(minus).convert(VectorOperators.I2F, 0);
     }
 
     /** {@link #single} and the lane sum with scalar code, lane by lane: the same bits (Q5_0 only). */

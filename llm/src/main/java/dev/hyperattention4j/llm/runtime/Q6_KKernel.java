@@ -95,7 +95,9 @@ final class Q6_KKernel extends BlockKernel {
             for (int nh = 0; nh < 4; nh++) {
                 int n = nh >> 1, h = nh & 1;
                 long ql = p + 64 * n + 16 * h, sc = p + 192 + 8 * n + h;
-                ByteVector a = bytes(w, ql), c = bytes(w, ql + 32), e = bytes(w, p + 128 + 32 * n + 16 * h);
+                ByteVector a = ByteVector.fromMemorySegment(B16, w, ql, LE);
+                ByteVector c = ByteVector.fromMemorySegment(B16, w, ql + 32, LE);
+                ByteVector e = ByteVector.fromMemorySegment(B16, w, p + 128 + 32 * n + 16 * h, LE);
                 float d0 = d * w.get(I8, sc), d1 = d * w.get(I8, sc + 2);
                 float d2 = d * w.get(I8, sc + 4), d3 = d * w.get(I8, sc + 6);
                 int k = xOff + 256 * b + 128 * n + 16 * h;

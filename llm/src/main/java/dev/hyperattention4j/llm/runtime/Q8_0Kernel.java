@@ -1,7 +1,9 @@
 package dev.hyperattention4j.llm.runtime;
 
 import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 
 /**
  * Q8_0: blocks of 32 = f16 scale d + 32 int8 q; weight = d·q (expanded tile). The row loop is not shared with
@@ -41,36 +43,58 @@ final class Q8_0Kernel extends BlockKernel {
     /**
      * Decode order: per block, t = Σ q·x over its 32 weights lane-wise (chunks of W in column order, the first a
      * product, then FMAs), then acc = fma(t, d, acc): the scale is applied once per block, not per weight. Even and
-     * odd blocks feed two accumulators (two independent FMA chains), added lane-wise at the end.
+     * odd blocks feed two accumulators (two independent FMA chains), added lane-wise at the end. The loop counts
+     * block pairs with a plain counter (a test like {@code b + 2 <= blocks} is not a counted loop for C2, which then
+     * keeps every bounds check and a safepoint poll per iteration), and the block code is written out in the loop
+     * (no vector crosses a call: docs/QUANT-KERNELS.md).
      */
     @Override
     void single(MemorySegment w, long row, float[] x, int xOff, int cols, float[] lanes, int laneOff) {
         FloatVector a0 = FloatVector.zero(S), a1 = a0;
-        int blocks = cols / 32, b = 0;
-        for (; b + 2 <= blocks; b += 2) {
-            long p = row + (long) BYTES * b;
-            a0 = block(w, p, x, xOff + 32 * b).fma(FloatVector.broadcast(S, half(w, p)), a0);
-            a1 = block(w, p + BYTES, x, xOff + 32 * b + 32).fma(FloatVector.broadcast(S, half(w, p + BYTES)), a1);
+        int blocks = cols / 32;
+        for (int i = 0; i < blocks / 2; i++) {
+            long p = row + 2L * BYTES * i;
+            int k = xOff + 64 * i;
+            var q = ByteVector.fromMemorySegment(B16, w, p + 2, LE);
+            FloatVector t = ((FloatVector) q.convertShape(VectorOperators.B2F, S, 0)).mul(FloatVector.fromArray(S, x, k));
+            for (int j = 1; j < PARTS; j++) {
+                t = ((FloatVector) q.convertShape(VectorOperators.B2F, S, j)).fma(FloatVector.fromArray(S, x, k + W * j), t);
+            }
+            q = ByteVector.fromMemorySegment(B16, w, p + 18, LE);
+            for (int j = 0; j < PARTS; j++) {
+                t = ((FloatVector) q.convertShape(VectorOperators.B2F, S, j))
+                        .fma(FloatVector.fromArray(S, x, k + 16 + W * j), t);
+            }
+            a0 = t.fma(FloatVector.broadcast(S, half(w, p)), a0);
+            q = ByteVector.fromMemorySegment(B16, w, p + BYTES + 2, LE);
+            t = ((FloatVector) q.convertShape(VectorOperators.B2F, S, 0)).mul(FloatVector.fromArray(S, x, k + 32));
+            for (int j = 1; j < PARTS; j++) {
+                t = ((FloatVector) q.convertShape(VectorOperators.B2F, S, j))
+                        .fma(FloatVector.fromArray(S, x, k + 32 + W * j), t);
+            }
+            q = ByteVector.fromMemorySegment(B16, w, p + BYTES + 18, LE);
+            for (int j = 0; j < PARTS; j++) {
+                t = ((FloatVector) q.convertShape(VectorOperators.B2F, S, j))
+                        .fma(FloatVector.fromArray(S, x, k + 48 + W * j), t);
+            }
+            a1 = t.fma(FloatVector.broadcast(S, half(w, p + BYTES)), a1);
         }
-        if (b < blocks) {
+        if (blocks % 2 != 0) {
+            int b = blocks - 1, k = xOff + 32 * b;
             long p = row + (long) BYTES * b;
-            a0 = block(w, p, x, xOff + 32 * b).fma(FloatVector.broadcast(S, half(w, p)), a0);
+            var q = ByteVector.fromMemorySegment(B16, w, p + 2, LE);
+            FloatVector t = ((FloatVector) q.convertShape(VectorOperators.B2F, S, 0)).mul(FloatVector.fromArray(S, x, k));
+            for (int j = 1; j < PARTS; j++) {
+                t = ((FloatVector) q.convertShape(VectorOperators.B2F, S, j)).fma(FloatVector.fromArray(S, x, k + W * j), t);
+            }
+            q = ByteVector.fromMemorySegment(B16, w, p + 18, LE);
+            for (int j = 0; j < PARTS; j++) {
+                t = ((FloatVector) q.convertShape(VectorOperators.B2F, S, j))
+                        .fma(FloatVector.fromArray(S, x, k + 16 + W * j), t);
+            }
+            a0 = t.fma(FloatVector.broadcast(S, half(w, p)), a0);
         }
         a0.add(a1).intoArray(lanes, laneOff);
-    }
-
-    /** Σ q·x over the 32 weights of the block at p, lane-wise. */
-    private static FloatVector block(MemorySegment w, long p, float[] x, int k) {
-        var q = bytes(w, p + 2);
-        FloatVector t = widen(q, 0).mul(FloatVector.fromArray(S, x, k));
-        for (int j = 1; j < PARTS; j++) {
-            t = widen(q, j).fma(FloatVector.fromArray(S, x, k + W * j), t);
-        }
-        q = bytes(w, p + 18);
-        for (int j = 0; j < PARTS; j++) {
-            t = widen(q, j).fma(FloatVector.fromArray(S, x, k + 16 + W * j), t);
-        }
-        return t;
     }
 
     /** {@link #single} and the lane sum with scalar code, lane by lane: the same bits. */
