@@ -56,9 +56,11 @@ final class Q8_0Kernel extends BlockKernel {
             long p = row + 2L * BYTES * i;
             int k = xOff + 64 * i;
             var q = ByteVector.fromMemorySegment(B16, w, p + 2, LE);
-            FloatVector t = ((FloatVector) q.convertShape(VectorOperators.B2F, S, 0)).mul(FloatVector.fromArray(S, x, k));
+            FloatVector t = ((FloatVector) q.convertShape(VectorOperators.B2F, S, 0))
+                    .mul(FloatVector.fromArray(S, x, k));
             for (int j = 1; j < PARTS; j++) {
-                t = ((FloatVector) q.convertShape(VectorOperators.B2F, S, j)).fma(FloatVector.fromArray(S, x, k + W * j), t);
+                t = ((FloatVector) q.convertShape(VectorOperators.B2F, S, j))
+                        .fma(FloatVector.fromArray(S, x, k + W * j), t);
             }
             q = ByteVector.fromMemorySegment(B16, w, p + 18, LE);
             for (int j = 0; j < PARTS; j++) {
@@ -67,7 +69,8 @@ final class Q8_0Kernel extends BlockKernel {
             }
             a0 = t.fma(FloatVector.broadcast(S, half(w, p)), a0);
             q = ByteVector.fromMemorySegment(B16, w, p + BYTES + 2, LE);
-            t = ((FloatVector) q.convertShape(VectorOperators.B2F, S, 0)).mul(FloatVector.fromArray(S, x, k + 32));
+            t = ((FloatVector) q.convertShape(VectorOperators.B2F, S, 0))
+                    .mul(FloatVector.fromArray(S, x, k + 32));
             for (int j = 1; j < PARTS; j++) {
                 t = ((FloatVector) q.convertShape(VectorOperators.B2F, S, j))
                         .fma(FloatVector.fromArray(S, x, k + 32 + W * j), t);
@@ -83,9 +86,11 @@ final class Q8_0Kernel extends BlockKernel {
             int b = blocks - 1, k = xOff + 32 * b;
             long p = row + (long) BYTES * b;
             var q = ByteVector.fromMemorySegment(B16, w, p + 2, LE);
-            FloatVector t = ((FloatVector) q.convertShape(VectorOperators.B2F, S, 0)).mul(FloatVector.fromArray(S, x, k));
+            FloatVector t = ((FloatVector) q.convertShape(VectorOperators.B2F, S, 0))
+                    .mul(FloatVector.fromArray(S, x, k));
             for (int j = 1; j < PARTS; j++) {
-                t = ((FloatVector) q.convertShape(VectorOperators.B2F, S, j)).fma(FloatVector.fromArray(S, x, k + W * j), t);
+                t = ((FloatVector) q.convertShape(VectorOperators.B2F, S, j))
+                        .fma(FloatVector.fromArray(S, x, k + W * j), t);
             }
             q = ByteVector.fromMemorySegment(B16, w, p + 18, LE);
             for (int j = 0; j < PARTS; j++) {
