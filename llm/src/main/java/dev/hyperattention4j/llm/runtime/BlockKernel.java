@@ -40,6 +40,7 @@ abstract class BlockKernel {
         return switch (type.name()) {
             case "Q8_0" -> Q8_0Kernel.INSTANCE;
             case "Q4_0" -> Q4_0Kernel.INSTANCE;
+            case "Q4_1" -> Q4_1Kernel.INSTANCE;
             case "F16" -> HalfKernel.F16;
             case "BF16" -> HalfKernel.BF16;
             case "Q5_0" -> Q5_0Kernel.Q5_0;
