@@ -7,7 +7,6 @@ import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -205,16 +204,6 @@ abstract class BlockKernel {
 
     /** Floats of the lanes area of {@link #decode}'s scratch: 4 accumulators, then room for a row's block scales. */
     static final int LANES = 4 * W + 32;
-
-    /** 16 bytes at {@code p} as bytes. */
-    static ByteVector bytes(MemorySegment w, long p) {
-        return ByteVector.fromMemorySegment(B16, w, p, LE);
-    }
-
-    /** Part {@code part} (W lanes) of 16 bytes, as signed integers converted to float. */
-    static FloatVector widen(ByteVector b, int part) {
-        return (FloatVector) b.convertShape(VectorOperators.B2F, S, part);
-    }
 
     static float half(MemorySegment w, long p) {
         return Float.float16ToFloat(w.get(I16, p));

@@ -10,8 +10,7 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * F16 and BF16 weights kept in their 2 bytes (widening them to float panels at load time doubled the memory and the
- * bytes a decode step streams). The two types differ only in how a 16-bit value widens to a float32, the small
- * strategy {@link #widen}:
+ * bytes a decode step streams). The two types differ only in how a 16-bit value widens to a float32:
  * <ul>
  *   <li>BF16 is the upper half of a float32: a shift;</li>
  *   <li>F16: the Vector API has no half-float conversion, so the bits are moved: the 15 magnitude bits shifted into
@@ -19,13 +18,17 @@ import jdk.incubator.vector.VectorSpecies;
  *       (exponent 31) get the float exponent 255, then the sign bit. Equal to {@link Float#float16ToFloat}.</li>
  * </ul>
  * The choice is a final boolean tested inside the loops; C2 hoists it out of them (loop unswitching), so each type
- * runs its own loop, as fast as the two separate classes this replaced (measured: docs/notebook).
+ * runs its own loop, as fast as the two separate classes this replaced (measured: docs/notebook). The widening is
+ * written out in every loop rather than in a helper: a vector passed to or returned from a method of ours that C2
+ * does not inline is boxed on every call (docs/QUANT-KERNELS.md).
  */
 final class HalfKernel extends BlockKernel {
     static final HalfKernel F16 = new HalfKernel(false);
     static final HalfKernel BF16 = new HalfKernel(true);
     private static final VectorSpecies<Short> H = VectorSpecies.of(short.class, VectorShape.forBitSize(16 * W));
     private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, S.vectorShape());
+    /** 2^112: a half's magnitude bits shifted left by 13 into a float's, times this, give the half's value. */
+    private static final float HALF_SCALE = 0x1p112f;
 
     /** Brain float (BF16) rather than IEEE half (F16). */
     private final boolean brain;
@@ -34,20 +37,7 @@ final class HalfKernel extends BlockKernel {
         this.brain = brain;
     }
 
-    /** W values at byte p, widened to floats. */
-    private FloatVector load(MemorySegment w, long p) {
-        IntVector h = (IntVector) ShortVector.fromMemorySegment(H, w, p, LE).convertShape(VectorOperators.S2I, I, 0);
-        return brain ? h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats() : widenHalf(h);
-    }
-
-    private static FloatVector widenHalf(IntVector h) {
-        IntVector mag = h.and(0x7fff);
-        IntVector bits = mag.lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
-        bits = bits.lanewise(VectorOperators.OR, 0x7f800000, mag.compare(VectorOperators.GE, 0x7c00));
-        return bits.or(h.and(0x80000000)).reinterpretAsFloats();
-    }
-
-    /** The value at byte p, as {@link #load} widens it. */
+    /** The value at byte p, as the vector loops widen it. */
     private float scalar(MemorySegment w, long p) {
         return brain ? Float.intBitsToFloat(w.get(I16, p) << 16) : half(w, p);
     }
@@ -56,7 +46,19 @@ final class HalfKernel extends BlockKernel {
     void expand(MemorySegment w, long row, int cols, float[] dst, int off) {
         int bound = S.loopBound(cols), k = 0;
         for (; k < bound; k += W) {
-            load(w, row + 2L * k).intoArray(dst, off + k);
+            IntVector h = (IntVector) ShortVector.fromMemorySegment(H, w, row + 2L * k, LE)
+                    .convertShape(VectorOperators.S2I, I, 0);
+            FloatVector v;
+            if (brain) {
+                v = h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            } else {
+                IntVector mag = h.and(0x7fff);
+                IntVector bits = mag.lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(HALF_SCALE)
+                        .reinterpretAsInts();
+                bits = bits.lanewise(VectorOperators.OR, 0x7f800000, mag.compare(VectorOperators.GE, 0x7c00));
+                v = bits.or(h.and(0x80000000)).reinterpretAsFloats();
+            }
+            v.intoArray(dst, off + k);
         }
         for (; k < cols; k++) {
             dst[off + k] = scalar(w, row + 2L * k);
@@ -86,8 +88,31 @@ final class HalfKernel extends BlockKernel {
         for (int k = 0; k < bound; k += W) {
             FloatVector xv = FloatVector.fromArray(S, x, xOff + k);
             long p = row + 2L * k;
-            a0 = load(w, p).fma(xv, a0);
-            a1 = load(w, p + rowBytes).fma(xv, a1);
+            IntVector h = (IntVector) ShortVector.fromMemorySegment(H, w, p, LE)
+                    .convertShape(VectorOperators.S2I, I, 0);
+            FloatVector v;
+            if (brain) {
+                v = h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            } else {
+                IntVector mag = h.and(0x7fff);
+                IntVector bits = mag.lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(HALF_SCALE)
+                        .reinterpretAsInts();
+                bits = bits.lanewise(VectorOperators.OR, 0x7f800000, mag.compare(VectorOperators.GE, 0x7c00));
+                v = bits.or(h.and(0x80000000)).reinterpretAsFloats();
+            }
+            a0 = v.fma(xv, a0);
+            h = (IntVector) ShortVector.fromMemorySegment(H, w, p + rowBytes, LE)
+                    .convertShape(VectorOperators.S2I, I, 0);
+            if (brain) {
+                v = h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            } else {
+                IntVector mag = h.and(0x7fff);
+                IntVector bits = mag.lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(HALF_SCALE)
+                        .reinterpretAsInts();
+                bits = bits.lanewise(VectorOperators.OR, 0x7f800000, mag.compare(VectorOperators.GE, 0x7c00));
+                v = bits.or(h.and(0x80000000)).reinterpretAsFloats();
+            }
+            a1 = v.fma(xv, a1);
         }
         a0.intoArray(lanes, lanesOff);
         a1.intoArray(lanes, lanesOff + W);
@@ -98,7 +123,19 @@ final class HalfKernel extends BlockKernel {
         int bound = S.loopBound(cols);
         FloatVector a = FloatVector.zero(S);
         for (int k = 0; k < bound; k += W) {
-            a = load(w, row + 2L * k).fma(FloatVector.fromArray(S, x, xOff + k), a);
+            IntVector h = (IntVector) ShortVector.fromMemorySegment(H, w, row + 2L * k, LE)
+                    .convertShape(VectorOperators.S2I, I, 0);
+            FloatVector v;
+            if (brain) {
+                v = h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            } else {
+                IntVector mag = h.and(0x7fff);
+                IntVector bits = mag.lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(HALF_SCALE)
+                        .reinterpretAsInts();
+                bits = bits.lanewise(VectorOperators.OR, 0x7f800000, mag.compare(VectorOperators.GE, 0x7c00));
+                v = bits.or(h.and(0x80000000)).reinterpretAsFloats();
+            }
+            a = v.fma(FloatVector.fromArray(S, x, xOff + k), a);
         }
         a.intoArray(lanes, laneOff);
     }

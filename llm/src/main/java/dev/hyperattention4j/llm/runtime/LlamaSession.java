@@ -19,7 +19,7 @@ import java.util.Objects;
  * Wv·n(x))}, {@code x' = h + Wd·(silu(Wg·n(h)) ⊙ Wu·n(h))} with RMSNorm n. The model's {@code BlockLayout} varies
  * this: LayerNorm with bias instead of RMSNorm, a GELU MLP {@code Wd·gelu(Wu·y)}, and a parallel block
  * {@code x' = x + Wo·attn(..n(x)..) + mlp(n(x))} (phi); biases are added wherever the model has them. A multi-token call (prefill) runs
- * each layer as stages over tiles of {@link #TILE} tokens (norm + QKV + RoPE + cache write; output projection +
+ * each layer as stages over tiles of up to {@link #TILE} tokens (norm + QKV + RoPE + cache write; output projection +
  * MLP) around the layer's {@link AttentionPlan} attention over the whole prompt, all stages of the prompt in one
  * pool job when the session computes the attention itself ({@link #prefill}). A single-token call (decode)
  * attends exactly over the cache with the same row kernel ({@link AttentionRow}); large matrices are then split
@@ -27,8 +27,10 @@ import java.util.Objects;
  * the work.
  */
 public final class LlamaSession {
-    /** Tokens per work unit in prefill. */
-    public static final int TILE = 32;
+    /** Most tokens per work unit in prefill (the size of the per-worker buffers). */
+    public static final int TILE = 128;
+    /** Fewest tokens per work unit in prefill. */
+    static final int MIN_TILE = 32;
     /** Multiply-adds below which a single-token matrix product stays on one thread. */
     static final long SPLIT_ROWS_MACS = 1L << 20;
     /** Query rows per attention unit of a prefill. */
@@ -50,6 +52,8 @@ public final class LlamaSession {
     private final Scratch[] scratch;
     private final float[] decodeLogits;
     private int position;
+    /** Tokens per work unit of the current prompt ({@link #tile(int, int)}). */
+    private int tile = MIN_TILE;
     private int batchCapacity;
     private float[] x = new float[0], q = new float[0], att = new float[0];
     /** Single-token buffers of the multi-threaded decode step. */
@@ -198,7 +202,8 @@ public final class LlamaSession {
         if (n > COLD_PROMPT) {
             KernelWarmup.release();   // a long prompt: worth compiling the vector kernels while it runs
         }
-        int units = (n + TILE - 1) / TILE;
+        tile = tile(n, pool.threads());
+        int units = (n + tile - 1) / tile;
         if (units == 1) {
             forwardSingleTile(n, p0, logits, logitsFrom);
         } else {
@@ -209,7 +214,7 @@ public final class LlamaSession {
     }
 
     /**
-     * Up to {@link #TILE} tokens (and so every decode step through {@link #forward}): one unit per stage, so large
+     * Up to {@link #MIN_TILE} tokens (and so every decode step through {@link #forward}): one unit per stage, so large
      * matrices are split by output rows across the pool instead.
      */
     private void forwardSingleTile(int n, int p0, float[] logits, int logitsFrom) {
@@ -244,6 +249,17 @@ public final class LlamaSession {
      * between stages instead of handing work to the pool for every stage. A layer whose attention is another kernel
      * (flash, HyperAttention) ends the job; that kernel runs on the pool by itself, then the next job starts.
      */
+    /**
+     * Tokens per work unit of a prompt of n tokens: two units per thread or more (so that a slow thread does not hold
+     * the others long), each as large as that allows between {@link #MIN_TILE} and {@link #TILE}: a packed weight
+     * is decoded once per unit, so larger units spend less on decoding (docs/QUANT-KERNELS.md). Results do not
+     * depend on it: every output of a matrix product is one chain over its columns whatever the token grouping.
+     */
+    static int tile(int n, int threads) {
+        int perUnit = Linear.roundUp((n + 2 * threads - 1) / (2 * threads), MIN_TILE);
+        return Math.max(MIN_TILE, Math.min(TILE, perUnit));
+    }
+
     private void prefill(int n, int p0, float[] logits, int logitsFrom) {
         int stages = 3 * c.layers() + (logits != null ? 1 : 0);
         int start = 0;
@@ -271,13 +287,13 @@ public final class LlamaSession {
 
     /** One participant's share of stages [from, to) of {@link #prefill}. */
     private void stages(int w, int from, int to, int n, int p0, float[] logits, int logitsFrom) {
-        int tiles = (n + TILE - 1) / TILE;
+        int tiles = (n + tile - 1) / tile;
         int rowTiles = (n + ATT_ROWS - 1) / ATT_ROWS;
         for (int i = from; i < to; i++) {
             int l = i / 3;
             if (l == c.layers()) {
                 int rows = n - logitsFrom;
-                int lu = (rows + TILE - 1) / TILE;
+                int lu = (rows + tile - 1) / tile;
                 Linear out = model.output();
                 if (rows == 1 && pool.threads() > 1 && (long) out.rows() * out.cols() >= SPLIT_ROWS_MACS) {
                     barrier.phase(i, rowUnits(out), w, (wk, u) -> {
@@ -285,19 +301,19 @@ public final class LlamaSession {
                         outputUnit(scratch[wk].xb, logits, u, scratch[wk].row);
                     });
                 } else {
-                    barrier.phase(i, lu, w, (wk, u) -> head(wk, logitsFrom + u * TILE,
-                            Math.min(n, logitsFrom + u * TILE + TILE), logits, logitsFrom, false));
+                    barrier.phase(i, lu, w, (wk, u) -> head(wk, logitsFrom + u * tile,
+                            Math.min(n, logitsFrom + u * tile + tile), logits, logitsFrom, false));
                 }
                 continue;
             }
             LlamaModel.Layer layer = model.layer(l);
             switch (i % 3) {
-                case 0 -> barrier.phase(i, tiles, w, (wk, u) -> attentionInput(l, layer, wk, u * TILE,
-                        Math.min(n, u * TILE + TILE), p0, false));
+                case 0 -> barrier.phase(i, tiles, w, (wk, u) -> attentionInput(l, layer, wk, u * tile,
+                        Math.min(n, u * tile + tile), p0, false));
                 case 1 -> barrier.phase(i, c.heads() * rowTiles, w,
                         (wk, u) -> attentionUnit(l, u, rowTiles, n, p0, wk));
-                default -> barrier.phase(i, tiles, w, (wk, u) -> feedForward(layer, wk, u * TILE,
-                        Math.min(n, u * TILE + TILE), false));
+                default -> barrier.phase(i, tiles, w, (wk, u) -> feedForward(layer, wk, u * tile,
+                        Math.min(n, u * tile + tile), false));
             }
         }
     }

@@ -5,11 +5,11 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The prefill microkernel of {@link QuantLinear}: a tile of decoded weight rows (row-major, as
- * {@link BlockKernel#expand} writes them) times a batch of tokens held transposed, tokens in the lanes
- * ({@code xt[k·tp + t]}). Each step loads two token vectors of column k and broadcasts the weight of column k of 8
- * rows: 16 accumulators, 2 loads and 8 broadcasts per 16 FMAs, and no horizontal reduction at all. Weights keep
- * their natural layout (no transposition per tile); the activations are transposed once per call, which costs a
- * few operations per activation against hundreds of rows that reuse it.
+ * {@link BlockKernel#expand} writes them) times a batch of tokens held transposed, tokens in the lanes, in panels
+ * of 2W tokens ({@link #transpose}). Each step loads two token vectors of column k and broadcasts the weight of
+ * column k of 8 rows: 16 accumulators, 2 loads and 8 broadcasts per 16 FMAs, and no horizontal reduction at all.
+ * Weights keep their natural layout (no transposition per tile); the activations are transposed once per call, which
+ * costs a few operations per activation against hundreds of rows that reuse it.
  *
  * <p>Every output (row r, token t) is one lane of one accumulator fed in column order with
  * {@code acc = fma(w[r][k], x[t][k], acc)}: the same bits as the scalar chain of {@link #dotScalar}, whatever the
@@ -21,10 +21,25 @@ final class PrefillKernel {
     private static final int W = S.length();
     /** Weight rows per register block. */
     static final int ROWS = 8;
-    /** Tokens per transposed batch (a multiple of every vector width). */
-    static final int TOKENS = 32;
+    /**
+     * Tokens per transposed batch (a multiple of every vector width): a packed weight is decoded once per batch and
+     * then multiplied with each of its tokens (as many as the session's largest tile, {@link LlamaSession#TILE}).
+     */
+    static final int TOKENS = 128;
+    /** Weight rows decoded into one tile (a multiple of {@link #ROWS}): 64 KiB of floats at {@link #SPAN} columns. */
+    static final int GROUP = 64;
+    /**
+     * Columns per span, a multiple of 256 (every block size divides it): one pass of the kernel over a panel of 2W
+     * tokens reads 256 × 2W floats (32 KiB at 512 bits), which stays in L1 while the group's rows pass over it.
+     */
+    static final int SPAN = 256;
 
     private PrefillKernel() {
+    }
+
+    /** Columns multiplied at once: the whole row when it is short, else {@link #SPAN}. */
+    static int span(int cols) {
+        return cols <= SPAN ? cols : SPAN;
     }
 
     /** Token lanes for {@code tokens} tokens: rounded up to whole vectors. */
@@ -32,42 +47,62 @@ final class PrefillKernel {
         return Linear.roundUp(tokens, W);
     }
 
-    /** {@code xt[xtOff + k·tp + t] = x[xOff + t·xStride + k]} for t < tokens, and zero for tokens ≤ t < tp. */
+    /** Tokens per panel of the transposed activations: two vectors. */
+    static final int PANEL = 2 * W;
+
+    /**
+     * Transposes tokens [0, tokens) of x into panels of {@link #PANEL} tokens (the last one W wide when tp is an odd
+     * number of vectors): token t = p·PANEL + i sits at {@code xt[xtOff + p·PANEL·cols + k·width + i]}. A panel's
+     * columns are contiguous, so one pass of the kernel reads one run of memory, which stays in L1 from one group of
+     * rows to the next (with a stride of tp floats between columns, the lines of a pass fell into a few cache sets
+     * and were evicted); lanes from tokens to tp are zero.
+     */
     static void transpose(float[] x, int xOff, int xStride, int tokens, int cols, float[] xt, int xtOff, int tp) {
-        for (int t = 0; t < tokens; t++) {
-            int xb = xOff + t * xStride;
-            for (int k = 0; k < cols; k++) {
-                xt[xtOff + k * tp + t] = x[xb + k];
+        for (int p0 = 0; p0 < tp; p0 += PANEL) {
+            int width = Math.min(PANEL, tp - p0);
+            int base = xtOff + p0 * cols;
+            int live = Math.min(width, tokens - p0);
+            for (int i = 0; i < live; i++) {
+                int xb = xOff + (p0 + i) * xStride;
+                for (int k = 0; k < cols; k++) {
+                    xt[base + k * width + i] = x[xb + k];
+                }
             }
-        }
-        for (int k = 0; k < cols; k++) {
-            java.util.Arrays.fill(xt, xtOff + k * tp + tokens, xtOff + k * tp + tp, 0f);
+            if (live < width) {
+                for (int k = 0; k < cols; k++) {
+                    java.util.Arrays.fill(xt, base + k * width + live, base + (k + 1) * width, 0f);
+                }
+            }
         }
     }
 
     /**
-     * {@code acc[accOff + r·tp + t] += Σ_{k < kc} w[wOff + r·ws + k]·xt[xtOff + k·tp + t]} for r < rows and t < tp
-     * (tp a multiple of the vector width), in column order.
+     * {@code acc[accOff + r·tp + t] += Σ_{k < kc} w[wOff + r·ws + k]·x[t][k0 + k]} for r < rows and t < tp (tp a
+     * multiple of the vector width), in column order, with x in the panels of {@link #transpose} ({@code cols}
+     * columns each).
      */
-    static void multiply(float[] w, int wOff, int ws, int rows, int kc, float[] xt, int xtOff, int tp, float[] acc,
-                         int accOff) {
-        int r = 0;
-        for (; r + ROWS <= rows; r += ROWS) {
-            int j = 0;
-            for (; j + 2 * W <= tp; j += 2 * W) {
-                k8x2(w, wOff + r * ws, ws, kc, xt, xtOff + j, tp, acc, accOff + r * tp + j);
+    static void multiply(float[] w, int wOff, int ws, int rows, int kc, float[] xt, int xtOff, int cols, int k0,
+                         int tp, float[] acc, int accOff) {
+        // panels outer, rows inner: one panel's span (kc × 2W floats, contiguous) stays in L1 across the rows
+        int j = 0;
+        for (; j + PANEL <= tp; j += PANEL) {
+            int xo = xtOff + j * cols + k0 * PANEL;
+            int r = 0;
+            for (; r + ROWS <= rows; r += ROWS) {
+                k8x2(w, wOff + r * ws, ws, kc, xt, xo, acc, accOff + r * tp + j, tp);
             }
-            if (j < tp) {
-                k8x1(w, wOff + r * ws, ws, kc, xt, xtOff + j, tp, acc, accOff + r * tp + j);
+            for (; r < rows; r++) {
+                k1x2(w, wOff + r * ws, kc, xt, xo, acc, accOff + r * tp + j);
             }
         }
-        for (; r < rows; r++) {
-            int j = 0;
-            for (; j + 2 * W <= tp; j += 2 * W) {
-                k1x2(w, wOff + r * ws, ws, kc, xt, xtOff + j, tp, acc, accOff + r * tp + j);
+        if (j < tp) {
+            int xo = xtOff + j * cols + k0 * W;
+            int r = 0;
+            for (; r + ROWS <= rows; r += ROWS) {
+                k8x1(w, wOff + r * ws, ws, kc, xt, xo, acc, accOff + r * tp + j, tp);
             }
-            if (j < tp) {
-                k1x1(w, wOff + r * ws, ws, kc, xt, xtOff + j, tp, acc, accOff + r * tp + j);
+            for (; r < rows; r++) {
+                k1x1(w, wOff + r * ws, kc, xt, xo, acc, accOff + r * tp + j);
             }
         }
     }
@@ -82,7 +117,7 @@ final class PrefillKernel {
     }
 
     /** 8 rows × 2 token vectors: 16 accumulators, rows 8 apart in {@code acc}'s stride tp. */
-    private static void k8x2(float[] w, int wo, int ws, int kc, float[] xt, int xo, int tp, float[] acc, int ao) {
+    private static void k8x2(float[] w, int wo, int ws, int kc, float[] xt, int xo, float[] acc, int ao, int tp) {
         FloatVector a00 = FloatVector.fromArray(S, acc, ao), a01 = FloatVector.fromArray(S, acc, ao + W);
         FloatVector a10 = FloatVector.fromArray(S, acc, ao + tp), a11 = FloatVector.fromArray(S, acc, ao + tp + W);
         FloatVector a20 = FloatVector.fromArray(S, acc, ao + 2 * tp);
@@ -100,7 +135,7 @@ final class PrefillKernel {
         int w1 = wo + ws, w2 = wo + 2 * ws, w3 = wo + 3 * ws, w4 = wo + 4 * ws, w5 = wo + 5 * ws, w6 = wo + 6 * ws;
         int w7 = wo + 7 * ws;
         for (int k = 0; k < kc; k++) {
-            int xk = xo + k * tp;
+            int xk = xo + k * PANEL;
             FloatVector x0 = FloatVector.fromArray(S, xt, xk), x1 = FloatVector.fromArray(S, xt, xk + W);
             FloatVector v;
             v = FloatVector.broadcast(S, w[wo + k]); a00 = x0.fma(v, a00); a01 = x1.fma(v, a01);
@@ -123,7 +158,7 @@ final class PrefillKernel {
     }
 
     /** 8 rows × 1 token vector (the last vector of an odd count). */
-    private static void k8x1(float[] w, int wo, int ws, int kc, float[] xt, int xo, int tp, float[] acc, int ao) {
+    private static void k8x1(float[] w, int wo, int ws, int kc, float[] xt, int xo, float[] acc, int ao, int tp) {
         FloatVector a0 = FloatVector.fromArray(S, acc, ao), a1 = FloatVector.fromArray(S, acc, ao + tp);
         FloatVector a2 = FloatVector.fromArray(S, acc, ao + 2 * tp), a3 = FloatVector.fromArray(S, acc, ao + 3 * tp);
         FloatVector a4 = FloatVector.fromArray(S, acc, ao + 4 * tp), a5 = FloatVector.fromArray(S, acc, ao + 5 * tp);
@@ -131,7 +166,7 @@ final class PrefillKernel {
         int w1 = wo + ws, w2 = wo + 2 * ws, w3 = wo + 3 * ws, w4 = wo + 4 * ws, w5 = wo + 5 * ws, w6 = wo + 6 * ws;
         int w7 = wo + 7 * ws;
         for (int k = 0; k < kc; k++) {
-            FloatVector x0 = FloatVector.fromArray(S, xt, xo + k * tp);
+            FloatVector x0 = FloatVector.fromArray(S, xt, xo + k * W);
             a0 = x0.fma(FloatVector.broadcast(S, w[wo + k]), a0);
             a1 = x0.fma(FloatVector.broadcast(S, w[w1 + k]), a1);
             a2 = x0.fma(FloatVector.broadcast(S, w[w2 + k]), a2);
@@ -147,21 +182,21 @@ final class PrefillKernel {
     }
 
     /** One row × 2 token vectors (rows past the last group of 8). */
-    private static void k1x2(float[] w, int wo, int ws, int kc, float[] xt, int xo, int tp, float[] acc, int ao) {
+    private static void k1x2(float[] w, int wo, int kc, float[] xt, int xo, float[] acc, int ao) {
         FloatVector a0 = FloatVector.fromArray(S, acc, ao), a1 = FloatVector.fromArray(S, acc, ao + W);
         for (int k = 0; k < kc; k++) {
             FloatVector v = FloatVector.broadcast(S, w[wo + k]);
-            a0 = FloatVector.fromArray(S, xt, xo + k * tp).fma(v, a0);
-            a1 = FloatVector.fromArray(S, xt, xo + k * tp + W).fma(v, a1);
+            a0 = FloatVector.fromArray(S, xt, xo + k * PANEL).fma(v, a0);
+            a1 = FloatVector.fromArray(S, xt, xo + k * PANEL + W).fma(v, a1);
         }
         a0.intoArray(acc, ao);
         a1.intoArray(acc, ao + W);
     }
 
-    private static void k1x1(float[] w, int wo, int ws, int kc, float[] xt, int xo, int tp, float[] acc, int ao) {
+    private static void k1x1(float[] w, int wo, int kc, float[] xt, int xo, float[] acc, int ao) {
         FloatVector a0 = FloatVector.fromArray(S, acc, ao);
         for (int k = 0; k < kc; k++) {
-            a0 = FloatVector.fromArray(S, xt, xo + k * tp).fma(FloatVector.broadcast(S, w[wo + k]), a0);
+            a0 = FloatVector.fromArray(S, xt, xo + k * W).fma(FloatVector.broadcast(S, w[wo + k]), a0);
         }
         a0.intoArray(acc, ao);
     }

@@ -15,13 +15,15 @@ final class Q4_0Kernel extends BlockKernel {
         for (int b = 0; b < cols / 32; b++) {
             long p = row + (long) BYTES * b;
             float d = half(w, p);
-            ByteVector q = bytes(w, p + 2);
+            // the Vector API directly, no helper of ours (a vector crossing a call C2 does not inline is boxed)
+            ByteVector q = ByteVector.fromMemorySegment(B16, w, p + 2, LE);
             ByteVector lo = q.and((byte) 0x0f).sub((byte) 8), hi = q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
             for (int j = 0; j < PARTS; j++) {
-                widen(lo, j).mul(d).intoArray(dst, off + 32 * b + W * j);
+                ((FloatVector) lo.convertShape(VectorOperators.B2F, S, j)).mul(d).intoArray(dst, off + 32 * b + W * j);
             }
             for (int j = 0; j < PARTS; j++) {
-                widen(hi, j).mul(d).intoArray(dst, off + 32 * b + 16 + W * j);
+                ((FloatVector) hi.convertShape(VectorOperators.B2F, S, j)).mul(d)
+                        .intoArray(dst, off + 32 * b + 16 + W * j);
             }
         }
     }

@@ -33,8 +33,11 @@ final class Q5_KKernel extends BlockKernel {
                     for (int j = 0; j < PARTS; j++) {
                         IntVector qi = (IntVector) q.convertShape(VectorOperators.B2I, INTS, j);
                         IntVector hi = (IntVector) e.convertShape(VectorOperators.B2I, INTS, j);
-                        IntVector lo = qi.and(15).or(fifth(hi, 2 * g));
-                        IntVector up = qi.lanewise(VectorOperators.ASHR, 4).and(15).or(fifth(hi, 2 * g + 1));
+                        // fifth bits 2g and 2g + 1 of each lane as 16 or 0, written out here: no vector crosses a call
+                        IntVector lo = qi.and(15)
+                                .or(hi.lanewise(VectorOperators.ASHR, 2 * g).and(1).lanewise(VectorOperators.LSHL, 4));
+                        IntVector up = qi.lanewise(VectorOperators.ASHR, 4).and(15).or(
+                                hi.lanewise(VectorOperators.ASHR, 2 * g + 1).and(1).lanewise(VectorOperators.LSHL, 4));
                         ((FloatVector) lo.convert(VectorOperators.I2F, 0)).mul(dl).sub(ml)
                                 .intoArray(dst, o + 16 * h + W * j);
                         ((FloatVector) up.convert(VectorOperators.I2F, 0)).mul(dh).sub(mh)
@@ -43,11 +46,6 @@ final class Q5_KKernel extends BlockKernel {
                 }
             }
         }
-    }
-
-    /** Bit k of each lane, as 16 or 0. */
-    private static IntVector fifth(IntVector qh, int k) {
-        return qh.lanewise(VectorOperators.ASHR, k).and(1).lanewise(VectorOperators.LSHL, 4);
     }
 
     @Override

@@ -21,9 +21,12 @@ final class Q8_0Kernel extends BlockKernel {
             long p = row + (long) BYTES * b;
             float d = half(w, p);
             for (int h = 0; h < 2; h++) {
-                var q = bytes(w, p + 2 + 16 * h);
+                // the Vector API directly, no helper of ours: a vector passed to a call that C2 does not inline is
+                // boxed (docs/QUANT-KERNELS.md)
+                var q = ByteVector.fromMemorySegment(B16, w, p + 2 + 16 * h, LE);
                 for (int j = 0; j < PARTS; j++) {
-                    widen(q, j).mul(d).intoArray(dst, off + 32 * b + 16 * h + W * j);
+                    ((FloatVector) q.convertShape(VectorOperators.B2F, S, j)).mul(d)
+                            .intoArray(dst, off + 32 * b + 16 * h + W * j);
                 }
             }
         }

@@ -59,7 +59,8 @@ public final class QuantLinear implements Linear {
     @Override
     public int scratchSize() {
         int decode = ROWS * cols + RowDots.LANES;
-        int prefill = PrefillKernel.TOKENS * cols + PrefillKernel.ROWS * (cols + PrefillKernel.TOKENS);
+        int prefill = PrefillKernel.TOKENS * cols
+                + PrefillKernel.GROUP * (PrefillKernel.span(cols) + PrefillKernel.TOKENS);
         return Math.max(decode, prefill);
     }
 
@@ -95,29 +96,36 @@ public final class QuantLinear implements Linear {
     }
 
     /**
-     * Several tokens: per batch of up to {@link PrefillKernel#TOKENS} tokens, the activations are transposed once;
-     * then each group of {@link PrefillKernel#ROWS} rows is decoded into a float tile (one contiguous run of the
-     * file) that {@link PrefillKernel#multiply} passes every token over.
+     * Several tokens: per batch of up to {@link PrefillKernel#TOKENS} tokens, the activations are transposed once
+     * (tokens in the lanes). Rows go in groups of {@link PrefillKernel#GROUP}, columns in spans of at most
+     * {@link PrefillKernel#SPAN}: a group's span is decoded into a float tile once per batch, and
+     * {@link PrefillKernel#multiply} passes every token of the batch over it, the accumulators waiting in scratch
+     * between spans (each output is still one FMA chain in column order, so the grouping changes no bit).
      */
     private void prefill(float[] x, int xOff, int xStride, int tokens, float[] out, int outOff, int outStride,
                          int rowFrom, int rowTo, float[] scratch) {
+        int span = PrefillKernel.span(cols);
         int tileOff = PrefillKernel.TOKENS * cols;
-        int accOff = tileOff + PrefillKernel.ROWS * cols;
+        int accOff = tileOff + PrefillKernel.GROUP * span;
         for (int t0 = 0; t0 < tokens; t0 += PrefillKernel.TOKENS) {
             int nt = Math.min(PrefillKernel.TOKENS, tokens - t0);
             int tp = PrefillKernel.lanes(nt);
             PrefillKernel.transpose(x, xOff + t0 * xStride, xStride, nt, cols, scratch, 0, tp);
-            for (int o = rowFrom; o < rowTo; o += PrefillKernel.ROWS) {
-                int n = Math.min(PrefillKernel.ROWS, rowTo - o);
+            for (int g0 = rowFrom; g0 < rowTo; g0 += PrefillKernel.GROUP) {
+                int n = Math.min(PrefillKernel.GROUP, rowTo - g0);
                 java.util.Arrays.fill(scratch, accOff, accOff + n * tp, 0f);
-                for (int r = 0; r < n; r++) {
-                    expand(o + r, 0, cols, scratch, tileOff + r * cols, false);
-                }
-                PrefillKernel.multiply(scratch, tileOff, cols, n, cols, scratch, 0, tp, scratch, accOff);
-                for (int t = 0; t < nt; t++) {
-                    int ob = outOff + (t0 + t) * outStride + o;
+                for (int k0 = 0; k0 < cols; k0 += span) {
+                    int kc = Math.min(span, cols - k0);
                     for (int r = 0; r < n; r++) {
-                        out[ob + r] = scratch[accOff + r * tp + t];
+                        expand(g0 + r, k0, kc, scratch, tileOff + r * kc, false);
+                    }
+                    PrefillKernel.multiply(scratch, tileOff, kc, n, kc, scratch, 0, cols, k0, tp, scratch, accOff);
+                }
+                for (int t = 0; t < nt; t++) {
+                    int ob = outOff + (t0 + t) * outStride + g0;
+                    int ab = accOff + t;
+                    for (int r = 0; r < n; r++) {
+                        out[ob + r] = scratch[ab + r * tp];
                     }
                 }
             }

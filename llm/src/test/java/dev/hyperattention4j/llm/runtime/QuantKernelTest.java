@@ -49,6 +49,8 @@ class QuantKernelTest {
             for (int[] s : new int[][] {{1, 1, 1}, {3, 2, 5}, {5, 1, 4}, {17, 3, 9}, {37, 2, 13}, {64, 4, 8}}) {
                 b.add(Arguments.of(type, s[0], bs * s[1], s[2]));
             }
+            // more rows than a prefill group, more columns than a span (a shorter last span), a half panel of tokens
+            b.add(Arguments.of(type, PrefillKernel.GROUP + 6, PrefillKernel.SPAN + bs * Math.max(1, 128 / bs), 33));
             if (type.blockSize() == 1) {
                 b.add(Arguments.of(type, 7, 37, 6));   // a column tail after the vector loop
             }
