@@ -108,7 +108,12 @@ public final class BenchHyperCommand implements Callable<Integer> {
                       double blockGflopsPerThread, double peakGflopsPerThread, double blockPercentOfPeak,
                       double checkError, double sampleGflopsPerThread, long fallbackRows,
                       double checkErrorVsValues, double exactLeafGflopsPerThread, double exactPercentOfPeak,
-                      double clockReadingNanos, double clockReadingsPerCall) {}
+                      double clockReadingNanos, double clockReadingsPerCall, int replayThreads,
+                      double replaySteps, double replaySerialMs, double replayTailMs, double replayIdleShare,
+                      Map<Integer, Double> replayIdleByThreads) {}
+
+    /** Thread counts on which --profile also replays the calls' steps (beyond the run's own or two). */
+    static final int[] REPLAY_THREADS = {4, 8, 16};
 
     /** Profiled calls after the timed ones, whose phases are averaged. */
     static final int PROFILED_CALLS = 3;
@@ -292,13 +297,26 @@ public final class BenchHyperCommand implements Callable<Integer> {
         double sampleGf = prof.gflopsPerThread(HyperProfile.Phase.SAMPLES);
         double leafGf = prof.gflopsPerThread(HyperProfile.Phase.EXACT);
         double peak = FmaPeak.measure(1, clock).oneThreadGflops();
+        // the steps' idle tails on two threads (or the run's count), replayed from the unit times
+        HyperProfile.Schedule replay = prof.schedule(Math.max(2, threads));
+        int calls = Math.max(1, prof.calls());
+        Map<Integer, Double> replayIdle = new LinkedHashMap<>();
+        for (int more : REPLAY_THREADS) {
+            if (replay != null && more > replay.threads()) {
+                replayIdle.put(more, prof.schedule(more).idleShare());
+            }
+        }
         AttentionError check = this.check > 0
                 ? dev.hyperattention4j.reference.SpotCheck.measure(hp, this.check, sweep.seed).error()
                 : new AttentionError(Double.NaN, Double.NaN, Double.NaN);
         return new Row(n, d, q.heads(), causal, input, exactSec, hyperSec, exactSec / hyperSec, err.vsOutput(),
                 err.vsValues(), gflops, ms,
                 blockGf, peak, 100 * blockGf / peak, check.vsOutput(), sampleGf, prof.fallbackRows(),
-                check.vsValues(), leafGf, gflops / threads / peak * 100, prof.readingNanos(), prof.intervalsPerCall());
+                check.vsValues(), leafGf, gflops / threads / peak * 100, prof.readingNanos(), prof.intervalsPerCall(),
+                replay == null ? 0 : replay.threads(), replay == null ? Double.NaN : (double) replay.steps() / calls,
+                replay == null ? Double.NaN : replay.serialNanos() / 1e6 / calls,
+                replay == null ? Double.NaN : replay.tailNanos() / 1e6 / calls,
+                replay == null ? Double.NaN : replay.idleShare(), replayIdle);
     }
 
     /**
@@ -319,6 +337,7 @@ public final class BenchHyperCommand implements Callable<Integer> {
                         orDash("%.0f%%", 100 * row.sampleGflopsPerThread() / peak),
                         orDash("%.0f%%", 100 * row.exactLeafGflopsPerThread() / peak))
                 + "\n    " + overheadShare(row.profileMs())
+                + "\n    " + replayLine(row)
                 + "\n    rows recomputed exactly (degenerate estimate): " + row.fallbackRows();
     }
 
@@ -335,6 +354,25 @@ public final class BenchHyperCommand implements Callable<Integer> {
         double call = ms.values().stream().mapToDouble(Double::doubleValue).sum();
         return String.format(Locale.ROOT, "hash + sort + gather + merge: %.0f%% of the time outside the exact leaves "
                 + "(%.0f%% of the call)", 100 * around / approximated, 100 * around / call);
+    }
+
+    /**
+     * The profiled calls' parallel steps replayed on two threads (or the run's count) from their unit times: what the
+     * barriers between steps and the serial parts would cost on free cores. From a one-thread run the unit times
+     * are free of waits for a shared core.
+     */
+    private static String replayLine(Row row) {
+        if (row.replayThreads() == 0) {
+            return "no schedule replay";
+        }
+        return String.format(Locale.ROOT, "replayed on %d threads from the unit times: %.0f parallel steps per call, "
+                + "serial %.1f ms, step tails %.1f ms (summed over threads): idle %.1f%% of %d × the call",
+                row.replayThreads(), row.replaySteps(), row.replaySerialMs(), row.replayTailMs(),
+                100 * row.replayIdleShare(), row.replayThreads())
+                + (row.replayIdleByThreads() == null || row.replayIdleByThreads().isEmpty() ? ""
+                : "; idle on " + row.replayIdleByThreads().entrySet().stream()
+                        .map(e -> String.format(Locale.ROOT, "%d threads %.1f%%", e.getKey(), 100 * e.getValue()))
+                        .collect(java.util.stream.Collectors.joining(", ")));
     }
 
     /** "phase ms (share%)" for every phase with time. */

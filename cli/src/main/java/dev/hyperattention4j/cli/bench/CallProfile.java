@@ -108,6 +108,19 @@ public final class CallProfile {
         return profile.flops(phase) / (double) calls / t;
     }
 
+    /**
+     * The profiled calls replayed on {@code threads} threads from their unit times ({@link HyperProfile#schedule}),
+     * or null without a profile.
+     */
+    public HyperProfile.Schedule schedule(int threads) {
+        return profile == null ? null : profile.schedule(threads);
+    }
+
+    /** Calls the profile holds (its sums are over all of them). */
+    public int calls() {
+        return calls;
+    }
+
     /** Rows recomputed exactly in the profiled calls, per call (0 for ordinary inputs). */
     public long fallbackRows() {
         return profile == null ? 0 : profile.fallbackRows() / calls;

@@ -106,13 +106,13 @@ final class CausalRecursion {
                 for (int s0 = 0; s0 < segs; s0 += segsPerPack) {
                     final int bb = b, hk = kvh, first = s0, count = Math.min(segsPerPack, segs - s0);
                     kv.prepare(p.key(), p.value(), first * stride, (first + count) * stride);
-                    cx.pool().run(count * stride / keyTile, (worker, unit) -> {
+                    cx.run(count * stride / keyTile, (worker, unit) -> {
                         long t0 = cx.clock().now();
                         kv.packRange(p.key(), p.value(), bb, hk, rows, first * stride, unit * keyTile,
                                 (unit + 1) * keyTile, HyperForward.scratch(scratch, worker, d).row);
                         cx.clock().add(Phase.GATHER, t0);
                     });
-                    cx.pool().run(count * tiles * group, (worker, unit) -> {
+                    cx.run(count * tiles * group, (worker, unit) -> {
                         // segment by segment, so that the threads share its keys in cache; largest tiles first
                         int s = first + unit / (tiles * group), rest = unit % (tiles * group);
                         int tile = tiles - 1 - rest / group, h = hk * group + rest % group;

@@ -91,7 +91,7 @@ final class ExactFallback {
                 }
                 kv.pack(p.key(), p.value(), b, kvh, null, 0, nk);
                 final int bb = b;
-                cx.pool().run(units.size(), (worker, u) -> {
+                cx.run(units.size(), (worker, u) -> {
                     HyperForward.Scratch s = HyperForward.scratch(scratch, worker, d);
                     int[] unit = units.get(u);
                     int h = unit[0], from = unit[1], to = unit[2];

@@ -160,6 +160,8 @@ public final class HyperAttention implements Attention {
             samples.finish();
             return new Executed(null, ExactFallback.NONE);
         }
+        long call0 = profile != null ? profile.now() : 0;
+        PhaseClock clock = PhaseClock.of(profile);
         int batch = p.batch(), nq = p.queryLength(), nk = p.keyLength();
         SortLsh lsh = lsh(p.headDim());
         int[] qKeys, kKeys;
@@ -172,14 +174,17 @@ public final class HyperAttention implements Attention {
             kKeys = new int[Math.toIntExact((long) batch * p.kvHeads() * nk)];
             // the hash reads every row of Q and K, and checks them on the way (docs/RELIABILITY.md): only V is
             // scanned on its own; a failed check is located and reported by the serial scan
-            boolean finite = hash(lsh, p.query(), qKeys, profile) & hash(lsh, p.key(), kKeys, profile);
-            if (p.nonFinite() == NonFinitePolicy.REJECT && !(finite && allFinite(p.value()))) {
+            boolean finite = hash(lsh, p.query(), qKeys, profile, clock) & hash(lsh, p.key(), kKeys, profile, clock);
+            if (p.nonFinite() == NonFinitePolicy.REJECT && !(finite && allFinite(p.value(), clock))) {
                 p.checkFinite();
             }
         }
         HyperSchedule schedule = HyperSchedule.plan(p, config, qKeys, kKeys, lsh.keyCount(), samples);
         int[] fallback = execute(p, schedule, profile);
         samples.finish();
+        if (profile != null) {
+            profile.addCall(profile.now() - call0);
+        }
         return new Executed(schedule, fallback);
     }
 
@@ -224,11 +229,12 @@ public final class HyperAttention implements Attention {
     }
 
     /** Hashes every row of x in parallel chunks; returns whether every element of x is finite. */
-    private boolean hash(SortLsh lsh, dev.hyperattention4j.tensor.FloatTensor x, int[] keys, HyperProfile profile) {
+    private boolean hash(SortLsh lsh, dev.hyperattention4j.tensor.FloatTensor x, int[] keys, HyperProfile profile,
+                         PhaseClock clock) {
         int n = x.length(), heads = x.heads();
         int chunks = (n + HASH_CHUNK - 1) / HASH_CHUNK;
         java.util.concurrent.atomic.AtomicBoolean bad = new java.util.concurrent.atomic.AtomicBoolean();
-        pool.run(x.batch() * heads * chunks, (worker, unit) -> {
+        clock.run(pool, x.batch() * heads * chunks, (worker, unit) -> {
             long t0 = profile != null ? profile.now() : 0;
             int bh = unit / chunks, from = (unit % chunks) * HASH_CHUNK, to = Math.min(n, from + HASH_CHUNK);
             if (!lsh.hashRows(x, bh / heads, bh % heads, from, to, keys, bh * n + from,
@@ -243,10 +249,10 @@ public final class HyperAttention implements Attention {
     }
 
     /** Whether every element of x is finite: a scan split over the pool's threads. */
-    private boolean allFinite(dev.hyperattention4j.tensor.FloatTensor x) {
+    private boolean allFinite(dev.hyperattention4j.tensor.FloatTensor x, PhaseClock clock) {
         int parts = 4 * pool.threads();
         java.util.concurrent.atomic.AtomicBoolean bad = new java.util.concurrent.atomic.AtomicBoolean();
-        pool.run(parts, (worker, part) -> {
+        clock.run(pool, parts, (worker, part) -> {
             if (!bad.get() && !x.allFinite(part, parts)) {
                 bad.set(true);
             }

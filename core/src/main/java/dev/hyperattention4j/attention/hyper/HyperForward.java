@@ -49,6 +49,11 @@ final class HyperForward {
             return config.compat().merge();
         }
 
+        /** One parallel step on the call's pool (traced by a profile). */
+        void run(int units, WorkerPool.UnitTask task) {
+            clock.run(pool, units, task);
+        }
+
         /**
          * Whether the passes run on {@link HyperBlockKernel} (block and sample parts in one pass, merged in its
          * epilogue): every profile with the exact merge and no padding keys. The reference's eps merge and padding
@@ -122,7 +127,7 @@ final class HyperForward {
             SortedPass sorted = sortLsh(cx, pass, scratch);
             int units = cx.problem().batch() * pass.geometry().callHeads() * pass.blocks();
             boolean fused = cx.fused();
-            cx.pool().run(units, (worker, unit) -> {
+            cx.run(units, (worker, unit) -> {
                 Scratch s = scratch(scratch, worker, cx.problem().headDim());
                 int t = unit % pass.blocks();
                 if (!packBlock(cx, sorted, s, unit / pass.blocks(), t)) {
@@ -146,7 +151,7 @@ final class HyperForward {
         int[] qLocal = new int[qRows.length];
         int[] kRows = new int[Math.multiplyExact(p.batch() * heads, kTotal)];
         // queries and keys are separate units, so that a call with one head keeps two threads busy
-        cx.pool().run(2 * p.batch() * heads, (worker, unit) -> {
+        cx.run(2 * p.batch() * heads, (worker, unit) -> {
             long t0 = cx.clock().now();
             Scratch s = scratch(scratch, worker, p.headDim());
             int c = unit / 2, b = c / heads, j = c % heads;

@@ -1,5 +1,8 @@
 package dev.hyperattention4j.attention.hyper;
 
+import dev.hyperattention4j.runtime.WorkerPool;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
@@ -39,6 +42,10 @@ public final class HyperProfile {
     private final AtomicLongArray flops = new AtomicLongArray(Phase.values().length);
     private final AtomicLongArray intervals = new AtomicLongArray(Phase.values().length);
     private final boolean threadCpuTime;
+    /** Each parallel step's unit times, in unit (claim) order: what {@link #schedule} replays. */
+    private final ConcurrentLinkedQueue<long[]> steps = new ConcurrentLinkedQueue<>();
+    /** The calling threads' time in whole calls and inside their parallel steps: the rest ran on one thread. */
+    private final AtomicLong callNanos = new AtomicLong(), stepNanos = new AtomicLong();
 
     /** A profile on elapsed time. */
     public HyperProfile() {
@@ -128,6 +135,85 @@ public final class HyperProfile {
             intervals.set(i, 0);
         }
         fallbackRows.set(0);
+        steps.clear();
+        callNanos.set(0);
+        stepNanos.set(0);
+    }
+
+    /** One parallel step on {@code pool}, each unit's time recorded (two more clock readings per unit). */
+    void runTraced(WorkerPool pool, int units, WorkerPool.UnitTask task) {
+        long[] unitNanos = new long[Math.max(0, units)];
+        long t0 = now();
+        pool.run(units, (worker, unit) -> {
+            long a = now();
+            task.run(worker, unit);
+            unitNanos[unit] = now() - a;
+        });
+        stepNanos.addAndGet(now() - t0);
+        steps.add(unitNanos);
+    }
+
+    /** Adds a whole call's time on its calling thread (parallel steps included). */
+    void addCall(long nanos) {
+        callNanos.addAndGet(nanos);
+    }
+
+    /**
+     * The recorded calls replayed on {@code threads} threads: each parallel step's units handed out in order to
+     * whichever thread is free first (the pool's claiming), the steps one after the other, and the time outside the
+     * steps on one thread. Meaningful from a profile taken on one thread (the unit times are then free of waits for
+     * a shared core); it shows the idle tails that the steps' barriers and the serial parts cost on more threads,
+     * memory contention aside.
+     */
+    public Schedule schedule(int threads) {
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads must be at least 1, got " + threads);
+        }
+        long serial = Math.max(0, callNanos.get() - stepNanos.get());
+        return replay(steps, serial, threads);
+    }
+
+    /** {@link #schedule}'s replay of {@code steps} (unit times in claim order) and {@code serial} time. */
+    static Schedule replay(Iterable<long[]> steps, long serial, int threads) {
+        long work = 0, elapsed = 0, count = 0;
+        long[] free = new long[threads];
+        for (long[] step : steps) {
+            int workers = Math.min(threads, step.length);
+            java.util.Arrays.fill(free, 0, workers, 0);
+            for (long unit : step) {
+                int first = 0;
+                for (int w = 1; w < workers; w++) {
+                    if (free[w] < free[first]) {
+                        first = w;
+                    }
+                }
+                free[first] += unit;
+                work += unit;
+            }
+            long span = 0;
+            for (int w = 0; w < workers; w++) {
+                span = Math.max(span, free[w]);
+            }
+            elapsed += span;
+            count++;
+        }
+        return new Schedule(threads, count, serial, work, elapsed + serial);
+    }
+
+    /**
+     * A simulated schedule ({@link #schedule}), summed over the recorded calls: {@code steps} parallel steps,
+     * {@code serialNanos} outside them, {@code workNanos} of units, {@code elapsedNanos} on {@code threads} threads.
+     */
+    public record Schedule(int threads, long steps, long serialNanos, long workNanos, long elapsedNanos) {
+        /** Thread time lost at the steps' ends: threads × their spans − their work. */
+        public long tailNanos() {
+            return threads * (elapsedNanos - serialNanos) - workNanos;
+        }
+
+        /** The idle share of threads × elapsed: the tails and the other threads' wait during the serial parts. */
+        public double idleShare() {
+            return elapsedNanos == 0 ? 0 : 1 - (double) (workNanos + serialNanos) / ((double) threads * elapsedNanos);
+        }
     }
 
     @Override

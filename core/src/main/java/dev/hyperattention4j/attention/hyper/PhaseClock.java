@@ -1,6 +1,7 @@
 package dev.hyperattention4j.attention.hyper;
 
 import dev.hyperattention4j.attention.hyper.HyperProfile.Phase;
+import dev.hyperattention4j.runtime.WorkerPool;
 
 /**
  * The profiling hook of the HyperAttention passes: time and flops per {@link Phase}. A call without a
@@ -43,6 +44,11 @@ interface PhaseClock {
             public void flops(Phase phase, long count) {
                 profile.addFlops(phase, count);
             }
+
+            @Override
+            public void run(WorkerPool pool, int units, WorkerPool.UnitTask task) {
+                profile.runTraced(pool, units, task);
+            }
         };
     }
 
@@ -71,4 +77,12 @@ interface PhaseClock {
 
     /** Adds flops to a phase. */
     void flops(Phase phase, long count);
+
+    /**
+     * Runs one parallel step on {@code pool}; a profile also records each unit's time, from which it simulates the
+     * step on any thread count ({@link HyperProfile#schedule}).
+     */
+    default void run(WorkerPool pool, int units, WorkerPool.UnitTask task) {
+        pool.run(units, task);
+    }
 }

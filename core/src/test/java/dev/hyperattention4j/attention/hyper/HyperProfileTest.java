@@ -57,4 +57,50 @@ class HyperProfileTest {
         assertThat(profile.flops(Phase.BLOCKS)).isZero();
         assertThat(profile.intervals(Phase.BLOCKS)).isZero();
     }
+
+    @org.junit.jupiter.api.Test
+    void replayHandsUnitsToTheFirstFreeThreadStepByStep() {
+        // one step: a long unit last leaves a tail (1, 1 | 1, then 3 on the thread free at 1: span 4 of work 6)
+        HyperProfile.Schedule late = HyperProfile.replay(java.util.List.of(new long[] {1, 1, 1, 3}), 0, 2);
+        assertThat(late.elapsedNanos()).isEqualTo(4);
+        assertThat(late.tailNanos()).isEqualTo(2);
+        // largest first: 3 | 1, 1, 1, no tail
+        HyperProfile.Schedule first = HyperProfile.replay(java.util.List.of(new long[] {3, 1, 1, 1}), 0, 2);
+        assertThat(first.elapsedNanos()).isEqualTo(3);
+        assertThat(first.tailNanos()).isZero();
+        assertThat(first.idleShare()).isZero();
+        // steps run one after the other; a one-unit step idles the other threads; serial time idles all but one
+        HyperProfile.Schedule two = HyperProfile.replay(java.util.List.of(new long[] {3, 1, 1, 1}, new long[] {5}),
+                10, 4);
+        assertThat(two.steps()).isEqualTo(2);
+        assertThat(two.workNanos()).isEqualTo(11);
+        assertThat(two.elapsedNanos()).isEqualTo(3 + 5 + 10);
+        assertThat(two.tailNanos()).isEqualTo(4 * 8 - 11);
+        assertThat(two.idleShare()).isCloseTo(1 - 21.0 / (4 * 18), org.assertj.core.api.Assertions.within(1e-12));
+    }
+
+    @ParameterizedTest(name = "causal={0}")
+    @CsvSource({"false", "true"})
+    void profiledCallsRecordTheirParallelSteps(boolean causal) {
+        int n = 2048, d = 16;
+        Random r = new Random(9);
+        FloatTensor q = randn(r, 1, 3, n, d), k = randn(r, 1, 3, n, d), v = randn(r, 1, 3, n, d);
+        HyperConfig cfg = HyperConfig.defaults().withBlockSize(64).withSampleSize(32).withMinSeqLen(256);
+        HyperProfile profile = new HyperProfile(true);
+        try (WorkerPool pool = new WorkerPool(1)) {
+            new HyperAttention(cfg, pool).forward(AttentionProblem.of(q, k, v).withCausal(causal),
+                    SampleSource.seeded(1, 0, 0), profile);
+        }
+        HyperProfile.Schedule one = profile.schedule(1), two = profile.schedule(2);
+        // hash Q and K, scan V, then per pass sort + blocks; causal: per KV head and leaf group pack + attend first
+        int passes = causal ? 3 : 1, leafSteps = causal ? 3 * 2 : 0;
+        assertThat(one.steps()).isEqualTo(3 + 2 * passes + leafSteps);
+        assertThat(one.tailNanos()).isZero();
+        assertThat(one.workNanos()).isGreaterThanOrEqualTo(profile.nanos(Phase.BLOCKS));
+        assertThat(two.workNanos()).isEqualTo(one.workNanos());
+        assertThat(two.elapsedNanos()).isLessThan(one.elapsedNanos())
+                .isGreaterThanOrEqualTo((one.elapsedNanos() + one.serialNanos()) / 2);
+        profile.reset();
+        assertThat(profile.schedule(2).steps()).isZero();
+    }
 }
