@@ -110,7 +110,7 @@ final class CausalRecursion {
                         long t0 = cx.clock().now();
                         kv.packRange(p.key(), p.value(), bb, hk, rows, first * stride, unit * keyTile,
                                 (unit + 1) * keyTile, HyperForward.scratch(scratch, worker, d).row);
-                        cx.clock().add(Phase.GATHER, t0);
+                        cx.clock().add(Phase.EXACT, t0);   // the leaves' own packing, as in the exact kernel's call
                     });
                     cx.run(count * tiles * group, (worker, unit) -> {
                         // segment by segment, so that the threads share its keys in cache; largest tiles first

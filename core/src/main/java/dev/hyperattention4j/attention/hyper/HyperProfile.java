@@ -30,7 +30,7 @@ public final class HyperProfile {
         SAMPLES,
         /** Log-sum-exp merges and writing rows back in original order. */
         MERGE,
-        /** Exact causal leaves of the recursion and exact fallbacks. */
+        /** Exact causal leaves of the recursion (their key packing included) and exact fallbacks. */
         EXACT
     }
 
