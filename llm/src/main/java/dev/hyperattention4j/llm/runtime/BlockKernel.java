@@ -47,6 +47,8 @@ abstract class BlockKernel {
             case "Q4_K" -> Q4_KKernel.INSTANCE;
             case "Q5_K" -> Q5_KKernel.INSTANCE;
             case "Q6_K" -> Q6_KKernel.INSTANCE;
+            case "Q2_K" -> Q2_KKernel.INSTANCE;
+            case "Q3_K" -> Q3_KKernel.INSTANCE;
             default -> null;
         };
     }
