@@ -10,7 +10,8 @@ import java.util.SplittableRandom;
 
 /**
  * Prefill speed of {@link QuantLinear} per weight type on one thread: a rows × cols matrix (default 4864 × 896,
- * the MLP of qwen2.5-0.5b) times one tile of 32 tokens, as LlamaSession's prefill calls it, as a ratio to the FMA
+ * the MLP of qwen2.5-0.5b) times one tile of {@link PrefillKernel#TOKENS} tokens ({@code -Dtokens=N}), as
+ * LlamaSession's prefill calls it with a long prompt, and the microkernel alone in cache, as a ratio to the FMA
  * peak of the same thread measured in the same run. Timed in the thread's CPU time (robust on a busy host), best of
  * the last half of the rounds.
  * Run (after {@code mvn -pl llm -am test-compile}): {@code java --add-modules jdk.incubator.vector
@@ -26,7 +27,7 @@ public final class PrefillKernelSpeedMain {
     public static void main(String[] args) {
         int rows = args.length > 0 ? Integer.parseInt(args[0]) : 4864;
         int cols = args.length > 1 ? Integer.parseInt(args[1]) : 896;
-        int tokens = Integer.getInteger("tokens", 32);
+        int tokens = Integer.getInteger("tokens", PrefillKernel.TOKENS);
         String[] types = args.length > 2 ? java.util.Arrays.copyOfRange(args, 2, args.length)
                 : new String[] {"Q8_0", "Q4_K", "Q6_K", "Q5_0", "F16"};
         KernelWarmup.awaitReady();
