@@ -69,7 +69,8 @@ public final class BenchHyperCommand implements Callable<Integer> {
             + "profiled calls: hash, sort, gather, blocks, samples, merge, exact, idle (threads × wall time minus the "
             + "phases; not with --cpu-time), each kernel part's share of the FMA peak (and the exact kernel's), and the "
             + "count of rows recomputed exactly because their estimate was degenerate; each phase less the measured "
-            + "cost of its clock readings")
+            + "cost of its clock readings; and the call's parallel steps replayed on 2, 4, 8 and 16 threads from their "
+            + "unit times (the idle that barriers and serial parts cost on free cores; take it from a --threads 1 run)")
     boolean profile;
 
     @Option(names = "--cpu-time", description = "time with the threads' CPU time (divided by the thread count) "

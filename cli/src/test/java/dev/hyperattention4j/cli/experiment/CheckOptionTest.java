@@ -46,6 +46,7 @@ class CheckOptionTest {
                 "--inputs", "random", "--min-seq-len", "128", "--block", "32", "--samples", "32", "-r", "1",
                 "--threads", "1", "--no-exact", "--profile");
         assertThat(run.exitCode()).isZero();
-        assertThat(run.out()).doesNotContain("NaN").contains("|          - |").contains("block part");
+        assertThat(run.out()).doesNotContain("NaN").contains("|          - |").contains("block part")
+                .contains("replayed on 2 threads from the unit times").contains("16 threads");
     }
 }
