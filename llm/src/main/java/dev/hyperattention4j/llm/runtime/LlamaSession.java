@@ -52,8 +52,13 @@ public final class LlamaSession {
     private final Scratch[] scratch;
     private final float[] decodeLogits;
     private int position;
-    /** Tokens per work unit of the current prompt ({@link #tile(int, int)}). */
+    /** Tokens per work unit of the current prompt ({@link #tile(int, int, int)}). */
     private int tile = MIN_TILE;
+    /**
+     * Most tokens per work unit for this model: {@link #TILE} when its layers hold packed weights (decoded once per
+     * unit), else {@link #MIN_TILE} (float panels gain nothing from larger units, and smaller ones balance better).
+     */
+    private final int maxTile;
     private int batchCapacity;
     private float[] x = new float[0], q = new float[0], att = new float[0];
     /** Single-token buffers of the multi-threaded decode step. */
@@ -65,13 +70,13 @@ public final class LlamaSession {
     private static final class Scratch {
         final float[] xb, tmp, k, v, h1, h3, row, scores;
 
-        Scratch(int dimP, int kvP, int hidP, int rowCols, int capacity) {
-            xb = new float[TILE * dimP];
-            tmp = new float[TILE * dimP];
-            k = new float[TILE * kvP];
-            v = new float[TILE * kvP];
-            h1 = new float[TILE * hidP];
-            h3 = new float[TILE * hidP];
+        Scratch(int tile, int dimP, int kvP, int hidP, int rowCols, int capacity) {
+            xb = new float[tile * dimP];
+            tmp = new float[tile * dimP];
+            k = new float[tile * kvP];
+            v = new float[tile * kvP];
+            h1 = new float[tile * hidP];
+            h3 = new float[tile * hidP];
             row = new float[rowCols];
             scores = new float[4 * Linear.roundUp(capacity, Linear.BLOCK)];   // AttentionRow.rows4
         }
@@ -113,9 +118,11 @@ public final class LlamaSession {
         this.scale = AttentionProblem.defaultScale(c.headDim());
         this.layerNorm = c.block().norm() == BlockLayout.Norm.LAYER;
         int rowCols = Math.max(Math.max(Math.max(c.dim(), c.hiddenDim()), qDim) + Linear.BLOCK, model.scratchSize());
+        this.maxTile = c.layers() > 0 && (model.layer(0).wq() instanceof QuantLinear
+                || model.layer(0).up() instanceof QuantLinear) ? TILE : MIN_TILE;
         this.scratch = new Scratch[pool.threads()];
         for (int i = 0; i < scratch.length; i++) {
-            scratch[i] = new Scratch(dimP, kvP, hidP, rowCols, contextLength);
+            scratch[i] = new Scratch(maxTile, dimP, kvP, hidP, rowCols, contextLength);
         }
         this.decodeLogits = new float[vocabP];
         dxb = new float[dimP];
@@ -202,7 +209,7 @@ public final class LlamaSession {
         if (n > COLD_PROMPT) {
             KernelWarmup.release();   // a long prompt: worth compiling the vector kernels while it runs
         }
-        tile = tile(n, pool.threads());
+        tile = tile(n, pool.threads(), maxTile);
         int units = (n + tile - 1) / tile;
         if (units == 1) {
             forwardSingleTile(n, p0, logits, logitsFrom);
@@ -251,13 +258,13 @@ public final class LlamaSession {
      */
     /**
      * Tokens per work unit of a prompt of n tokens: two units per thread or more (so that a slow thread does not hold
-     * the others long), each as large as that allows between {@link #MIN_TILE} and {@link #TILE}: a packed weight
-     * is decoded once per unit, so larger units spend less on decoding (docs/QUANT-KERNELS.md). Results do not
-     * depend on it: every output of a matrix product is one chain over its columns whatever the token grouping.
+     * the others long), each as large as that allows between {@link #MIN_TILE} and {@code max}: a packed weight is
+     * decoded once per unit, so larger units spend less on decoding (docs/QUANT-KERNELS.md). Results do not depend
+     * on it: every output of a matrix product is one chain over its columns whatever the token grouping.
      */
-    static int tile(int n, int threads) {
+    static int tile(int n, int threads, int max) {
         int perUnit = Linear.roundUp((n + 2 * threads - 1) / (2 * threads), MIN_TILE);
-        return Math.max(MIN_TILE, Math.min(TILE, perUnit));
+        return Math.max(MIN_TILE, Math.min(max, perUnit));
     }
 
     private void prefill(int n, int p0, float[] logits, int logitsFrom) {
