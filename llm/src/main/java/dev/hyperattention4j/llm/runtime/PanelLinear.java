@@ -48,14 +48,57 @@ public final class PanelLinear implements Linear {
 
     /** A panel layer from a row-major {@code [rows][cols]} array (tests and synthetic models). */
     public static PanelLinear of(float[] weights, int rows, int cols) {
-        float[] panel = new float[Linear.roundUp(rows, W) * cols];
-        for (int o = 0; o < rows; o++) {
-            int base = (o / W) * cols * W + o % W;
+        return of(weights, rows, cols, null);
+    }
+
+    /**
+     * As {@link #of(float[], int, int)}, written into {@code reuse}'s array when it has the same shape (the trainer
+     * repacks every step's weights, and fresh arrays of this size cost more than the copy). {@code reuse} must not
+     * be in use by another thread while it is rewritten.
+     */
+    public static PanelLinear of(float[] weights, int rows, int cols, PanelLinear reuse) {
+        float[] panel = arrayFor(rows, cols, reuse);
+        int idx = 0;   // the panel is written in order; each block reads W rows side by side
+        for (int o0 = 0; o0 < rows; o0 += W) {
+            int lanes = Math.min(W, rows - o0);
             for (int k = 0; k < cols; k++) {
-                panel[base + k * W] = weights[o * cols + k];
+                for (int j = 0; j < lanes; j++) {
+                    panel[idx + j] = weights[(o0 + j) * cols + k];
+                }
+                for (int j = lanes; j < W; j++) {
+                    panel[idx + j] = 0f;
+                }
+                idx += W;
             }
         }
-        return new PanelLinear(rows, cols, panel);
+        return reuse != null && reuse.panel == panel ? reuse : new PanelLinear(rows, cols, panel);
+    }
+
+    /**
+     * The panel layer of the transpose of the row-major {@code [rows][cols]} array {@code weights}, i.e. a layer
+     * with {@code cols} outputs and {@code rows} inputs, packed straight from {@code weights}: a panel row of the
+     * transpose is W consecutive elements of one row of {@code weights}. Same bits as packing the transposed array.
+     */
+    public static PanelLinear ofTransposed(float[] weights, int rows, int cols, PanelLinear reuse) {
+        float[] panel = arrayFor(cols, rows, reuse);
+        int idx = 0;
+        for (int c0 = 0; c0 < cols; c0 += W) {
+            int lanes = Math.min(W, cols - c0);
+            for (int r = 0; r < rows; r++) {
+                System.arraycopy(weights, r * cols + c0, panel, idx, lanes);
+                if (lanes < W) {
+                    java.util.Arrays.fill(panel, idx + lanes, idx + W, 0f);
+                }
+                idx += W;
+            }
+        }
+        return reuse != null && reuse.panel == panel ? reuse : new PanelLinear(cols, rows, panel);
+    }
+
+    private static float[] arrayFor(int rows, int cols, PanelLinear reuse) {
+        int size = Math.multiplyExact(Linear.roundUp(rows, W), cols);
+        return reuse != null && reuse.rows == rows && reuse.cols == cols && reuse.panel.length == size
+                ? reuse.panel : new float[size];
     }
 
     @Override

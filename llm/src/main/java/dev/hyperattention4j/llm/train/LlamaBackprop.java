@@ -127,9 +127,17 @@ public final class LlamaBackprop {
     /** Matrix index of a layer's weight in {@link Panels}: wq, wk, wv, wo, gate, up, down; then the head. */
     private static final int WQ = 0, WK = 1, WV = 2, WO = 3, GATE = 4, UP = 5, DOWN = 6, PER_LAYER = 7;
 
+    /** The last step's panels, whose arrays the next step's packing rewrites (calls never overlap). */
+    private PanelLinear[] lastFwd, lastBwd;
+
     private Panels pack(LlamaParameters p, boolean backward) {
         int m = PER_LAYER * c.layers() + 1;
-        PanelLinear[] fwd = new PanelLinear[m], bwd = backward ? new PanelLinear[m] : null;
+        PanelLinear[] fwd = lastFwd != null ? lastFwd : new PanelLinear[m];
+        PanelLinear[] bwd = backward ? (lastBwd != null ? lastBwd : new PanelLinear[m]) : null;
+        lastFwd = fwd;
+        if (backward) {
+            lastBwd = bwd;
+        }
         pool.run(m, (w, i) -> {
             float[] a;
             int rows, cols;
@@ -149,9 +157,9 @@ public final class LlamaBackprop {
                     default -> { a = y.down(); rows = dim; cols = hid; }
                 }
             }
-            fwd[i] = Matmul.panel(a, rows, cols);
+            fwd[i] = PanelLinear.of(a, rows, cols, fwd[i]);
             if (backward) {
-                bwd[i] = PanelLinear.of(Matmul.transpose(a, rows, cols, null), cols, rows);
+                bwd[i] = PanelLinear.ofTransposed(a, rows, cols, bwd[i]);
             }
         });
         return new Panels(fwd, bwd);

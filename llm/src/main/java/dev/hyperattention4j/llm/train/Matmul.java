@@ -26,8 +26,8 @@ final class Matmul {
     }
 
     /** A panel of the transpose of the row-major {@code [rows][cols]} matrix {@code m} (so it is {@code [cols][rows]}). */
-    static PanelLinear transposedPanel(float[] m, int rows, int cols, WorkerPool pool) {
-        return PanelLinear.of(transpose(m, rows, cols, pool), cols, rows);
+    static PanelLinear transposedPanel(float[] m, int rows, int cols) {
+        return PanelLinear.ofTransposed(m, rows, cols, null);
     }
 
     /**
@@ -67,32 +67,6 @@ final class Matmul {
      */
     static void weightGradient(float[] dy, float[] x, int n, int rows, int cols, float[] dW, WorkerPool pool) {
         new WeightGradient().accumulate(dy, x, n, rows, cols, dW, pool);
-    }
-
-    /** The row-major {@code [cols][rows]} transpose of the row-major {@code [rows][cols]} matrix {@code m} (on the calling thread when pool is null). */
-    static float[] transpose(float[] m, int rows, int cols, WorkerPool pool) {
-        float[] t = new float[Math.multiplyExact(rows, cols)];
-        int tile = 32;
-        int rowTiles = (rows + tile - 1) / tile;
-        WorkerPool.UnitTask task = (worker, u) -> {
-            int r0 = u * tile, r1 = Math.min(rows, r0 + tile);
-            for (int c0 = 0; c0 < cols; c0 += tile) {
-                int c1 = Math.min(cols, c0 + tile);
-                for (int r = r0; r < r1; r++) {
-                    for (int c = c0; c < c1; c++) {
-                        t[c * rows + r] = m[r * cols + c];
-                    }
-                }
-            }
-        };
-        if (pool == null) {
-            for (int u = 0; u < rowTiles; u++) {
-                task.run(0, u);
-            }
-        } else {
-            pool.run(rowTiles, task);
-        }
-        return t;
     }
 
     /** Rows rounded up to the kernels' SIMD block. */

@@ -196,7 +196,7 @@ class LayerGradientTest {
             }
             check("linear forward", y, yd);
             float[] dx = new float[tokens * in], dw = new float[out * in];
-            Matmul.apply(Matmul.transposedPanel(w, out, in, pool), r, tokens, dx, false, pool);
+            Matmul.apply(Matmul.transposedPanel(w, out, in), r, tokens, dx, false, pool);
             Matmul.weightGradient(r, x, tokens, out, in, dw, pool);
             check("linear dx", dx, fdx);
             check("linear dW", dw, fdw);
