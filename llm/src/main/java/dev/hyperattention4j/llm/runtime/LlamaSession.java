@@ -250,13 +250,6 @@ public final class LlamaSession {
     }
 
     /**
-     * A multi-tile prompt as one pool job per run of stages: per layer (1) norm + QKV + RoPE + cache write by token
-     * tile, (2) attention by (head, row tile) when the session computes it itself ({@link #rowAttention}), (3)
-     * output projection + MLP by token tile; then the output head. The participants pass a {@link PhaseBarrier}
-     * between stages instead of handing work to the pool for every stage. A layer whose attention is another kernel
-     * (flash, HyperAttention) ends the job; that kernel runs on the pool by itself, then the next job starts.
-     */
-    /**
      * Tokens per work unit of a prompt of n tokens: two units per thread or more (so that a slow thread does not hold
      * the others long), each as large as that allows between {@link #MIN_TILE} and {@code max}: a packed weight is
      * decoded once per unit, so larger units spend less on decoding (docs/QUANT-KERNELS.md). Results do not depend
@@ -267,6 +260,13 @@ public final class LlamaSession {
         return Math.max(MIN_TILE, Math.min(max, perUnit));
     }
 
+    /**
+     * A multi-tile prompt as one pool job per run of stages: per layer (1) norm + QKV + RoPE + cache write by token
+     * tile, (2) attention by (head, row tile) when the session computes it itself ({@link #rowAttention}), (3)
+     * output projection + MLP by token tile; then the output head. The participants pass a {@link PhaseBarrier}
+     * between stages instead of handing work to the pool for every stage. A layer whose attention is another kernel
+     * (flash, HyperAttention) ends the job; that kernel runs on the pool by itself, then the next job starts.
+     */
     private void prefill(int n, int p0, float[] logits, int logitsFrom) {
         int stages = 3 * c.layers() + (logits != null ? 1 : 0);
         int start = 0;
