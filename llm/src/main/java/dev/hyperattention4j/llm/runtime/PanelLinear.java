@@ -1,6 +1,7 @@
 package dev.hyperattention4j.llm.runtime;
 
 import dev.hyperattention4j.llm.model.WeightTensor;
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -87,7 +88,7 @@ public final class PanelLinear implements Linear {
             for (int r = 0; r < rows; r++) {
                 System.arraycopy(weights, r * cols + c0, panel, idx, lanes);
                 if (lanes < W) {
-                    java.util.Arrays.fill(panel, idx + lanes, idx + W, 0f);
+                    Arrays.fill(panel, idx + lanes, idx + W, 0f);
                 }
                 idx += W;
             }
@@ -97,8 +98,7 @@ public final class PanelLinear implements Linear {
 
     private static float[] arrayFor(int rows, int cols, PanelLinear reuse) {
         int size = Math.multiplyExact(Linear.roundUp(rows, W), cols);
-        return reuse != null && reuse.rows == rows && reuse.cols == cols && reuse.panel.length == size
-                ? reuse.panel : new float[size];
+        return reuse != null && reuse.rows == rows && reuse.cols == cols ? reuse.panel : new float[size];
     }
 
     @Override
