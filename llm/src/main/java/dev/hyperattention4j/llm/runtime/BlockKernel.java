@@ -196,14 +196,6 @@ abstract class BlockKernel {
         return RowDots.dotScalar(scratch, LANES, x, xOff, cols, scratch);
     }
 
-    /**
-     * Whether single tokens use {@link #decode}; otherwise they take the prefill path too (rows decoded into the float
-     * tile, then 4 rows against the token at once).
-     */
-    boolean fusedDecode() {
-        return true;
-    }
-
     /** Floats of the lanes area of {@link #decode}'s scratch: 4 accumulators, then room for a row's block scales. */
     static final int LANES = 4 * W + 32;
 

@@ -46,7 +46,7 @@ final class Q4_1Kernel extends BlockKernel {
     }
 
     /** Blocks rounded up to whole vectors. */
-    private static int padded(int cols) {
+    static int padded(int cols) {
         return (cols / 32 + W - 1) / W * W;
     }
 
@@ -56,9 +56,21 @@ final class Q4_1Kernel extends BlockKernel {
         return 2 * padded(cols);
     }
 
-    /** Σ x per block: 32/W chunks added lane-wise in column order, then the lanes by {@link Vectors#sumLanes}. */
     @Override
     void prepare(float[] x, int xOff, int cols, float[] scratch) {
+        blockSums(x, xOff, cols, scratch);
+    }
+
+    @Override
+    void prepareScalar(float[] x, int xOff, int cols, float[] scratch) {
+        blockSumsScalar(x, xOff, cols, scratch);
+    }
+
+    /**
+     * Σ x per block of 32 to {@code scratch[LANES ..]}, zeros up to {@link #padded}: 32/W chunks added lane-wise in
+     * column order, then the lanes by {@link Vectors#sumLanes} (shared by the types with a block min, Q4_1 and Q5_1).
+     */
+    static void blockSums(float[] x, int xOff, int cols, float[] scratch) {
         int blocks = cols / 32;
         for (int j = 0; j < blocks; j++) {
             FloatVector v = FloatVector.fromArray(S, x, xOff + 32 * j);
@@ -71,8 +83,8 @@ final class Q4_1Kernel extends BlockKernel {
         java.util.Arrays.fill(scratch, LANES + blocks, LANES + padded(cols), 0f);
     }
 
-    @Override
-    void prepareScalar(float[] x, int xOff, int cols, float[] scratch) {
+    /** {@link #blockSums} with scalar code: the same bits. */
+    static void blockSumsScalar(float[] x, int xOff, int cols, float[] scratch) {
         int blocks = cols / 32;
         for (int j = 0; j < blocks; j++) {
             for (int l = 0; l < W; l++) {

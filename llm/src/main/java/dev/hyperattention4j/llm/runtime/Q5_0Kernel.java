@@ -12,7 +12,7 @@ import jdk.incubator.vector.VectorSpecies;
  * 16 bytes of nibbles; weight j (j &lt; 16) = low nibble of byte j plus bit j of the word as 16, weight j + 16 the
  * high nibble plus bit j + 16. Q5_0: d·(q − 16); Q5_1: d·q + m, as the reference decoders compute them. The
  * K-quant presets fall back to these types for rows that are not a multiple of 256 (Qwen2.5 0.5B's 896 columns).
- * Q5_0 single tokens are decoded in registers ({@link #single}); Q5_1 ones go through the expanded tile.
+ * Single tokens are decoded in registers ({@link #single}); Q5_1's block mins are summed as Q4_1's are.
  */
 final class Q5_0Kernel extends BlockKernel {
     static final Q5_0Kernel Q5_0 = new Q5_0Kernel(false);
@@ -78,10 +78,24 @@ final class Q5_0Kernel extends BlockKernel {
         }
     }
 
-    /** Q5_0 decodes single tokens with {@link #single}; Q5_1 through the expanded tile. */
+    /** Q5_1: the block sums of x and room for the row's block mins, as {@link Q4_1Kernel#prepared}. */
     @Override
-    boolean fusedDecode() {
-        return !hasMin;
+    int prepared(int cols) {
+        return hasMin ? 2 * Q4_1Kernel.padded(cols) : 0;
+    }
+
+    @Override
+    void prepare(float[] x, int xOff, int cols, float[] scratch) {
+        if (hasMin) {
+            Q4_1Kernel.blockSums(x, xOff, cols, scratch);
+        }
+    }
+
+    @Override
+    void prepareScalar(float[] x, int xOff, int cols, float[] scratch) {
+        if (hasMin) {
+            Q4_1Kernel.blockSumsScalar(x, xOff, cols, scratch);
+        }
     }
 
     /** Per column c of a block: rotating the fifth-bit word right by this moves bit c to bit 4. */
@@ -95,6 +109,10 @@ final class Q5_0Kernel extends BlockKernel {
      */
     @Override
     void single(MemorySegment w, long row, float[] x, int xOff, int cols, float[] lanes, int laneOff) {
+        if (hasMin) {
+            singleWithMin(w, row, x, xOff, cols, lanes, laneOff);
+            return;
+        }
         FloatVector a = FloatVector.zero(S);
         for (int b = 0; b < cols / 32; b++) {
             long p = row + 22L * b;
@@ -122,11 +140,51 @@ final class Q5_0Kernel extends BlockKernel {
         a.intoArray(lanes, laneOff);
     }
 
-    /** {@link #single} and the lane sum with scalar code, lane by lane: the same bits (Q5_0 only). */
+    /**
+     * Q5_1 decode order, Q4_1's with five-bit quants: per block, t = Σ q·x lane-wise (chunks of W in column order,
+     * the first a product; q = nibble | fifth bit · 16, the bit moved to bit 4 by rotating the word per lane), then
+     * a = fma(t, d, a); the block's min m goes to scratch next to the block sums of x, and after the loop
+     * n = fma(m, Σx, n) over the blocks W at a time (zeros past the last block); the lanes end as a + n.
+     */
+    private void singleWithMin(MemorySegment w, long row, float[] x, int xOff, int cols, float[] lanes, int laneOff) {
+        int blocks = cols / 32, pad = Q4_1Kernel.padded(cols), s0 = LANES + pad;
+        FloatVector zero = FloatVector.zero(S), a = zero, n = zero;
+        for (int b = 0; b < blocks; b++) {
+            long p = row + 24L * b;
+            int k = xOff + 32 * b;
+            IntVector high = IntVector.broadcast(INTS, w.get(I32, p + 4));
+            ByteVector q = ByteVector.fromMemorySegment(B16, w, p + 8, LE);
+            IntVector qi = (IntVector) q.convertShape(VectorOperators.ZERO_EXTEND_B2I, INTS, 0);
+            IntVector fifth = high.lanewise(VectorOperators.ROR, IntVector.fromArray(INTS, ROTATE, 0)).and(16);
+            FloatVector t = ((FloatVector) qi.and(15).or(fifth).convert(VectorOperators.I2F, 0))
+                    .mul(FloatVector.fromArray(S, x, k));
+            for (int j = 1; j < PARTS; j++) {
+                qi = (IntVector) q.convertShape(VectorOperators.ZERO_EXTEND_B2I, INTS, j);
+                fifth = high.lanewise(VectorOperators.ROR, IntVector.fromArray(INTS, ROTATE, W * j)).and(16);
+                t = ((FloatVector) qi.and(15).or(fifth).convert(VectorOperators.I2F, 0))
+                        .fma(FloatVector.fromArray(S, x, k + W * j), t);
+            }
+            for (int j = 0; j < PARTS; j++) {
+                qi = (IntVector) q.convertShape(VectorOperators.ZERO_EXTEND_B2I, INTS, j);
+                fifth = high.lanewise(VectorOperators.ROR, IntVector.fromArray(INTS, ROTATE, 16 + W * j)).and(16);
+                t = ((FloatVector) qi.lanewise(VectorOperators.LSHR, 4).or(fifth).convert(VectorOperators.I2F, 0))
+                        .fma(FloatVector.fromArray(S, x, k + 16 + W * j), t);
+            }
+            a = t.fma(FloatVector.broadcast(S, half(w, p)), a);
+            lanes[s0 + b] = half(w, p + 2);
+        }
+        java.util.Arrays.fill(lanes, s0 + blocks, s0 + pad, 0f);
+        for (int i = 0; i < pad; i += W) {
+            n = FloatVector.fromArray(S, lanes, s0 + i).fma(FloatVector.fromArray(S, lanes, LANES + i), n);
+        }
+        a.add(n).intoArray(lanes, laneOff);
+    }
+
+    /** {@link #single} and the lane sum with scalar code, lane by lane: the same bits. */
     @Override
     float dotScalar(MemorySegment w, long row, float[] x, int xOff, int cols, float[] scratch) {
         if (hasMin) {
-            return super.dotScalar(w, row, x, xOff, cols, scratch);
+            return dotScalarWithMin(w, row, x, xOff, cols, scratch);
         }
         for (int l = 0; l < W; l++) {
             float a = 0f;
@@ -143,6 +201,31 @@ final class Q5_0Kernel extends BlockKernel {
                 a = Math.fma(t, half(w, p), a);
             }
             scratch[l] = a;
+        }
+        return Vectors.sumLanes(scratch, 0);
+    }
+
+    /** {@link #singleWithMin} and the lane sum with scalar code, lane by lane: the same bits. */
+    private static float dotScalarWithMin(MemorySegment w, long row, float[] x, int xOff, int cols, float[] scratch) {
+        int blocks = cols / 32;
+        for (int l = 0; l < W; l++) {
+            float a = 0f, n = 0f;
+            for (int b = 0; b < blocks; b++) {
+                long p = row + 24L * b;
+                int h = w.get(I32, p + 4);
+                int k = xOff + 32 * b;
+                float t = 0f;
+                for (int c = l; c < 32; c += W) {
+                    int q = w.get(I8, p + 8 + (c & 15)) & 0xff;
+                    float f = (float) ((c < 16 ? q & 15 : q >>> 4) | (h >>> c & 1) << 4);
+                    t = c == l ? f * x[k + c] : Math.fma(f, x[k + c], t);
+                }
+                a = Math.fma(t, half(w, p), a);
+            }
+            for (int b = l; b < blocks; b += W) {
+                n = Math.fma(half(w, row + 24L * b + 2), scratch[LANES + b], n);
+            }
+            scratch[l] = a + n;
         }
         return Vectors.sumLanes(scratch, 0);
     }

@@ -6,8 +6,8 @@ import java.lang.foreign.MemorySegment;
 /**
  * A linear layer over weights kept in their file encoding (F16, BF16 and the block-quantised types), read straight
  * from the mapped file: memory stays the file's size. One token (decode, bound by memory bandwidth): the type's
- * {@link BlockKernel#decode} decodes one row at a time into registers (types without a fused decode: 4 rows expanded
- * into a float tile, then {@link RowDots}). Several tokens (prefill, bound by arithmetic): the tokens are transposed
+ * {@link BlockKernel#decode} decodes one row at a time into registers (the reference decoder: 4 rows expanded into a
+ * float tile, then {@link RowDots}). Several tokens (prefill, bound by arithmetic): the tokens are transposed
  * into the lanes, 8 rows at a time are decoded into a float tile, and {@link PrefillKernel} multiplies them (another
  * summation order than decode: docs/QUANT-KERNELS.md). A type without a fast kernel decodes its rows with the
  * reference {@link Dequant}. Before C2 has compiled the vector kernels, scalar code computes the same bits as the
@@ -81,7 +81,7 @@ public final class QuantLinear implements Linear {
                      int rowFrom, int rowTo, float[] scratch) {
         if (tokens > 1) {
             prefill(x, xOff, xStride, tokens, out, outOff, outStride, rowFrom, rowTo, scratch);
-        } else if (kernel != null && kernel.fusedDecode()) {
+        } else if (kernel != null) {
             kernel.decode(data, rowBytes, rowFrom, rowTo, x, xOff, cols, out, outOff, scratch);
         } else {
             for (int o = rowFrom; o < rowTo; o += ROWS) {
@@ -135,7 +135,7 @@ public final class QuantLinear implements Linear {
     /** The cold-start path: the same values as the vector kernels, from scalar code. */
     void applyScalar(float[] x, int xOff, int xStride, int tokens, float[] out, int outOff, int outStride,
                      int rowFrom, int rowTo, float[] scratch) {
-        if (tokens == 1 && kernel != null && kernel.fusedDecode()) {
+        if (tokens == 1 && kernel != null) {
             kernel.decodeScalar(data, rowBytes, rowFrom, rowTo, x, xOff, cols, out, outOff, scratch);
             padding(out, outOff, outStride, tokens, rowTo);
             return;

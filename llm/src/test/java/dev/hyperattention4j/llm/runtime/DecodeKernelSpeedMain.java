@@ -30,7 +30,7 @@ public final class DecodeKernelSpeedMain {
         int cols = args.length > 1 ? Integer.parseInt(args[1]) : 2048;
         long bytes = Long.getLong("kib", 1024L * Integer.getInteger("mib", 384)) << 10;
         String[] types = args.length > 2 ? java.util.Arrays.copyOfRange(args, 2, args.length)
-                : new String[] {"Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q6_K", "F16", "BF16", "Q5_0"};
+                : new String[] {"Q8_0", "Q4_0", "Q4_1", "Q4_K", "Q5_K", "Q6_K", "F16", "BF16", "Q5_0", "Q5_1"};
         KernelWarmup.awaitReady();
         try (WorkerPool pool = new WorkerPool(threads); Arena arena = Arena.ofShared()) {
             double bw = ReadBandwidthProbe.measure(pool, 1L << 30, 3);
