@@ -198,10 +198,11 @@ public final class FloatTensor {
     }
 
     /**
-     * The sum of one element of every 64-byte line of rows {@code rows[from..to)} of head {@code [b][h]} (and of the
-     * first element of a row of fewer than 16 floats). Its use is the loads: reading a scattered row set first, with
-     * independent loads the memory system serves in parallel, brings it into cache before a gather copies it (Java
-     * has no prefetch instruction). A tight loop over the array, so that many loads are in flight at once.
+     * The sum of one element of every 64-byte line of rows {@code rows[from..to)} of head {@code [b][h]}: every 16th
+     * element and the row's last (a row need not start on a line, so it can span one line more than its length
+     * needs). Its use is the loads: reading a scattered row set first, with independent loads the memory system
+     * serves in parallel, brings it into cache before a gather copies it (Java has no prefetch instruction). A tight
+     * loop over the array, so that many loads are in flight at once.
      */
     public float touchRows(int b, int h, int[] rows, int from, int to) {
         final int line = 16;
@@ -211,16 +212,18 @@ public final class FloatTensor {
             final int base = (int) index(b, h, 0, 0), stride = (int) rowStride, d = dim;
             for (int i = from; i < to; i++) {
                 final int at = base + rows[i] * stride;
-                for (int c = 0; c < d; c += line) {
+                for (int c = 0; c < d - 1; c += line) {
                     acc += a[at + c];
                 }
+                acc += a[at + d - 1];
             }
             return acc;
         }
         for (int i = from; i < to; i++) {
-            for (int c = 0; c < dim; c += line) {
+            for (int c = 0; c < dim - 1; c += line) {
                 acc += get(b, h, rows[i], c);
             }
+            acc += get(b, h, rows[i], dim - 1);
         }
         return acc;
     }

@@ -73,4 +73,26 @@ class FloatTensorRowsTest {
             assertArrayEquals(Arrays.copyOfRange(data, (12 + 2) * 16, (12 + 9) * 16), got);
         }
     }
+
+    /**
+     * touchRows reads every 16th element of each listed row and the row's last (so it reaches the last cache line of
+     * a row that does not start on one): with ones everywhere the sum counts the reads, with only the last column
+     * set it shows that column is read.
+     */
+    @Test
+    void touchRowsReadsEvery16thElementAndTheLastOfEachRow() {
+        int[] rows = {3, 0, 3, 6};
+        for (int d : new int[] {1, 15, 16, 17, 64, 70}) {
+            int n = 7;
+            float[] ones = new float[2 * n * d];
+            Arrays.fill(ones, 1f);
+            float[] lastColumn = new float[2 * n * d];
+            for (int r = 0; r < 2 * n; r++) {
+                lastColumn[r * d + d - 1] = 1000f;
+            }
+            int perRow = (d - 1 + 15) / 16 + 1;
+            assertEquals(rows.length * perRow, FloatTensor.of(ones, 1, 2, n, d).touchRows(0, 1, rows, 0, 4), "d=" + d);
+            assertEquals(3 * 1000f, FloatTensor.of(lastColumn, 1, 2, n, d).touchRows(0, 1, rows, 1, 4), "d=" + d);
+        }
+    }
 }
