@@ -67,7 +67,8 @@ public final class BenchHyperCommand implements Callable<Integer> {
 
     @Option(names = "--profile", description = "print HyperAttention's breakdown from " + PROFILED_CALLS + " extra "
             + "profiled calls: hash, sort, gather, blocks, samples, merge, exact, idle (threads × wall time minus the "
-            + "phases; not with --cpu-time), each kernel part's share of the FMA peak (and the exact kernel's), and the "
+            + "phases, split into serial parts, step tails, unit time outside the phases and time the unit times do "
+            + "not explain; not with --cpu-time), each kernel part's share of the FMA peak (and the exact kernel's), and the "
             + "count of rows recomputed exactly because their estimate was degenerate; each phase less the measured "
             + "cost of its clock readings; and the call's parallel steps replayed on 2, 4, 8 and 16 threads from their "
             + "unit times (the idle that barriers and serial parts cost on free cores; take it from a --threads 1 run)")
@@ -111,7 +112,7 @@ public final class BenchHyperCommand implements Callable<Integer> {
                       double checkErrorVsValues, double exactLeafGflopsPerThread, double exactPercentOfPeak,
                       double clockReadingNanos, double clockReadingsPerCall, int replayThreads,
                       double replaySteps, double replaySerialMs, double replayTailMs, double replayIdleShare,
-                      Map<Integer, Double> replayIdleByThreads) {}
+                      Map<Integer, Double> replayIdleByThreads, Map<String, Double> idlePartsMs) {}
 
     /** Thread counts on which --profile also replays the calls' steps (beyond the run's own or two). */
     static final int[] REPLAY_THREADS = {4, 8, 16};
@@ -317,7 +318,8 @@ public final class BenchHyperCommand implements Callable<Integer> {
                 replay == null ? 0 : replay.threads(), replay == null ? Double.NaN : (double) replay.steps() / calls,
                 replay == null ? Double.NaN : replay.serialNanos() / 1e6 / calls,
                 replay == null ? Double.NaN : replay.tailNanos() / 1e6 / calls,
-                replay == null ? Double.NaN : replay.idleShare(), replayIdle);
+                replay == null ? Double.NaN : replay.idleShare(), replayIdle,
+                cpuTime ? Map.of() : prof.idleParts(threads));
     }
 
     /**
@@ -339,6 +341,7 @@ public final class BenchHyperCommand implements Callable<Integer> {
                         orDash("%.0f%%", 100 * row.exactLeafGflopsPerThread() / peak))
                 + "\n    " + overheadShare(row.profileMs())
                 + "\n    " + replayLine(row)
+                + idleLine(row)
                 + "\n    rows recomputed exactly (degenerate estimate): " + row.fallbackRows();
     }
 
@@ -374,6 +377,22 @@ public final class BenchHyperCommand implements Callable<Integer> {
                 : "; idle on " + row.replayIdleByThreads().entrySet().stream()
                         .map(e -> String.format(Locale.ROOT, "%d threads %.1f%%", e.getKey(), 100 * e.getValue()))
                         .collect(java.util.stream.Collectors.joining(", ")));
+    }
+
+    /**
+     * The measured idle split by cause (elapsed clock only): what of it the unit times explain (serial parts, step
+     * tails, unit time outside the phases) and what they do not.
+     */
+    private static String idleLine(Row row) {
+        Map<String, Double> p = row.idlePartsMs();
+        if (p == null || p.isEmpty() || row.profileMs().get("idle") == null) {
+            return "";
+        }
+        return String.format(Locale.ROOT, "%n    idle %.1f ms per call = serial parts %.1f (the other threads wait) + "
+                + "step tails %.1f (replayed from the unit times) + in units outside the phases %.1f + not in the "
+                + "unit times %.1f (a thread that starts a step late or lost its core, the barriers' own latency)",
+                row.profileMs().get("idle"), p.get("serial"), p.get("tails"), p.get("inUnits"),
+                p.get("outsideUnits"));
     }
 
     /** "phase ms (share%)" for every phase with time. */

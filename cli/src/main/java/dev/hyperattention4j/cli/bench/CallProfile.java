@@ -97,6 +97,34 @@ public final class CallProfile {
     }
 
     /**
+     * The measured idle of a call on {@code threads} threads (threads × elapsed time minus the phases, ms) split by
+     * its cause, from the profile's own unit times: {@code serial}, the time outside the parallel steps, which the
+     * calling thread spends alone (threads × that time); {@code tails}, the steps' ends as the replay of the unit
+     * times on {@code threads} threads has them; {@code inUnits}, unit time outside every phase (clock readings and
+     * untimed work); {@code outsideUnits}, the rest: threads × (elapsed − replayed elapsed), time the unit times do
+     * not account for (a helper that starts a step late, the barrier's own latency, a thread that lost its core).
+     * The four add up to the idle. Empty without a profile.
+     */
+    public Map<String, Double> idleParts(int threads) {
+        Map<String, Double> parts = new LinkedHashMap<>();
+        if (profile == null) {
+            return parts;
+        }
+        double phases = 0;
+        for (Phase phase : Phase.values()) {
+            phases += nanos(phase) / 1e6;
+        }
+        HyperProfile.Schedule s = profile.schedule(threads);
+        double wall = wallSeconds / calls * 1e3, serial = s.serialNanos() / 1e6 / calls;
+        double work = s.workNanos() / 1e6 / calls, replayed = s.elapsedNanos() / 1e6 / calls;
+        parts.put("serial", threads * serial);
+        parts.put("tails", s.tailNanos() / 1e6 / calls);
+        parts.put("inUnits", work - phases);
+        parts.put("outsideUnits", threads * (wall - replayed));
+        return parts;
+    }
+
+    /**
      * The rate of a phase's exact kernel calls in GFLOP/s per thread (the flops the profile counted over the phase's
      * thread time), NaN when the phase did no counted work.
      */

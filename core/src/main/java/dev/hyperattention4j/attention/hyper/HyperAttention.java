@@ -6,6 +6,7 @@ import dev.hyperattention4j.attention.FlashAttention;
 import dev.hyperattention4j.attention.NonFinitePolicy;
 import dev.hyperattention4j.attention.hyper.HyperProfile.Phase;
 import dev.hyperattention4j.runtime.WorkerPool;
+import dev.hyperattention4j.tensor.FloatTensor;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -174,8 +175,8 @@ public final class HyperAttention implements Attention {
             kKeys = new int[Math.toIntExact((long) batch * p.kvHeads() * nk)];
             // the hash reads every row of Q and K, and checks them on the way (docs/RELIABILITY.md): only V is
             // scanned on its own; a failed check is located and reported by the serial scan
-            boolean finite = hash(lsh, p.query(), qKeys, profile, clock) & hash(lsh, p.key(), kKeys, profile, clock);
-            if (p.nonFinite() == NonFinitePolicy.REJECT && !(finite && allFinite(p.value(), clock))) {
+            boolean checkValues = p.nonFinite() == NonFinitePolicy.REJECT;
+            if (!readInputs(lsh, p, qKeys, kKeys, checkValues, profile, clock) && checkValues) {
                 p.checkFinite();
             }
         }
@@ -228,17 +229,33 @@ public final class HyperAttention implements Attention {
         return true;
     }
 
-    /** Hashes every row of x in parallel chunks; returns whether every element of x is finite. */
-    private boolean hash(SortLsh lsh, dev.hyperattention4j.tensor.FloatTensor x, int[] keys, HyperProfile profile,
-                         PhaseClock clock) {
-        int n = x.length(), heads = x.heads();
-        int chunks = (n + HASH_CHUNK - 1) / HASH_CHUNK;
+    /**
+     * One parallel step over the inputs: hashes every row of Q and K in chunks of {@link #HASH_CHUNK} rows (the
+     * hash checks them for NaN and infinity on the way), and with {@code checkValues} scans V in parts of the same
+     * size; returns whether every element read was finite. One step instead of three (Q, K, V one after the other):
+     * each step ends at a barrier, where the threads that finish first wait. The scan of V counts as hashing time in
+     * a profile, so that a call's phases hold all its work.
+     */
+    private boolean readInputs(SortLsh lsh, AttentionProblem p, int[] qKeys, int[] kKeys, boolean checkValues,
+                               HyperProfile profile, PhaseClock clock) {
+        FloatTensor q = p.query(), k = p.key(), v = p.value();
+        int qChunks = (q.length() + HASH_CHUNK - 1) / HASH_CHUNK, kChunks = (k.length() + HASH_CHUNK - 1) / HASH_CHUNK;
+        int qUnits = q.batch() * q.heads() * qChunks, kUnits = k.batch() * k.heads() * kChunks;
+        long valueRows = (long) v.batch() * v.heads() * v.length();
+        int vUnits = checkValues ? (int) Math.max(1, (valueRows + HASH_CHUNK - 1) / HASH_CHUNK) : 0;
         java.util.concurrent.atomic.AtomicBoolean bad = new java.util.concurrent.atomic.AtomicBoolean();
-        clock.run(pool, x.batch() * heads * chunks, (worker, unit) -> {
+        // the hash units first: the scan's are the smaller (a read without arithmetic), so they fill the step's end
+        clock.run(pool, qUnits + kUnits + vUnits, (worker, unit) -> {
             long t0 = profile != null ? profile.now() : 0;
-            int bh = unit / chunks, from = (unit % chunks) * HASH_CHUNK, to = Math.min(n, from + HASH_CHUNK);
-            if (!lsh.hashRows(x, bh / heads, bh % heads, from, to, keys, bh * n + from,
-                    new float[lsh.hashScratchLength()])) {
+            boolean finite;
+            if (unit < qUnits) {
+                finite = hashChunk(lsh, q, qKeys, qChunks, unit);
+            } else if (unit < qUnits + kUnits) {
+                finite = hashChunk(lsh, k, kKeys, kChunks, unit - qUnits);
+            } else {
+                finite = bad.get() || v.allFinite(unit - qUnits - kUnits, vUnits);
+            }
+            if (!finite) {
                 bad.set(true);
             }
             if (profile != null) {
@@ -248,16 +265,12 @@ public final class HyperAttention implements Attention {
         return !bad.get();
     }
 
-    /** Whether every element of x is finite: a scan split over the pool's threads. */
-    private boolean allFinite(dev.hyperattention4j.tensor.FloatTensor x, PhaseClock clock) {
-        int parts = 4 * pool.threads();
-        java.util.concurrent.atomic.AtomicBoolean bad = new java.util.concurrent.atomic.AtomicBoolean();
-        clock.run(pool, parts, (worker, part) -> {
-            if (!bad.get() && !x.allFinite(part, parts)) {
-                bad.set(true);
-            }
-        });
-        return !bad.get();
+    /** Hashes chunk {@code unit} (over heads, then chunks of rows) of x; returns whether its rows are finite. */
+    private static boolean hashChunk(SortLsh lsh, FloatTensor x, int[] keys, int chunks, int unit) {
+        int n = x.length(), heads = x.heads();
+        int bh = unit / chunks, from = (unit % chunks) * HASH_CHUNK, to = Math.min(n, from + HASH_CHUNK);
+        return lsh.hashRows(x, bh / heads, bh % heads, from, to, keys, bh * n + from,
+                new float[lsh.hashScratchLength()]);
     }
 
     private static int[] checkKeys(int[] keys, long expected, int keyCount, String what) {

@@ -18,7 +18,7 @@ import java.util.concurrent.atomic.AtomicLongArray;
 public final class HyperProfile {
     /** The phases of a call. */
     public enum Phase {
-        /** LSH projections and sort keys of Q and K. */
+        /** LSH projections and sort keys of Q and K (which checks them for NaN and infinity), and the check of V. */
         HASH,
         /** Stable counting sorts of every (batch, head, segment). */
         SORT,

@@ -92,9 +92,10 @@ class HyperProfileTest {
                     SampleSource.seeded(1, 0, 0), profile);
         }
         HyperProfile.Schedule one = profile.schedule(1), two = profile.schedule(2);
-        // hash Q and K, scan V, then per pass sort + blocks; causal: per KV head and leaf group pack + attend first
+        // one step hashes Q and K and scans V, then per pass sort + blocks; causal: per KV head and leaf group pack +
+        // attend first
         int passes = causal ? 3 : 1, leafSteps = causal ? 3 * 2 : 0;
-        assertThat(one.steps()).isEqualTo(3 + 2 * passes + leafSteps);
+        assertThat(one.steps()).isEqualTo(1 + 2 * passes + leafSteps);
         assertThat(one.tailNanos()).isZero();
         assertThat(one.workNanos()).isGreaterThanOrEqualTo(profile.nanos(Phase.BLOCKS));
         assertThat(two.workNanos()).isEqualTo(one.workNanos());
