@@ -122,6 +122,11 @@ class ModelCommandsTest {
                 0.001, 0.002, "token limit", true);
         assertThat(GenerateCommand.summary(cold, null, null, "exact")).contains("(includes the JIT's warm-up")
                 .doesNotContain("warm-up 1");
+        // with the working threads' CPU time measured: the rate per CPU time / threads is printed beside it
+        var measured = new dev.hyperattention4j.llm.runtime.Generator.Result(new int[] {1}, new int[] {5, 6, 7},
+                "abc", 0.001, 0.002, "token limit", false, 0.008);
+        assertThat(GenerateCommand.summary(measured, settled, null, "exact", 2))
+                .contains("at 1000.0 t/s (cpu estimate 500 t/s);");
     }
 
     /** One generated token: no decode step to time, so the summary states no rate (it printed "NaN t/s"). */

@@ -19,12 +19,33 @@ import java.util.function.Consumer;
  * warms up with an empty run) decodes at the steady speed; the warm-up's time is then the caller's to report.
  */
 public final class Generator {
-    /** What a generation produced and how long its two phases took. */
+    /**
+     * What a generation produced and how long its two phases took; {@code decodeCpuSeconds} is the CPU time of the
+     * threads that did the decode's work (the caller's and the worker pool's; JIT and GC threads not counted), NaN
+     * when not measured.
+     */
     public record Result(int[] promptTokens, int[] newTokens, String text, double prefillSeconds,
-                         double decodeSeconds, String stopReason, boolean includesCompilation) {
+                         double decodeSeconds, String stopReason, boolean includesCompilation,
+                         double decodeCpuSeconds) {
+        public Result(int[] promptTokens, int[] newTokens, String text, double prefillSeconds, double decodeSeconds,
+                      String stopReason, boolean includesCompilation) {
+            this(promptTokens, newTokens, text, prefillSeconds, decodeSeconds, stopReason, includesCompilation,
+                    Double.NaN);
+        }
+
         public Result(int[] promptTokens, int[] newTokens, String text, double prefillSeconds, double decodeSeconds,
                       String stopReason) {
             this(promptTokens, newTokens, text, prefillSeconds, decodeSeconds, stopReason, false);
+        }
+
+        /**
+         * The decode rate per CPU time of the working threads divided by {@code threads}: what the decode would run
+         * at with a core per thread (bench-model's "t/s (cpu)" estimate, for comparisons on a busy host, where
+         * waiting for a core does not count); empty when not measured or fewer than two tokens were generated.
+         */
+        public OptionalDouble generatedTokensPerCpuSecond(int threads) {
+            return newTokens.length > 1 && decodeCpuSeconds > 0
+                    ? OptionalDouble.of((newTokens.length - 1) / (decodeCpuSeconds / threads)) : OptionalDouble.empty();
         }
 
         /** Prefill speed; empty when the clock did not advance. */
@@ -60,6 +81,14 @@ public final class Generator {
      */
     static final int WARMUP_STEADY_ROUNDS = 4;
     static final double WARMUP_GAIN = 0.95;
+    /**
+     * ... and the JIT has been quiet: the JVM's total compilation time has not grown for this many rounds in a row
+     * spanning at least {@link #WARMUP_QUIET_NANOS}. Rounds that merely stopped gaining still ended the warm-up before
+     * the last compilations on a busy host (a generation after it decoded at 47-92 % of bench-model's rate); C2's
+     * last compilations of the decode path land after rounds that look steady.
+     */
+    static final int WARMUP_QUIET_ROUNDS = 3;
+    static final long WARMUP_QUIET_NANOS = 200_000_000L;
 
     private Generator() {
     }
@@ -76,36 +105,44 @@ public final class Generator {
     /**
      * Runs throwaway generations through {@link #generate} itself (the session's decode, a sampler with the same
      * parameters but its own random stream, the streaming detokenizer, the stop strings) until the JIT has compiled
-     * that path: the background kernel warm-up has ended and the last {@link #WARMUP_STEADY_ROUNDS} rounds (of at
-     * least {@link #WARMUP_ROUND} decode steps each) did not beat the fastest round before them by 5 % per token, or
-     * {@code maxSeconds} have passed. The session is left reset and {@code sampler} is not touched, so the generation
+     * that path: the background kernel warm-up has ended, the last {@link #WARMUP_STEADY_ROUNDS} rounds (of at
+     * least {@link #WARMUP_ROUND} decode steps each) did not beat the fastest round before them by 5 % per token, and
+     * the JIT compiled nothing during the last {@link #WARMUP_QUIET_ROUNDS} rounds ({@link JitActivity}); or the
+     * process has used {@code maxCpuSeconds} of CPU time since the call (all its threads, the JIT's included: on a busy
+     * host a wall-clock limit ran out before the compilation it waits for had had the CPU time it needs). Rounds are
+     * compared by the working threads' CPU time per token. The session is left reset and {@code sampler} is not touched, so the generation
      * that follows produces exactly what it would have without the warm-up.
      */
     public static WarmUp warmUp(LlamaSession session, Tokenizer tokenizer, int[] prompt, int maxNewTokens,
-                                Sampler sampler, List<String> stops, double maxSeconds) {
-        long start = System.nanoTime(), end = start + (long) (maxSeconds * 1e9);
+                                Sampler sampler, List<String> stops, double maxCpuSeconds) {
+        long start = System.nanoTime();
+        ProcessCpu budget = new ProcessCpu(maxCpuSeconds);
         // first the vector kernels, alone: decode steps on the scalar twins meanwhile would only take the cores from
         // the kernel warm-up and the compiler threads (and compile a path that is left once the kernels are ready)
         KernelWarmup.start();
         KernelWarmup.release();
-        while (!KernelWarmup.finished() && System.nanoTime() < end) {
+        while (!KernelWarmup.finished() && budget.left()) {
             java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
         }
         int perGeneration = Math.max(2, Math.min(maxNewTokens, session.capacity() - prompt.length));
         double best = Double.MAX_VALUE;
         int steps = 0, noGain = 0;
         long seed = sampler.params().seed();
-        while (System.nanoTime() < end && noGain < WARMUP_STEADY_ROUNDS) {
+        JitActivity jit = new JitActivity(WARMUP_QUIET_ROUNDS, WARMUP_QUIET_NANOS);
+        while (budget.left() && !(noGain >= WARMUP_STEADY_ROUNDS && jit.quiet())) {
             boolean compiledBefore = KernelWarmup.finished();
+            jit.roundStarts();
             int tokens = 0;
             double seconds = 0;
-            while (tokens < WARMUP_ROUND && System.nanoTime() < end) {
+            while (tokens < WARMUP_ROUND && budget.left()) {
                 Result r = generate(session, tokenizer, prompt, perGeneration,
                         new Sampler(sampler.params().withSeed(++seed)), stops, null);
                 tokens += Math.max(0, r.newTokens().length - 1);
-                seconds += r.decodeSeconds();
+                // the working threads' CPU time where measured: a round preempted on a busy host is not slower work
+                seconds += Double.isNaN(r.decodeCpuSeconds()) ? r.decodeSeconds() : r.decodeCpuSeconds();
             }
             steps += tokens;
+            jit.roundEnds();
             if (!compiledBefore || tokens == 0) {
                 continue;   // rounds on the scalar kernels (or while the switch happens) do not count
             }
@@ -115,7 +152,7 @@ public final class Generator {
         }
         session.reset();
         return new WarmUp((System.nanoTime() - start) / 1e9, steps, KernelWarmup.ready(),
-                noGain >= WARMUP_STEADY_ROUNDS);
+                noGain >= WARMUP_STEADY_ROUNDS && jit.quiet());
     }
 
     /**
@@ -163,6 +200,7 @@ public final class Generator {
         long t0 = System.nanoTime();
         float[] logits = session.forwardLast(prompt);
         long t1 = System.nanoTime();
+        long cpu1 = WorkingThreads.cpuNanos();
         boolean compiling = !KernelWarmup.ready();
         while (count < maxNewTokens) {
             int next = sampler.sample(logits, vocab);
@@ -193,8 +231,9 @@ public final class Generator {
         }
         emit(stop.flush(), text, onText);
         long t2 = System.nanoTime();
+        long cpu2 = WorkingThreads.cpuNanos();
         return new Result(prompt.clone(), Arrays.copyOf(out, count), text.toString(), (t1 - t0) / 1e9,
-                (t2 - t1) / 1e9, reason, compiling);
+                (t2 - t1) / 1e9, reason, compiling, cpu1 < 0 || cpu2 < 0 ? Double.NaN : (cpu2 - cpu1) / 1e9);
     }
 
     private static void emit(String piece, StringBuilder text, Consumer<String> onText) {
@@ -203,6 +242,25 @@ public final class Generator {
             if (onText != null) {
                 onText.accept(piece);
             }
+        }
+    }
+
+    /** A budget of this process's CPU time (all threads), counted from its creation. */
+    private static final class ProcessCpu {
+        private final java.lang.management.OperatingSystemMXBean os =
+                java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        private final long end;
+
+        ProcessCpu(double seconds) {
+            end = now() + (long) (seconds * 1e9);
+        }
+
+        private long now() {
+            return os instanceof com.sun.management.OperatingSystemMXBean sun ? sun.getProcessCpuTime() : System.nanoTime();
+        }
+
+        boolean left() {
+            return now() < end;
         }
     }
 }

@@ -33,6 +33,15 @@ final class KernelWarmup {
     private static volatile boolean finished = !ENABLED;
     private static boolean started;
     private static boolean released;
+    /**
+     * The packed-weight kernels in use ({@link #require}, by every {@link QuantLinear} of a loaded model) and those
+     * compiled by a warm-up. Only the kernels in use are warmed: warming all twelve took seconds of C2 time on a busy
+     * 2-core host, and an F32 model (both small shared models) needs none of them.
+     */
+    private static final java.util.Set<BlockKernel> requested = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private static final java.util.Set<BlockKernel> warmed = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** Warm-ups of single packed kernels still running ({@link #warmLate}). */
+    private static final java.util.concurrent.atomic.AtomicInteger lateRunning = new java.util.concurrent.atomic.AtomicInteger();
 
     private KernelWarmup() {
     }
@@ -45,6 +54,29 @@ final class KernelWarmup {
     /** Whether the vector kernels are compiled (or the warm-up is disabled). */
     static boolean ready() {
         return ready;
+    }
+
+    /**
+     * Whether packed-weight kernel {@code kernel} is compiled too (or the warm-up is disabled): it must have been
+     * {@link #require required} and warmed.
+     */
+    static boolean ready(BlockKernel kernel) {
+        return !ENABLED || ready && (kernel == null || warmed.contains(kernel));
+    }
+
+    /**
+     * Says that packed-weight kernel {@code kernel} is in use (a model layer reads it): the warm-up compiles it with
+     * the others, or, when the warm-up has ended already, a warm-up of its own does.
+     */
+    static void require(BlockKernel kernel) {
+        if (!ENABLED || kernel == null || !requested.add(kernel)) {
+            return;
+        }
+        synchronized (KernelWarmup.class) {
+            if (finished && ready) {
+                startLate(kernel);
+            }
+        }
     }
 
     /** Lets the warm-up compile the kernels (the first prompt is done, or is long enough to profit at once). */
@@ -63,11 +95,14 @@ final class KernelWarmup {
         }
     }
 
-    /** Waits until the warm-up has finished (tests that compare runs bit for bit call this first). */
+    /**
+     * Waits until the warm-up has finished, the warm-ups of packed kernels required later included (benchmarks and
+     * tests that compare runs bit for bit call this first).
+     */
     static void awaitReady() {
         start();
         release();
-        Waiting.until(() -> finished);
+        Waiting.until(() -> finished && lateRunning.get() == 0);
     }
 
     static synchronized void start() {
@@ -100,18 +135,8 @@ final class KernelWarmup {
             kt[i] = (i % 5) * 0.1f;
             vv[i] = (i % 3) * 0.1f;
         }
-        // every packed type with a fast kernel, in native memory like a mapped file (a heap segment would teach C2
-        // the wrong segment class); zero bytes decode to finite weights in every layout
-        java.util.List<QuantLinear> packed = new java.util.ArrayList<>();
-        for (dev.hyperattention4j.llm.model.DType type : dev.hyperattention4j.llm.model.DType.values()) {
-            if (BlockKernel.forType(type) != null) {
-                int qc = 256;
-                java.lang.foreign.MemorySegment seg = java.lang.foreign.Arena.ofAuto().allocate(type.bytesFor(8L * qc), 64);
-                packed.add(new QuantLinear(new dev.hyperattention4j.llm.model.WeightTensor("warm-up", type,
-                        new long[] {8, qc}, seg)));
-            }
-        }
-        float[] qx = new float[32 * 256], qout = new float[32 * 16], qs = new float[packed.getFirst().scratchSize()];
+        PackedInputs quant = new PackedInputs();
+        java.util.List<BlockKernel> kernels = new java.util.ArrayList<>();
         int fast = 0;
         java.lang.management.ThreadMXBean cpu = java.lang.management.ManagementFactory.getThreadMXBean();
         boolean compiled = false;
@@ -126,6 +151,10 @@ final class KernelWarmup {
             awaitRelease();
             long start = cpu.getCurrentThreadCpuTime();
             while (fast < FAST_RUNS && cpu.getCurrentThreadCpuTime() - start < GIVE_UP_NANOS) {
+                if (kernels.size() < requested.size()) {   // a model's layers asked for more packed kernels
+                    kernels = new java.util.ArrayList<>(requested);
+                    fast = 0;
+                }
                 long t0 = cpu.getCurrentThreadCpuTime();
                 lin.applyVector(x, 0, cols, tokens, out, 0, os, 0, rows);
                 lin.applyVector(x, 0, cols, 1, out, 0, os, 0, rows);
@@ -136,9 +165,8 @@ final class KernelWarmup {
                 Vectors.rmsNormVector(out, 0, x, 1e-5f, out, 0, 100);
                 Vectors.addVector(out, 0, x, 0, 100);
                 Vectors.logSumExp(out, 0, 100);
-                for (QuantLinear p : packed) {
-                    p.applyVector(qx, 0, 256, 1, qout, 0, 16, 0, 8, qs);
-                    p.applyVector(qx, 0, 256, 32, qout, 0, 16, 0, 8, qs);
+                for (BlockKernel k : kernels) {
+                    quant.round(k);
                 }
                 long t1 = cpu.getCurrentThreadCpuTime();
                 // compiled: tens to hundreds of µs (the round includes 32-token prefills of every packed type, slower at
@@ -149,12 +177,89 @@ final class KernelWarmup {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
-            ready = compiled;
-            finished = true;
+            synchronized (KernelWarmup.class) {
+                if (compiled) {
+                    warmed.addAll(kernels);
+                    // kernels required while the last rounds ran: a warm-up of their own (require saw it running)
+                    for (BlockKernel k : requested) {
+                        if (!warmed.contains(k)) {
+                            startLate(k);
+                        }
+                    }
+                }
+                ready = compiled;
+                finished = true;
+            }
             if (!compiled) {
                 System.getLogger(KernelWarmup.class.getName()).log(System.Logger.Level.WARNING,
                         "the vector kernels did not reach compiled speed; the scalar kernels stay in use");
             }
+        }
+    }
+
+    private static void startLate(BlockKernel kernel) {
+        lateRunning.incrementAndGet();
+        Thread t = new Thread(() -> {
+            try {
+                warmLate(kernel);
+            } finally {
+                lateRunning.decrementAndGet();
+            }
+        }, "ha4j-kernel-warmup-late");
+        t.setDaemon(true);
+        t.setPriority(Thread.MIN_PRIORITY);
+        t.start();
+    }
+
+    /** Warms one packed kernel required after the main warm-up ended; it stays on its scalar path until then. */
+    private static void warmLate(BlockKernel kernel) {
+        PackedInputs quant = new PackedInputs();
+        java.lang.management.ThreadMXBean cpu = java.lang.management.ManagementFactory.getThreadMXBean();
+        long start = cpu.getCurrentThreadCpuTime();
+        int fast = 0;
+        while (fast < FAST_RUNS && cpu.getCurrentThreadCpuTime() - start < GIVE_UP_NANOS) {
+            long t0 = cpu.getCurrentThreadCpuTime();
+            quant.round(kernel);
+            fast = cpu.getCurrentThreadCpuTime() - t0 < FAST_NANOS ? fast + 1 : 0;
+        }
+        if (fast >= FAST_RUNS) {
+            warmed.add(kernel);
+        }
+    }
+
+    /**
+     * A small layer of each packed type, in native memory like a mapped file (a heap segment would teach C2 the wrong
+     * segment class); zero bytes decode to finite weights in every layout. One round: a decode and a 32-token
+     * prefill product.
+     */
+    private static final class PackedInputs {
+        private static final int COLS = 256;
+        private final java.util.Map<BlockKernel, QuantLinear> layers = new java.util.HashMap<>();
+        private final float[] x = new float[32 * COLS], out = new float[32 * 16];
+        private float[] scratch = new float[0];
+
+        void round(BlockKernel kernel) {
+            QuantLinear layer = layers.computeIfAbsent(kernel, k -> {
+                dev.hyperattention4j.llm.model.DType type = typeOf(k);
+                java.lang.foreign.MemorySegment seg = java.lang.foreign.Arena.ofAuto().allocate(
+                        type.bytesFor(8L * COLS), 64);
+                return new QuantLinear(new dev.hyperattention4j.llm.model.WeightTensor("warm-up", type,
+                        new long[] {8, COLS}, seg), k);
+            });
+            if (scratch.length < layer.scratchSize()) {
+                scratch = new float[layer.scratchSize()];
+            }
+            layer.applyVector(x, 0, COLS, 1, out, 0, 16, 0, 8, scratch);
+            layer.applyVector(x, 0, COLS, 32, out, 0, 16, 0, 8, scratch);
+        }
+
+        private static dev.hyperattention4j.llm.model.DType typeOf(BlockKernel kernel) {
+            for (dev.hyperattention4j.llm.model.DType type : dev.hyperattention4j.llm.model.DType.values()) {
+                if (BlockKernel.forType(type) == kernel) {
+                    return type;
+                }
+            }
+            throw new IllegalArgumentException("no packed type reads with " + kernel);
         }
     }
 }

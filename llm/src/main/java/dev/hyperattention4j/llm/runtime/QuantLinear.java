@@ -40,6 +40,7 @@ public final class QuantLinear implements Linear {
                     + weight.type() + " block size " + weight.type().blockSize());
         }
         this.rowBytes = weight.type().bytesFor(cols);
+        KernelWarmup.require(kernel);   // a layer in use: its vector kernel gets compiled
     }
 
     @Override
@@ -70,7 +71,7 @@ public final class QuantLinear implements Linear {
     @Override
     public void apply(float[] x, int xOff, int xStride, int tokens, float[] out, int outOff, int outStride,
                       int rowFrom, int rowTo, float[] scratch) {
-        if (KernelWarmup.ready()) {
+        if (KernelWarmup.ready(kernel)) {
             applyVector(x, xOff, xStride, tokens, out, outOff, outStride, rowFrom, rowTo, scratch);
         } else {
             applyScalar(x, xOff, xStride, tokens, out, outOff, outStride, rowFrom, rowTo, scratch);
