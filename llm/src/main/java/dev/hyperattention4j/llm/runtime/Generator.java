@@ -89,6 +89,23 @@ public final class Generator {
      */
     static final int WARMUP_QUIET_ROUNDS = 3;
     static final long WARMUP_QUIET_NANOS = 200_000_000L;
+    /**
+     * Where the warm-up's text goes: three classes in turn, so that C2 compiles the text call of {@link #generate}'s
+     * loop as a virtual call that the caller's consumer (a fourth class) passes. With no consumer in the warm-up and
+     * one in the real generation, the compiled loop failed its profile's checks at the first real token and
+     * deoptimised, and its on-stack replacement three more times (-Xlog:deoptimization: unstable_if and
+     * profile_predicate in generate and emit), in the very decode the warm-up was there to make steady.
+     */
+    private static final Consumer<String>[] WARMUP_SINKS = warmupSinks();
+    private static volatile int warmupChars;
+
+    @SuppressWarnings("unchecked")
+    private static Consumer<String>[] warmupSinks() {
+        Consumer<String> a = piece -> warmupChars += piece.length();
+        Consumer<String> b = piece -> warmupChars ^= piece.hashCode();
+        Consumer<String> c = piece -> warmupChars = piece.isEmpty() ? 0 : piece.charAt(0);
+        return new Consumer[] {a, b, c};
+    }
 
     private Generator() {
     }
@@ -110,8 +127,8 @@ public final class Generator {
      * the JIT compiled nothing during the last {@link #WARMUP_QUIET_ROUNDS} rounds ({@link JitActivity}); or the
      * process has used {@code maxCpuSeconds} of CPU time since the call (all its threads, the JIT's included: on a busy
      * host a wall-clock limit ran out before the compilation it waits for had had the CPU time it needs). Rounds are
-     * compared by the working threads' CPU time per token. The session is left reset and {@code sampler} is not touched, so the generation
-     * that follows produces exactly what it would have without the warm-up.
+     * compared by the working threads' CPU time per token. The session is left reset and {@code sampler} is not
+     * touched, so the generation that follows produces exactly what it would have without the warm-up.
      */
     public static WarmUp warmUp(LlamaSession session, Tokenizer tokenizer, int[] prompt, int maxNewTokens,
                                 Sampler sampler, List<String> stops, double maxCpuSeconds) {
@@ -135,8 +152,10 @@ public final class Generator {
             int tokens = 0;
             double seconds = 0;
             while (tokens < WARMUP_ROUND && budget.left()) {
+                ++seed;
                 Result r = generate(session, tokenizer, prompt, perGeneration,
-                        new Sampler(sampler.params().withSeed(++seed)), stops, null);
+                        new Sampler(sampler.params().withSeed(seed)), stops,
+                        WARMUP_SINKS[(int) Math.floorMod(seed, 3L)]);
                 tokens += Math.max(0, r.newTokens().length - 1);
                 // the working threads' CPU time where measured: a round preempted on a busy host is not slower work
                 seconds += Double.isNaN(r.decodeCpuSeconds()) ? r.decodeSeconds() : r.decodeCpuSeconds();
@@ -256,7 +275,8 @@ public final class Generator {
         }
 
         private long now() {
-            return os instanceof com.sun.management.OperatingSystemMXBean sun ? sun.getProcessCpuTime() : System.nanoTime();
+            return os instanceof com.sun.management.OperatingSystemMXBean sun
+                    ? sun.getProcessCpuTime() : System.nanoTime();
         }
 
         boolean left() {

@@ -41,7 +41,8 @@ final class KernelWarmup {
     private static final java.util.Set<BlockKernel> requested = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private static final java.util.Set<BlockKernel> warmed = java.util.concurrent.ConcurrentHashMap.newKeySet();
     /** Warm-ups of single packed kernels still running ({@link #warmLate}). */
-    private static final java.util.concurrent.atomic.AtomicInteger lateRunning = new java.util.concurrent.atomic.AtomicInteger();
+    private static final java.util.concurrent.atomic.AtomicInteger lateRunning =
+            new java.util.concurrent.atomic.AtomicInteger();
 
     private KernelWarmup() {
     }
@@ -169,8 +170,8 @@ final class KernelWarmup {
                     quant.round(k);
                 }
                 long t1 = cpu.getCurrentThreadCpuTime();
-                // compiled: tens to hundreds of µs (the round includes 32-token prefills of every packed type, slower at
-                // forced narrow widths); interpreted or C1 (boxed vectors): tens of ms
+                // compiled: tens to hundreds of µs (the round includes 32-token prefills of the packed types in use,
+                // slower at forced narrow widths); interpreted or C1 (boxed vectors): tens of ms
                 fast = t1 - t0 < FAST_NANOS ? fast + 1 : 0;
             }
             compiled = fast >= FAST_RUNS;
