@@ -37,8 +37,16 @@ public final class LlamaSession {
     static final int ATT_ROWS = 16;
     /** Prompts up to this length use scalar exact attention until the vector kernels are compiled. */
     static final int COLD_PROMPT = 256;
+    /**
+     * Tokens × parameters above which a first prompt releases the kernel warm-up at its start, however short: about
+     * 1 GFLOP, half a second or more of the scalar twins; a 1B-parameter model passes it with one token (the token
+     * count alone left a 1B model's short first prompt on the scalar twins for tens of seconds: notebook 2026-12-08).
+     */
+    static final long COLD_WORK = 500_000_000L;
 
     private final LlamaModel model;
+    /** The model's parameter count, for the cold-start rules ({@link #COLD_WORK}). */
+    private final long parameters;
     private final ModelConfig c;
     private final KvCache cache;
     private final Rope rope;
@@ -95,6 +103,7 @@ public final class LlamaSession {
 
     LlamaSession(LlamaModel model, int contextLength, AttentionPlan plan, WorkerPool pool) {
         this.model = Objects.requireNonNull(model, "model");
+        this.parameters = model.parameters();
         this.plan = Objects.requireNonNull(plan, "attention plan");
         this.pool = Objects.requireNonNull(pool, "pool");
         this.c = model.config();
@@ -206,8 +215,8 @@ public final class LlamaSession {
             }
             Dequant.row(model.embedding(), tok, x, t * dimP);
         }
-        if (n > COLD_PROMPT) {
-            KernelWarmup.release();   // a long prompt: worth compiling the vector kernels while it runs
+        if (n > COLD_PROMPT || n * parameters > COLD_WORK) {
+            KernelWarmup.release();   // a long prompt or a large model: worth compiling the kernels while it runs
         }
         tile = tile(n, pool.threads(), maxTile);
         int units = (n + tile - 1) / tile;
