@@ -224,8 +224,10 @@ public final class GenerateCommand implements Callable<Integer> {
                 System.err.println("seed: " + s);   // after every check, so an error stays a single line
             }
             // not flushed per token: a write system call per token cost up to 5 % of a small model's decode; a
-            // terminal still sees the text within FLUSH_NANOS
-            PrintStream out = new PrintStream(System.out, false, StandardCharsets.UTF_8);
+            // terminal still sees the text within FLUSH_NANOS. A buffer in front of System.out, which flushes every
+            // write it gets (autoFlush): each token's print reached it at once and still cost a system call
+            PrintStream out = new PrintStream(new java.io.BufferedOutputStream(System.out, 1 << 14), false,
+                    StandardCharsets.UTF_8);
             long[] lastFlush = {System.nanoTime() - FLUSH_NANOS};   // the first piece goes out at once
             Instant[] firstToken = new Instant[1];
             double[] firstTokenCpu = new double[1];
@@ -233,21 +235,25 @@ public final class GenerateCommand implements Callable<Integer> {
                 out.print(text);
                 out.flush();
             }
-            Generator.Result r = Generator.generate(session, m.tokenizer(), ids, maxTokens, sampler, stops, piece -> {
-                if (firstToken[0] == null) {
-                    firstToken[0] = Instant.now();
-                    firstTokenCpu[0] = processCpuSeconds();
-                }
-                if (!json) {
-                    out.print(piece);
-                    long now = System.nanoTime();
-                    if (now - lastFlush[0] >= FLUSH_NANOS) {
-                        out.flush();
-                        lastFlush[0] = now;
+            Generator.Result r;
+            try {
+                r = Generator.generate(session, m.tokenizer(), ids, maxTokens, sampler, stops, piece -> {
+                    if (firstToken[0] == null) {
+                        firstToken[0] = Instant.now();
+                        firstTokenCpu[0] = processCpuSeconds();
                     }
-                }
-            });
-            out.flush();
+                    if (!json) {
+                        out.print(piece);
+                        long now = System.nanoTime();
+                        if (now - lastFlush[0] >= FLUSH_NANOS) {
+                            out.flush();
+                            lastFlush[0] = now;
+                        }
+                    }
+                });
+            } finally {
+                out.flush();        // the text so far, also when the generation fails
+            }
             Timing timing = firstToken[0] == null ? null : new Timing(StartClock.sinceJvmStart(firstToken[0]),
                     StartClock.sinceLaunch(firstToken[0]), firstTokenCpu[0]);
             if (json) {

@@ -197,7 +197,7 @@ public final class Sampler {
             int t = candidates[i];
             sortKeys[i] = ((long) ~orderedBits(l[t]) << 32) | t;   // ascending key = descending logit, then id
         }
-        Arrays.sort(sortKeys, 0, n);
+        sortKeys(sortKeys, n);
         double cumulative = 0;
         int kept = n;
         for (int i = 0; i < n; i++) {
@@ -209,6 +209,28 @@ public final class Sampler {
             }
         }
         return kept;
+    }
+
+    /**
+     * Sorts {@code keys[0, n)} ascending: by insertion for the few candidates top-k leaves (at most 64), else
+     * {@link Arrays#sort}. The keys are distinct (the token id is in the low bits), so both give the same order.
+     * {@code Arrays.sort} took about 11 % of a steady decode step of a 2,048-token vocabulary model (JFR: 56 of 521
+     * samples of the decode loop) for the 40 or fewer keys that top-k 40 and min-p leave.
+     */
+    static void sortKeys(long[] keys, int n) {
+        if (n > 64) {
+            Arrays.sort(keys, 0, n);
+            return;
+        }
+        for (int i = 1; i < n; i++) {
+            long k = keys[i];
+            int j = i - 1;
+            while (j >= 0 && keys[j] > k) {
+                keys[j + 1] = keys[j];
+                j--;
+            }
+            keys[j + 1] = k;
+        }
     }
 
     /** {@code exp(l[t] - max)}, with max the logit of the first sorted key. */

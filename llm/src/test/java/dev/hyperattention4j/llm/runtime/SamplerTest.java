@@ -96,6 +96,24 @@ class SamplerTest {
         }
     }
 
+    /** The nucleus's key sort (insertion for a few keys, Arrays.sort beyond) orders distinct keys as Arrays.sort. */
+    @Test
+    void keySortOrdersLikeArraysSort() {
+        Random r = new Random(41);
+        for (int n : new int[] {0, 1, 2, 3, 17, 40, 64, 65, 300}) {
+            for (int trial = 0; trial < 20; trial++) {
+                long[] keys = new long[n + 5];
+                for (int i = 0; i < keys.length; i++) {
+                    keys[i] = ((long) r.nextInt() << 32) | i;   // distinct, as the sampler's keys (id in the low bits)
+                }
+                long[] expected = keys.clone();
+                java.util.Arrays.sort(expected, 0, n);
+                Sampler.sortKeys(keys, n);
+                assertThat(keys).containsExactly(expected);
+            }
+        }
+    }
+
     @Test
     void keptSetsAndProbabilitiesMatchTheOracle() {
         Random r = new Random(7);
