@@ -21,6 +21,9 @@ stories="$shared/texts/tinystories_sample.txt"
 # ... and at long contexts, where only the change against exact attention at the same length is meaningful
 "$ha4j" experiment patched-layers --out "$out" --model "$m656" --text "$book" --ctx 512,4096,8192,16384,32768 \
     --tokens 32768 --check 16 "${extra[@]}"
+# ... and on the project's own long-context model (bytes; trained on 4096-token windows, YaRN to 16384) on a held-out book
+"$ha4j" experiment patched-layers --out "$out" --model "$root/models/books-3m" --text "$shared/texts/babbitt.txt" \
+    --ctx 4096,8192,16384 --tokens 65536 --check 16 "${extra[@]}"
 # the single-layer speed figure (exact times above 65536 extrapolated as n^2)
 "$ha4j" experiment single-layer --out "$out" --sizes 4096,8192,16384,32768,65536,131072 --exact-max-n 65536 \
     --check 64 "${extra[@]}"

@@ -16,7 +16,9 @@ final class ReportText {
             their error ‖Ô−O‖/‖O‖ over those rows and the same error on the scale of V's rows (/‖V‖). b/m/r/n0 are block size, samples, projections and \
             minSeqLen (exact at or below n0). The shared models were trained on 512-token windows: at longer \
             contexts their absolute perplexity means nothing and only the change against exact attention at the \
-            same length is reported as meaningful.
+            same length is reported as meaningful. The project's own books-3m (models/books-3m, byte-level) was \
+            trained on 4096-token windows and extended to 16384 with YaRN: its perplexities are per byte and \
+            meaningful up to 16384.
 
             """;
 
