@@ -214,8 +214,8 @@ public final class Sampler {
     /**
      * Sorts {@code keys[0, n)} ascending: by insertion for the few candidates top-k leaves (at most 64), else
      * {@link Arrays#sort}. The keys are distinct (the token id is in the low bits), so both give the same order.
-     * {@code Arrays.sort} took about 11 % of a steady decode step of a 2,048-token vocabulary model (JFR: 56 of 521
-     * samples of the decode loop) for the 40 or fewer keys that top-k 40 and min-p leave.
+     * For the 40 or fewer keys that top-k and min-p leave, {@code Arrays.sort}'s general machinery was a visible share
+     * of a small model's decode step (docs/notebook/2026-12-08-cold-start.md).
      */
     static void sortKeys(long[] keys, int n) {
         if (n > 64) {
