@@ -109,7 +109,7 @@ final class Q4_1Kernel extends BlockKernel {
     @Override
     void single(MemorySegment w, long row, float[] x, int xOff, int cols, float[] lanes, int laneOff) {
         int blocks = cols / 32, pad = padded(cols), s0 = LANES + pad;
-        FloatVector zero = FloatVector.zero(S), a = zero, n = zero;
+        FloatVector a = FloatVector.zero(S);
         for (int b = 0; b < blocks; b++) {
             long p = row + (long) BYTES * b;
             int k = xOff + 32 * b;
@@ -130,11 +130,24 @@ final class Q4_1Kernel extends BlockKernel {
             a = t.fma(FloatVector.broadcast(S, half(w, p)), a);
             lanes[s0 + b] = half(w, p + 2);
         }
+        a.intoArray(lanes, laneOff);
+        addMinTerms(lanes, blocks, pad, laneOff);
+    }
+
+    /**
+     * The min terms of a row's decode, added to its lanes {@code lanes[laneOff ..+ W)}: the blocks' mins sit at
+     * {@code lanes[LANES + pad ..]} next to the block sums of x at {@code lanes[LANES ..]}; n = fma(m, Σx, n) over
+     * the blocks W at a time (zeros past the last block), then the lanes become a + n. Once per row, after the block
+     * loop: no vector crosses the call.
+     */
+    static void addMinTerms(float[] lanes, int blocks, int pad, int laneOff) {
+        int s0 = LANES + pad;
         java.util.Arrays.fill(lanes, s0 + blocks, s0 + pad, 0f);
+        FloatVector n = FloatVector.zero(S);
         for (int i = 0; i < pad; i += W) {
             n = FloatVector.fromArray(S, lanes, s0 + i).fma(FloatVector.fromArray(S, lanes, LANES + i), n);
         }
-        a.add(n).intoArray(lanes, laneOff);
+        FloatVector.fromArray(S, lanes, laneOff).add(n).intoArray(lanes, laneOff);
     }
 
     /** {@link #single} and the lane sum with scalar code, lane by lane: the same bits. */

@@ -148,7 +148,7 @@ final class Q5_0Kernel extends BlockKernel {
      */
     private void singleWithMin(MemorySegment w, long row, float[] x, int xOff, int cols, float[] lanes, int laneOff) {
         int blocks = cols / 32, pad = Q4_1Kernel.padded(cols), s0 = LANES + pad;
-        FloatVector zero = FloatVector.zero(S), a = zero, n = zero;
+        FloatVector a = FloatVector.zero(S);
         for (int b = 0; b < blocks; b++) {
             long p = row + 24L * b;
             int k = xOff + 32 * b;
@@ -173,11 +173,8 @@ final class Q5_0Kernel extends BlockKernel {
             a = t.fma(FloatVector.broadcast(S, half(w, p)), a);
             lanes[s0 + b] = half(w, p + 2);
         }
-        java.util.Arrays.fill(lanes, s0 + blocks, s0 + pad, 0f);
-        for (int i = 0; i < pad; i += W) {
-            n = FloatVector.fromArray(S, lanes, s0 + i).fma(FloatVector.fromArray(S, lanes, LANES + i), n);
-        }
-        a.add(n).intoArray(lanes, laneOff);
+        a.intoArray(lanes, laneOff);
+        Q4_1Kernel.addMinTerms(lanes, blocks, pad, laneOff);
     }
 
     /** {@link #single} and the lane sum with scalar code, lane by lane: the same bits. */
