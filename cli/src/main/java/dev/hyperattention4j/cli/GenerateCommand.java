@@ -10,11 +10,9 @@ import dev.hyperattention4j.llm.runtime.Sampler;
 import dev.hyperattention4j.llm.runtime.SamplingParams;
 import dev.hyperattention4j.runtime.WorkerPool;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -128,9 +126,6 @@ public final class GenerateCommand implements Callable<Integer> {
      */
     static final double WARMUP_MAX_SECONDS = 8;
 
-    /** Streamed text reaches the terminal at least this often (a human does not see 20 ms). */
-    static final long FLUSH_NANOS = 20_000_000L;
-
     /** CPU time of the whole process (all threads, JIT included) so far. */
     static double processCpuSeconds() {
         return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
@@ -219,43 +214,23 @@ public final class GenerateCommand implements Callable<Integer> {
             LlamaSession session = model.newSession(ctx, attention.plan(pool, m.config()), pool);
             Sampler sampler = new Sampler(params);
             Generator.WarmUp warm = !warmup || maxTokens < 2 ? null
-                    : Generator.warmUp(session, m.tokenizer(), ids, maxTokens, sampler, stops, WARMUP_MAX_SECONDS);
+                    : Generator.warmUp(session, m.tokenizer(), ids, maxTokens, sampler, stops, WARMUP_MAX_SECONDS,
+                            json ? null : StreamedText.discarding());
             if (seed == null) {
                 System.err.println("seed: " + s);   // after every check, so an error stays a single line
             }
-            // not flushed per token: a write system call per token cost up to 5 % of a small model's decode; a
-            // terminal still sees the text within FLUSH_NANOS. A buffer in front of System.out, which flushes every
-            // write it gets (autoFlush): each token's print reached it at once and still cost a system call
-            PrintStream out = new PrintStream(new java.io.BufferedOutputStream(System.out, 1 << 14), false,
-                    StandardCharsets.UTF_8);
-            long[] lastFlush = {System.nanoTime() - FLUSH_NANOS};   // the first piece goes out at once
-            Instant[] firstToken = new Instant[1];
-            double[] firstTokenCpu = new double[1];
+            StreamedText out = new StreamedText(System.out, !json);
             if (!json && !chat) {
-                out.print(text);
-                out.flush();
+                out.printNow(text);
             }
             Generator.Result r;
             try {
-                r = Generator.generate(session, m.tokenizer(), ids, maxTokens, sampler, stops, piece -> {
-                    if (firstToken[0] == null) {
-                        firstToken[0] = Instant.now();
-                        firstTokenCpu[0] = processCpuSeconds();
-                    }
-                    if (!json) {
-                        out.print(piece);
-                        long now = System.nanoTime();
-                        if (now - lastFlush[0] >= FLUSH_NANOS) {
-                            out.flush();
-                            lastFlush[0] = now;
-                        }
-                    }
-                });
+                r = Generator.generate(session, m.tokenizer(), ids, maxTokens, sampler, stops, out);
             } finally {
                 out.flush();        // the text so far, also when the generation fails
             }
-            Timing timing = firstToken[0] == null ? null : new Timing(StartClock.sinceJvmStart(firstToken[0]),
-                    StartClock.sinceLaunch(firstToken[0]), firstTokenCpu[0]);
+            Timing timing = out.firstPiece() == null ? null : new Timing(StartClock.sinceJvmStart(out.firstPiece()),
+                    StartClock.sinceLaunch(out.firstPiece()), out.firstPieceCpu());
             if (json) {
                 Map<String, Object> doc = new LinkedHashMap<>();
                 doc.put("model", modelOptions.modelName());
@@ -278,8 +253,7 @@ public final class GenerateCommand implements Callable<Integer> {
                 doc.put("sampling", params);
                 System.out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(doc));
             } else {
-                out.println();
-                out.flush();
+                out.printNow(System.lineSeparator());
                 System.err.println(summary(r, warm, timing, session.plan().describe(), pool.threads()));
             }
         }

@@ -43,6 +43,39 @@ class GenerateOptionsTest {
         assertThat(s.get("seed").asLong()).isEqualTo(9);
     }
 
+    /** The warm-up prints its throwaway text into nothing (through the command's own printer class) and leaves the
+     *  generation unchanged. */
+    @Test
+    void theWarmUpPrintsNothingAndChangesNothing() {
+        CliRun plain = CliRun.of("generate", model(), "-p", "Zoo", "-n", "40", "--seed", "9", "-t", "1");
+        CliRun warm = CliRun.of("generate", model(), "-p", "Zoo", "-n", "40", "--seed", "9", "-t", "1", "--warmup");
+        assertThat(plain.exit()).as(plain.err()).isZero();
+        assertThat(warm.exit()).as(warm.err()).isZero();
+        assertThat(warm.err()).contains("throwaway decode steps");
+        assertThat(warm.out()).startsWith("Zoo").isEqualTo(plain.out());
+    }
+
+    @Test
+    void streamedTextPrintsEveryPieceAndTimesTheFirst() {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        StreamedText text = new StreamedText(bytes, true);
+        assertThat(text.firstPiece()).isNull();
+        text.printNow("Zoo");
+        assertThat(text.firstPiece()).isNull();   // the prompt is not a generated piece
+        for (String piece : new String[] {" é", "t", "€", "\n"}) {
+            text.accept(piece);
+        }
+        text.flush();
+        assertThat(bytes.toString(StandardCharsets.UTF_8)).isEqualTo("Zoo ét€\n");
+        assertThat(text.firstPiece()).isNotNull();
+        assertThat(text.firstPieceCpu()).isPositive();
+        StreamedText quiet = new StreamedText(bytes, false);
+        quiet.accept("not printed");
+        quiet.flush();
+        assertThat(bytes.toString(StandardCharsets.UTF_8)).isEqualTo("Zoo ét€\n");
+        assertThat(quiet.firstPiece()).isNotNull();
+    }
+
     @Test
     void seedIsRandomAndPrintedWhenNotGiven() throws Exception {
         CliRun a = CliRun.of("generate", model(), "-p", "Zoo", "-n", "3", "--json", "-t", "1");

@@ -132,6 +132,16 @@ public final class Generator {
      */
     public static WarmUp warmUp(LlamaSession session, Tokenizer tokenizer, int[] prompt, int maxNewTokens,
                                 Sampler sampler, List<String> stops, double maxCpuSeconds) {
+        return warmUp(session, tokenizer, prompt, maxNewTokens, sampler, stops, maxCpuSeconds, null);
+    }
+
+    /**
+     * {@link #warmUp} whose generations also pass their text, every other generation, to {@code textSink} (may be
+     * null): an instance of the caller's own consumer class writing into nothing, so that the caller's output code
+     * (printing, encoding) is compiled too before the real generation.
+     */
+    public static WarmUp warmUp(LlamaSession session, Tokenizer tokenizer, int[] prompt, int maxNewTokens,
+                                Sampler sampler, List<String> stops, double maxCpuSeconds, Consumer<String> textSink) {
         long start = System.nanoTime();
         ProcessCpu budget = new ProcessCpu(maxCpuSeconds);
         // first the vector kernels, alone: decode steps on the scalar twins meanwhile would only take the cores from
@@ -155,7 +165,7 @@ public final class Generator {
                 ++seed;
                 Result r = generate(session, tokenizer, prompt, perGeneration,
                         new Sampler(sampler.params().withSeed(seed)), stops,
-                        WARMUP_SINKS[(int) Math.floorMod(seed, 3L)]);
+                        textSink != null && (seed & 1) == 0 ? textSink : WARMUP_SINKS[(int) Math.floorMod(seed, 3L)]);
                 tokens += Math.max(0, r.newTokens().length - 1);
                 // the working threads' CPU time where measured: a round preempted on a busy host is not slower work
                 seconds += Double.isNaN(r.decodeCpuSeconds()) ? r.decodeSeconds() : r.decodeCpuSeconds();
@@ -220,6 +230,7 @@ public final class Generator {
         float[] logits = session.forwardLast(prompt);
         long t1 = System.nanoTime();
         long cpu1 = WorkingThreads.cpuNanos();
+        long decodeStart = System.nanoTime();   // after the CPU-time reading, which stops every thread (a safepoint)
         boolean compiling = !KernelWarmup.ready();
         while (count < maxNewTokens) {
             int next = sampler.sample(logits, vocab);
@@ -252,7 +263,7 @@ public final class Generator {
         long t2 = System.nanoTime();
         long cpu2 = WorkingThreads.cpuNanos();
         return new Result(prompt.clone(), Arrays.copyOf(out, count), text.toString(), (t1 - t0) / 1e9,
-                (t2 - t1) / 1e9, reason, compiling, cpu1 < 0 || cpu2 < 0 ? Double.NaN : (cpu2 - cpu1) / 1e9);
+                (t2 - decodeStart) / 1e9, reason, compiling, cpu1 < 0 || cpu2 < 0 ? Double.NaN : (cpu2 - cpu1) / 1e9);
     }
 
     private static void emit(String piece, StringBuilder text, Consumer<String> onText) {

@@ -33,6 +33,7 @@ public final class Sampler {
     private int[] candidates = new int[0];
     private long[] sortKeys = new long[0];
     private double[] weights = new double[0];
+    private final TopK topK = new TopK();
 
     public Sampler(SamplingParams params) {
         this.params = java.util.Objects.requireNonNull(params, "sampling parameters");
@@ -163,7 +164,7 @@ public final class Sampler {
             weights = new double[vocab];
         }
         int k = params.topK() == 0 ? vocab : Math.min(params.topK(), vocab);
-        int n = k < vocab ? topK(l, vocab, k) : all(vocab);
+        int n = k < vocab ? topK.select(l, vocab, k, candidates, sortKeys) : all(vocab);
         float max = Float.NEGATIVE_INFINITY;
         for (int i = 0; i < n; i++) {
             max = Math.max(max, l[candidates[i]]);
@@ -171,14 +172,14 @@ public final class Sampler {
         checkFinite(max);
         double mass = 0;   // of the top-k set, at temperature 1: top-p's denominator
         for (int i = 0; i < n; i++) {
-            mass += Math.exp((double) l[candidates[i]] - max);
+            mass += weights[i] = Math.exp((double) l[candidates[i]] - max);
         }
         // min-p: p / p_max = exp(l - max); its survivors are a most-likely-first prefix, as top-p's are, so the two
         // cuts together keep the shorter prefix, and min-p can run first to shrink the sort
         int kept = 0;
         for (int i = 0; i < n; i++) {
             int t = candidates[i];
-            double w = Math.exp((double) l[t] - max);
+            double w = weights[i];
             if (w >= params.minP()) {
                 candidates[kept] = t;
                 weights[kept] = w;
@@ -238,59 +239,6 @@ public final class Sampler {
         return Math.exp((double) l[t] - l[(int) firstKey]);
     }
 
-    /** The k largest logits (ties: lower id) into candidates[0, k), in no particular order. */
-    private int topK(float[] l, int vocab, int k) {
-        // a min-heap of the k best so far, the worst at the root
-        for (int i = 0; i < k; i++) {
-            candidates[i] = i;
-            siftUp(l, i);
-        }
-        for (int i = k; i < vocab; i++) {
-            if (better(l, i, candidates[0])) {
-                candidates[0] = i;
-                siftDown(l, k);
-            }
-        }
-        return k;
-    }
-
-    private static boolean better(float[] l, int a, int b) {
-        return l[a] > l[b] || (l[a] == l[b] && a < b);
-    }
-
-    private void siftUp(float[] l, int i) {
-        int t = candidates[i];
-        while (i > 0) {
-            int parent = (i - 1) >>> 1;
-            if (!better(l, candidates[parent], t)) {
-                break;
-            }
-            candidates[i] = candidates[parent];
-            i = parent;
-        }
-        candidates[i] = t;
-    }
-
-    private void siftDown(float[] l, int size) {
-        int t = candidates[0];
-        int i = 0;
-        while (true) {
-            int child = 2 * i + 1;
-            if (child >= size) {
-                break;
-            }
-            if (child + 1 < size && better(l, candidates[child], candidates[child + 1])) {
-                child++;
-            }
-            if (!better(l, t, candidates[child])) {
-                break;
-            }
-            candidates[i] = candidates[child];
-            i = child;
-        }
-        candidates[i] = t;
-    }
-
     private int all(int vocab) {
         for (int i = 0; i < vocab; i++) {
             candidates[i] = i;
@@ -319,8 +267,12 @@ public final class Sampler {
 
     private static void checkFinite(float max) {
         if (Float.isNaN(max) || max == Float.POSITIVE_INFINITY || max == Float.NEGATIVE_INFINITY) {
-            throw new IllegalArgumentException("cannot sample: the largest logit is " + max
-                    + " (NaN, infinite, or every token masked; a non-finite weight? see --check-weights)");
+            throw cannotSample(max);
         }
+    }
+
+    static IllegalArgumentException cannotSample(float max) {
+        return new IllegalArgumentException("cannot sample: the largest logit is " + max
+                + " (NaN, infinite, or every token masked; a non-finite weight? see --check-weights)");
     }
 }
