@@ -212,6 +212,10 @@ public final class PplCommand implements Callable<Integer> {
         }
     }
 
+    private static Double finiteOrNull(double v) {
+        return Double.isFinite(v) ? v : null;
+    }
+
     private void report(Model m, ModelConfig c, WorkerPool pool, List<Run> runs, int[] tokens, List<int[]> seqs,
                         int warm) throws Exception {
         String note = context > c.contextLength()
@@ -237,6 +241,7 @@ public final class PplCommand implements Callable<Integer> {
                 e.put("tokens_processed", r.result().tokensProcessed());
                 e.put("seconds", r.result().seconds());
                 e.put("tokens_per_second", r.result().tokensPerSecond());
+                e.put("tokens_per_cpu_second_estimate", finiteOrNull(r.result().tokensPerCpuSecond(pool.threads())));
                 rs.add(e);
             }
             doc.put("runs", rs);
@@ -248,6 +253,8 @@ public final class PplCommand implements Callable<Integer> {
                 doc.put("difference", patched.perplexity() - exact.perplexity());
                 doc.put("relative_difference", patched.perplexity() / exact.perplexity() - 1);
                 doc.put("speedup", patched.tokensPerSecond() / exact.tokensPerSecond());
+                doc.put("speedup_cpu_estimate", finiteOrNull(patched.tokensPerCpuSecond(pool.threads())
+                        / exact.tokensPerCpuSecond(pool.threads())));
             }
             if (attention.patchLast > 0) {
                 doc.put("hyper_settings", attention.hyperSettings());
@@ -275,16 +282,21 @@ public final class PplCommand implements Callable<Integer> {
         }
         for (Run r : runs) {
             Perplexity.Result x = r.result();
-            System.out.printf("%-60s ppl = %.4f +/- %.4f   tokens scored %d   %.0f tokens/s%n", r.attention(),
-                    x.perplexity(), x.standardError(), x.tokensScored(), x.tokensPerSecond());
+            double cpuRate = x.tokensPerCpuSecond(pool.threads());
+            System.out.printf("%-60s ppl = %.4f +/- %.4f   tokens scored %d   %.0f tokens/s%s%n", r.attention(),
+                    x.perplexity(), x.standardError(), x.tokensScored(), x.tokensPerSecond(),
+                    Double.isFinite(cpuRate) ? String.format(" (cpu estimate %.0f)", cpuRate) : "");
         }
         System.out.println(warm > 0 ? "speed:    steady, after " + warm + " unmeasured warm-up window(s) per attention"
                 : "speed:    the first run's includes the JIT compiling the kernels (see --warmup)");
         if (runs.size() == 2) {
             Run patched = runs.get(order == Order.exact ? 1 : 0), exact = runs.get(order == Order.exact ? 0 : 1);
             double a = patched.result().perplexity(), b = exact.result().perplexity();
-            System.out.printf("difference (patched - exact): %+.4f (%+.3f%%); speed-up %.2fx (%s run first)%n", a - b,
+            double cpuSpeedup = patched.result().tokensPerCpuSecond(pool.threads())
+                    / exact.result().tokensPerCpuSecond(pool.threads());
+            System.out.printf("difference (patched - exact): %+.4f (%+.3f%%); speed-up %.2fx%s (%s run first)%n", a - b,
                     100 * (a / b - 1), patched.result().tokensPerSecond() / exact.result().tokensPerSecond(),
+                    Double.isFinite(cpuSpeedup) ? String.format(", by CPU time %.2fx", cpuSpeedup) : "",
                     order == Order.exact ? "exact" : "patched");
         }
         if (attention.check > 0 && attention.checkTally.rows() > 0) {

@@ -42,6 +42,12 @@ class PplCompareOrderTest {
             int p = doc.get("first_run").asText().equals("patched") ? 0 : 1;
             assertThat(doc.get("speedup").asDouble()).isEqualTo(runs.get(p).get("tokens_per_second").asDouble()
                     / runs.get(1 - p).get("tokens_per_second").asDouble());
+            // the CPU-time estimate beside it (the working threads' CPU time; what a busy host does not disturb)
+            double cpuPatched = runs.get(p).get("tokens_per_cpu_second_estimate").asDouble();
+            double cpuExact = runs.get(1 - p).get("tokens_per_cpu_second_estimate").asDouble();
+            assertThat(cpuPatched).isPositive();
+            assertThat(cpuExact).isPositive();
+            assertThat(doc.get("speedup_cpu_estimate").asDouble()).isEqualTo(cpuPatched / cpuExact);
             assertThat(doc.get("relative_difference").asDouble()).isEqualTo(runs.get(p).get("perplexity").asDouble()
                     / runs.get(1 - p).get("perplexity").asDouble() - 1);
         }

@@ -26,10 +26,19 @@ public final class Perplexity {
 
     /** One perplexity measurement. */
     public record Result(String protocol, double perplexity, double standardError, long tokensScored,
-                         long tokensProcessed, double seconds, double meanNll) {
+                         long tokensProcessed, double seconds, double meanNll, double cpuSeconds) {
         /** Tokens run through the model per second (prompt processing speed of the whole measurement). */
         public double tokensPerSecond() {
             return tokensProcessed / seconds;
+        }
+
+        /**
+         * Tokens per second of the working threads' CPU time ({@code cpuSeconds}: the calling thread and the worker
+         * pool's, not the JIT's) divided by {@code threads}: the rate with a core per thread, which a busy host does
+         * not disturb (generate's and bench-model's "cpu estimate"). NaN where this JVM does not measure thread CPU.
+         */
+        public double tokensPerCpuSecond(int threads) {
+            return cpuSeconds > 0 ? tokensProcessed / (cpuSeconds / threads) : Double.NaN;
         }
     }
 
@@ -67,6 +76,7 @@ public final class Perplexity {
         float[] logits = new float[(context - first) * stride];
         int[] window = new int[context];
         Accumulator acc = new Accumulator();
+        long cpuStart = WorkingThreads.cpuNanos();
         long start = System.nanoTime();
         for (int w = 0; w < windows; w++) {
             System.arraycopy(tokens, w * context, window, 0, context);
@@ -83,7 +93,7 @@ public final class Perplexity {
             }
         }
         double seconds = (System.nanoTime() - start) / 1e9;
-        return acc.result(windowsProtocol(context), (long) windows * context, seconds);
+        return acc.result(windowsProtocol(context), (long) windows * context, seconds, cpuStart);
     }
 
     /** Scores every predicted token of each sequence (each from an empty cache). */
@@ -95,6 +105,7 @@ public final class Perplexity {
         int stride = session.logitStride();
         Accumulator acc = new Accumulator();
         long processed = 0;
+        long cpuStart = WorkingThreads.cpuNanos();
         long start = System.nanoTime();
         float[] logits = new float[0];
         for (int s = 0; s < sequences.size(); s++) {
@@ -120,7 +131,7 @@ public final class Perplexity {
                 progress.update(s + 1, sequences.size(), Math.exp(acc.mean()));
             }
         }
-        return acc.result(protocol, processed, (System.nanoTime() - start) / 1e9);
+        return acc.result(protocol, processed, (System.nanoTime() - start) / 1e9, cpuStart);
     }
 
     /** Negative natural-log probability of {@code target} under {@code softmax(logits[off, off + vocab))}. */
@@ -148,12 +159,15 @@ public final class Perplexity {
             return count == 0 ? Double.NaN : sum / count;
         }
 
-        Result result(String protocol, long processed, double seconds) {
+        /** The result; {@code cpuStart} is {@link WorkingThreads#cpuNanos()} at the start (-1: not measured). */
+        Result result(String protocol, long processed, double seconds, long cpuStart) {
+            long cpuEnd = WorkingThreads.cpuNanos();
+            double cpu = cpuStart < 0 || cpuEnd < 0 ? Double.NaN : (cpuEnd - cpuStart) / 1e9;
             double mean = mean();
             double ppl = Math.exp(mean);
             double var = count > 1 ? Math.max(0, sumSq / count - mean * mean) : Double.NaN;
             double err = ppl * Math.sqrt(var / (count - 1));
-            return new Result(protocol, ppl, err, count, processed, seconds, mean);
+            return new Result(protocol, ppl, err, count, processed, seconds, mean, cpu);
         }
     }
 }
