@@ -164,10 +164,16 @@ public final class Sampler {
             weights = new double[vocab];
         }
         int k = params.topK() == 0 ? vocab : Math.min(params.topK(), vocab);
-        int n = k < vocab ? topK.select(l, vocab, k, candidates, sortKeys) : all(vocab);
+        // top-k leaves its candidates best first (the nucleus's order), so neither the max nor the sort is needed
+        boolean ordered = k < vocab;
+        int n = ordered ? topK.select(l, vocab, k, candidates, sortKeys) : all(vocab);
         float max = Float.NEGATIVE_INFINITY;
-        for (int i = 0; i < n; i++) {
-            max = Math.max(max, l[candidates[i]]);
+        if (ordered) {
+            max = l[candidates[0]];
+        } else {
+            for (int i = 0; i < n; i++) {
+                max = Math.max(max, l[candidates[i]]);
+            }
         }
         checkFinite(max);
         double mass = 0;   // of the top-k set, at temperature 1: top-p's denominator
@@ -187,7 +193,7 @@ public final class Sampler {
             }
         }
         if (params.topP() < 1f) {
-            kept = nucleus(l, kept, mass);
+            kept = ordered ? nucleusOfOrdered(kept, mass) : nucleus(l, kept, mass);
         }
         return kept;
     }
@@ -232,6 +238,21 @@ public final class Sampler {
             }
             keys[j + 1] = k;
         }
+    }
+
+    /**
+     * {@link #nucleus} for candidates already most likely first (ties: lower id) with their weights
+     * {@code exp(l - max)} in {@code weights}: the same prefix, without the sort.
+     */
+    private int nucleusOfOrdered(int n, double mass) {
+        double cumulative = 0;
+        for (int i = 0; i < n; i++) {
+            cumulative += weights[i];
+            if (cumulative / mass >= params.topP()) {
+                return i + 1;
+            }
+        }
+        return n;
     }
 
     /** {@code exp(l[t] - max)}, with max the logit of the first sorted key. */

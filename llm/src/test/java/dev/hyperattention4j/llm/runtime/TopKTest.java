@@ -45,6 +45,22 @@ class TopKTest {
     }
 
     @Test
+    void kthLargestIsTheSortsValue() {
+        Random r = new Random(5);
+        for (int trial = 0; trial < 2000; trial++) {
+            int n = 1 + r.nextInt(150);
+            float[] a = new float[n];
+            for (int i = 0; i < n; i++) {
+                a[i] = trial % 2 == 0 ? (float) r.nextGaussian() : r.nextInt(5) - 2;   // odd trials: many ties
+            }
+            float[] sorted = a.clone();
+            java.util.Arrays.sort(sorted);
+            int k = 1 + r.nextInt(n);
+            assertThat(TopK.kthLargest(a, n, k)).as("n %d k %d", n, k).isEqualTo(sorted[n - k]);
+        }
+    }
+
+    @Test
     void allEqualLogitsKeepTheLowestIds() {
         float[] l = new float[1000];
         int[] out = new int[1000];
