@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.hyperattention4j.llm.model.Model;
 import dev.hyperattention4j.llm.model.ModelConfig;
 import dev.hyperattention4j.llm.runtime.AttentionPlan;
+import dev.hyperattention4j.llm.runtime.JitActivity;
 import dev.hyperattention4j.llm.runtime.LlamaModel;
 import dev.hyperattention4j.llm.runtime.LlamaSession;
 import dev.hyperattention4j.llm.runtime.Perplexity;
@@ -112,14 +113,23 @@ public final class PplCommand implements Callable<Integer> {
             if (warm > 0) {
                 LlamaModel.awaitKernelWarmup();
                 // W windows through each plan in turn, unmeasured, and more until WARMUP_CPU_SECONDS of process CPU
-                // time have passed (the JIT keeps compiling after the first window; CPU time, not wall time, so a busy
-                // host does not end it early)
-                double cpuEnd = GenerateCommand.processCpuSeconds() + WARMUP_CPU_SECONDS;
+                // time have passed and the JIT has gone quiet: C2 kept compiling for seconds after the first window,
+                // and its thread took a core from whichever run came first (speed-ups 0.56-0.86x with the patched run
+                // first against 0.85-1.15x with the exact one first, where the CPU-time speed-ups agreed, 0.97-1.12x).
+                // CPU time, not wall time, so a busy host does not end it early; at most WARMUP_MAX_CPU_SECONDS.
+                double cpu0 = GenerateCommand.processCpuSeconds();
                 List<AttentionPlan> warmPlans = warmupPlans(pool, c);
-                for (int i = 0; i < warm || GenerateCommand.processCpuSeconds() < cpuEnd && i < 100; i++) {
+                JitActivity jit = new JitActivity(WARMUP_QUIET_ROUNDS, WARMUP_QUIET_NANOS);
+                for (int i = 0; i < 1000; i++) {
+                    double spent = GenerateCommand.processCpuSeconds() - cpu0;
+                    if (i >= warm && (spent >= WARMUP_CPU_SECONDS && jit.quiet() || spent >= WARMUP_MAX_CPU_SECONDS)) {
+                        break;
+                    }
+                    jit.roundStarts();
                     for (AttentionPlan plan : warmPlans) {
                         warm(model, plan, pool, tokens, seqs, tok, i);
                     }
+                    jit.roundEnds();
                 }
             }
             List<Run> runs = new ArrayList<>();
@@ -136,6 +146,11 @@ public final class PplCommand implements Callable<Integer> {
 
     /** Process CPU time the warm-up lasts at least (bench-model's default warm-up). */
     static final double WARMUP_CPU_SECONDS = 2.0;
+    /** ... and at most, if the JIT does not go quiet before. */
+    static final double WARMUP_MAX_CPU_SECONDS = 12.0;
+    /** Quiet JIT: no compilation ended during this many warm-up rounds in a row, lasting at least this long. */
+    static final int WARMUP_QUIET_ROUNDS = 2;
+    static final long WARMUP_QUIET_NANOS = 300_000_000L;
 
     int warmupWindows() {
         int w = warmup != null ? warmup : compare && attention.patchLast > 0 ? 1 : 0;

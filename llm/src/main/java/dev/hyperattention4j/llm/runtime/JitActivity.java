@@ -10,7 +10,7 @@ import java.lang.management.ManagementFactory;
  * compilation end does not count alone). A JVM that does not report compilation time counts as quiet, and the
  * caller's other criteria decide.
  */
-final class JitActivity {
+public final class JitActivity {
     private final CompilationMXBean bean = ManagementFactory.getCompilationMXBean();
     private final boolean supported = bean != null && bean.isCompilationTimeMonitoringSupported();
     private final int rounds;
@@ -18,24 +18,24 @@ final class JitActivity {
     private long compileMillis = -1, roundStart, quietSince;
     private int quietRounds;
 
-    JitActivity(int rounds, long nanos) {
+    public JitActivity(int rounds, long nanos) {
         this.rounds = rounds;
         this.nanos = nanos;
     }
 
     /** Whether this JVM reports its compilation time (otherwise {@link #quiet()} is always true). */
-    boolean supported() {
+    public boolean supported() {
         return supported;
     }
 
-    void roundStarts() {
+    public void roundStarts() {
         roundStart = System.nanoTime();
         if (compileMillis < 0 && supported) {
             compileMillis = bean.getTotalCompilationTime();
         }
     }
 
-    void roundEnds() {
+    public void roundEnds() {
         if (!supported) {
             return;
         }
@@ -49,7 +49,7 @@ final class JitActivity {
     }
 
     /** No compilation ended during the last {@code rounds} rounds, and they spanned at least {@code nanos}. */
-    boolean quiet() {
+    public boolean quiet() {
         return !supported || quietRounds >= rounds && System.nanoTime() - quietSince >= nanos;
     }
 }
