@@ -96,8 +96,19 @@ public final class FlashTiles {
      */
     public static void scoreTile(float[] q, int qOff, int qBlockStride, int rowFrom, int rows, int d, float[] kT,
                                  int kOff, long diagonal, float[][] s, float[] laneMax) {
+        scoreTile(q, qOff, qBlockStride, rowFrom, rows, d, kT, kOff, diagonal, s, laneMax, KEY_TILE);
+    }
+
+    /**
+     * {@link #scoreTile} over the tile's first {@code keyLimit} keys only (a multiple of {@link TileSizes.Flash#KEY_BLOCK}):
+     * the scores and lane maxima of the key blocks past it are left stale, for a caller that masks them (a tile with
+     * fewer keys than {@link TileSizes.Flash#KEY_TILE}, e.g. HyperAttention's blocks of b = 64, which would otherwise
+     * compute a whole tile to mask half of it).
+     */
+    public static void scoreTile(float[] q, int qOff, int qBlockStride, int rowFrom, int rows, int d, float[] kT,
+                                 int kOff, long diagonal, float[][] s, float[] laneMax, int keyLimit) {
         final int lanes = SPECIES.length();
-        final int t = KEY_TILE;
+        final int t = Math.min(KEY_TILE, keyLimit);
         final int qb = QUERY_BLOCK, kb = KEY_BLOCK;
         // Key blocks outside, row blocks inside: one contiguous block of Kᵀ ([d][4 vectors], 16 KiB at d = 64, 32 KiB at
         // d = 128) stays in L1 while every row block streams past it.
@@ -265,16 +276,28 @@ public final class FlashTiles {
      */
     public static void softmaxTile(float[][] s, float[] laneMax, int rowFrom, int rows, float[] m, float[] laneSum,
                                    float[] o, int dp) {
+        softmaxTile(s, laneMax, rowFrom, rows, m, laneSum, o, dp, KEY_TILE);
+    }
+
+    /**
+     * {@link #softmaxTile} over the tile's first {@code keyLimit} keys (a multiple of the lane count), for a tile
+     * whose keys past it are masked and skipped by {@link #valueTile} too: their p = 0 would add nothing to the row
+     * sums, so the sums are the same bit for bit. The lane maxima must not count the skipped keys (masked: -inf).
+     */
+    public static void softmaxTile(float[][] s, float[] laneMax, int rowFrom, int rows, float[] m, float[] laneSum,
+                                   float[] o, int dp, int keyLimit) {
+        final int keys = Math.min(KEY_TILE, keyLimit);
         for (int r = rowFrom; r < rows; r++) {
-            softmaxRow(s[r / REGISTER_ROWS], BASE + (r % REGISTER_ROWS) * KEY_TILE, r, laneMax, m, laneSum, o, dp);
+            softmaxRow(s[r / REGISTER_ROWS], BASE + (r % REGISTER_ROWS) * KEY_TILE, r, laneMax, m, laneSum, o, dp,
+                    keys);
         }
     }
 
-    /** One row r of {@link #softmaxTile}, whose scores start at {@code sb[row]}. */
+    /** One row r of {@link #softmaxTile}, whose scores start at {@code sb[row]}, over its first {@code keys} keys. */
     static void softmaxRow(float[] sb, int row, int r, float[] laneMax, float[] m, float[] laneSum,
-                           float[] o, int dp) {
+                           float[] o, int dp, int keys) {
         final int lanes = SPECIES.length();
-        final int t = KEY_TILE;
+        final int t = keys;
         final FloatVector c0 = FloatVector.broadcast(SPECIES, FastExp2.C0), c1 = FloatVector.broadcast(SPECIES, FastExp2.C1);
         final FloatVector c2 = FloatVector.broadcast(SPECIES, FastExp2.C2), c3 = FloatVector.broadcast(SPECIES, FastExp2.C3);
         final FloatVector c4 = FloatVector.broadcast(SPECIES, FastExp2.C4), c5 = FloatVector.broadcast(SPECIES, FastExp2.C5);
@@ -347,27 +370,36 @@ public final class FlashTiles {
      */
     public static void valueTile(float[][] p, int rowFrom, int rows, float[] v, int vOff, int dp, long diagonal,
                                  float[] o) {
+        valueTile(p, rowFrom, rows, v, vOff, dp, diagonal, o, KEY_TILE);
+    }
+
+    /**
+     * {@link #valueTile} over the tile's first {@code keyLimit} keys only: the keys past it must have p = 0 (masked),
+     * whose terms would add nothing. Skipping them gives the same sums, bit for bit.
+     */
+    public static void valueTile(float[][] p, int rowFrom, int rows, float[] v, int vOff, int dp, long diagonal,
+                                 float[] o, int keyLimit) {
         final int lanes = SPECIES.length();
-        final int t = KEY_TILE;
+        final int t = KEY_TILE, limit = Math.min(KEY_TILE, keyLimit);
         // Column blocks outside, row blocks inside: one column block of V ([128][4 vectors], 32 KiB) stays in L1
         // while every row block streams past it.
         int cb = 0;
         for (; cb + 4 * lanes <= dp; cb += 4 * lanes) {
             for (int r = rowFrom; r < rows; r += REGISTER_ROWS) {
                 // the block's value rows are 4 vectors apart: a constant stride (see PackedKeyValues)
-                valueBlock(p[r / REGISTER_ROWS], visibleKeys(r, diagonal), v, vOff + cb * t, o, BASE + r * dp, dp, cb);
+                valueBlock(p[r / REGISTER_ROWS], Math.min(limit, visibleKeys(r, diagonal)), v, vOff + cb * t, o, BASE + r * dp, dp, cb);
             }
         }
         final int lastBlock = cb, lastWidth = dp - cb;    // the last value block: 1-3 vectors wide
         for (; cb + 2 * lanes <= dp; cb += 2 * lanes) {   // 2 of the remaining vectors (d = 32 at 16 lanes): 6 x 2
             for (int r = rowFrom; r < rows; r += REGISTER_ROWS) {
-                valueColumns2(p[r / REGISTER_ROWS], visibleKeys(r, diagonal), v,
+                valueColumns2(p[r / REGISTER_ROWS], Math.min(limit, visibleKeys(r, diagonal)), v,
                         vOff + lastBlock * t + (cb - lastBlock), lastWidth, o, BASE + r * dp, dp, cb);
             }
         }
         for (; cb < dp; cb += lanes) {   // the last remaining vector: 6 x 1
             for (int r = rowFrom; r < rows; r += REGISTER_ROWS) {
-                valueColumn(p[r / REGISTER_ROWS], visibleKeys(r, diagonal), v,
+                valueColumn(p[r / REGISTER_ROWS], Math.min(limit, visibleKeys(r, diagonal)), v,
                         vOff + lastBlock * t + (cb - lastBlock), lastWidth, o, BASE + r * dp, dp, cb);
             }
         }

@@ -395,7 +395,7 @@ public final class FlashWarmup {
             java.util.Arrays.fill(sb, BASE + 4 * T, BASE + 5 * T, Float.NEGATIVE_INFINITY);
             java.util.Arrays.fill(laneMax, BASE + 4 * LANES, BASE + 5 * LANES, Float.NEGATIVE_INFINITY);
             for (int r = 0; r < 5; r++) {
-                FlashTiles.softmaxRow(sb, BASE + r * T, r, laneMax, m, laneSum, o, DP);
+                FlashTiles.softmaxRow(sb, BASE + r * T, r, laneMax, m, laneSum, o, DP, T);
             }
             // values: the 4-vector block of dp = 5 vectors
             for (int i = 0; i < 4; i++) {

@@ -1,5 +1,6 @@
 package dev.hyperattention4j.kernel;
 
+import static dev.hyperattention4j.kernel.TileSizes.Flash.KEY_BLOCK;
 import static dev.hyperattention4j.kernel.TileSizes.Flash.KEY_TILE;
 import static dev.hyperattention4j.kernel.TileSizes.Flash.QUERY_BLOCK;
 import static dev.hyperattention4j.kernel.TileSizes.Flash.REGISTER_ROWS;
@@ -184,14 +185,16 @@ public final class HyperBlockKernel {
         final float[] kT = kv.keysTransposed(), v = kv.values();
         final long all = FlashKernel.NO_MASK;
         for (int t0 = 0; t0 < keys; t0 += tile) {
+            // a short last tile (b or m below KEY_TILE) scores its key blocks only: maskTile hides the rest
+            final int inTile = Math.min(tile, keys - t0);
             FlashTiles.scoreTile(queries, Q_BASE, ROW_TILE * QUERY_BLOCK, 0, padded, d, kT,
-                    PackedKeyValues.BASE + t0 * d, all, scores, laneMax);
+                    PackedKeyValues.BASE + t0 * d, all, scores, laneMax, FlashKernel.roundUp(inTile, KEY_BLOCK));
             final boolean holeHere = holeFrom < holeTo && holeFrom < t0 + tile && holeTo > t0;
             if (holeHere || t0 + tile > keys) {
                 maskTile(t0, keys, holeHere ? holeFrom : 0, holeHere ? holeTo : 0);
             }
-            FlashTiles.softmaxTile(scores, laneMax, 0, padded, max, laneSum, acc, dp);
-            FlashTiles.valueTile(scores, 0, padded, v, PackedKeyValues.BASE + t0 * dp, dp, all, acc);
+            FlashTiles.softmaxTile(scores, laneMax, 0, padded, max, laneSum, acc, dp, FlashKernel.roundUp(inTile, LANES));
+            FlashTiles.valueTile(scores, 0, padded, v, PackedKeyValues.BASE + t0 * dp, dp, all, acc, inTile);
         }
     }
 
@@ -199,17 +202,18 @@ public final class HyperBlockKernel {
      * Masks, in the tile from key {@code tileStart}, the keys at or past {@code end} and those in the hole
      * {@code [holeFrom, holeTo)} to -inf, and recomputes every row's lane "bit maxima" as {@link FlashTiles#scoreTile}
      * defines them (the signed-integer max of the float bits; a masked -inf never wins against a visible value
-     * >= 0), which is all {@link FlashTiles#softmaxTile} needs. Only the vectors holding masked keys are rewritten:
+     * >= 0), which is all {@link FlashTiles#softmaxTile} needs; both up to the vector holding key {@code end - 1}
+     * (the rest of a short last tile is neither scored nor read). Only the vectors holding masked keys are rewritten:
      * the hole is a few keys (about m·b/n_k), so this costs about one load and one max per vector of scores.
      */
     private void maskTile(int tileStart, int end, int holeFrom, int holeTo) {
-        final int hi = Math.min(KEY_TILE, end - tileStart);
+        final int hi = Math.min(KEY_TILE, end - tileStart), read = FlashKernel.roundUp(hi, LANES);
         final int h0 = Math.max(0, holeFrom - tileStart), h1 = Math.min(KEY_TILE, Math.max(0, holeTo - tileStart));
         final float hiF = hi, h0F = h0, h1F = h1;
         for (int r = 0; r < padded; r++) {
             final float[] sb = scores[r / REGISTER_ROWS];
             final int at = BASE + (r % REGISTER_ROWS) * KEY_TILE;
-            for (int j = 0; j < KEY_TILE; j += LANES) {
+            for (int j = 0; j < read; j += LANES) {
                 if (j + LANES > hi || (j + LANES > h0 && j < h1)) {
                     FloatVector index = FloatVector.fromArray(SPECIES, LANE_INDEX, j);
                     VectorMask<Float> hidden = index.compare(VectorOperators.GE, hiF)
@@ -219,7 +223,7 @@ public final class HyperBlockKernel {
                 }
             }
             IntVector mx = FloatVector.fromArray(SPECIES, sb, at).reinterpretAsInts();
-            for (int j = LANES; j < KEY_TILE; j += LANES) {
+            for (int j = LANES; j < read; j += LANES) {
                 mx = mx.max(FloatVector.fromArray(SPECIES, sb, at + j).reinterpretAsInts());
             }
             mx.reinterpretAsFloats().intoArray(laneMax, BASE + r * LANES);

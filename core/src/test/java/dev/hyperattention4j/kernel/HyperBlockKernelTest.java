@@ -181,4 +181,35 @@ class HyperBlockKernelTest {
         assertThatThrownBy(() -> kernel.samplePart(kv, 256, from, to)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("hole");
     }
+
+    /**
+     * A short last key tile (b or m below KEY_TILE, or a partial last block) is scored, exponentiated and summed over
+     * its key blocks only; the result must be the bits of the whole-tile path, where the same keys sit in a full
+     * tile and the rest is hidden (here: the sample part over a longer pack with the rest as its hole, weight 1).
+     */
+    @ParameterizedTest
+    @CsvSource({"64, 1", "64, 17", "64, 64", "64, 65", "64, 127", "64, 200", "80, 30", "16, 100", "7, 48"})
+    void aShortLastTileGivesTheBitsOfAMaskedWholeTile(int rows, int keys) {
+        int d = rows == 80 ? 80 : 64, whole = FlashKernel.roundUp(keys, TileSizes.Flash.KEY_TILE);
+        Random r = new Random(keys * 7L + rows);
+        FloatTensor q = random(r, rows, d, 1), k = random(r, whole, d, 1), v = random(r, whole, d, 1);
+        PackedKeyValues shortPack = new PackedKeyValues(), wholePack = new PackedKeyValues();
+        shortPack.pack(k, v, 0, 0, identity(keys), 0, keys);
+        wholePack.pack(k, v, 0, 0, identity(whole), 0, whole);
+        float[] out1 = new float[rows * d], lse1 = new float[rows], out2 = new float[rows * d], lse2 = new float[rows];
+        HyperBlockKernel kernel = new HyperBlockKernel(d);
+        kernel.packQueries(q, 0, 0, identity(rows), 0, rows, SCALE);
+        kernel.blockPart(shortPack, keys);
+        kernel.finish(0f, null, null, out1, 0, lse1, 0);
+        kernel.packQueries(q, 0, 0, identity(rows), 0, rows, SCALE);
+        kernel.blockPart(wholePack, 0);
+        kernel.samplePart(wholePack, whole, keys, whole);
+        kernel.finish(0f, null, null, out2, 0, lse2, 0);
+        for (int i = 0; i < out1.length; i++) {
+            assertThat(Float.floatToRawIntBits(out1[i])).as("output %d", i).isEqualTo(Float.floatToRawIntBits(out2[i]));
+        }
+        for (int i = 0; i < rows; i++) {
+            assertThat(Float.floatToRawIntBits(lse1[i])).as("lse %d", i).isEqualTo(Float.floatToRawIntBits(lse2[i]));
+        }
+    }
 }
