@@ -186,11 +186,12 @@ public final class HyperBlockKernel {
         final long all = FlashKernel.NO_MASK;
         for (int t0 = 0; t0 < keys; t0 += tile) {
             // a short last tile (b or m below KEY_TILE) scores its key blocks only: maskTile hides the rest
-            final int inTile = Math.min(tile, keys - t0);
+            final int inTile = Math.min(tile, keys - t0), scored = FlashKernel.roundUp(inTile, KEY_BLOCK);
             FlashTiles.scoreTile(queries, Q_BASE, ROW_TILE * QUERY_BLOCK, 0, padded, d, kT,
-                    PackedKeyValues.BASE + t0 * d, all, scores, laneMax, FlashKernel.roundUp(inTile, KEY_BLOCK));
+                    PackedKeyValues.BASE + t0 * d, all, scores, laneMax, scored);
             final boolean holeHere = holeFrom < holeTo && holeFrom < t0 + tile && holeTo > t0;
-            if (holeHere || t0 + tile > keys) {
+            // a tile of whole key blocks scored no padding: scoreTile's lane maxima are already those of its keys
+            if (holeHere || inTile < scored) {
                 maskTile(t0, keys, holeHere ? holeFrom : 0, holeHere ? holeTo : 0);
             }
             FlashTiles.softmaxTile(scores, laneMax, 0, padded, max, laneSum, acc, dp, FlashKernel.roundUp(inTile, LANES));
