@@ -18,6 +18,8 @@ final class Q4_KKernel extends BlockKernel {
     static final Q4_KKernel INSTANCE = new Q4_KKernel();
     private static final int BYTES = 144;
     private static final VectorSpecies<Integer> INTS = VectorSpecies.of(int.class, S.vectorShape());
+    /** 64 bytes: half a super-block's quants (used when {@link #W} is 16). */
+    private static final VectorSpecies<Byte> B64 = ByteVector.SPECIES_512;
 
     private static final java.lang.foreign.ValueLayout.OfLong I64 =
             java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED.withOrder(LE);
@@ -142,9 +144,11 @@ final class Q4_KKernel extends BlockKernel {
      * super-block). Then one flat loop over the row's groups of 32 bytes (sub-blocks 2g and 2g + 1 of the whole row):
      * each 16 bytes are widened to ints once and give both nibbles, lo = Σ (q & 15)·x and hi = Σ (q >>> 4)·x
      * lane-wise (fma chains from zero in column order, W lanes at a time), then a0 = fma(lo, d·scale(2g), a0) and
-     * a1 = fma(hi, d·scale(2g + 1), a1); the lanes end as (a0 + a1) − m. One flat loop with the scales already
-     * unpacked compiles to straight code with few bounds checks (nested loops over super-blocks and groups did not).
-     * No vector crosses a call (see docs/QUANT-KERNELS.md: a call that C2 leaves out of line boxes its vectors).
+     * a1 = fma(hi, d·scale(2g + 1), a1); the lanes end as (a0 + a1) − m. Below 512 bits one flat loop with the
+     * scales already unpacked compiles to straight code with few bounds checks (nested loops over super-blocks and
+     * 16-byte groups did not). At 512 bits the same operations run in a loop over super-blocks that loads the quants
+     * 64 bytes at a time: each segment load carries a bounds check, and four times fewer of them made the loop
+     * faster. No vector crosses a call (see docs/QUANT-KERNELS.md: a call that C2 leaves out of line boxes its vectors).
      */
     @Override
     void single(MemorySegment w, long row, float[] x, int xOff, int cols, float[] lanes, int laneOff) {
@@ -155,6 +159,34 @@ final class Q4_KKernel extends BlockKernel {
         FloatVector zero = FloatVector.zero(S), a0 = zero, a1 = zero, m = zero;
         for (int i = 0; i < 16 * blocks; i += W) {
             m = FloatVector.fromArray(S, lanes, s0 + i).fma(FloatVector.fromArray(S, lanes, LANES + i), m);
+        }
+        if (W == 16) {
+            // 512 bits: the super-block's 128 quant bytes in two 64-byte loads, each cut into its four 16-byte parts
+            // (two groups); the same operations in the same order as the flat loop below, with a quarter of the
+            // segment loads and their bounds checks (1.15-1.45x in cache, notebook 2026-12-08b)
+            for (int b = 0; b < blocks; b++) {
+                long p = row + (long) BYTES * b + 16;
+                int k = xOff + 256 * b, s = s0 + 16 * b;
+                for (int c = 0; c < 2; c++) {
+                    ByteVector q = ByteVector.fromMemorySegment(B64, w, p + 64 * c, LE);
+                    for (int gg = 0; gg < 2; gg++) {
+                        int g = 2 * c + gg;
+                        FloatVector lo = zero, hi = zero;
+                        for (int h = 0; h < 2; h++) {
+                            IntVector qi = (IntVector) q.convertShape(VectorOperators.ZERO_EXTEND_B2I, INTS, 2 * gg + h);
+                            int o = k + 64 * g + 16 * h;
+                            lo = ((FloatVector) qi.and(15).convert(VectorOperators.I2F, 0))
+                                    .fma(FloatVector.fromArray(S, x, o), lo);
+                            hi = ((FloatVector) qi.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0))
+                                    .fma(FloatVector.fromArray(S, x, o + 32), hi);
+                        }
+                        a0 = lo.fma(FloatVector.broadcast(S, lanes[s + 4 * g]), a0);
+                        a1 = hi.fma(FloatVector.broadcast(S, lanes[s + 4 * g + 2]), a1);
+                    }
+                }
+            }
+            a0.add(a1).sub(m).intoArray(lanes, laneOff);
+            return;
         }
         for (int g = 0; g < 4 * blocks; g++) {
             long p = row + (long) BYTES * (g >> 2) + 16 + 32 * (g & 3);
