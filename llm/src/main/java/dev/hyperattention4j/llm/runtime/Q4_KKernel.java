@@ -18,8 +18,6 @@ final class Q4_KKernel extends BlockKernel {
     static final Q4_KKernel INSTANCE = new Q4_KKernel();
     private static final int BYTES = 144;
     private static final VectorSpecies<Integer> INTS = VectorSpecies.of(int.class, S.vectorShape());
-    /** 64 bytes: half a super-block's quants (used when {@link #W} is 16). */
-    private static final VectorSpecies<Byte> B64 = ByteVector.SPECIES_512;
 
     private static final java.lang.foreign.ValueLayout.OfLong I64 =
             java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED.withOrder(LE);
@@ -100,16 +98,37 @@ final class Q4_KKernel extends BlockKernel {
 
     /**
      * Per super-block 16 floats, laid out like {@link #scales}' output: 0 at the scales, Σ x of sub-block j at 2j + 1;
-     * then 16 floats per super-block that {@link #single} fills with the row's unpacked scales and mins.
+     * then 16 floats per super-block that {@link #single} fills with the row's unpacked scales and mins; at 512 bits
+     * then x in the order of the int lanes, {@link #spread}.
      */
     @Override
     int prepared(int cols) {
+        return sumsAndScales(cols) + (W == 16 ? cols : 0);
+    }
+
+    /** Floats of the sub-block sums of x and the row's scales (also Q5_K's). */
+    static int sumsAndScales(int cols) {
         return cols / 256 * 32;
     }
 
-    /** The sub-block sums of x: 32/W chunks added lane-wise in column order, then the lanes by {@link Vectors#sumLanes}. */
     @Override
     void prepare(float[] x, int xOff, int cols, float[] scratch) {
+        sums(x, xOff, cols, scratch);
+        if (W == 16) {
+            spread(x, xOff, cols, scratch, LANES + sumsAndScales(cols));
+        }
+    }
+
+    @Override
+    void prepareScalar(float[] x, int xOff, int cols, float[] scratch) {
+        sumsScalar(x, xOff, cols, scratch);
+        if (W == 16) {
+            spreadScalar(x, xOff, cols, scratch, LANES + sumsAndScales(cols));
+        }
+    }
+
+    /** The sub-block sums of x: 32/W chunks added lane-wise in column order, then the lanes by {@link Vectors#sumLanes}. */
+    static void sums(float[] x, int xOff, int cols, float[] scratch) {
         for (int j = 0; j < cols / 32; j++) {
             FloatVector v = FloatVector.fromArray(S, x, xOff + 32 * j);
             for (int c = W; c < 32; c += W) {
@@ -121,8 +140,8 @@ final class Q4_KKernel extends BlockKernel {
         }
     }
 
-    @Override
-    void prepareScalar(float[] x, int xOff, int cols, float[] scratch) {
+    /** {@link #sums} with scalar code: the same bits. */
+    static void sumsScalar(float[] x, int xOff, int cols, float[] scratch) {
         for (int j = 0; j < cols / 32; j++) {
             for (int l = 0; l < W; l++) {
                 float v = x[xOff + 32 * j + l];
@@ -136,6 +155,80 @@ final class Q4_KKernel extends BlockKernel {
         }
     }
 
+    /*
+     * The 512-bit decode reads 64 quant bytes (two groups, 128 columns) as 16 int lanes: lane i holds bytes 4i .. 4i + 3,
+     * so byte bb of lane i is byte t = 4(i & 7) + bb of group 2c + (i >> 3), whose low nibble is column 64(i >> 3) + t
+     * of the 128 and whose high nibble column 64(i >> 3) + 32 + t. A nibble is masked in place, q·2^(8bb) (the low one
+     * by v & (15 << 8bb), the high one by (v >>> 4) & (15 << 8bb)), and multiplied by x·2^(−8bb): the same product
+     * q·x, exactly (powers of two), with one and, one conversion and one fma per 16 weights and no byte widening.
+     * Slot 2bb + nib (16 floats) of a 128-column chunk of the spread x holds, in lane i, x[64(i >> 3) + 32 nib +
+     * 4(i & 7) + bb]·2^(−8bb).
+     */
+
+    /** Lane L of each slot takes element 4(L & 3) + bb of its source vector (the vectors 2nib + (L >> 2) + 2(L >> 3)). */
+    @SuppressWarnings("unchecked")
+    private static final VectorShuffle<Float>[] TAKE = new VectorShuffle[4];
+    /** Lanes 4j .. 4j + 3 (j = 1, 2, 3): where the slot's lanes come from source j. */
+    @SuppressWarnings("unchecked")
+    private static final VectorMask<Float>[] QUARTER = new VectorMask[4];
+    /** 2^(−8bb): exact. */
+    private static final float[] DOWN = {1f, 0x1p-8f, 0x1p-16f, 0x1p-24f};
+    /** Per chunk c and nibble: the lane-wise scale of {@link #single}'s 512-bit loop, lanes 0-7 of group 2c, 8-15 of 2c + 1. */
+    @SuppressWarnings("unchecked")
+    private static final VectorShuffle<Float>[] SCALE_OF = new VectorShuffle[4];
+
+    static {
+        if (W == 16) {
+            for (int bb = 0; bb < 4; bb++) {
+                int b4 = bb;
+                TAKE[bb] = VectorShuffle.fromOp(S, l -> 4 * (l & 3) + b4);
+                boolean[] q = new boolean[W];
+                for (int l = 4 * bb; l < 4 * bb + 4; l++) {
+                    q[l] = true;
+                }
+                QUARTER[bb] = VectorMask.fromArray(S, q, 0);
+            }
+            for (int c = 0; c < 2; c++) {
+                for (int nib = 0; nib < 2; nib++) {
+                    int cc = c, nn = nib;
+                    SCALE_OF[2 * c + nib] = VectorShuffle.fromOp(S, l -> 8 * cc + 4 * (l >> 3) + 2 * nn);
+                }
+            }
+        }
+    }
+
+    /** x in the order of the 512-bit decode's int lanes (see above), at {@code scratch[at ..]}: vector code. */
+    private static void spread(float[] x, int xOff, int cols, float[] scratch, int at) {
+        for (int k = 0; k < cols; k += 128) {
+            for (int nib = 0; nib < 2; nib++) {
+                FloatVector s0 = FloatVector.fromArray(S, x, xOff + k + 32 * nib);
+                FloatVector s1 = FloatVector.fromArray(S, x, xOff + k + 32 * nib + 16);
+                FloatVector s2 = FloatVector.fromArray(S, x, xOff + k + 64 + 32 * nib);
+                FloatVector s3 = FloatVector.fromArray(S, x, xOff + k + 64 + 32 * nib + 16);
+                for (int bb = 0; bb < 4; bb++) {
+                    VectorShuffle<Float> take = TAKE[bb];
+                    s0.rearrange(take).blend(s1.rearrange(take), QUARTER[1]).blend(s2.rearrange(take), QUARTER[2])
+                            .blend(s3.rearrange(take), QUARTER[3]).mul(DOWN[bb])
+                            .intoArray(scratch, at + k + 16 * (2 * bb + nib));
+                }
+            }
+        }
+    }
+
+    /** {@link #spread} with scalar code: the same values. */
+    private static void spreadScalar(float[] x, int xOff, int cols, float[] scratch, int at) {
+        for (int k = 0; k < cols; k += 128) {
+            for (int nib = 0; nib < 2; nib++) {
+                for (int bb = 0; bb < 4; bb++) {
+                    for (int l = 0; l < 16; l++) {
+                        scratch[at + k + 16 * (2 * bb + nib) + l] =
+                                x[xOff + k + 64 * (l >> 3) + 32 * nib + 4 * (l & 7) + bb] * DOWN[bb];
+                    }
+                }
+            }
+        }
+    }
+
     /**
      * Decode order: a weight is (d·scale)·q − dmin·min, so a sub-block's part of the dot is (d·scale)·Σ q·x −
      * (dmin·min)·Σ x. First, per super-block, the 16 scales and mins are unpacked with vector code ({@link #unpack})
@@ -144,11 +237,20 @@ final class Q4_KKernel extends BlockKernel {
      * super-block). Then one flat loop over the row's groups of 32 bytes (sub-blocks 2g and 2g + 1 of the whole row):
      * each 16 bytes are widened to ints once and give both nibbles, lo = Σ (q & 15)·x and hi = Σ (q >>> 4)·x
      * lane-wise (fma chains from zero in column order, W lanes at a time), then a0 = fma(lo, d·scale(2g), a0) and
-     * a1 = fma(hi, d·scale(2g + 1), a1); the lanes end as (a0 + a1) − m. Below 512 bits one flat loop with the
-     * scales already unpacked compiles to straight code with few bounds checks (nested loops over super-blocks and
-     * 16-byte groups did not). At 512 bits the same operations run in a loop over super-blocks that loads the quants
-     * 64 bytes at a time: each segment load carries a bounds check, and four times fewer of them made the loop
-     * faster. No vector crosses a call (see docs/QUANT-KERNELS.md: a call that C2 leaves out of line boxes its vectors).
+     * a1 = fma(hi, d·scale(2g + 1), a1); the lanes end as (a0 + a1) − m. One flat loop with the scales already
+     * unpacked compiles to straight code with few bounds checks (nested loops over super-blocks and 16-byte groups
+     * did not).
+     *
+     * <p>At 512 bits the order differs (the twin follows it): per super-block, each 64 quant bytes (groups 2c and
+     * 2c + 1) are read as 16 int lanes and their nibbles masked in place against the spread x of {@link #prepare}
+     * (see the comment above {@code TAKE}): lo = Σ over bb of (v & 15 << 8bb)·x' and hi the same with v >>> 4 (a
+     * product, then fma chains, bb = 0..3), then a(2c) = fma(lo, s, a(2c)) and a(2c + 1) = fma(hi, s', a(2c + 1)) with
+     * the lane-wise scales s (d·scale of sub-block 4c in lanes 0-7, 4c + 2 in lanes 8-15) and s' (4c + 1, 4c + 3);
+     * the lanes end as ((a0 + a1) + (a2 + a3)) − m. Each product is q·x exactly as before (the powers of two cancel;
+     * only an |x| below 2^−102, whose x·2^−24 is subnormal, loses bits), but per 16 weights it costs one and, one
+     * conversion and one fma, with no byte widening and no part selection, and one 64-byte load per 128 weights
+     * (faster in cache and from memory: notebook 2026-12-08b). No vector
+     * crosses a call (see docs/QUANT-KERNELS.md: a call that C2 leaves out of line boxes its vectors).
      */
     @Override
     void single(MemorySegment w, long row, float[] x, int xOff, int cols, float[] lanes, int laneOff) {
@@ -161,31 +263,56 @@ final class Q4_KKernel extends BlockKernel {
             m = FloatVector.fromArray(S, lanes, s0 + i).fma(FloatVector.fromArray(S, lanes, LANES + i), m);
         }
         if (W == 16) {
-            // 512 bits: the super-block's 128 quant bytes in two 64-byte loads, each cut into its four 16-byte parts
-            // (two groups); the same operations in the same order as the flat loop below, with a quarter of the
-            // segment loads and their bounds checks (1.15-1.45x in cache, notebook 2026-12-08b)
+            // 512 bits: per 64 quant bytes, int lanes with the nibbles masked in place against the spread x (see
+            // above); lo and hi chains over bb, then the lane-wise scales of the two groups (SCALE_OF), four
+            // accumulators: (a0 + a1) + (a2 + a3) − m
+            FloatVector a2 = zero, a3 = zero;
+            int xs = LANES + sumsAndScales(cols);
             for (int b = 0; b < blocks; b++) {
                 long p = row + (long) BYTES * b + 16;
-                int k = xOff + 256 * b, s = s0 + 16 * b;
-                for (int c = 0; c < 2; c++) {
-                    ByteVector q = ByteVector.fromMemorySegment(B64, w, p + 64 * c, LE);
-                    for (int gg = 0; gg < 2; gg++) {
-                        int g = 2 * c + gg;
-                        FloatVector lo = zero, hi = zero;
-                        for (int h = 0; h < 2; h++) {
-                            IntVector qi = (IntVector) q.convertShape(VectorOperators.ZERO_EXTEND_B2I, INTS, 2 * gg + h);
-                            int o = k + 64 * g + 16 * h;
-                            lo = ((FloatVector) qi.and(15).convert(VectorOperators.I2F, 0))
-                                    .fma(FloatVector.fromArray(S, x, o), lo);
-                            hi = ((FloatVector) qi.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0))
-                                    .fma(FloatVector.fromArray(S, x, o + 32), hi);
-                        }
-                        a0 = lo.fma(FloatVector.broadcast(S, lanes[s + 4 * g]), a0);
-                        a1 = hi.fma(FloatVector.broadcast(S, lanes[s + 4 * g + 2]), a1);
-                    }
-                }
+                FloatVector u = FloatVector.fromArray(S, lanes, s0 + 16 * b);
+                int o = xs + 256 * b;
+                IntVector q = IntVector.fromMemorySegment(INTS, w, p, LE), r = q.lanewise(VectorOperators.LSHR, 4);
+                FloatVector lo = ((FloatVector) q.and(0xf).convert(VectorOperators.I2F, 0))
+                        .mul(FloatVector.fromArray(S, lanes, o));
+                FloatVector hi = ((FloatVector) r.and(0xf).convert(VectorOperators.I2F, 0))
+                        .mul(FloatVector.fromArray(S, lanes, o + 16));
+                lo = ((FloatVector) q.and(0xf00).convert(VectorOperators.I2F, 0))
+                        .fma(FloatVector.fromArray(S, lanes, o + 32), lo);
+                hi = ((FloatVector) r.and(0xf00).convert(VectorOperators.I2F, 0))
+                        .fma(FloatVector.fromArray(S, lanes, o + 48), hi);
+                lo = ((FloatVector) q.and(0xf0000).convert(VectorOperators.I2F, 0))
+                        .fma(FloatVector.fromArray(S, lanes, o + 64), lo);
+                hi = ((FloatVector) r.and(0xf0000).convert(VectorOperators.I2F, 0))
+                        .fma(FloatVector.fromArray(S, lanes, o + 80), hi);
+                lo = ((FloatVector) q.and(0xf000000).convert(VectorOperators.I2F, 0))
+                        .fma(FloatVector.fromArray(S, lanes, o + 96), lo);
+                hi = ((FloatVector) r.and(0xf000000).convert(VectorOperators.I2F, 0))
+                        .fma(FloatVector.fromArray(S, lanes, o + 112), hi);
+                a0 = lo.fma(u.rearrange(SCALE_OF[0]), a0);
+                a1 = hi.fma(u.rearrange(SCALE_OF[1]), a1);
+                q = IntVector.fromMemorySegment(INTS, w, p + 64, LE);
+                r = q.lanewise(VectorOperators.LSHR, 4);
+                lo = ((FloatVector) q.and(0xf).convert(VectorOperators.I2F, 0))
+                        .mul(FloatVector.fromArray(S, lanes, o + 128));
+                hi = ((FloatVector) r.and(0xf).convert(VectorOperators.I2F, 0))
+                        .mul(FloatVector.fromArray(S, lanes, o + 144));
+                lo = ((FloatVector) q.and(0xf00).convert(VectorOperators.I2F, 0))
+                        .fma(FloatVector.fromArray(S, lanes, o + 160), lo);
+                hi = ((FloatVector) r.and(0xf00).convert(VectorOperators.I2F, 0))
+                        .fma(FloatVector.fromArray(S, lanes, o + 176), hi);
+                lo = ((FloatVector) q.and(0xf0000).convert(VectorOperators.I2F, 0))
+                        .fma(FloatVector.fromArray(S, lanes, o + 192), lo);
+                hi = ((FloatVector) r.and(0xf0000).convert(VectorOperators.I2F, 0))
+                        .fma(FloatVector.fromArray(S, lanes, o + 208), hi);
+                lo = ((FloatVector) q.and(0xf000000).convert(VectorOperators.I2F, 0))
+                        .fma(FloatVector.fromArray(S, lanes, o + 224), lo);
+                hi = ((FloatVector) r.and(0xf000000).convert(VectorOperators.I2F, 0))
+                        .fma(FloatVector.fromArray(S, lanes, o + 240), hi);
+                a2 = lo.fma(u.rearrange(SCALE_OF[2]), a2);
+                a3 = hi.fma(u.rearrange(SCALE_OF[3]), a3);
             }
-            a0.add(a1).sub(m).intoArray(lanes, laneOff);
+            a0.add(a1).add(a2.add(a3)).sub(m).intoArray(lanes, laneOff);
             return;
         }
         for (int g = 0; g < 4 * blocks; g++) {
@@ -241,6 +368,37 @@ final class Q4_KKernel extends BlockKernel {
     @Override
     float dotScalar(MemorySegment w, long row, float[] x, int xOff, int cols, float[] scratch) {
         int sm = 4 * W;
+        if (W == 16) {
+            int xs = LANES + sumsAndScales(cols);
+            for (int l = 0; l < W; l++) {
+                float a0 = 0f, a1 = 0f, a2 = 0f, a3 = 0f, m = 0f;
+                for (int b = 0; b < cols / 256; b++) {
+                    long p = row + (long) BYTES * b;
+                    scales(w, p, half(w, p), half(w, p + 2), scratch, sm);
+                    m = Math.fma(scratch[sm + l], scratch[LANES + 16 * b + l], m);
+                    for (int c = 0; c < 2; c++) {
+                        int q = w.get(I32, p + 16 + 64 * c + 4 * l), r = q >>> 4, o = xs + 256 * b + 128 * c + l;
+                        float lo = (float) (q & 0xf) * scratch[o], hi = (float) (r & 0xf) * scratch[o + 16];
+                        lo = Math.fma((float) (q & 0xf00), scratch[o + 32], lo);
+                        hi = Math.fma((float) (r & 0xf00), scratch[o + 48], hi);
+                        lo = Math.fma((float) (q & 0xf0000), scratch[o + 64], lo);
+                        hi = Math.fma((float) (r & 0xf0000), scratch[o + 80], hi);
+                        lo = Math.fma((float) (q & 0xf000000), scratch[o + 96], lo);
+                        hi = Math.fma((float) (r & 0xf000000), scratch[o + 112], hi);
+                        int sc = sm + 8 * c + 4 * (l >> 3);
+                        if (c == 0) {
+                            a0 = Math.fma(lo, scratch[sc], a0);
+                            a1 = Math.fma(hi, scratch[sc + 2], a1);
+                        } else {
+                            a2 = Math.fma(lo, scratch[sc], a2);
+                            a3 = Math.fma(hi, scratch[sc + 2], a3);
+                        }
+                    }
+                }
+                scratch[l] = ((a0 + a1) + (a2 + a3)) - m;
+            }
+            return Vectors.sumLanes(scratch, 0);
+        }
         for (int l = 0; l < W; l++) {
             float a0 = 0f, a1 = 0f, m = 0f;
             for (int b = 0; b < cols / 256; b++) {

@@ -70,17 +70,17 @@ final class Q5_KKernel extends BlockKernel {
     /** Q4_K's: the sub-block sums of x, then room for the row's unpacked scales. */
     @Override
     int prepared(int cols) {
-        return Q4_KKernel.INSTANCE.prepared(cols);
+        return Q4_KKernel.sumsAndScales(cols);
     }
 
     @Override
     void prepare(float[] x, int xOff, int cols, float[] scratch) {
-        Q4_KKernel.INSTANCE.prepare(x, xOff, cols, scratch);
+        Q4_KKernel.sums(x, xOff, cols, scratch);
     }
 
     @Override
     void prepareScalar(float[] x, int xOff, int cols, float[] scratch) {
-        Q4_KKernel.INSTANCE.prepareScalar(x, xOff, cols, scratch);
+        Q4_KKernel.sumsScalar(x, xOff, cols, scratch);
     }
 
     /**
