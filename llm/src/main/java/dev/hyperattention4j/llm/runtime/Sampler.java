@@ -202,7 +202,7 @@ public final class Sampler {
     private int nucleus(float[] l, int n, double mass) {
         for (int i = 0; i < n; i++) {
             int t = candidates[i];
-            sortKeys[i] = ((long) ~orderedBits(l[t]) << 32) | t;   // ascending key = descending logit, then id
+            sortKeys[i] = TopK.key(l[t], t);   // ascending key = descending logit, then id
         }
         sortKeys(sortKeys, n);
         double cumulative = 0;
@@ -280,11 +280,6 @@ public final class Sampler {
         return sum;
     }
 
-    /** Float bits as an int whose signed order is the float order (NaN excluded). */
-    private static int orderedBits(float v) {
-        int b = Float.floatToRawIntBits(v);
-        return b ^ ((b >> 31) & 0x7fffffff);
-    }
 
     private static void checkFinite(float max) {
         if (Float.isNaN(max) || max == Float.POSITIVE_INFINITY || max == Float.NEGATIVE_INFINITY) {
